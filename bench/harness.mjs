@@ -1,0 +1,267 @@
+// A small, dependency-free benchmark harness shared by the bench/*.mjs scripts.
+//
+// Why hand-written rather than tinybench/mitata:
+//  - we need two shapes of measurement: a hot per-operation loop (get, select, update) and
+//    a "fresh state, then one big batch" run (insert 100k records into an empty table), where
+//    the untimed setup must be excluded from the figure. Both fit in ~150 lines here.
+//  - we control exactly what is timed, when gc() runs (between samples, never inside), and
+//    that every measurement gets its own freshly compiled loop, so a call site never turns
+//    megamorphic because an earlier engine used the same loop (which would slow the later ones).
+//  - no extra dependency in bench/, and the output (median of N samples) is what we report.
+//
+// measure(name, fn, opts) -> result
+//   Loop mode (default): fn(i) is one operation; i counts 0,1,2,... across the whole
+//   measurement (use it to pick keys: keys[i & MASK]). The harness warms up, calibrates an
+//   iteration count so one sample takes >= minTimeMs, then takes `samples` samples.
+//   Batch mode (opts.setup given): each run is `state = setup()` (untimed), then fn(state)
+//   (timed) which performs opts.opsPerCall operations; runs are repeated until a sample has
+//   >= minTimeMs of timed work. opts.teardown(state) (untimed) runs after each run.
+//
+// The result: { name, opsPerSec (median), samples: [ops/s...], min, max, rme, iterations,
+//   msPerSample, totalOps }.
+
+import os from 'node:os'
+import { performance } from 'node:perf_hooks'
+
+export const DEFAULTS = Object.freeze({
+  minTimeMs: 500,
+  warmupMs: 200,
+  samples: 5,
+})
+
+let sink // results are stored here so the optimizer cannot drop the work
+export function consume(v) {
+  sink = v
+}
+export function lastSink() {
+  return sink
+}
+
+export function collectGarbage() {
+  if (typeof globalThis.gc === 'function') {
+    globalThis.gc()
+    globalThis.gc()
+  }
+}
+
+export function gcExposed() {
+  return typeof globalThis.gc === 'function'
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+
+function makeLoop() {
+  // A fresh function per measurement: its own feedback vector, so `fn` stays monomorphic.
+  // eslint-disable-next-line no-new-func
+  return new Function(
+    'fn',
+    'n',
+    'start',
+    'let s; for (let i = 0; i < n; i++) { s = fn(start + i); } return s;',
+  )
+}
+
+export function measure(name, fn, opts = {}) {
+  const minTimeMs = opts.minTimeMs ?? DEFAULTS.minTimeMs
+  const warmupMs = opts.warmupMs ?? DEFAULTS.warmupMs
+  const samples = opts.samples ?? DEFAULTS.samples
+  const opsPerCall = opts.opsPerCall ?? 1
+  const quiet = opts.quiet ?? false
+  const results = []
+  let iterations = 0
+  let totalOps = 0
+  let msTotal = 0
+
+  collectGarbage()
+  if (opts.setup) {
+    // Batch mode.
+    const runOnce = () => {
+      const state = opts.setup()
+      const t0 = performance.now()
+      consume(fn(state))
+      const dt = performance.now() - t0
+      if (opts.teardown) opts.teardown(state)
+      return dt
+    }
+    // Warm-up: at least one run, until warmupMs of timed work.
+    let warm = 0
+    do warm += runOnce()
+    while (warm < warmupMs)
+    for (let s = 0; s < samples; s++) {
+      collectGarbage()
+      let t = 0
+      let runs = 0
+      do {
+        t += runOnce()
+        runs++
+      } while (t < minTimeMs)
+      results.push((runs * opsPerCall * 1000) / t)
+      iterations = runs
+      totalOps += runs * opsPerCall
+      msTotal += t
+    }
+  } else {
+    const loop = makeLoop()
+    let counter = 0
+    // Warm-up and calibration: double n until one batch takes >= warmupMs / 4.
+    let n = 1
+    let warm = 0
+    let perOp = 0
+    for (;;) {
+      const t0 = performance.now()
+      consume(loop(fn, n, counter))
+      const dt = performance.now() - t0
+      counter += n
+      warm += dt
+      if (dt >= warmupMs / 4 || n >= 2 ** 30) {
+        perOp = dt / n
+        if (warm >= warmupMs) break
+      } else {
+        n *= 2
+      }
+    }
+    iterations = Math.max(1, Math.ceil(minTimeMs / Math.max(perOp, 1e-9)))
+    for (let s = 0; s < samples; s++) {
+      collectGarbage()
+      const t0 = performance.now()
+      consume(loop(fn, iterations, counter))
+      const dt = performance.now() - t0
+      counter += iterations
+      results.push((iterations * opsPerCall * 1000) / dt)
+      totalOps += iterations * opsPerCall
+      msTotal += dt
+    }
+  }
+  const med = median(results)
+  const min = Math.min(...results)
+  const max = Math.max(...results)
+  const res = {
+    name,
+    opsPerSec: med,
+    samples: results,
+    min,
+    max,
+    // spread of the samples around the median, in percent (max deviation)
+    spreadPct: (Math.max(max - med, med - min) / med) * 100,
+    iterations,
+    msPerSample: msTotal / samples,
+    totalOps,
+  }
+  if (!quiet) {
+    process.stdout.write(
+      `  ${name.padEnd(42)} ${fmtOps(med).padStart(14)} ops/s  ±${res.spreadPct.toFixed(1)}%  (${samples}×${fmtInt(iterations)} ${opts.setup ? 'runs' : 'iters'})\n`,
+    )
+  }
+  return res
+}
+
+// ---------- formatting ----------
+
+export function fmtInt(n) {
+  return Math.round(n).toLocaleString('en-US')
+}
+
+export function fmtOps(n) {
+  if (n == null || !Number.isFinite(n)) return '—'
+  if (n >= 100) return fmtInt(n)
+  return n.toPrecision(3)
+}
+
+export function fmtRatio(r) {
+  if (r == null || !Number.isFinite(r)) return '—'
+  if (r >= 100) return `${r.toFixed(0)}×`
+  if (r >= 10) return `${r.toFixed(1)}×`
+  return `${r.toFixed(2)}×`
+}
+
+const strWidth = (s) => [...String(s)].length
+
+// printTable(rows, { columns?, align?, title? }): rows are arrays of cells (strings) with the
+// header as rows[0]; or objects with opts.columns naming the keys (header = key names).
+export function printTable(rows, opts = {}) {
+  let matrix
+  if (rows.length && !Array.isArray(rows[0])) {
+    const cols = opts.columns ?? Object.keys(rows[0])
+    matrix = [cols, ...rows.map((r) => cols.map((c) => (r[c] == null ? '—' : String(r[c]))))]
+  } else {
+    matrix = rows.map((r) => r.map((c) => (c == null ? '—' : String(c))))
+  }
+  const ncol = Math.max(...matrix.map((r) => r.length))
+  const widths = Array.from({ length: ncol }, (_, j) =>
+    Math.max(...matrix.map((r) => strWidth(r[j] ?? ''))),
+  )
+  const align = opts.align ?? widths.map((_, j) => (j === 0 ? 'left' : 'right'))
+  const line = (r) =>
+    '| ' +
+    widths
+      .map((w, j) => {
+        const c = r[j] ?? ''
+        const pad = ' '.repeat(w - strWidth(c))
+        return align[j] === 'left' ? c + pad : pad + c
+      })
+      .join(' | ') +
+    ' |'
+  const sep = '|' + widths.map((w, j) => (align[j] === 'left' ? ':' + '-'.repeat(w + 1) : '-'.repeat(w + 1) + ':')).join('|') + '|'
+  const out = []
+  if (opts.title) out.push('', opts.title, '')
+  out.push(line(matrix[0]), sep, ...matrix.slice(1).map(line))
+  const text = out.join('\n') + '\n'
+  process.stdout.write(text)
+  return text
+}
+
+// ---------- environment ----------
+
+export function environment() {
+  const cpus = os.cpus()
+  return {
+    date: new Date().toISOString(),
+    node: process.version,
+    v8: process.versions.v8,
+    platform: `${process.platform} ${os.release()} ${process.arch}`,
+    cpu: cpus[0]?.model?.trim() ?? 'unknown',
+    cores: cpus.length,
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    gcExposed: gcExposed(),
+  }
+}
+
+// ---------- deterministic data ----------
+
+// mulberry32: tiny, fast, deterministic PRNG; returns floats in [0, 1).
+export function prng(seed) {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+// ---------- comparing against targets ----------
+
+// ratioRows(results, targets) where results[workload][engine] = { opsPerSec } and targets is
+// [{ workload, engine, peer, min, label? }]: returns rows { workload, ratio, target, met }.
+export function evaluateTargets(results, targets) {
+  return targets.map((t) => {
+    const a = results[t.workload]?.[t.engine]?.opsPerSec
+    const peerWorkload = t.peerWorkload ?? t.workload
+    const b = results[peerWorkload]?.[t.peer]?.opsPerSec
+    const ratio = a != null && b != null ? a / b : null
+    return {
+      label: t.label ?? `${t.workload}: ${t.engine} ÷ ${t.peer}`,
+      workload: t.workload,
+      engine: t.engine,
+      peer: t.peer,
+      ratio,
+      target: t.min,
+      met: ratio == null || t.min == null ? null : ratio >= t.min,
+    }
+  })
+}

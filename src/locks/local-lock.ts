@@ -1,0 +1,332 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+import { InvalidArgumentError, LockTimeoutError, describe } from '../errors'
+import type { AcquireOptions, LockMode, Release, RWLock } from './types'
+
+/** One async acquisition; it holds the lock while `refs > 0` (its callback, plus re-entrant calls). */
+interface Holder {
+  readonly write: boolean
+  refs: number
+  /** Write grants made to this read holder (upgrades); the lock is write-held while > 0. */
+  upgrades: number
+}
+
+/** The locks an async context holds: a persistent list, so nested contexts compose. */
+interface Held {
+  readonly lock: LocalRWLock
+  readonly holder: Holder
+  readonly parent: Held | undefined
+}
+
+interface Waiter {
+  readonly write: boolean
+  /** The read holder waiting to upgrade, if this is an upgrade. */
+  readonly holder: Holder | undefined
+  readonly resolve: () => void
+  readonly reject: (error: Error) => void
+  timer: ReturnType<typeof setTimeout> | undefined
+}
+
+class Upgrade {
+  constructor(readonly holder: Holder) {}
+}
+
+const SYNC_READ = 0
+const SYNC_WRITE = 1
+/** What a synchronous grant took, so that it can be given back without allocating a closure. */
+type SyncGrant = typeof SYNC_READ | typeof SYNC_WRITE | Holder | Upgrade
+
+const context = new AsyncLocalStorage<Held>()
+/** setTimeout fires at once above this. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+/**
+ * A table's reader-writer lock for one thread: many readers or one writer, writer-preferring
+ * and FIFO among waiters. Async holders are tracked with `AsyncLocalStorage`, so calls made
+ * inside a holder's callback are re-entrant (and a sole reader may upgrade to write).
+ *
+ * A synchronous call never waits for an async holder of this thread — that holder could only
+ * finish if this thread ran — so it throws `LockTimeoutError` at once instead.
+ *
+ * @example
+ * ```ts
+ * const lock = new LocalRWLock({ name: 'users', timeoutMs: 5000 })
+ * await lock.write(async () => {
+ *   lock.readSync(() => count())   // re-entrant: this context holds the write lock
+ *   await save()
+ * })
+ * lock.writeSync(() => insert())    // free: granted at once
+ * ```
+ */
+export class LocalRWLock implements RWLock {
+  readonly #name: string
+  readonly #timeoutMs: number
+  /** Outstanding grants: async holders plus synchronous grants. Zero means free and no waiter. */
+  #holds = 0
+  #readers = 0
+  /** An async holder writes (a write holder or an upgraded reader). */
+  #writer = false
+  #syncReads = 0
+  #syncWrites = 0
+  /** FIFO of waiters; only items from `#head` onward are live. */
+  #queue: Waiter[] = []
+  #head = 0
+  /** Read holders waiting to upgrade; they go first (they already hold) and hold back the queue. */
+  readonly #upgrades: Waiter[] = []
+
+  constructor(options: { name: string; timeoutMs: number }) {
+    if (typeof options !== 'object' || options === null) throw expected('options', 'an object', options)
+    if (typeof options.name !== 'string') throw expected('name', 'a string', options.name)
+    this.#name = options.name
+    this.#timeoutMs = checkTimeout(options.timeoutMs)
+  }
+
+  get locked(): boolean {
+    return this.#holds !== 0
+  }
+
+  read<R>(fn: () => R | Promise<R>, options?: AcquireOptions): Promise<Awaited<R>> {
+    return this.#enter(false, fn, options)
+  }
+
+  write<R>(fn: () => R | Promise<R>, options?: AcquireOptions): Promise<Awaited<R>> {
+    return this.#enter(true, fn, options)
+  }
+
+  readSync<R>(fn: () => R, options?: AcquireOptions): R {
+    if (typeof fn !== 'function') throw expected('fn', 'a function', fn)
+    if (options !== undefined) this.#timeoutOf(options)
+    const grant = this.#takeSync(false)
+    try {
+      return fn()
+    } finally {
+      this.#giveBack(grant)
+    }
+  }
+
+  writeSync<R>(fn: () => R, options?: AcquireOptions): R {
+    if (typeof fn !== 'function') throw expected('fn', 'a function', fn)
+    if (options !== undefined) this.#timeoutOf(options)
+    const grant = this.#takeSync(true)
+    try {
+      return fn()
+    } finally {
+      this.#giveBack(grant)
+    }
+  }
+
+  acquireSync(mode: LockMode, options?: AcquireOptions): Release {
+    if (mode !== 'read' && mode !== 'write') throw expected('mode', "'read' or 'write'", mode)
+    if (options !== undefined) this.#timeoutOf(options)
+    const grant = this.#takeSync(mode === 'write')
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      this.#giveBack(grant)
+    }
+  }
+
+  async #enter<R>(write: boolean, fn: () => R | Promise<R>, options: AcquireOptions | undefined): Promise<Awaited<R>> {
+    if (typeof fn !== 'function') throw expected('fn', 'a function', fn)
+    const timeoutMs = this.#timeoutOf(options)
+    const store = context.getStore()
+    if (this.#holds === 0) this.#count(write)
+    else {
+      const holder = this.#heldBy(store)
+      if (holder !== undefined) return this.#reenter(holder, write, fn, timeoutMs)
+      if (this.#mayEnter(write)) this.#count(write)
+      else await this.#wait(write, undefined, timeoutMs)
+    }
+    const holder: Holder = { write, refs: 1, upgrades: 0 }
+    try {
+      return await context.run({ lock: this, holder, parent: store }, fn)
+    } finally {
+      this.#unref(holder)
+    }
+  }
+
+  async #reenter<R>(holder: Holder, write: boolean, fn: () => R | Promise<R>, timeoutMs: number): Promise<Awaited<R>> {
+    holder.refs++
+    let upgraded = false
+    try {
+      if (write && !holder.write) {
+        if (holder.upgrades !== 0 || this.#soleReader()) this.#beginUpgrade(holder)
+        else await this.#wait(true, holder, timeoutMs)
+        upgraded = true
+      }
+      return await fn()
+    } finally {
+      if (upgraded) this.#endUpgrade(holder)
+      this.#unref(holder)
+    }
+  }
+
+  #takeSync(write: boolean): SyncGrant {
+    // Every grant is synchronous (or there is none): they are all this call stack's, so nest.
+    if (this.#holds === this.#syncReads + this.#syncWrites) {
+      this.#holds++
+      if (write) this.#syncWrites++
+      else this.#syncReads++
+      return write ? SYNC_WRITE : SYNC_READ
+    }
+    const holder = this.#heldBy(context.getStore())
+    if (holder !== undefined) return this.#reenterSync(holder, write)
+    // Queued writers cannot run before this synchronous reader returns, so it may share.
+    if (write || this.#writer) throw this.#cannotWait(write)
+    this.#holds++
+    this.#syncReads++
+    return SYNC_READ
+  }
+
+  #reenterSync(holder: Holder, write: boolean): SyncGrant {
+    if (!write || holder.write) {
+      holder.refs++
+      return holder
+    }
+    if (holder.upgrades === 0 && !this.#soleReader()) throw this.#cannotUpgrade()
+    holder.refs++
+    this.#beginUpgrade(holder)
+    return new Upgrade(holder)
+  }
+
+  #giveBack(grant: SyncGrant): void {
+    if (grant === SYNC_READ) this.#syncReads--
+    else if (grant === SYNC_WRITE) this.#syncWrites--
+    else if (grant instanceof Upgrade) {
+      this.#endUpgrade(grant.holder)
+      return this.#unref(grant.holder)
+    } else return this.#unref(grant)
+    this.#holds--
+    this.#admit()
+  }
+
+  #heldBy(store: Held | undefined): Holder | undefined {
+    for (let held = store; held !== undefined; held = held.parent) {
+      if (held.lock === this) return held.holder.refs > 0 ? held.holder : undefined
+    }
+    return undefined
+  }
+
+  #mayEnter(write: boolean): boolean {
+    if (write) return this.#holds === 0
+    return !this.#writer && this.#syncWrites === 0 && this.#head === this.#queue.length && this.#upgrades.length === 0
+  }
+
+  #soleReader(): boolean {
+    return this.#readers === 1 && this.#syncReads === 0
+  }
+
+  #count(write: boolean): void {
+    this.#holds++
+    if (write) this.#writer = true
+    else this.#readers++
+  }
+
+  #unref(holder: Holder): void {
+    if (--holder.refs !== 0) return
+    this.#holds--
+    if (holder.write) this.#writer = false
+    else this.#readers--
+    this.#admit()
+  }
+
+  #beginUpgrade(holder: Holder): void {
+    holder.upgrades++
+    this.#writer = true
+  }
+
+  #endUpgrade(holder: Holder): void {
+    if (--holder.upgrades !== 0) return
+    this.#writer = false
+    this.#admit()
+  }
+
+  #wait(write: boolean, holder: Holder | undefined, timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = { write, holder, resolve, reject, timer: undefined }
+      // A ref'd timer: a pending promise alone would let Node exit while we wait.
+      waiter.timer = setTimeout(() => this.#expire(waiter, timeoutMs), Math.min(timeoutMs, MAX_TIMER_MS))
+      if (holder === undefined) this.#queue.push(waiter)
+      else this.#upgrades.push(waiter)
+    })
+  }
+
+  #expire(waiter: Waiter, timeoutMs: number): void {
+    const list = waiter.holder === undefined ? this.#queue : this.#upgrades
+    const index = list.indexOf(waiter, waiter.holder === undefined ? this.#head : 0)
+    if (index < 0) return
+    list.splice(index, 1)
+    const what = waiter.holder !== undefined ? 'to upgrade a read lock to write' : `for the ${waiter.write ? 'write' : 'read'} lock`
+    waiter.reject(
+      new LockTimeoutError(`Timed out after ${timeoutMs} ms waiting ${what} on table \`${this.#name}\``, { table: this.#name }),
+    )
+    this.#admit() // a writer that leaves may unblock the readers queued behind it
+  }
+
+  #admit(): void {
+    if (this.#upgrades.length !== 0) {
+      if (!this.#soleReader() || this.#writer) return
+      const upgrade = this.#upgrades.shift() as Waiter
+      this.#beginUpgrade(upgrade.holder as Holder)
+      return grant(upgrade)
+    }
+    if (this.#head === this.#queue.length) return
+    while (this.#head < this.#queue.length) {
+      const waiter = this.#queue[this.#head] as Waiter
+      if (waiter.write ? this.#holds !== 0 : this.#writer || this.#syncWrites !== 0) break
+      this.#head++
+      this.#count(waiter.write)
+      grant(waiter)
+      if (waiter.write) break
+    }
+    if (this.#head === this.#queue.length) {
+      this.#queue = []
+      this.#head = 0
+    } else if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head)
+      this.#head = 0
+    }
+  }
+
+  #timeoutOf(options: AcquireOptions | undefined): number {
+    if (options === undefined) return this.#timeoutMs
+    if (typeof options !== 'object' || options === null) throw expected('options', 'an object', options)
+    for (const key of Object.keys(options)) {
+      if (key !== 'timeoutMs') throw new InvalidArgumentError(`Unknown lock option \`${key}\`; expected \`timeoutMs\``)
+    }
+    return options.timeoutMs === undefined ? this.#timeoutMs : checkTimeout(options.timeoutMs)
+  }
+
+  #cannotWait(write: boolean): LockTimeoutError {
+    const state = this.#writer
+      ? 'is write-locked by an async holder'
+      : `is read-locked by ${this.#readers} async holder${this.#readers === 1 ? '' : 's'}`
+    const message =
+      `table \`${this.#name}\` ${state} in this thread; a synchronous call cannot wait for it ` +
+      `(it would never be released). Run this call inside the holder's callback, ` +
+      `or await table.lock.${write ? 'write' : 'read'}(...) instead.`
+    return new LockTimeoutError(message, { table: this.#name })
+  }
+
+  #cannotUpgrade(): LockTimeoutError {
+    const message =
+      `table \`${this.#name}\` is also read-locked by other holders in this thread; a synchronous call ` +
+      `cannot upgrade this read lock to write while they hold it (they would never be released). ` +
+      `Await table.lock.write(...) instead, or take the write lock up front.`
+    return new LockTimeoutError(message, { table: this.#name })
+  }
+}
+
+function grant(waiter: Waiter): void {
+  clearTimeout(waiter.timer)
+  waiter.resolve()
+}
+
+function checkTimeout(value: unknown): number {
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value
+  throw expected('timeoutMs', 'a non-negative finite number', value)
+}
+
+function expected(what: string, kind: string, value: unknown): InvalidArgumentError {
+  return new InvalidArgumentError(`Expected \`${what}\` to be ${kind}, got ${describe(value)}`)
+}

@@ -1,0 +1,35 @@
+import { InvalidArgumentError, describe } from './errors'
+
+/** An atomic update operator: adds `by` to the stored value inside the table's write lock. */
+export class Increment {
+  readonly by: number | bigint
+
+  constructor(by: number | bigint) {
+    if (!(typeof by === 'bigint' || (typeof by === 'number' && Number.isFinite(by)))) {
+      throw new InvalidArgumentError(`Expected increment() to take a finite number or a bigint, got ${describe(by)}`)
+    }
+    this.by = by
+    Object.freeze(this)
+  }
+
+  /** The new value of `field` given its stored value (missing or null counts as 0). */
+  applyTo(current: unknown, field: string, table: string): number | bigint {
+    if (current == null) return this.by
+    if (typeof current === 'number' && typeof this.by === 'number') {
+      const next = current + this.by
+      if (!Number.isFinite(next)) throw new InvalidArgumentError(`increment() of \`${field}\` overflows to ${next}`, { table, field })
+      return next
+    }
+    if (typeof current === 'bigint' && typeof this.by === 'bigint') return current + this.by
+    throw new InvalidArgumentError(`Cannot increment \`${field}\` by ${describe(this.by)}: its value is ${describe(current)}`, { table, field })
+  }
+}
+
+/**
+ * Atomic increment for `update` (the `F('balance') + x` of Django): `n` may be negative.
+ * A missing or null field counts as 0.
+ * @example `accounts.update({ balance: increment(-250) }, { id: 'alice' })`
+ */
+export function increment(n: number | bigint): Increment {
+  return new Increment(n)
+}

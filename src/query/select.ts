@@ -1,0 +1,134 @@
+import { InvalidArgumentError, describe } from '../errors'
+import { checkBoolean, checkCount, checkOptions } from '../options'
+import type { Row } from '../storage/row'
+import type { TableStore } from '../storage/table-store'
+import { encode } from '../values/canonical'
+import { compare } from '../values/compare'
+import { thaw } from '../values/freeze'
+import type { Rec } from '../values/types'
+import type { ConditionNode } from './ast'
+import { compile } from './compile'
+import { plan } from './plan'
+import { toNode } from './where'
+
+/** A field to sort by; a leading `-` sorts descending. */
+export type OrderKey<T> = (keyof T & string) | `-${keyof T & string}`
+
+/** Options of `table.select`. */
+export interface SelectOptions<T> {
+  /** Which records: a Condition, `{ field: value }` (all equal), or a predicate. */
+  where?: import('./where').Where<T>
+  /** Project (`['name']`) or rename (`{ alias: 'field' }`) fields. */
+  columns?: readonly (keyof T & string)[] | Readonly<Record<string, keyof T & string>>
+  /** Sort by one or more fields; `-age` is descending. Nulls first ascending, last descending. */
+  orderBy?: OrderKey<T> | readonly OrderKey<T>[]
+  /** At most this many rows (after sorting and `offset`). */
+  limit?: number
+  /** Skip this many rows (after sorting). */
+  offset?: number
+  /** Return mutable deep copies (default `true`) or the frozen stored records (`false`). */
+  copy?: boolean
+  /** Drop duplicate result rows, keeping the first. */
+  distinct?: boolean
+}
+
+const SELECT_OPTIONS = ['where', 'columns', 'orderBy', 'limit', 'offset', 'copy', 'distinct'] as const
+
+interface SortKey {
+  readonly field: string
+  readonly desc: boolean
+}
+
+/** Finds the rows matching `where`, in insertion order (planner + compiled predicate). */
+export function matchRows(store: TableStore, primaryKey: string, node: ConditionNode, limit = Infinity): Row[] {
+  const predicate = compile(node)
+  const access = node.op === 'true' ? null : plan(store, primaryKey, node)
+  const out: Row[] = []
+  if (access === null) {
+    if (limit === 0) return out
+    for (const row of store.rows()) {
+      if (predicate(row.rec) && out.push(row) >= limit) break
+    }
+    return out
+  }
+  for (const row of access.collect()) if (predicate(row.rec)) out.push(row)
+  if (!inInsertionOrder(out)) out.sort((a, b) => a.seq - b.seq)
+  return out.length > limit ? out.slice(0, limit) : out
+}
+
+/** `select`: candidates → filter → order → offset/limit → project → distinct → copy. */
+export function select(store: TableStore, primaryKey: string, options: unknown): Rec[] {
+  const opts = checkOptions(options as SelectOptions<Rec> | undefined, SELECT_OPTIONS, 'select()')
+  const limit = checkCount(opts.limit, 'limit')
+  const offset = checkCount(opts.offset, 'offset') ?? 0
+  const copy = checkBoolean(opts.copy, 'copy') ?? true
+  const distinct = checkBoolean(opts.distinct, 'distinct') ?? false
+  const sortKeys = parseOrderBy(opts.orderBy)
+  const project = projector(opts.columns)
+  const node = toNode(opts.where)
+  if (limit === 0) return []
+  const early = sortKeys.length === 0 && !distinct && limit !== undefined ? offset + limit : Infinity
+  let rows = matchRows(store, primaryKey, node, early)
+  if (sortKeys.length > 0) rows.sort(sortComparator(sortKeys))
+  if (!distinct && (offset > 0 || limit !== undefined)) rows = rows.slice(offset, limit === undefined ? undefined : offset + limit)
+  let out: Rec[] = project === null ? rows.map((r) => r.rec) : rows.map((r) => project(r.rec))
+  if (distinct) out = dedupeRows(out).slice(offset, limit === undefined ? undefined : offset + limit)
+  if (copy) return out.map(thaw)
+  return project === null ? out : out.map((r) => Object.freeze(r))
+}
+
+function inInsertionOrder(rows: Row[]): boolean {
+  for (let i = 1; i < rows.length; i++) if ((rows[i - 1] as Row).seq > (rows[i] as Row).seq) return false
+  return true
+}
+
+/** Parses `orderBy` into sort keys. */
+export function parseOrderBy(orderBy: unknown): SortKey[] {
+  if (orderBy === undefined) return []
+  const list = Array.isArray(orderBy) ? orderBy : [orderBy]
+  return list.map((spec: unknown) => {
+    if (typeof spec !== 'string' || spec.length === 0 || spec === '-') {
+      throw new InvalidArgumentError(`Expected \`orderBy\` to be a field name (\`-name\` for descending) or a list of them, got ${describe(orderBy)}`)
+    }
+    return spec.startsWith('-') ? { field: spec.slice(1), desc: true } : { field: spec, desc: false }
+  })
+}
+
+/** Sorts by the keys, then by insertion order (a stable sort). */
+function sortComparator(keys: SortKey[]): (a: Row, b: Row) => number {
+  return (a, b) => {
+    for (const { field, desc } of keys) {
+      const c = compare(a.rec[field], b.rec[field])
+      if (c !== 0) return desc ? -c : c
+    }
+    return a.seq - b.seq
+  }
+}
+
+function projector(columns: unknown): ((rec: Rec) => Rec) | null {
+  if (columns === undefined) return null
+  let pairs: Array<[string, string]>
+  if (Array.isArray(columns)) pairs = columns.map((c: unknown) => [c, c] as [string, string])
+  else if (typeof columns === 'object' && columns !== null) pairs = Object.entries(columns) as Array<[string, string]>
+  else throw new InvalidArgumentError(`Expected \`columns\` to be a list of fields or an { alias: field } object, got ${describe(columns)}`)
+  for (const [alias, field] of pairs) {
+    if (typeof field !== 'string' || field.length === 0 || alias.length === 0 || alias === '__proto__') {
+      throw new InvalidArgumentError(`Expected \`columns\` to name fields with non-empty strings, got ${describe(columns)}`)
+    }
+  }
+  return (rec) => {
+    const out: Record<string, unknown> = {}
+    for (const [alias, field] of pairs) out[alias] = rec[field] ?? null
+    return out
+  }
+}
+
+function dedupeRows(rows: Rec[]): Rec[] {
+  const seen = new Set<string>()
+  return rows.filter((r) => {
+    const key = encode(r)
+    if (seen.has(key)) return false
+    seen.add(key)
+    return true
+  })
+}

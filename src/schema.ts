@@ -1,0 +1,132 @@
+import { InvalidArgumentError, SchemaValidationError, describe } from './errors'
+import { freezeRecord } from './values/freeze'
+import type { Rec } from './values/types'
+
+/** Field types of a type-string schema. */
+export type FieldType = 'string' | 'number' | 'integer' | 'boolean' | 'date' | 'bigint' | 'object' | 'array'
+/** A field of a type-string schema: its type, optionally `{ type, optional: true }`. */
+export type FieldSchema = FieldType | { readonly type: FieldType; readonly optional?: boolean }
+/** A type-string schema: every field a record may have (the primary key is always allowed). */
+export type TypeSchema = { readonly [field: string]: FieldSchema }
+
+/** The Standard Schema interface (standardschema.dev), as zod, valibot and arktype implement it. */
+export interface StandardSchemaV1<Input = unknown, Output = Input> {
+  readonly '~standard': {
+    readonly version: 1
+    readonly vendor: string
+    readonly validate: (value: unknown) => StandardResult<Output> | Promise<StandardResult<Output>>
+    readonly types?: { readonly input: Input; readonly output: Output } | undefined
+  }
+}
+type StandardResult<Output> =
+  | { readonly value: Output; readonly issues?: undefined }
+  | { readonly issues: ReadonlyArray<{ readonly message: string; readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined }> }
+
+/** A table schema: a {@link TypeSchema} or any Standard Schema validator. */
+export type Schema = TypeSchema | StandardSchemaV1
+
+const FIELD_TYPES: ReadonlySet<string> = new Set(['string', 'number', 'integer', 'boolean', 'date', 'bigint', 'object', 'array'])
+
+/** A compiled schema: checks a frozen record, returning it (or the validator's frozen output). */
+export interface Validator {
+  /** The declared fields, or null for a Standard Schema (opaque). */
+  readonly fields: readonly string[] | null
+  validate(record: Rec): Rec
+}
+
+/** Checks a schema definition and compiles it for `table`. */
+export function compileSchema(schema: unknown, table: string, primaryKey: string): Validator {
+  if (isStandardSchema(schema)) return standardValidator(schema, table, primaryKey)
+  if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) {
+    throw new InvalidArgumentError(`Expected \`schema\` to be an object of field types or a Standard Schema validator, got ${describe(schema)}`, { table })
+  }
+  const specs = Object.entries(schema as Record<string, unknown>).map(([field, spec]) => parseField(table, field, spec))
+  return typeValidator(specs, table, primaryKey)
+}
+
+export function isStandardSchema(schema: unknown): schema is StandardSchemaV1 {
+  return (typeof schema === 'object' || typeof schema === 'function') && schema !== null && '~standard' in schema
+}
+
+interface ParsedField {
+  readonly field: string
+  readonly type: FieldType
+  readonly optional: boolean
+}
+
+function parseField(table: string, field: string, spec: unknown): ParsedField {
+  const type = typeof spec === 'object' && spec !== null ? (spec as { type?: unknown }).type : spec
+  const optional = typeof spec === 'object' && spec !== null ? (spec as { optional?: unknown }).optional ?? false : false
+  if (typeof type !== 'string' || !FIELD_TYPES.has(type) || typeof optional !== 'boolean') {
+    throw new InvalidArgumentError(
+      `Invalid schema for field \`${field}\`: expected one of ${[...FIELD_TYPES].join(', ')} or { type, optional }, got ${describe(spec)}`,
+      { table, field },
+    )
+  }
+  return { field, type: type as FieldType, optional }
+}
+
+function typeValidator(specs: ParsedField[], table: string, primaryKey: string): Validator {
+  const known = new Set(specs.map((s) => s.field))
+  return {
+    fields: specs.map((s) => s.field),
+    validate(record) {
+      for (const field in record) {
+        if (!known.has(field) && field !== primaryKey) throw invalid(table, field, `unknown field \`${field}\` (not in the schema)`)
+      }
+      for (const { field, type, optional } of specs) {
+        const value = record[field]
+        if (value == null) {
+          if (optional || field === primaryKey) continue
+          throw invalid(table, field, `field \`${field}\` is required (${type}), got ${describe(value ?? null)}`)
+        }
+        if (!hasType(value, type)) throw invalid(table, field, `field \`${field}\` must be ${type}, got ${describe(value)}`)
+      }
+      return record
+    },
+  }
+}
+
+function hasType(value: unknown, type: FieldType): boolean {
+  switch (type) {
+    case 'integer':
+      return Number.isInteger(value)
+    case 'date':
+      return value instanceof Date
+    case 'array':
+      return Array.isArray(value)
+    case 'object':
+      return typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date)
+    default:
+      return typeof value === type
+  }
+}
+
+function standardValidator(schema: StandardSchemaV1, table: string, primaryKey: string): Validator {
+  return {
+    fields: null,
+    validate(record) {
+      const result = schema['~standard'].validate(record)
+      if (result instanceof Promise) {
+        throw new InvalidArgumentError(`The schema of table \`${table}\` validates asynchronously; dictdb needs a synchronous validator`, { table })
+      }
+      if (result.issues !== undefined) {
+        const issue = result.issues[0]
+        const segment = issue?.path?.[0]
+        const field = segment === undefined ? undefined : String(typeof segment === 'object' ? segment.key : segment)
+        throw invalid(table, field, `${field === undefined ? '' : `field \`${field}\`: `}${issue?.message ?? 'invalid'}`)
+      }
+      if (result.value === record) return record
+      // A validator may transform (strip, coerce): store its output, keeping the primary key.
+      const output = { ...(result.value as Record<string, unknown>) }
+      if (record[primaryKey] !== undefined) output[primaryKey] = record[primaryKey]
+      return freezeRecord(output)
+    },
+  }
+}
+
+function invalid(table: string, field: string | undefined, why: string): SchemaValidationError {
+  const context: { table: string; field?: string; key?: unknown } = { table }
+  if (field !== undefined) context.field = field
+  return new SchemaValidationError(`Record rejected by the schema of \`${table}\`: ${why}`, context)
+}

@@ -1,0 +1,46 @@
+import type { IndexSpec } from '../indexes/types'
+import type { Key, Rec } from '../values/types'
+
+/**
+ * One record change — the unit of the one write path. `before` undefined = insert,
+ * `after` undefined = delete. `seq` (set by `apply` on delete) lets a rollback put a
+ * re-inserted record back in its original place.
+ */
+export interface RecordChange {
+  readonly type: 'record'
+  readonly table: string
+  readonly key: Key
+  readonly before: Rec | undefined
+  readonly after: Rec | undefined
+  seq?: number
+}
+
+/** What a table is made of, as created, saved and replicated. */
+export interface TableDefinition {
+  readonly name: string
+  readonly primaryKey: string
+  readonly schema?: unknown
+  readonly indexes: readonly Required<IndexSpec>[]
+}
+
+/** A change to the catalog: tables and indexes. */
+export type SchemaChange =
+  | { readonly type: 'createTable'; readonly table: string; readonly definition: TableDefinition }
+  | { readonly type: 'dropTable'; readonly table: string }
+  | { readonly type: 'createIndex'; readonly table: string; readonly index: Required<IndexSpec> }
+  | { readonly type: 'dropIndex'; readonly table: string; readonly field: string }
+
+/** Anything a commit carries, in the order it happened. */
+export type Op = RecordChange | SchemaChange
+
+/** What change listeners receive: every op of one committed transaction or single call. */
+export interface Commit {
+  readonly ops: readonly Op[]
+}
+
+/** The change that undoes `change`. */
+export function inverse(change: RecordChange): RecordChange {
+  const inv: RecordChange = { type: 'record', table: change.table, key: change.key, before: change.after, after: change.before }
+  if (change.seq !== undefined) inv.seq = change.seq
+  return inv
+}

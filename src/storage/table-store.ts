@@ -1,0 +1,179 @@
+import { DuplicateKeyError } from '../errors'
+import { createIndex } from '../indexes/create'
+import type { Index, IndexSpec } from '../indexes/types'
+import { canonical } from '../values/canonical'
+import { equals } from '../values/compare'
+import type { Key, Rec } from '../values/types'
+import { inverse, type RecordChange } from './change'
+import type { Row } from './row'
+
+/**
+ * A table's records and indexes. `apply` is the only code that writes either, so indexes can
+ * never drift from the records: inserts, updates, deletes and rollbacks all come through it.
+ */
+export class TableStore {
+  readonly name: string
+  readonly #rows = new Map<Key, Row>()
+  readonly #indexes = new Map<string, Index>()
+  #nextSeq = 1
+  /** Set when a rollback re-inserted a row out of insertion order; fixed by the next scan. */
+  #orderDirty = false
+  /** The next auto-assigned key: past every integer key ever stored (derived from the changes). */
+  nextAutoKey = 1
+
+  constructor(name: string) {
+    this.name = name
+  }
+
+  get size(): number {
+    return this.#rows.size
+  }
+
+  row(key: Key): Row | undefined {
+    return this.#rows.get(key)
+  }
+
+  /** Every row in insertion order. */
+  rows(): IterableIterator<Row> {
+    if (this.#orderDirty) this.#restoreOrder()
+    return this.#rows.values()
+  }
+
+  index(field: string): Index | undefined {
+    return this.#indexes.get(field)
+  }
+
+  indexes(): IterableIterator<Index> {
+    return this.#indexes.values()
+  }
+
+  /** Builds an index over the current rows; a unique one refuses existing duplicates. */
+  addIndex(spec: Required<IndexSpec>): void {
+    const index = createIndex(spec.field, spec.type, spec.unique)
+    const seen = spec.unique ? new Map<unknown, Key>() : null
+    for (const row of this.rows()) {
+      const value = row.rec[spec.field]
+      if (seen !== null && value != null) {
+        const c = canonical(value)
+        const other = seen.get(c)
+        if (other !== undefined) {
+          throw new DuplicateKeyError(
+            `Cannot create unique index on \`${this.name}.${spec.field}\`: records ${String(other)} and ${String(row.key)} share the value ${String(value)}`,
+            { table: this.name, field: spec.field, key: row.key },
+          )
+        }
+        seen.set(c, row.key)
+      }
+      index.add(row, value)
+    }
+    this.#indexes.set(spec.field, index)
+  }
+
+  removeIndex(field: string): void {
+    this.#indexes.delete(field)
+  }
+
+  /**
+   * Checks unique indexes against the state *after* all `changes`: a value may move from one
+   * record to another within the same change set. Nulls never conflict.
+   */
+  checkUnique(changes: readonly RecordChange[]): void {
+    for (const index of this.#indexes.values()) {
+      if (!index.unique) continue
+      if (changes.length === 1) this.#checkOne(index, changes[0] as RecordChange)
+      else this.#checkMany(index, changes)
+    }
+  }
+
+  #checkOne(index: Index, change: RecordChange): void {
+    const value = change.after?.[index.field]
+    if (value == null || (change.before !== undefined && equals(change.before[index.field], value))) return
+    const hits: Row[] = []
+    index.eq(value, hits)
+    for (const row of hits) if (row.key !== change.key) throw this.#duplicate(index, change.key, value)
+  }
+
+  #checkMany(index: Index, changes: readonly RecordChange[]): void {
+    const changed = new Set<Key>()
+    for (const c of changes) changed.add(c.key)
+    const taken = new Map<unknown, Key>()
+    for (const c of changes) {
+      const value = c.after?.[index.field]
+      if (value == null) continue
+      const canon = canonical(value)
+      const other = taken.get(canon)
+      if (other !== undefined && other !== c.key) throw this.#duplicate(index, c.key, value)
+      taken.set(canon, c.key)
+      const hits: Row[] = []
+      index.eq(value, hits)
+      for (const row of hits) if (row.key !== c.key && !changed.has(row.key)) throw this.#duplicate(index, c.key, value)
+    }
+  }
+
+  #duplicate(index: Index, key: Key, value: unknown): DuplicateKeyError {
+    return new DuplicateKeyError(
+      `Duplicate value ${String(value)} for unique index \`${this.name}.${index.field}\` (record ${String(key)})`,
+      { table: this.name, field: index.field, key },
+    )
+  }
+
+  /** Applies changes in order; if one throws (a bug), undoes the ones applied and rethrows. */
+  applyAll(changes: readonly RecordChange[]): void {
+    let i = 0
+    try {
+      for (; i < changes.length; i++) this.apply(changes[i] as RecordChange)
+    } catch (error) {
+      for (let j = i - 1; j >= 0; j--) this.undo(changes[j] as RecordChange)
+      throw error
+    }
+  }
+
+  /** Applies one change to the records and every index. */
+  apply(change: RecordChange): void {
+    const { key, after } = change
+    const row = this.#rows.get(key)
+    if (after === undefined) {
+      if (row === undefined) throw new Error(`dictdb internal: delete of missing key ${String(key)} in ${this.name}`)
+      for (const index of this.#indexes.values()) index.remove(row, row.rec[index.field])
+      this.#rows.delete(key)
+      change.seq = row.seq
+    } else if (row === undefined) {
+      this.#insert(key, after, change.seq)
+    } else {
+      this.#update(row, after)
+    }
+  }
+
+  /** Applies the inverse of an applied change. */
+  undo(change: RecordChange): void {
+    this.apply(inverse(change))
+  }
+
+  #insert(key: Key, rec: Rec, seq: number | undefined): void {
+    if (seq === undefined) seq = this.#nextSeq++
+    else if (seq < this.#nextSeq - 1) this.#orderDirty = true
+    const row: Row = { key, rec, seq }
+    this.#rows.set(key, row)
+    for (const index of this.#indexes.values()) index.add(row, rec[index.field])
+    if (typeof key === 'number' && Number.isInteger(key) && key >= this.nextAutoKey) this.nextAutoKey = key + 1
+  }
+
+  #update(row: Row, after: Rec): void {
+    const before = row.rec
+    for (const index of this.#indexes.values()) {
+      const a = before[index.field]
+      const b = after[index.field]
+      if (a === b || equals(a, b)) continue
+      index.remove(row, a)
+      index.add(row, b)
+    }
+    row.rec = after
+  }
+
+  #restoreOrder(): void {
+    const sorted = [...this.#rows.values()].sort((a, b) => a.seq - b.seq)
+    this.#rows.clear()
+    for (const row of sorted) this.#rows.set(row.key, row)
+    this.#orderDirty = false
+  }
+}

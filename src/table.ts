@@ -1,0 +1,362 @@
+import { InvalidArgumentError, InvalidStateError, RecordNotFoundError, TableNotFoundError, describe } from './errors'
+import type { IndexSpec, IndexType } from './indexes/types'
+import type { RWLock } from './locks/types'
+import type { Increment } from './operators'
+import { checkBoolean, checkName, checkOptions } from './options'
+import { aggregate as runAggregate, checkAggregations, type AggregateOptions, type Aggregation } from './query/aggregate'
+import { Field } from './query/field'
+import { plan } from './query/plan'
+import { matchRows, select as runSelect, type SelectOptions } from './query/select'
+import { toNode, type Where } from './query/where'
+import type { Validator } from './schema'
+import type { RecordChange, TableDefinition } from './storage/change'
+import type { TableStore } from './storage/table-store'
+import { ChangePlanner } from './table-changes'
+import type { Transactions } from './txn/transactions'
+import { isPlainObject, thaw } from './values/freeze'
+import type { Key } from './values/types'
+
+/** Field changes for `update`: new values, or operators such as `increment(n)`. */
+export type Changes<T> = { [K in keyof T]?: T[K] | Increment | null }
+
+/** What `upsert` did. */
+export interface UpsertResult {
+  key: Key
+  action: 'inserted' | 'updated' | 'ignored'
+}
+
+/** How a query will find its rows (`table.explain(where)`). */
+export interface QueryPlan {
+  /** `primaryKey` lookup, one `index`, a `union` of indexed branches, or a full `scan`. */
+  strategy: 'primaryKey' | 'index' | 'union' | 'scan'
+  /** The field whose index (or primary key) is used. */
+  field?: string
+  indexType?: IndexType
+  /** How many rows the plan will examine before filtering. */
+  estimatedCandidates: number
+  totalRecords: number
+}
+
+/** Internal wiring a table gets from its database. */
+export interface TableContext {
+  readonly name: string
+  readonly primaryKey: string
+  readonly store: TableStore
+  readonly lock: RWLock
+  readonly tx: Transactions
+  readonly validator: Validator | null
+  readonly schema: unknown
+  /** Why the table cannot be used any more (dropped, database closed), or null while it can. */
+  dead: (() => Error) | null
+}
+
+const INDEX_OPTIONS = ['type', 'unique'] as const
+
+/**
+ * A table of records with a primary key, secondary indexes, queries and atomic writes.
+ * Get one from `db.createTable(name)` or `db.getTable(name)`.
+ *
+ * @example
+ * ```ts
+ * const users = db.createTable<User>('users', { indexes: [{ field: 'city' }] })
+ * const id = users.insert({ name: 'Ada', city: 'Paris' })   // 1
+ * users.update({ visits: increment(1) }, { id })
+ * users.select({ where: users.field('city').eq('Paris'), orderBy: '-visits' })
+ * ```
+ */
+export class Table<T extends object = Record<string, unknown>> {
+  /** The table name. */
+  readonly name: string
+  /** The primary key field (default `id`). */
+  readonly primaryKey: string
+  /** The table's reader-writer lock. */
+  readonly lock: RWLock
+  readonly #ctx: TableContext
+  readonly #store: TableStore
+  readonly #tx: Transactions
+  readonly #plan: ChangePlanner
+
+  /** @internal Tables are made by `Database.createTable`. */
+  constructor(ctx: TableContext) {
+    this.#ctx = ctx
+    this.name = ctx.name
+    this.primaryKey = ctx.primaryKey
+    this.lock = ctx.lock
+    this.#store = ctx.store
+    this.#tx = ctx.tx
+    this.#plan = new ChangePlanner(ctx.name, ctx.primaryKey, ctx.store, ctx.validator)
+  }
+
+  /**
+   * Inserts a copy of `record` (or, atomically, of every record of a list) and returns its key.
+   * A missing key is assigned: 1, 2, 3…, never reused.
+   */
+  insert(record: T): Key
+  insert(records: readonly T[], options?: { skipValidation?: boolean }): Key[]
+  insert(input: T | readonly T[], options?: { skipValidation?: boolean }): Key | Key[] {
+    this.#alive()
+    const skip = checkBoolean(checkOptions(options, ['skipValidation'], 'insert()').skipValidation, 'skipValidation') ?? false
+    if (!Array.isArray(input)) {
+      return this.#write(() => {
+        const change = this.#plan.insert(input, undefined, !skip)
+        this.#tx.write(this.#store, [change])
+        return change.key
+      })
+    }
+    return this.#write(() => {
+      const batch = { keys: new Set<Key>(), next: this.#store.nextAutoKey }
+      const changes = (input as readonly T[]).map((r) => this.#plan.insert(r, batch, !skip))
+      this.#tx.write(this.#store, changes)
+      return changes.map((c) => c.key)
+    })
+  }
+
+  /** Inserts, or on an existing key merges (`'update'`, default), keeps (`'ignore'`) or throws (`'error'`). */
+  upsert(record: T, options?: { onConflict?: 'update' | 'ignore' | 'error' }): UpsertResult {
+    this.#alive()
+    const onConflict = checkOptions(options, ['onConflict'], 'upsert()').onConflict ?? 'update'
+    if (!['update', 'ignore', 'error'].includes(onConflict)) {
+      throw new InvalidArgumentError(`Expected \`onConflict\` to be 'update', 'ignore' or 'error', got ${describe(onConflict)}`)
+    }
+    return this.#write(() => {
+      const given = (record as Record<string, unknown> | null)?.[this.primaryKey]
+      const row = given == null ? undefined : this.#store.row(this.#plan.checkKey(given))
+      if (row === undefined) {
+        const change = this.#plan.insert(record)
+        this.#tx.write(this.#store, [change])
+        return { key: change.key, action: 'inserted' }
+      }
+      if (onConflict === 'error') throw this.#plan.duplicate(row.key)
+      if (onConflict === 'ignore') return { key: row.key, action: 'ignored' }
+      this.#tx.write(this.#store, [this.#plan.upsertMerge(row, record)])
+      return { key: row.key, action: 'updated' }
+    })
+  }
+
+  /** A copy of the record with this key, or undefined. */
+  get(key: Key): T | undefined {
+    this.#alive()
+    const k = this.#plan.checkKey(key)
+    return this.#read(() => {
+      const row = this.#store.row(k)
+      return row === undefined ? undefined : (thaw(row.rec) as T)
+    })
+  }
+
+  /** Records matching the options; copies unless `copy: false` (then frozen stored records). */
+  select(options?: SelectOptions<T>): T[] {
+    this.#alive()
+    return this.#read(() => runSelect(this.#store, this.primaryKey, options) as T[])
+  }
+
+  /**
+   * Applies `changes` to every record matching `where` (all when omitted), all or nothing.
+   * Returns how many; `RecordNotFoundError` when none matched.
+   */
+  update(changes: Changes<T>, where?: Where<T>): number {
+    this.#alive()
+    const fields = this.#plan.changes(changes)
+    const node = toNode(where)
+    return this.#write(() => {
+      const rows = this.#matchOrThrow(node, 'update')
+      this.#tx.write(this.#store, rows.map((row) => this.#plan.merge(row, fields)))
+      return rows.length
+    })
+  }
+
+  /** Deletes every record matching `where` (all when omitted); `RecordNotFoundError` when none. */
+  delete(where?: Where<T>): number {
+    this.#alive()
+    const node = toNode(where)
+    return this.#write(() => {
+      const rows = this.#matchOrThrow(node, 'delete')
+      this.#tx.write(this.#store, rows.map((row) => this.#plan.remove(row)))
+      return rows.length
+    })
+  }
+
+  /** The first record equal to `where`, or a new one made of `defaults` and `where` — atomically. */
+  getOrCreate(where: Partial<T>, defaults?: Partial<T>): { record: T; created: boolean } {
+    this.#alive()
+    if (!isPlainObject(where)) {
+      throw new InvalidArgumentError(`Expected getOrCreate() to take a plain object of field values, got ${describe(where)}`)
+    }
+    const node = toNode(where)
+    if (defaults !== undefined && (typeof defaults !== 'object' || defaults === null || Array.isArray(defaults))) {
+      throw new InvalidArgumentError(`Expected the defaults of getOrCreate() to be a plain object, got ${describe(defaults)}`)
+    }
+    return this.#write(() => {
+      const found = matchRows(this.#store, this.primaryKey, node, 1)[0]
+      if (found !== undefined) return { record: thaw(found.rec) as T, created: false }
+      const change: RecordChange = this.#plan.insert({ ...defaults, ...where })
+      this.#tx.write(this.#store, [change])
+      return { record: thaw(change.after) as T, created: true }
+    })
+  }
+
+  /** How many records match `where` (all when omitted). */
+  count(where?: Where<T>): number {
+    this.#alive()
+    const node = toNode(where)
+    return this.#read(() => (node.op === 'true' ? this.#store.size : matchRows(this.#store, this.primaryKey, node).length))
+  }
+
+  /** Copies of every record, in insertion order. */
+  all(): T[] {
+    return this.select()
+  }
+
+  /** A `Map` of key → copy of every record. */
+  copy(): Map<Key, T> {
+    this.#alive()
+    return this.#read(() => {
+      const out = new Map<Key, T>()
+      for (const row of this.#store.rows()) out.set(row.key, thaw(row.rec) as T)
+      return out
+    })
+  }
+
+  /** The fields of the schema (type-string schema), or every field seen in the records; key first. */
+  columns(): string[] {
+    this.#alive()
+    const fields = new Set<string>([this.primaryKey])
+    const declared = this.#ctx.validator?.fields
+    if (declared) declared.forEach((f) => fields.add(f))
+    else this.#read(() => { for (const row of this.#store.rows()) for (const f in row.rec) fields.add(f) })
+    return [...fields]
+  }
+
+  /** A field, to build conditions: `users.field('age').gte(18)`. */
+  field<K extends keyof T & string>(name: K): Field {
+    return new Field(name)
+  }
+
+  /** Creates an index (`hash` by default, or `sorted` for ranges; `unique` refuses duplicates). */
+  createIndex(field: keyof T & string, options?: { type?: IndexType; unique?: boolean }): void {
+    this.#alive()
+    const spec = checkIndexSpec({ field, ...checkOptions(options, INDEX_OPTIONS, 'createIndex()') })
+    this.#write(() => {
+      const existing = this.#store.index(spec.field)
+      if (existing !== undefined) {
+        if (existing.type === spec.type && existing.unique === spec.unique) return
+        throw new InvalidArgumentError(
+          `An index on \`${this.name}.${spec.field}\` exists with other options (${existing.type}${existing.unique ? ', unique' : ''}); drop it first`,
+          { table: this.name, field: spec.field },
+        )
+      }
+      this.#tx.schema(
+        { type: 'createIndex', table: this.name, index: spec },
+        () => this.#store.addIndex(spec),
+        () => this.#store.removeIndex(spec.field),
+      )
+    })
+  }
+
+  /** Drops the index on `field`. */
+  dropIndex(field: keyof T & string): void {
+    this.#alive()
+    checkName(field, 'field')
+    this.#write(() => {
+      const index = this.#store.index(field)
+      if (index === undefined) throw new InvalidArgumentError(`There is no index on \`${this.name}.${field}\``, { table: this.name, field })
+      const spec = { field, type: index.type, unique: index.unique }
+      this.#tx.schema(
+        { type: 'dropIndex', table: this.name, field },
+        () => this.#store.removeIndex(field),
+        () => this.#store.addIndex(spec),
+      )
+    })
+  }
+
+  /** Whether `field` has an index. */
+  hasIndex(field: keyof T & string): boolean {
+    this.#alive()
+    return this.#store.index(field) !== undefined
+  }
+
+  /** The indexed fields, in creation order. */
+  indexedFields(): string[] {
+    this.#alive()
+    return [...this.#store.indexes()].map((i) => i.field)
+  }
+
+  /** The fields declared by a type-string schema (empty without one or for a Standard Schema). */
+  schemaFields(): string[] {
+    this.#alive()
+    return [...(this.#ctx.validator?.fields ?? [])]
+  }
+
+  /**
+   * `count`/`sum`/`avg`/`min`/`max` over the matching records: one object, or with `groupBy`
+   * one object per group carrying the group fields.
+   */
+  aggregate(aggregations: Record<string, Aggregation>, options?: AggregateOptions<T>): Record<string, unknown> | Record<string, unknown>[] {
+    this.#alive()
+    const { specs, groupBy } = checkAggregations(aggregations, options)
+    const node = toNode(options?.where)
+    return this.#read(() => runAggregate(matchRows(this.#store, this.primaryKey, node).map((r) => r.rec), specs, groupBy))
+  }
+
+  /** How a query would find its rows: the index used (or a full scan) and how many it examines. */
+  explain(where?: Where<T>): QueryPlan {
+    this.#alive()
+    const node = toNode(where)
+    return this.#read(() => {
+      const total = this.#store.size
+      const access = node.op === 'true' ? null : plan(this.#store, this.primaryKey, node)
+      if (access === null) return { strategy: 'scan', estimatedCandidates: total, totalRecords: total }
+      const out: QueryPlan = { strategy: access.strategy, estimatedCandidates: access.estimate(Infinity), totalRecords: total }
+      if (access.field !== undefined) out.field = access.field
+      if (access.indexType !== undefined) out.indexType = access.indexType
+      return out
+    })
+  }
+
+  /** @internal The table's definition, as saved and replicated. */
+  definition(): TableDefinition {
+    const indexes = [...this.#store.indexes()].map((i) => ({ field: i.field, type: i.type, unique: i.unique }))
+    return this.#ctx.schema === undefined
+      ? { name: this.name, primaryKey: this.primaryKey, indexes }
+      : { name: this.name, primaryKey: this.primaryKey, schema: this.#ctx.schema, indexes }
+  }
+
+  #matchOrThrow(node: ReturnType<typeof toNode>, what: string) {
+    const rows = matchRows(this.#store, this.primaryKey, node)
+    if (rows.length === 0) throw new RecordNotFoundError(`${what}() matched no record in \`${this.name}\``, { table: this.name })
+    return rows
+  }
+
+  #read<R>(fn: () => R): R {
+    return this.#tx.withLock(this.lock, 'read', fn)
+  }
+
+  #write<R>(fn: () => R): R {
+    return this.#tx.withLock(this.lock, 'write', fn)
+  }
+
+  #alive(): void {
+    const dead = this.#ctx.dead
+    if (dead !== null) throw dead()
+  }
+}
+
+/** Checks and completes an index definition. */
+export function checkIndexSpec(spec: IndexSpec): Required<IndexSpec> {
+  const field = checkName(spec.field, 'field')
+  const type = spec.type ?? 'hash'
+  if (type !== 'hash' && type !== 'sorted') {
+    throw new InvalidArgumentError(`Unknown index type ${describe(type)} for \`${field}\`: expected 'hash' or 'sorted'`, { field })
+  }
+  const unique = checkBoolean(spec.unique, 'unique') ?? false
+  return { field, type, unique }
+}
+
+/** The error of a table used after it was dropped. */
+export function droppedError(name: string): Error {
+  return new TableNotFoundError(`Table \`${name}\` was dropped`, { table: name })
+}
+
+/** The error of a table used after its database was closed. */
+export function closedError(): Error {
+  return new InvalidStateError('The database is closed')
+}

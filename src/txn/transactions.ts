@@ -1,0 +1,177 @@
+import { DeadlockError, InvalidStateError } from '../errors'
+import type { LockMode, Release, RWLock } from '../locks/types'
+import type { Commit, Op, RecordChange, SchemaChange } from '../storage/change'
+import type { TableStore } from '../storage/table-store'
+import { backoffDelay, sleepSync } from './backoff'
+
+/** Receives every committed change set, in commit order. */
+export type CommitListener = (commit: Commit) => void
+
+/** A running top-level transaction: its log (for undo and publish) and the locks it holds. */
+interface Tx {
+  readonly log: Op[]
+  readonly schemaUndo: Map<SchemaChange, () => void>
+  readonly locks: Map<RWLock, { mode: LockMode; release: Release }>
+}
+
+/** What the transaction manager needs from the catalog. */
+export interface Catalog {
+  store(table: string): TableStore
+  lock(table: string): RWLock
+  reportListenerError(error: unknown): void
+}
+
+/**
+ * The tail of the one write path and the transaction machinery. Every change goes through
+ * `write` or `schema`: applied at once (reads see own writes), logged while a transaction runs,
+ * published to listeners on commit, undone in reverse order on rollback.
+ */
+export class Transactions {
+  readonly #catalog: Catalog
+  readonly #listeners = new Set<CommitListener>()
+  #tx: Tx | null = null
+
+  constructor(catalog: Catalog) {
+    this.#catalog = catalog
+  }
+
+  /** True while a transaction runs. */
+  get active(): boolean {
+    return this.#tx !== null
+  }
+
+  /** Subscribes to commits; returns the unsubscribe function. */
+  subscribe(listener: CommitListener): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  /** Runs `fn` under the table's lock: for this call alone, or held until the transaction ends. */
+  withLock<R>(lock: RWLock, mode: LockMode, fn: () => R): R {
+    const tx = this.#tx
+    if (tx === null) return mode === 'read' ? lock.readSync(fn) : lock.writeSync(fn)
+    hold(tx, lock, mode)
+    return fn()
+  }
+
+  /** Validates (unique indexes), applies and records a change set planned under the write lock. */
+  write(store: TableStore, changes: RecordChange[]): void {
+    if (changes.length === 0) return
+    store.checkUnique(changes)
+    store.applyAll(changes)
+    const tx = this.#tx
+    if (tx === null) this.#publish({ ops: changes })
+    else for (const change of changes) tx.log.push(change)
+  }
+
+  /** Applies and records a catalog change; `undo` reverts it if the transaction rolls back. */
+  schema(op: SchemaChange, apply: () => void, undo: () => void): void {
+    apply()
+    const tx = this.#tx
+    if (tx === null) return this.#publish({ ops: [op] })
+    tx.log.push(op)
+    tx.schemaUndo.set(op, undo)
+  }
+
+  /** Runs `fn` as a transaction; nested calls are savepoints. */
+  run<R>(fn: () => R, tables: readonly string[], retries: number): R {
+    if (isAsyncFunction(fn)) throw asyncBody()
+    const outer = this.#tx
+    if (outer !== null) return this.#savepoint(outer, fn, tables)
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return this.#top(fn, tables)
+      } catch (error) {
+        if (!(error instanceof DeadlockError) || attempt >= retries) throw error
+        sleepSync(backoffDelay(attempt))
+      }
+    }
+  }
+
+  #top<R>(fn: () => R, tables: readonly string[]): R {
+    const tx: Tx = { log: [], schemaUndo: new Map(), locks: new Map() }
+    this.#tx = tx
+    try {
+      for (const name of [...new Set(tables)].sort()) hold(tx, this.#catalog.lock(name), 'write')
+      const result = this.#body(tx, fn, 0)
+      this.#tx = null
+      if (tx.log.length > 0) this.#publish({ ops: tx.log })
+      return result
+    } finally {
+      this.#tx = null
+      for (const { release } of tx.locks.values()) release()
+    }
+  }
+
+  #savepoint<R>(tx: Tx, fn: () => R, tables: readonly string[]): R {
+    for (const name of [...new Set(tables)].sort()) hold(tx, this.#catalog.lock(name), 'write')
+    return this.#body(tx, fn, tx.log.length)
+  }
+
+  /** Runs the body; on a throw (or a promise), rolls back to `mark` and rethrows. */
+  #body<R>(tx: Tx, fn: () => R, mark: number): R {
+    let result: R
+    try {
+      result = fn()
+    } catch (error) {
+      this.#rollback(tx, mark)
+      throw error
+    }
+    if (isThenable(result)) {
+      this.#rollback(tx, mark)
+      throw asyncBody()
+    }
+    return result
+  }
+
+  /** Undoes the log back to `mark`, newest first. The original error is what the caller sees. */
+  #rollback(tx: Tx, mark: number): void {
+    for (let i = tx.log.length - 1; i >= mark; i--) {
+      const op = tx.log[i] as Op
+      if (op.type === 'record') this.#catalog.store(op.table).undo(op)
+      else tx.schemaUndo.get(op)?.()
+    }
+    tx.log.length = mark
+  }
+
+  #publish(commit: Commit): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(commit)
+      } catch (error) {
+        // The commit stands; a failing observer must not look like a failed write.
+        this.#catalog.reportListenerError(error)
+      }
+    }
+  }
+}
+
+function hold(tx: Tx, lock: RWLock, mode: LockMode): void {
+  const held = tx.locks.get(lock)
+  if (held !== undefined && (held.mode === 'write' || mode === 'read')) return
+  const release = lock.acquireSync(mode)
+  if (held !== undefined) {
+    // Upgraded: keep both grants and release them together at the end.
+    const first = held.release
+    tx.locks.set(lock, { mode, release: () => (release(), first()) })
+  } else {
+    tx.locks.set(lock, { mode, release })
+  }
+}
+
+function isAsyncFunction(fn: unknown): boolean {
+  const name = (fn as { constructor?: { name?: string } }).constructor?.name
+  return name === 'AsyncFunction' || name === 'AsyncGeneratorFunction'
+}
+
+function isThenable(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
+}
+
+function asyncBody(): InvalidStateError {
+  return new InvalidStateError(
+    'db.transaction() runs its body synchronously: an async function (or one returning a promise) cannot be atomic. ' +
+      'Do the awaiting before or after, or hold table.lock.write(async () => ...) instead.',
+  )
+}
+

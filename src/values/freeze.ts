@@ -1,0 +1,116 @@
+import { InvalidArgumentError, describe } from '../errors'
+
+/**
+ * A `Date` whose setters throw, so a stored date is as read-only as the frozen object holding
+ * it (`Object.freeze` does not protect a Date's internal time value). Still `instanceof Date`.
+ */
+export class FrozenDate extends Date {}
+const DATE_SETTERS = Object.getOwnPropertyNames(Date.prototype).filter((name) => name.startsWith('set'))
+for (const name of DATE_SETTERS) {
+  Object.defineProperty(FrozenDate.prototype, name, {
+    value(): never {
+      throw new TypeError(`Cannot call ${name}() on a stored Date: stored records are read-only`)
+    },
+  })
+}
+Object.freeze(FrozenDate.prototype)
+
+/**
+ * Deep-copies `value` into the stored form — plain objects, arrays, `FrozenDate`s — and deep-freezes
+ * it, checking in the same pass that every value can be stored. Object fields set to `undefined`
+ * are dropped (as JSON does). Throws `InvalidArgumentError` naming the path of a bad value.
+ */
+export function freezeCopy(value: unknown, path = 'value', ancestors?: unknown[]): unknown {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+    case 'bigint':
+      return value
+    case 'number':
+      if (Number.isFinite(value)) return value
+      throw unstorable(path, value, 'numbers must be finite')
+    case 'object':
+      if (value === null) return null
+      return freezeObject(value, path, ancestors)
+    default:
+      throw unstorable(path, value, 'only JSON-like values, Date and bigint can be stored')
+  }
+}
+
+function freezeObject(value: object, path: string, ancestors: unknown[] = []): unknown {
+  if (value instanceof Date) {
+    const time = value.getTime()
+    if (Number.isNaN(time)) throw unstorable(path, value, 'invalid Date')
+    return Object.freeze(new FrozenDate(time))
+  }
+  if (ancestors.includes(value)) throw unstorable(path, '[cycle]', 'cyclic structures cannot be stored')
+  ancestors.push(value)
+  let out: unknown
+  if (Array.isArray(value)) {
+    const arr = new Array<unknown>(value.length)
+    for (let i = 0; i < value.length; i++) {
+      if (!(i in value) || value[i] === undefined) throw unstorable(`${path}[${i}]`, undefined, 'arrays cannot hold undefined or holes')
+      arr[i] = freezeCopy(value[i], `${path}[${i}]`, ancestors)
+    }
+    out = Object.freeze(arr)
+  } else {
+    const proto = Object.getPrototypeOf(value)
+    if (proto !== Object.prototype && proto !== null) {
+      throw unstorable(path, value, `instances of ${value.constructor?.name ?? 'a class'} cannot be stored, only plain objects`)
+    }
+    out = Object.freeze(copyFields(value as Record<string, unknown>, path, ancestors))
+  }
+  ancestors.pop()
+  return out
+}
+
+function copyFields(source: Record<string, unknown>, path: string, ancestors: unknown[], out: Record<string, unknown> = {}): Record<string, unknown> {
+  for (const field of Object.keys(source)) {
+    const v = source[field]
+    if (v === undefined) continue
+    if (field === '__proto__') throw unstorable(`${path}.${field}`, v, 'the field name `__proto__` is not allowed')
+    out[field] = freezeCopy(v, `${path}.${field}`, ancestors)
+  }
+  return out
+}
+
+/** Freezes a top-level record: a plain object whose fields are stored values. */
+export function freezeRecord(record: unknown, what = 'record'): Readonly<Record<string, unknown>> {
+  return Object.freeze(copyRecord(record, what))
+}
+
+/**
+ * Copies a record for storage: nested values deep-frozen, the top level left open so the caller
+ * can add the primary key (first, when `keyField` is given) before freezing it.
+ */
+export function copyRecord(record: unknown, what = 'record', keyField?: string, key?: unknown): Record<string, unknown> {
+  if (!isPlainObject(record)) throw new InvalidArgumentError(`Expected ${what} to be a plain object, got ${describe(record)}`)
+  const out: Record<string, unknown> = {}
+  if (keyField !== undefined) out[keyField] = key
+  copyFields(record, what, [record], out)
+  // Re-set after the copy: a `null` key field in the source must not overwrite the assigned key.
+  if (keyField !== undefined) out[keyField] = key
+  return out
+}
+
+/** Returns a fresh, mutable deep copy of a stored value (plain `Date`s, unfrozen objects). */
+export function thaw<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value
+  if (value instanceof Date) return new Date(value.getTime()) as T
+  if (Array.isArray(value)) return value.map(thaw) as T
+  const out: Record<string, unknown> = {}
+  for (const field in value) out[field] = thaw((value as Record<string, unknown>)[field])
+  return out as T
+}
+
+function unstorable(path: string, value: unknown, why: string): InvalidArgumentError {
+  const shown = typeof value === 'symbol' ? 'a symbol' : typeof value === 'function' ? 'a function' : describe(value)
+  return new InvalidArgumentError(`Cannot store ${path}: ${why}, got ${shown}`, { field: path })
+}
+
+/** A plain object: `{}` literal or `Object.create(null)`, not an array, Date or class instance. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false
+  const proto = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}

@@ -64,7 +64,8 @@ export class InvalidStateError extends DictDBError {}
 export function describe(value: unknown): string {
   let text: string
   try {
-    text = typeof value === 'bigint' ? `${value}n` : typeof value === 'function' ? 'function' : JSON.stringify(value) ?? String(value)
+    text =
+      typeof value === 'bigint' ? `${value}n` : typeof value === 'number' ? String(value) : typeof value === 'function' ? 'function' : JSON.stringify(value) ?? String(value)
   } catch {
     text = String(value)
   }

@@ -45,7 +45,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1
  * inside a holder's callback are re-entrant (and a sole reader may upgrade to write).
  *
  * A synchronous call never waits for an async holder of this thread — that holder could only
- * finish if this thread ran — so it throws `LockTimeoutError` at once instead.
+ * finish if this thread ran — so it throws `LockTimeoutError` at once instead. Synchronous
+ * grants nest, on the understanding that they are released before the thread yields.
  *
  * @example
  * ```ts
@@ -93,25 +94,11 @@ export class LocalRWLock implements RWLock {
   }
 
   readSync<R>(fn: () => R, options?: AcquireOptions): R {
-    if (typeof fn !== 'function') throw expected('fn', 'a function', fn)
-    if (options !== undefined) this.#timeoutOf(options)
-    const grant = this.#takeSync(false)
-    try {
-      return fn()
-    } finally {
-      this.#giveBack(grant)
-    }
+    return this.#runSync(false, fn, options)
   }
 
   writeSync<R>(fn: () => R, options?: AcquireOptions): R {
-    if (typeof fn !== 'function') throw expected('fn', 'a function', fn)
-    if (options !== undefined) this.#timeoutOf(options)
-    const grant = this.#takeSync(true)
-    try {
-      return fn()
-    } finally {
-      this.#giveBack(grant)
-    }
+    return this.#runSync(true, fn, options)
   }
 
   acquireSync(mode: LockMode, options?: AcquireOptions): Release {
@@ -122,6 +109,17 @@ export class LocalRWLock implements RWLock {
     return () => {
       if (released) return
       released = true
+      this.#giveBack(grant)
+    }
+  }
+
+  #runSync<R>(write: boolean, fn: () => R, options: AcquireOptions | undefined): R {
+    if (typeof fn !== 'function') throw expected('fn', 'a function', fn)
+    if (options !== undefined) this.#timeoutOf(options)
+    const grant = this.#takeSync(write)
+    try {
+      return fn()
+    } finally {
       this.#giveBack(grant)
     }
   }
@@ -162,7 +160,8 @@ export class LocalRWLock implements RWLock {
   }
 
   #takeSync(write: boolean): SyncGrant {
-    // Every grant is synchronous (or there is none): they are all this call stack's, so nest.
+    // Every grant is synchronous (or there is none). Synchronous grants end before this thread
+    // yields (acquireSync serves synchronous transactions), so they are this call stack's: nest.
     if (this.#holds === this.#syncReads + this.#syncWrites) {
       this.#holds++
       if (write) this.#syncWrites++
@@ -190,14 +189,15 @@ export class LocalRWLock implements RWLock {
   }
 
   #giveBack(grant: SyncGrant): void {
-    if (grant === SYNC_READ) this.#syncReads--
-    else if (grant === SYNC_WRITE) this.#syncWrites--
-    else if (grant instanceof Upgrade) {
+    if (grant === SYNC_READ || grant === SYNC_WRITE) {
+      if (grant === SYNC_READ) this.#syncReads--
+      else this.#syncWrites--
+      this.#holds--
+      this.#admit()
+    } else if (grant instanceof Upgrade) {
       this.#endUpgrade(grant.holder)
-      return this.#unref(grant.holder)
-    } else return this.#unref(grant)
-    this.#holds--
-    this.#admit()
+      this.#unref(grant.holder)
+    } else this.#unref(grant)
   }
 
   #heldBy(store: Held | undefined): Holder | undefined {
@@ -270,7 +270,7 @@ export class LocalRWLock implements RWLock {
       this.#beginUpgrade(upgrade.holder as Holder)
       return grant(upgrade)
     }
-    if (this.#head === this.#queue.length) return
+    if (this.#head === this.#queue.length) return // the common case: nobody waits
     while (this.#head < this.#queue.length) {
       const waiter = this.#queue[this.#head] as Waiter
       if (waiter.write ? this.#holds !== 0 : this.#writer || this.#syncWrites !== 0) break
@@ -298,22 +298,18 @@ export class LocalRWLock implements RWLock {
   }
 
   #cannotWait(write: boolean): LockTimeoutError {
-    const state = this.#writer
-      ? 'is write-locked by an async holder'
-      : `is read-locked by ${this.#readers} async holder${this.#readers === 1 ? '' : 's'}`
-    const message =
-      `table \`${this.#name}\` ${state} in this thread; a synchronous call cannot wait for it ` +
-      `(it would never be released). Run this call inside the holder's callback, ` +
-      `or await table.lock.${write ? 'write' : 'read'}(...) instead.`
-    return new LockTimeoutError(message, { table: this.#name })
+    const state = this.#writer ? 'write-locked by an async holder' : `read-locked by ${this.#readers} async holder(s)`
+    return this.#refuse(`is ${state} in this thread; a synchronous call cannot wait for it (it would never be released). ` +
+      `Run this call inside the holder's callback, or await table.lock.${write ? 'write' : 'read'}(...) instead.`)
   }
 
   #cannotUpgrade(): LockTimeoutError {
-    const message =
-      `table \`${this.#name}\` is also read-locked by other holders in this thread; a synchronous call ` +
-      `cannot upgrade this read lock to write while they hold it (they would never be released). ` +
-      `Await table.lock.write(...) instead, or take the write lock up front.`
-    return new LockTimeoutError(message, { table: this.#name })
+    return this.#refuse('is also read-locked by other holders in this thread; a synchronous call cannot upgrade this read ' +
+      'lock to write while they hold it (they would never be released). Await table.lock.write(...) instead.')
+  }
+
+  #refuse(why: string): LockTimeoutError {
+    return new LockTimeoutError(`table \`${this.#name}\` ${why}`, { table: this.#name })
   }
 }
 

@@ -61,7 +61,8 @@ async function releaseAll(...holds: Hold[]): Promise<void> {
 export function rwlockSuite(name: string, make: MakeLock): void {
   const lockNamed = (timeoutMs = 1000) => make({ name: 'users', timeoutMs })
 
-  describe(name, () => {
+  // A lock bug shows up as a hang: fail fast, naming the test, instead of waiting for the global timeout.
+  describe(name, { timeout: 2000 }, () => {
     describe('sharing and exclusion', () => {
       it('lets many readers hold the lock at once', async () => {
         const lock = lockNamed()
@@ -289,6 +290,36 @@ export function rwlockSuite(name: string, make: MakeLock): void {
           await expect(w).resolves.toBe('upgraded')
         })
         await other.done
+      })
+
+      it('upgrades a sole reader ahead of a writer already waiting', async () => {
+        const lock = lockNamed()
+        const log: string[] = []
+        const writeOutside = AsyncResource.bind(() => lock.write(() => void log.push('writer')))
+        let w: Promise<void> = Promise.resolve()
+        await lock.read(async () => {
+          w = writeOutside()
+          await settle()
+          await lock.write(() => void log.push('upgrade'))
+        })
+        await w
+        expect(log).toEqual(['upgrade', 'writer'])
+      })
+
+      it('lets one of two upgrading readers through when the other times out', async () => {
+        const lock = lockNamed()
+        const bothIn = deferred()
+        let inside = 0
+        const upgrade = (timeoutMs: number) =>
+          lock.read(async () => {
+            if (++inside === 2) bothIn.resolve()
+            await bothIn.promise
+            return lock.write(() => 'upgraded', { timeoutMs })
+          })
+        const [loser, winner] = await Promise.allSettled([upgrade(20), upgrade(1000)])
+        expect(loser.status === 'rejected' && loser.reason).toBeInstanceOf(LockTimeoutError)
+        expect(winner).toEqual({ status: 'fulfilled', value: 'upgraded' })
+        expect(lock.locked).toBe(false)
       })
 
       it('refuses a synchronous upgrade at once while other readers hold the lock', async () => {

@@ -4,7 +4,9 @@ import { LocalRWLock } from './locks/local-lock'
 import type { RWLock } from './locks/types'
 import { checkFunction, checkName, checkOptions } from './options'
 import { compileSchema, type Schema } from './schema'
-import type { TableDefinition } from './storage/change'
+import type { DatabaseState, TableDefinition, TableState } from './storage/change'
+import { ChangePlanner } from './table-changes'
+import { freezeRecord } from './values/freeze'
 import { TableStore } from './storage/table-store'
 import { Table, checkIndexSpec, closedError, droppedError, type TableContext } from './table'
 import { Transactions, type CommitListener } from './txn/transactions'
@@ -171,6 +173,56 @@ export class Database {
     this.#open()
     checkFunction(listener, 'listener')
     return this.#tx.subscribe(listener)
+  }
+
+  /**
+   * @internal A consistent snapshot of every table (definitions, key counters, frozen records),
+   * taken under the read locks of all tables. Cheap: records are shared, not copied.
+   */
+  exportState(): DatabaseState {
+    this.#open()
+    return this.#tx.run(
+      () => ({
+        tables: [...this.#contexts.values()].map((ctx) =>
+          this.#tx.withLock(ctx.lock, 'read', () => ({
+            definition: this.#tables.get(ctx.name)!.definition(),
+            nextAutoKey: ctx.store.nextAutoKey,
+            records: [...ctx.store.rows()].map((row) => row.rec),
+          })),
+        ),
+      }),
+      [],
+      0,
+    )
+  }
+
+  /**
+   * @internal Builds a database from a snapshot (records are checked and frozen on the way in).
+   * `schemas` re-attaches validators that could not be serialized (Standard Schema).
+   */
+  static fromState(state: DatabaseState, options?: DatabaseOptions, schemas?: Readonly<Record<string, Schema>>): Database {
+    const db = new Database(options)
+    for (const table of state.tables) db.#loadTable(table, schemas?.[table.definition.name])
+    return db
+  }
+
+  #loadTable(table: TableState, schema: Schema | undefined): void {
+    const def = schema === undefined ? table.definition : { ...table.definition, schema }
+    checkTableName(def.name)
+    if (this.#tables.has(def.name)) throw new DuplicateTableError(`Table \`${def.name}\` appears twice`, { table: def.name })
+    this.#addTable(def)
+    const ctx = this.#context(def.name)
+    const planner = new ChangePlanner(def.name, def.primaryKey, ctx.store, null)
+    for (const rec of table.records) {
+      const frozen = freezeRecord(rec)
+      const key = planner.checkKey(frozen[def.primaryKey])
+      if (ctx.store.row(key) !== undefined) throw planner.duplicate(key)
+      ctx.store.apply({ type: 'record', table: def.name, key, before: undefined, after: ctx.validator?.validate(frozen) ?? frozen })
+    }
+    if (!Number.isSafeInteger(table.nextAutoKey) || table.nextAutoKey < 1) {
+      throw new InvalidArgumentError(`Expected the next auto key of \`${def.name}\` to be a positive integer, got ${describe(table.nextAutoKey)}`)
+    }
+    ctx.store.nextAutoKey = Math.max(ctx.store.nextAutoKey, table.nextAutoKey)
   }
 
   /** Closes the database: every later call on it or its tables throws. */

@@ -13,7 +13,7 @@ export { Increment, increment } from './operators'
 export type { FieldSchema, FieldType, Schema, StandardSchemaV1, TypeSchema } from './schema'
 export type { IndexSpec, IndexType } from './indexes/types'
 export type { RWLock, LockMode, AcquireOptions } from './locks/types'
-export type { Commit, Op, RecordChange, SchemaChange, TableDefinition } from './storage/change'
+export type { Commit, DatabaseState, Op, RecordChange, SchemaChange, TableDefinition, TableState } from './storage/change'
 export type { CommitListener } from './txn/transactions'
 export type { Key, Value } from './values/types'
 export {

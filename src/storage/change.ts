@@ -44,3 +44,16 @@ export function inverse(change: RecordChange): RecordChange {
   if (change.seq !== undefined) inv.seq = change.seq
   return inv
 }
+
+/** One table in a {@link DatabaseState}. */
+export interface TableState {
+  readonly definition: TableDefinition
+  readonly nextAutoKey: number
+  /** The records in insertion order (frozen, shared with the live table: copy before mutating). */
+  readonly records: readonly Rec[]
+}
+
+/** A consistent snapshot of a whole database: what persistence saves and replicas rebuild from. */
+export interface DatabaseState {
+  readonly tables: readonly TableState[]
+}

@@ -1,10 +1,15 @@
 import { DuplicateTableError, InvalidArgumentError, InvalidStateError, TableNotFoundError, describe } from './errors'
 import type { IndexSpec } from './indexes/types'
 import { LocalRWLock } from './locks/local-lock'
+import { SharedRWLock } from './locks/shared-lock'
+import { SharedParts, connectShared, type DatabaseHandle } from './shared/connect'
+import type { WireOp } from './shared/codec'
 import type { RWLock } from './locks/types'
 import { checkFunction, checkName, checkOptions } from './options'
-import { compileSchema, type Schema } from './schema'
-import type { DatabaseState, TableDefinition, TableState } from './storage/change'
+import { compileSchema, type Schema, type Validator } from './schema'
+import { isSchemaMark, portableDefinition } from './shared/codec'
+import type { Key } from './values/types'
+import type { DatabaseState, Op, RecordChange, TableDefinition, TableState } from './storage/change'
 import { ChangePlanner } from './table-changes'
 import { freezeRecord } from './values/freeze'
 import { TableStore } from './storage/table-store'
@@ -25,7 +30,19 @@ export interface DatabaseOptions {
   lockTimeoutMs?: number
   /** Where warnings and listener errors go (default: `console`). */
   logger?: Logger
+  /** Shared databases: bytes of the shared change log ring (default 64 MiB). */
+  logBytes?: number
 }
+
+/** Options of `Database.attach()`. */
+export interface AttachOptions {
+  /** Standard Schema validators of tables created with one (they cannot cross threads). */
+  schemas?: Readonly<Record<string, Schema>>
+  logger?: Logger
+}
+
+/** Set by `Database.attach` for the constructor it calls (a private channel). */
+let attaching: { handle: DatabaseHandle; schemas: Readonly<Record<string, Schema>> } | null = null
 
 /** Options of `db.createTable()`. */
 export interface CreateTableOptions {
@@ -71,10 +88,12 @@ export class Database {
   readonly #tx: Transactions
   readonly #lockTimeoutMs: number
   readonly #logger: Logger
+  readonly #shared: SharedParts | null = null
+  readonly #schemas: Readonly<Record<string, Schema>>
   #closed = false
 
   constructor(options?: DatabaseOptions) {
-    const opts = checkOptions(options, ['shared', 'lockTimeoutMs', 'logger'], 'new Database()')
+    const opts = checkOptions(options, ['shared', 'lockTimeoutMs', 'logger', 'logBytes'], 'new Database()')
     const timeout = opts.lockTimeoutMs ?? 5000
     if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout < 0) {
       throw new InvalidArgumentError(`Expected \`lockTimeoutMs\` to be a non-negative finite number, got ${describe(timeout)}`)
@@ -82,9 +101,7 @@ export class Database {
     if (opts.shared !== undefined && typeof opts.shared !== 'boolean') {
       throw new InvalidArgumentError(`Expected \`shared\` to be a boolean, got ${describe(opts.shared)}`)
     }
-    if (opts.shared === true) {
-      throw new InvalidStateError('Shared databases (worker_threads) are not available yet in this version of dictdb')
-    }
+    if (opts.logBytes !== undefined && opts.shared !== true) throw new InvalidArgumentError('`logBytes` applies to shared databases only')
     this.#lockTimeoutMs = timeout
     this.#logger = opts.logger ?? console
     this.#tx = new Transactions({
@@ -92,6 +109,66 @@ export class Database {
       lock: (name) => this.#context(name).lock,
       reportListenerError: (error) => this.#logger.error('dictdb: a commit listener threw; the commit stands', error),
     })
+    this.#schemas = attaching?.schemas ?? {}
+    if (opts.shared === true) {
+      this.#shared = connectShared(
+        {
+          applyRemote: (ops, publish) => this.#applyRemote(ops, publish),
+          rawState: () => this.#rawState(),
+          resetFromState: (state) => this.#resetFromState(state),
+        },
+        { handle: attaching?.handle, logBytes: opts.logBytes, timeoutMs: timeout },
+      )
+      this.#tx.share({
+        catchUp: (canRebuild) => this.#shared?.replica.catchUp(canRebuild),
+        append: (ops) => this.#shared?.replica.append(ops.map((op) => this.#toWire(op))),
+        readLocal: (lock, fn) => (lock as SharedRWLock).localReadSync(fn),
+      })
+      this.#shared.start()
+    }
+  }
+
+  /**
+   * A handle to pass to a worker (`workerData`), where `Database.attach(handle)` opens the same
+   * database. Shared databases only.
+   *
+   * @example
+   * ```ts
+   * const db = new Database({ shared: true })
+   * new Worker('./worker.js', { workerData: { db: db.handle() } })
+   * ```
+   */
+  handle(): DatabaseHandle {
+    this.#open()
+    if (this.#shared === null) {
+      throw new InvalidStateError('db.handle() needs a shared database: create it with new Database({ shared: true })')
+    }
+    return this.#shared.handle(this.#lockTimeoutMs)
+  }
+
+  /**
+   * Opens, in this thread, the shared database a handle refers to: the same tables, records,
+   * indexes, sequences and counters as every other thread.
+   *
+   * @example
+   * ```ts
+   * import { workerData } from 'node:worker_threads'
+   * const db = Database.attach(workerData.db)
+   * ```
+   */
+  static attach(handle: DatabaseHandle, options?: AttachOptions): Database {
+    const opts = checkOptions(options, ['schemas', 'logger'], 'Database.attach()')
+    if (typeof handle !== 'object' || handle === null || (handle as { kind?: unknown }).kind !== 'dictdb-shared-database') {
+      throw new InvalidArgumentError(`Expected a handle from db.handle(), got ${describe(handle)}`)
+    }
+    attaching = { handle, schemas: opts.schemas ?? {} }
+    try {
+      const dbOptions: DatabaseOptions = { shared: true, lockTimeoutMs: handle.lockTimeoutMs }
+      if (opts.logger !== undefined) dbOptions.logger = opts.logger
+      return new Database(dbOptions)
+    } finally {
+      attaching = null
+    }
   }
 
   /** Creates a table; `DuplicateTableError` if the name is taken. */
@@ -102,15 +179,18 @@ export class Database {
     const primaryKey = opts.primaryKey === undefined ? 'id' : checkName(opts.primaryKey, 'primaryKey')
     const indexes = checkIndexList(opts.indexes)
     if (opts.schema !== undefined) compileSchema(opts.schema, name, primaryKey)
-    if (this.#tables.has(name)) throw new DuplicateTableError(`Table \`${name}\` already exists`, { table: name })
     const definition: TableDefinition = opts.schema === undefined ? { name, primaryKey, indexes } : { name, primaryKey, schema: opts.schema, indexes }
-    this.#tx.schema({ type: 'createTable', table: name, definition }, () => this.#addTable(definition), () => this.#removeTable(name))
-    return this.#tables.get(name) as Table<T>
+    return this.#catalog(() => {
+      if (this.#tables.has(name)) throw new DuplicateTableError(`Table \`${name}\` already exists`, { table: name })
+      this.#tx.schema({ type: 'createTable', table: name, definition }, () => this.#addTable(definition), () => this.#removeTable(name))
+      return this.#tables.get(name) as Table<T>
+    })
   }
 
   /** The table with this name; `TableNotFoundError` if there is none. */
   getTable<T extends object = Record<string, unknown>>(name: string): Table<T> {
     this.#open()
+    this.#tx.sync()
     const table = this.#tables.get(checkName(name, 'name'))
     if (table === undefined) throw new TableNotFoundError(`No table named \`${name}\``, { table: name })
     return table as Table<T>
@@ -119,26 +199,30 @@ export class Database {
   /** Whether a table has this name. */
   hasTable(name: string): boolean {
     this.#open()
+    this.#tx.sync()
     return this.#tables.has(name)
   }
 
   /** Drops a table and its records; `TableNotFoundError` if there is none. */
   dropTable(name: string): void {
     this.#open()
-    const table = this.getTable(name)
-    const ctx = this.#context(name)
-    this.#tx.withLock(ctx.lock, 'write', () => {
-      this.#tx.schema(
-        { type: 'dropTable', table: name },
-        () => this.#removeTable(name),
-        () => this.#restoreTable(table, ctx),
-      )
+    this.#catalog(() => {
+      const table = this.getTable(name)
+      const ctx = this.#context(name)
+      this.#tx.withLock(ctx.lock, 'write', () => {
+        this.#tx.schema(
+          { type: 'dropTable', table: name },
+          () => this.#removeTable(name),
+          () => this.#restoreTable(table, ctx),
+        )
+      })
     })
   }
 
   /** Table names, in creation order. */
   listTables(): string[] {
     this.#open()
+    this.#tx.sync()
     return [...this.#tables.keys()]
   }
 
@@ -229,19 +313,21 @@ export class Database {
   close(): void {
     if (this.#closed) return
     this.#closed = true
+    this.#shared?.close()
     for (const ctx of this.#contexts.values()) ctx.dead = closedError
   }
 
-  #addTable(def: TableDefinition): void {
+  #addTable(def: TableDefinition, lockSlot = this.#shared?.memory.allocateLock() ?? -1): void {
     const store = new TableStore(def.name)
     for (const spec of def.indexes) store.addIndex(spec as Required<IndexSpec>)
     const ctx: TableContext = {
       name: def.name,
       primaryKey: def.primaryKey,
       store,
-      lock: this.#makeLock(def.name),
+      lockSlot,
+      lock: this.#makeLock(def.name, lockSlot),
       tx: this.#tx,
-      validator: def.schema === undefined ? null : compileSchema(def.schema, def.name, def.primaryKey),
+      validator: this.#validatorOf(def),
       schema: def.schema,
       dead: null,
     }
@@ -262,8 +348,86 @@ export class Database {
     this.#contexts.set(table.name, ctx)
   }
 
-  #makeLock(name: string): RWLock {
-    return new LocalRWLock({ name, timeoutMs: this.#lockTimeoutMs })
+  #makeLock(name: string, lockSlot: number): RWLock {
+    const shared = this.#shared
+    if (shared === null) return new LocalRWLock({ name, timeoutMs: this.#lockTimeoutMs })
+    return new SharedRWLock({ name, timeoutMs: this.#lockTimeoutMs, memory: shared.memory, lockSlot, threadSlot: shared.replica.slot })
+  }
+
+  #validatorOf(def: TableDefinition) {
+    if (def.schema === undefined) return null
+    const schema = isSchemaMark(def.schema) ? this.#schemas[def.name] : def.schema
+    if (schema === undefined) return missingValidator(def.name)
+    return compileSchema(schema, def.name, def.primaryKey)
+  }
+
+  /** Runs a catalog change: under the shared catalog lock in a shared database. */
+  #catalog<R>(fn: () => R): R {
+    const shared = this.#shared
+    return shared === null ? fn() : this.#tx.withLock(shared.catalogLock, 'write', fn)
+  }
+
+  /** An op as it is appended to the shared log. */
+  #toWire(op: Op): WireOp {
+    if (op.type === 'record') return { type: 'record', table: op.table, key: op.key, after: op.after }
+    if (op.type !== 'createTable') return op
+    return { type: 'createTable', table: op.table, definition: portableDefinition(op.definition), lockSlot: this.#context(op.table).lockSlot }
+  }
+
+  /** Applies ops another thread committed, and tells this thread's listeners. */
+  #applyRemote(ops: readonly WireOp[], publish: boolean): void {
+    const applied: Op[] = []
+    for (const op of ops) {
+      if (op.type === 'record') {
+        const store = this.#context(op.table).store
+        const change: RecordChange = { type: 'record', table: op.table, key: op.key, before: store.row(op.key)?.rec, after: op.after }
+        if (change.before === undefined && change.after === undefined) continue
+        store.apply(change)
+        applied.push(change)
+        continue
+      }
+      if (op.type === 'createTable') this.#addTable(op.definition, op.lockSlot)
+      else if (op.type === 'dropTable') this.#removeTable(op.table)
+      else if (op.type === 'createIndex') this.#context(op.table).store.addIndex(op.index)
+      else this.#context(op.table).store.removeIndex(op.field)
+      applied.push(op.type === 'createTable' ? { type: 'createTable', table: op.table, definition: op.definition } : op)
+    }
+    if (publish && applied.length > 0) this.#tx.publish({ ops: applied })
+  }
+
+  /** The local state, without locks (a shared replica's snapshot, taken under the append mutex). */
+  #rawState(): DatabaseState {
+    return {
+      tables: [...this.#contexts.values()].map((ctx) => ({
+        definition: this.#tables.get(ctx.name)!.definition(),
+        nextAutoKey: ctx.store.nextAutoKey,
+        records: [...ctx.store.rows()].map((row) => row.rec),
+        lockSlot: ctx.lockSlot,
+      })),
+    }
+  }
+
+  /** Replaces the local state by a shared snapshot; tables that persist keep their objects. */
+  #resetFromState(state: DatabaseState): void {
+    const names = new Set<string>()
+    for (const table of state.tables) {
+      const def = table.definition
+      names.add(def.name)
+      let ctx = this.#contexts.get(def.name)
+      if (ctx === undefined || ctx.lockSlot !== table.lockSlot) {
+        if (ctx !== undefined) this.#removeTable(def.name)
+        this.#addTable(def, table.lockSlot)
+        ctx = this.#context(def.name)
+      } else {
+        ctx.store.clear()
+        for (const spec of def.indexes) ctx.store.addIndex(spec as Required<IndexSpec>)
+      }
+      for (const rec of table.records) {
+        ctx.store.apply({ type: 'record', table: def.name, key: rec[def.primaryKey] as Key, before: undefined, after: rec })
+      }
+      ctx.store.nextAutoKey = Math.max(ctx.store.nextAutoKey, table.nextAutoKey)
+    }
+    for (const name of [...this.#contexts.keys()]) if (!names.has(name)) this.#removeTable(name)
   }
 
   #context(name: string): TableContext {
@@ -274,6 +438,19 @@ export class Database {
 
   #open(): void {
     if (this.#closed) throw closedError()
+  }
+}
+
+/** The validator of a table whose Standard Schema stayed in another thread. */
+function missingValidator(table: string): Validator {
+  return {
+    fields: null,
+    validate() {
+      throw new InvalidStateError(
+        `Table \`${table}\` was created with a Standard Schema validator in another thread; pass it to Database.attach(handle, { schemas: { ${table}: validator } }) to write to it here`,
+        { table },
+      )
+    },
   }
 }
 

@@ -1,5 +1,6 @@
 export { Database } from './database'
-export type { CreateTableOptions, DatabaseOptions, Logger, TransactionOptions } from './database'
+export type { AttachOptions, CreateTableOptions, DatabaseOptions, Logger, TransactionOptions } from './database'
+export type { DatabaseHandle } from './shared/connect'
 export { Table } from './table'
 export type { Changes, QueryPlan, UpsertResult } from './table'
 export { Condition, and, or, not } from './query/condition'

@@ -42,6 +42,8 @@ export interface TableContext {
   readonly name: string
   readonly primaryKey: string
   readonly store: TableStore
+  /** The lock's slot in shared memory (shared databases), or -1. */
+  readonly lockSlot: number
   readonly lock: RWLock
   readonly tx: Transactions
   readonly validator: Validator | null

@@ -51,6 +51,8 @@ export interface TableState {
   readonly nextAutoKey: number
   /** The records in insertion order (frozen, shared with the live table: copy before mutating). */
   readonly records: readonly Rec[]
+  /** @internal The table's lock slot in a shared database snapshot. */
+  readonly lockSlot?: number
 }
 
 /** A consistent snapshot of a whole database: what persistence saves and replicas rebuild from. */

@@ -69,6 +69,14 @@ export class TableStore {
     this.#indexes.set(spec.field, index)
   }
 
+  /** Empties the store (records and indexes) before a replica reloads it from a snapshot. */
+  clear(): void {
+    this.#rows.clear()
+    this.#indexes.clear()
+    this.#orderDirty = false
+    this.nextAutoKey = 1
+  }
+
   removeIndex(field: string): void {
     this.#indexes.delete(field)
   }

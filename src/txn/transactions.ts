@@ -22,6 +22,19 @@ export interface Catalog {
 }
 
 /**
+ * How a shared database plugs into the write path: catch the replica up before touching a
+ * table, append each commit to the shared log while its locks are still held.
+ */
+export interface SharedSync {
+  /** Applies what other threads committed; may rebuild the replica only if `canRebuild`. */
+  catchUp(canRebuild: boolean): void
+  /** Appends a commit's ops to the shared log. */
+  append(ops: readonly Op[]): void
+  /** Runs a lock-free read: only the in-thread part of the lock (own-thread async holders). */
+  readLocal<R>(lock: RWLock, fn: () => R): R
+}
+
+/**
  * The tail of the one write path and the transaction machinery. Every change goes through
  * `write` or `schema`: applied at once (reads see own writes), logged while a transaction runs,
  * published to listeners on commit, undone in reverse order on rollback.
@@ -30,9 +43,20 @@ export class Transactions {
   readonly #catalog: Catalog
   readonly #listeners = new Set<CommitListener>()
   #tx: Tx | null = null
+  #shared: SharedSync | null = null
 
   constructor(catalog: Catalog) {
     this.#catalog = catalog
+  }
+
+  /** Connects a shared database's replica (set once, at construction). */
+  share(sync: SharedSync): void {
+    this.#shared = sync
+  }
+
+  /** Catches a shared replica up (rebuilding only when no uncommitted change is held). */
+  sync(): void {
+    this.#shared?.catchUp(this.#tx === null || this.#tx.log.length === 0)
   }
 
   /** True while a transaction runs. */
@@ -49,8 +73,15 @@ export class Transactions {
   /** Runs `fn` under the table's lock: for this call alone, or held until the transaction ends. */
   withLock<R>(lock: RWLock, mode: LockMode, fn: () => R): R {
     const tx = this.#tx
-    if (tx === null) return mode === 'read' ? lock.readSync(fn) : lock.writeSync(fn)
+    const shared = this.#shared
+    if (tx === null) {
+      if (shared === null) return mode === 'read' ? lock.readSync(fn) : lock.writeSync(fn)
+      // A single read needs no cross-thread lock: the replica, caught up, is the latest commit.
+      if (mode === 'read') return shared.readLocal(lock, () => (shared.catchUp(true), fn()))
+      return lock.writeSync(() => (shared.catchUp(true), fn()))
+    }
     hold(tx, lock, mode)
+    shared?.catchUp(tx.log.length === 0)
     return fn()
   }
 
@@ -60,7 +91,7 @@ export class Transactions {
     store.checkUnique(changes)
     store.applyAll(changes)
     const tx = this.#tx
-    if (tx === null) this.#publish({ ops: changes })
+    if (tx === null) this.#commit(changes)
     else for (const change of changes) tx.log.push(change)
   }
 
@@ -68,7 +99,14 @@ export class Transactions {
   schema(op: SchemaChange, apply: () => void, undo: () => void): void {
     apply()
     const tx = this.#tx
-    if (tx === null) return this.#publish({ ops: [op] })
+    if (tx === null) {
+      try {
+        return this.#commit([op])
+      } catch (error) {
+        undo()
+        throw error
+      }
+    }
     tx.log.push(op)
     tx.schemaUndo.set(op, undo)
   }
@@ -95,7 +133,7 @@ export class Transactions {
       for (const name of [...new Set(tables)].sort()) hold(tx, this.#catalog.lock(name), 'write')
       const result = this.#body(tx, fn, 0)
       this.#tx = null
-      if (tx.log.length > 0) this.#publish({ ops: tx.log })
+      if (tx.log.length > 0) this.#commit(tx.log, tx)
       return result
     } finally {
       this.#tx = null
@@ -134,7 +172,24 @@ export class Transactions {
     tx.log.length = mark
   }
 
-  #publish(commit: Commit): void {
+  /**
+   * Commits ops that are applied locally: appends them to the shared log (locks still held), then
+   * tells the listeners. If the append fails (a commit too large for the log), undoes them.
+   */
+  #commit(ops: Op[], tx?: Tx): void {
+    if (this.#shared !== null) {
+      try {
+        this.#shared.append(ops)
+      } catch (error) {
+        this.#rollback(tx ?? { log: ops, schemaUndo: new Map(), locks: new Map() }, 0)
+        throw error
+      }
+    }
+    this.publish({ ops })
+  }
+
+  /** Tells the listeners about a commit (local, or replayed from another thread). */
+  publish(commit: Commit): void {
     for (const listener of this.#listeners) {
       try {
         listener(commit)

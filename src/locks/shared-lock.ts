@@ -1,0 +1,265 @@
+import { DeadlockError, LockTimeoutError } from '../errors'
+import { guardLock, guardUnlock } from '../shared/guard'
+import { L_GUARD, L_READERS, L_VERSION, L_WRITER, L_WRITER_DEPTH, L_WRITERS_WAITING, MAX_THREADS, type SharedMemory } from '../shared/memory'
+import { LocalRWLock } from './local-lock'
+import type { AcquireOptions, LockMode, Release, RWLock } from './types'
+
+/** How long one wait lasts before re-checking for deadlock and timeout. */
+const POLL_MS = 20
+/** After this long in a cycle, any member aborts (not just the designated one). */
+const CYCLE_PATIENCE_MS = 500
+
+/**
+ * A table's reader-writer lock shared by every thread of a shared database. Within a thread it
+ * behaves like {@link LocalRWLock} (async holders, re-entrancy, sync calls that never wait for an
+ * own-thread holder); across threads the grant lives in shared memory: many readers or one
+ * writer, writer-preferring, holders recorded per thread so that a dead thread's grants can be
+ * given back, and waits that detect deadlock cycles and give up at the timeout.
+ *
+ * @example
+ * ```ts
+ * // in a worker
+ * const db = Database.attach(workerData.db)
+ * db.getTable('jobs').lock.writeSync(() => { ... })   // blocks this worker while another holds it
+ * ```
+ */
+export class SharedRWLock implements RWLock {
+  readonly #local: LocalRWLock
+  readonly #mem: SharedMemory
+  readonly #i32: Int32Array
+  readonly #base: number
+  readonly #slot: number
+  readonly #me: number
+  readonly #myReaders: number
+  readonly #name: string
+  readonly #timeoutMs: number
+
+  constructor(options: { name: string; timeoutMs: number; memory: SharedMemory; lockSlot: number; threadSlot: number }) {
+    this.#local = new LocalRWLock({ name: options.name, timeoutMs: options.timeoutMs })
+    this.#mem = options.memory
+    this.#i32 = options.memory.i32
+    this.#slot = options.lockSlot
+    this.#base = options.memory.lock(options.lockSlot)
+    this.#me = options.threadSlot
+    this.#myReaders = options.memory.readers(options.lockSlot, options.threadSlot)
+    this.#name = options.name
+    this.#timeoutMs = options.timeoutMs
+  }
+
+  get locked(): boolean {
+    return this.#local.locked || Atomics.load(this.#i32, this.#base + L_WRITER) !== 0 || Atomics.load(this.#i32, this.#base + L_READERS) !== 0
+  }
+
+  read<R>(fn: () => R | Promise<R>, options?: AcquireOptions): Promise<Awaited<R>> {
+    return this.#async('read', fn, options)
+  }
+
+  write<R>(fn: () => R | Promise<R>, options?: AcquireOptions): Promise<Awaited<R>> {
+    return this.#async('write', fn, options)
+  }
+
+  readSync<R>(fn: () => R, options?: AcquireOptions): R {
+    const release = this.acquireSync('read', options)
+    try {
+      return fn()
+    } finally {
+      release()
+    }
+  }
+
+  writeSync<R>(fn: () => R, options?: AcquireOptions): R {
+    const release = this.acquireSync('write', options)
+    try {
+      return fn()
+    } finally {
+      release()
+    }
+  }
+
+  acquireSync(mode: LockMode, options?: AcquireOptions): Release {
+    const timeout = options?.timeoutMs ?? this.#timeoutMs
+    const deadline = Date.now() + timeout
+    const releaseLocal = this.#local.acquireSync(mode, options)
+    try {
+      this.#acquireShared(mode, deadline, timeout)
+    } catch (error) {
+      releaseLocal()
+      throw error
+    }
+    let done = false
+    return () => {
+      if (done) return
+      done = true
+      this.#releaseShared(mode)
+      releaseLocal()
+    }
+  }
+
+  /** Acquires only the in-thread part: lock-free reads still respect own-thread async holders. */
+  localReadSync<R>(fn: () => R): R {
+    return this.#local.readSync(fn)
+  }
+
+  async #async<R>(mode: LockMode, fn: () => R | Promise<R>, options?: AcquireOptions): Promise<Awaited<R>> {
+    const timeout = options?.timeoutMs ?? this.#timeoutMs
+    const deadline = Date.now() + timeout
+    const run = async (): Promise<Awaited<R>> => {
+      await this.#acquireSharedAsync(mode, deadline, timeout)
+      try {
+        return await fn()
+      } finally {
+        this.#releaseShared(mode)
+      }
+    }
+    return mode === 'read' ? this.#local.read(run, options) : this.#local.write(run, options)
+  }
+
+  /** One attempt at the cross-thread grant; registers a waiting writer when asked. */
+  #tryGrant(mode: LockMode, registerWriter: boolean): boolean {
+    const i32 = this.#i32
+    const base = this.#base
+    const me = this.#me + 1
+    guardLock(i32, base + L_GUARD, this.#me)
+    try {
+      const writer = i32[base + L_WRITER] as number
+      if (mode === 'read') {
+        if (writer === me || (writer === 0 && ((i32[base + L_WRITERS_WAITING] as number) === 0 || (i32[this.#myReaders] as number) > 0))) {
+          i32[base + L_READERS] = (i32[base + L_READERS] as number) + 1
+          i32[this.#myReaders] = (i32[this.#myReaders] as number) + 1
+          return true
+        }
+        return false
+      }
+      if ((writer === 0 || writer === me) && i32[base + L_READERS] === i32[this.#myReaders]) {
+        i32[base + L_WRITER] = me
+        i32[base + L_WRITER_DEPTH] = (i32[base + L_WRITER_DEPTH] as number) + 1
+        if (registerWriter) i32[base + L_WRITERS_WAITING] = (i32[base + L_WRITERS_WAITING] as number) - 1
+        return true
+      }
+      return false
+    } finally {
+      guardUnlock(i32, base + L_GUARD)
+    }
+  }
+
+  #setWritersWaiting(delta: number): void {
+    guardLock(this.#i32, this.#base + L_GUARD, this.#me)
+    this.#i32[this.#base + L_WRITERS_WAITING] = (this.#i32[this.#base + L_WRITERS_WAITING] as number) + delta
+    guardUnlock(this.#i32, this.#base + L_GUARD)
+  }
+
+  #acquireShared(mode: LockMode, deadline: number, timeout: number): void {
+    if (this.#tryGrant(mode, false)) return
+    const waiter = this.#startWaiting(mode)
+    try {
+      for (;;) {
+        const version = Atomics.load(this.#i32, this.#base + L_VERSION)
+        if (this.#tryGrant(mode, mode === 'write')) return waiter.granted()
+        this.#checkWait(mode, waiter, deadline, timeout)
+        Atomics.wait(this.#i32, this.#base + L_VERSION, version, Math.min(deadline - Date.now(), POLL_MS))
+      }
+    } finally {
+      waiter.stop()
+    }
+  }
+
+  async #acquireSharedAsync(mode: LockMode, deadline: number, timeout: number): Promise<void> {
+    if (this.#tryGrant(mode, false)) return
+    const waiter = this.#startWaiting(mode)
+    // A pending Atomics.waitAsync does not keep Node alive: hold a timer while waiting.
+    const keepAlive = setInterval(() => {}, 1 << 30)
+    try {
+      for (;;) {
+        const version = Atomics.load(this.#i32, this.#base + L_VERSION)
+        if (this.#tryGrant(mode, mode === 'write')) return waiter.granted()
+        this.#checkWait(mode, waiter, deadline, timeout)
+        const wait = Atomics.waitAsync(this.#i32, this.#base + L_VERSION, version, Math.min(deadline - Date.now(), POLL_MS))
+        if (wait.async) await wait.value
+      }
+    } finally {
+      clearInterval(keepAlive)
+      waiter.stop()
+    }
+  }
+
+  #startWaiting(mode: LockMode): { since: number; granted(): void; stop(): void } {
+    let registered = mode === 'write'
+    // Record the wait before counting it, so a reaper that finds us dead never over-counts.
+    this.#mem.setWaitingFor(this.#me, this.#slot, registered)
+    if (registered) this.#setWritersWaiting(1)
+    return {
+      since: Date.now(),
+      granted: () => {
+        registered = false
+      },
+      stop: () => {
+        if (registered) this.#setWritersWaiting(-1)
+        this.#mem.setWaitingFor(this.#me, -1)
+      },
+    }
+  }
+
+  #checkWait(mode: LockMode, waiter: { since: number }, deadline: number, timeout: number): void {
+    const cycle = findCycle(this.#mem, this.#me)
+    if (cycle !== null && (Math.max(...cycle) === this.#me || Date.now() - waiter.since > CYCLE_PATIENCE_MS)) {
+      throw new DeadlockError(`Deadlock on table \`${this.#name}\`: threads ${cycle.join(' → ')} wait for each other; this one backs off`, {
+        table: this.#name,
+      })
+    }
+    if (Date.now() >= deadline) {
+      throw new LockTimeoutError(`Timed out after ${timeout} ms waiting for the ${mode} lock of table \`${this.#name}\` (held by another thread)`, {
+        table: this.#name,
+      })
+    }
+  }
+
+  #releaseShared(mode: LockMode): void {
+    const i32 = this.#i32
+    const base = this.#base
+    guardLock(i32, base + L_GUARD, this.#me)
+    if (mode === 'read') {
+      i32[base + L_READERS] = (i32[base + L_READERS] as number) - 1
+      i32[this.#myReaders] = (i32[this.#myReaders] as number) - 1
+    } else {
+      const depth = (i32[base + L_WRITER_DEPTH] as number) - 1
+      i32[base + L_WRITER_DEPTH] = depth
+      if (depth === 0) i32[base + L_WRITER] = 0
+    }
+    guardUnlock(i32, base + L_GUARD)
+    Atomics.add(i32, base + L_VERSION, 1)
+    Atomics.notify(i32, base + L_VERSION)
+  }
+}
+
+/** The threads holding a lock (writer and readers), other than `except`. */
+export function holdersOf(mem: SharedMemory, lock: number, except: number): number[] {
+  const out: number[] = []
+  const writer = Atomics.load(mem.i32, mem.lock(lock) + L_WRITER) - 1
+  if (writer >= 0 && writer !== except) out.push(writer)
+  for (let t = 0; t < MAX_THREADS; t++) {
+    if (t !== except && t !== writer && Atomics.load(mem.i32, mem.readers(lock, t)) > 0) out.push(t)
+  }
+  return out
+}
+
+/** A wait-for cycle through thread `me` (its member slots), or null. */
+export function findCycle(mem: SharedMemory, me: number): number[] | null {
+  const start = mem.waitingFor(me)
+  if (start < 0) return null
+  const path: number[] = [me]
+  const seen = new Set<number>([me])
+  const visit = (lock: number, waiter: number): boolean => {
+    for (const holder of holdersOf(mem, lock, waiter)) {
+      if (holder === me) return true
+      if (seen.has(holder)) continue
+      seen.add(holder)
+      const next = mem.waitingFor(holder)
+      if (next < 0) continue
+      path.push(holder)
+      if (visit(next, holder)) return true
+      path.pop()
+    }
+    return false
+  }
+  return visit(start, me) ? path : null
+}

@@ -1,0 +1,226 @@
+import { threadId } from 'node:worker_threads'
+import { InvalidArgumentError, InvalidStateError, describe } from '../errors'
+
+/** Most threads attached to one shared database at once. */
+export const MAX_THREADS = 64
+/** Most locks (tables created over the database's life, plus the catalog lock). */
+export const MAX_LOCKS = 1024
+/** Lock slot of the catalog (table creation and removal). */
+export const CATALOG_LOCK = 0
+
+const MAGIC = 0x44444231 // "DDB1"
+
+// Header, in Int32 words. 64-bit positions live in the BigInt64 view at word/2.
+const H_MAGIC = 0
+const H_APPEND = 1 // append mutex: 0 free, else holder slot + 1
+const H_SNAP_SEQ = 2 // snapshot seqlock: odd while a snapshot is being written
+const H_CLOSED = 3
+const H_TAIL = 4 // i64: end of the last committed entry (byte position, never decreases)
+const H_HEAD = 6 // i64: oldest byte position still in the ring
+const H_SNAP_POS = 8 // i64: log position the snapshot reflects
+const H_SNAP_LEN = 10
+const H_NEXT_LOCK = 11
+const HEADER_WORDS = 16
+
+// Per thread slot.
+const T_STATE = 0 // 0 free, 1 attached
+const T_THREAD_ID = 1
+const T_WAITING = 2 // lock slot waited for, or -1
+const T_WAIT_WRITE = 3 // 1 when that wait is for the write lock (it counts in L_WRITERS_WAITING)
+const T_APPLIED = 4 // i64: log position applied by this replica
+const T_STALE = 6 // 1 when the ring overtook this replica: it must rebuild from the snapshot
+const THREAD_WORDS = 8
+
+// Per lock slot.
+export const L_GUARD = 0 // tiny spin guard over the other fields: 0 free, else slot + 1
+export const L_VERSION = 1 // bumped and notified on every release
+export const L_WRITER = 2 // writer slot + 1, or 0
+export const L_WRITER_DEPTH = 3
+export const L_READERS = 4 // total read grants, all threads
+export const L_WRITERS_WAITING = 5
+const LOCK_WORDS = 8
+
+const THREADS_BASE = HEADER_WORDS
+const LOCKS_BASE = THREADS_BASE + MAX_THREADS * THREAD_WORDS
+const READERS_BASE = LOCKS_BASE + MAX_LOCKS * LOCK_WORDS
+const CONTROL_WORDS = READERS_BASE + MAX_LOCKS * MAX_THREADS
+
+/** The buffers that make one shared database; structured-cloneable into a worker. */
+export interface SharedBuffers {
+  readonly control: SharedArrayBuffer
+  readonly log: SharedArrayBuffer
+  readonly snapshot: SharedArrayBuffer
+}
+
+/**
+ * Typed access to a shared database's control block: header, thread slots, lock words and the
+ * per-lock, per-thread reader counts (so a dead thread's read grants can be given back).
+ */
+export class SharedMemory {
+  readonly buffers: SharedBuffers
+  readonly i32: Int32Array
+  readonly #i64: BigInt64Array
+  readonly log: Uint8Array
+  readonly logView: DataView
+
+  constructor(buffers: SharedBuffers) {
+    this.buffers = buffers
+    this.i32 = new Int32Array(buffers.control)
+    this.#i64 = new BigInt64Array(buffers.control)
+    this.log = new Uint8Array(buffers.log)
+    this.logView = new DataView(buffers.log)
+  }
+
+  /** Allocates the buffers of a new shared database. */
+  static create(logBytes: number): SharedMemory {
+    if (!Number.isInteger(logBytes) || logBytes < 1 << 16 || logBytes % 8 !== 0) {
+      throw new InvalidArgumentError(`Expected \`logBytes\` to be a multiple of 8, at least 65536, got ${describe(logBytes)}`)
+    }
+    const control = new SharedArrayBuffer(CONTROL_WORDS * 4)
+    const log = new SharedArrayBuffer(logBytes)
+    const snapshot = new SharedArrayBuffer(0, { maxByteLength: 2 ** 32 })
+    const mem = new SharedMemory({ control, log, snapshot })
+    mem.i32[H_MAGIC] = MAGIC
+    mem.i32[H_NEXT_LOCK] = CATALOG_LOCK + 1
+    for (let s = 0; s < MAX_THREADS; s++) mem.i32[mem.thread(s) + T_WAITING] = -1
+    return mem
+  }
+
+  /** Wraps buffers received from another thread, checking they are a shared database. */
+  static open(buffers: unknown): SharedMemory {
+    const b = buffers as SharedBuffers | undefined
+    if (!(b?.control instanceof SharedArrayBuffer) || !(b.log instanceof SharedArrayBuffer) || !(b.snapshot instanceof SharedArrayBuffer)) {
+      throw new InvalidArgumentError(`Expected a database handle from db.handle(), got ${describe(buffers)}`)
+    }
+    const mem = new SharedMemory(b)
+    if (mem.i32[H_MAGIC] !== MAGIC) throw new InvalidArgumentError('This handle is not a dictdb shared database')
+    return mem
+  }
+
+  get capacity(): number {
+    return this.log.length
+  }
+
+  get tail(): number {
+    return Number(Atomics.load(this.#i64, H_TAIL / 2))
+  }
+  set tail(pos: number) {
+    Atomics.store(this.#i64, H_TAIL / 2, BigInt(pos))
+  }
+  get head(): number {
+    return Number(Atomics.load(this.#i64, H_HEAD / 2))
+  }
+  set head(pos: number) {
+    Atomics.store(this.#i64, H_HEAD / 2, BigInt(pos))
+  }
+  get snapshotPos(): number {
+    return Number(Atomics.load(this.#i64, H_SNAP_POS / 2))
+  }
+  set snapshotPos(pos: number) {
+    Atomics.store(this.#i64, H_SNAP_POS / 2, BigInt(pos))
+  }
+  get snapshotLength(): number {
+    return Atomics.load(this.i32, H_SNAP_LEN)
+  }
+  set snapshotLength(n: number) {
+    Atomics.store(this.i32, H_SNAP_LEN, n)
+  }
+  get snapshotSeq(): number {
+    return Atomics.load(this.i32, H_SNAP_SEQ)
+  }
+  bumpSnapshotSeq(): void {
+    Atomics.add(this.i32, H_SNAP_SEQ, 1)
+  }
+
+  get closed(): boolean {
+    return Atomics.load(this.i32, H_CLOSED) === 1
+  }
+  markClosed(): void {
+    Atomics.store(this.i32, H_CLOSED, 1)
+  }
+
+  /** Allocates a lock slot for a new table. */
+  allocateLock(): number {
+    const slot = Atomics.add(this.i32, H_NEXT_LOCK, 1)
+    if (slot >= MAX_LOCKS) throw new InvalidStateError(`A shared database can create at most ${MAX_LOCKS - 1} tables over its life`)
+    return slot
+  }
+
+  /** Word index of a thread slot. */
+  thread(slot: number): number {
+    return THREADS_BASE + slot * THREAD_WORDS
+  }
+
+  /** Word index of a lock slot. */
+  lock(slot: number): number {
+    return LOCKS_BASE + slot * LOCK_WORDS
+  }
+
+  /** Word index of the read grants thread `thread` holds on lock `lock`. */
+  readers(lock: number, thread: number): number {
+    return READERS_BASE + lock * MAX_THREADS + thread
+  }
+
+  /** Claims a free thread slot for the calling thread. */
+  attachThread(appliedPos: number): number {
+    for (let s = 0; s < MAX_THREADS; s++) {
+      const base = this.thread(s)
+      if (Atomics.compareExchange(this.i32, base + T_STATE, 0, 1) === 0) {
+        Atomics.store(this.i32, base + T_THREAD_ID, threadId)
+        Atomics.store(this.i32, base + T_WAITING, -1)
+        Atomics.store(this.i32, base + T_STALE, 0)
+        this.setApplied(s, appliedPos)
+        return s
+      }
+    }
+    throw new InvalidStateError(`At most ${MAX_THREADS} threads can attach to one shared database`)
+  }
+
+  detachThread(slot: number): void {
+    Atomics.store(this.i32, this.thread(slot) + T_STATE, 0)
+  }
+
+  isAttached(slot: number): boolean {
+    return Atomics.load(this.i32, this.thread(slot) + T_STATE) === 1
+  }
+
+  threadIdOf(slot: number): number {
+    return Atomics.load(this.i32, this.thread(slot) + T_THREAD_ID)
+  }
+
+  applied(slot: number): number {
+    return Number(Atomics.load(this.#i64, (this.thread(slot) + T_APPLIED) / 2))
+  }
+  setApplied(slot: number, pos: number): void {
+    Atomics.store(this.#i64, (this.thread(slot) + T_APPLIED) / 2, BigInt(pos))
+  }
+
+  isStale(slot: number): boolean {
+    return Atomics.load(this.i32, this.thread(slot) + T_STALE) === 1
+  }
+  setStale(slot: number, stale: boolean): void {
+    Atomics.store(this.i32, this.thread(slot) + T_STALE, stale ? 1 : 0)
+  }
+
+  waitingFor(slot: number): number {
+    return Atomics.load(this.i32, this.thread(slot) + T_WAITING)
+  }
+  setWaitingFor(slot: number, lock: number, write = false): void {
+    Atomics.store(this.i32, this.thread(slot) + T_WAIT_WRITE, write ? 1 : 0)
+    Atomics.store(this.i32, this.thread(slot) + T_WAITING, lock)
+  }
+
+  waitsToWrite(slot: number): boolean {
+    return Atomics.load(this.i32, this.thread(slot) + T_WAIT_WRITE) === 1
+  }
+
+  /** How many lock slots were handed out (the catalog lock included). */
+  get lockCount(): number {
+    return Math.min(Atomics.load(this.i32, H_NEXT_LOCK), MAX_LOCKS)
+  }
+
+  /** The append mutex word index (same guard protocol as lock guards). */
+  get appendWord(): number {
+    return H_APPEND
+  }
+}

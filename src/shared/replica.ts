@@ -1,0 +1,208 @@
+import { DeadlockError, LockTimeoutError } from '../errors'
+import { sleepSync } from '../txn/backoff'
+import type { DatabaseState } from '../storage/change'
+import { decodeOps, decodeState, encodeOps, encodeState, type WireOp } from './codec'
+import { guardLock, guardRecover, guardUnlock } from './guard'
+import { SharedLog } from './log'
+import { L_GUARD, L_READERS, L_VERSION, L_WRITER, L_WRITER_DEPTH, L_WRITERS_WAITING, MAX_THREADS, type SharedMemory } from './memory'
+
+/** What a replica needs from its database. */
+export interface ReplicaHost {
+  /** Applies ops committed by another thread (or re-applies this thread's own after a rebuild). */
+  applyRemote(ops: readonly WireOp[], publish: boolean): void
+  /** The whole local state, without taking locks (the caller holds the append mutex). */
+  rawState(): DatabaseState
+  /** Replaces the local state by a snapshot, keeping table objects alive where they persist. */
+  resetFromState(state: DatabaseState): void
+}
+
+/**
+ * One thread's view of a shared database: it keeps its replica caught up with the shared log and
+ * appends this thread's commits. Catching up costs one `Atomics.load` when nothing is new.
+ */
+export class Replica {
+  readonly memory: SharedMemory
+  readonly slot: number
+  readonly #log: SharedLog
+  readonly #host: ReplicaHost
+  readonly #timeoutMs: number
+  #applied: number
+
+  constructor(memory: SharedMemory, host: ReplicaHost, timeoutMs: number) {
+    this.memory = memory
+    this.#log = new SharedLog(memory)
+    this.#host = host
+    this.#timeoutMs = timeoutMs
+    this.#applied = 0
+    this.slot = memory.attachThread(0)
+  }
+
+  /** Loads the shared state into a new replica (a thread attaching to an existing database). */
+  join(): void {
+    this.#rebuild()
+  }
+
+  /** Log position this replica has applied. */
+  get applied(): number {
+    return this.#applied
+  }
+
+  /**
+   * Applies every entry committed since the last catch-up. `canRebuild` is false while this
+   * thread holds uncommitted changes: a replica that fell too far behind then asks for a retry.
+   */
+  catchUp(canRebuild = true): void {
+    if (this.memory.tail === this.#applied) return
+    this.#catchUpSlow(canRebuild)
+  }
+
+  /**
+   * Appends this thread's committed ops as one entry. Called holding the write locks of every
+   * table the ops touch, so the entry is ordered after everything it depends on.
+   */
+  append(ops: readonly WireOp[]): void {
+    const payload = encodeOps(ops)
+    this.#withAppendMutex(() => {
+      const mem = this.memory
+      if (!this.#tryCatchUp()) {
+        // Overtaken while holding these changes: rebuild from the snapshot (which cannot contain
+        // changes to the tables this thread holds), catch up, and re-apply our own ops on top.
+        this.#rebuild()
+        this.#host.applyRemote(decodeOps(payload), false)
+      }
+      const tail = mem.tail
+      const { start, end } = this.#log.place(tail, payload.length)
+      const reclaimTo = end - mem.capacity
+      if (reclaimTo > mem.head) this.#reclaim(reclaimTo)
+      this.#log.write(tail, start, this.slot, payload)
+      if (mem.snapshotPos < mem.head) this.#writeSnapshot(end)
+      mem.tail = end
+      this.#setApplied(end)
+    })
+  }
+
+  /** Gives this thread's slot back. */
+  detach(): void {
+    this.memory.detachThread(this.slot)
+  }
+
+  #catchUpSlow(canRebuild: boolean): void {
+    if (this.#tryCatchUp()) return
+    if (!canRebuild) {
+      throw new DeadlockError('This thread fell too far behind the shared log during a transaction; the transaction is retried')
+    }
+    this.#rebuild()
+  }
+
+  /** Applies the log from `applied` to the tail; false if this replica was overtaken. */
+  #tryCatchUp(): boolean {
+    const mem = this.memory
+    for (;;) {
+      const tail = mem.tail
+      if (tail === this.#applied) return true
+      if (mem.isStale(this.slot) || this.#applied < mem.head) return false
+      const entries = this.#log.read(this.#applied, tail)
+      if (entries === null) return false
+      for (const entry of entries) {
+        this.#host.applyRemote(decodeOps(entry.bytes), true)
+        this.#setApplied(entry.end)
+      }
+    }
+  }
+
+  #setApplied(pos: number): void {
+    this.#applied = pos
+    this.memory.setApplied(this.slot, pos)
+  }
+
+  /** Frees ring space up to `min`: replicas still behind it are marked stale (they will rebuild). */
+  #reclaim(min: number): void {
+    const mem = this.memory
+    const head = this.#log.boundaryAfter(min)
+    for (let t = 0; t < MAX_THREADS; t++) {
+      if (t !== this.slot && mem.isAttached(t) && mem.applied(t) < head) mem.setStale(t, true)
+    }
+    mem.head = head
+  }
+
+  /** Publishes the local state (caught up to `pos`) as the snapshot replicas rebuild from. */
+  #writeSnapshot(pos: number): void {
+    const mem = this.memory
+    const bytes = encodeState(this.#host.rawState())
+    mem.bumpSnapshotSeq() // odd: being written
+    const buffer = mem.buffers.snapshot
+    if (buffer.byteLength < bytes.length) buffer.grow(Math.min(buffer.maxByteLength, Math.max(bytes.length, buffer.byteLength * 2)))
+    new Uint8Array(buffer).set(bytes)
+    mem.snapshotLength = bytes.length
+    mem.snapshotPos = pos
+    mem.bumpSnapshotSeq() // even: stable
+  }
+
+  /** Rebuilds the local state from the latest snapshot, then catches up from its position. */
+  #rebuild(): void {
+    const mem = this.memory
+    const deadline = Date.now() + this.#timeoutMs
+    for (;;) {
+      const seq = mem.snapshotSeq
+      const pos = mem.snapshotPos
+      const length = mem.snapshotLength
+      const bytes = length === 0 ? null : new Uint8Array(mem.buffers.snapshot, 0, length).slice()
+      if (seq % 2 === 0 && seq === mem.snapshotSeq && pos >= mem.head) {
+        mem.setStale(this.slot, false)
+        this.#host.resetFromState(bytes === null ? { tables: [] } : decodeState(bytes))
+        this.#setApplied(pos)
+        if (this.#tryCatchUp()) return
+      }
+      if (Date.now() > deadline) throw new LockTimeoutError('Timed out rebuilding this thread\'s replica from the shared snapshot')
+      sleepSync(1)
+    }
+  }
+
+  #withAppendMutex(fn: () => void): void {
+    const mem = this.memory
+    guardLock(mem.i32, mem.appendWord, this.slot)
+    try {
+      fn()
+    } finally {
+      guardUnlock(mem.i32, mem.appendWord)
+    }
+  }
+}
+
+/**
+ * Gives back everything a dead thread held: its lock grants, a pending writer registration, the
+ * append mutex, lock guards and its slot. Its uncommitted changes were never appended, so
+ * nothing else needs undoing.
+ */
+export function reapThread(mem: SharedMemory, deadSlot: number): void {
+  guardRecover(mem.i32, mem.appendWord, deadSlot)
+  const waitedLock = mem.waitingFor(deadSlot)
+  for (let lock = 0; lock < mem.lockCount; lock++) {
+    releaseDeadGrants(mem, lock, deadSlot, lock === waitedLock && mem.waitsToWrite(deadSlot))
+  }
+  mem.setWaitingFor(deadSlot, -1)
+  mem.detachThread(deadSlot)
+}
+
+function releaseDeadGrants(mem: SharedMemory, lock: number, dead: number, wasWaitingToWrite: boolean): void {
+  const i32 = mem.i32
+  const base = mem.lock(lock)
+  guardRecover(i32, base + L_GUARD, dead)
+  guardLock(i32, base + L_GUARD, MAX_THREADS) // a slot number no thread uses: the reaper
+  const readsIndex = mem.readers(lock, dead)
+  const reads = i32[readsIndex] as number
+  let changed = reads > 0 || wasWaitingToWrite
+  i32[base + L_READERS] = (i32[base + L_READERS] as number) - reads
+  i32[readsIndex] = 0
+  if (wasWaitingToWrite) i32[base + L_WRITERS_WAITING] = Math.max(0, (i32[base + L_WRITERS_WAITING] as number) - 1)
+  if (i32[base + L_WRITER] === dead + 1) {
+    i32[base + L_WRITER] = 0
+    i32[base + L_WRITER_DEPTH] = 0
+    changed = true
+  }
+  guardUnlock(i32, base + L_GUARD)
+  if (changed) {
+    Atomics.add(i32, base + L_VERSION, 1)
+    Atomics.notify(i32, base + L_VERSION)
+  }
+}

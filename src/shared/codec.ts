@@ -1,6 +1,8 @@
 import { deserialize, serialize } from 'node:v8'
 import { isStandardSchema } from '../schema'
 import type { DatabaseState, Op, TableDefinition } from '../storage/change'
+import type { IndexSpec } from '../indexes/types'
+import { BinaryReader, BinaryWriter } from '../values/binary'
 import { FrozenDate } from '../values/freeze'
 import type { Key, Rec } from '../values/types'
 
@@ -21,15 +23,59 @@ export function portableDefinition(def: TableDefinition): TableDefinition {
   return isStandardSchema(def.schema) ? { ...def, schema: STANDARD_SCHEMA_MARK } : def
 }
 
-/** Encodes a commit's ops (v8 serialization: fast, native `Date` and `bigint`). */
+const OP_KINDS = ['record', 'createTable', 'dropTable', 'createIndex', 'dropIndex'] as const
+const writer = new BinaryWriter()
+
+/** Encodes a commit's ops compactly (the bytes are a copy, safe to keep). */
 export function encodeOps(ops: readonly WireOp[]): Uint8Array {
-  return serialize(ops)
+  writer.uint(ops.length)
+  for (const op of ops) {
+    writer.value(OP_KINDS.indexOf(op.type))
+    writer.string(op.table, -1)
+    switch (op.type) {
+      case 'record':
+        writer.value(op.key)
+        writer.value(op.after)
+        break
+      case 'createTable':
+        writer.value(op.definition)
+        writer.uint(op.lockSlot)
+        break
+      case 'createIndex':
+        writer.value(op.index)
+        break
+      case 'dropIndex':
+        writer.string(op.field, -1)
+        break
+    }
+  }
+  return writer.finish().slice()
 }
 
-/** Decodes ops and deep-freezes their records the way the store keeps them. */
+/** Decodes ops; their records come out deep-frozen, the way the store keeps them. */
 export function decodeOps(bytes: Uint8Array): WireOp[] {
-  const ops = deserialize(bytes) as WireOp[]
-  for (const op of ops) if (op.type === 'record' && op.after !== undefined) freezeDecoded(op.after)
+  const reader = new BinaryReader(bytes)
+  const ops: WireOp[] = new Array(reader.uint())
+  for (let i = 0; i < ops.length; i++) {
+    const type = OP_KINDS[reader.value() as number]
+    const table = reader.string()
+    switch (type) {
+      case 'record':
+        ops[i] = { type, table, key: reader.value() as Key, after: reader.value() as Rec | undefined }
+        break
+      case 'createTable':
+        ops[i] = { type, table, definition: reader.value() as TableDefinition, lockSlot: reader.uint() }
+        break
+      case 'dropTable':
+        ops[i] = { type, table }
+        break
+      case 'createIndex':
+        ops[i] = { type, table, index: reader.value() as Required<IndexSpec> }
+        break
+      default:
+        ops[i] = { type: 'dropIndex', table, field: reader.string() }
+    }
+  }
   return ops
 }
 

@@ -1,6 +1,12 @@
+import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
+  resolve: {
+    // Tests (and the doc examples run by tests/docs.test.ts) import 'dictdb' as users do, but
+    // run against the sources. The built package is tested by spawning node (tests/package.test.ts).
+    alias: [{ find: /^dictdb$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) }],
+  },
   test: {
     include: ['tests/**/*.test.ts'],
     testTimeout: 30_000,

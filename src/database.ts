@@ -209,11 +209,13 @@ export class Database {
     this.#catalog(() => {
       const table = this.getTable(name)
       const ctx = this.#context(name)
+      // A rollback puts the table back in its place, so listTables() reads as before.
+      const position = [...this.#tables.keys()].indexOf(name)
       this.#tx.withLock(ctx.lock, 'write', () => {
         this.#tx.schema(
           { type: 'dropTable', table: name },
           () => this.#removeTable(name),
-          () => this.#restoreTable(table, ctx),
+          () => this.#restoreTable(table, ctx, position),
         )
       })
     })
@@ -342,10 +344,10 @@ export class Database {
     this.#contexts.delete(name)
   }
 
-  #restoreTable(table: Table<any>, ctx: TableContext): void {
+  #restoreTable(table: Table<any>, ctx: TableContext, position: number): void {
     ctx.dead = null
-    this.#tables.set(table.name, table)
-    this.#contexts.set(table.name, ctx)
+    insertAt(this.#tables, position, table.name, table)
+    insertAt(this.#contexts, position, table.name, ctx)
   }
 
   #makeLock(name: string, lockSlot: number): RWLock {
@@ -452,6 +454,14 @@ function missingValidator(table: string): Validator {
       )
     },
   }
+}
+
+/** Sets `key` in `map` at insertion rank `position` (rollbacks undo in reverse, so ranks are exact). */
+function insertAt<V>(map: Map<string, V>, position: number, key: string, value: V): void {
+  const entries = [...map]
+  entries.splice(position, 0, [key, value])
+  map.clear()
+  for (const [k, v] of entries) map.set(k, v)
 }
 
 function checkTableName(name: unknown): asserts name is string {

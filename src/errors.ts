@@ -12,12 +12,13 @@
 export class DictDBError extends Error {
   /** Stable machine-readable code, equal to the error class name. */
   readonly code: string
+  // `declare`: set only when known, so `'key' in error` and Object.keys() tell the truth.
   /** The table concerned, when there is one. */
-  table?: string
+  declare table?: string
   /** The primary key concerned, when there is one. */
-  key?: unknown
+  declare key?: unknown
   /** The field concerned, when there is one. */
-  field?: string
+  declare field?: string
 
   constructor(message: string, context: ErrorContext = {}) {
     super(message, context.cause === undefined ? undefined : { cause: context.cause })

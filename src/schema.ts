@@ -31,7 +31,8 @@ const FIELD_TYPES: ReadonlySet<string> = new Set(['string', 'number', 'integer',
 export interface Validator {
   /** The declared fields, or null for a Standard Schema (opaque). */
   readonly fields: readonly string[] | null
-  validate(record: Rec): Rec
+  /** `keyAssigned`: the primary key was assigned by dictdb, not given by the caller. */
+  validate(record: Rec, keyAssigned?: boolean): Rec
 }
 
 /** Checks a schema definition and compiles it for `table`. */
@@ -105,8 +106,10 @@ function hasType(value: unknown, type: FieldType): boolean {
 function standardValidator(schema: StandardSchemaV1, table: string, primaryKey: string): Validator {
   return {
     fields: null,
-    validate(record) {
-      const result = schema['~standard'].validate(record)
+    validate(record, keyAssigned = false) {
+      // An assigned key is ours, not the caller's: a strict validator must not see it.
+      const input = keyAssigned ? withoutField(record, primaryKey) : record
+      const result = schema['~standard'].validate(input)
       if (result instanceof Promise) {
         throw new InvalidArgumentError(`The schema of table \`${table}\` validates asynchronously; dictdb needs a synchronous validator`, { table })
       }
@@ -116,13 +119,18 @@ function standardValidator(schema: StandardSchemaV1, table: string, primaryKey: 
         const field = segment === undefined ? undefined : String(typeof segment === 'object' ? segment.key : segment)
         throw invalid(table, field, `${field === undefined ? '' : `field \`${field}\`: `}${issue?.message ?? 'invalid'}`)
       }
-      if (result.value === record) return record
+      if (result.value === input && !keyAssigned) return record
       // A validator may transform (strip, coerce): store its output, keeping the primary key.
       const output = { ...(result.value as Record<string, unknown>) }
       if (record[primaryKey] !== undefined) output[primaryKey] = record[primaryKey]
       return freezeRecord(output)
     },
   }
+}
+
+function withoutField(record: Rec, field: string): Record<string, unknown> {
+  const { [field]: _omitted, ...rest } = record
+  return rest
 }
 
 function invalid(table: string, field: string | undefined, why: string): SchemaValidationError {

@@ -36,7 +36,7 @@ export class ChangePlanner {
       batch.keys.add(key)
       if (typeof key === 'number' && Number.isInteger(key) && key >= batch.next) batch.next = key + 1
     }
-    return this.#change(key, undefined, this.#validate(Object.freeze(rec), validate))
+    return this.#change(key, undefined, this.#validate(Object.freeze(rec), validate, given == null))
   }
 
   /** The change that merges `fields` (already frozen values or operators) into `row`. */
@@ -93,8 +93,8 @@ export class ChangePlanner {
     return new DuplicateKeyError(`Duplicate primary key ${describe(key)} in table \`${this.table}\``, { table: this.table, key, field: this.primaryKey })
   }
 
-  #validate(rec: Rec, enabled = true): Rec {
-    return enabled && this.validator !== null ? this.validator.validate(rec) : rec
+  #validate(rec: Rec, enabled = true, keyAssigned = false): Rec {
+    return enabled && this.validator !== null ? this.validator.validate(rec, keyAssigned) : rec
   }
 
   #change(key: Key, before: Rec | undefined, after: Rec | undefined): RecordChange {

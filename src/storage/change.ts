@@ -3,8 +3,7 @@ import type { Key, Rec } from '../values/types'
 
 /**
  * One record change — the unit of the one write path. `before` undefined = insert,
- * `after` undefined = delete. `seq` (set by `apply` on delete) lets a rollback put a
- * re-inserted record back in its original place.
+ * `after` undefined = delete.
  */
 export interface RecordChange {
   readonly type: 'record'
@@ -12,7 +11,6 @@ export interface RecordChange {
   readonly key: Key
   readonly before: Rec | undefined
   readonly after: Rec | undefined
-  seq?: number
 }
 
 /** What a table is made of, as created, saved and replicated. */
@@ -40,9 +38,7 @@ export interface Commit {
 
 /** The change that undoes `change`. */
 export function inverse(change: RecordChange): RecordChange {
-  const inv: RecordChange = { type: 'record', table: change.table, key: change.key, before: change.after, after: change.before }
-  if (change.seq !== undefined) inv.seq = change.seq
-  return inv
+  return { type: 'record', table: change.table, key: change.key, before: change.after, after: change.before }
 }
 
 /** One table in a {@link DatabaseState}. */

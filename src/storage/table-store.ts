@@ -16,6 +16,8 @@ export class TableStore {
   readonly #rows = new Map<Key, Row>()
   readonly #indexes = new Map<string, Index>()
   #nextSeq = 1
+  /** Insertion rank of deleted rows, so that undoing the delete puts the row back in place. */
+  readonly #deletedSeq = new WeakMap<RecordChange, number>()
   /** Set when a rollback re-inserted a row out of insertion order; fixed by the next scan. */
   #orderDirty = false
   /** The next auto-assigned key: past every integer key ever stored (derived from the changes). */
@@ -144,9 +146,9 @@ export class TableStore {
       if (row === undefined) throw new Error(`dictdb internal: delete of missing key ${String(key)} in ${this.name}`)
       for (const index of this.#indexes.values()) index.remove(row, row.rec[index.field])
       this.#rows.delete(key)
-      change.seq = row.seq
+      this.#deletedSeq.set(change, row.seq)
     } else if (row === undefined) {
-      this.#insert(key, after, change.seq)
+      this.#insert(key, after, undefined)
     } else {
       this.#update(row, after)
     }
@@ -154,7 +156,10 @@ export class TableStore {
 
   /** Applies the inverse of an applied change. */
   undo(change: RecordChange): void {
-    this.apply(inverse(change))
+    const seq = this.#deletedSeq.get(change)
+    if (seq === undefined || change.before === undefined) return this.apply(inverse(change))
+    // Undoing a delete: the record goes back to its original place.
+    this.#insert(change.key, change.before, seq)
   }
 
   #insert(key: Key, rec: Rec, seq: number | undefined): void {

@@ -98,8 +98,12 @@ export function thaw<T>(value: T): T {
   if (typeof value !== 'object' || value === null) return value
   if (value instanceof Date) return new Date(value.getTime()) as T
   if (Array.isArray(value)) return value.map(thaw) as T
-  const out: Record<string, unknown> = {}
-  for (const field in value) out[field] = thaw((value as Record<string, unknown>)[field])
+  // Spread copies flat fields fastest; only nested values need a second look.
+  const out: Record<string, unknown> = { ...(value as Record<string, unknown>) }
+  for (const field in out) {
+    const v = out[field]
+    if (typeof v === 'object' && v !== null) out[field] = thaw(v)
+  }
   return out as T
 }
 

@@ -1,0 +1,98 @@
+import { CorruptFileError } from '../errors'
+
+/*
+ * Stored values in JSON. JSON has no Date or bigint, so they are tagged as one-key objects:
+ *   Date   → {"$date": "2024-05-01T12:00:00.000Z"}
+ *   bigint → {"$bigint": "123456789012345678901234567890"}
+ * and a user object that happens to have exactly one key starting with `$` is escaped as
+ * {"$object": {...}}, so that it cannot be mistaken for a tag. Everything else is plain JSON,
+ * with object keys in their stored order (that order is data: `columns()` and results use it).
+ */
+
+const DATE = '$date'
+const BIGINT = '$bigint'
+const OBJECT = '$object'
+
+/** Whether `value` serializes as JSON unchanged (no Date, no bigint, no `$`-key object). */
+function isPlain(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return typeof value !== 'bigint'
+  if (value instanceof Date) return false
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!isPlain(value[i])) return false
+    return true
+  }
+  let keys = 0
+  let dollar = false
+  for (const key in value) {
+    if (keys++ === 0) dollar = key.charCodeAt(0) === 36 /* $ */
+    if (!isPlain((value as Record<string, unknown>)[key])) return false
+  }
+  return !(keys === 1 && dollar)
+}
+
+/** The JSON-safe, tagged form of a stored value. */
+export function tag(value: unknown): unknown {
+  if (typeof value === 'bigint') return { [BIGINT]: value.toString() }
+  if (typeof value !== 'object' || value === null) return value
+  if (value instanceof Date) return { [DATE]: value.toISOString() }
+  if (Array.isArray(value)) return value.map(tag)
+  const out: Record<string, unknown> = {}
+  let keys = 0
+  let first = ''
+  for (const key in value) {
+    if (keys++ === 0) first = key
+    out[key] = tag((value as Record<string, unknown>)[key])
+  }
+  return keys === 1 && first.startsWith('$') ? { [OBJECT]: out } : out
+}
+
+/** One line of JSON for a stored value (records, ops): no newline can appear inside. */
+export function toJsonText(value: unknown): string {
+  return JSON.stringify(isPlain(value) ? value : tag(value))
+}
+
+/**
+ * Undoes {@link tag} on a value fresh from `JSON.parse` (objects are reused, not copied).
+ * An unknown `$` tag is a `CorruptFileError` (a newer writer, or a damaged file).
+ */
+export function untag(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i]
+      if (typeof item === 'object' && item !== null) value[i] = untag(item)
+    }
+    return value
+  }
+  const obj = value as Record<string, unknown>
+  let keys = 0
+  let first = ''
+  for (const key in obj) {
+    if (keys++ === 0) first = key
+    else break
+  }
+  if (keys === 1 && first.charCodeAt(0) === 36 /* $ */) return untagOne(first, obj[first])
+  return untagFields(obj)
+}
+
+function untagFields(obj: Record<string, unknown>): Record<string, unknown> {
+  for (const key in obj) {
+    const v = obj[key]
+    if (typeof v === 'object' && v !== null) obj[key] = untag(v)
+  }
+  return obj
+}
+
+function untagOne(key: string, payload: unknown): unknown {
+  if (key === DATE && typeof payload === 'string') {
+    const date = new Date(payload)
+    if (!Number.isNaN(date.getTime())) return date
+  } else if (key === BIGINT && typeof payload === 'string' && /^-?\d+$/.test(payload)) {
+    return BigInt(payload)
+  } else if (key === OBJECT && typeof payload === 'object' && payload !== null && !Array.isArray(payload)) {
+    return untagFields(payload as Record<string, unknown>)
+  } else if (key !== DATE && key !== BIGINT && key !== OBJECT) {
+    throw new CorruptFileError(`Unknown value tag \`${key}\` in the file (written by a newer dictdb, or damaged)`)
+  }
+  throw new CorruptFileError(`Invalid \`${key}\` value in the file: ${JSON.stringify(payload)?.slice(0, 60)}`)
+}

@@ -289,6 +289,8 @@ export class Database {
   static fromState(state: DatabaseState, options?: DatabaseOptions, schemas?: Readonly<Record<string, Schema>>): Database {
     const db = new Database(options)
     for (const table of state.tables) db.#loadTable(table, schemas?.[table.definition.name])
+    // Loaded state did not come through the shared log: threads that attach start from it.
+    db.#shared?.replica.publishSnapshot()
     return db
   }
 

@@ -81,6 +81,17 @@ export class Replica {
     })
   }
 
+  /**
+   * Publishes this replica's state as the snapshot, for state that did not come through the log
+   * (a database loaded from a file before any other thread attached).
+   */
+  publishSnapshot(): void {
+    this.#withAppendMutex(() => {
+      if (!this.#tryCatchUp()) throw new DeadlockError('This replica fell behind while publishing a snapshot')
+      this.#writeSnapshot(this.memory.tail)
+    })
+  }
+
   /** Gives this thread's slot back. */
   detach(): void {
     this.memory.detachThread(this.slot)

@@ -1,0 +1,420 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { Database, DeadlockError, DuplicateKeyError, InvalidArgumentError, TableNotFoundError, increment } from '../src/index'
+import { expectDictDBError, ids, snapshot, thrown } from './support/helpers'
+
+function setup() {
+  const db = new Database()
+  const accounts = db.createTable('accounts', { indexes: [{ field: 'owner', unique: true }] })
+  const log = db.createTable('log')
+  accounts.insert([
+    { id: 'alice', owner: 'Alice', balance: 100 },
+    { id: 'bob', owner: 'Bob', balance: 20 },
+  ])
+  return { db, accounts, log }
+}
+
+afterEach(() => {
+  vi.restoreAllMocks()
+})
+
+describe('db.transaction', () => {
+  it('commits every change across tables together and returns the body result', () => {
+    const { db, accounts, log } = setup()
+    const result = db.transaction(() => {
+      accounts.update({ balance: increment(-30) }, { id: 'alice' })
+      accounts.update({ balance: increment(30) }, { id: 'bob' })
+      log.insert({ what: 'transfer', amount: 30 })
+      return 'done'
+    })
+    expect(result).toBe('done')
+    expect(accounts.select({ columns: ['balance'] })).toEqual([{ balance: 70 }, { balance: 50 }])
+    expect(log.count()).toBe(1)
+  })
+
+  it('rolls back every change across tables when the body throws, and rethrows the original error', () => {
+    const { db, accounts, log } = setup()
+    const before = snapshot(db)
+    const boom = new Error('boom')
+    const error = thrown(() =>
+      db.transaction(() => {
+        accounts.update({ balance: increment(-30) }, { id: 'alice' })
+        log.insert({ what: 'transfer' })
+        accounts.insert({ id: 'carol', owner: 'Carol', balance: 0 })
+        accounts.delete({ id: 'bob' })
+        throw boom
+      }),
+    )
+    expect(error).toBe(boom)
+    expect(snapshot(db)).toEqual(before)
+  })
+
+  it('rolls back when a write inside fails, and rethrows that error', () => {
+    const { db, accounts, log } = setup()
+    const before = snapshot(db)
+    const error = thrown(() =>
+      db.transaction(() => {
+        log.insert({ what: 'attempt' })
+        accounts.update({ balance: 0 }, { id: 'alice' })
+        accounts.insert({ owner: 'Bob' })
+      }),
+    )
+    expect(error).toBeInstanceOf(DuplicateKeyError)
+    expect(snapshot(db)).toEqual(before)
+  })
+
+  it('a non-Error thrown value is rethrown as is', () => {
+    const { db } = setup()
+    expect(thrown(() => db.transaction(() => { throw 'plain string' }))).toBe('plain string')
+  })
+
+  it('reads inside the body see the transaction’s own writes', () => {
+    const { db, accounts, log } = setup()
+    db.transaction(() => {
+      accounts.update({ balance: 1 }, { id: 'alice' })
+      log.insert({ id: 'x', n: 1 })
+      expect(accounts.get('alice')?.balance).toBe(1)
+      expect(accounts.select({ where: { owner: 'Alice' } })[0]?.balance).toBe(1)
+      expect(log.count()).toBe(1)
+      expect(log.get('x')).toEqual({ id: 'x', n: 1 })
+      accounts.delete({ id: 'bob' })
+      expect(accounts.select({ where: { owner: 'Bob' } })).toEqual([])
+      expect(accounts.aggregate({})).toEqual({})
+    })
+  })
+
+  it('after a rollback, unique index values taken inside are free again', () => {
+    const { db, accounts } = setup()
+    expect(() =>
+      db.transaction(() => {
+        accounts.insert({ id: 'carol', owner: 'Carol' })
+        throw new Error('abort')
+      }),
+    ).toThrow('abort')
+    expect(accounts.insert({ id: 'carol2', owner: 'Carol' })).toBe('carol2')
+  })
+
+  it('an empty transaction returns the result and changes nothing', () => {
+    const { db } = setup()
+    const before = snapshot(db)
+    expect(db.transaction(() => 42)).toBe(42)
+    expect(snapshot(db)).toEqual(before)
+  })
+
+  it('the tables option locks the named tables and runs the body', () => {
+    const { db, accounts, log } = setup()
+    db.transaction(
+      () => {
+        log.insert({ n: 1 })
+        accounts.update({ balance: 0 })
+      },
+      { tables: ['log', 'accounts'] },
+    )
+    expect(log.count()).toBe(1)
+  })
+
+  it('the tables option with an unknown table throws TableNotFoundError without running the body', () => {
+    const { db } = setup()
+    const body = vi.fn()
+    expectDictDBError(() => db.transaction(body, { tables: ['accounts', 'ghosts'] }), 'TableNotFoundError', /ghosts/)
+    expect(body).not.toHaveBeenCalled()
+  })
+})
+
+describe('async bodies', () => {
+  it('an async function body is refused with a clear error and not run', () => {
+    const { db, log } = setup()
+    let ran = false
+    const error = expectDictDBError(
+      () =>
+        db.transaction(async () => {
+          ran = true
+          log.insert({ n: 1 })
+        }),
+      'InvalidStateError',
+      /synchronous|async/,
+    )
+    expect(error.message).toMatch(/lock\.write/)
+    expect(ran).toBe(false)
+    expect(log.count()).toBe(0)
+  })
+
+  it('a body that returns a promise is refused and its changes rolled back', () => {
+    const { db, log } = setup()
+    expectDictDBError(
+      () =>
+        db.transaction(() => {
+          log.insert({ n: 1 })
+          return Promise.resolve(1)
+        }),
+      'InvalidStateError',
+      /promise/,
+    )
+    expect(log.count()).toBe(0)
+  })
+})
+
+describe('nested transactions', () => {
+  it('a nested transaction that commits is part of the outer one', () => {
+    const { db, log } = setup()
+    db.transaction(() => {
+      log.insert({ n: 1 })
+      db.transaction(() => log.insert({ n: 2 }))
+    })
+    expect(log.count()).toBe(2)
+  })
+
+  it('an inner failure caught by the outer body rolls back only the inner part', () => {
+    const { db, accounts, log } = setup()
+    db.transaction(() => {
+      log.insert({ n: 'outer before' })
+      try {
+        db.transaction(() => {
+          log.insert({ n: 'inner' })
+          accounts.update({ balance: 0 }, { id: 'alice' })
+          throw new Error('inner fails')
+        })
+      } catch {
+        // handled: the outer transaction goes on
+      }
+      log.insert({ n: 'outer after' })
+    })
+    expect(log.select({ columns: ['n'] })).toEqual([{ n: 'outer before' }, { n: 'outer after' }])
+    expect(accounts.get('alice')?.balance).toBe(100)
+  })
+
+  it('the inner error is rethrown to the outer body unchanged', () => {
+    const { db } = setup()
+    const inner = new Error('inner')
+    db.transaction(() => {
+      expect(thrown(() => db.transaction(() => { throw inner }))).toBe(inner)
+    })
+  })
+
+  it('an outer failure rolls back a committed inner transaction too', () => {
+    const { db, log } = setup()
+    expect(() =>
+      db.transaction(() => {
+        db.transaction(() => log.insert({ n: 'inner' }))
+        throw new Error('outer fails')
+      }),
+    ).toThrow('outer fails')
+    expect(log.count()).toBe(0)
+  })
+
+  it('savepoints nest more than one level deep', () => {
+    const { db, log } = setup()
+    db.transaction(() => {
+      log.insert({ n: 1 })
+      db.transaction(() => {
+        log.insert({ n: 2 })
+        try {
+          db.transaction(() => {
+            log.insert({ n: 3 })
+            throw new Error('deepest')
+          })
+        } catch {
+          // ignore
+        }
+      })
+    })
+    expect(log.select({ columns: ['n'] })).toEqual([{ n: 1 }, { n: 2 }])
+  })
+})
+
+describe('DDL inside transactions', () => {
+  it('createTable inside a rolled-back transaction is undone', () => {
+    const { db } = setup()
+    expect(() =>
+      db.transaction(() => {
+        const t = db.createTable('temp')
+        t.insert({ a: 1 })
+        throw new Error('abort')
+      }),
+    ).toThrow('abort')
+    expect(db.hasTable('temp')).toBe(false)
+    expect(db.listTables()).toEqual(['accounts', 'log'])
+    expect(db.createTable('temp').count()).toBe(0)
+  })
+
+  it('dropTable inside a rolled-back transaction is undone, records and indexes back, same object usable', () => {
+    const { db, accounts } = setup()
+    const before = snapshot(db)
+    expect(() =>
+      db.transaction(() => {
+        db.dropTable('accounts')
+        expect(db.hasTable('accounts')).toBe(false)
+        throw new Error('abort')
+      }),
+    ).toThrow('abort')
+    expect(snapshot(db)).toEqual(before)
+    expect(db.getTable('accounts')).toBe(accounts)
+    expect(ids(accounts.select({ where: { owner: 'Bob' } }))).toEqual(['bob'])
+  })
+
+  it('dropTable then createTable of the same name, rolled back, restores the original table', () => {
+    const { db, accounts } = setup()
+    expect(() =>
+      db.transaction(() => {
+        db.dropTable('accounts')
+        db.createTable('accounts').insert({ other: true })
+        throw new Error('abort')
+      }),
+    ).toThrow('abort')
+    expect(db.getTable('accounts')).toBe(accounts)
+    expect(accounts.count()).toBe(2)
+  })
+
+  it('createIndex inside a rolled-back transaction is undone', () => {
+    const { db, log } = setup()
+    log.insert({ kind: 'a' })
+    expect(() =>
+      db.transaction(() => {
+        log.createIndex('kind', { type: 'sorted' })
+        throw new Error('abort')
+      }),
+    ).toThrow('abort')
+    expect(log.hasIndex('kind')).toBe(false)
+    log.createIndex('kind', { type: 'hash' })
+    expect(ids(log.select({ where: { kind: 'a' } }))).toEqual([1])
+  })
+
+  it('dropIndex inside a rolled-back transaction is undone', () => {
+    const { db, accounts } = setup()
+    expect(() =>
+      db.transaction(() => {
+        accounts.dropIndex('owner')
+        throw new Error('abort')
+      }),
+    ).toThrow('abort')
+    expect(accounts.hasIndex('owner')).toBe(true)
+    expect(thrown(() => accounts.insert({ owner: 'Alice' }))).toBeInstanceOf(DuplicateKeyError)
+  })
+
+  it('DDL inside a committed transaction stays', () => {
+    const { db, log } = setup()
+    db.transaction(() => {
+      db.createTable('temp').insert({ a: 1 })
+      log.createIndex('a')
+    })
+    expect(db.getTable('temp').count()).toBe(1)
+    expect(log.hasIndex('a')).toBe(true)
+  })
+})
+
+describe('deadlock retries', () => {
+  it('a DeadlockError thrown in the body is retried up to `retries` times, then rethrown', () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0)
+    const { db } = setup()
+    const body = vi.fn(() => {
+      throw new DeadlockError('lost a deadlock')
+    })
+    expectDictDBError(() => db.transaction(body, { retries: 2 }), 'DeadlockError', /lost a deadlock/)
+    expect(body).toHaveBeenCalledTimes(3)
+  })
+
+  it('retries defaults to 3', () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0)
+    const { db } = setup()
+    const body = vi.fn(() => {
+      throw new DeadlockError('lost')
+    })
+    expect(thrown(() => db.transaction(body))).toBeInstanceOf(DeadlockError)
+    expect(body).toHaveBeenCalledTimes(4)
+  })
+
+  it('retries 0 runs the body once', () => {
+    const { db } = setup()
+    const body = vi.fn(() => {
+      throw new DeadlockError('lost')
+    })
+    expect(thrown(() => db.transaction(body, { retries: 0 }))).toBeInstanceOf(DeadlockError)
+    expect(body).toHaveBeenCalledTimes(1)
+  })
+
+  it('a retried body starts from a clean state and its successful run commits once', () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0)
+    const { db, log } = setup()
+    let attempts = 0
+    const result = db.transaction(() => {
+      attempts++
+      log.insert({ attempt: attempts })
+      expect(log.count()).toBe(1)
+      if (attempts < 3) throw new DeadlockError('lost')
+      return attempts
+    })
+    expect(result).toBe(3)
+    expect(log.select({ columns: ['attempt'] })).toEqual([{ attempt: 3 }])
+  })
+
+  it('other errors are not retried', () => {
+    const { db } = setup()
+    const body = vi.fn(() => {
+      throw new Error('not a deadlock')
+    })
+    expect(() => db.transaction(body, { retries: 5 })).toThrow('not a deadlock')
+    expect(body).toHaveBeenCalledTimes(1)
+  })
+
+  it('a DeadlockError from a nested transaction retries the whole outer transaction', () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0)
+    const { db, log } = setup()
+    let outer = 0
+    db.transaction(() => {
+      outer++
+      log.insert({ outer })
+      db.transaction(() => {
+        if (outer < 2) throw new DeadlockError('lost')
+      })
+    })
+    expect(outer).toBe(2)
+    expect(log.select({ columns: ['outer'] })).toEqual([{ outer: 2 }])
+  })
+
+  it('retries back off for longer each time', () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.5)
+    const { db } = setup()
+    const times: number[] = []
+    expect(() =>
+      db.transaction(
+        () => {
+          times.push(performance.now())
+          throw new DeadlockError('lost')
+        },
+        { retries: 2 },
+      ),
+    ).toThrow(DeadlockError)
+    const [t0, t1, t2] = times as [number, number, number]
+    expect(t1 - t0).toBeGreaterThan(1)
+    expect(t2 - t1).toBeGreaterThan((t1 - t0) * 1.5)
+  })
+})
+
+describe('transaction arguments', () => {
+  it.each([
+    ['a body that is not a function', (db: Database) => db.transaction('x' as never), /`fn`/, /function/],
+    ['a misspelled option', (db: Database) => db.transaction(() => 1, { retry: 2 } as never), /`retry`/, /retries/],
+    ['negative retries', (db: Database) => db.transaction(() => 1, { retries: -1 }), /`retries`/, /-1/],
+    ['fractional retries', (db: Database) => db.transaction(() => 1, { retries: 1.5 }), /`retries`/, /1\.5/],
+    ['retries as a string', (db: Database) => db.transaction(() => 1, { retries: '3' as never }), /`retries`/, /"3"/],
+    ['tables not a list', (db: Database) => db.transaction(() => 1, { tables: 'log' as never }), /`tables`/, /"log"/],
+    ['options not an object', (db: Database) => db.transaction(() => 1, 5 as never), /options/, /5/],
+  ])('%s is refused with InvalidArgumentError and nothing runs', (_, call, ...patterns) => {
+    const { db } = setup()
+    const before = snapshot(db)
+    const error = expectDictDBError(() => call(db), 'InvalidArgumentError', ...patterns)
+    expect(error).toBeInstanceOf(InvalidArgumentError)
+    expect(snapshot(db)).toEqual(before)
+  })
+
+  it('a table named in tables that is not a string is refused', () => {
+    const { db } = setup()
+    expect(thrown(() => db.transaction(() => 1, { tables: [5 as never] }))).toBeInstanceOf(InvalidArgumentError)
+  })
+
+  it('TableNotFoundError for tables is a DictDBError with the table', () => {
+    const { db } = setup()
+    const error = thrown(() => db.transaction(() => 1, { tables: ['nope'] })) as TableNotFoundError
+    expect(error).toBeInstanceOf(TableNotFoundError)
+    expect(error.table).toBe('nope')
+  })
+})

@@ -18,6 +18,12 @@ export class TableStore {
   #nextSeq = 1
   /** Insertion rank of deleted rows, so that undoing the delete puts the row back in place. */
   readonly #deletedSeq = new WeakMap<RecordChange, number>()
+  /**
+   * The auto key before an insert moved it: undoing the insert gives the key back, so the
+   * counter only ever reflects committed inserts — the same value every replica and every
+   * backup derives from the committed change stream.
+   */
+  readonly #autoKeyBefore = new WeakMap<RecordChange, number>()
   /** Set when a rollback re-inserted a row out of insertion order; fixed by the next scan. */
   #orderDirty = false
   /** The next auto-assigned key: past every integer key ever stored (derived from the changes). */
@@ -148,7 +154,9 @@ export class TableStore {
       this.#rows.delete(key)
       this.#deletedSeq.set(change, row.seq)
     } else if (row === undefined) {
+      const autoKey = this.nextAutoKey
       this.#insert(key, after, undefined)
+      if (this.nextAutoKey !== autoKey) this.#autoKeyBefore.set(change, autoKey)
     } else {
       this.#update(row, after)
     }
@@ -157,7 +165,12 @@ export class TableStore {
   /** Applies the inverse of an applied change. */
   undo(change: RecordChange): void {
     const seq = this.#deletedSeq.get(change)
-    if (seq === undefined || change.before === undefined) return this.apply(inverse(change))
+    if (seq === undefined || change.before === undefined) {
+      this.apply(inverse(change))
+      const autoKey = this.#autoKeyBefore.get(change)
+      if (autoKey !== undefined) this.nextAutoKey = autoKey
+      return
+    }
     // Undoing a delete: the record goes back to its original place.
     this.#insert(change.key, change.before, seq)
   }

@@ -34,7 +34,7 @@ describe('insert: keys', () => {
     expect(t.insert({})).toBe(4)
   })
 
-  it('insert never reuses the key of an insert that was rolled back', () => {
+  it('a key handed out in a transaction that rolled back is given back, since no committed record used it', () => {
     const { db, t } = setup()
     expect(() =>
       db.transaction(() => {
@@ -43,7 +43,15 @@ describe('insert: keys', () => {
       }),
     ).toThrow('abort')
     expect(t.count()).toBe(0)
-    expect(t.insert({ a: 2 })).toBe(2)
+    expect(t.insert({ a: 2 })).toBe(1)
+  })
+
+  it('a key committed and then deleted is never handed out again, even after a later rollback', () => {
+    const { db, t } = setup()
+    t.insert({ a: 1 })
+    t.delete({ id: 1 })
+    expect(() => db.transaction(() => (t.insert({ a: 2 }), fail()))).toThrow('abort')
+    expect(t.insert({ a: 3 })).toBe(2)
   })
 
   it('an explicit integer key moves the next auto key past it', () => {
@@ -202,3 +210,7 @@ describe('insert: lists', () => {
     expect(t.get(1)).toEqual({ id: 1, n: 'not a number' })
   })
 })
+
+function fail(): never {
+  throw new Error('abort')
+}

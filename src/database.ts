@@ -1,4 +1,8 @@
 import { DuplicateTableError, InvalidArgumentError, InvalidStateError, TableNotFoundError, describe } from './errors'
+import { Counter, openCounter } from './helpers/counter'
+import { Ledger, openLedger } from './helpers/ledger'
+import type { LedgerOptions } from './helpers/ledger-types'
+import { Sequence, openSequence, type SequenceOptions } from './helpers/sequence'
 import type { IndexSpec } from './indexes/types'
 import { LocalRWLock } from './locks/local-lock'
 import { SharedRWLock } from './locks/shared-lock'
@@ -15,6 +19,8 @@ import { freezeRecord } from './values/freeze'
 import { TableStore } from './storage/table-store'
 import { Table, checkIndexSpec, closedError, droppedError, type TableContext } from './table'
 import { Transactions, type CommitListener } from './txn/transactions'
+import { importCsv, type ImportCsvOptions } from './persist/csv-import'
+import { loadDatabase, loadDatabaseAsync, saveDatabase, saveDatabaseAsync, type LoadOptions, type SaveOptions } from './persist/database-file'
 
 /** Where dictdb reports what it cannot throw (a failing change listener, a backup warning). */
 export interface Logger {
@@ -199,6 +205,7 @@ export class Database {
   /** Whether a table has this name. */
   hasTable(name: string): boolean {
     this.#open()
+    checkName(name, 'name')
     this.#tx.sync()
     return this.#tables.has(name)
   }
@@ -311,6 +318,121 @@ export class Database {
       throw new InvalidArgumentError(`Expected the next auto key of \`${def.name}\` to be a positive integer, got ${describe(table.nextAutoKey)}`)
     }
     ctx.store.nextAutoKey = Math.max(ctx.store.nextAutoKey, table.nextAutoKey)
+  }
+
+  /**
+   * The sequence `name` (created on first use, kept in the system table `_sequences`): gap-free,
+   * duplicate-free ids such as `PRO-2026-0001`. Options given again must match the stored ones.
+   *
+   * @example
+   * ```ts
+   * const ids = db.sequence('property', { format: 'PRO-{YYYY}-{0000}', reset: 'yearly' })
+   * ids.next() // 'PRO-2026-0001'
+   * ```
+   */
+  sequence(name: string, options?: SequenceOptions): Sequence {
+    this.#open()
+    return openSequence(this, name, options)
+  }
+
+  /**
+   * The counter `name` (created at 0 on first use, kept in the system table `_counters`).
+   *
+   * @example
+   * ```ts
+   * db.counter('hits').add(1) // 1
+   * ```
+   */
+  counter(name: string): Counter {
+    this.#open()
+    return openCounter(this, name)
+  }
+
+  /**
+   * The ledger (wallets with escrow) named `options.name`, default `'main'`: created on first use,
+   * kept in system tables `_ledger_<name>_*`. Currency and scale given again must match.
+   *
+   * @example
+   * ```ts
+   * const ledger = db.ledger({ currency: 'EUR', scale: 2 })
+   * ledger.openAccount('alice')
+   * ledger.deposit('alice', '10.50')
+   * ledger.balance('alice') // 1050n
+   * ```
+   */
+  ledger(options?: LedgerOptions): Ledger {
+    this.#open()
+    return openLedger(this, options)
+  }
+
+  /**
+   * Saves the database to `path` (format `'json'`, the default, or `'binary'`). The file is
+   * written aside and renamed over `path`: a crash mid-save leaves the previous file intact.
+   *
+   * @example
+   * ```ts
+   * db.save('shop.json')
+   * db.save('shop.dictdb', { format: 'binary' })
+   * ```
+   */
+  save(path: string, options?: SaveOptions): void {
+    this.#open()
+    saveDatabase(this, path, options)
+  }
+
+  /**
+   * {@link Database.save} without blocking the event loop: the snapshot waits for read locks
+   * with `await`, and encoding and writing go a chunk at a time.
+   *
+   * @example
+   * ```ts
+   * await db.saveAsync('shop.json')
+   * ```
+   */
+  async saveAsync(path: string, options?: SaveOptions): Promise<void> {
+    this.#open()
+    await saveDatabaseAsync(this, path, options)
+  }
+
+  /**
+   * Loads a database saved by {@link Database.save} (format detected from the file). A missing,
+   * truncated or corrupt file throws (`FileSystemError`, `CorruptFileError`); nothing is half-loaded.
+   * `schemas` re-attaches Standard Schema validators, which a file cannot hold.
+   *
+   * @example
+   * ```ts
+   * const db = Database.load('shop.json', { schemas: { users: UserSchema } })
+   * ```
+   */
+  static load(path: string, options?: LoadOptions): Database {
+    return loadDatabase(path, options)
+  }
+
+  /**
+   * {@link Database.load} without blocking the event loop: read, decoded and inserted a chunk at
+   * a time.
+   *
+   * @example
+   * ```ts
+   * const db = await Database.loadAsync('shop.json')
+   * ```
+   */
+  static loadAsync(path: string, options?: LoadOptions): Promise<Database> {
+    return loadDatabaseAsync(path, options)
+  }
+
+  /**
+   * Creates the table `tableName` from a CSV file (header row, `delimiter`, a schema or type
+   * inference) and returns how many rows it imported. All or nothing: a bad row names its line.
+   *
+   * @example
+   * ```ts
+   * const n = db.importCsv('users.csv', 'users', { schema: { name: 'string', age: 'integer' } })
+   * ```
+   */
+  importCsv(path: string, tableName: string, options?: ImportCsvOptions): number {
+    this.#open()
+    return importCsv(this, path, tableName, options)
   }
 
   /** Closes the database: every later call on it or its tables throws. */

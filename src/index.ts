@@ -17,6 +17,39 @@ export type { RWLock, LockMode, AcquireOptions } from './locks/types'
 export type { Commit, DatabaseState, Op, RecordChange, SchemaChange, TableDefinition, TableState } from './storage/change'
 export type { CommitListener } from './txn/transactions'
 export type { Key, Value } from './values/types'
+export { Sequence } from './helpers/sequence'
+export type { SequenceOptions } from './helpers/sequence'
+export type { FormatFunction, ResetPeriod } from './helpers/sequence-format'
+export { Counter } from './helpers/counter'
+export { Ledger } from './helpers/ledger'
+export type {
+  AccountOptions,
+  AuditReport,
+  EntryId,
+  EntryKind,
+  Escrow,
+  EscrowFilter,
+  EscrowId,
+  EscrowStatus,
+  EscrowTarget,
+  HoldOptions,
+  LedgerAccount,
+  LedgerEntry,
+  LedgerOptions,
+  MoveOptions,
+  RefundResult,
+  ReleaseOptions,
+  ReleaseResult,
+} from './helpers/ledger-types'
+export type { Amount, Rate } from './helpers/money'
+export { BackupManager } from './persist/backup/manager'
+export type { BackupOptions, BackupResult } from './persist/backup/manager'
+export type { LostFile, RestoredFile, RestoreOptions, RestoreReport } from './persist/backup/restore'
+export type { LoadOptions, SaveOptions } from './persist/database-file'
+export type { ImportCsvOptions } from './persist/csv-import'
+export type { ExportCsvOptions } from './persist/csv-export'
+export type { Format as FileFormat } from './persist/document'
+export { FileSystemError } from './persist/errors'
 export {
   DictDBError,
   DuplicateKeyError,

@@ -12,6 +12,7 @@ import type { Validator } from './schema'
 import type { RecordChange, TableDefinition } from './storage/change'
 import type { TableStore } from './storage/table-store'
 import { ChangePlanner } from './table-changes'
+import { exportCsv, type ExportCsvOptions } from './persist/csv-export'
 import type { Transactions } from './txn/transactions'
 import { isPlainObject, thaw } from './values/freeze'
 import type { Key } from './values/types'
@@ -314,6 +315,20 @@ export class Table<T extends object = Record<string, unknown>> {
     })
   }
 
+  /**
+   * Writes the matching records to a CSV file (RFC 4180 quoting, UTF-8, written atomically) and
+   * returns how many rows it wrote.
+   *
+   * @example
+   * ```ts
+   * users.exportCsv('adults.csv', { columns: ['id', 'name'], where: users.field('age').gte(18), delimiter: ';' })
+   * ```
+   */
+  exportCsv(path: string, options?: ExportCsvOptions<T>): number {
+    this.#alive()
+    return exportCsv(this, path, options)
+  }
+
   /** @internal The table's definition, as saved and replicated. */
   definition(): TableDefinition {
     const indexes = [...this.#store.indexes()].map((i) => ({ field: i.field, type: i.type, unique: i.unique }))
@@ -328,12 +343,14 @@ export class Table<T extends object = Record<string, unknown>> {
     return rows
   }
 
+  // Liveness is checked again under the lock: in a shared database, catching up may just have
+  // applied another thread's dropTable, and a write to a dropped table must not reach the log.
   #read<R>(fn: () => R): R {
-    return this.#tx.withLock(this.lock, 'read', fn)
+    return this.#tx.withLock(this.lock, 'read', () => (this.#alive(), fn()))
   }
 
   #write<R>(fn: () => R): R {
-    return this.#tx.withLock(this.lock, 'write', fn)
+    return this.#tx.withLock(this.lock, 'write', () => (this.#alive(), fn()))
   }
 
   #alive(): void {

@@ -158,7 +158,7 @@ function checkSpec(name: string, opts: SequenceOptions): Partial<Spec> & { id: s
 function storedSpec(table: Table<SequenceRecord>, given: Partial<Spec> & { id: string }): Spec {
   const row = table.get(given.id)
   if (row === undefined) {
-    const spec: Spec = { id: given.id, format: given.format ?? '{0}', formatFunction: given.formatFunction ?? null, reset: given.reset ?? 'never' }
+    const spec: Spec = { id: given.id, format: given.format === undefined ? '{0}' : given.format, formatFunction: given.formatFunction ?? null, reset: given.reset ?? 'never' }
     if (spec.format !== null) new Template(spec.format).checkReset(spec.reset, spec.id)
     table.insert({ ...spec, value: 0, period: null, at: null })
     return spec

@@ -1,4 +1,4 @@
-import { DeadlockError, LockTimeoutError } from '../errors'
+import { DeadlockError, InvalidArgumentError, LockTimeoutError, describe } from '../errors'
 import { guardLock, guardUnlock } from '../shared/guard'
 import { L_GUARD, L_READERS, L_VERSION, L_WRITER, L_WRITER_DEPTH, L_WRITERS_WAITING, MAX_THREADS, type SharedMemory } from '../shared/memory'
 import { LocalRWLock } from './local-lock'
@@ -59,6 +59,7 @@ export class SharedRWLock implements RWLock {
   }
 
   readSync<R>(fn: () => R, options?: AcquireOptions): R {
+    checkFn(fn)
     const release = this.acquireSync('read', options)
     try {
       return fn()
@@ -68,6 +69,7 @@ export class SharedRWLock implements RWLock {
   }
 
   writeSync<R>(fn: () => R, options?: AcquireOptions): R {
+    checkFn(fn)
     const release = this.acquireSync('write', options)
     try {
       return fn()
@@ -101,6 +103,7 @@ export class SharedRWLock implements RWLock {
   }
 
   async #async<R>(mode: LockMode, fn: () => R | Promise<R>, options?: AcquireOptions): Promise<Awaited<R>> {
+    checkFn(fn)
     const timeout = options?.timeoutMs ?? this.#timeoutMs
     const deadline = Date.now() + timeout
     const run = async (): Promise<Awaited<R>> => {
@@ -229,6 +232,11 @@ export class SharedRWLock implements RWLock {
     Atomics.add(i32, base + L_VERSION, 1)
     Atomics.notify(i32, base + L_VERSION)
   }
+}
+
+/** The same argument check as the local lock: a bad callback is refused before anything is taken. */
+function checkFn(fn: unknown): void {
+  if (typeof fn !== 'function') throw new InvalidArgumentError(`Expected \`fn\` to be a function, got ${describe(fn)}`)
 }
 
 /** The threads holding a lock (writer and readers), other than `except`. */

@@ -1,0 +1,72 @@
+import { CorruptFileError } from '../errors'
+import type { DocumentSink, Format } from '../persist/document'
+import { fileFormat, readDocumentSync } from '../persist/read-file'
+
+/** What `dictdb inspect` shows of one table. */
+export interface TableInfo {
+  name: string
+  primaryKey: string
+  records: number
+  nextAutoKey: number
+  indexes: { field: string; type: string; unique: boolean }[]
+  schema: string
+  /** Bytes of the file holding its records. */
+  bytes: number
+}
+
+/** What `dictdb inspect` shows of a file. */
+export interface FileInfo {
+  file: string
+  kind: string
+  format: Format
+  version: number
+  bytes: number
+  tables: TableInfo[]
+}
+
+/**
+ * Reads a whole database file without building a database: the header's catalog, and per
+ * table the records actually present and the bytes they take. Checksums are checked.
+ */
+export function inspectFile(path: string, onBytes?: (done: number, total: number) => void): FileInfo {
+  const format = fileFormat(path)
+  const info: FileInfo = { file: path, kind: '', format, version: 0, bytes: 0, tables: [] }
+  let current: TableInfo | undefined
+  let start = 0
+  const close = (offset: number) => {
+    if (current !== undefined) current.bytes = offset - start
+  }
+  const sink: DocumentSink = {
+    header(header) {
+      info.kind = String(header.kind)
+      info.version = Number(header.version)
+      if (header.kind !== 'database' || !Array.isArray(header.tables)) return
+      for (const t of header.tables as Record<string, unknown>[]) {
+        info.tables.push({
+          name: String(t.name),
+          primaryKey: String(t.primaryKey),
+          records: 0,
+          nextAutoKey: Number(t.nextAutoKey),
+          indexes: Array.isArray(t.indexes) ? (t.indexes as TableInfo['indexes']) : [],
+          schema: typeof t.standardSchema === 'string' ? `${t.standardSchema} (Standard Schema)` : t.schema !== undefined ? `{ ${Object.keys(t.schema as object).join(', ')} }` : 'none',
+          bytes: 0,
+        })
+      }
+    },
+    section(name, offset) {
+      close(offset)
+      current = info.tables.find((t) => t.name === name)
+      if (current === undefined && info.kind === 'database') throw new CorruptFileError(`\`${path}\` is corrupt: records of \`${name}\`, a table its header does not list`)
+      start = offset
+    },
+    items(items) {
+      if (current !== undefined) current.records += items.length
+    },
+    end(offset) {
+      close(offset)
+      info.bytes = offset
+    },
+  }
+  readDocumentSync(path, sink, { onProgress: onBytes })
+  return info
+}

@@ -1,0 +1,45 @@
+import { join } from 'node:path'
+import type { Format } from '../document'
+import { fileError } from '../errors'
+import { io } from '../fs'
+import { systemCode } from '../errors'
+
+/*
+ * A backup directory holds generations: a full snapshot `full-<seq>.<ext>` and the deltas
+ * after it, `delta-<seq>.<ext>`. One sequence number, increasing by one per file written
+ * (never reused, never taken from a clock), orders everything; a delta's header names its
+ * full (`base`) and the file it follows (`previous`).
+ */
+
+/** A backup file found in a directory. */
+export interface BackupFile {
+  readonly kind: 'full' | 'delta'
+  readonly sequence: number
+  readonly name: string
+  readonly path: string
+}
+
+const NAME = /^(full|delta)-(\d{12,})\.(json|bin)$/
+
+/** The file name of a backup. */
+export function backupName(kind: 'full' | 'delta', sequence: number, format: Format): string {
+  return `${kind}-${String(sequence).padStart(12, '0')}.${format === 'binary' ? 'bin' : 'json'}`
+}
+
+/** The backup files of `dir` by sequence (other files, temp files included, are ignored); [] if it does not exist. */
+export function listBackups(dir: string): BackupFile[] {
+  let names: string[]
+  try {
+    names = io.readdirSync(dir)
+  } catch (error) {
+    if (systemCode(error) === 'ENOENT') return []
+    throw fileError('list', dir, error)
+  }
+  const out: BackupFile[] = []
+  for (const name of names) {
+    const m = NAME.exec(name)
+    if (m === null) continue
+    out.push({ kind: m[1] as 'full' | 'delta', sequence: Number(m[2]), name, path: join(dir, name) })
+  }
+  return out.sort((a, b) => a.sequence - b.sequence || (a.kind === 'full' ? -1 : 1))
+}

@@ -1,0 +1,386 @@
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import type { Database, Logger } from '../../database'
+import { InvalidArgumentError, InvalidStateError, describe } from '../../errors'
+import { checkBoolean, checkFunction, checkOptions } from '../../options'
+import type { Commit } from '../../storage/change'
+import { writeFileAtomic } from '../atomic'
+import { checkFormat, encodeDatabase } from '../database-file'
+import type { Format } from '../document'
+import { encodeDocument } from '../encode'
+import { fileError } from '../errors'
+import { io } from '../fs'
+import { snapshotAsync } from '../snapshot'
+import { backupName, listBackups } from './files'
+import { journalItem, type JournalItem } from './journal'
+import { restoreWithReport, type RestoreOptions, type RestoreReport } from './restore'
+
+/** Options of `new BackupManager()`. */
+export interface BackupOptions {
+  /** Period of the automatic backup once started, in ms (default 300 000); 0 turns it off. */
+  intervalMs?: number
+  /** `notifyChange()` backs up at most once per this many ms (default 5 000). */
+  minIntervalMs?: number
+  /** File format of the backups (default `'json'`). */
+  format?: Format
+  /** Write deltas of the committed changes between full backups (default false: always full). */
+  incremental?: boolean
+  /** In incremental mode, a full backup after this many deltas (default 10). */
+  maxDeltasBeforeFull?: number
+  /** How many generations (a full backup and its deltas) to keep (default: all). */
+  keep?: number
+  /** Called on every failed backup with the error and how many backups failed in a row. */
+  onFailure?: (error: Error, consecutiveFailures: number) => void
+  /** Where warnings and unhandled failures go (default `console`). */
+  logger?: Logger
+}
+
+/** A backup file written. */
+export interface BackupResult {
+  readonly kind: 'full' | 'delta'
+  /** Its path: `<dir>/full-<sequence>.json`, `<dir>/delta-<sequence>.bin`… */
+  readonly file: string
+  readonly sequence: number
+  /** Records (full) or ops (delta) it holds. */
+  readonly count: number
+}
+
+const OPTIONS = ['intervalMs', 'minIntervalMs', 'format', 'incremental', 'maxDeltasBeforeFull', 'keep', 'onFailure', 'logger'] as const
+/** setTimeout fires at once above this. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+/**
+ * Backs a database up into a directory: full snapshots and, in incremental mode, deltas of the
+ * committed changes between them (taken from the commit stream, never by diffing). Periodic once
+ * started, on demand with `notifyChange()` (debounced) or the `backup*()` methods. Timers never
+ * keep the process alive. Restore with `BackupManager.restore(dir)`.
+ *
+ * @example
+ * ```ts
+ * const backups = new BackupManager(db, './backups', { incremental: true, keep: 3 })
+ * backups.start()                       // a backup every 5 minutes
+ * db.onCommit(() => backups.notifyChange())   // and within 5 s of any change
+ * // ...
+ * await backups.stop()
+ * const copy = BackupManager.restore('./backups')
+ * ```
+ */
+export class BackupManager {
+  readonly #db: Database
+  readonly #dir: string
+  readonly #intervalMs: number
+  readonly #minIntervalMs: number
+  readonly #format: Format
+  readonly #incremental: boolean
+  readonly #maxDeltas: number
+  readonly #keep: number
+  readonly #onFailure: ((error: Error, consecutiveFailures: number) => void) | undefined
+  readonly #logger: Logger
+  /** The last sequence number used in the directory (read from it on the first write). */
+  #sequence: number | null = null
+  /** The full backup the current chain of deltas builds on, and the chain's last file. */
+  #base: number | null = null
+  #last: number | null = null
+  /** Committed changes since the last backup, as delta items (incremental mode). */
+  #pending: JournalItem[] = []
+  #changed = false
+  /** Unsubscribes from the commit stream; null while not listening. */
+  #unsubscribe: (() => void) | null = null
+  /** The journal saw every commit since `#base` was written: a delta can follow it. */
+  #intact = false
+  #deltasSinceFull = 0
+  #failures = 0
+  /** Backups run one at a time, in call order. */
+  #queue: Promise<unknown> = Promise.resolve()
+  #interval: ReturnType<typeof setInterval> | null = null
+  #debounce: ReturnType<typeof setTimeout> | null = null
+  #lastStart = -Infinity
+  #started = false
+
+  constructor(db: Database, dir: string, options?: BackupOptions) {
+    if (typeof db !== 'object' || db === null || typeof db.onCommit !== 'function') {
+      throw new InvalidArgumentError(`Expected \`db\` to be a Database, got ${describe(db)}`)
+    }
+    if (typeof dir !== 'string' || dir === '') throw new InvalidArgumentError(`Expected \`dir\` to be a non-empty string, got ${describe(dir)}`)
+    const opts = checkOptions(options, OPTIONS, 'new BackupManager()')
+    this.#db = db
+    this.#dir = dir
+    this.#intervalMs = checkDelay(opts.intervalMs, 'intervalMs', 300_000)
+    this.#minIntervalMs = checkDelay(opts.minIntervalMs, 'minIntervalMs', 5_000)
+    this.#format = checkFormat(opts.format) ?? 'json'
+    this.#incremental = checkBoolean(opts.incremental, 'incremental') ?? false
+    this.#maxDeltas = checkCount(opts.maxDeltasBeforeFull, 'maxDeltasBeforeFull', 10)
+    this.#keep = checkCount(opts.keep, 'keep', Infinity)
+    if (opts.onFailure !== undefined) checkFunction(opts.onFailure, 'onFailure')
+    this.#onFailure = opts.onFailure
+    this.#logger = opts.logger ?? console
+    this.#listen()
+  }
+
+  /** How many backups failed in a row (0 after a success). */
+  get consecutiveFailures(): number {
+    return this.#failures
+  }
+
+  /** Deltas written since the last full backup. */
+  get deltasSinceFull(): number {
+    return this.#deltasSinceFull
+  }
+
+  /** Whether automatic backups are on (`start()` … `stop()`). */
+  get started(): boolean {
+    return this.#started
+  }
+
+  /** Turns on the periodic backup (every `intervalMs`). Calling it again does nothing. */
+  start(): void {
+    if (this.#started) return
+    this.#started = true
+    this.#listen()
+    if (this.#intervalMs > 0) this.#interval = unref(setInterval(() => this.#auto(), this.#intervalMs))
+  }
+
+  /**
+   * Turns automatic backups off and stops following the commit stream (so the next backup is a
+   * full one); resolves once a backup in progress has finished.
+   */
+  async stop(): Promise<void> {
+    this.#started = false
+    if (this.#interval !== null) clearInterval(this.#interval)
+    if (this.#debounce !== null) clearTimeout(this.#debounce)
+    this.#interval = null
+    this.#debounce = null
+    this.#unsubscribe?.()
+    this.#unsubscribe = null
+    this.#intact = false
+    this.#pending = []
+    await this.#queue
+  }
+
+  /** Resolves once every backup under way or queued has finished (failed ones included). */
+  async flush(): Promise<void> {
+    for (let queue = this.#queue; ; queue = this.#queue) {
+      await queue
+      if (queue === this.#queue) return
+    }
+  }
+
+  /**
+   * Says that data changed: a backup follows, at once if none ran in the last `minIntervalMs`,
+   * else when that much time has passed since the last one — several calls, one backup.
+   */
+  notifyChange(): void {
+    if (this.#debounce !== null) return
+    const wait = Math.max(0, this.#lastStart + this.#minIntervalMs - performance.now())
+    this.#debounce = unref(
+      setTimeout(() => {
+        this.#debounce = null
+        this.#auto()
+      }, Math.min(wait, MAX_TIMER_MS)),
+    )
+  }
+
+  /**
+   * Backs up what changed: in incremental mode a delta (a full backup when none was written
+   * yet, or after `maxDeltasBeforeFull` deltas), nothing when nothing changed; otherwise a full
+   * backup. Resolves to the file written, or null.
+   */
+  backupNow(): Promise<BackupResult | null> {
+    return this.#run(() => this.#now())
+  }
+
+  /** Writes a full backup. */
+  backupFull(): Promise<BackupResult> {
+    return this.#run(() => this.#full())
+  }
+
+  /**
+   * Writes a delta of the changes since the last backup (incremental mode only); a full backup
+   * when there is none to build on; nothing (null) when nothing changed.
+   */
+  backupDelta(): Promise<BackupResult | null> {
+    if (!this.#incremental) return Promise.reject(new InvalidStateError('backupDelta() needs a BackupManager created with `incremental: true`'))
+    return this.#run(() => (this.#base === null || !this.#intact ? this.#full() : this.#delta()))
+  }
+
+  /** Rebuilds the database from a backup directory (see {@link BackupManager.restoreWithReport}). */
+  static restore(dir: string, options?: RestoreOptions): Database {
+    return restoreWithReport(dir, options).db
+  }
+
+  /**
+   * Rebuilds the database from a backup directory and says from which files: the latest valid
+   * full backup plus its deltas in order, stopping at the first missing or corrupt delta; a
+   * corrupt full backup falls back to the previous generation. `lost` lists the files whose
+   * changes are missing (also reported as a warning through the logger).
+   */
+  static restoreWithReport(dir: string, options?: RestoreOptions): RestoreReport {
+    return restoreWithReport(dir, options)
+  }
+
+  #listen(): void {
+    if (this.#unsubscribe !== null) return
+    this.#unsubscribe = this.#db.onCommit((commit) => this.#onCommit(commit))
+  }
+
+  /** The commit listener: runs inside every commit, so it only records (cheap). */
+  #onCommit(commit: Commit): void {
+    this.#changed = true
+    if (this.#incremental) for (const op of commit.ops) this.#pending.push(journalItem(op))
+  }
+
+  /** A timer's backup: skipped when nothing changed since the last one. */
+  #auto(): void {
+    if (this.#base !== null && !this.#changed) return
+    this.#run(() => this.#now()).catch(() => {
+      // Reported by #run (onFailure or the logger); a timer has no caller to reject to.
+    })
+  }
+
+  #now(): Promise<BackupResult | null> {
+    if (!this.#incremental || this.#base === null || !this.#intact) return this.#full()
+    if (!this.#changed) return Promise.resolve(null)
+    return this.#deltasSinceFull >= this.#maxDeltas ? this.#full() : this.#delta()
+  }
+
+  #run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.#queue.then(() => {
+      this.#lastStart = performance.now()
+      return task()
+    })
+    const settled = result.then(
+      (value) => {
+        this.#failures = 0
+        return value
+      },
+      (error: unknown) => {
+        this.#failed(error instanceof Error ? error : new Error(String(error)))
+        throw error
+      },
+    )
+    this.#queue = settled.catch(() => {})
+    return settled
+  }
+
+  #failed(error: Error): void {
+    this.#failures++
+    if (this.#onFailure === undefined) {
+      this.#logger.error(`dictdb: backup to \`${this.#dir}\` failed (${this.#failures} in a row)`, error)
+      return
+    }
+    try {
+      this.#onFailure(error, this.#failures)
+    } catch (handlerError) {
+      this.#logger.error('dictdb: the onFailure handler of a BackupManager threw', handlerError)
+    }
+  }
+
+  async #full(): Promise<BackupResult> {
+    let taken = { items: [] as JournalItem[], changed: false }
+    const wasListening = this.#unsubscribe !== null
+    const state = await snapshotAsync(this.#db, () => {
+      taken = { items: this.#pending, changed: this.#changed }
+      this.#pending = []
+      this.#changed = false
+    })
+    const sequence = this.#nextSequence()
+    const file = join(this.#dir, backupName('full', sequence, this.#format))
+    try {
+      await writeFileAtomic(file, encodeDatabase(state, this.#format, { sequence }))
+    } catch (error) {
+      this.#putBack(taken, file)
+      throw error
+    }
+    this.#base = sequence
+    this.#last = sequence
+    this.#deltasSinceFull = 0
+    this.#intact = wasListening && this.#unsubscribe !== null
+    this.#prune()
+    return { kind: 'full', file, sequence, count: state.tables.reduce((n, t) => n + t.records.length, 0) }
+  }
+
+  async #delta(): Promise<BackupResult | null> {
+    if (this.#pending.length === 0) return null
+    const taken = { items: this.#pending, changed: this.#changed }
+    this.#pending = []
+    this.#changed = false
+    const sequence = this.#nextSequence()
+    const file = join(this.#dir, backupName('delta', sequence, this.#format))
+    const header = { kind: 'delta', sequence, base: this.#base, previous: this.#last }
+    try {
+      await writeFileAtomic(file, encodeDocument(header, [{ name: 'ops', items: taken.items }], this.#format))
+    } catch (error) {
+      this.#putBack(taken, file)
+      throw error
+    }
+    this.#last = sequence
+    this.#deltasSinceFull++
+    return { kind: 'delta', file, sequence, count: taken.items.length }
+  }
+
+  /**
+   * After a failed write: the changes go back in front of the journal (the next backup carries
+   * them), and the file is removed in case the failure came after its rename. Its sequence
+   * number is not reused; a delta written again from the same point supersedes it on restore.
+   */
+  #putBack(taken: { items: JournalItem[]; changed: boolean }, file: string): void {
+    this.#pending = taken.items.concat(this.#pending)
+    this.#changed ||= taken.changed
+    try {
+      io.unlinkSync(file)
+    } catch {
+      // Usually ENOENT: the write failed before the rename, so there is nothing to remove.
+    }
+  }
+
+  /** The next sequence number; the first time, after the highest one in the directory (created if needed). */
+  #nextSequence(): number {
+    if (this.#sequence === null) {
+      try {
+        io.mkdirSync(this.#dir, { recursive: true })
+      } catch (error) {
+        throw fileError('create the backup directory', this.#dir, error)
+      }
+      this.#sequence = listBackups(this.#dir).reduce((max, f) => Math.max(max, f.sequence), 0)
+    }
+    return ++this.#sequence
+  }
+
+  /** Deletes the generations older than the `keep` newest full backups (never a kept full's deltas). */
+  #prune(): void {
+    if (!Number.isFinite(this.#keep)) return
+    const files = listBackups(this.#dir)
+    const fulls = files.filter((f) => f.kind === 'full').sort((a, b) => b.sequence - a.sequence)
+    const oldestKept = fulls[this.#keep - 1]?.sequence
+    if (oldestKept === undefined) return
+    for (const file of files) {
+      if (file.sequence >= oldestKept) continue
+      try {
+        io.unlinkSync(file.path)
+      } catch (error) {
+        this.#logger.warn(`dictdb: could not delete the old backup \`${file.path}\``, error)
+      }
+    }
+  }
+}
+
+function unref<T extends { unref?: () => unknown }>(timer: T): T {
+  timer.unref?.()
+  return timer
+}
+
+function checkDelay(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || (value > MAX_TIMER_MS && value !== Infinity)) {
+    throw new InvalidArgumentError(`Expected \`${name}\` to be a number of milliseconds from 0 to ${MAX_TIMER_MS}, got ${describe(value)}`)
+  }
+  return value === Infinity ? 0 : value
+}
+
+function checkCount(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new InvalidArgumentError(`Expected \`${name}\` to be a positive integer, got ${describe(value)}`)
+  }
+  return value
+}

@@ -1,0 +1,248 @@
+import { Database, type Logger } from '../../database'
+import { CorruptFileError, DictDBError, InvalidArgumentError, describe } from '../../errors'
+import { checkOptions } from '../../options'
+import type { Schema } from '../../schema'
+import { checkSchemasOption, loadCounters, loadDefinition, type SchemaSource } from '../catalog'
+import type { DocumentSink } from '../document'
+import { fileError, FileSystemError } from '../errors'
+import { io } from '../fs'
+import type { LoadOptions } from '../database-file'
+import { readDocumentSync, readHeaderSync } from '../read-file'
+import { listBackups, type BackupFile } from './files'
+import { applyItem, checkItem, type Model } from './journal'
+
+/** Options of `BackupManager.restore()`: the new database's options, and validators to re-attach. */
+export type RestoreOptions = Omit<LoadOptions, 'format'>
+
+/** A backup file a restore applied. */
+export interface RestoredFile {
+  readonly file: string
+  readonly sequence: number
+  /** Ops replayed (deltas), records loaded (the full backup). */
+  readonly count: number
+}
+
+/** A backup file whose changes are not in the restored database, and why. */
+export interface LostFile {
+  readonly file: string
+  readonly sequence: number
+  readonly reason: string
+}
+
+/** What `BackupManager.restoreWithReport()` rebuilt, from which files, and what it could not. */
+export interface RestoreReport {
+  readonly db: Database
+  /** The full backup the database starts from. */
+  readonly full: RestoredFile
+  /** The deltas replayed on it, in order. */
+  readonly applied: readonly RestoredFile[]
+  /** Later backup files that could not be used: their changes are missing. Empty when complete. */
+  readonly lost: readonly LostFile[]
+  /** The sequence number of the last file applied: the point in time restored. */
+  readonly sequence: number
+}
+
+const OPTIONS = ['schemas', 'shared', 'lockTimeoutMs', 'logger'] as const
+
+interface DeltaInfo {
+  readonly file: BackupFile
+  readonly base: number
+  readonly previous: number
+}
+
+/**
+ * Rebuilds the latest state a backup directory can give: the generation (full backup + its
+ * chain of deltas) that reaches the highest sequence number, replayed up to its first missing
+ * or corrupt delta. A corrupt newest full falls back to the previous generation. Whatever is
+ * left out is listed in `lost` and reported as a warning through the logger.
+ */
+export function restoreWithReport(dir: string, options?: RestoreOptions): RestoreReport {
+  if (typeof dir !== 'string' || dir === '') throw new InvalidArgumentError(`Expected \`dir\` to be a non-empty string, got ${describe(dir)}`)
+  const { schemas, ...dbOptions } = checkOptions(options, OPTIONS, 'BackupManager.restore()')
+  const logger: Logger = dbOptions.logger ?? console
+  checkDirectory(dir)
+  const files = listBackups(dir)
+  const fulls = files.filter((f) => f.kind === 'full')
+  if (fulls.length === 0) throw new CorruptFileError(`\`${dir}\` holds no full backup (files named full-<sequence>.json or .bin)`)
+
+  const problems = new Map<number, string>()
+  const deltas = readDeltaHeaders(files, problems)
+  const head = (full: BackupFile) => Math.max(full.sequence, ...deltas.filter((d) => d.base === full.sequence).map((d) => d.file.sequence))
+  const candidates = [...fulls].sort((a, b) => head(b) - head(a) || b.sequence - a.sequence)
+  const source: SchemaSource = { schemas, warn: (m) => logger.warn(m) }
+
+  for (const full of candidates) {
+    let model: Model
+    let count: number
+    try {
+      ;({ model, count } = readFullModel(full, source))
+    } catch (error) {
+      if (!(error instanceof DictDBError)) throw error
+      problems.set(full.sequence, error.message)
+      continue
+    }
+    const applied = replayChain(model, full, deltas, source, problems)
+    const last = applied.length > 0 ? (applied[applied.length - 1] as RestoredFile).sequence : full.sequence
+    let db: Database
+    try {
+      checkSchemasOption(schemas, [...model.keys()], `the backup in \`${dir}\``)
+      db = Database.fromState({ tables: [...model.values()].map((t) => ({ ...t, records: [...t.records.values()] })) }, dbOptions)
+    } catch (error) {
+      if (!(error instanceof CorruptFileError) && !(error instanceof DictDBError && error.code !== 'InvalidArgumentError')) throw error
+      problems.set(full.sequence, `its content does not load: ${(error as Error).message}`)
+      continue
+    }
+    const lost = lostFiles(files, last, applied, full, deltas, problems)
+    if (lost.length > 0) {
+      logger.warn(
+        `dictdb: the restore of \`${dir}\` stops at ${applied.length > 0 ? (applied[applied.length - 1] as RestoredFile).file : full.name}; ` +
+          `${lost.length} later backup file(s) could not be applied and their changes are missing: ` +
+          lost.map((l) => `${l.file} (${l.reason})`).join('; '),
+      )
+    }
+    return { db, full: { file: full.name, sequence: full.sequence, count }, applied, lost, sequence: last }
+  }
+  throw new CorruptFileError(
+    `\`${dir}\` holds no usable full backup: ${fulls.map((f) => `${f.name}: ${problems.get(f.sequence) ?? 'unreadable'}`).join('; ')}`,
+  )
+}
+
+function checkDirectory(dir: string): void {
+  let stat
+  try {
+    stat = io.statSync(dir)
+  } catch (error) {
+    throw fileError('restore from', dir, error)
+  }
+  if (!stat.isDirectory()) throw new FileSystemError(`Cannot restore from \`${dir}\`: it is not a directory (BackupManager.restore() takes a backup directory; load a file with Database.load())`, dir)
+}
+
+/** The headers of every delta; an unreadable one is noted in `problems` and left out. */
+function readDeltaHeaders(files: readonly BackupFile[], problems: Map<number, string>): DeltaInfo[] {
+  const out: DeltaInfo[] = []
+  for (const file of files) {
+    if (file.kind !== 'delta') continue
+    try {
+      const h = readHeaderSync(file.path)
+      if (h.kind !== 'delta' || h.sequence !== file.sequence || typeof h.base !== 'number' || typeof h.previous !== 'number') {
+        throw new CorruptFileError(`its header does not match its name (${JSON.stringify({ kind: h.kind, sequence: h.sequence })})`)
+      }
+      out.push({ file, base: h.base, previous: h.previous })
+    } catch (error) {
+      if (!(error instanceof DictDBError)) throw error
+      problems.set(file.sequence, error.message)
+    }
+  }
+  return out
+}
+
+/** Reads a full backup into a model (records by key, definitions checked). */
+function readFullModel(full: BackupFile, source: SchemaSource): { model: Model; count: number } {
+  const where = `\`${full.path}\``
+  const model: Model = new Map()
+  let table: { records: Map<unknown, unknown>; primaryKey: string; name: string } | undefined
+  let count = 0
+  const sink: DocumentSink = {
+    header(header) {
+      if (header.kind !== 'database' || !Array.isArray(header.tables)) throw new CorruptFileError(`${where} is not a full backup`)
+      for (const entry of header.tables as unknown[]) {
+        const definition = loadDefinition(entry, where, source)
+        if (model.has(definition.name)) throw new CorruptFileError(`${where} is corrupt: the table \`${definition.name}\` appears twice`)
+        model.set(definition.name, { definition, nextAutoKey: loadCounters(entry as Record<string, unknown>, where).nextAutoKey, records: new Map() })
+      }
+    },
+    section(name) {
+      const t = model.get(name)
+      if (t === undefined) throw new CorruptFileError(`${where} is corrupt: records of \`${name}\`, a table its header does not list`)
+      table = { records: t.records, primaryKey: t.definition.primaryKey, name }
+    },
+    items(records) {
+      const t = table as NonNullable<typeof table>
+      for (const rec of records) {
+        const key = (rec as Record<string, unknown> | null)?.[t.primaryKey]
+        if (typeof key !== 'string' && typeof key !== 'number') throw new CorruptFileError(`${where} is corrupt: a record of \`${t.name}\` has the key ${describe(key)}`)
+        if (t.records.has(key)) throw new CorruptFileError(`${where} is corrupt: the key ${describe(key)} appears twice in \`${t.name}\``)
+        t.records.set(key, rec)
+      }
+      count += records.length
+    },
+    end() {},
+  }
+  readDocumentSync(full.path, sink)
+  return { model, count }
+}
+
+/**
+ * Replays the deltas of `full`'s generation in chain order. From each file, the next is the
+ * delta whose `previous` is that file; if several are (a delta written again after a reported
+ * failure carries everything since `previous`), the newest readable one. A delta is read whole
+ * (checksum) before any of its ops is applied, and its ops are applied all or none.
+ */
+function replayChain(model: Model, full: BackupFile, deltas: readonly DeltaInfo[], source: SchemaSource, problems: Map<number, string>): RestoredFile[] {
+  const applied: RestoredFile[] = []
+  let current = full.sequence
+  for (;;) {
+    const next = deltas.filter((d) => d.base === full.sequence && d.previous === current).sort((a, b) => b.file.sequence - a.file.sequence)
+    let done = true
+    for (const delta of next) {
+      try {
+        const ops = readDeltaOps(delta.file)
+        applyAll(model, ops, `\`${delta.file.path}\``, source)
+        applied.push({ file: delta.file.name, sequence: delta.file.sequence, count: ops.length })
+        current = delta.file.sequence
+        done = false
+        break
+      } catch (error) {
+        if (!(error instanceof DictDBError)) throw error
+        problems.set(delta.file.sequence, error.message)
+      }
+    }
+    if (done) return applied
+  }
+}
+
+function readDeltaOps(file: BackupFile): unknown[] {
+  const ops: unknown[] = []
+  readDocumentSync(file.path, {
+    header() {},
+    section(name) {
+      if (name !== 'ops') throw new CorruptFileError(`\`${file.path}\` is corrupt: a section \`${name}\` in a delta`)
+    },
+    items(items) {
+      for (const item of items) ops.push(item)
+    },
+    end() {},
+  })
+  return ops
+}
+
+/** Applies every op or, if one does not fit, none (all are checked first). */
+function applyAll(model: Model, ops: readonly unknown[], where: string, source: SchemaSource): void {
+  const tables = new Set(model.keys())
+  const checked = ops.map((op) => checkItem(tables, op, where, source))
+  for (const item of checked) applyItem(model, item)
+}
+
+/** Every backup file after `last` whose changes the restore does not hold, with the reason. */
+function lostFiles(
+  files: readonly BackupFile[],
+  last: number,
+  applied: readonly RestoredFile[],
+  full: BackupFile,
+  deltas: readonly DeltaInfo[],
+  problems: ReadonlyMap<number, string>,
+): LostFile[] {
+  const appliedSeqs = new Set([full.sequence, ...applied.map((a) => a.sequence)])
+  const lost: LostFile[] = []
+  for (const file of files) {
+    if (file.sequence <= last || appliedSeqs.has(file.sequence)) continue
+    const info = deltas.find((d) => d.file === file)
+    // A delta superseded by a newer one written from the same point holds nothing more.
+    if (info !== undefined && info.base === full.sequence && appliedSeqs.has(info.previous) && applied.some((a) => a.sequence > file.sequence && deltas.find((d) => d.file.sequence === a.sequence)?.previous === info.previous)) continue
+    const reason = problems.get(file.sequence) ?? (file.kind === 'delta' ? 'it follows a missing or unusable backup file' : 'its generation reaches less far')
+    lost.push({ file: file.name, sequence: file.sequence, reason })
+  }
+  return lost
+}
+
+export type { Schema }

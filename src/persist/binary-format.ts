@@ -1,0 +1,204 @@
+import { Packr, Unpackr } from 'msgpackr'
+import { CorruptFileError } from '../errors'
+import { crc32 } from './checksum'
+import { BINARY_MAGIC, FORMAT_NAME, FORMAT_VERSION, checkHeader, limits, type DocumentReader, type DocumentSink, type Section } from './document'
+
+/*
+ * Binary format, version 1:
+ *
+ *   magic    8 bytes   89 44 44 42 0D 0A 1A 0A   ("\x89DDB\r\n\x1a\n")
+ *   version  u16 BE    1
+ *   flags    u16 BE    0 (reserved)
+ *   reserved u32 BE    0
+ *   frames   ...       type u8 | length u32 BE | payload (length bytes) | crc32 u32 BE of type+length+payload
+ *
+ * Frame types: 1 header (the header object), 2 section (its name), 3 items (an array of a
+ * section's items), 4 end ({ sections, items } counts, checked on read). The first frame is the
+ * header, the last the end frame; nothing may follow. Payloads are MessagePack (msgpackr, with
+ * its record extension: a chunk of same-shaped records stores their keys once), which encodes
+ * Date (timestamp extension) and bigint (bigint extension) natively.
+ */
+
+const HEADER_BYTES = 16
+const FRAME_HEAD = 5
+const FRAME_CRC = 4
+const enum Frame {
+  Header = 1,
+  Section = 2,
+  Items = 3,
+  End = 4,
+}
+/** A frame longer than this is a damaged length field, not data (chunks are ~1 MB). */
+const MAX_FRAME = 1 << 30
+
+const PACK_OPTIONS = { useRecords: true, useBigIntExtension: true, int64AsType: 'bigint', moreTypes: false } as const
+
+function frame(type: Frame, payload: Uint8Array): Uint8Array {
+  const out = Buffer.allocUnsafe(FRAME_HEAD + payload.length + FRAME_CRC)
+  out.writeUInt8(type, 0)
+  out.writeUInt32BE(payload.length, 1)
+  out.set(payload, FRAME_HEAD)
+  out.writeUInt32BE(crc32(out.subarray(0, FRAME_HEAD + payload.length)), FRAME_HEAD + payload.length)
+  return out
+}
+
+/** Encodes a document in the binary format, a frame (Buffer) at a time. */
+export function* encodeBinary(header: Readonly<Record<string, unknown>>, sections: Iterable<Section>, onItems?: (done: number) => void): Generator<Uint8Array> {
+  const packr = new Packr(PACK_OPTIONS)
+  const head = Buffer.alloc(HEADER_BYTES)
+  head.set(BINARY_MAGIC, 0)
+  head.writeUInt16BE(FORMAT_VERSION, 8)
+  yield head
+  yield frame(Frame.Header, packr.pack({ format: FORMAT_NAME, version: FORMAT_VERSION, ...header }))
+  let sectionCount = 0
+  let itemCount = 0
+  // Items per frame adapts so that a frame stays near `bytesPerChunk` whatever the record size.
+  let per = Math.min(256, limits.itemsPerChunk)
+  for (const { name, items } of sections) {
+    yield frame(Frame.Section, packr.pack(name))
+    sectionCount++
+    for (let i = 0; i < items.length; ) {
+      const chunk = items.slice(i, i + per)
+      const payload = packr.pack(chunk)
+      yield frame(Frame.Items, payload)
+      i += chunk.length
+      itemCount += chunk.length
+      onItems?.(itemCount)
+      if (payload.length > limits.bytesPerChunk && per > 1) per = Math.max(1, per >> 1)
+      else if (payload.length * 2 < limits.bytesPerChunk && per < limits.itemsPerChunk) per = Math.min(limits.itemsPerChunk, per * 2)
+    }
+  }
+  yield frame(Frame.End, packr.pack({ sections: sectionCount, items: itemCount }))
+}
+
+/** Reads a binary document pushed in blocks of bytes, a frame at a time. */
+export class BinaryReader implements DocumentReader {
+  readonly #sink: DocumentSink
+  readonly #where: string
+  readonly #unpackr = new Unpackr(PACK_OPTIONS)
+  #blocks: Uint8Array[] = []
+  #buffered = 0
+  #offset = 0
+  #sawHeader = false
+  #needHeaderBytes = true
+  #done = false
+  #sections = 0
+  #items = 0
+  /** Bytes left in the file after what was pushed, when known: a length past it is corrupt. */
+  readonly #size: number | undefined
+
+  constructor(sink: DocumentSink, where: string, size?: number) {
+    this.#sink = sink
+    this.#where = where
+    this.#size = size
+  }
+
+  push(bytes: Uint8Array): void {
+    if (bytes.length === 0) return
+    this.#blocks.push(bytes)
+    this.#buffered += bytes.length
+    while (this.#step());
+  }
+
+  finish(): void {
+    if (!this.#done) {
+      throw new CorruptFileError(`${this.#where} is truncated: it ends at byte ${this.#offset + this.#buffered} before the end frame of a dictdb file`)
+    }
+  }
+
+  /** Consumes one header or frame if all its bytes are there. */
+  #step(): boolean {
+    if (this.#needHeaderBytes) {
+      if (this.#buffered < HEADER_BYTES) return false
+      this.#fileHeader(this.#take(HEADER_BYTES))
+      return true
+    }
+    if (this.#done) {
+      if (this.#buffered > 0) throw this.#corrupt(`unexpected bytes after the end frame (at byte ${this.#offset})`)
+      return false
+    }
+    if (this.#buffered < FRAME_HEAD) return false
+    const head = this.#peek(FRAME_HEAD)
+    const type = head.readUInt8(0)
+    const length = head.readUInt32BE(1)
+    const total = FRAME_HEAD + length + FRAME_CRC
+    if (length > MAX_FRAME || (this.#size !== undefined && this.#offset + total > this.#size)) {
+      throw new CorruptFileError(`${this.#where} is truncated or damaged: the frame at byte ${this.#offset} claims ${length} bytes, past the end of the file`)
+    }
+    if (this.#buffered < total) return false
+    const bytes = this.#take(total)
+    const expected = bytes.readUInt32BE(FRAME_HEAD + length)
+    if (crc32(bytes.subarray(0, FRAME_HEAD + length)) !== expected) throw this.#corrupt(`checksum mismatch in the frame at byte ${this.#offset - total}`)
+    this.#frame(type, bytes.subarray(FRAME_HEAD, FRAME_HEAD + length))
+    return true
+  }
+
+  #fileHeader(bytes: Buffer): void {
+    if (!BINARY_MAGIC.every((b, i) => bytes[i] === b)) throw new CorruptFileError(`${this.#where} is not a dictdb file`)
+    const version = bytes.readUInt16BE(8)
+    if (version > FORMAT_VERSION) {
+      throw new CorruptFileError(
+        `${this.#where} was written in dictdb binary format version ${version}; this version of dictdb reads version ${FORMAT_VERSION}. Upgrade dictdb to read it.`,
+      )
+    }
+    if (version < 1) throw this.#corrupt(`invalid format version ${version}`)
+    // Version 1 defines no flag: a set bit is damage (a later version that uses them is version 2).
+    if (bytes.readUInt16BE(10) !== 0 || bytes.readUInt32BE(12) !== 0) throw this.#corrupt('reserved header bytes are not zero')
+    this.#needHeaderBytes = false
+  }
+
+  #frame(type: number, payload: Uint8Array): void {
+    let value: unknown
+    try {
+      value = this.#unpackr.unpack(payload)
+    } catch (error) {
+      throw new CorruptFileError(`${this.#where} is corrupt: a frame does not decode`, { cause: error })
+    }
+    if (!this.#sawHeader && type !== Frame.Header) throw this.#corrupt('the first frame is not the header')
+    switch (type) {
+      case Frame.Header:
+        if (this.#sawHeader) throw this.#corrupt('a second header frame')
+        this.#sawHeader = true
+        return this.#sink.header(checkHeader(value, this.#where))
+      case Frame.Section:
+        if (typeof value !== 'string') throw this.#corrupt('a section frame without a name')
+        this.#sections++
+        return this.#sink.section(value, this.#offset - payload.length - FRAME_HEAD - FRAME_CRC)
+      case Frame.Items:
+        if (!Array.isArray(value) || this.#sections === 0) throw this.#corrupt('an items frame outside a section')
+        this.#items += value.length
+        return this.#sink.items(value)
+      case Frame.End: {
+        const counts = value as { sections?: unknown; items?: unknown } | null
+        if (counts?.sections !== this.#sections || counts?.items !== this.#items) {
+          throw this.#corrupt(`the end frame counts ${String(counts?.sections)} sections and ${String(counts?.items)} items, the file holds ${this.#sections} and ${this.#items}`)
+        }
+        this.#done = true
+        return this.#sink.end(this.#offset)
+      }
+      default:
+        throw this.#corrupt(`unknown frame type ${type}`)
+    }
+  }
+
+  #peek(n: number): Buffer {
+    const first = this.#blocks[0] as Uint8Array
+    if (first.length >= n) return Buffer.from(first.buffer, first.byteOffset, n)
+    this.#blocks = [Buffer.concat(this.#blocks)]
+    return this.#peek(n)
+  }
+
+  #take(n: number): Buffer {
+    const out = Buffer.from(this.#peek(n))
+    const first = this.#blocks[0] as Uint8Array
+    if (first.length === n) this.#blocks.shift()
+    else this.#blocks[0] = first.subarray(n)
+    this.#buffered -= n
+    this.#offset += n
+    return out
+  }
+
+  #corrupt(why: string): CorruptFileError {
+    return new CorruptFileError(`${this.#where} is corrupt: ${why}`)
+  }
+}

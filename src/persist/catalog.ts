@@ -1,0 +1,107 @@
+import { CorruptFileError, InvalidArgumentError, describe } from '../errors'
+import type { IndexSpec } from '../indexes/types'
+import { isStandardSchema, type Schema } from '../schema'
+import { isSchemaMark } from '../shared/codec'
+import type { TableDefinition, TableState } from '../storage/change'
+import { checkIndexSpec } from '../table'
+
+/**
+ * A table's definition as a file stores it. A type-string schema is plain data and is stored;
+ * a Standard Schema validator (zod, valibot…) is code: only its vendor is stored, and the
+ * validator is passed again on load (`schemas: { users: UserSchema }`).
+ */
+export interface SavedDefinition {
+  readonly name: string
+  readonly primaryKey: string
+  readonly indexes: readonly Required<IndexSpec>[]
+  readonly schema?: Readonly<Record<string, unknown>>
+  readonly standardSchema?: string
+}
+
+/** A table as listed in a database file's header: its definition, key counter and size. */
+export interface CatalogEntry extends SavedDefinition {
+  readonly nextAutoKey: number
+  readonly count: number
+}
+
+/** The stored form of a definition (fields in a fixed order). */
+export function saveDefinition(def: TableDefinition): SavedDefinition {
+  const indexes = def.indexes.map((i) => ({ field: i.field, type: i.type, unique: i.unique }))
+  const out = { name: def.name, primaryKey: def.primaryKey, indexes }
+  if (def.schema === undefined) return out
+  if (isStandardSchema(def.schema)) return { ...out, standardSchema: String(def.schema['~standard'].vendor ?? 'unknown') }
+  // A worker's replica holds a mark where the owning thread has a Standard Schema validator.
+  if (isSchemaMark(def.schema)) return { ...out, standardSchema: 'unknown' }
+  return { ...out, schema: def.schema as Record<string, unknown> }
+}
+
+/** The catalog entry of a table snapshot. */
+export function catalogEntry(table: TableState): CatalogEntry {
+  return { ...saveDefinition(table.definition), nextAutoKey: table.nextAutoKey, count: table.records.length }
+}
+
+/** What a loader does about Standard Schema validators: the ones given, and where to warn. */
+export interface SchemaSource {
+  readonly schemas: Readonly<Record<string, Schema>> | undefined
+  warn(message: string): void
+}
+
+/**
+ * Checks a stored definition read from `where` and turns it back into a {@link TableDefinition},
+ * re-attaching the validator given for its table (or warning when a Standard Schema is missing).
+ */
+export function loadDefinition(value: unknown, where: string, source: SchemaSource): TableDefinition {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad(where, `a table definition is ${describe(value)}`)
+  const def = value as Record<string, unknown>
+  const name = def.name
+  if (typeof name !== 'string' || name === '') throw bad(where, `a table has the name ${describe(name)}`)
+  if (typeof def.primaryKey !== 'string' || def.primaryKey === '') throw bad(where, `table \`${name}\` has the primary key ${describe(def.primaryKey)}`)
+  if (!Array.isArray(def.indexes)) throw bad(where, `table \`${name}\` has no index list`)
+  let indexes: Required<IndexSpec>[]
+  try {
+    indexes = def.indexes.map((spec: unknown) => checkIndexSpec((spec ?? {}) as IndexSpec))
+  } catch (error) {
+    throw bad(where, `table \`${name}\`: ${(error as Error).message}`, error)
+  }
+  const given = source.schemas?.[name]
+  const base = { name, primaryKey: def.primaryKey, indexes }
+  if (given !== undefined) return { ...base, schema: given }
+  if (typeof def.standardSchema === 'string') {
+    source.warn(
+      `dictdb: table \`${name}\` was saved with a ${def.standardSchema} schema, which a file cannot hold; ` +
+        `it is loaded without validation. Pass the validator again: { schemas: { ${JSON.stringify(name)}: schema } }`,
+    )
+    return base
+  }
+  if (def.schema !== undefined) {
+    if (typeof def.schema !== 'object' || def.schema === null || Array.isArray(def.schema)) throw bad(where, `table \`${name}\` has the schema ${describe(def.schema)}`)
+    return { ...base, schema: def.schema }
+  }
+  return base
+}
+
+/** Checks a catalog entry's counters. */
+export function loadCounters(value: Record<string, unknown>, where: string): { nextAutoKey: number; count: number } {
+  const { nextAutoKey, count } = value
+  if (typeof nextAutoKey !== 'number' || !Number.isSafeInteger(nextAutoKey) || nextAutoKey < 1) {
+    throw bad(where, `table \`${String(value.name)}\` has the key counter ${describe(nextAutoKey)}`)
+  }
+  return { nextAutoKey, count: typeof count === 'number' ? count : 0 }
+}
+
+/** Checks the `schemas` load option against the tables of a file: a name not in it is a typo. */
+export function checkSchemasOption(schemas: unknown, tables: readonly string[], where: string): void {
+  if (schemas === undefined) return
+  if (typeof schemas !== 'object' || schemas === null || Array.isArray(schemas)) {
+    throw new InvalidArgumentError(`Expected \`schemas\` to be an object of table name → schema, got ${describe(schemas)}`)
+  }
+  for (const name of Object.keys(schemas)) {
+    if (!tables.includes(name)) {
+      throw new InvalidArgumentError(`\`schemas\` names the table \`${name}\`, which ${where} does not have (it has: ${tables.join(', ') || 'no table'})`, { table: name })
+    }
+  }
+}
+
+function bad(where: string, why: string, cause?: unknown): CorruptFileError {
+  return new CorruptFileError(`${where} is corrupt: ${why}`, cause === undefined ? {} : { cause })
+}

@@ -1,0 +1,284 @@
+import { CorruptFileError } from '../errors'
+import { crc32, crcHex } from './checksum'
+import { FORMAT_NAME, FORMAT_VERSION, checkHeader, limits, notDictdb, type DocumentReader, type DocumentSink, type Section } from './document'
+import { toJsonText, untag } from './json-values'
+
+/*
+ * JSON format, version 1 — one valid JSON document, laid out one item per line so that it can
+ * be written and read a chunk at a time (JSON.parse of the whole file is never needed):
+ *
+ *   {"format":"dictdb","version":1,"kind":"database",...header...,"sections":[
+ *   {"section":"users","items":[
+ *   {"id":1,"name":"Ada"},
+ *   {"id":2,"name":"Alan"}
+ *   ]},
+ *   {"section":"orders","items":[
+ *   ]}
+ *   ],"checksum":"crc32:1c291ca3"}
+ *
+ * The checksum is the CRC-32 of every byte before the last line. A file edited by hand loads
+ * if it drops the checksum (then it may even be reformatted: it is parsed whole).
+ */
+
+const SECTION_PREFIX = '{"section":'
+const SECTION_SUFFIX = ',"items":['
+const TRAILER = /^\],"checksum":"crc32:([0-9a-f]{8})"\}$/
+
+/** Encodes a document as JSON, a chunk (Buffer) at a time. */
+export function* encodeJson(header: Readonly<Record<string, unknown>>, sections: Iterable<Section>, onItems?: (done: number) => void): Generator<Uint8Array> {
+  let crc = 0
+  const emit = (text: string): Uint8Array => {
+    const buf = Buffer.from(text, 'utf8')
+    crc = crc32(buf, crc)
+    return buf
+  }
+  const head = JSON.stringify({ format: FORMAT_NAME, version: FORMAT_VERSION, ...header })
+  yield emit(`${head.slice(0, -1)},"sections":[\n`)
+  const list = [...sections]
+  let done = 0
+  for (let s = 0; s < list.length; s++) {
+    const { name, items } = list[s] as Section
+    yield emit(`${SECTION_PREFIX}${JSON.stringify(name)}${SECTION_SUFFIX}\n`)
+    let text = ''
+    let count = 0
+    for (let i = 0; i < items.length; i++) {
+      text += toJsonText(items[i])
+      text += i === items.length - 1 ? '\n' : ',\n'
+      if (++count >= limits.itemsPerChunk || text.length >= limits.bytesPerChunk) {
+        yield emit(text)
+        onItems?.((done += count))
+        text = ''
+        count = 0
+      }
+    }
+    yield emit(`${text}]}${s === list.length - 1 ? '' : ','}\n`)
+    if (count > 0) onItems?.((done += count))
+  }
+  const sum = crcHex(crc)
+  yield Buffer.from(`],"checksum":"crc32:${sum}"}\n`, 'utf8')
+}
+
+type State = 'header' | 'between' | 'items' | 'done' | 'whole'
+
+/** Reads a JSON document pushed in blocks of bytes, line by line; see the layout above. */
+export class JsonReader implements DocumentReader {
+  readonly #sink: DocumentSink
+  readonly #where: string
+  #state: State = 'header'
+  /** Bytes after the last complete line. */
+  #partial: Uint8Array[] = []
+  /** Byte offset of the start of the region being read. */
+  #offset = 0
+  #line = 0
+  #crc = 0
+  /** Item lines not parsed yet (each ends with `,` except a section's last). */
+  #pending: string[] = []
+  #pendingChars = 0
+  /** The last item flushed had no comma: only the end of its section may follow. */
+  #lacksComma = false
+  /** After a section's `]},` another section must follow; after `]}` only the closing line. */
+  #more: boolean | null = null
+  /** Every block, kept only when the file must be parsed whole (not in the line layout). */
+  #whole: Uint8Array[] | null = null
+  #wholeBytes = 0
+
+  constructor(sink: DocumentSink, where: string) {
+    this.#sink = sink
+    this.#where = where
+  }
+
+  push(bytes: Uint8Array): void {
+    if (this.#whole !== null) return this.#keep(bytes)
+    const last = bytes.lastIndexOf(0x0a)
+    if (last < 0) {
+      this.#partial.push(Uint8Array.prototype.slice.call(bytes))
+      return
+    }
+    let region = Buffer.from(bytes.buffer, bytes.byteOffset, last + 1)
+    if (this.#partial.length > 0) {
+      region = Buffer.concat([...this.#partial, region])
+      this.#partial = []
+    }
+    const rest = bytes.subarray(last + 1)
+    this.#region(region)
+    if (this.#whole !== null) this.#keep(rest)
+    else if (rest.length > 0) this.#partial.push(Uint8Array.prototype.slice.call(rest))
+  }
+
+  finish(): void {
+    if (this.#whole !== null) return this.#parseWhole()
+    if (this.#partial.length > 0) {
+      const rest = Buffer.concat([...this.#partial, NEWLINE])
+      this.#partial = []
+      this.#region(rest)
+      if (this.#whole !== null) return this.#parseWhole()
+    }
+    if (this.#state !== 'done') {
+      throw new CorruptFileError(`${this.#where} is truncated: it ends after line ${this.#line} without the closing line of a dictdb file`)
+    }
+  }
+
+  /**
+   * Reads complete lines (`region` ends with a newline): decoded once, split in JS. Item lines
+   * wait in `#pending` and are parsed a chunk at a time as one JSON array.
+   */
+  #region(region: Buffer): void {
+    const text = region.toString('utf8')
+    const ascii = text.length === region.length
+    /** Byte offset in the file of char `pos` of `text` (cheap for ASCII, exact otherwise). */
+    const at = (pos: number) => this.#offset + (ascii ? pos : Buffer.byteLength(text.slice(0, pos)))
+    let pos = 0
+    // The checksum covers every byte before the closing line.
+    let summed = this.#state === 'done'
+    while (pos < text.length) {
+      const nl = text.indexOf('\n', pos)
+      const raw = text.slice(pos, nl)
+      const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw
+      this.#line++
+      switch (this.#state) {
+        case 'header':
+          if (this.#line === 1 && !(line.startsWith('{"format":') && line.endsWith('"sections":['))) return this.#toWhole(region)
+          this.#sink.header(checkHeader(this.#parse(`${line}]}`), this.#where))
+          this.#state = 'between'
+          break
+        case 'between':
+          if (line.startsWith(']')) {
+            this.#crc = crc32(region.subarray(0, at(pos) - this.#offset), this.#crc)
+            summed = true
+            this.#end(line, at(nl + 1))
+            break
+          }
+          if (!line.startsWith(SECTION_PREFIX) || !line.endsWith(SECTION_SUFFIX)) throw this.#bad('expected a section or the closing line')
+          this.#sink.section(this.#sectionName(line), at(pos))
+          this.#state = 'items'
+          break
+        case 'items':
+          if (line === ']}' || line === ']},') {
+            this.#flush(true)
+            this.#lacksComma = false
+            this.#state = 'between'
+            this.#more = line === ']},'
+          } else {
+            if (this.#lacksComma) throw this.#bad('the line before lacks its comma')
+            this.#pending.push(line)
+            this.#pendingChars += line.length
+            if (this.#pending.length >= limits.itemsPerChunk || this.#pendingChars >= limits.bytesPerChunk) this.#flush(false)
+          }
+          break
+        default:
+          if (line.trim() !== '') throw this.#bad('unexpected content after the closing line')
+      }
+      pos = nl + 1
+    }
+    if (!summed) this.#crc = crc32(region, this.#crc)
+    this.#offset += region.length
+  }
+
+  #sectionName(text: string): string {
+    if (this.#more === false) throw this.#bad('a section follows the last one (its `]}` has no comma)')
+    const name = (this.#parse(`${text}]}`) as { section?: unknown }).section
+    if (typeof name !== 'string') throw this.#bad('a section without a name')
+    return name
+  }
+
+  #end(text: string, endOffset: number): void {
+    if (this.#more === true) throw this.#bad('the last section ends with `]},` (a comma before the closing line)')
+    const match = TRAILER.exec(text)
+    if (match !== null) {
+      const actual = crcHex(this.#crc)
+      if (match[1] !== actual) {
+        throw new CorruptFileError(
+          `${this.#where} is corrupt: its checksum is crc32:${match[1]} but its content gives crc32:${actual}` +
+            ' (if you edited it by hand, remove the "checksum" field to load it)',
+        )
+      }
+    } else if (text !== ']}') {
+      throw this.#bad('expected the closing line `],"checksum":"crc32:…"}`')
+    }
+    this.#state = 'done'
+    this.#sink.end(endOffset)
+  }
+
+  /** Parses the pending item lines as one JSON array and hands them to the sink. */
+  #flush(last: boolean): void {
+    const lines = this.#pending
+    if (lines.length === 0) return
+    const tail = lines[lines.length - 1] as string
+    if (last && tail.endsWith(',')) throw this.#bad('the last item of a section ends with a comma')
+    // Mid-section, the chunk may end on the section's last item (no comma), or on a comma.
+    const trim = !last && tail.endsWith(',')
+    this.#lacksComma = !last && !trim
+    const body = lines.join('')
+    const firstLine = this.#line - lines.length - (last ? 1 : 0)
+    let items: unknown[]
+    try {
+      items = JSON.parse(`[${trim ? body.slice(0, -1) : body}]`) as unknown[]
+    } catch (error) {
+      throw new CorruptFileError(`${this.#where} is corrupt: invalid JSON in lines ${firstLine + 1}–${firstLine + lines.length}`, { cause: error })
+    }
+    if (items.length !== lines.length) throw new CorruptFileError(`${this.#where} is corrupt: lines ${firstLine + 1}–${firstLine + lines.length} are not one item per line`)
+    this.#pending = []
+    this.#pendingChars = 0
+    for (let i = 0; i < items.length; i++) items[i] = untag(items[i])
+    this.#sink.items(items)
+  }
+
+  #parse(text: string): unknown {
+    try {
+      return JSON.parse(text)
+    } catch (error) {
+      throw new CorruptFileError(`${this.#where} is corrupt: invalid JSON at line ${this.#line}`, { cause: error })
+    }
+  }
+
+  #bad(why: string): CorruptFileError {
+    return new CorruptFileError(`${this.#where} is corrupt at line ${this.#line}: ${why}`)
+  }
+
+  /** Not dictdb's line layout: keep every byte and parse the whole file at the end. */
+  #toWhole(region: Uint8Array): void {
+    this.#state = 'whole'
+    this.#whole = []
+    this.#keep(region)
+  }
+
+  #keep(bytes: Uint8Array): void {
+    this.#wholeBytes += bytes.length
+    if (this.#wholeBytes > limits.maxWholeJsonBytes) {
+      throw new CorruptFileError(
+        `${this.#where} is not in dictdb's line-per-record JSON layout, and too large (over ${limits.maxWholeJsonBytes} bytes) to be parsed whole`,
+      )
+    }
+    ;(this.#whole as Uint8Array[]).push(Uint8Array.prototype.slice.call(bytes))
+  }
+
+  #parseWhole(): void {
+    const bytes = Buffer.concat(this.#whole as Uint8Array[])
+    let doc: unknown
+    try {
+      doc = JSON.parse(bytes.toString('utf8').replace(/^\uFEFF/, ''))
+    } catch (error) {
+      // Our own first line, unfinished: a file cut short (other layouts are simply not JSON).
+      const ours = bytes.subarray(0, 10).toString() === '{"format":'
+      throw new CorruptFileError(`${this.#where} ${ours ? 'is truncated or damaged: it' : ''} is not valid JSON: ${(error as Error).message}`.replace('  ', ' '), { cause: error })
+    }
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw notDictdb(this.#where)
+    const { sections, checksum, ...header } = doc as Record<string, unknown>
+    this.#sink.header(checkHeader(header, this.#where))
+    if (checksum !== undefined) {
+      throw new CorruptFileError(`${this.#where} was reformatted, so its checksum cannot be checked: remove the "checksum" field to load it`)
+    }
+    if (!Array.isArray(sections)) throw new CorruptFileError(`${this.#where} is corrupt: "sections" is missing or not a list`)
+    for (const s of sections as unknown[]) {
+      const { section, items } = (s ?? {}) as { section?: unknown; items?: unknown }
+      if (typeof section !== 'string' || !Array.isArray(items)) throw new CorruptFileError(`${this.#where} is corrupt: a section is not { "section": name, "items": [...] }`)
+      this.#sink.section(section, 0)
+      for (let i = 0; i < items.length; i++) items[i] = untag(items[i])
+      if (items.length > 0) this.#sink.items(items)
+    }
+    this.#state = 'done'
+    this.#sink.end(bytes.length)
+  }
+}
+
+const NEWLINE = Uint8Array.of(0x0a)

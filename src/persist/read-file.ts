@@ -1,0 +1,154 @@
+import { CorruptFileError } from '../errors'
+import { BinaryReader } from './binary-format'
+import { detectFormat, limits, type DocumentReader, type DocumentSink, type Format } from './document'
+import { fileError, FileSystemError } from './errors'
+import { io } from './fs'
+import { JsonReader } from './json-format'
+
+/** Options of reading a document file. */
+export interface ReadOptions {
+  /** The expected format; detected from the first bytes when omitted. */
+  readonly format?: Format | undefined
+  /** Called after every block read: bytes read so far, file size. */
+  readonly onProgress?: ((bytes: number, total: number) => void) | undefined
+  /** Async reads only: awaited after every block (to work off what the block produced). */
+  readonly afterBlock?: (() => Promise<void>) | undefined
+}
+
+/** Bytes read per call by the async reader: smaller blocks, shorter event-loop stalls. */
+const ASYNC_BLOCK = 256 << 10
+
+function describeFile(path: string): string {
+  return `\`${path}\``
+}
+
+function checkedSize(path: string, fd: number): number {
+  const stat = io.fstatSync(fd)
+  if (stat.isDirectory()) throw new FileSystemError(`Cannot read \`${path}\`: it is a directory, not a dictdb file`, path)
+  return stat.size
+}
+
+function startReader(path: string, head: Uint8Array, size: number, sink: DocumentSink, expected: Format | undefined): DocumentReader {
+  const where = describeFile(path)
+  if (size === 0) throw new CorruptFileError(`${where} is empty, not a dictdb file`)
+  const format = detectFormat(head)
+  if (format === null) throw new CorruptFileError(`${where} is not a dictdb file (neither the JSON nor the binary format)`)
+  if (expected !== undefined && expected !== format) {
+    throw new CorruptFileError(`${where} is a ${format} dictdb file, not ${expected}: omit \`format\` to detect it`)
+  }
+  return format === 'json' ? new JsonReader(sink, where) : new BinaryReader(sink, where, size)
+}
+
+/** The format of a dictdb file, from its first bytes; `CorruptFileError` when it is neither. */
+export function fileFormat(path: string): Format {
+  let fd: number
+  try {
+    fd = io.openSync(path, 'r')
+  } catch (error) {
+    throw fileError('read', path, error)
+  }
+  try {
+    const size = checkedSize(path, fd)
+    const head = Buffer.alloc(16)
+    const n = io.readSync(fd, head, 0, head.length, null)
+    const format = detectFormat(head.subarray(0, n))
+    if (size === 0 || format === null) throw new CorruptFileError(`${describeFile(path)} is not a dictdb file`)
+    return format
+  } finally {
+    io.closeSync(fd)
+  }
+}
+
+/** Reads the document in `path` into `sink`, a block at a time. */
+export function readDocumentSync(path: string, sink: DocumentSink, options: ReadOptions = {}): void {
+  let fd: number
+  try {
+    fd = io.openSync(path, 'r')
+  } catch (error) {
+    throw fileError('read', path, error)
+  }
+  try {
+    const size = checkedSize(path, fd)
+    let reader: DocumentReader | undefined
+    let read = 0
+    for (;;) {
+      const block = Buffer.allocUnsafe(Math.max(16, Math.min(limits.readBytes, size - read || 16)))
+      let n: number
+      try {
+        n = io.readSync(fd, block, 0, block.length, null)
+      } catch (error) {
+        throw fileError('read', path, error)
+      }
+      reader ??= startReader(path, block.subarray(0, n), size, sink, options.format)
+      if (n === 0) break
+      read += n
+      reader.push(block.subarray(0, n))
+      options.onProgress?.(read, size)
+    }
+    ;(reader as DocumentReader).finish()
+  } finally {
+    io.closeSync(fd)
+  }
+}
+
+/** {@link readDocumentSync} without blocking: awaited reads, and a turn of the event loop between blocks. */
+export async function readDocument(path: string, sink: DocumentSink, options: ReadOptions = {}): Promise<void> {
+  let fd: number
+  try {
+    fd = await io.open(path, 'r')
+  } catch (error) {
+    throw fileError('read', path, error)
+  }
+  try {
+    const size = checkedSize(path, fd)
+    let reader: DocumentReader | undefined
+    let read = 0
+    for (;;) {
+      const block = Buffer.allocUnsafe(Math.max(16, Math.min(ASYNC_BLOCK, limits.readBytes, size - read || 16)))
+      let n: number
+      try {
+        n = await io.read(fd, block, 0, block.length, null)
+      } catch (error) {
+        throw fileError('read', path, error)
+      }
+      reader ??= startReader(path, block.subarray(0, n), size, sink, options.format)
+      if (n === 0) break
+      read += n
+      reader.push(block.subarray(0, n))
+      options.onProgress?.(read, size)
+      await (options.afterBlock?.() ?? yieldToLoop())
+    }
+    ;(reader as DocumentReader).finish()
+  } finally {
+    await io.close(fd)
+  }
+}
+
+/** Lets timers, I/O callbacks and other tasks run. */
+export function yieldToLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
+}
+
+class HeaderRead extends Error {
+  constructor(readonly header: Readonly<Record<string, unknown>>) {
+    super('header read')
+  }
+}
+
+/** The header of a document file, reading no further than it (checksums are not checked). */
+export function readHeaderSync(path: string): Readonly<Record<string, unknown>> {
+  try {
+    readDocumentSync(path, {
+      header(header) {
+        throw new HeaderRead(header)
+      },
+      section() {},
+      items() {},
+      end() {},
+    })
+  } catch (error) {
+    if (error instanceof HeaderRead) return error.header
+    throw error
+  }
+  throw new CorruptFileError(`\`${path}\` has no header`)
+}

@@ -1,0 +1,96 @@
+// Replicas: a worker whose replica is overtaken by the shared log rebuilds from the snapshot and
+// reads exactly what the main thread reads; transactions caught by it are retried, never torn.
+import { afterEach, describe, expect, it } from 'vitest'
+import { increment } from 'dictdb'
+import { Workers, memoryOf, sharedInts } from './support'
+
+const workers = new Workers()
+afterEach(() => workers.terminate())
+
+// The smallest log: a few hundred commits wrap it.
+const LOG_BYTES = 65536
+
+/** True once the ring overtook some attached replica (it is marked stale and must rebuild). */
+function someReplicaIsStale(db: ReturnType<Workers['database']>): boolean {
+  const mem = memoryOf(db)
+  return Array.from({ length: 64 }, (_, s) => mem.isAttached(s) && mem.isStale(s)).some(Boolean)
+}
+
+describe('a replica overtaken by the shared log', () => {
+  it('a worker stuck in a busy loop reads the same state as the main thread afterwards', async () => {
+    const db = workers.database({ logBytes: LOG_BYTES })
+    const a = db.createTable('a', { indexes: [{ field: 'g', type: 'hash' }] })
+    a.insert({ id: 1, v: 0 })
+    db.createTable('gone').insert({ id: 1 })
+    const flags = sharedInts(1)
+    const worker = workers.spawn('stale', { db: db.handle(), mode: 'read', flags })
+    await worker.next('busy')
+
+    for (let i = 0; i < 3000; i++) {
+      a.update({ v: increment(1) }, { id: 1 })
+      a.insert({ g: i % 7, h: i, pad: 'x'.repeat(40) })
+      if (i === 1000) db.createTable('late').insert({ id: 'k', ok: true })
+      if (i === 1500) a.createIndex('h', { type: 'sorted' })
+      if (i === 2000) db.dropTable('gone')
+    }
+    expect(memoryOf(db).head).toBeGreaterThan(0) // the ring wrapped...
+    expect(someReplicaIsStale(db)).toBe(true) // ...past the stuck worker
+    Atomics.store(flags, 0, 1)
+    const seen = await worker.result
+
+    expect(seen).toEqual({
+      v: 3000,
+      count: a.count(),
+      g3: a.count({ g: 3 }),
+      gPlan: 'index',
+      h: a.select({ where: a.field('h').between(10, 12), orderBy: 'h', columns: ['h'] }),
+      hPlan: 'index',
+      indexes: a.indexedFields(),
+      tables: db.listTables(),
+      late: { id: 'k', ok: true },
+    })
+    expect(seen.count).toBe(3001)
+    expect(seen.g3).toBe(Math.ceil((3000 - 3) / 7))
+    expect(seen.tables).toEqual(['a', 'late'])
+    // Its write, made through a table object taken before the rebuild, lands once.
+    expect(a.get(1)?.v).toBe(4000)
+  })
+
+  it('a transaction overtaken while it holds changes is retried from the start and applied once', async () => {
+    const db = workers.database({ logBytes: LOG_BYTES })
+    const x = db.createTable('x')
+    x.insert({ id: 1, v: 0 })
+    const y = db.createTable('y')
+    y.insert({ id: 1, v: 0 })
+    const flags = sharedInts(1)
+    const worker = workers.spawn('stale', { db: db.handle(), mode: 'txTouch', flags })
+    await worker.next('busy')
+    for (let i = 0; i < 2000; i++) y.update({ v: increment(1), pad: `${i}`.repeat(20) }, { id: 1 })
+    expect(someReplicaIsStale(db)).toBe(true)
+    Atomics.store(flags, 0, 1)
+    const result = await worker.result
+    expect(result.runs).toBe(2)
+    expect(result.x).toEqual({ id: 1, v: 1 })
+    expect(result.y?.v).toBe(2001)
+    expect(x.get(1)?.v).toBe(1)
+    expect(y.get(1)?.v).toBe(2001)
+  })
+
+  it('a transaction overtaken before its commit re-applies its own changes on the rebuilt replica', async () => {
+    const db = workers.database({ logBytes: LOG_BYTES })
+    const x = db.createTable('x')
+    x.insert({ id: 1, v: 0 })
+    const y = db.createTable('y')
+    y.insert({ id: 1, v: 0 })
+    const flags = sharedInts(1)
+    const worker = workers.spawn('stale', { db: db.handle(), mode: 'txAppend', flags })
+    await worker.next('busy')
+    for (let i = 0; i < 2000; i++) y.update({ v: increment(1), pad: `${i}`.repeat(20) }, { id: 1 })
+    expect(someReplicaIsStale(db)).toBe(true)
+    Atomics.store(flags, 0, 1)
+    const result = await worker.result
+    expect(result).toEqual({ runs: 1, x: { id: 1, v: 1 }, y: y.get(1) })
+    expect(x.get(1)?.v).toBe(1)
+    expect(y.get(1)?.v).toBe(2000)
+  })
+})

@@ -1,0 +1,183 @@
+// A worker that dies holding locks blocks nobody beyond the moment it dies, and its uncommitted
+// changes never appear; a worker that holds a lock forever makes others give up at the timeout.
+import { afterEach, describe, expect, it } from 'vitest'
+import { Database, LockTimeoutError, increment } from 'dictdb'
+import { Workers, memoryOf, sharedInts, timed, waitUntil, writersWaiting } from './support'
+
+const workers = new Workers()
+afterEach(() => workers.terminate())
+
+// Generous: "others proceed right after the termination" means well under this.
+const LOCK_TIMEOUT_MS = 5000
+const WELL_UNDER = 2000
+
+function setup(lockTimeoutMs = LOCK_TIMEOUT_MS) {
+  const db = workers.database({ lockTimeoutMs })
+  const a = db.createTable('a')
+  a.insert({ id: 1, v: 0 })
+  const b = db.createTable('b')
+  return { db, a, b, flags: sharedInts(1) }
+}
+
+/** A worker blocked in a write on `a` (it registered as a waiting writer). */
+async function blockedWriter(db: Database, data: Record<string, unknown> = {}) {
+  const waiter = workers.spawn('write-one', { db: db.handle(), ...data })
+  await waiter.next('attached')
+  await waitUntil(() => writersWaiting(db) > 0, 5000, 'the writer to wait')
+  return waiter
+}
+
+describe('a worker terminated while holding locks', () => {
+  it('terminated inside lock.writeSync: a waiting worker and the main thread proceed at once', async () => {
+    const { db, a, flags } = setup()
+    const holder = workers.spawn('hold', { db: db.handle(), mode: 'write', flags })
+    await holder.next('holding')
+    expect(a.lock.locked).toBe(true)
+    const waiter = await blockedWriter(db)
+
+    const { ms } = await timed(async () => {
+      await holder.worker.terminate()
+      return waiter.result
+    })
+    expect(await waiter.result).toMatchObject({ ok: true })
+    expect(ms).toBeLessThan(WELL_UNDER)
+    const mine = await timed(() => a.update({ v: increment(1) }, { id: 1 }))
+    expect(mine.ms).toBeLessThan(WELL_UNDER)
+    expect(a.get(1)?.v).toBe(2)
+    expect(a.lock.locked).toBe(false)
+  })
+
+  it('terminated half-way through a transaction: nothing of it appears, in any thread', async () => {
+    const { db, a, b, flags } = setup()
+    const holder = workers.spawn('hold', { db: db.handle(), mode: 'half', flags })
+    await holder.next('holding')
+    expect(a.get(1)?.v).toBe(0) // not committed: invisible even before the worker dies
+    const waiter = await blockedWriter(db, { tx: true })
+
+    const { ms } = await timed(async () => {
+      await holder.worker.terminate()
+      return waiter.result
+    })
+    expect(await waiter.result).toMatchObject({ ok: true })
+    expect(ms).toBeLessThan(WELL_UNDER)
+    expect(a.get(1)?.v).toBe(1)
+    expect(b.select()).toEqual([{ id: 'after' }])
+    // A thread attaching now rebuilds from the shared state: the same, without the half transaction.
+    const fresh = await workers.spawn('read-state', { db: db.handle() }).result
+    expect(fresh).toEqual({ a: { records: [{ id: 1, v: 1 }], indexes: [] }, b: { records: [{ id: 'after' }], indexes: [] } })
+  })
+
+  it('terminated holding a read lock inside a transaction: a writer proceeds at once', async () => {
+    const { db, a, flags } = setup()
+    const holder = workers.spawn('hold', { db: db.handle(), mode: 'txRead', flags })
+    await holder.next('holding')
+    expect(() => a.lock.writeSync(() => 'never', { timeoutMs: 50 })).toThrow(LockTimeoutError)
+    await holder.worker.terminate()
+    const { ms } = await timed(() => a.update({ v: increment(1) }, { id: 1 }))
+    expect(ms).toBeLessThan(WELL_UNDER)
+    expect(a.get(1)?.v).toBe(1)
+  })
+
+  it('terminated while waiting to write: its place in the queue does not hold back readers', async () => {
+    const { db, a, flags } = setup()
+    const holder = workers.spawn('hold', { db: db.handle(), mode: 'write', flags })
+    await holder.next('holding')
+    const waiter = await blockedWriter(db)
+    await waiter.worker.terminate()
+    expect(writersWaiting(db)).toBe(0)
+    await holder.worker.terminate()
+    // A writer still counted as waiting would keep new readers out (writer preference).
+    const { ms } = await timed(() => a.lock.readSync(() => a.count(), { timeoutMs: 1000 }))
+    expect(ms).toBeLessThan(WELL_UNDER)
+    expect(a.lock.locked).toBe(false)
+  })
+
+  it('terminated while the main thread awaits lock.write: the wait ends right after', async () => {
+    const { db, a, flags } = setup()
+    const holder = workers.spawn('hold', { db: db.handle(), mode: 'write', flags })
+    await holder.next('holding')
+    const start = performance.now()
+    const acquired = a.lock.write(() => performance.now())
+    await holder.worker.terminate()
+    const at = await acquired
+    expect(at - start).toBeLessThan(WELL_UNDER)
+  })
+
+  it('gives the dead thread\'s slot back', async () => {
+    const { db, flags } = setup()
+    const mem = memoryOf(db)
+    const attached = () => Array.from({ length: 64 }, (_, s) => mem.isAttached(s)).filter(Boolean).length
+    expect(attached()).toBe(1)
+    const holder = workers.spawn('hold', { db: db.handle(), mode: 'write', flags })
+    await holder.next('holding')
+    expect(attached()).toBe(2)
+    await holder.worker.terminate()
+    await waitUntil(() => attached() === 1, 5000, 'the slot to be reaped')
+  })
+})
+
+describe('workers the database did not see start', () => {
+  it('a pool worker started before the database existed is reaped when terminated', async () => {
+    const pooled = workers.spawn('late-attach', {})
+    await pooled.next('started')
+    const { db, a } = setup()
+    pooled.post(db.handle())
+    await pooled.next('holding')
+    await pooled.worker.terminate()
+    const { ms } = await timed(() => a.update({ v: increment(1) }, { id: 1 }))
+    expect(ms).toBeLessThan(WELL_UNDER)
+  })
+
+  // KNOWN GAP (reported): a worker's death is only seen through its 'exit' event, in the thread
+  // that started it. A worker started by a worker dies with its parent, whose event loop is gone:
+  // nobody reaps it, and the lock it held stays taken for good (every waiter times out).
+  it.fails('a worker started by a worker, killed with its parent while holding a lock, is reaped', async () => {
+    const { db, a } = setup(300)
+    const outer = workers.spawn('nested', { db: db.handle(), depth: 1 })
+    await outer.next('holding')
+    await outer.worker.terminate()
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(() => a.update({ v: increment(1) }, { id: 1 })).not.toThrow()
+  })
+})
+
+describe('a worker that never releases its lock', () => {
+  const TIMEOUT = 300
+
+  async function heldForever() {
+    const s = setup(TIMEOUT)
+    const holder = workers.spawn('hold', { db: s.db.handle(), mode: 'write', flags: s.flags, holdMs: 20_000 })
+    await holder.next('holding')
+    return { ...s, holder }
+  }
+
+  it('a synchronous write in the main thread gives up with LockTimeoutError after ~lockTimeoutMs', async () => {
+    const { a } = await heldForever()
+    const start = performance.now()
+    expect(() => a.update({ v: increment(1) }, { id: 1 })).toThrow(LockTimeoutError)
+    const ms = performance.now() - start
+    expect(ms).toBeGreaterThanOrEqual(TIMEOUT - 5)
+    expect(ms).toBeLessThan(TIMEOUT + WELL_UNDER)
+    expect(a.get(1)?.v).toBe(0)
+  })
+
+  it('an async lock.write and a transaction read give up with LockTimeoutError too', async () => {
+    const { db, a } = await heldForever()
+    await expect(a.lock.write(() => 'never')).rejects.toBeInstanceOf(LockTimeoutError)
+    expect(() => db.transaction(() => a.get(1))).toThrow(LockTimeoutError)
+    // A single read takes no cross-thread lock: it answers at once with the last commit.
+    expect(a.get(1)).toEqual({ id: 1, v: 0 })
+  })
+
+  it('another worker gives up with LockTimeoutError, then writes once the holder lets go', async () => {
+    const { db, a, flags, holder } = await heldForever()
+    const other = await workers.spawn('write-one', { db: db.handle() }).result
+    expect(other).toMatchObject({ ok: false, error: { name: 'LockTimeoutError' } })
+    expect(other.ms).toBeGreaterThanOrEqual(TIMEOUT - 5)
+    expect(other.ms).toBeLessThan(TIMEOUT + WELL_UNDER)
+    Atomics.store(flags, 0, 1)
+    expect(await holder.result).toBe('released')
+    expect(await workers.spawn('write-one', { db: db.handle() }).result).toMatchObject({ ok: true })
+    expect(a.get(1)?.v).toBe(1)
+  })
+})

@@ -1,6 +1,6 @@
 import { DeadlockError, InvalidArgumentError, LockTimeoutError, describe } from '../errors'
 import { guardLock, guardUnlock } from '../shared/guard'
-import { L_GUARD, L_READERS, L_VERSION, L_WRITER, L_WRITER_DEPTH, L_WRITERS_WAITING, MAX_THREADS, type SharedMemory } from '../shared/memory'
+import { L_GUARD, L_READERS, L_VERSION, L_WAITERS, L_WRITER, L_WRITER_DEPTH, L_WRITERS_WAITING, MAX_THREADS, type SharedMemory } from '../shared/memory'
 import { LocalRWLock } from './local-lock'
 import type { AcquireOptions, LockMode, Release, RWLock } from './types'
 
@@ -189,6 +189,7 @@ export class SharedRWLock implements RWLock {
     let registered = mode === 'write'
     // Record the wait before counting it, so a reaper that finds us dead never over-counts.
     this.#mem.setWaitingFor(this.#me, this.#slot, registered)
+    Atomics.add(this.#i32, this.#base + L_WAITERS, 1)
     if (registered) this.#setWritersWaiting(1)
     return {
       since: Date.now(),
@@ -197,6 +198,7 @@ export class SharedRWLock implements RWLock {
       },
       stop: () => {
         if (registered) this.#setWritersWaiting(-1)
+        Atomics.sub(this.#i32, this.#base + L_WAITERS, 1)
         this.#mem.setWaitingFor(this.#me, -1)
       },
     }
@@ -230,7 +232,8 @@ export class SharedRWLock implements RWLock {
     }
     guardUnlock(i32, base + L_GUARD)
     Atomics.add(i32, base + L_VERSION, 1)
-    Atomics.notify(i32, base + L_VERSION)
+    // A waiter counts itself before its first look at the version, so none can be missed here.
+    if (Atomics.load(i32, base + L_WAITERS) > 0) Atomics.notify(i32, base + L_VERSION)
   }
 }
 

@@ -14,13 +14,26 @@ export interface DatabaseHandle {
 /** Default size of the shared log ring. */
 export const DEFAULT_LOG_BYTES = 64 * 1024 * 1024
 
+/** The shared databases open in this thread, each reaping the workers this thread started. */
+const openHere = new Set<SharedParts>()
+
+// Listening from import on, not from a database's creation: a worker pool started before the
+// database (its handle posted later) must be reaped too. Node's 'worker' event fires once the
+// worker is online; its 'exit' is the only sign, in any thread, that a thread is gone (a
+// terminated worker runs no 'exit' handler of its own).
+process.on('worker', (worker: Worker) => {
+  const id = worker.threadId
+  worker.once('exit', () => {
+    for (const parts of openHere) parts.reap(id)
+  })
+})
+
 /** A shared database's per-thread machinery: memory, replica, catalog lock, dead-thread reaper. */
 export class SharedParts {
   readonly memory: SharedMemory
   readonly replica: Replica
   readonly catalogLock: SharedRWLock
   readonly #attached: boolean
-  readonly #onWorker: (worker: Worker) => void
 
   constructor(memory: SharedMemory, host: ReplicaHost, timeoutMs: number, attached: boolean) {
     this.memory = memory
@@ -28,11 +41,7 @@ export class SharedParts {
     this.replica = new Replica(memory, host, timeoutMs)
     this.catalogLock = new SharedRWLock({ name: '(catalog)', timeoutMs, memory, lockSlot: CATALOG_LOCK, threadSlot: this.replica.slot })
     // A worker started from this thread that exits or is terminated gives back what it held.
-    this.#onWorker = (worker) => {
-      const id = worker.threadId
-      worker.once('exit', () => this.#reap(id))
-    }
-    process.on('worker', this.#onWorker)
+    openHere.add(this)
   }
 
   /** Loads the current state (an attaching thread). */
@@ -45,12 +54,13 @@ export class SharedParts {
   }
 
   close(): void {
-    process.off('worker', this.#onWorker)
+    openHere.delete(this)
     this.replica.detach()
     if (!this.#attached) this.memory.markClosed()
   }
 
-  #reap(threadId: number): void {
+  /** Gives back what the (dead) thread `threadId` held in this database. */
+  reap(threadId: number): void {
     for (let slot = 0; slot < MAX_THREADS; slot++) {
       if (this.memory.isAttached(slot) && this.memory.threadIdOf(slot) === threadId) reapThread(this.memory, slot)
     }

@@ -20,6 +20,7 @@ const H_HEAD = 6 // i64: oldest byte position still in the ring
 const H_SNAP_POS = 8 // i64: log position the snapshot reflects
 const H_SNAP_LEN = 10
 const H_NEXT_LOCK = 11
+const H_COMMITS = 12 // bumped after every append: the cheap "anything new?" check (wraps; compared for equality)
 const HEADER_WORDS = 16
 
 // Per thread slot.
@@ -38,6 +39,7 @@ export const L_WRITER = 2 // writer slot + 1, or 0
 export const L_WRITER_DEPTH = 3
 export const L_READERS = 4 // total read grants, all threads
 export const L_WRITERS_WAITING = 5
+export const L_WAITERS = 6 // threads waiting on this lock (any mode): release notifies only if > 0
 const LOCK_WORDS = 8
 
 const THREADS_BASE = HEADER_WORDS
@@ -107,6 +109,14 @@ export class SharedMemory {
   set tail(pos: number) {
     Atomics.store(this.#i64, H_TAIL / 2, BigInt(pos))
   }
+  /** Count of appends so far (wrapping): equal to a replica's last look means nothing new. */
+  get commits(): number {
+    return Atomics.load(this.i32, H_COMMITS)
+  }
+  bumpCommits(): void {
+    Atomics.add(this.i32, H_COMMITS, 1)
+  }
+
   get head(): number {
     return Number(Atomics.load(this.#i64, H_HEAD / 2))
   }

@@ -4,7 +4,7 @@ import type { DatabaseState } from '../storage/change'
 import { decodeOps, decodeState, encodeOps, encodeState, type WireOp } from './codec'
 import { guardLock, guardRecover, guardUnlock } from './guard'
 import { SharedLog } from './log'
-import { L_GUARD, L_READERS, L_VERSION, L_WRITER, L_WRITER_DEPTH, L_WRITERS_WAITING, MAX_THREADS, type SharedMemory } from './memory'
+import { L_GUARD, L_READERS, L_VERSION, L_WAITERS, L_WRITER, L_WRITER_DEPTH, L_WRITERS_WAITING, MAX_THREADS, type SharedMemory } from './memory'
 
 /** What a replica needs from its database. */
 export interface ReplicaHost {
@@ -27,6 +27,8 @@ export class Replica {
   readonly #host: ReplicaHost
   readonly #timeoutMs: number
   #applied: number
+  /** The commit count when this replica last caught up to the tail. */
+  #seen = -1
 
   constructor(memory: SharedMemory, host: ReplicaHost, timeoutMs: number) {
     this.memory = memory
@@ -52,7 +54,7 @@ export class Replica {
    * thread holds uncommitted changes: a replica that fell too far behind then asks for a retry.
    */
   catchUp(canRebuild = true): void {
-    if (this.memory.tail === this.#applied) return
+    if (this.memory.commits === this.#seen) return
     this.#catchUpSlow(canRebuild)
   }
 
@@ -77,6 +79,9 @@ export class Replica {
       this.#log.write(tail, start, this.slot, payload)
       if (mem.snapshotPos < mem.head) this.#writeSnapshot(end)
       mem.tail = end
+      mem.bumpCommits()
+      // Under the append mutex nothing else was appended: this replica is at the tail.
+      this.#seen = mem.commits
       this.#setApplied(end)
     })
   }
@@ -109,8 +114,13 @@ export class Replica {
   #tryCatchUp(): boolean {
     const mem = this.memory
     for (;;) {
+      // Read the count before the tail: if it moved meanwhile, the next catch-up looks again.
+      const commits = mem.commits
       const tail = mem.tail
-      if (tail === this.#applied) return true
+      if (tail === this.#applied) {
+        this.#seen = commits
+        return true
+      }
       if (mem.isStale(this.slot) || this.#applied < mem.head) return false
       const entries = this.#log.read(this.#applied, tail)
       if (entries === null) return false
@@ -191,6 +201,7 @@ export function reapThread(mem: SharedMemory, deadSlot: number): void {
   for (let lock = 0; lock < mem.lockCount; lock++) {
     releaseDeadGrants(mem, lock, deadSlot, lock === waitedLock && mem.waitsToWrite(deadSlot))
   }
+  if (waitedLock >= 0) Atomics.sub(mem.i32, mem.lock(waitedLock) + L_WAITERS, 1)
   mem.setWaitingFor(deadSlot, -1)
   mem.detachThread(deadSlot)
 }

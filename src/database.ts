@@ -68,6 +68,9 @@ export interface TransactionOptions {
   retries?: number
 }
 
+/** How many times a deadlock loser is retried when the caller does not say (the seeds' 3 tries). */
+const DEFAULT_RETRIES = 3
+
 const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype', '.', '..'])
 // Characters that are unsafe in a file name on some platform, and control characters.
 const UNSAFE_NAME = /[/\\:*?"<>|\u0000-\u001f\u007f]/
@@ -213,6 +216,12 @@ export class Database {
   /** Drops a table and its records; `TableNotFoundError` if there is none. */
   dropTable(name: string): void {
     this.#open()
+    // Two locks (catalog, then the table): a transaction holding the table that creates a table
+    // takes them in the other order, so this is retried on deadlock like a transaction.
+    this.#tx.run(() => this.#dropTable(name), [], DEFAULT_RETRIES)
+  }
+
+  #dropTable(name: string): void {
     this.#catalog(() => {
       const table = this.getTable(name)
       const ctx = this.#context(name)
@@ -246,7 +255,7 @@ export class Database {
     const tables = opts.tables ?? []
     if (!Array.isArray(tables)) throw new InvalidArgumentError(`Expected \`tables\` to be a list of table names, got ${describe(tables)}`)
     for (const name of tables) this.getTable(name)
-    const retries = opts.retries ?? 3
+    const retries = opts.retries ?? DEFAULT_RETRIES
     if (!Number.isInteger(retries) || retries < 0) {
       throw new InvalidArgumentError(`Expected \`retries\` to be a non-negative integer, got ${describe(retries)}`)
     }
@@ -274,19 +283,24 @@ export class Database {
    */
   exportState(): DatabaseState {
     this.#open()
-    return this.#tx.run(
-      () => ({
-        tables: [...this.#contexts.values()].map((ctx) =>
-          this.#tx.withLock(ctx.lock, 'read', () => ({
-            definition: this.#tables.get(ctx.name)!.definition(),
-            nextAutoKey: ctx.store.nextAutoKey,
-            records: [...ctx.store.rows()].map((row) => row.rec),
-          })),
-        ),
-      }),
-      [],
-      0,
-    )
+    const take = (): DatabaseState => {
+      // Every read lock first, in name order (as declared transactions lock), then read.
+      const contexts = [...this.#contexts.values()]
+      for (const ctx of [...contexts].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+        this.#tx.withLock(ctx.lock, 'read', () => undefined)
+      }
+      return {
+        tables: contexts.map((ctx) => ({
+          definition: this.#tables.get(ctx.name)!.definition(),
+          nextAutoKey: ctx.store.nextAutoKey,
+          records: [...ctx.store.rows()].map((row) => row.rec),
+        })),
+      }
+    }
+    // Shared: the catalog's read lock keeps other threads from creating or dropping tables while
+    // the list is taken, and taking it catches this replica up, so the list is the latest one.
+    const shared = this.#shared
+    return this.#tx.run(() => (shared === null ? take() : this.#tx.withLock(shared.catalogLock, 'read', take)), [], DEFAULT_RETRIES)
   }
 
   /**

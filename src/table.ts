@@ -274,13 +274,13 @@ export class Table<T extends object = Record<string, unknown>> {
   /** Whether `field` has an index. */
   hasIndex(field: keyof T & string): boolean {
     this.#alive()
-    return this.#store.index(field) !== undefined
+    return this.#read(() => this.#store.index(field) !== undefined)
   }
 
   /** The indexed fields, in creation order. */
   indexedFields(): string[] {
     this.#alive()
-    return [...this.#store.indexes()].map((i) => i.field)
+    return this.#read(() => [...this.#store.indexes()].map((i) => i.field))
   }
 
   /** The fields declared by a type-string schema (empty without one or for a Standard Schema). */

@@ -81,6 +81,17 @@ describe('getOrCreate across worker_threads', () => {
   })
 })
 
+describe('counters across worker_threads', () => {
+  it('N workers × M counter.add(1) (racing to create it) reach exactly N×M, each value handed out once', async () => {
+    const db = workers.database()
+    const ws = workers.spawnMany('counter', 4, (i) => ({ db: db.handle(), i, name: 'hits', m: 150 }))
+    await workers.start(ws)
+    const returned: number[] = (await workers.results<number[]>(ws)).flat()
+    expect([...returned].sort((a, b) => a - b)).toEqual(Array.from({ length: 600 }, (_, i) => i + 1))
+    expect(db.counter('hits').value).toBe(600)
+  })
+})
+
 function rotate<T>(list: readonly T[], by: number): T[] {
   return [...list.slice(by), ...list.slice(0, by)]
 }

@@ -1,8 +1,12 @@
 // The catalog is shared: tables and indexes created or dropped in one thread are seen by all;
 // a worker's db.close() detaches only that worker; handles are checked.
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Database, InvalidArgumentError, InvalidStateError } from 'dictdb'
-import { Remote, Workers, memoryOf } from './support'
+import { z } from 'zod'
+import { Remote, Workers, memoryOf, sharedInts, waitUntil, writersWaiting } from './support'
 
 const workers = new Workers()
 afterEach(() => workers.terminate())
@@ -85,6 +89,101 @@ describe('DDL seen by every thread', () => {
     expect(replies.filter((r) => r.ok)).toHaveLength(1)
     expect(replies.filter((r) => !r.ok).map((r) => !r.ok && r.error.name)).toEqual(['DuplicateTableError'])
     expect(db.listTables()).toEqual(['race'])
+  })
+
+  it("a table object held across another thread's createIndex sees the index at once", async () => {
+    const { db, w1 } = await twoRemotes()
+    const t = db.createTable('t')
+    expect(t.hasIndex('h')).toBe(false)
+    await w1.call((db) => db.getTable('t').createIndex('h'))
+    expect(t.hasIndex('h')).toBe(true)
+    expect(t.indexedFields()).toEqual(['h'])
+  })
+
+  it('a plain dropTable racing a transaction that creates a table while holding it: both complete', async () => {
+    const db = workers.database()
+    db.createTable('a').insert({ id: 1, v: 0 })
+    const flags = sharedInts(1)
+    // The transaction holds `a` and will want the catalog; the drop takes the catalog and waits for `a`.
+    const tx = workers.spawn('ddl-race', { db: db.handle(), role: 'tx', flags })
+    await tx.next('holding')
+    const drop = workers.spawn('ddl-race', { db: db.handle(), role: 'drop', flags })
+    await drop.next('dropping')
+    await waitUntil(() => writersWaiting(db) > 0, 5000, 'the drop to wait for the table')
+    Atomics.store(flags, 0, 1)
+    const [txResult, dropResult] = await Promise.all([tx.result, drop.result])
+    // Whichever lost the deadlock was retried: no DeadlockError, and each applied once.
+    expect(dropResult).toEqual({ ok: true })
+    expect(txResult).toMatchObject({ ok: true })
+    expect(db.listTables()).toEqual(txResult.runs === 1 ? ['c'] : [])
+  })
+})
+
+describe('Standard Schema validators across threads', () => {
+  const person = z.object({ id: z.number().int().optional(), name: z.string().min(1), age: z.number().int().nonnegative() })
+
+  it('a worker given the validator with Database.attach(handle, { schemas }) validates as the creator does', async () => {
+    const db = workers.database()
+    db.createTable('people', { schema: person })
+    const result = await workers.spawn('schema', { db: db.handle(), withSchema: true }).result
+    expect(result.valid).toEqual({ ok: true, key: 1 })
+    expect(result.invalid).toMatchObject({ ok: false, error: { name: 'SchemaValidationError' } })
+    expect(db.getTable('people').all()).toEqual([{ id: 1, name: 'Ada', age: 36 }])
+  })
+
+  it('a worker not given the validator reads the table but may not write to it, and is told why', async () => {
+    const db = workers.database()
+    db.createTable('people', { schema: person }).insert({ name: 'Grace', age: 45 })
+    const result = await workers.spawn('schema', { db: db.handle(), withSchema: false }).result
+    expect(result.seen).toEqual([{ id: 1, name: 'Grace', age: 45 }])
+    for (const attempt of [result.valid, result.invalid]) {
+      expect(attempt).toMatchObject({ ok: false, error: { name: 'InvalidStateError', message: expect.stringMatching(/schemas: \{ people/) } })
+    }
+    expect(db.getTable('people').count()).toBe(1)
+  })
+})
+
+describe('saving a shared database', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dictdb-workers-'))
+
+  it('a save right after a worker created a table includes it; after a worker dropped one, omits it', async () => {
+    const { db, w1 } = await twoRemotes()
+    db.createTable('old').insert({ id: 1 })
+    await w1.call((db) => db.createTable('new').insert({ id: 1, made: 'in a worker' }))
+    db.save(join(dir, 'created.json'))
+    expect(Database.load(join(dir, 'created.json')).listTables()).toEqual(['old', 'new'])
+    await w1.call((db) => db.dropTable('old'))
+    db.save(join(dir, 'dropped.json'))
+    const loaded = Database.load(join(dir, 'dropped.json'))
+    expect(loaded.listTables()).toEqual(['new'])
+    expect(loaded.getTable('new').all()).toEqual([{ id: 1, made: 'in a worker' }])
+  })
+
+  it('saves taken while workers run transactions in opposite orders are consistent and never fail', async () => {
+    const db = workers.database()
+    db.createTable('a').insert({ id: 1, v: 0 })
+    db.createTable('b').insert({ id: 1, v: 0 })
+    db.createTable('log')
+    const flags = sharedInts(2)
+    const ws = [
+      workers.spawn('opposite', { db: db.handle(), i: 0, order: ['a', 'b'], flags, m: 150, maxM: 150, retries: 20, busyMs: 0.05 }),
+      workers.spawn('opposite', { db: db.handle(), i: 1, order: ['b', 'a'], flags, m: 150, maxM: 150, retries: 20, busyMs: 0.05 }),
+    ]
+    await workers.start(ws)
+    let finished = false
+    const all = workers.results(ws).finally(() => (finished = true))
+    let saves = 0
+    while (!finished || saves < 3) {
+      const file = join(dir, `during-${saves++}.json`)
+      db.save(file)
+      // Every transaction moves a, b and log together: any consistent snapshot has them equal.
+      const loaded = Database.load(file)
+      const [a, b, n] = [loaded.getTable('a').get(1)?.v, loaded.getTable('b').get(1)?.v, loaded.getTable('log').count()]
+      expect({ a, b }).toEqual({ a: n, b: n })
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    await all
+    expect(db.getTable('log').count()).toBe(300)
   })
 })
 

@@ -1,7 +1,7 @@
 // Replicas: a worker whose replica is overtaken by the shared log rebuilds from the snapshot and
 // reads exactly what the main thread reads; transactions caught by it are retried, never torn.
 import { afterEach, describe, expect, it } from 'vitest'
-import { increment } from 'dictdb'
+import { InvalidStateError, increment } from 'dictdb'
 import { Workers, memoryOf, sharedInts } from './support'
 
 const workers = new Workers()
@@ -22,6 +22,7 @@ describe('a replica overtaken by the shared log', () => {
     const a = db.createTable('a', { indexes: [{ field: 'g', type: 'hash' }] })
     a.insert({ id: 1, v: 0 })
     db.createTable('gone').insert({ id: 1 })
+    db.createTable('again').insert({ id: 1, version: 1 })
     const flags = sharedInts(1)
     const worker = workers.spawn('stale', { db: db.handle(), mode: 'read', flags })
     await worker.next('busy')
@@ -32,6 +33,11 @@ describe('a replica overtaken by the shared log', () => {
       if (i === 1000) db.createTable('late').insert({ id: 'k', ok: true })
       if (i === 1500) a.createIndex('h', { type: 'sorted' })
       if (i === 2000) db.dropTable('gone')
+      if (i === 2200) {
+        db.dropTable('again')
+        db.createTable('again').insert({ id: 1, version: 2 })
+      }
+      if (i === 2500) a.dropIndex('g')
     }
     expect(memoryOf(db).head).toBeGreaterThan(0) // the ring wrapped...
     expect(someReplicaIsStale(db)).toBe(true) // ...past the stuck worker
@@ -39,10 +45,12 @@ describe('a replica overtaken by the shared log', () => {
     const seen = await worker.result
 
     expect(seen).toEqual({
+      oldAgain: { name: 'TableNotFoundError', code: 'TableNotFoundError', message: 'Table `again` was dropped' },
+      again: [{ id: 1, version: 2 }],
       v: 3000,
       count: a.count(),
       g3: a.count({ g: 3 }),
-      gPlan: 'index',
+      gPlan: 'scan',
       h: a.select({ where: a.field('h').between(10, 12), orderBy: 'h', columns: ['h'] }),
       hPlan: 'index',
       indexes: a.indexedFields(),
@@ -51,7 +59,8 @@ describe('a replica overtaken by the shared log', () => {
     })
     expect(seen.count).toBe(3001)
     expect(seen.g3).toBe(Math.ceil((3000 - 3) / 7))
-    expect(seen.tables).toEqual(['a', 'late'])
+    expect(seen.tables).toEqual(['a', 'late', 'again'])
+    expect(seen.indexes).toEqual(['h'])
     // Its write, made through a table object taken before the rebuild, lands once.
     expect(a.get(1)?.v).toBe(4000)
   })
@@ -92,5 +101,19 @@ describe('a replica overtaken by the shared log', () => {
     expect(result).toEqual({ runs: 1, x: { id: 1, v: 1 }, y: y.get(1) })
     expect(x.get(1)?.v).toBe(1)
     expect(y.get(1)?.v).toBe(2000)
+  })
+
+  it('a commit too large for the log is refused with a clear error and leaves no thread changed', async () => {
+    const db = workers.database({ logBytes: LOG_BYTES })
+    const t = db.createTable('t')
+    t.insert({ id: 0 })
+    const big = Array.from({ length: 1000 }, (_, i) => ({ id: i + 1, pad: 'x'.repeat(100) }))
+    expect(() => t.insert(big)).toThrow(/larger `logBytes`/)
+    expect(() => db.transaction(() => big.forEach((r) => t.insert(r)))).toThrow(InvalidStateError)
+    expect(t.count()).toBe(1)
+    expect(await workers.spawn('read-state', { db: db.handle() }).result).toEqual({ t: { records: [{ id: 0 }], indexes: [] } })
+    // And the database goes on; the refused records' keys were never taken.
+    expect(t.insert({ ok: true })).toBe(1)
+    expect(await workers.spawn('read-state', { db: db.handle() }).result).toEqual({ t: { records: [{ id: 0 }, { id: 1, ok: true }], indexes: [] } })
   })
 })

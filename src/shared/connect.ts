@@ -1,4 +1,4 @@
-import { type Worker } from 'node:worker_threads'
+import { threadId, type Worker } from 'node:worker_threads'
 import { InvalidStateError } from '../errors'
 import { SharedRWLock } from '../locks/shared-lock'
 import { CATALOG_LOCK, MAX_THREADS, SharedMemory, type SharedBuffers } from './memory'
@@ -23,6 +23,9 @@ const openHere = new Set<SharedParts>()
 // terminated worker runs no 'exit' handler of its own).
 process.on('worker', (worker: Worker) => {
   const id = worker.threadId
+  // If this thread dies, its workers die with it and their 'exit' fires here, where nobody
+  // listens any more: record the parentage so whoever reaps this thread reaps them too.
+  for (const parts of openHere) parts.memory.recordChild(id, threadId)
   worker.once('exit', () => {
     for (const parts of openHere) parts.reap(id)
   })
@@ -59,11 +62,14 @@ export class SharedParts {
     if (!this.#attached) this.memory.markClosed()
   }
 
-  /** Gives back what the (dead) thread `threadId` held in this database. */
-  reap(threadId: number): void {
+  /** Gives back what the (dead) thread `threadId` held in this database, and its workers'. */
+  reap(threadId: number, seen = new Set<number>()): void {
+    if (seen.has(threadId)) return
+    seen.add(threadId)
     for (let slot = 0; slot < MAX_THREADS; slot++) {
       if (this.memory.isAttached(slot) && this.memory.threadIdOf(slot) === threadId) reapThread(this.memory, slot)
     }
+    for (const child of this.memory.childrenOf(threadId)) this.reap(child, seen)
   }
 }
 

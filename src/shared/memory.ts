@@ -20,6 +20,7 @@ const H_HEAD = 6 // i64: oldest byte position still in the ring
 const H_SNAP_POS = 8 // i64: log position the snapshot reflects
 const H_SNAP_LEN = 10
 const H_NEXT_LOCK = 11
+const H_PARENT_NEXT = 13 // next slot of the parent table (round robin)
 const H_COMMITS = 12 // bumped after every append: the cheap "anything new?" check (wraps; compared for equality)
 const HEADER_WORDS = 16
 
@@ -42,10 +43,14 @@ export const L_WRITERS_WAITING = 5
 export const L_WAITERS = 6 // threads waiting on this lock (any mode): release notifies only if > 0
 const LOCK_WORDS = 8
 
+/** Pairs (child thread id, parent thread id): a worker dies with its parent, and must be reaped with it. */
+const MAX_PARENTS = 256
+
 const THREADS_BASE = HEADER_WORDS
 const LOCKS_BASE = THREADS_BASE + MAX_THREADS * THREAD_WORDS
 const READERS_BASE = LOCKS_BASE + MAX_LOCKS * LOCK_WORDS
-const CONTROL_WORDS = READERS_BASE + MAX_LOCKS * MAX_THREADS
+const PARENTS_BASE = READERS_BASE + MAX_LOCKS * MAX_THREADS
+const CONTROL_WORDS = PARENTS_BASE + MAX_PARENTS * 2
 
 /** The buffers that make one shared database; structured-cloneable into a worker. */
 export interface SharedBuffers {
@@ -227,6 +232,24 @@ export class SharedMemory {
   /** How many lock slots were handed out (the catalog lock included). */
   get lockCount(): number {
     return Math.min(Atomics.load(this.i32, H_NEXT_LOCK), MAX_LOCKS)
+  }
+
+  /** Records that thread `child` was started by thread `parent` (it will die with it). */
+  recordChild(child: number, parent: number): void {
+    const at = PARENTS_BASE + (Atomics.add(this.i32, H_PARENT_NEXT, 1) % MAX_PARENTS) * 2
+    Atomics.store(this.i32, at + 1, parent)
+    Atomics.store(this.i32, at, child)
+  }
+
+  /** The threads recorded as started by `parent`. */
+  childrenOf(parent: number): number[] {
+    const out: number[] = []
+    for (let i = 0; i < MAX_PARENTS; i++) {
+      const at = PARENTS_BASE + i * 2
+      const child = Atomics.load(this.i32, at)
+      if (child !== 0 && Atomics.load(this.i32, at + 1) === parent) out.push(child)
+    }
+    return out
   }
 
   /** The append mutex word index (same guard protocol as lock guards). */

@@ -128,10 +128,10 @@ describe('workers the database did not see start', () => {
     expect(ms).toBeLessThan(WELL_UNDER)
   })
 
-  // KNOWN GAP (reported): a worker's death is only seen through its 'exit' event, in the thread
-  // that started it. A worker started by a worker dies with its parent, whose event loop is gone:
-  // nobody reaps it, and the lock it held stays taken for good (every waiter times out).
-  it.fails('a worker started by a worker, killed with its parent while holding a lock, is reaped', async () => {
+  // A worker's death is seen through its 'exit' event, in the thread that started it. A worker
+  // started by a worker dies with its parent, whose event loop is gone: the parentage recorded in
+  // shared memory lets whoever reaps the parent reap the child too.
+  it('a worker started by a worker, killed with its parent while holding a lock, is reaped', async () => {
     const { db, a } = setup(300)
     const outer = workers.spawn('nested', { db: db.handle(), depth: 1 })
     await outer.next('holding')

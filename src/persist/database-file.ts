@@ -2,13 +2,14 @@ import { Database, type DatabaseOptions, type Logger } from '../database'
 import { CorruptFileError, DictDBError, InvalidArgumentError, describe } from '../errors'
 import { checkOptions } from '../options'
 import type { Schema } from '../schema'
-import type { DatabaseState } from '../storage/change'
+import type { DatabaseState, TableDefinition, TableState } from '../storage/change'
 import { writeFileAtomic, writeFileAtomicSync } from './atomic'
 import { catalogEntry, checkSchemasOption, loadCounters, loadDefinition, type CatalogEntry } from './catalog'
 import type { DocumentSink, Format, Section } from './document'
 import { encodeDocument } from './encode'
 import { readDocument, readDocumentSync, yieldToLoop } from './read-file'
 import { snapshotAsync } from './snapshot'
+import { canonical } from '../values/canonical'
 
 /** Options of `db.save()` / `db.saveAsync()`. */
 export interface SaveOptions {
@@ -105,10 +106,11 @@ export async function loadDatabaseAsync(path: string, options?: LoadOptions): Pr
 }
 
 /**
- * Builds a database from a database document: the header's catalog becomes empty tables
- * (definitions, indexes, key counters: `Database.fromState`), then every chunk of records is
- * inserted through the public write path — checked, frozen and indexed as any insert. Any
- * inconsistency of the content is a `CorruptFileError`; the half-built database is dropped.
+ * Builds a database from a database document. `load`: the records are collected per table and
+ * the database is built in one `Database.fromState` call (definitions, indexes, key counters;
+ * records checked and frozen). `loadAsync`: the catalog becomes empty tables at once, then each
+ * chunk of records is inserted through the public write path, a turn of the event loop between
+ * chunks. Any inconsistency is a `CorruptFileError`; a half-built database is dropped.
  */
 export class DatabaseBuilder implements DocumentSink {
   readonly #where: string
@@ -116,6 +118,8 @@ export class DatabaseBuilder implements DocumentSink {
   readonly #schemas: Readonly<Record<string, Schema>> | undefined
   readonly #deferred: boolean
   #db: Database | null = null
+  /** The catalog, with the records read so far (sync mode). */
+  #state: { definition: TableDefinition; nextAutoKey: number; records: unknown[] }[] = []
   #tables: string[] = []
   #seen = new Set<string>()
   #current: string | null = null
@@ -140,16 +144,12 @@ export class DatabaseBuilder implements DocumentSink {
     checkSchemasOption(this.#schemas, names, this.#where)
     const logger: Logger = this.#options.logger ?? console
     const source = { schemas: this.#schemas, warn: (message: string) => logger.warn(message) }
-    const tables = entries.map((entry) => {
+    this.#state = entries.map((entry) => {
       const definition = loadDefinition(entry, this.#where, source)
-      return { definition, ...loadCounters(entry as Record<string, unknown>, this.#where), records: [] }
+      return { definition, nextAutoKey: loadCounters(entry as Record<string, unknown>, this.#where).nextAutoKey, records: [] }
     })
-    try {
-      this.#db = Database.fromState({ tables }, this.#options)
-    } catch (error) {
-      throw this.#corrupt('its table definitions', error)
-    }
     this.#tables = names
+    if (this.#deferred) this.#db = this.#build()
   }
 
   section(name: string): void {
@@ -161,8 +161,12 @@ export class DatabaseBuilder implements DocumentSink {
 
   items(records: unknown[]): void {
     const table = this.#current as string
-    if (this.#deferred) this.#queue.push({ table, records })
-    else this.#insert(table, records)
+    if (this.#deferred) {
+      this.#queue.push({ table, records })
+      return
+    }
+    const into = (this.#state[this.#tables.indexOf(table)] as { records: unknown[] }).records
+    for (let i = 0; i < records.length; i++) into.push(records[i])
   }
 
   end(): void {
@@ -179,8 +183,19 @@ export class DatabaseBuilder implements DocumentSink {
   }
 
   result(): Database {
-    if (!this.#done || this.#db === null) throw new CorruptFileError(`${this.#where} is truncated`)
+    if (!this.#done) throw new CorruptFileError(`${this.#where} is truncated`)
+    this.#db ??= this.#build()
     return this.#db
+  }
+
+  #build(): Database {
+    for (const table of this.#state) checkUnique(table, this.#where)
+    try {
+      return Database.fromState({ tables: this.#state as TableState[] }, this.#options)
+    } catch (error) {
+      const table = error instanceof DictDBError ? error.table : undefined
+      throw this.#corrupt(table === undefined ? 'its tables' : `the records of \`${table}\``, error)
+    }
   }
 
   #insert(table: string, records: unknown[]): void {
@@ -197,5 +212,28 @@ export class DatabaseBuilder implements DocumentSink {
     const wrapped = new CorruptFileError(`${this.#where} is corrupt: ${what} cannot be loaded: ${message}`, { cause: error })
     if (error instanceof DictDBError && error.table !== undefined) wrapped.table = error.table
     return wrapped
+  }
+}
+
+/**
+ * Unique indexes hold in the file (as an insert would check them): `fromState` trusts a snapshot
+ * taken from a live table, but a file may have been edited.
+ */
+function checkUnique(table: { definition: TableDefinition; records: readonly unknown[] }, where: string): void {
+  for (const index of table.definition.indexes) {
+    if (!index.unique) continue
+    const seen = new Set<unknown>()
+    for (const rec of table.records) {
+      const value = (rec as Record<string, unknown> | null)?.[index.field]
+      if (value == null) continue
+      const key = canonical(value)
+      if (seen.has(key)) {
+        const error = new CorruptFileError(`${where} is corrupt: the records of \`${table.definition.name}\` repeat the value ${describe(value)} of the unique index on \`${index.field}\``)
+        error.table = table.definition.name
+        error.field = index.field
+        throw error
+      }
+      seen.add(key)
+    }
   }
 }

@@ -219,7 +219,8 @@ export class JsonReader implements DocumentReader {
     if (items.length !== lines.length) throw new CorruptFileError(`${this.#where} is corrupt: lines ${firstLine + 1}–${firstLine + lines.length} are not one item per line`)
     this.#pending = []
     this.#pendingChars = 0
-    for (let i = 0; i < items.length; i++) items[i] = untag(items[i])
+    // Tags are `{"$…` objects: a chunk without that text has none to undo.
+    if (body.includes('{"$')) for (let i = 0; i < items.length; i++) items[i] = untag(items[i])
     this.#sink.items(items)
   }
 
@@ -260,7 +261,8 @@ export class JsonReader implements DocumentReader {
     } catch (error) {
       // Our own first line, unfinished: a file cut short (other layouts are simply not JSON).
       const ours = bytes.subarray(0, 10).toString() === '{"format":'
-      throw new CorruptFileError(`${this.#where} ${ours ? 'is truncated or damaged: it' : ''} is not valid JSON: ${(error as Error).message}`.replace('  ', ' '), { cause: error })
+      const what = ours ? 'is truncated or damaged: it is not valid JSON' : 'is not valid JSON'
+      throw new CorruptFileError(`${this.#where} ${what}: ${(error as Error).message}`, { cause: error })
     }
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw notDictdb(this.#where)
     const { sections, checksum, ...header } = doc as Record<string, unknown>

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process'
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { buildSync } from 'esbuild'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BackupManager, Database } from '../../src/index'
 import { snapshot } from '../support/helpers'
 import { tempDir } from '../persist/support'
@@ -32,6 +32,10 @@ beforeAll(() => {
   }
   cli = join(root, 'node_modules', '.cache', 'dictdb-tests', `cli-${process.pid}.mjs`)
   buildSync({ entryPoints: [join(root, 'src', 'cli', 'main.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: cli, packages: 'external', logLevel: 'error' })
+})
+
+afterAll(() => {
+  if (cli.includes('.cache')) rmSync(cli, { force: true })
 })
 
 function run(...args: string[]): { code: number | null; stdout: string; stderr: string } {

@@ -109,6 +109,44 @@ describe('BackupManager on a failing disk', () => {
   })
 })
 
+describe('a full backup that reached the disk though its write was reported failed', () => {
+  it('is an orphan: the chain of the previous full backup, which goes further, is restored', async () => {
+    const db = shop()
+    const dir = tempDir()
+    const backups = new BackupManager(db, dir, { incremental: true, onFailure: () => {} })
+    const items = db.getTable('items')
+    await backups.backupNow() // full 1
+    items.insert({ name: 'c' })
+    await backups.backupNow() // delta 2
+    items.insert({ name: 'd' })
+    const atThree = snapshot(db)
+    const restore = replaceFileSystem({
+      fsyncSync(fd) {
+        if (real.fstatSync(fd).isDirectory()) throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' })
+        real.fsyncSync(fd)
+      },
+      unlinkSync() {
+        throw Object.assign(new Error('EIO: i/o error, unlink'), { code: 'EIO' })
+      },
+    })
+    try {
+      await expect(backups.backupFull()).rejects.toThrow(/directory could not be synced/) // full 3 stays on disk
+    } finally {
+      restore()
+    }
+    items.insert({ name: 'e' })
+    expect(await backups.backupNow()).toMatchObject({ kind: 'delta', sequence: 4 }) // still on full 1
+    await backups.stop()
+    expect(snapshot(BackupManager.restore(dir))).toEqual(snapshot(db))
+    // If that chain breaks before the orphan, the orphan (a valid, later state) is used.
+    writeFileSync(join(dir, 'delta-000000000004.json'), 'damaged')
+    const report = BackupManager.restoreWithReport(dir, { logger: quiet() })
+    expect(report.full.sequence).toBe(3)
+    expect(snapshot(report.db)).toEqual(atThree)
+    expect(report.lost.map((l) => l.sequence)).toEqual([4])
+  })
+})
+
 describe.each(FORMATS)('BackupManager.restore (%s)', (format) => {
   /** A backup directory and the database state after each file was written. */
   async function history() {

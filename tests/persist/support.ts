@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { buildSync } from 'esbuild'
-import { afterEach } from 'vitest'
+import { afterAll, afterEach } from 'vitest'
 import { Database } from '../../src/index'
 import { limits } from '../../src/persist/document'
 
@@ -82,3 +82,7 @@ export function fixture(name: string): string {
   return out
 }
 const built = new Set<string>()
+afterAll(() => {
+  for (const file of built) rmSync(file, { force: true })
+  built.clear()
+})

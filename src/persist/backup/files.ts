@@ -1,4 +1,5 @@
 import { join } from 'node:path'
+import type { Logger } from '../../database'
 import type { Format } from '../document'
 import { fileError } from '../errors'
 import { io } from '../fs'
@@ -42,4 +43,23 @@ export function listBackups(dir: string): BackupFile[] {
     out.push({ kind: m[1] as 'full' | 'delta', sequence: Number(m[2]), name, path: join(dir, name) })
   }
   return out.sort((a, b) => a.sequence - b.sequence || (a.kind === 'full' ? -1 : 1))
+}
+
+/**
+ * Deletes the generations older than the `keep` newest full backups: every file numbered below
+ * the oldest kept full backup (never a delta a kept full backup needs: those come after it).
+ */
+export function pruneGenerations(dir: string, keep: number, logger: Logger): void {
+  const files = listBackups(dir)
+  const fulls = files.filter((f) => f.kind === 'full').sort((a, b) => b.sequence - a.sequence)
+  const oldestKept = fulls[keep - 1]?.sequence
+  if (oldestKept === undefined) return
+  for (const file of files) {
+    if (file.sequence >= oldestKept) continue
+    try {
+      io.unlinkSync(file.path)
+    } catch (error) {
+      logger.warn(`dictdb: could not delete the old backup \`${file.path}\``, error)
+    }
+  }
 }

@@ -11,43 +11,11 @@ import { encodeDocument } from '../encode'
 import { fileError } from '../errors'
 import { io } from '../fs'
 import { snapshotAsync } from '../snapshot'
-import { backupName, listBackups } from './files'
+import { backupName, listBackups, pruneGenerations } from './files'
+import { MAX_TIMER_MS, OPTIONS, checkCount, checkDelay, unref, type BackupOptions, type BackupResult } from './options'
 import { journalItem, type JournalItem } from './journal'
 import { restoreWithReport, type RestoreOptions, type RestoreReport } from './restore'
 
-/** Options of `new BackupManager()`. */
-export interface BackupOptions {
-  /** Period of the automatic backup once started, in ms (default 300 000); 0 turns it off. */
-  intervalMs?: number
-  /** `notifyChange()` backs up at most once per this many ms (default 5 000). */
-  minIntervalMs?: number
-  /** File format of the backups (default `'json'`). */
-  format?: Format
-  /** Write deltas of the committed changes between full backups (default false: always full). */
-  incremental?: boolean
-  /** In incremental mode, a full backup after this many deltas (default 10). */
-  maxDeltasBeforeFull?: number
-  /** How many generations (a full backup and its deltas) to keep (default: all). */
-  keep?: number
-  /** Called on every failed backup with the error and how many backups failed in a row. */
-  onFailure?: (error: Error, consecutiveFailures: number) => void
-  /** Where warnings and unhandled failures go (default `console`). */
-  logger?: Logger
-}
-
-/** A backup file written. */
-export interface BackupResult {
-  readonly kind: 'full' | 'delta'
-  /** Its path: `<dir>/full-<sequence>.json`, `<dir>/delta-<sequence>.bin`… */
-  readonly file: string
-  readonly sequence: number
-  /** Records (full) or ops (delta) it holds. */
-  readonly count: number
-}
-
-const OPTIONS = ['intervalMs', 'minIntervalMs', 'format', 'incremental', 'maxDeltasBeforeFull', 'keep', 'onFailure', 'logger'] as const
-/** setTimeout fires at once above this. */
-const MAX_TIMER_MS = 2 ** 31 - 1
 
 /**
  * Backs a database up into a directory: full snapshots and, in incremental mode, deltas of the
@@ -229,8 +197,22 @@ export class BackupManager {
     if (this.#incremental) for (const op of commit.ops) this.#pending.push(journalItem(op))
   }
 
+  /**
+   * Brings in the commits of other threads (a shared database's replica catches up on any call):
+   * their ops reach the journal through the commit listener before a backup looks at it.
+   */
+  #catchUp(): void {
+    this.#db.listTables()
+  }
+
   /** A timer's backup: skipped when nothing changed since the last one. */
   #auto(): void {
+    try {
+      this.#catchUp()
+    } catch (error) {
+      this.#failed(error instanceof Error ? error : new Error(String(error)))
+      return
+    }
     if (this.#base !== null && !this.#changed) return
     this.#run(() => this.#now()).catch(() => {
       // Reported by #run (onFailure or the logger); a timer has no caller to reject to.
@@ -238,6 +220,7 @@ export class BackupManager {
   }
 
   #now(): Promise<BackupResult | null> {
+    this.#catchUp()
     if (!this.#incremental || this.#base === null || !this.#intact) return this.#full()
     if (!this.#changed) return Promise.resolve(null)
     return this.#deltasSinceFull >= this.#maxDeltas ? this.#full() : this.#delta()
@@ -295,11 +278,12 @@ export class BackupManager {
     this.#last = sequence
     this.#deltasSinceFull = 0
     this.#intact = wasListening && this.#unsubscribe !== null
-    this.#prune()
+    if (Number.isFinite(this.#keep)) pruneGenerations(this.#dir, this.#keep, this.#logger)
     return { kind: 'full', file, sequence, count: state.tables.reduce((n, t) => n + t.records.length, 0) }
   }
 
   async #delta(): Promise<BackupResult | null> {
+    this.#catchUp()
     if (this.#pending.length === 0) return null
     const taken = { items: this.#pending, changed: this.#changed }
     this.#pending = []
@@ -346,41 +330,4 @@ export class BackupManager {
     return ++this.#sequence
   }
 
-  /** Deletes the generations older than the `keep` newest full backups (never a kept full's deltas). */
-  #prune(): void {
-    if (!Number.isFinite(this.#keep)) return
-    const files = listBackups(this.#dir)
-    const fulls = files.filter((f) => f.kind === 'full').sort((a, b) => b.sequence - a.sequence)
-    const oldestKept = fulls[this.#keep - 1]?.sequence
-    if (oldestKept === undefined) return
-    for (const file of files) {
-      if (file.sequence >= oldestKept) continue
-      try {
-        io.unlinkSync(file.path)
-      } catch (error) {
-        this.#logger.warn(`dictdb: could not delete the old backup \`${file.path}\``, error)
-      }
-    }
-  }
-}
-
-function unref<T extends { unref?: () => unknown }>(timer: T): T {
-  timer.unref?.()
-  return timer
-}
-
-function checkDelay(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || (value > MAX_TIMER_MS && value !== Infinity)) {
-    throw new InvalidArgumentError(`Expected \`${name}\` to be a number of milliseconds from 0 to ${MAX_TIMER_MS}, got ${describe(value)}`)
-  }
-  return value === Infinity ? 0 : value
-}
-
-function checkCount(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new InvalidArgumentError(`Expected \`${name}\` to be a positive integer, got ${describe(value)}`)
-  }
-  return value
 }

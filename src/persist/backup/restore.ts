@@ -1,4 +1,4 @@
-import { Database, type Logger } from '../../database'
+import { Database, type DatabaseOptions, type Logger } from '../../database'
 import { CorruptFileError, DictDBError, InvalidArgumentError, describe } from '../../errors'
 import { checkOptions } from '../../options'
 import type { Schema } from '../../schema'
@@ -71,40 +71,51 @@ export function restoreWithReport(dir: string, options?: RestoreOptions): Restor
   const candidates = [...fulls].sort((a, b) => head(b) - head(a) || b.sequence - a.sequence)
   const source: SchemaSource = { schemas, warn: (m) => logger.warn(m) }
 
+  // Try generations by how far they could reach; stop once none can beat the best one found
+  // (one attempt, unless the newest generation turns out damaged).
+  let best: Attempt | null = null
   for (const full of candidates) {
-    let model: Model
-    let count: number
-    try {
-      ;({ model, count } = readFullModel(full, source))
-    } catch (error) {
-      if (!(error instanceof DictDBError)) throw error
-      problems.set(full.sequence, error.message)
-      continue
-    }
+    if (best !== null && head(full) <= best.last) break
+    const attempt = tryGeneration(full, deltas, source, problems, dbOptions)
+    if (attempt !== null && (best === null || attempt.last > best.last)) best = attempt
+  }
+  if (best === null) {
+    throw new CorruptFileError(`\`${dir}\` holds no usable full backup: ${fulls.map((f) => `${f.name}: ${problems.get(f.sequence) ?? 'unreadable'}`).join('; ')}`)
+  }
+  checkSchemasOption(schemas, best.db.listTables(), `the backup in \`${dir}\``)
+  const { db, full, count, applied, last } = best
+  const lost = lostFiles(files, last, applied, full, deltas, problems)
+  if (lost.length > 0) {
+    logger.warn(
+      `dictdb: the restore of \`${dir}\` stops at ${applied.length > 0 ? (applied[applied.length - 1] as RestoredFile).file : full.name}; ` +
+        `${lost.length} later backup file(s) could not be applied and their changes are missing: ` +
+        lost.map((l) => `${l.file} (${l.reason})`).join('; '),
+    )
+  }
+  return { db, full: { file: full.name, sequence: full.sequence, count }, applied, lost, sequence: last }
+}
+
+interface Attempt {
+  readonly db: Database
+  readonly full: BackupFile
+  readonly count: number
+  readonly applied: RestoredFile[]
+  readonly last: number
+}
+
+/** Restores one generation as far as it goes; null (and the reason in `problems`) if its full backup is unusable. */
+function tryGeneration(full: BackupFile, deltas: readonly DeltaInfo[], source: SchemaSource, problems: Map<number, string>, options: DatabaseOptions): Attempt | null {
+  try {
+    const { model, count } = readFullModel(full, source)
     const applied = replayChain(model, full, deltas, source, problems)
     const last = applied.length > 0 ? (applied[applied.length - 1] as RestoredFile).sequence : full.sequence
-    let db: Database
-    try {
-      checkSchemasOption(schemas, [...model.keys()], `the backup in \`${dir}\``)
-      db = Database.fromState({ tables: [...model.values()].map((t) => ({ ...t, records: [...t.records.values()] })) }, dbOptions)
-    } catch (error) {
-      if (!(error instanceof CorruptFileError) && !(error instanceof DictDBError && error.code !== 'InvalidArgumentError')) throw error
-      problems.set(full.sequence, `its content does not load: ${(error as Error).message}`)
-      continue
-    }
-    const lost = lostFiles(files, last, applied, full, deltas, problems)
-    if (lost.length > 0) {
-      logger.warn(
-        `dictdb: the restore of \`${dir}\` stops at ${applied.length > 0 ? (applied[applied.length - 1] as RestoredFile).file : full.name}; ` +
-          `${lost.length} later backup file(s) could not be applied and their changes are missing: ` +
-          lost.map((l) => `${l.file} (${l.reason})`).join('; '),
-      )
-    }
-    return { db, full: { file: full.name, sequence: full.sequence, count }, applied, lost, sequence: last }
+    const db = Database.fromState({ tables: [...model.values()].map((t) => ({ ...t, records: [...t.records.values()] })) }, options)
+    return { db, full, count, applied, last }
+  } catch (error) {
+    if (!(error instanceof DictDBError)) throw error
+    problems.set(full.sequence, error instanceof CorruptFileError ? error.message : `its content does not load: ${error.message}`)
+    return null
   }
-  throw new CorruptFileError(
-    `\`${dir}\` holds no usable full backup: ${fulls.map((f) => `${f.name}: ${problems.get(f.sequence) ?? 'unreadable'}`).join('; ')}`,
-  )
 }
 
 function checkDirectory(dir: string): void {

@@ -15,7 +15,7 @@ import { isSchemaMark, portableDefinition } from './shared/codec'
 import type { Key } from './values/types'
 import type { DatabaseState, Op, RecordChange, TableDefinition, TableState } from './storage/change'
 import { ChangePlanner } from './table-changes'
-import { freezeRecord } from './values/freeze'
+import { adoptRecord } from './values/freeze'
 import { TableStore } from './storage/table-store'
 import { Table, checkIndexSpec, closedError, droppedError, type TableContext } from './table'
 import { Transactions, type CommitListener } from './txn/transactions'
@@ -304,8 +304,9 @@ export class Database {
   }
 
   /**
-   * @internal Builds a database from a snapshot (records are checked and frozen on the way in).
-   * `schemas` re-attaches validators that could not be serialized (Standard Schema).
+   * @internal Builds a database from a snapshot. Records are checked and deep-frozen *in place*
+   * (pass records nothing else uses, e.g. just decoded; frozen ones are copied), unique indexes
+   * are checked. `schemas` re-attaches validators that could not be serialized (Standard Schema).
    */
   static fromState(state: DatabaseState, options?: DatabaseOptions, schemas?: Readonly<Record<string, Schema>>): Database {
     const db = new Database(options)
@@ -319,15 +320,17 @@ export class Database {
     const def = schema === undefined ? table.definition : { ...table.definition, schema }
     checkTableName(def.name)
     if (this.#tables.has(def.name)) throw new DuplicateTableError(`Table \`${def.name}\` appears twice`, { table: def.name })
-    this.#addTable(def)
+    // Indexes are built after the records: faster in bulk, and a unique one checks the data.
+    this.#addTable({ ...def, indexes: [] })
     const ctx = this.#context(def.name)
     const planner = new ChangePlanner(def.name, def.primaryKey, ctx.store, null)
     for (const rec of table.records) {
-      const frozen = freezeRecord(rec)
+      const frozen = adoptRecord(rec)
       const key = planner.checkKey(frozen[def.primaryKey])
       if (ctx.store.row(key) !== undefined) throw planner.duplicate(key)
       ctx.store.apply({ type: 'record', table: def.name, key, before: undefined, after: ctx.validator?.validate(frozen) ?? frozen })
     }
+    for (const spec of def.indexes) ctx.store.addIndex(checkIndexSpec(spec))
     if (!Number.isSafeInteger(table.nextAutoKey) || table.nextAutoKey < 1) {
       throw new InvalidArgumentError(`Expected the next auto key of \`${def.name}\` to be a positive integer, got ${describe(table.nextAutoKey)}`)
     }
@@ -568,6 +571,7 @@ export class Database {
       ctx.store.nextAutoKey = Math.max(ctx.store.nextAutoKey, table.nextAutoKey)
     }
     for (const name of [...this.#contexts.keys()]) if (!names.has(name)) this.#removeTable(name)
+    this.#tx.publish({ ops: [], reset: true })
   }
 
   #context(name: string): TableContext {

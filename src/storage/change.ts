@@ -34,6 +34,12 @@ export type Op = RecordChange | SchemaChange
 /** What change listeners receive: every op of one committed transaction or single call. */
 export interface Commit {
   readonly ops: readonly Op[]
+  /**
+   * Set (with no ops) when a shared database's replica in this thread was rebuilt from a
+   * snapshot after falling behind: the changes in between were not delivered one by one, so an
+   * observer that keeps deltas (incremental backups) must start over from the full state.
+   */
+  readonly reset?: true
 }
 
 /** The change that undoes `change`. */

@@ -118,3 +118,37 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   const proto = Object.getPrototypeOf(value)
   return proto === Object.prototype || proto === null
 }
+
+/**
+ * Checks and deep-freezes, in place, a record nothing else references (just decoded from a file
+ * or a snapshot): the stored form without a second copy. Dates become `FrozenDate`s. A value
+ * that is already frozen (someone else's) is copied instead.
+ */
+export function adoptRecord(record: unknown, what = 'record'): Readonly<Record<string, unknown>> {
+  if (!isPlainObject(record)) throw new InvalidArgumentError(`Expected ${what} to be a plain object, got ${describe(record)}`)
+  return adopt(record, what, []) as Readonly<Record<string, unknown>>
+}
+
+function adopt(value: unknown, path: string, ancestors: unknown[]): unknown {
+  if (typeof value !== 'object' || value === null || value instanceof Date || Object.isFrozen(value)) {
+    return freezeCopy(value, path, ancestors)
+  }
+  if (ancestors.includes(value)) throw unstorable(path, '[cycle]', 'cyclic structures cannot be stored')
+  ancestors.push(value)
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      if (!(i in value) || value[i] === undefined) throw unstorable(`${path}[${i}]`, undefined, 'arrays cannot hold undefined or holes')
+      value[i] = adopt(value[i], `${path}[${i}]`, ancestors)
+    }
+  } else {
+    if (!isPlainObject(value)) throw unstorable(path, value, `instances of ${value.constructor?.name ?? 'a class'} cannot be stored, only plain objects`)
+    for (const field of Object.keys(value)) {
+      const v = value[field]
+      if (v === undefined) delete value[field]
+      else if (field === '__proto__') throw unstorable(`${path}.${field}`, v, 'the field name `__proto__` is not allowed')
+      else value[field] = adopt(v, `${path}.${field}`, ancestors)
+    }
+  }
+  ancestors.pop()
+  return Object.freeze(value)
+}

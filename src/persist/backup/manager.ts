@@ -194,6 +194,8 @@ export class BackupManager {
   /** The commit listener: runs inside every commit, so it only records (cheap). */
   #onCommit(commit: Commit): void {
     this.#changed = true
+    // A replica rebuilt from a snapshot skipped changes: the next backup must be a full one.
+    if (commit.reset === true) this.#intact = false
     if (this.#incremental) for (const op of commit.ops) this.#pending.push(journalItem(op))
   }
 

@@ -17,8 +17,11 @@
 //   (timed) which performs opts.opsPerCall operations; runs are repeated until a sample has
 //   >= minTimeMs of timed work. opts.teardown(state) (untimed) runs after each run.
 //
-// The result: { name, opsPerSec (median), samples: [ops/s...], min, max, rme, iterations,
-//   msPerSample, totalOps }.
+// The result: { name, opsPerSec (median), samples: [ops/s...], min, max, spreadPct,
+//   iterations, msPerSample, totalOps }.
+//
+// measureGroup(entries, opts): the same for several engines on one workload, with the samples
+// interleaved round-robin (see below): what run.mjs uses.
 
 import os from 'node:os'
 import { performance } from 'node:perf_hooks'
@@ -65,20 +68,15 @@ function makeLoop() {
   )
 }
 
-export function measure(name, fn, opts = {}) {
+// A sampler warms up and calibrates one benchmark, then takes one sample per sample() call.
+function makeSampler(name, fn, opts) {
   const minTimeMs = opts.minTimeMs ?? DEFAULTS.minTimeMs
   const warmupMs = opts.warmupMs ?? DEFAULTS.warmupMs
-  const samples = opts.samples ?? DEFAULTS.samples
   const opsPerCall = opts.opsPerCall ?? 1
-  const quiet = opts.quiet ?? false
-  const results = []
-  let iterations = 0
-  let totalOps = 0
-  let msTotal = 0
+  const sp = { name, batch: Boolean(opts.setup), samples: [], iterations: 0, totalOps: 0, msTotal: 0 }
 
-  collectGarbage()
   if (opts.setup) {
-    // Batch mode.
+    // Batch mode: untimed setup, timed fn(state), untimed teardown; repeated to minTimeMs.
     const runOnce = () => {
       const state = opts.setup()
       const t0 = performance.now()
@@ -87,76 +85,138 @@ export function measure(name, fn, opts = {}) {
       if (opts.teardown) opts.teardown(state)
       return dt
     }
-    // Warm-up: at least one run, until warmupMs of timed work.
-    let warm = 0
-    do warm += runOnce()
-    while (warm < warmupMs)
-    for (let s = 0; s < samples; s++) {
-      collectGarbage()
+    sp.warmup = () => {
+      let warm = 0
+      do warm += runOnce()
+      while (warm < warmupMs)
+    }
+    sp.sample = () => {
       let t = 0
       let runs = 0
       do {
         t += runOnce()
         runs++
       } while (t < minTimeMs)
-      results.push((runs * opsPerCall * 1000) / t)
-      iterations = runs
-      totalOps += runs * opsPerCall
-      msTotal += t
+      sp.samples.push((runs * opsPerCall * 1000) / t)
+      sp.iterations = runs
+      sp.totalOps += runs * opsPerCall
+      sp.msTotal += t
     }
   } else {
+    // Loop mode: a calibrated number of fn(i) calls in a loop compiled for this benchmark.
     const loop = makeLoop()
     let counter = 0
-    // Warm-up and calibration: double n until one batch takes >= warmupMs / 4.
-    let n = 1
-    let warm = 0
-    let perOp = 0
-    for (;;) {
-      const t0 = performance.now()
-      consume(loop(fn, n, counter))
-      const dt = performance.now() - t0
-      counter += n
-      warm += dt
-      if (dt >= warmupMs / 4 || n >= 2 ** 30) {
-        perOp = dt / n
-        if (warm >= warmupMs) break
-      } else {
-        n *= 2
+    sp.warmup = () => {
+      // Double n until one batch takes >= warmupMs / 4, and keep going to warmupMs in total.
+      let n = 1
+      let warm = 0
+      let perOp = 0
+      for (;;) {
+        const t0 = performance.now()
+        consume(loop(fn, n, counter))
+        const dt = performance.now() - t0
+        counter += n
+        warm += dt
+        if (dt >= warmupMs / 4 || n >= 2 ** 30) {
+          perOp = dt / n
+          if (warm >= warmupMs) break
+        } else {
+          n *= 2
+        }
       }
+      sp.iterations = Math.max(1, Math.ceil(minTimeMs / Math.max(perOp, 1e-9)))
     }
-    iterations = Math.max(1, Math.ceil(minTimeMs / Math.max(perOp, 1e-9)))
-    for (let s = 0; s < samples; s++) {
-      collectGarbage()
+    sp.sample = () => {
       const t0 = performance.now()
-      consume(loop(fn, iterations, counter))
+      consume(loop(fn, sp.iterations, counter))
       const dt = performance.now() - t0
-      counter += iterations
-      results.push((iterations * opsPerCall * 1000) / dt)
-      totalOps += iterations * opsPerCall
-      msTotal += dt
+      counter += sp.iterations
+      sp.samples.push((sp.iterations * opsPerCall * 1000) / dt)
+      sp.totalOps += sp.iterations * opsPerCall
+      sp.msTotal += dt
     }
   }
+  return sp
+}
+
+function summarize(sp, opts) {
+  const results = sp.samples
   const med = median(results)
   const min = Math.min(...results)
   const max = Math.max(...results)
   const res = {
-    name,
+    name: sp.name,
     opsPerSec: med,
     samples: results,
     min,
     max,
-    // spread of the samples around the median, in percent (max deviation)
+    // spread of the samples around the median, in percent (largest deviation)
     spreadPct: (Math.max(max - med, med - min) / med) * 100,
-    iterations,
-    msPerSample: msTotal / samples,
-    totalOps,
+    iterations: sp.iterations,
+    msPerSample: sp.msTotal / results.length,
+    totalOps: sp.totalOps,
   }
-  if (!quiet) {
+  if (!(opts.quiet ?? false)) {
     process.stdout.write(
-      `  ${name.padEnd(42)} ${fmtOps(med).padStart(14)} ops/s  ±${res.spreadPct.toFixed(1)}%  (${samples}×${fmtInt(iterations)} ${opts.setup ? 'runs' : 'iters'})\n`,
+      `  ${sp.name.padEnd(42)} ${fmtOps(med).padStart(14)} ops/s  ±${res.spreadPct.toFixed(1)}%  (${results.length}×${fmtInt(sp.iterations)} ${sp.batch ? 'runs' : 'iters'})\n`,
     )
   }
   return res
+}
+
+export function measure(name, fn, opts = {}) {
+  const samples = opts.samples ?? DEFAULTS.samples
+  const sp = makeSampler(name, fn, opts)
+  collectGarbage()
+  sp.warmup()
+  for (let s = 0; s < samples; s++) {
+    collectGarbage()
+    sp.sample()
+  }
+  return summarize(sp, opts)
+}
+
+// measureGroup(entries, opts) -> { [key]: result }
+//   entries: [{ key, name, fn, ...per-entry opts (setup, teardown, opsPerCall) }].
+//   Warms up every entry, then takes the samples round-robin (entry order rotated each round),
+//   so a burst of load from other processes hits every engine alike and the ratios between
+//   them stay meaningful on a shared machine. A failing entry is reported as { error } and
+//   dropped from later rounds; the others go on.
+export function measureGroup(entries, opts = {}) {
+  const samples = opts.samples ?? DEFAULTS.samples
+  const out = {}
+  const live = []
+  for (const e of entries) {
+    try {
+      const sp = makeSampler(e.name, e.fn, { ...opts, ...e })
+      collectGarbage()
+      sp.warmup()
+      live.push({ e, sp })
+    } catch (err) {
+      out[e.key] = failed(e, err, opts)
+    }
+  }
+  for (let s = 0; s < samples; s++) {
+    for (let j = 0; j < live.length; j++) {
+      const item = live[(j + s) % live.length]
+      if (out[item.e.key]) continue
+      collectGarbage()
+      try {
+        item.sp.sample()
+      } catch (err) {
+        out[item.e.key] = failed(item.e, err, opts)
+      }
+    }
+  }
+  collectGarbage()
+  for (const { e, sp } of live) if (!out[e.key]) out[e.key] = summarize(sp, opts)
+  return out
+}
+
+function failed(e, err, opts) {
+  const msg = String(err?.stack ?? err).split('\n').slice(0, 3).join(' | ')
+  if (!(opts.quiet ?? false)) process.stdout.write(`  ${e.name.padEnd(42)} FAILED: ${msg}\n`)
+  return { name: e.name, error: msg }
 }
 
 // ---------- formatting ----------
@@ -227,7 +287,17 @@ export function environment() {
     cores: cpus.length,
     memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     gcExposed: gcExposed(),
+    loadAvg: os.loadavg().map((x) => Math.round(x * 100) / 100),
   }
+}
+
+// A warning when other processes compete for the CPU (1-minute load average >= half the cores).
+export function busyWarning() {
+  const load = os.loadavg()[0]
+  const cores = os.cpus().length
+  return load >= cores / 2
+    ? `warning: load average ${load.toFixed(2)} on ${cores} cores: other processes are busy, figures will be noisy`
+    : null
 }
 
 // ---------- deterministic data ----------

@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync, readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import {
-  measure,
+  measureGroup,
   printTable,
   environment,
   prng,
@@ -20,6 +20,7 @@ import {
   fmtRatio,
   fmtInt,
   gcExposed,
+  busyWarning,
   collectGarbage,
   DEFAULTS,
 } from './harness.mjs'
@@ -349,9 +350,9 @@ const LOADERS = [
 const WORKLOADS = [
   { key: 'insert', title: `insert ${fmtInt(N)} one by one (records/s)` },
   { key: 'get', title: 'get by primary key (copy)' },
-  { key: 'city', title: 'select city = c (~2,000 rows, copies)' },
+  { key: 'city', title: `select city = c (~${fmtInt(stats(cityCounts).avg)} rows, copies)` },
   { key: 'city:nocopy', title: 'select city = c (no copy / live)' },
-  { key: 'range', title: 'select age between x and x+2 (copies)' },
+  { key: 'range', title: `select age between x and x+2 (~${fmtInt(stats(rangeCounts).avg)} rows, copies)` },
   { key: 'range:nocopy', title: 'select age between x and x+2 (no copy / live)' },
   { key: 'update', title: 'update score += 1 by key' },
 ]
@@ -382,9 +383,11 @@ async function main() {
   console.log(`dictdb core benchmark — ${env.date}`)
   console.log(`node ${env.node} (V8 ${env.v8}) on ${env.cpu} ×${env.cores}, ${env.memoryGiB} GiB, ${env.platform}`)
   if (!gcExposed()) console.log('note: gc() not exposed; run with node --expose-gc for steadier figures')
+  const busy = busyWarning()
+  if (busy) console.log(busy)
   if (quick) console.log('note: --quick: short samples, figures are rough')
   console.log(
-    `harness: warm-up ${harnessOpts.warmupMs} ms, then ${harnessOpts.samples} samples of >= ${harnessOpts.minTimeMs} ms each; median reported`,
+    `harness: per engine a warm-up of ${harnessOpts.warmupMs} ms, then ${harnessOpts.samples} samples of >= ${harnessOpts.minTimeMs} ms each, taken round-robin across the engines; median reported`,
   )
   const cs = stats(cityCounts)
   const rs = stats(rangeCounts)
@@ -415,33 +418,22 @@ async function main() {
   )
 
   const results = {} // results[workload][engine] = measurement or { error }
-  const record = (wl, eng, fn) => {
-    results[wl] ??= {}
-    try {
-      results[wl][eng.key] = fn()
-    } catch (err) {
-      const msg = String(err?.stack ?? err).split('\n').slice(0, 3).join(' | ')
-      results[wl][eng.key] = { error: msg }
-      console.log(`  ${(eng.label + ': ').padEnd(42)} FAILED: ${msg}`)
-    } finally {
-      collectGarbage()
-    }
-  }
   const wants = (wl) => !onlyWorkloads || onlyWorkloads.some((w) => wl === w || wl.startsWith(w + ':'))
 
   // 1. insert: a fresh, indexed, empty store per run; timed = inserting all records.
   if (wants('insert')) {
     console.log(`\n[insert] ${WORKLOADS[0].title}`)
-    for (const e of engines) {
-      record('insert', e, () =>
-        measure(`${e.label}`, e.insert.fn, {
-          ...harnessOpts,
-          setup: e.insert.setup,
-          teardown: e.insert.teardown,
-          opsPerCall: records.length,
-        }),
-      )
-    }
+    results.insert = measureGroup(
+      engines.map((e) => ({
+        key: e.key,
+        name: e.label,
+        fn: e.insert.fn,
+        setup: e.insert.setup,
+        teardown: e.insert.teardown,
+        opsPerCall: records.length,
+      })),
+      harnessOpts,
+    )
   }
 
   // 2–5: stores loaded once with all records.
@@ -477,12 +469,12 @@ async function main() {
 
     for (const w of readWorkloads) {
       console.log(`\n[${w.key}] ${w.title}`)
+      const entries = []
       for (const e of engines) {
-        const l = loaded.get(e.key)
-        const fn = l?.ops[w.key]
-        if (!fn) continue
-        record(w.key, e, () => measure(e.label, fn, harnessOpts))
+        const fn = loaded.get(e.key)?.ops[w.key]
+        if (fn) entries.push({ key: e.key, name: e.label, fn })
       }
+      results[w.key] = measureGroup(entries, harnessOpts)
     }
     for (const e of engines) {
       const l = loaded.get(e.key)
@@ -538,7 +530,7 @@ async function main() {
   const json = {
     benchmark: 'core',
     environment: env,
-    harness: { ...harnessOpts, statistic: 'median', quick },
+    harness: { ...harnessOpts, statistic: 'median', interleaved: true, quick },
     dataset: {
       records: N,
       seed: SEED,
@@ -580,6 +572,9 @@ async function main() {
     })),
     summary: { met, missed: missed.length, notMeasured: na },
   }
+  json.environment.loadAvgAtEnd = (await import('node:os')).loadavg().map((x) => Math.round(x * 100) / 100)
+  const busyEnd = busyWarning()
+  if (busyEnd) console.log(busyEnd)
   mkdirSync(dirname(outFile), { recursive: true })
   writeFileSync(outFile, JSON.stringify(json, null, 2) + '\n')
   console.log(`\nwrote ${outFile}`)

@@ -41,7 +41,7 @@ export class ChangePlanner {
 
   /** The change that merges `fields` (already frozen values or operators) into `row`. */
   merge(row: Row, fields: ReadonlyMap<string, unknown>): RecordChange {
-    const out: Record<string, unknown> = { ...row.rec }
+    const out = this.store.shallowCopyOf(row)
     for (const [field, value] of fields) {
       out[field] = value instanceof Increment ? value.applyTo(row.rec[field], field, this.table) : value
     }

@@ -142,7 +142,7 @@ export class Table<T extends object = Record<string, unknown>> {
     const k = this.#plan.checkKey(key)
     return this.#read(() => {
       const row = this.#store.row(k)
-      return row === undefined ? undefined : (thaw(row.rec) as T)
+      return row === undefined ? undefined : (this.#store.copyOf(row) as T)
     })
   }
 
@@ -214,7 +214,7 @@ export class Table<T extends object = Record<string, unknown>> {
     this.#alive()
     return this.#read(() => {
       const out = new Map<Key, T>()
-      for (const row of this.#store.rows()) out.set(row.key, thaw(row.rec) as T)
+      for (const row of this.#store.rows()) out.set(row.key, this.#store.copyOf(row) as T)
       return out
     })
   }

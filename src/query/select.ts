@@ -71,6 +71,7 @@ export function select(store: TableStore, primaryKey: string, options: unknown):
   let rows = matchRows(store, primaryKey, node, early)
   if (sortKeys.length > 0) rows.sort(sortComparator(sortKeys))
   if (!distinct && (offset > 0 || limit !== undefined)) rows = rows.slice(offset, limit === undefined ? undefined : offset + limit)
+  if (project === null && !distinct) return copy ? rows.map((r) => store.copyOf(r)) : rows.map((r) => r.rec)
   let out: Rec[] = project === null ? rows.map((r) => r.rec) : rows.map((r) => project(r.rec))
   if (distinct) out = dedupeRows(out).slice(offset, limit === undefined ? undefined : offset + limit)
   if (copy) return out.map(thaw)

@@ -1,3 +1,4 @@
+import type { Shape } from '../values/shape'
 import type { Key, Rec } from '../values/types'
 
 /**
@@ -9,4 +10,6 @@ export interface Row {
   readonly key: Key
   rec: Rec
   readonly seq: number
+  /** The compiled copiers of `rec`'s shape, found on first copy; kept while updates keep it. */
+  shape: Shape | undefined
 }

@@ -3,6 +3,8 @@ import { createIndex } from '../indexes/create'
 import type { Index, IndexSpec } from '../indexes/types'
 import { canonical } from '../values/canonical'
 import { equals } from '../values/compare'
+import { thaw } from '../values/freeze'
+import { shapeOf } from '../values/shape'
 import type { Key, Rec } from '../values/types'
 import { inverse, type RecordChange } from './change'
 import type { Row } from './row'
@@ -18,12 +20,6 @@ export class TableStore {
   #nextSeq = 1
   /** Insertion rank of deleted rows, so that undoing the delete puts the row back in place. */
   readonly #deletedSeq = new WeakMap<RecordChange, number>()
-  /**
-   * The auto key before an insert moved it: undoing the insert gives the key back, so the
-   * counter only ever reflects committed inserts — the same value every replica and every
-   * backup derives from the committed change stream.
-   */
-  readonly #autoKeyBefore = new WeakMap<RecordChange, number>()
   /** Set when a rollback re-inserted a row out of insertion order; fixed by the next scan. */
   #orderDirty = false
   /** The next auto-assigned key: past every integer key ever stored (derived from the changes). */
@@ -39,6 +35,16 @@ export class TableStore {
 
   row(key: Key): Row | undefined {
     return this.#rows.get(key)
+  }
+
+  /** A mutable deep copy of a row's record (compiled per record shape: fast on frozen records). */
+  copyOf(row: Row): Record<string, unknown> {
+    return (row.shape ??= shapeOf(row.rec, thaw)).deep(row.rec)
+  }
+
+  /** A mutable top-level copy of a row's record, nested values shared (an update's start). */
+  shallowCopyOf(row: Row): Record<string, unknown> {
+    return (row.shape ??= shapeOf(row.rec, thaw)).shallow(row.rec)
   }
 
   /** Every row in insertion order. */
@@ -135,11 +141,13 @@ export class TableStore {
 
   /** Applies changes in order; if one throws (a bug), undoes the ones applied and rethrows. */
   applyAll(changes: readonly RecordChange[]): void {
+    const autoKey = this.nextAutoKey
     let i = 0
     try {
       for (; i < changes.length; i++) this.apply(changes[i] as RecordChange)
     } catch (error) {
       for (let j = i - 1; j >= 0; j--) this.undo(changes[j] as RecordChange)
+      this.nextAutoKey = autoKey
       throw error
     }
   }
@@ -154,9 +162,7 @@ export class TableStore {
       this.#rows.delete(key)
       this.#deletedSeq.set(change, row.seq)
     } else if (row === undefined) {
-      const autoKey = this.nextAutoKey
       this.#insert(key, after, undefined)
-      if (this.nextAutoKey !== autoKey) this.#autoKeyBefore.set(change, autoKey)
     } else {
       this.#update(row, after)
     }
@@ -165,12 +171,7 @@ export class TableStore {
   /** Applies the inverse of an applied change. */
   undo(change: RecordChange): void {
     const seq = this.#deletedSeq.get(change)
-    if (seq === undefined || change.before === undefined) {
-      this.apply(inverse(change))
-      const autoKey = this.#autoKeyBefore.get(change)
-      if (autoKey !== undefined) this.nextAutoKey = autoKey
-      return
-    }
+    if (seq === undefined || change.before === undefined) return this.apply(inverse(change))
     // Undoing a delete: the record goes back to its original place.
     this.#insert(change.key, change.before, seq)
   }
@@ -178,7 +179,7 @@ export class TableStore {
   #insert(key: Key, rec: Rec, seq: number | undefined): void {
     if (seq === undefined) seq = this.#nextSeq++
     else if (seq < this.#nextSeq - 1) this.#orderDirty = true
-    const row: Row = { key, rec, seq }
+    const row: Row = { key, rec, seq, shape: undefined }
     this.#rows.set(key, row)
     for (const index of this.#indexes.values()) index.add(row, rec[index.field])
     if (typeof key === 'number' && Number.isInteger(key) && key >= this.nextAutoKey) this.nextAutoKey = key + 1
@@ -186,6 +187,7 @@ export class TableStore {
 
   #update(row: Row, after: Rec): void {
     const before = row.rec
+    if (row.shape !== undefined && !row.shape.matches(after)) row.shape = undefined
     for (const index of this.#indexes.values()) {
       const a = before[index.field]
       const b = after[index.field]

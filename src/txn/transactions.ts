@@ -12,6 +12,14 @@ interface Tx {
   readonly log: Op[]
   readonly schemaUndo: Map<SchemaChange, () => void>
   readonly locks: Map<RWLock, { mode: LockMode; release: Release }>
+  /**
+   * Per savepoint level, each touched table's auto-key counter as it was when the level began:
+   * a rollback gives handed-out keys back, so the counter only reflects committed inserts — the
+   * value every replica and backup derives from the committed change stream.
+   */
+  readonly autoKeys: Map<TableStore, number>[]
+  /** The top level's counters, kept until the commit has gone through. */
+  baseKeys: Map<TableStore, number> | null
 }
 
 /** What the transaction manager needs from the catalog. */
@@ -89,10 +97,23 @@ export class Transactions {
   write(store: TableStore, changes: RecordChange[]): void {
     if (changes.length === 0) return
     store.checkUnique(changes)
-    store.applyAll(changes)
     const tx = this.#tx
-    if (tx === null) this.#commit(changes)
-    else for (const change of changes) tx.log.push(change)
+    if (tx === null) {
+      const autoKey = store.nextAutoKey
+      store.applyAll(changes)
+      try {
+        this.#commit(changes)
+      } catch (error) {
+        for (let i = changes.length - 1; i >= 0; i--) store.undo(changes[i] as RecordChange)
+        store.nextAutoKey = autoKey
+        throw error
+      }
+      return
+    }
+    const frame = tx.autoKeys[tx.autoKeys.length - 1] as Map<TableStore, number>
+    if (!frame.has(store)) frame.set(store, store.nextAutoKey)
+    store.applyAll(changes)
+    for (const change of changes) tx.log.push(change)
   }
 
   /** Applies and records a catalog change; `undo` reverts it if the transaction rolls back. */
@@ -127,7 +148,7 @@ export class Transactions {
   }
 
   #top<R>(fn: () => R, tables: readonly string[]): R {
-    const tx: Tx = { log: [], schemaUndo: new Map(), locks: new Map() }
+    const tx: Tx = { log: [], schemaUndo: new Map(), locks: new Map(), autoKeys: [], baseKeys: null }
     this.#tx = tx
     try {
       for (const name of [...new Set(tables)].sort()) hold(tx, this.#catalog.lock(name), 'write')
@@ -148,18 +169,29 @@ export class Transactions {
 
   /** Runs the body; on a throw (or a promise), rolls back to `mark` and rethrows. */
   #body<R>(tx: Tx, fn: () => R, mark: number): R {
+    tx.autoKeys.push(new Map())
     let result: R
     try {
       result = fn()
     } catch (error) {
-      this.#rollback(tx, mark)
+      this.#rollbackLevel(tx, mark)
       throw error
     }
     if (isThenable(result)) {
-      this.#rollback(tx, mark)
+      this.#rollbackLevel(tx, mark)
       throw asyncBody()
     }
+    const level = tx.autoKeys.pop() as Map<TableStore, number>
+    const parent = tx.autoKeys[tx.autoKeys.length - 1]
+    if (parent === undefined) tx.baseKeys = level
+    else for (const [store, key] of level) if (!parent.has(store)) parent.set(store, key)
     return result
+  }
+
+  /** Rolls the current savepoint level back: its changes, then its auto-key counters. */
+  #rollbackLevel(tx: Tx, mark: number): void {
+    this.#rollback(tx, mark)
+    restoreKeys(tx.autoKeys.pop())
   }
 
   /** Undoes the log back to `mark`, newest first. The original error is what the caller sees. */
@@ -181,7 +213,11 @@ export class Transactions {
       try {
         this.#shared.append(ops)
       } catch (error) {
-        this.#rollback(tx ?? { log: ops, schemaUndo: new Map(), locks: new Map() }, 0)
+        // A single call undoes its own changes (see write/schema); a transaction is undone here.
+        if (tx !== undefined) {
+          this.#rollback(tx, 0)
+          restoreKeys(tx.baseKeys ?? undefined)
+        }
         throw error
       }
     }
@@ -199,6 +235,10 @@ export class Transactions {
       }
     }
   }
+}
+
+function restoreKeys(level: Map<TableStore, number> | undefined): void {
+  if (level !== undefined) for (const [store, key] of level) store.nextAutoKey = key
 }
 
 function hold(tx: Tx, lock: RWLock, mode: LockMode): void {

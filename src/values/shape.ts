@@ -1,0 +1,57 @@
+import type { Rec } from './types'
+
+/**
+ * Copiers compiled for one record shape (its list of fields). Copying a *frozen* object with a
+ * spread or `for…in` takes V8's slow path; a function that names each field is about 5× faster.
+ * Rows cache their shape, so a read pays one property load to find its copier.
+ */
+export interface Shape {
+  /** A mutable deep copy (what `get`/`select` return). */
+  readonly deep: (rec: Rec) => Record<string, unknown>
+  /** A mutable copy of the top level, nested values shared (the start of an update's merge). */
+  readonly shallow: (rec: Rec) => Record<string, unknown>
+  /** Whether `rec` has exactly this shape's fields. */
+  readonly matches: (rec: Rec) => boolean
+}
+
+/** Beyond this many shapes (or fields), fall back to generic copies instead of compiling more. */
+const MAX_SHAPES = 2000
+const MAX_FIELDS = 100
+const cache = new Map<string, Shape>()
+
+/** The shape of a record, compiled on first sight. */
+export function shapeOf(rec: Rec, thaw: (value: unknown) => unknown): Shape {
+  const fields = Object.keys(rec)
+  const signature = fields.join('\u0000')
+  let shape = cache.get(signature)
+  if (shape === undefined) {
+    shape = cache.size >= MAX_SHAPES || fields.length > MAX_FIELDS ? generic(thaw) : compile(fields, thaw)
+    cache.set(signature, shape)
+  }
+  return shape
+}
+
+function compile(fields: string[], thaw: (value: unknown) => unknown): Shape {
+  // Field names enter the code only as JSON string literals; `__proto__` is never stored.
+  const names = fields.map((f) => JSON.stringify(f))
+  const deep = names.map((n) => `${n}: (x = v[${n}], typeof x === 'object' && x !== null ? thaw(x) : x)`).join(',\n')
+  const shallow = names.map((n) => `${n}: v[${n}]`).join(',\n')
+  const has = names.map((n) => `${n} in v`).join(' && ')
+  const make = new Function(
+    'thaw',
+    `return {
+      deep: function (v) { var x; return {\n${deep}\n} },
+      shallow: function (v) { return {\n${shallow}\n} },
+      matches: function (v) { return ${has || 'true'} && Object.keys(v).length === ${fields.length} },
+    }`,
+  ) as (t: typeof thaw) => Shape
+  return make(thaw)
+}
+
+function generic(thaw: (value: unknown) => unknown): Shape {
+  return {
+    deep: (rec) => thaw(rec) as Record<string, unknown>,
+    shallow: (rec) => ({ ...rec }),
+    matches: () => false,
+  }
+}

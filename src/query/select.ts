@@ -41,6 +41,11 @@ interface SortKey {
 
 /** Finds the rows matching `where`, in insertion order (planner + compiled predicate). */
 export function matchRows(store: TableStore, primaryKey: string, node: ConditionNode, limit = Infinity): Row[] {
+  // The most common write of all, `update(changes, { id })`: one lookup, nothing to plan.
+  if (node.op === 'eq' && node.field === primaryKey && (typeof node.value === 'string' || typeof node.value === 'number')) {
+    const row = store.row(node.value)
+    return row === undefined || limit === 0 ? [] : [row]
+  }
   const predicate = compile(node)
   const access = node.op === 'true' ? null : plan(store, primaryKey, node)
   const out: Row[] = []

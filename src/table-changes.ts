@@ -31,7 +31,9 @@ export class ChangePlanner {
       key = this.checkKey(given)
       rec = copyRecord(input)
     }
-    if (this.store.row(key) !== undefined || batch?.keys.has(key)) throw this.duplicate(key)
+    // Every stored integer key is below the auto key: a key at or past it needs no lookup.
+    const surelyNew = typeof key === 'number' && key >= this.store.nextAutoKey && Number.isInteger(key)
+    if ((!surelyNew && this.store.row(key) !== undefined) || batch?.keys.has(key)) throw this.duplicate(key)
     if (batch !== undefined) {
       batch.keys.add(key)
       if (typeof key === 'number' && Number.isInteger(key) && key >= batch.next) batch.next = key + 1

@@ -1,26 +1,20 @@
+import { Catalog, checkIndexList, checkTableName } from './catalog'
 import { DuplicateTableError, InvalidArgumentError, InvalidStateError, TableNotFoundError, describe } from './errors'
 import { Counter, openCounter } from './helpers/counter'
 import { Ledger, openLedger } from './helpers/ledger'
 import type { LedgerOptions } from './helpers/ledger-types'
 import { Sequence, openSequence, type SequenceOptions } from './helpers/sequence'
 import type { IndexSpec } from './indexes/types'
-import { LocalRWLock } from './locks/local-lock'
-import { SharedRWLock } from './locks/shared-lock'
-import { SharedParts, connectShared, type DatabaseHandle } from './shared/connect'
-import type { WireOp } from './shared/codec'
-import type { RWLock } from './locks/types'
+import type { SharedRWLock } from './locks/shared-lock'
 import { checkFunction, checkName, checkOptions } from './options'
-import { compileSchema, type Schema, type Validator } from './schema'
-import { isSchemaMark, portableDefinition } from './shared/codec'
-import type { Key } from './values/types'
-import type { DatabaseState, Op, RecordChange, TableDefinition, TableState } from './storage/change'
-import { ChangePlanner } from './table-changes'
-import { adoptRecord } from './values/freeze'
-import { TableStore } from './storage/table-store'
-import { Table, checkIndexSpec, closedError, droppedError, type TableContext } from './table'
-import { Transactions, type CommitListener } from './txn/transactions'
 import { importCsv, type ImportCsvOptions } from './persist/csv-import'
 import { loadDatabase, loadDatabaseAsync, saveDatabase, saveDatabaseAsync, type LoadOptions, type SaveOptions } from './persist/database-file'
+import { compileSchema, type Schema } from './schema'
+import { SharedParts, connectShared, type DatabaseHandle } from './shared/connect'
+import { replicaHost, toWire } from './shared/host'
+import type { DatabaseState, TableDefinition } from './storage/change'
+import { Table, closedError } from './table'
+import { Transactions, type CommitListener } from './txn/transactions'
 
 /** Where dictdb reports what it cannot throw (a failing change listener, a backup warning). */
 export interface Logger {
@@ -71,9 +65,6 @@ export interface TransactionOptions {
 /** How many times a deadlock loser is retried when the caller does not say (the seeds' 3 tries). */
 const DEFAULT_RETRIES = 3
 
-const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype', '.', '..'])
-// Characters that are unsafe in a file name on some platform, and control characters.
-const UNSAFE_NAME = /[/\\:*?"<>|\u0000-\u001f\u007f]/
 
 /**
  * An in-memory database: a catalog of tables, atomic transactions across them, and (later)
@@ -92,13 +83,11 @@ const UNSAFE_NAME = /[/\\:*?"<>|\u0000-\u001f\u007f]/
  * ```
  */
 export class Database {
-  readonly #tables = new Map<string, Table<any>>()
-  readonly #contexts = new Map<string, TableContext>()
+  readonly #catalog: Catalog
   readonly #tx: Transactions
   readonly #lockTimeoutMs: number
   readonly #logger: Logger
   readonly #shared: SharedParts | null = null
-  readonly #schemas: Readonly<Record<string, Schema>>
   #closed = false
 
   constructor(options?: DatabaseOptions) {
@@ -114,26 +103,22 @@ export class Database {
     this.#lockTimeoutMs = timeout
     this.#logger = opts.logger ?? console
     this.#tx = new Transactions({
-      store: (name) => this.#context(name).store,
-      lock: (name) => this.#context(name).lock,
+      store: (name) => this.#catalog.context(name).store,
+      lock: (name) => this.#catalog.context(name).lock,
       reportListenerError: (error) => this.#logger.error('dictdb: a commit listener threw; the commit stands', error),
     })
-    this.#schemas = attaching?.schemas ?? {}
+    const catalog = new Catalog(this.#tx, timeout, attaching?.schemas ?? {})
+    this.#catalog = catalog
     if (opts.shared === true) {
-      this.#shared = connectShared(
-        {
-          applyRemote: (ops, publish) => this.#applyRemote(ops, publish),
-          rawState: () => this.#rawState(),
-          resetFromState: (state) => this.#resetFromState(state),
-        },
-        { handle: attaching?.handle, logBytes: opts.logBytes, timeoutMs: timeout },
-      )
+      const shared = connectShared(replicaHost(catalog, this.#tx), { handle: attaching?.handle, logBytes: opts.logBytes, timeoutMs: timeout })
+      this.#shared = shared
+      catalog.shared = shared
       this.#tx.share({
-        catchUp: (canRebuild) => this.#shared?.replica.catchUp(canRebuild),
-        append: (ops) => this.#shared?.replica.append(ops.map((op) => this.#toWire(op))),
+        catchUp: (canRebuild) => shared.replica.catchUp(canRebuild),
+        append: (ops) => shared.replica.append(ops.map((op) => toWire(catalog, op))),
         readLocal: (lock, fn) => (lock as SharedRWLock).localReadSync(fn),
       })
-      this.#shared.start()
+      shared.start()
     }
   }
 
@@ -189,10 +174,10 @@ export class Database {
     const indexes = checkIndexList(opts.indexes)
     if (opts.schema !== undefined) compileSchema(opts.schema, name, primaryKey)
     const definition: TableDefinition = opts.schema === undefined ? { name, primaryKey, indexes } : { name, primaryKey, schema: opts.schema, indexes }
-    return this.#catalog(() => {
-      if (this.#tables.has(name)) throw new DuplicateTableError(`Table \`${name}\` already exists`, { table: name })
-      this.#tx.schema({ type: 'createTable', table: name, definition }, () => this.#addTable(definition), () => this.#removeTable(name))
-      return this.#tables.get(name) as Table<T>
+    return this.#underCatalogLock(() => {
+      if (this.#catalog.has(name)) throw new DuplicateTableError(`Table \`${name}\` already exists`, { table: name })
+      this.#tx.schema({ type: 'createTable', table: name, definition }, () => this.#catalog.add(definition), () => this.#catalog.remove(name))
+      return this.#catalog.table(name) as Table<T>
     })
   }
 
@@ -200,7 +185,7 @@ export class Database {
   getTable<T extends object = Record<string, unknown>>(name: string): Table<T> {
     this.#open()
     this.#tx.sync()
-    const table = this.#tables.get(checkName(name, 'name'))
+    const table = this.#catalog.table(checkName(name, 'name'))
     if (table === undefined) throw new TableNotFoundError(`No table named \`${name}\``, { table: name })
     return table as Table<T>
   }
@@ -210,7 +195,7 @@ export class Database {
     this.#open()
     checkName(name, 'name')
     this.#tx.sync()
-    return this.#tables.has(name)
+    return this.#catalog.has(name)
   }
 
   /** Drops a table and its records; `TableNotFoundError` if there is none. */
@@ -222,16 +207,16 @@ export class Database {
   }
 
   #dropTable(name: string): void {
-    this.#catalog(() => {
+    this.#underCatalogLock(() => {
       const table = this.getTable(name)
-      const ctx = this.#context(name)
+      const ctx = this.#catalog.context(name)
       // A rollback puts the table back in its place, so listTables() reads as before.
-      const position = [...this.#tables.keys()].indexOf(name)
+      const position = this.#catalog.names().indexOf(name)
       this.#tx.withLock(ctx.lock, 'write', () => {
         this.#tx.schema(
           { type: 'dropTable', table: name },
-          () => this.#removeTable(name),
-          () => this.#restoreTable(table, ctx, position),
+          () => this.#catalog.remove(name),
+          () => this.#catalog.restore(table, ctx, position),
         )
       })
     })
@@ -241,7 +226,7 @@ export class Database {
   listTables(): string[] {
     this.#open()
     this.#tx.sync()
-    return [...this.#tables.keys()]
+    return this.#catalog.names()
   }
 
   /**
@@ -285,17 +270,11 @@ export class Database {
     this.#open()
     const take = (): DatabaseState => {
       // Every read lock first, in name order (as declared transactions lock), then read.
-      const contexts = [...this.#contexts.values()]
+      const contexts = this.#catalog.contexts()
       for (const ctx of [...contexts].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
         this.#tx.withLock(ctx.lock, 'read', () => undefined)
       }
-      return {
-        tables: contexts.map((ctx) => ({
-          definition: this.#tables.get(ctx.name)!.definition(),
-          nextAutoKey: ctx.store.nextAutoKey,
-          records: [...ctx.store.rows()].map((row) => row.rec),
-        })),
-      }
+      return this.#catalog.state(contexts)
     }
     // Shared: the catalog's read lock keeps other threads from creating or dropping tables while
     // the list is taken, and taking it catches this replica up, so the list is the latest one.
@@ -310,31 +289,10 @@ export class Database {
    */
   static fromState(state: DatabaseState, options?: DatabaseOptions, schemas?: Readonly<Record<string, Schema>>): Database {
     const db = new Database(options)
-    for (const table of state.tables) db.#loadTable(table, schemas?.[table.definition.name])
+    for (const table of state.tables) db.#catalog.load(table, schemas?.[table.definition.name])
     // Loaded state did not come through the shared log: threads that attach start from it.
     db.#shared?.replica.publishSnapshot()
     return db
-  }
-
-  #loadTable(table: TableState, schema: Schema | undefined): void {
-    const def = schema === undefined ? table.definition : { ...table.definition, schema }
-    checkTableName(def.name)
-    if (this.#tables.has(def.name)) throw new DuplicateTableError(`Table \`${def.name}\` appears twice`, { table: def.name })
-    // Indexes are built after the records: faster in bulk, and a unique one checks the data.
-    this.#addTable({ ...def, indexes: [] })
-    const ctx = this.#context(def.name)
-    const planner = new ChangePlanner(def.name, def.primaryKey, ctx.store, null)
-    for (const rec of table.records) {
-      const frozen = adoptRecord(rec)
-      const key = planner.checkKey(frozen[def.primaryKey])
-      if (ctx.store.row(key) !== undefined) throw planner.duplicate(key)
-      ctx.store.apply({ type: 'record', table: def.name, key, before: undefined, after: ctx.validator?.validate(frozen) ?? frozen })
-    }
-    for (const spec of def.indexes) ctx.store.addIndex(checkIndexSpec(spec))
-    if (!Number.isSafeInteger(table.nextAutoKey) || table.nextAutoKey < 1) {
-      throw new InvalidArgumentError(`Expected the next auto key of \`${def.name}\` to be a positive integer, got ${describe(table.nextAutoKey)}`)
-    }
-    ctx.store.nextAutoKey = Math.max(ctx.store.nextAutoKey, table.nextAutoKey)
   }
 
   /**
@@ -457,173 +415,16 @@ export class Database {
     if (this.#closed) return
     this.#closed = true
     this.#shared?.close()
-    for (const ctx of this.#contexts.values()) ctx.dead = closedError
-  }
-
-  #addTable(def: TableDefinition, lockSlot = this.#shared?.memory.allocateLock() ?? -1): void {
-    const store = new TableStore(def.name)
-    for (const spec of def.indexes) store.addIndex(spec as Required<IndexSpec>)
-    const ctx: TableContext = {
-      name: def.name,
-      primaryKey: def.primaryKey,
-      store,
-      lockSlot,
-      lock: this.#makeLock(def.name, lockSlot),
-      tx: this.#tx,
-      validator: this.#validatorOf(def),
-      schema: def.schema,
-      dead: null,
-    }
-    this.#contexts.set(def.name, ctx)
-    this.#tables.set(def.name, new Table(ctx))
-  }
-
-  #removeTable(name: string): void {
-    const ctx = this.#contexts.get(name)
-    if (ctx !== undefined) ctx.dead = () => droppedError(name)
-    this.#tables.delete(name)
-    this.#contexts.delete(name)
-  }
-
-  #restoreTable(table: Table<any>, ctx: TableContext, position: number): void {
-    ctx.dead = null
-    insertAt(this.#tables, position, table.name, table)
-    insertAt(this.#contexts, position, table.name, ctx)
-  }
-
-  #makeLock(name: string, lockSlot: number): RWLock {
-    const shared = this.#shared
-    if (shared === null) return new LocalRWLock({ name, timeoutMs: this.#lockTimeoutMs })
-    return new SharedRWLock({ name, timeoutMs: this.#lockTimeoutMs, memory: shared.memory, lockSlot, threadSlot: shared.replica.slot })
-  }
-
-  #validatorOf(def: TableDefinition) {
-    if (def.schema === undefined) return null
-    const schema = isSchemaMark(def.schema) ? this.#schemas[def.name] : def.schema
-    if (schema === undefined) return missingValidator(def.name)
-    return compileSchema(schema, def.name, def.primaryKey)
+    this.#catalog.close(closedError)
   }
 
   /** Runs a catalog change: under the shared catalog lock in a shared database. */
-  #catalog<R>(fn: () => R): R {
+  #underCatalogLock<R>(fn: () => R): R {
     const shared = this.#shared
     return shared === null ? fn() : this.#tx.withLock(shared.catalogLock, 'write', fn)
-  }
-
-  /** An op as it is appended to the shared log. */
-  #toWire(op: Op): WireOp {
-    if (op.type === 'record') return { type: 'record', table: op.table, key: op.key, after: op.after }
-    if (op.type !== 'createTable') return op
-    return { type: 'createTable', table: op.table, definition: portableDefinition(op.definition), lockSlot: this.#context(op.table).lockSlot }
-  }
-
-  /** Applies ops another thread committed, and tells this thread's listeners. */
-  #applyRemote(ops: readonly WireOp[], publish: boolean): void {
-    const applied: Op[] = []
-    for (const op of ops) {
-      if (op.type === 'record') {
-        const store = this.#context(op.table).store
-        const change: RecordChange = { type: 'record', table: op.table, key: op.key, before: store.row(op.key)?.rec, after: op.after }
-        if (change.before === undefined && change.after === undefined) continue
-        store.apply(change)
-        applied.push(change)
-        continue
-      }
-      if (op.type === 'createTable') this.#addTable(op.definition, op.lockSlot)
-      else if (op.type === 'dropTable') this.#removeTable(op.table)
-      else if (op.type === 'createIndex') this.#context(op.table).store.addIndex(op.index)
-      else this.#context(op.table).store.removeIndex(op.field)
-      applied.push(op.type === 'createTable' ? { type: 'createTable', table: op.table, definition: op.definition } : op)
-    }
-    if (publish && applied.length > 0) this.#tx.publish({ ops: applied })
-  }
-
-  /** The local state, without locks (a shared replica's snapshot, taken under the append mutex). */
-  #rawState(): DatabaseState {
-    return {
-      tables: [...this.#contexts.values()].map((ctx) => ({
-        definition: this.#tables.get(ctx.name)!.definition(),
-        nextAutoKey: ctx.store.nextAutoKey,
-        records: [...ctx.store.rows()].map((row) => row.rec),
-        lockSlot: ctx.lockSlot,
-      })),
-    }
-  }
-
-  /** Replaces the local state by a shared snapshot; tables that persist keep their objects. */
-  #resetFromState(state: DatabaseState): void {
-    const names = new Set<string>()
-    for (const table of state.tables) {
-      const def = table.definition
-      names.add(def.name)
-      let ctx = this.#contexts.get(def.name)
-      if (ctx === undefined || ctx.lockSlot !== table.lockSlot) {
-        if (ctx !== undefined) this.#removeTable(def.name)
-        this.#addTable(def, table.lockSlot)
-        ctx = this.#context(def.name)
-      } else {
-        ctx.store.clear()
-        for (const spec of def.indexes) ctx.store.addIndex(spec as Required<IndexSpec>)
-      }
-      for (const rec of table.records) {
-        ctx.store.apply({ type: 'record', table: def.name, key: rec[def.primaryKey] as Key, before: undefined, after: rec })
-      }
-      ctx.store.nextAutoKey = Math.max(ctx.store.nextAutoKey, table.nextAutoKey)
-    }
-    for (const name of [...this.#contexts.keys()]) if (!names.has(name)) this.#removeTable(name)
-    this.#tx.publish({ ops: [], reset: true })
-  }
-
-  #context(name: string): TableContext {
-    const ctx = this.#contexts.get(name)
-    if (ctx === undefined) throw new TableNotFoundError(`No table named \`${name}\``, { table: name })
-    return ctx
   }
 
   #open(): void {
     if (this.#closed) throw closedError()
   }
-}
-
-/** The validator of a table whose Standard Schema stayed in another thread. */
-function missingValidator(table: string): Validator {
-  return {
-    fields: null,
-    validate() {
-      throw new InvalidStateError(
-        `Table \`${table}\` was created with a Standard Schema validator in another thread; pass it to Database.attach(handle, { schemas: { ${table}: validator } }) to write to it here`,
-        { table },
-      )
-    },
-  }
-}
-
-/** Sets `key` in `map` at insertion rank `position` (rollbacks undo in reverse, so ranks are exact). */
-function insertAt<V>(map: Map<string, V>, position: number, key: string, value: V): void {
-  const entries = [...map]
-  entries.splice(position, 0, [key, value])
-  map.clear()
-  for (const [k, v] of entries) map.set(k, v)
-}
-
-function checkTableName(name: unknown): asserts name is string {
-  checkName(name, 'name')
-  if (RESERVED_NAMES.has(name as string) || UNSAFE_NAME.test(name as string) || (name as string).length > 200) {
-    throw new InvalidArgumentError(
-      `Table name ${describe(name)} is not allowed: it must be usable as a property key and as a file name ` +
-        '(no `__proto__`, `constructor`, `prototype`, `.`, `..`, path separators, control characters or `:*?"<>|`, at most 200 characters)',
-    )
-  }
-}
-
-function checkIndexList(indexes: unknown): Required<IndexSpec>[] {
-  if (indexes === undefined) return []
-  if (!Array.isArray(indexes)) throw new InvalidArgumentError(`Expected \`indexes\` to be a list of { field, type?, unique? }, got ${describe(indexes)}`)
-  const specs = indexes.map((spec: unknown) => {
-    const opts = checkOptions(spec as IndexSpec, ['field', 'type', 'unique'], 'an index definition')
-    return checkIndexSpec(opts as IndexSpec)
-  })
-  const fields = new Set(specs.map((s) => s.field))
-  if (fields.size !== specs.length) throw new InvalidArgumentError('`indexes` lists the same field twice')
-  return specs
 }

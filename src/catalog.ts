@@ -1,0 +1,194 @@
+import { DuplicateTableError, InvalidArgumentError, InvalidStateError, TableNotFoundError, describe } from './errors'
+import type { IndexSpec } from './indexes/types'
+import { LocalRWLock } from './locks/local-lock'
+import { SharedRWLock } from './locks/shared-lock'
+import type { RWLock } from './locks/types'
+import { checkName, checkOptions } from './options'
+import { compileSchema, type Schema, type Validator } from './schema'
+import { isSchemaMark } from './shared/codec'
+import type { SharedParts } from './shared/connect'
+import type { DatabaseState, TableDefinition, TableState } from './storage/change'
+import { TableStore } from './storage/table-store'
+import { Table, checkIndexSpec, droppedError, type TableContext } from './table'
+import { ChangePlanner } from './table-changes'
+import type { Transactions } from './txn/transactions'
+import { adoptRecord } from './values/freeze'
+
+const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype', '.', '..'])
+// Characters that are unsafe in a file name on some platform, and control characters.
+const UNSAFE_NAME = /[/\\:*?"<>|\u0000-\u001f\u007f]/
+
+/**
+ * A database's tables: their `Table` objects and internal contexts (store, lock, validator), in
+ * creation order. The `Database` façade checks arguments and locks; this is where tables are
+ * made, removed, restored by a rollback, rebuilt from a snapshot and listed.
+ */
+export class Catalog {
+  readonly #tables = new Map<string, Table<any>>()
+  readonly #contexts = new Map<string, TableContext>()
+  readonly #tx: Transactions
+  readonly #lockTimeoutMs: number
+  readonly #schemas: Readonly<Record<string, Schema>>
+  /** Set once, right after construction, for a shared database. */
+  shared: SharedParts | null = null
+
+  constructor(tx: Transactions, lockTimeoutMs: number, schemas: Readonly<Record<string, Schema>>) {
+    this.#tx = tx
+    this.#lockTimeoutMs = lockTimeoutMs
+    this.#schemas = schemas
+  }
+
+  table(name: string): Table<any> | undefined {
+    return this.#tables.get(name)
+  }
+
+  has(name: string): boolean {
+    return this.#tables.has(name)
+  }
+
+  names(): string[] {
+    return [...this.#tables.keys()]
+  }
+
+  contexts(): TableContext[] {
+    return [...this.#contexts.values()]
+  }
+
+  context(name: string): TableContext {
+    const ctx = this.#contexts.get(name)
+    if (ctx === undefined) throw new TableNotFoundError(`No table named \`${name}\``, { table: name })
+    return ctx
+  }
+
+  /** Makes a table (in a shared database, with a lock slot of its own unless one is given). */
+  add(def: TableDefinition, lockSlot = this.shared?.memory.allocateLock() ?? -1): void {
+    const store = new TableStore(def.name)
+    for (const spec of def.indexes) store.addIndex(spec as Required<IndexSpec>)
+    const ctx: TableContext = {
+      name: def.name,
+      primaryKey: def.primaryKey,
+      store,
+      lockSlot,
+      lock: this.#makeLock(def.name, lockSlot),
+      tx: this.#tx,
+      validator: this.#validatorOf(def),
+      schema: def.schema,
+      dead: null,
+    }
+    this.#contexts.set(def.name, ctx)
+    this.#tables.set(def.name, new Table(ctx))
+  }
+
+  remove(name: string): void {
+    const ctx = this.#contexts.get(name)
+    if (ctx !== undefined) ctx.dead = () => droppedError(name)
+    this.#tables.delete(name)
+    this.#contexts.delete(name)
+  }
+
+  /** Puts a dropped table back in its place (a rolled-back drop), so the list reads as before. */
+  restore(table: Table<any>, ctx: TableContext, position: number): void {
+    ctx.dead = null
+    insertAt(this.#tables, position, table.name, table)
+    insertAt(this.#contexts, position, table.name, ctx)
+  }
+
+  /** Marks every table unusable (the database closed). */
+  close(dead: () => Error): void {
+    for (const ctx of this.#contexts.values()) ctx.dead = dead
+  }
+
+  /**
+   * Adds a table from a snapshot. Records are checked and frozen in place; indexes are built after
+   * the records: faster in bulk, and a unique one checks the data.
+   */
+  load(table: TableState, schema: Schema | undefined): void {
+    const def = schema === undefined ? table.definition : { ...table.definition, schema }
+    checkTableName(def.name)
+    if (this.#tables.has(def.name)) throw new DuplicateTableError(`Table \`${def.name}\` appears twice`, { table: def.name })
+    this.add({ ...def, indexes: [] })
+    const ctx = this.context(def.name)
+    const planner = new ChangePlanner(def.name, def.primaryKey, ctx.store, null)
+    for (const rec of table.records) {
+      const frozen = adoptRecord(rec)
+      const key = planner.checkKey(frozen[def.primaryKey])
+      if (ctx.store.row(key) !== undefined) throw planner.duplicate(key)
+      ctx.store.apply({ type: 'record', table: def.name, key, before: undefined, after: ctx.validator?.validate(frozen) ?? frozen })
+    }
+    for (const spec of def.indexes) ctx.store.addIndex(checkIndexSpec(spec))
+    if (!Number.isSafeInteger(table.nextAutoKey) || table.nextAutoKey < 1) {
+      throw new InvalidArgumentError(`Expected the next auto key of \`${def.name}\` to be a positive integer, got ${describe(table.nextAutoKey)}`)
+    }
+    ctx.store.nextAutoKey = Math.max(ctx.store.nextAutoKey, table.nextAutoKey)
+  }
+
+  /** The state of the given tables, as they are (the caller holds whatever locks it needs). */
+  state(contexts = this.contexts(), withLockSlots = false): DatabaseState {
+    return {
+      tables: contexts.map((ctx) => ({
+        definition: (this.#tables.get(ctx.name) as Table<any>).definition(),
+        nextAutoKey: ctx.store.nextAutoKey,
+        records: [...ctx.store.rows()].map((row) => row.rec),
+        ...(withLockSlots ? { lockSlot: ctx.lockSlot } : {}),
+      })),
+    }
+  }
+
+  #makeLock(name: string, lockSlot: number): RWLock {
+    const shared = this.shared
+    if (shared === null) return new LocalRWLock({ name, timeoutMs: this.#lockTimeoutMs })
+    return new SharedRWLock({ name, timeoutMs: this.#lockTimeoutMs, memory: shared.memory, lockSlot, threadSlot: shared.replica.slot })
+  }
+
+  #validatorOf(def: TableDefinition): Validator | null {
+    if (def.schema === undefined) return null
+    const schema = isSchemaMark(def.schema) ? this.#schemas[def.name] : def.schema
+    if (schema === undefined) return missingValidator(def.name)
+    return compileSchema(schema, def.name, def.primaryKey)
+  }
+}
+
+/** The validator of a table whose Standard Schema stayed in another thread. */
+function missingValidator(table: string): Validator {
+  return {
+    fields: null,
+    validate() {
+      throw new InvalidStateError(
+        `Table \`${table}\` was created with a Standard Schema validator in another thread; pass it to Database.attach(handle, { schemas: { ${table}: validator } }) to write to it here`,
+        { table },
+      )
+    },
+  }
+}
+
+/** Sets `key` in `map` at insertion rank `position` (rollbacks undo in reverse, so ranks are exact). */
+function insertAt<V>(map: Map<string, V>, position: number, key: string, value: V): void {
+  const entries = [...map]
+  entries.splice(position, 0, [key, value])
+  map.clear()
+  for (const [k, v] of entries) map.set(k, v)
+}
+
+/** A table name must be usable as a property key and as a file name. */
+export function checkTableName(name: unknown): asserts name is string {
+  checkName(name, 'name')
+  if (RESERVED_NAMES.has(name as string) || UNSAFE_NAME.test(name as string) || (name as string).length > 200) {
+    throw new InvalidArgumentError(
+      `Table name ${describe(name)} is not allowed: it must be usable as a property key and as a file name ` +
+        '(no `__proto__`, `constructor`, `prototype`, `.`, `..`, path separators, control characters or `:*?"<>|`, at most 200 characters)',
+    )
+  }
+}
+
+/** Checks the `indexes` option of `createTable`. */
+export function checkIndexList(indexes: unknown): Required<IndexSpec>[] {
+  if (indexes === undefined) return []
+  if (!Array.isArray(indexes)) throw new InvalidArgumentError(`Expected \`indexes\` to be a list of { field, type?, unique? }, got ${describe(indexes)}`)
+  const specs = indexes.map((spec: unknown) => {
+    const opts = checkOptions(spec as IndexSpec, ['field', 'type', 'unique'], 'an index definition')
+    return checkIndexSpec(opts as IndexSpec)
+  })
+  const fields = new Set(specs.map((s) => s.field))
+  if (fields.size !== specs.length) throw new InvalidArgumentError('`indexes` lists the same field twice')
+  return specs
+}

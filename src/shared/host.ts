@@ -1,0 +1,69 @@
+import type { IndexSpec } from '../indexes/types'
+import type { Catalog } from '../catalog'
+import type { DatabaseState, Op, RecordChange } from '../storage/change'
+import type { Transactions } from '../txn/transactions'
+import type { Key } from '../values/types'
+import { portableDefinition, type WireOp } from './codec'
+import type { ReplicaHost } from './replica'
+
+/** How a database's catalog serves as the replica of a shared database in this thread. */
+export function replicaHost(catalog: Catalog, tx: Transactions): ReplicaHost {
+  return {
+    applyRemote: (ops, publish) => applyRemote(catalog, tx, ops, publish),
+    rawState: () => catalog.state(catalog.contexts(), true),
+    resetFromState: (state) => resetFromState(catalog, tx, state),
+  }
+}
+
+/** An op as it is appended to the shared log. */
+export function toWire(catalog: Catalog, op: Op): WireOp {
+  if (op.type === 'record') return { type: 'record', table: op.table, key: op.key, after: op.after }
+  if (op.type !== 'createTable') return op
+  return { type: 'createTable', table: op.table, definition: portableDefinition(op.definition), lockSlot: catalog.context(op.table).lockSlot }
+}
+
+/** Applies ops another thread committed, and tells this thread's listeners. */
+function applyRemote(catalog: Catalog, tx: Transactions, ops: readonly WireOp[], publish: boolean): void {
+  const applied: Op[] = []
+  for (const op of ops) {
+    if (op.type === 'record') {
+      const store = catalog.context(op.table).store
+      const change: RecordChange = { type: 'record', table: op.table, key: op.key, before: store.row(op.key)?.rec, after: op.after }
+      if (change.before === undefined && change.after === undefined) continue
+      store.apply(change)
+      applied.push(change)
+      continue
+    }
+    if (op.type === 'createTable') catalog.add(op.definition, op.lockSlot)
+    else if (op.type === 'dropTable') catalog.remove(op.table)
+    else if (op.type === 'createIndex') catalog.context(op.table).store.addIndex(op.index)
+    else catalog.context(op.table).store.removeIndex(op.field)
+    applied.push(op.type === 'createTable' ? { type: 'createTable', table: op.table, definition: op.definition } : op)
+  }
+  if (publish && applied.length > 0) tx.publish({ ops: applied })
+}
+
+/** Replaces the local state by a shared snapshot; tables that persist keep their objects. */
+function resetFromState(catalog: Catalog, tx: Transactions, state: DatabaseState): void {
+  const names = new Set<string>()
+  for (const table of state.tables) {
+    const def = table.definition
+    names.add(def.name)
+    let ctx = catalog.has(def.name) ? catalog.context(def.name) : undefined
+    if (ctx === undefined || ctx.lockSlot !== table.lockSlot) {
+      if (ctx !== undefined) catalog.remove(def.name)
+      catalog.add(def, table.lockSlot)
+      ctx = catalog.context(def.name)
+    } else {
+      ctx.store.clear()
+      for (const spec of def.indexes) ctx.store.addIndex(spec as Required<IndexSpec>)
+    }
+    for (const rec of table.records) {
+      ctx.store.apply({ type: 'record', table: def.name, key: rec[def.primaryKey] as Key, before: undefined, after: rec })
+    }
+    ctx.store.nextAutoKey = Math.max(ctx.store.nextAutoKey, table.nextAutoKey)
+  }
+  for (const name of catalog.names()) if (!names.has(name)) catalog.remove(name)
+  // Changes in between were not delivered one by one: observers that keep deltas start over.
+  tx.publish({ ops: [], reset: true })
+}

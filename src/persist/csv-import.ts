@@ -8,6 +8,7 @@ import { limits } from './document'
 import { fileError, FileSystemError } from './errors'
 import { io } from './fs'
 import { castCell, inferCell } from './csv-values'
+import { withFileForReading } from './read-file'
 
 /** Options of `db.importCsv()`. */
 export interface ImportCsvOptions {
@@ -144,13 +145,7 @@ function readCsv(path: string, delimiter: string, onRow: (cells: (string | null)
     }
     onRow(record, start)
   }
-  let fd: number
-  try {
-    fd = io.openSync(path, 'r')
-  } catch (error) {
-    throw fileError('read', path, error)
-  }
-  try {
+  withFileForReading(path, (fd) => {
     if (io.fstatSync(fd).isDirectory()) throw new FileSystemError(`Cannot read \`${path}\`: it is a directory, not a CSV file`, path)
     const block = Buffer.allocUnsafe(BLOCK)
     for (;;) {
@@ -164,9 +159,7 @@ function readCsv(path: string, delimiter: string, onRow: (cells: (string | null)
       csvStep(api.parse(n === 0 ? undefined : Buffer.from(block.subarray(0, n)), n === 0, push as never, () => {}), path)
       if (n === 0) break
     }
-  } finally {
-    io.closeSync(fd)
-  }
+  })
 }
 
 /** Line breaks inside a row's cells (quoted multi-line fields): the row spans that many more lines. */

@@ -39,8 +39,8 @@ function startReader(path: string, head: Uint8Array, size: number, sink: Documen
   return format === 'json' ? new JsonReader(sink, where) : new BinaryReader(sink, where, size)
 }
 
-/** The format of a dictdb file, from its first bytes; `CorruptFileError` when it is neither. */
-export function fileFormat(path: string): Format {
+/** Opens `path` for reading (a clear `FileSystemError` if it cannot be), runs `fn`, closes. */
+export function withFileForReading<R>(path: string, fn: (fd: number) => R): R {
   let fd: number
   try {
     fd = io.openSync(path, 'r')
@@ -48,26 +48,27 @@ export function fileFormat(path: string): Format {
     throw fileError('read', path, error)
   }
   try {
+    return fn(fd)
+  } finally {
+    io.closeSync(fd)
+  }
+}
+
+/** The format of a dictdb file, from its first bytes; `CorruptFileError` when it is neither. */
+export function fileFormat(path: string): Format {
+  return withFileForReading(path, (fd) => {
     const size = checkedSize(path, fd)
     const head = Buffer.alloc(16)
     const n = io.readSync(fd, head, 0, head.length, null)
     const format = detectFormat(head.subarray(0, n))
     if (size === 0 || format === null) throw new CorruptFileError(`${describeFile(path)} is not a dictdb file`)
     return format
-  } finally {
-    io.closeSync(fd)
-  }
+  })
 }
 
 /** Reads the document in `path` into `sink`, a block at a time. */
 export function readDocumentSync(path: string, sink: DocumentSink, options: ReadOptions = {}): void {
-  let fd: number
-  try {
-    fd = io.openSync(path, 'r')
-  } catch (error) {
-    throw fileError('read', path, error)
-  }
-  try {
+  withFileForReading(path, (fd) => {
     const size = checkedSize(path, fd)
     let reader: DocumentReader | undefined
     let read = 0
@@ -86,9 +87,7 @@ export function readDocumentSync(path: string, sink: DocumentSink, options: Read
       options.onProgress?.(read, size)
     }
     ;(reader as DocumentReader).finish()
-  } finally {
-    io.closeSync(fd)
-  }
+  })
 }
 
 /** {@link readDocumentSync} without blocking: awaited reads, and a turn of the event loop between blocks. */

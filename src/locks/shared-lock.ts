@@ -4,6 +4,8 @@ import { L_GUARD, L_READERS, L_VERSION, L_WAITERS, L_WRITER, L_WRITER_DEPTH, L_W
 import { LocalRWLock } from './local-lock'
 import type { AcquireOptions, LockMode, Release, RWLock } from './types'
 
+/** Loads spent watching a lock word before going to sleep on it (a few microseconds). */
+const SPINS = 4000
 /** How long one wait lasts before re-checking for deadlock and timeout. */
 const POLL_MS = 20
 /** After this long in a cycle, any member aborts (not just the designated one). */
@@ -159,6 +161,9 @@ export class SharedRWLock implements RWLock {
         const version = Atomics.load(this.#i32, this.#base + L_VERSION)
         if (this.#tryGrant(mode, mode === 'write')) return waiter.granted()
         this.#checkWait(mode, waiter, deadline, timeout)
+        // A holder on another core usually lets go within microseconds: spin a little before
+        // sleeping, since waking a sleeping thread costs far more than the wait itself.
+        if (spinWhile(this.#i32, this.#base + L_VERSION, version)) continue
         Atomics.wait(this.#i32, this.#base + L_VERSION, version, Math.min(deadline - Date.now(), POLL_MS))
       }
     } finally {
@@ -240,6 +245,12 @@ export class SharedRWLock implements RWLock {
 /** The same argument check as the local lock: a bad callback is refused before anything is taken. */
 function checkFn(fn: unknown): void {
   if (typeof fn !== 'function') throw new InvalidArgumentError(`Expected \`fn\` to be a function, got ${describe(fn)}`)
+}
+
+/** Spins up to ~SPINS loads while `i32[index]` still holds `value`; true if it changed. */
+function spinWhile(i32: Int32Array, index: number, value: number): boolean {
+  for (let i = 0; i < SPINS; i++) if (Atomics.load(i32, index) !== value) return true
+  return false
 }
 
 /** The threads holding a lock (writer and readers), other than `except`. */

@@ -6,7 +6,7 @@ export function guardLock(i32: Int32Array, index: number, slot: number): void {
   let spins = 0
   while (Atomics.compareExchange(i32, index, 0, slot + 1) !== 0) {
     // Critical sections are a handful of stores; sleep briefly only if the holder was descheduled.
-    if (++spins > 200) Atomics.wait(i32, index, Atomics.load(i32, index), 0.05)
+    if (++spins > 4000) Atomics.wait(i32, index, Atomics.load(i32, index), 0.05)
   }
 }
 

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import { Database } from '../../src/index'
 import { tick } from '../support/helpers'
-import { runWorkers, sharedAvailable } from './support'
+import { runWorkers } from './support'
 
 describe('seed 002: escrow release', () => {
   it('5,000 escrows are released with commission and fees in one call, rounded per escrow', () => {
@@ -64,7 +64,7 @@ describe('seed 002: get-or-create of a SAKA wallet under contention', () => {
     expect(db.getTable('_ledger_saka_accounts').count()).toBe(1)
   })
 
-  it.runIf(sharedAvailable)('4 worker_threads getting or creating the same wallets create each exactly once', async () => {
+  it('4 worker_threads getting or creating the same wallets create each exactly once', async () => {
     const db = new Database({ shared: true })
     try {
       db.ledger({ name: 'saka', currency: 'SAKA', scale: 0 })
@@ -86,7 +86,7 @@ describe('seed 002: get-or-create of a SAKA wallet under contention', () => {
 })
 
 describe('seed 002: deadlocks', () => {
-  it.runIf(sharedAvailable)('two worker_threads locking the ledger and a project in opposite orders deadlock, one is retried, both commit once', async () => {
+  it('two worker_threads locking the ledger and a project in opposite orders deadlock, one is retried, both commit once', async () => {
     const db = new Database({ shared: true })
     try {
       const ledger = db.ledger({ currency: 'EUR', scale: 2 })
@@ -110,7 +110,7 @@ describe('seed 002: deadlocks', () => {
     }
   })
 
-  it.runIf(sharedAvailable)("the ledger's own operations lock in a fixed order: 4 workers of transfers never deadlock and keep the books", async () => {
+  it("the ledger's own operations lock in a fixed order: 4 workers of transfers never deadlock and keep the books", async () => {
     const db = new Database({ shared: true })
     try {
       const ledger = db.ledger({ currency: 'EUR', scale: 2 })
@@ -131,8 +131,3 @@ describe('seed 002: deadlocks', () => {
   })
 })
 
-if (!sharedAvailable) {
-  describe('seed 002 across worker_threads', () => {
-    it.todo('pending on issue 5: shared databases (new Database({ shared: true })) are not in this build')
-  })
-}

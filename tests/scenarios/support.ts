@@ -4,17 +4,7 @@
  * until all are attached, lets them go together, and returns what each reported.
  */
 import { Worker } from 'node:worker_threads'
-import { Database } from '../../src/index'
-
-/** Whether this build has shared databases (issue 5); worker scenarios are pending without them. */
-export const sharedAvailable: boolean = (() => {
-  try {
-    new Database({ shared: true }).close()
-    return true
-  } catch {
-    return false
-  }
-})()
+import type { Database } from '../../src/index'
 
 /** One worker's job: `task` names a function of fixtures/scenario.mjs; the rest is its data. */
 export interface Task {

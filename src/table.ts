@@ -190,7 +190,7 @@ export class Table<T extends object = Record<string, unknown>> {
     }
     return this.#write(() => {
       const found = matchRows(this.#store, this.primaryKey, node, 1)[0]
-      if (found !== undefined) return { record: thaw(found.rec) as T, created: false }
+      if (found !== undefined) return { record: this.#store.copyOf(found) as T, created: false }
       const change: RecordChange = this.#plan.insert({ ...defaults, ...where })
       this.#tx.write(this.#store, [change])
       return { record: thaw(change.after) as T, created: true }

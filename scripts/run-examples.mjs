@@ -23,5 +23,5 @@ for (const file of files) {
     console.error(`✗ ${file} failed (exit ${result.status ?? result.signal})`)
   }
 }
-console.log(`\n${files.length - failed} passed, ${failed} failed`)
+console.log(`\n${files.length - failed} of ${files.length} examples ran and kept their invariants`)
 process.exit(failed === 0 ? 0 : 1)

@@ -15,7 +15,16 @@ export interface DatabaseHandle {
 export const DEFAULT_LOG_BYTES = 64 * 1024 * 1024
 
 /** The shared databases open in this thread, each reaping the workers this thread started. */
-const openHere = new Set<SharedParts>()
+// Weak: a database dropped without close() must not be kept alive by this module.
+const openHere = new Set<WeakRef<SharedParts>>()
+
+function* openParts(): Generator<SharedParts> {
+  for (const ref of openHere) {
+    const parts = ref.deref()
+    if (parts === undefined) openHere.delete(ref)
+    else yield parts
+  }
+}
 
 // Listening from import on, not from a database's creation: a worker pool started before the
 // database (its handle posted later) must be reaped too. Node's 'worker' event fires once the
@@ -25,9 +34,9 @@ process.on('worker', (worker: Worker) => {
   const id = worker.threadId
   // If this thread dies, its workers die with it and their 'exit' fires here, where nobody
   // listens any more: record the parentage so whoever reaps this thread reaps them too.
-  for (const parts of openHere) parts.memory.recordChild(id, threadId)
+  for (const parts of openParts()) parts.memory.recordChild(id, threadId)
   worker.once('exit', () => {
-    for (const parts of openHere) parts.reap(id)
+    for (const parts of openParts()) parts.reap(id)
   })
 })
 
@@ -37,6 +46,7 @@ export class SharedParts {
   readonly replica: Replica
   readonly catalogLock: SharedRWLock
   readonly #attached: boolean
+  readonly #ref = new WeakRef(this)
 
   constructor(memory: SharedMemory, host: ReplicaHost, timeoutMs: number, attached: boolean) {
     this.memory = memory
@@ -44,7 +54,7 @@ export class SharedParts {
     this.replica = new Replica(memory, host, timeoutMs)
     this.catalogLock = new SharedRWLock({ name: '(catalog)', timeoutMs, memory, lockSlot: CATALOG_LOCK, threadSlot: this.replica.slot })
     // A worker started from this thread that exits or is terminated gives back what it held.
-    openHere.add(this)
+    openHere.add(this.#ref)
   }
 
   /** Loads the current state (an attaching thread). */
@@ -57,7 +67,7 @@ export class SharedParts {
   }
 
   close(): void {
-    openHere.delete(this)
+    openHere.delete(this.#ref)
     this.replica.detach()
     if (!this.#attached) this.memory.markClosed()
   }

@@ -4,8 +4,10 @@ import { InvalidArgumentError, describe } from './errors'
  * Checks an options argument at the public boundary: undefined or a plain object whose keys are
  * all known. A misspelled key (`orderby`) is an error that suggests the right one.
  */
+const NO_OPTIONS = Object.freeze({})
+
 export function checkOptions<O extends object>(options: O | undefined, allowed: readonly string[], what: string): Partial<O> {
-  if (options === undefined) return {}
+  if (options === undefined) return NO_OPTIONS
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new InvalidArgumentError(`Expected the options of ${what} to be an object, got ${describe(options)}`)
   }

@@ -15,11 +15,6 @@ function tempPath(target: string): string {
   return join(dirname(target), `.${basename(target)}.${id}${TEMP_SUFFIX}`)
 }
 
-/** Whether a directory entry is a temp file left by an interrupted atomic write. */
-export function isTempName(name: string): boolean {
-  return name.startsWith('.') && name.endsWith(TEMP_SUFFIX)
-}
-
 /** The mode of the file being replaced (so a private file stays private), or the default. */
 function targetMode(target: string): number {
   let stat

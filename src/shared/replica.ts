@@ -44,11 +44,6 @@ export class Replica {
     this.#rebuild()
   }
 
-  /** Log position this replica has applied. */
-  get applied(): number {
-    return this.#applied
-  }
-
   /**
    * Applies every entry committed since the last catch-up. `canRebuild` is false while this
    * thread holds uncommitted changes: a replica that fell too far behind then asks for a retry.

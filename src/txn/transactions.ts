@@ -67,11 +67,6 @@ export class Transactions {
     this.#shared?.catchUp(this.#tx === null || this.#tx.log.length === 0)
   }
 
-  /** True while a transaction runs. */
-  get active(): boolean {
-    return this.#tx !== null
-  }
-
   /** Subscribes to commits; returns the unsubscribe function. */
   subscribe(listener: CommitListener): () => void {
     this.#listeners.add(listener)

@@ -40,6 +40,20 @@ export function lastSink() {
   return sink
 }
 
+/** `--name=value` / `--flag` command-line arguments as an object; anything else exits with 2. */
+export function parseArgs(argv = process.argv.slice(2)) {
+  return Object.fromEntries(
+    argv.map((a) => {
+      const m = /^--([^=]+)(?:=(.*))?$/.exec(a)
+      if (!m) {
+        console.error(`unknown argument: ${a}`)
+        process.exit(2)
+      }
+      return [m[1], m[2] ?? true]
+    }),
+  )
+}
+
 export function collectGarbage() {
   if (typeof globalThis.gc === 'function') {
     globalThis.gc()

@@ -12,19 +12,10 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { DEFAULTS, collectGarbage, environment, fmtInt, fmtRatio, measure, printTable, prng } from './harness.mjs'
+import { DEFAULTS, collectGarbage, environment, fmtInt, fmtRatio, measure, parseArgs, printTable, prng } from './harness.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
-const args = Object.fromEntries(
-  process.argv.slice(2).map((a) => {
-    const m = /^--([^=]+)(?:=(.*))?$/.exec(a)
-    if (!m) {
-      console.error(`unknown argument: ${a}`)
-      process.exit(2)
-    }
-    return [m[1], m[2] ?? true]
-  }),
-)
+const args = parseArgs()
 const quick = Boolean(args.quick || process.env.BENCH_QUICK)
 const N = Number(args.records ?? 100_000)
 const STALL_N = Number(args['stall-records'] ?? (quick ? 200_000 : 1_000_000))

@@ -23,6 +23,7 @@ import {
   busyWarning,
   collectGarbage,
   DEFAULTS,
+  parseArgs,
 } from './harness.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -30,16 +31,7 @@ const require = createRequire(import.meta.url)
 
 // ---------------------------------------------------------------- options
 
-const args = Object.fromEntries(
-  process.argv.slice(2).map((a) => {
-    const m = /^--([^=]+)(?:=(.*))?$/.exec(a)
-    if (!m) {
-      console.error(`unknown argument: ${a}`)
-      process.exit(2)
-    }
-    return [m[1], m[2] ?? true]
-  }),
-)
+const args = parseArgs()
 const quick = Boolean(args.quick || process.env.BENCH_QUICK)
 const N = Number(args.records ?? 100_000)
 const harnessOpts = {

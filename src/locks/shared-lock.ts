@@ -61,18 +61,16 @@ export class SharedRWLock implements RWLock {
   }
 
   readSync<R>(fn: () => R, options?: AcquireOptions): R {
-    checkFn(fn)
-    const release = this.acquireSync('read', options)
-    try {
-      return fn()
-    } finally {
-      release()
-    }
+    return this.#runSync('read', fn, options)
   }
 
   writeSync<R>(fn: () => R, options?: AcquireOptions): R {
+    return this.#runSync('write', fn, options)
+  }
+
+  #runSync<R>(mode: LockMode, fn: () => R, options?: AcquireOptions): R {
     checkFn(fn)
-    const release = this.acquireSync('write', options)
+    const release = this.acquireSync(mode, options)
     try {
       return fn()
     } finally {

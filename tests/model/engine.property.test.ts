@@ -83,12 +83,8 @@ describe('the engine against the model, shared database', () => {
 
 describe('minimal sequences that once failed', () => {
   const VARIANTS = { lockstep: LOCKSTEP, unique: UNIQUE, shared: SHARED, sharedAnyHandle: SHARED_ANY_HANDLE }
-  it.each(REGRESSIONS.filter((r) => !r.knownBug))('$name', ({ variants, initial, ops }) => {
+  it.each(REGRESSIONS)('$name', ({ variants, initial, ops }) => {
     runSequence(VARIANTS[variants], initial, ops, { copy: false })
     runSequence(VARIANTS[variants], initial, ops, { copy: true })
   })
-  // Still failing: when one of these starts passing, the bug is fixed — make it a plain test.
-  for (const r of REGRESSIONS.filter((r) => r.knownBug)) {
-    it.fails(`known bug: ${r.name}`, () => runSequence(VARIANTS[r.variants], r.initial, r.ops, { copy: false }))
-  }
 })

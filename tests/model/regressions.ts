@@ -7,8 +7,6 @@ import type { InitialIndex, Op } from './ops'
 export interface Regression {
   name: string
   variants: 'lockstep' | 'unique' | 'shared' | 'sharedAnyHandle'
-  /** Not fixed yet: expected to fail (see README, "Bugs found"). */
-  knownBug?: boolean
   initial: InitialIndex[]
   ops: Op[]
 }

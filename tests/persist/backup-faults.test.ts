@@ -6,7 +6,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { BackupManager, Database, FileSystemError } from '../../src/index'
 import { replaceFileSystem, type FileSystem } from '../../src/persist/fs'
 import { snapshot } from '../support/helpers'
-import { FORMATS, fixture, tempDir } from './support'
+import { FORMATS, eachLine, fixture, tempDir } from './support'
 
 function enospc(): NodeJS.ErrnoException {
   return Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
@@ -240,18 +240,9 @@ describe('a process killed while backing up', () => {
       const dir = tempDir()
       const child = spawn(process.execPath, [fixture('backer'), dir, format], { stdio: ['ignore', 'pipe', 'inherit'] })
       let acked = 0
-      let buffer = ''
-      await new Promise<void>((resolve) => {
-        child.stdout.on('data', (chunk: Buffer) => {
-          buffer += chunk.toString()
-          const lines = buffer.split('\n')
-          buffer = lines.pop() as string
-          for (const line of lines) {
-            acked = Number(line.split(' ')[1])
-            if (acked === 6 + i) setTimeout(() => child.kill('SIGKILL'), i * 3)
-          }
-        })
-        child.on('exit', () => resolve())
+      await eachLine(child, (line) => {
+        acked = Number(line.split(' ')[1])
+        if (acked === 6 + i) setTimeout(() => child.kill('SIGKILL'), i * 3)
       })
       const db = BackupManager.restore(dir, { logger: quiet() })
       const generation = db.getTable('meta').get('generation')?.value as number

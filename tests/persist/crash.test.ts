@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Database } from '../../src/index'
-import { fixture, tempDir } from './support'
+import { eachLine, fixture, tempDir } from './support'
 
 /**
  * Starts the saver child, lets it save a few generations, kills it (SIGKILL: no cleanup runs)
@@ -13,23 +13,14 @@ async function killMidSave(file: string, format: string, mode: string, delayMs: 
   const child = spawn(process.execPath, [fixture('saver'), file, format, '10000', mode], { stdio: ['ignore', 'pipe', 'inherit'] })
   let saved = 0
   let started = 0
-  let buffer = ''
-  await new Promise<void>((resolve) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString()
-      const lines = buffer.split('\n')
-      buffer = lines.pop() as string
-      for (const line of lines) {
-        const [what, n] = line.split(' ')
-        if (what === 'saved') saved = Number(n)
-        if (what === 'start') {
-          started = Number(n)
-          // Once a save has completed, kill during a later one, `delayMs` into it.
-          if (started === 2) setTimeout(() => child.kill('SIGKILL'), delayMs)
-        }
-      }
-    })
-    child.on('exit', () => resolve())
+  await eachLine(child, (line) => {
+    const [what, n] = line.split(' ')
+    if (what === 'saved') saved = Number(n)
+    if (what === 'start') {
+      started = Number(n)
+      // Once a save has completed, kill during a later one, `delayMs` into it.
+      if (started === 2) setTimeout(() => child.kill('SIGKILL'), delayMs)
+    }
   })
   return { saved, started }
 }

@@ -1,3 +1,4 @@
+import type { ChildProcessByStdio } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -6,6 +7,20 @@ import { buildSync } from 'esbuild'
 import { afterAll, afterEach } from 'vitest'
 import { Database } from '../../src/index'
 import { limits } from '../../src/persist/document'
+
+/** Calls `onLine` with each whole line a child writes to stdout; resolves once it has exited. */
+export function eachLine(child: ChildProcessByStdio<null, import('node:stream').Readable, null>, onLine: (line: string) => void): Promise<void> {
+  let buffer = ''
+  return new Promise((resolve) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString()
+      const lines = buffer.split('\n')
+      buffer = lines.pop() as string
+      for (const line of lines) onLine(line)
+    })
+    child.on('exit', () => resolve())
+  })
+}
 
 /** A fresh temp directory, removed after the test. */
 export function tempDir(): string {

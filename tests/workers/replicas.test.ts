@@ -66,18 +66,7 @@ describe('a replica overtaken by the shared log', () => {
   })
 
   it('a transaction overtaken while it holds changes is retried from the start and applied once', async () => {
-    const db = workers.database({ logBytes: LOG_BYTES })
-    const x = db.createTable('x')
-    x.insert({ id: 1, v: 0 })
-    const y = db.createTable('y')
-    y.insert({ id: 1, v: 0 })
-    const flags = sharedInts(1)
-    const worker = workers.spawn('stale', { db: db.handle(), mode: 'txTouch', flags })
-    await worker.next('busy')
-    for (let i = 0; i < 2000; i++) y.update({ v: increment(1), pad: `${i}`.repeat(20) }, { id: 1 })
-    expect(someReplicaIsStale(db)).toBe(true)
-    Atomics.store(flags, 0, 1)
-    const result = await worker.result
+    const { x, y, result } = await overtakeTransaction('txTouch')
     expect(result.runs).toBe(2)
     expect(result.x).toEqual({ id: 1, v: 1 })
     expect(result.y?.v).toBe(2001)
@@ -86,18 +75,7 @@ describe('a replica overtaken by the shared log', () => {
   })
 
   it('a transaction overtaken before its commit re-applies its own changes on the rebuilt replica', async () => {
-    const db = workers.database({ logBytes: LOG_BYTES })
-    const x = db.createTable('x')
-    x.insert({ id: 1, v: 0 })
-    const y = db.createTable('y')
-    y.insert({ id: 1, v: 0 })
-    const flags = sharedInts(1)
-    const worker = workers.spawn('stale', { db: db.handle(), mode: 'txAppend', flags })
-    await worker.next('busy')
-    for (let i = 0; i < 2000; i++) y.update({ v: increment(1), pad: `${i}`.repeat(20) }, { id: 1 })
-    expect(someReplicaIsStale(db)).toBe(true)
-    Atomics.store(flags, 0, 1)
-    const result = await worker.result
+    const { x, y, result } = await overtakeTransaction('txAppend')
     expect(result).toEqual({ runs: 1, x: { id: 1, v: 1 }, y: y.get(1) })
     expect(x.get(1)?.v).toBe(1)
     expect(y.get(1)?.v).toBe(2000)
@@ -117,3 +95,23 @@ describe('a replica overtaken by the shared log', () => {
     expect(await workers.spawn('read-state', { db: db.handle() }).result).toEqual({ t: { records: [{ id: 0 }, { id: 1, ok: true }], indexes: [] } })
   })
 })
+
+/**
+ * A worker in the `stale` fixture starts a transaction on `x` and `y` (mode `txTouch`: overtaken
+ * while it holds changes; `txAppend`: overtaken just before its commit) and gets stuck while this
+ * thread writes enough to `y` to overtake its replica in the small log; then lets it go on.
+ */
+async function overtakeTransaction(mode: 'txTouch' | 'txAppend') {
+  const db = workers.database({ logBytes: LOG_BYTES })
+  const x = db.createTable('x')
+  x.insert({ id: 1, v: 0 })
+  const y = db.createTable('y')
+  y.insert({ id: 1, v: 0 })
+  const flags = sharedInts(1)
+  const worker = workers.spawn('stale', { db: db.handle(), mode, flags })
+  await worker.next('busy')
+  for (let i = 0; i < 2000; i++) y.update({ v: increment(1), pad: `${i}`.repeat(20) }, { id: 1 })
+  expect(someReplicaIsStale(db)).toBe(true)
+  Atomics.store(flags, 0, 1)
+  return { x, y, result: await worker.result }
+}

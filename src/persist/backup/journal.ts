@@ -17,14 +17,17 @@ import { loadDefinition, saveDefinition, type SavedDefinition, type SchemaSource
  *   { "op": "dropIndex", "table": "t", "field": "f" }
  */
 
-/** One op as a delta file stores it. */
-export type JournalItem =
+/** A journal op, its table definition in form `D` (as saved, or loaded). */
+type JournalOp<D> =
   | { readonly op: 'put'; readonly table: string; readonly key: Key; readonly record: Readonly<Record<string, unknown>> }
   | { readonly op: 'delete'; readonly table: string; readonly key: Key }
-  | { readonly op: 'createTable'; readonly table: string; readonly definition: SavedDefinition }
+  | { readonly op: 'createTable'; readonly table: string; readonly definition: D }
   | { readonly op: 'dropTable'; readonly table: string }
   | { readonly op: 'createIndex'; readonly table: string; readonly index: Required<IndexSpec> }
   | { readonly op: 'dropIndex'; readonly table: string; readonly field: string }
+
+/** One op as a delta file stores it. */
+export type JournalItem = JournalOp<SavedDefinition>
 
 /** The journal item of a committed op (drops `before`: replay does not need it). */
 export function journalItem(op: Op): JournalItem {
@@ -54,13 +57,7 @@ export interface ModelTable {
 export type Model = Map<string, ModelTable>
 
 /** A journal item checked and ready to apply (definitions and index specs loaded). */
-export type CheckedItem =
-  | { readonly op: 'put'; readonly table: string; readonly key: Key; readonly record: Readonly<Record<string, unknown>> }
-  | { readonly op: 'delete'; readonly table: string; readonly key: Key }
-  | { readonly op: 'createTable'; readonly table: string; readonly definition: TableDefinition }
-  | { readonly op: 'dropTable'; readonly table: string }
-  | { readonly op: 'createIndex'; readonly table: string; readonly index: Required<IndexSpec> }
-  | { readonly op: 'dropIndex'; readonly table: string; readonly field: string }
+export type CheckedItem = JournalOp<TableDefinition>
 
 /**
  * Checks one stored journal item against the tables that exist at its point of the replay

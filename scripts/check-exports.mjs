@@ -44,6 +44,7 @@ const RUNTIME = [
   // Not in SPEC.md, but public: thrown for bad arguments and bad states (docs/guide.md, Errors).
   'InvalidArgumentError',
   'InvalidStateError',
+  'ConnectionError',
 ]
 
 /**

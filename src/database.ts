@@ -14,7 +14,7 @@ import { SharedParts, connectShared, type DatabaseHandle } from './shared/connec
 import { replicaHost, toWire } from './shared/host'
 import type { DatabaseState, TableDefinition } from './storage/change'
 import { Table, closedError } from './table'
-import { Transactions, type CommitListener } from './txn/transactions'
+import { Transactions, type CommitListener, type SharedSync } from './txn/transactions'
 
 /** Where dictdb reports what it cannot throw (a failing change listener, a backup warning). */
 export interface Logger {
@@ -43,6 +43,30 @@ export interface AttachOptions {
 
 /** Set by `Database.attach` for the constructor it calls (a private channel). */
 let attaching: { handle: DatabaseHandle; schemas: Readonly<Record<string, Schema>> } | null = null
+
+/**
+ * @internal Where a connected database's ordered log lives (dictdb/postgres): the write
+ * authority. A local database has none (it is its own), a shared one uses the shared ring.
+ */
+export interface RemoteLog {
+  /** Runs `run` (one local transaction) under the write authority; resolves once it is durable. */
+  transact<R>(run: () => R): Promise<R>
+  /** Resolves once the replica has every commit acknowledged anywhere before the call. */
+  sync(): Promise<void>
+  /** Ends the connection (after the commits under way). */
+  close(): Promise<void>
+  /** The seam the write path calls: appends a commit's ops, or refuses a write outside `transact`. */
+  readonly sync_: SharedSync
+}
+
+/** @internal What a remote log drives: the catalog and the transaction machinery of its database. */
+export interface RemoteParts {
+  readonly catalog: Catalog
+  readonly tx: Transactions
+}
+
+/** Set by {@link openConnected} for the constructor it calls (a private channel). */
+let connecting: ((parts: RemoteParts) => RemoteLog) | null = null
 
 /** Options of `db.createTable()`. */
 export interface CreateTableOptions {
@@ -88,6 +112,7 @@ export class Database {
   readonly #lockTimeoutMs: number
   readonly #logger: Logger
   readonly #shared: SharedParts | null = null
+  readonly #remote: RemoteLog | null = null
   #closed = false
 
   constructor(options?: DatabaseOptions) {
@@ -119,6 +144,21 @@ export class Database {
         readLocal: (lock, fn) => (lock as SharedRWLock).localReadSync(fn),
       })
       shared.start()
+    }
+    if (connecting !== null) {
+      const remote = connecting({ catalog, tx: this.#tx })
+      this.#remote = remote
+      this.#tx.share(remote.sync_)
+    }
+  }
+
+  /** @internal Opens a database whose log is remote (dictdb/postgres builds it this way). */
+  static openConnected(options: DatabaseOptions, makeLog: (parts: RemoteParts) => RemoteLog): Database {
+    connecting = makeLog
+    try {
+      return new Database(options)
+    } finally {
+      connecting = null
     }
   }
 
@@ -245,6 +285,52 @@ export class Database {
       throw new InvalidArgumentError(`Expected \`retries\` to be a non-negative integer, got ${describe(retries)}`)
     }
     return this.#tx.run(fn, tables, retries)
+  }
+
+  /**
+   * Runs `fn` as a transaction under the write authority and resolves with its result once it is
+   * committed: at once in a local or worker-shared database (as {@link Database.transaction}),
+   * after the change set is durable in the log in a connected one (dictdb/postgres), where it is
+   * the only way to write. The same code runs unchanged in every mode. `fn` is synchronous.
+   *
+   * @example
+   * ```ts
+   * const db = new Database()
+   * const id = await db.transactionAsync(() => db.sequence('property', { format: 'PRO-{0000}' }).next())
+   * ```
+   */
+  transactionAsync<R>(fn: () => R, options?: TransactionOptions): Promise<R> {
+    try {
+      const remote = this.#remote
+      if (remote === null) return Promise.resolve(this.transaction(fn, options))
+      this.#open()
+      checkFunction(fn, 'fn')
+      checkOptions(options, ['tables', 'retries'], 'transactionAsync()')
+      return remote.transact(() => this.transaction(fn, options))
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  /**
+   * Resolves once this database's reads see every write acknowledged anywhere before the call:
+   * at once for a local database, after catching the replica up for a shared or connected one.
+   *
+   * @example
+   * ```ts
+   * await db.sync()
+   * db.getTable('users').count()
+   * ```
+   */
+  sync(): Promise<void> {
+    try {
+      this.#open()
+      if (this.#remote !== null) return this.#remote.sync()
+      this.#tx.sync()
+      return Promise.resolve()
+    } catch (error) {
+      return Promise.reject(error)
+    }
   }
 
   /**
@@ -410,12 +496,16 @@ export class Database {
     return importCsv(this, path, tableName, options)
   }
 
-  /** Closes the database: every later call on it or its tables throws. */
-  close(): void {
-    if (this.#closed) return
+  /**
+   * Closes the database: every later call on it or its tables throws. A connected database
+   * returns a promise that resolves once its connection is closed (`await db.close()`).
+   */
+  close(): void | Promise<void> {
+    if (this.#closed) return this.#remote === null ? undefined : Promise.resolve()
     this.#closed = true
     this.#shared?.close()
     this.#catalog.close(closedError)
+    return this.#remote?.close()
   }
 
   /** Runs a catalog change: under the shared catalog lock in a shared database. */

@@ -60,6 +60,8 @@ export class CorruptFileError extends DictDBError {}
 export class InvalidArgumentError extends DictDBError {}
 /** An operation is not allowed in the current state (closed database, async transaction body…). */
 export class InvalidStateError extends DictDBError {}
+/** A connected database lost its server: a write could not be committed within the lock timeout. */
+export class ConnectionError extends DictDBError {}
 
 /** Describes a value for error messages: `` `-1` (number) ``. */
 export function describe(value: unknown): string {

@@ -63,4 +63,5 @@ export {
   CorruptFileError,
   InvalidArgumentError,
   InvalidStateError,
+  ConnectionError,
 } from './errors'

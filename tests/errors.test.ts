@@ -14,6 +14,7 @@ const CODES = [
   'CorruptFileError',
   'InvalidArgumentError',
   'InvalidStateError',
+  'ConnectionError',
 ] as const
 
 describe('errors', () => {

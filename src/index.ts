@@ -3,6 +3,8 @@ export type { AttachOptions, CreateTableOptions, DatabaseOptions, Logger, Transa
 export type { DatabaseHandle } from './shared/connect'
 export { Table } from './table'
 export type { Changes, QueryPlan, UpsertResult } from './table'
+export { LiveView } from './live/view'
+export type { WatchCallback, WatchDiff } from './live/view'
 export { Condition, and, or, not } from './query/condition'
 export { Field } from './query/field'
 export type { ConditionNode } from './query/ast'

@@ -2,7 +2,9 @@ import { InvalidArgumentError, InvalidStateError, RecordNotFoundError, TableNotF
 import type { IndexSpec, IndexType } from './indexes/types'
 import type { RWLock } from './locks/types'
 import type { Increment } from './operators'
-import { checkBoolean, checkName, checkOptions } from './options'
+import { compileWatch } from './live/query'
+import { LiveView, type WatchCallback } from './live/view'
+import { checkBoolean, checkFunction, checkName, checkOptions } from './options'
 import { aggregate as runAggregate, checkAggregations, type AggregateOptions, type Aggregation } from './query/aggregate'
 import { Field } from './query/field'
 import { plan } from './query/plan'
@@ -150,6 +152,28 @@ export class Table<T extends object = Record<string, unknown>> {
   select(options?: SelectOptions<T>): T[] {
     this.#alive()
     return this.#read(() => runSelect(this.#store, this.primaryKey, options) as T[])
+  }
+
+  /**
+   * A live query: `callback(rows, diff)` is called at once with the rows of `select(query)`, then
+   * after each commit that changes them (never for a rolled-back transaction, never twice for
+   * one commit). Rows are read-only (the frozen stored records, or frozen projections).
+   *
+   * @example
+   * ```ts
+   * const view = orders.watch({ where: { status: 'open' }, orderBy: '-total', limit: 10 }, (rows, { added, removed, changed }) => {
+   *   render(rows)
+   * })
+   * view.close()
+   * ```
+   */
+  watch(query: SelectOptions<T>, callback: WatchCallback<T>): LiveView<T> {
+    this.#alive()
+    checkFunction(callback, 'callback')
+    const compiled = compileWatch(query)
+    const ctx = this.#ctx
+    const host = { table: this.name, primaryKey: this.primaryKey, store: this.#store, isDead: () => ctx.dead !== null, subscribe: this.#tx.subscribe.bind(this.#tx) }
+    return this.#read(() => new LiveView<T>(host, compiled, callback)).open()
   }
 
   /**

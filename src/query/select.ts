@@ -34,7 +34,7 @@ export interface SelectOptions<T> {
 
 const SELECT_OPTIONS = ['where', 'columns', 'orderBy', 'limit', 'offset', 'copy', 'distinct'] as const
 
-interface SortKey {
+export interface SortKey {
   readonly field: string
   readonly desc: boolean
 }
@@ -101,7 +101,7 @@ export function parseOrderBy(orderBy: unknown): SortKey[] {
 }
 
 /** Sorts by the keys, then by insertion order (a stable sort). */
-function sortComparator(keys: SortKey[]): (a: Row, b: Row) => number {
+export function sortComparator(keys: readonly SortKey[]): (a: Pick<Row, 'rec' | 'seq'>, b: Pick<Row, 'rec' | 'seq'>) => number {
   return (a, b) => {
     for (const { field, desc } of keys) {
       const c = compare(a.rec[field], b.rec[field])
@@ -111,7 +111,8 @@ function sortComparator(keys: SortKey[]): (a: Row, b: Row) => number {
   }
 }
 
-function projector(columns: unknown): ((rec: Rec) => Rec) | null {
+/** The projection of `columns` (null when every field is kept). */
+export function projector(columns: unknown): ((rec: Rec) => Rec) | null {
   if (columns === undefined) return null
   let pairs: Array<[string, string]>
   if (Array.isArray(columns)) pairs = columns.map((c: unknown) => [c, c] as [string, string])

@@ -168,6 +168,11 @@ export class TableStore {
     }
   }
 
+  /** The insertion rank a delete `change` removed (so observers can still place the old record). */
+  deletedSeq(change: RecordChange): number | undefined {
+    return this.#deletedSeq.get(change)
+  }
+
   /** Applies the inverse of an applied change. */
   undo(change: RecordChange): void {
     const seq = this.#deletedSeq.get(change)

@@ -1,0 +1,228 @@
+import { select as runSelect } from '../query/select'
+import type { Commit, RecordChange } from '../storage/change'
+import type { TableStore } from '../storage/table-store'
+import type { CommitListener } from '../txn/transactions'
+import { encode } from '../values/canonical'
+import type { Rec } from '../values/types'
+import { runWindow, type Ranked, type WatchedQuery } from './query'
+import { Window } from './window'
+
+/** What changed in a watched result: rows as the query returns them. */
+export interface WatchDiff<T> {
+  /** Rows that entered the result. */
+  added: T[]
+  /** Rows that left it (as they were). */
+  removed: T[]
+  /** Rows that stayed but were updated (content or place), as they are now. */
+  changed: T[]
+}
+
+/** Called once at once with the current rows, then after each commit that changes them. */
+export type WatchCallback<T> = (rows: T[], diff: WatchDiff<T>) => void
+
+/** What a view needs from its table. */
+export interface ViewHost {
+  readonly table: string
+  readonly primaryKey: string
+  readonly store: TableStore
+  /** Set once the table cannot be read any more (dropped, database closed). */
+  isDead(): boolean
+  subscribe(listener: CommitListener): () => void
+}
+
+/** Above this many changes to the table in one commit, re-running beats placing each one. */
+const BULK = 64
+
+/**
+ * A live query (`table.watch`): its rows are kept equal to a fresh `select` by matching each
+ * committed record change against the compiled condition, and re-running the query only when a
+ * window edge needs a row it does not hold, after a reset, or for a bulk commit.
+ *
+ * @example
+ * ```ts
+ * const view = orders.watch({ where: { status: 'open' }, orderBy: '-total', limit: 10 }, (rows, diff) => {
+ *   console.log(rows.length, 'open orders;', diff.added.length, 'new')
+ * })
+ * view.rows   // the current top 10, read-only
+ * view.close()
+ * ```
+ */
+export class LiveView<T = Rec> {
+  readonly #host: ViewHost
+  readonly #q: WatchedQuery
+  readonly #callback: WatchCallback<T>
+  readonly #window: Window
+  /** The result of a `distinct` query (maintained by re-running: rows have no identity). */
+  #distinct: Rec[] = []
+  #snapshot: T[] | null = null
+  #rerun = false
+  #off: (() => void) | null = null
+
+  /** @internal Views are made by `table.watch`, under the table's read lock. */
+  constructor(host: ViewHost, query: WatchedQuery, callback: WatchCallback<T>) {
+    this.#host = host
+    this.#q = query
+    this.#callback = callback
+    this.#window = new Window(query.cmp, query.limit, query.offset)
+    // A fresh select checks what compiling alone cannot (fields a schema lacks) and fills a distinct view.
+    const first = runSelect(host.store, host.primaryKey, query.select)
+    if (query.distinct) this.#distinct = first
+    else {
+      const { rows, complete } = runWindow(host.store, host.primaryKey, query)
+      this.#window.reset(rows, complete)
+      this.#window.settle()
+    }
+    this.#off = host.subscribe(this.#onCommit)
+  }
+
+  /** @internal The first callback, made by `table.watch` once the read lock is released. */
+  open(): this {
+    const rows = this.rows
+    try {
+      this.#callback(rows, { added: [...rows], removed: [], changed: [] })
+    } catch (error) {
+      this.close()
+      throw error
+    }
+    return this
+  }
+
+  /** The current rows (frozen; equal to a fresh `select` of the query). */
+  get rows(): T[] {
+    if (this.#snapshot === null) {
+      const rows = this.#q.distinct ? this.#distinct : this.#window.rows.map((e) => e.out)
+      this.#snapshot = Object.freeze(rows) as unknown as T[]
+    }
+    return this.#snapshot
+  }
+
+  /** Whether `close()` was called (or the table was dropped). */
+  get closed(): boolean {
+    return this.#off === null
+  }
+
+  /** Stops the view: no more callbacks. Idempotent. */
+  close(): void {
+    this.#off?.()
+    this.#off = null
+  }
+
+  readonly #onCommit = (commit: Commit): void => {
+    if (this.#off === null) return
+    if (this.#host.isDead()) return this.#end()
+    if (commit.reset === true) this.#rerun = true
+    else if (!this.#applyCommit(commit)) return
+    if (this.#rerun) this.#refresh()
+    this.#emit()
+  }
+
+  /** Places the commit's changes to this table; false when none concerns it. */
+  #applyCommit(commit: Commit): boolean {
+    const table = this.#host.table
+    const ops = commit.ops
+    if (ops.length > BULK && this.#isBulk(ops)) return (this.#rerun = true)
+    let relevant = false
+    for (const op of ops) {
+      if (op.type !== 'record' || op.table !== table) continue
+      if (this.#q.distinct) relevant ||= this.#concerns(op)
+      else if (!this.#place(op)) return (this.#rerun = true)
+      else relevant = true
+    }
+    if (this.#q.distinct && relevant) this.#rerun = true
+    return relevant
+  }
+
+  #isBulk(ops: Commit['ops']): boolean {
+    let n = 0
+    for (const op of ops) if (op.table === this.#host.table) n++
+    return n > BULK && n > this.#window.rows.length / 8
+  }
+
+  #concerns(op: RecordChange): boolean {
+    return (op.before !== undefined && this.#q.matches(op.before)) || (op.after !== undefined && this.#q.matches(op.after))
+  }
+
+  /** Places one record change in the window; false when the query must be re-run. */
+  #place(op: RecordChange): boolean {
+    const q = this.#q
+    const w = this.#window
+    const { key, before, after } = op
+    const next = after !== undefined && q.matches(after) ? after : undefined
+    let beforeMatch: Ranked | undefined
+    if (!w.unbounded && before !== undefined && !w.byKey.has(key) && q.matches(before)) {
+      // Unknown rank (deleted): -Infinity makes a tie count as inside the window, so it re-runs.
+      beforeMatch = { rec: before, seq: this.#host.store.row(key)?.seq ?? this.#host.store.deletedSeq(op) ?? -Infinity }
+    }
+    if (next === undefined && beforeMatch === undefined && !w.byKey.has(key)) return true
+    const seq = this.#host.store.row(key)?.seq ?? Number.MAX_SAFE_INTEGER
+    return w.apply(key, beforeMatch, next === undefined ? undefined : q.entry(key, next, seq))
+  }
+
+  #refresh(): void {
+    this.#rerun = false
+    const store = this.#host.store
+    if (this.#q.distinct) return this.#refreshDistinct()
+    const { rows, complete } = runWindow(store, this.#host.primaryKey, this.#q)
+    this.#window.reset(rows, complete)
+    this.#rerun = true // tells #emit to diff every row, not only the touched ones
+  }
+
+  #refreshDistinct(): void {
+    const old = this.#distinct
+    this.#distinct = runSelect(this.#host.store, this.#host.primaryKey, this.#q.select)
+    this.#snapshot = null
+    if (old.length === this.#distinct.length && old.every((r, i) => encode(r) === encode(this.#distinct[i]))) return
+    // Rows of a distinct result have no identity: the diff compares contents (a pure reorder is empty).
+    const diff = contentDiff(old, this.#distinct)
+    this.#callback(this.rows, diff as WatchDiff<T>)
+  }
+
+  #emit(): void {
+    if (this.#q.distinct) return
+    const w = this.#window
+    const diff: WatchDiff<Rec> = { added: [], removed: [], changed: [] }
+    for (const [key, was] of w.touched) {
+      const now = w.byKey.get(key)
+      if (was.entry === undefined) {
+        if (now !== undefined) diff.added.push(now.out)
+      } else if (now === undefined) diff.removed.push(was.entry.out)
+      else if (now.rec !== was.entry.rec && (!this.#q.sameOut(was.entry, now) || w.indexOf(now) !== was.index)) diff.changed.push(now.out)
+    }
+    if (this.#rerun) for (const e of w.rows) if (!w.touched.has(e.key)) diff.added.push(e.out)
+    this.#rerun = false
+    w.settle()
+    if (diff.added.length + diff.removed.length + diff.changed.length === 0) return
+    this.#snapshot = null
+    this.#callback(this.rows, diff as WatchDiff<T>)
+  }
+
+  /** The table is gone: the result empties once, then the view closes. */
+  #end(): void {
+    const removed = this.rows
+    this.close()
+    this.#window.reset([], true)
+    this.#window.settle()
+    this.#distinct = []
+    this.#snapshot = null
+    if (removed.length > 0) this.#callback(this.rows, { added: [], removed: [...removed], changed: [] })
+  }
+}
+
+/** The difference of two results compared as multisets of row contents. */
+function contentDiff(old: readonly Rec[], now: readonly Rec[]): WatchDiff<Rec> {
+  const left = new Map<string, Rec[]>()
+  for (const r of old) {
+    const k = encode(r)
+    const list = left.get(k)
+    if (list === undefined) left.set(k, [r])
+    else list.push(r)
+  }
+  const added: Rec[] = []
+  for (const r of now) {
+    const list = left.get(encode(r))
+    if (list !== undefined && list.length > 0) list.pop()
+    else added.push(r)
+  }
+  const removed = [...left.values()].flat()
+  return { added, removed, changed: [] }
+}

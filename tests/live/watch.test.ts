@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest'
+import { Database, InvalidArgumentError, type WatchDiff } from '../../src/index'
+import { thrown } from '../support/helpers'
+
+type Order = { id?: number; status: string; total: number; note?: string }
+
+function setup() {
+  const db = new Database()
+  const orders = db.createTable<Order>('orders')
+  orders.insert([
+    { status: 'open', total: 10 },
+    { status: 'shipped', total: 20 },
+    { status: 'open', total: 30 },
+  ])
+  const calls: Array<{ rows: Order[]; diff: WatchDiff<Order> }> = []
+  const record = (rows: Order[], diff: WatchDiff<Order>) => calls.push({ rows, diff })
+  return { db, orders, calls, record }
+}
+
+describe('table.watch', () => {
+  it('calls back at once with the current rows, all of them added', () => {
+    const { orders, calls, record } = setup()
+    orders.watch({ where: { status: 'open' } }, record)
+    expect(calls).toHaveLength(1)
+    expect(calls[0]?.rows.map((r) => r.id)).toEqual([1, 3])
+    expect(calls[0]?.diff).toEqual({ added: calls[0]?.rows, removed: [], changed: [] })
+  })
+
+  it('calls back once after a commit that changes the result, with what changed', () => {
+    const { orders, calls, record } = setup()
+    orders.watch({ where: { status: 'open' } }, record)
+    orders.update({ status: 'shipped' }, { id: 1 })
+    expect(calls).toHaveLength(2)
+    expect(calls[1]?.rows.map((r) => r.id)).toEqual([3])
+    expect(calls[1]?.diff).toEqual({ added: [], removed: [{ id: 1, status: 'open', total: 10 }], changed: [] })
+  })
+
+  it('reports an updated row that stays in the result as changed', () => {
+    const { orders, calls, record } = setup()
+    orders.watch({ where: { status: 'open' } }, record)
+    orders.update({ total: 11 }, { id: 1 })
+    expect(calls[1]?.diff).toEqual({ added: [], removed: [], changed: [{ id: 1, status: 'open', total: 11 }] })
+  })
+
+  it('does not call back for a commit that leaves the result as it was', () => {
+    const { orders, calls, record } = setup()
+    orders.watch({ where: { status: 'open' } }, record)
+    orders.update({ total: 21 }, { id: 2 })
+    orders.insert({ status: 'shipped', total: 5 })
+    expect(calls).toHaveLength(1)
+  })
+
+  it('does not call back when only a field outside the projected columns changed', () => {
+    const { orders, calls, record } = setup()
+    orders.watch({ where: { status: 'open' }, columns: ['id', 'total'] }, record)
+    orders.update({ note: 'gift' }, { id: 1 })
+    expect(calls).toHaveLength(1)
+  })
+
+  it('never calls back for a rolled-back transaction', () => {
+    const { db, orders, calls, record } = setup()
+    orders.watch({ where: { status: 'open' } }, record)
+    expect(() =>
+      db.transaction(() => {
+        orders.insert({ status: 'open', total: 1 })
+        throw new Error('no')
+      }),
+    ).toThrow('no')
+    expect(calls).toHaveLength(1)
+  })
+
+  it('calls back once for a transaction, after it commits, with its whole effect', () => {
+    const { db, orders, calls, record } = setup()
+    orders.watch({ where: { status: 'open' } }, record)
+    db.transaction(() => {
+      orders.insert({ status: 'open', total: 40 })
+      orders.update({ status: 'shipped' }, { id: 3 })
+      expect(calls).toHaveLength(1)
+    })
+    expect(calls).toHaveLength(2)
+    expect(calls[1]?.diff.added.map((r) => r.id)).toEqual([4])
+    expect(calls[1]?.diff.removed.map((r) => r.id)).toEqual([3])
+  })
+
+  it('keeps an ordered, limited window: a row pushed out is removed', () => {
+    const { orders, calls, record } = setup()
+    orders.watch({ orderBy: '-total', limit: 2 }, record)
+    orders.insert({ status: 'open', total: 25 })
+    expect(calls[1]?.rows.map((r) => r.total)).toEqual([30, 25])
+    expect(calls[1]?.diff.added.map((r) => r.total)).toEqual([25])
+    expect(calls[1]?.diff.removed.map((r) => r.total)).toEqual([20])
+  })
+
+  it('matches a change against the condition instead of re-running the query', () => {
+    const { orders } = setup()
+    let evaluated = 0
+    orders.watch({ where: (r) => (evaluated++, r.status === 'open') }, () => undefined)
+    evaluated = 0
+    orders.update({ total: 12 }, { id: 1 })
+    expect(evaluated).toBeLessThanOrEqual(2)
+  })
+
+  it('view.rows equals a fresh select and is read-only', () => {
+    const { orders } = setup()
+    const view = orders.watch({ where: { status: 'open' }, orderBy: '-total' }, () => undefined)
+    orders.insert({ status: 'open', total: 15 })
+    expect(view.rows).toEqual(orders.select({ where: { status: 'open' }, orderBy: '-total' }))
+    expect(Object.isFrozen(view.rows)).toBe(true)
+    expect(Object.isFrozen(view.rows[0])).toBe(true)
+  })
+
+  it('view.close() stops the callbacks', () => {
+    const { orders, calls, record } = setup()
+    const view = orders.watch({}, record)
+    view.close()
+    orders.insert({ status: 'open', total: 1 })
+    expect(calls).toHaveLength(1)
+    expect(view.closed).toBe(true)
+  })
+
+  it('a dropped table empties the view once and closes it', () => {
+    const { db, orders, calls, record } = setup()
+    const view = orders.watch({ where: { status: 'open' } }, record)
+    db.dropTable('orders')
+    expect(calls).toHaveLength(2)
+    expect(calls[1]?.rows).toEqual([])
+    expect(calls[1]?.diff.removed.map((r) => r.id)).toEqual([1, 3])
+    expect(view.closed).toBe(true)
+  })
+
+  it('refuses copy: true, since rows are shared by every callback', () => {
+    const { orders } = setup()
+    expect(thrown(() => orders.watch({ copy: true }, () => undefined))).toBeInstanceOf(InvalidArgumentError)
+  })
+
+  it('refuses bad query options and a missing callback like select does', () => {
+    const { orders } = setup()
+    expect(thrown(() => orders.watch({ limit: -1 }, () => undefined))).toBeInstanceOf(InvalidArgumentError)
+    expect(thrown(() => orders.watch({ orderby: 'total' } as never, () => undefined))).toBeInstanceOf(InvalidArgumentError)
+    expect(thrown(() => orders.watch({}, undefined as never))).toBeInstanceOf(InvalidArgumentError)
+  })
+
+  it('a callback that throws at once leaves no view subscribed', () => {
+    const { db, orders } = setup()
+    let calls = 0
+    expect(() =>
+      orders.watch({}, () => {
+        calls++
+        throw new Error('boom')
+      }),
+    ).toThrow('boom')
+    orders.insert({ status: 'open', total: 1 })
+    expect(calls).toBe(1)
+    db.close()
+  })
+})

@@ -1,4 +1,4 @@
-import { DuplicateTableError, InvalidArgumentError, InvalidStateError, TableNotFoundError, describe } from './errors'
+import { InvalidArgumentError, InvalidStateError, TableNotFoundError, describe } from './errors'
 import type { IndexSpec } from './indexes/types'
 import { LocalRWLock } from './locks/local-lock'
 import { SharedRWLock } from './locks/shared-lock'
@@ -7,9 +7,10 @@ import { checkName, checkOptions } from './options'
 import { compileSchema, type Schema, type Validator } from './schema'
 import { isSchemaMark } from './shared/codec'
 import type { SharedParts } from './shared/connect'
-import type { DatabaseState, TableDefinition, TableState } from './storage/change'
+import type { DatabaseState, RecordChange, TableDefinition } from './storage/change'
 import { TableStore } from './storage/table-store'
 import { Table, checkIndexSpec, droppedError, type TableContext } from './table'
+import type { Key } from './values/types'
 import { ChangePlanner } from './table-changes'
 import type { Transactions } from './txn/transactions'
 import { adoptRecord } from './values/freeze'
@@ -99,27 +100,40 @@ export class Catalog {
   }
 
   /**
-   * Adds a table from a snapshot. Records are checked and frozen in place; indexes are built after
-   * the records: faster in bulk, and a unique one checks the data.
+   * The way in of persisted records (a file, a backup, a snapshot): one change set through the
+   * write path — each record checked and frozen in place (it was just decoded: nothing else holds
+   * it), its key checked, the schema run, then unique indexes, `TableStore.apply` and the commit.
+   * `replace`: a record whose key is stored replaces it (a backup delta's put); otherwise that key,
+   * or one repeated in `records`, is a `DuplicateKeyError` (a snapshot's records).
    */
-  load(table: TableState, schema: Schema | undefined): void {
-    const def = schema === undefined ? table.definition : { ...table.definition, schema }
-    checkTableName(def.name)
-    if (this.#tables.has(def.name)) throw new DuplicateTableError(`Table \`${def.name}\` appears twice`, { table: def.name })
-    this.add({ ...def, indexes: [] })
-    const ctx = this.context(def.name)
-    const planner = new ChangePlanner(def.name, def.primaryKey, ctx.store, null)
-    for (const rec of table.records) {
-      const frozen = adoptRecord(rec)
-      const key = planner.checkKey(frozen[def.primaryKey])
-      if (ctx.store.row(key) !== undefined) throw planner.duplicate(key)
-      ctx.store.apply({ type: 'record', table: def.name, key, before: undefined, after: ctx.validator?.validate(frozen) ?? frozen })
+  ingest(name: string, records: readonly unknown[], replace: boolean): void {
+    const ctx = this.context(name)
+    const planner = new ChangePlanner(name, ctx.primaryKey, ctx.store, ctx.validator)
+    this.#tx.withLock(ctx.lock, 'write', () => {
+      const keys = new Set<Key>()
+      const changes: RecordChange[] = new Array(records.length)
+      for (let i = 0; i < records.length; i++) {
+        const rec = adoptRecord(records[i])
+        const key = planner.checkKey(rec[ctx.primaryKey])
+        const before = ctx.store.row(key)?.rec
+        if ((before !== undefined && !replace) || keys.has(key)) throw planner.duplicate(key)
+        keys.add(key)
+        changes[i] = { type: 'record', table: name, key, before, after: ctx.validator?.validate(rec) ?? rec }
+      }
+      this.#tx.write(ctx.store, changes)
+    })
+  }
+
+  /**
+   * Raises a loaded table's auto-key counter to the one its file kept (keys handed out and since
+   * deleted are past every stored key, and never reused).
+   */
+  raiseNextAutoKey(name: string, next: number): void {
+    if (!Number.isSafeInteger(next) || next < 1) {
+      throw new InvalidArgumentError(`Expected the next auto key of \`${name}\` to be a positive integer, got ${describe(next)}`, { table: name })
     }
-    for (const spec of def.indexes) ctx.store.addIndex(checkIndexSpec(spec))
-    if (!Number.isSafeInteger(table.nextAutoKey) || table.nextAutoKey < 1) {
-      throw new InvalidArgumentError(`Expected the next auto key of \`${def.name}\` to be a positive integer, got ${describe(table.nextAutoKey)}`)
-    }
-    ctx.store.nextAutoKey = Math.max(ctx.store.nextAutoKey, table.nextAutoKey)
+    const store = this.context(name).store
+    store.nextAutoKey = Math.max(store.nextAutoKey, next)
   }
 
   /** The state of the given tables, as they are (the caller holds whatever locks it needs). */

@@ -8,6 +8,7 @@ import type { IndexSpec } from './indexes/types'
 import type { SharedRWLock } from './locks/shared-lock'
 import { checkFunction, checkName, checkOptions } from './options'
 import { importCsv, type ImportCsvOptions } from './persist/csv-import'
+import { buildDatabase } from './persist/ingest'
 import { loadDatabase, loadDatabaseAsync, saveDatabase, saveDatabaseAsync, type LoadOptions, type SaveOptions } from './persist/database-file'
 import { compileSchema, type Schema } from './schema'
 import { SharedParts, connectShared, type DatabaseHandle } from './shared/connect'
@@ -369,16 +370,38 @@ export class Database {
   }
 
   /**
-   * @internal Builds a database from a snapshot. Records are checked and deep-frozen *in place*
-   * (pass records nothing else uses, e.g. just decoded; frozen ones are copied), unique indexes
-   * are checked. `schemas` re-attaches validators that could not be serialized (Standard Schema).
+   * @internal Builds a database from a snapshot, through the same way in as a loaded file
+   * (`persist/ingest.ts`). `schemas` re-attaches validators that could not be serialized.
    */
   static fromState(state: DatabaseState, options?: DatabaseOptions, schemas?: Readonly<Record<string, Schema>>): Database {
-    const db = new Database(options)
-    for (const table of state.tables) db.#catalog.load(table, schemas?.[table.definition.name])
-    // Loaded state did not come through the shared log: threads that attach start from it.
-    db.#shared?.replica.publishSnapshot()
-    return db
+    const tables = state.tables.map((t) => {
+      const schema = schemas?.[t.definition.name]
+      return schema === undefined ? t : { ...t, definition: { ...t.definition, schema } }
+    })
+    return buildDatabase(tables, options ?? {}, 'the snapshot')
+  }
+
+  /**
+   * @internal The way in of persisted records (load, restore): one change set through the write
+   * path, see `Catalog.ingest`.
+   */
+  ingest(table: string, records: readonly unknown[], replace: boolean): void {
+    this.#open()
+    this.#catalog.ingest(table, records, replace)
+  }
+
+  /** @internal A loaded table's auto-key counter, as its file kept it. */
+  raiseNextAutoKey(table: string, next: number): void {
+    this.#open()
+    this.#catalog.raiseNextAutoKey(table, next)
+  }
+
+  /**
+   * @internal After a load: the key counters were set outside the change log, so threads that
+   * attach to a shared database start from a snapshot of the loaded state.
+   */
+  publishLoaded(): void {
+    this.#shared?.replica.publishSnapshot()
   }
 
   /**

@@ -6,9 +6,10 @@ import type { TableDefinition, TableState } from '../storage/change'
 import { checkIndexSpec } from '../table'
 
 /**
- * A table's definition as a file stores it. A type-string schema is plain data and is stored;
- * a Standard Schema validator (zod, valibot…) is code: only its vendor is stored, and the
- * validator is passed again on load (`schemas: { users: UserSchema }`).
+ * A table's definition as a file stores it: every field of the definition (name, primary key,
+ * and any option a table keeps, such as `ttl`), its indexes, and its schema. A type-string
+ * schema is plain data and is stored; a Standard Schema validator (zod, valibot…) is code: only
+ * its vendor is stored, and the validator is passed again on load (`schemas: { users: UserSchema }`).
  */
 export interface SavedDefinition {
   readonly name: string
@@ -16,6 +17,7 @@ export interface SavedDefinition {
   readonly indexes: readonly Required<IndexSpec>[]
   readonly schema?: Readonly<Record<string, unknown>>
   readonly standardSchema?: string
+  readonly [option: string]: unknown
 }
 
 /** A table as listed in a database file's header: its definition, key counter and size. */
@@ -24,15 +26,16 @@ export interface CatalogEntry extends SavedDefinition {
   readonly count: number
 }
 
-/** The stored form of a definition (fields in a fixed order). */
+/** The stored form of a definition. */
 export function saveDefinition(def: TableDefinition): SavedDefinition {
-  const indexes = def.indexes.map((i) => ({ field: i.field, type: i.type, unique: i.unique }))
-  const out = { name: def.name, primaryKey: def.primaryKey, indexes }
-  if (def.schema === undefined) return out
-  if (isStandardSchema(def.schema)) return { ...out, standardSchema: String(def.schema['~standard'].vendor ?? 'unknown') }
+  const { schema, indexes: list, ...rest } = def
+  const indexes = list.map((i) => ({ field: i.field, type: i.type, unique: i.unique }))
+  const out = { ...rest, indexes }
+  if (schema === undefined) return out
+  if (isStandardSchema(schema)) return { ...out, standardSchema: String(schema['~standard'].vendor ?? 'unknown') }
   // A worker's replica holds a mark where the owning thread has a Standard Schema validator.
-  if (isSchemaMark(def.schema)) return { ...out, standardSchema: 'unknown' }
-  return { ...out, schema: def.schema as Record<string, unknown> }
+  if (isSchemaMark(schema)) return { ...out, standardSchema: 'unknown' }
+  return { ...out, schema: schema as Record<string, unknown> }
 }
 
 /** The catalog entry of a table snapshot. */
@@ -63,30 +66,35 @@ export function loadDefinition(value: unknown, where: string, source: SchemaSour
   } catch (error) {
     throw bad(where, `table \`${name}\`: ${(error as Error).message}`, error)
   }
+  // The other fields are table options (a later version's too): createTable checks them on load.
+  const { name: _n, primaryKey, indexes: _i, schema, standardSchema, nextAutoKey: _k, count: _c, ...options } = def
+  const base = { ...options, name, primaryKey: primaryKey as string, indexes }
   const given = source.schemas?.[name]
-  const base = { name, primaryKey: def.primaryKey, indexes }
   if (given !== undefined) return { ...base, schema: given }
-  if (typeof def.standardSchema === 'string') {
+  if (typeof standardSchema === 'string') {
     source.warn(
-      `dictdb: table \`${name}\` was saved with a ${def.standardSchema} schema, which a file cannot hold; ` +
+      `dictdb: table \`${name}\` was saved with a ${standardSchema} schema, which a file cannot hold; ` +
         `it is loaded without validation. Pass the validator again: { schemas: { ${JSON.stringify(name)}: schema } }`,
     )
     return base
   }
-  if (def.schema !== undefined) {
-    if (typeof def.schema !== 'object' || def.schema === null || Array.isArray(def.schema)) throw bad(where, `table \`${name}\` has the schema ${describe(def.schema)}`)
-    return { ...base, schema: def.schema }
+  if (schema !== undefined) {
+    if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) throw bad(where, `table \`${name}\` has the schema ${describe(schema)}`)
+    return { ...base, schema }
   }
   return base
 }
 
-/** Checks a catalog entry's counters. */
-export function loadCounters(value: Record<string, unknown>, where: string): { nextAutoKey: number; count: number } {
+/** Checks a catalog entry's counters: the next auto key, and the record count when it states one. */
+export function loadCounters(value: Record<string, unknown>, where: string): { nextAutoKey: number; count: number | undefined } {
   const { nextAutoKey, count } = value
   if (typeof nextAutoKey !== 'number' || !Number.isSafeInteger(nextAutoKey) || nextAutoKey < 1) {
     throw bad(where, `table \`${String(value.name)}\` has the key counter ${describe(nextAutoKey)}`)
   }
-  return { nextAutoKey, count: typeof count === 'number' ? count : 0 }
+  if (count !== undefined && (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0)) {
+    throw bad(where, `table \`${String(value.name)}\` has the record count ${describe(count)}`)
+  }
+  return { nextAutoKey, count }
 }
 
 /** Checks the `schemas` load option against the tables of a file: a name not in it is a typo. */

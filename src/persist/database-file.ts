@@ -1,15 +1,15 @@
-import { Database, type DatabaseOptions, type Logger } from '../database'
-import { CorruptFileError, DictDBError, InvalidArgumentError, describe } from '../errors'
+import type { Database, DatabaseOptions, Logger } from '../database'
+import { CorruptFileError, InvalidArgumentError, describe } from '../errors'
 import { checkOptions } from '../options'
 import type { Schema } from '../schema'
-import type { DatabaseState, TableDefinition, TableState } from '../storage/change'
+import type { DatabaseState } from '../storage/change'
 import { writeFileAtomic, writeFileAtomicSync } from './atomic'
 import { catalogEntry, checkSchemasOption, loadCounters, loadDefinition, type CatalogEntry } from './catalog'
 import type { DocumentSink, Format, Section } from './document'
 import { encodeDocument } from './encode'
-import { readDocument, readDocumentSync, yieldToLoop } from './read-file'
+import { buildDatabase, buildDatabaseAsync, type IncomingTable } from './ingest'
+import { readDocument, readDocumentSync } from './read-file'
 import { snapshotAsync } from './snapshot'
-import { canonical } from '../values/canonical'
 
 /** Options of `db.save()` / `db.saveAsync()`. */
 export interface SaveOptions {
@@ -90,82 +90,75 @@ function splitLoadOptions(options: LoadOptions | undefined, what: string) {
 export function loadDatabase(path: string, options?: LoadOptions, progress?: Progress): Database {
   checkPath(path)
   const { format, schemas, dbOptions } = splitLoadOptions(options, 'Database.load()')
-  const builder = new DatabaseBuilder(path, dbOptions, schemas, false)
+  const builder = new DatabaseBuilder(path, dbOptions, schemas)
   readDocumentSync(path, builder, { format, onProgress: progress?.onBytes })
-  return builder.result()
+  return buildDatabase(builder.tables(), dbOptions, builder.where)
 }
 
-/** `Database.loadAsync()`: reads and fills the tables a chunk at a time, yielding in between. */
+/** `Database.loadAsync()`: read a block at a time, then applied a chunk at a time, yielding in between. */
 export async function loadDatabaseAsync(path: string, options?: LoadOptions): Promise<Database> {
   checkPath(path)
   const { format, schemas, dbOptions } = splitLoadOptions(options, 'Database.loadAsync()')
-  const builder = new DatabaseBuilder(path, dbOptions, schemas, true)
-  await readDocument(path, builder, { format, afterBlock: () => builder.drain() })
-  await builder.drain() // what the end of the file produced (a JSON file parsed whole)
-  return builder.result()
+  const builder = new DatabaseBuilder(path, dbOptions, schemas)
+  await readDocument(path, builder, { format })
+  return buildDatabaseAsync(builder.tables(), dbOptions, builder.where)
 }
 
 /**
- * Builds a database from a database document. `load`: the records are collected per table and
- * the database is built in one `Database.fromState` call (definitions, indexes, key counters;
- * records checked and frozen). `loadAsync`: the catalog becomes empty tables at once, then each
- * chunk of records is inserted through the public write path, a turn of the event loop between
- * chunks. Any inconsistency is a `CorruptFileError`; a half-built database is dropped.
+ * Collects a database document: its catalog (definitions checked, counters, stated counts) and
+ * each table's decoded records. Nothing is applied while the file is read, so a damaged file
+ * (checksum, structure) is reported as such before its content is looked at; the tables then go
+ * through the one way in (`ingest.ts`), whoever reads them — load, loadAsync, a restore.
  */
 export class DatabaseBuilder implements DocumentSink {
-  readonly #where: string
+  readonly where: string
   readonly #options: DatabaseOptions
   readonly #schemas: Readonly<Record<string, Schema>> | undefined
-  readonly #deferred: boolean
-  #db: Database | null = null
-  /** The catalog, with the records read so far (sync mode). */
-  #state: { definition: TableDefinition; nextAutoKey: number; records: unknown[] }[] = []
-  #tables: string[] = []
+  readonly #checkSchemaNames: boolean
+  #tables: (IncomingTable & { records: unknown[] })[] = []
   #seen = new Set<string>()
-  #current: string | null = null
+  #current: unknown[] | null = null
   #done = false
-  /** In async mode, chunks wait here so that inserting them can yield between chunks. */
-  #queue: { table: string; records: unknown[] }[] = []
+  /** The header, once read (a backup reads its sequence number there). */
+  headerFields: Readonly<Record<string, unknown>> = {}
 
-  constructor(path: string, options: DatabaseOptions, schemas: Readonly<Record<string, Schema>> | undefined, deferred: boolean) {
-    this.#where = `\`${path}\``
+  /** `checkSchemaNames`: a `schemas` option naming a table the file lacks is a typo (not in a restore, whose deltas may create it). */
+  constructor(path: string, options: DatabaseOptions, schemas: Readonly<Record<string, Schema>> | undefined, checkSchemaNames = true) {
+    this.where = `\`${path}\``
     this.#options = options
     this.#schemas = schemas
-    this.#deferred = deferred
+    this.#checkSchemaNames = checkSchemaNames
   }
 
   header(header: Readonly<Record<string, unknown>>): void {
     if (header.kind !== 'database') {
-      throw new CorruptFileError(`${this.#where} is a backup delta, not a database: restore its directory with BackupManager.restore()`)
+      throw new CorruptFileError(`${this.where} is a backup delta, not a database: restore its directory with BackupManager.restore()`)
     }
-    if (!Array.isArray(header.tables)) throw new CorruptFileError(`${this.#where} is corrupt: its header has no table list`)
+    if (!Array.isArray(header.tables)) throw new CorruptFileError(`${this.where} is corrupt: its header has no table list`)
+    this.headerFields = header
     const entries = header.tables as unknown[]
-    const names = entries.map((e) => String((e as CatalogEntry | null)?.name))
-    checkSchemasOption(this.#schemas, names, this.#where)
+    if (this.#checkSchemaNames) checkSchemasOption(this.#schemas, entries.map((e) => String((e as CatalogEntry | null)?.name)), this.where)
     const logger: Logger = this.#options.logger ?? console
     const source = { schemas: this.#schemas, warn: (message: string) => logger.warn(message) }
-    this.#state = entries.map((entry) => {
-      const definition = loadDefinition(entry, this.#where, source)
-      return { definition, nextAutoKey: loadCounters(entry as Record<string, unknown>, this.#where).nextAutoKey, records: [] }
+    const names = new Set<string>()
+    this.#tables = entries.map((entry) => {
+      const definition = loadDefinition(entry, this.where, source)
+      if (names.has(definition.name)) throw new CorruptFileError(`${this.where} is corrupt: the table \`${definition.name}\` appears twice`)
+      names.add(definition.name)
+      return { definition, ...loadCounters(entry as Record<string, unknown>, this.where), records: [] }
     })
-    this.#tables = names
-    if (this.#deferred) this.#db = this.#build()
   }
 
   section(name: string): void {
-    if (!this.#tables.includes(name)) throw new CorruptFileError(`${this.#where} is corrupt: records of \`${name}\`, a table its header does not list`)
-    if (this.#seen.has(name)) throw new CorruptFileError(`${this.#where} is corrupt: the records of \`${name}\` appear twice`)
+    const table = this.#tables.find((t) => t.definition.name === name)
+    if (table === undefined) throw new CorruptFileError(`${this.where} is corrupt: records of \`${name}\`, a table its header does not list`)
+    if (this.#seen.has(name)) throw new CorruptFileError(`${this.where} is corrupt: the records of \`${name}\` appear twice`)
     this.#seen.add(name)
-    this.#current = name
+    this.#current = table.records
   }
 
   items(records: unknown[]): void {
-    const table = this.#current as string
-    if (this.#deferred) {
-      this.#queue.push({ table, records })
-      return
-    }
-    const into = (this.#state[this.#tables.indexOf(table)] as { records: unknown[] }).records
+    const into = this.#current as unknown[]
     for (let i = 0; i < records.length; i++) into.push(records[i])
   }
 
@@ -173,67 +166,9 @@ export class DatabaseBuilder implements DocumentSink {
     this.#done = true
   }
 
-  /** Inserts the queued chunks, a turn of the event loop after each. */
-  async drain(): Promise<void> {
-    do {
-      const next = this.#queue.shift()
-      if (next !== undefined) this.#insert(next.table, next.records)
-      await yieldToLoop()
-    } while (this.#queue.length > 0)
-  }
-
-  result(): Database {
-    if (!this.#done) throw new CorruptFileError(`${this.#where} is truncated`)
-    this.#db ??= this.#build()
-    return this.#db
-  }
-
-  #build(): Database {
-    for (const table of this.#state) checkUnique(table, this.#where)
-    try {
-      return Database.fromState({ tables: this.#state as TableState[] }, this.#options)
-    } catch (error) {
-      const table = error instanceof DictDBError ? error.table : undefined
-      throw this.#corrupt(table === undefined ? 'its tables' : `the records of \`${table}\``, error)
-    }
-  }
-
-  #insert(table: string, records: unknown[]): void {
-    try {
-      ;(this.#db as Database).getTable(table).insert(records as Record<string, unknown>[])
-    } catch (error) {
-      throw this.#corrupt(`the records of \`${table}\``, error)
-    }
-  }
-
-  #corrupt(what: string, error: unknown): Error {
-    if (error instanceof CorruptFileError) return error
-    const message = error instanceof Error ? error.message : String(error)
-    const wrapped = new CorruptFileError(`${this.#where} is corrupt: ${what} cannot be loaded: ${message}`, { cause: error })
-    if (error instanceof DictDBError && error.table !== undefined) wrapped.table = error.table
-    return wrapped
-  }
-}
-
-/**
- * Unique indexes hold in the file (as an insert would check them): `fromState` trusts a snapshot
- * taken from a live table, but a file may have been edited.
- */
-function checkUnique(table: { definition: TableDefinition; records: readonly unknown[] }, where: string): void {
-  for (const index of table.definition.indexes) {
-    if (!index.unique) continue
-    const seen = new Set<unknown>()
-    for (const rec of table.records) {
-      const value = (rec as Record<string, unknown> | null)?.[index.field]
-      if (value == null) continue
-      const key = canonical(value)
-      if (seen.has(key)) {
-        const error = new CorruptFileError(`${where} is corrupt: the records of \`${table.definition.name}\` repeat the value ${describe(value)} of the unique index on \`${index.field}\``)
-        error.table = table.definition.name
-        error.field = index.field
-        throw error
-      }
-      seen.add(key)
-    }
+  /** The tables read, once the whole file was. */
+  tables(): readonly IncomingTable[] {
+    if (!this.#done) throw new CorruptFileError(`${this.where} is truncated`)
+    return this.#tables
   }
 }

@@ -1,9 +1,11 @@
 import { CorruptFileError, describe } from '../../errors'
 import type { IndexSpec } from '../../indexes/types'
+import type { Database } from '../../database'
 import type { Op, TableDefinition } from '../../storage/change'
 import { checkIndexSpec } from '../../table'
 import type { Key } from '../../values/types'
 import { loadDefinition, saveDefinition, type SavedDefinition, type SchemaSource } from '../catalog'
+import { createTable } from '../ingest'
 
 /*
  * A delta file holds the committed ops since the previous backup file, in commit order, each an
@@ -45,39 +47,21 @@ export function journalItem(op: Op): JournalItem {
   }
 }
 
-/** A table being rebuilt by a restore: plain data, checked when the database is built. */
-export interface ModelTable {
-  definition: TableDefinition
-  nextAutoKey: number
-  /** Records by key, in insertion order (a replaced record keeps its place, as in a table). */
-  readonly records: Map<Key, Readonly<Record<string, unknown>>>
-}
-
-/** The database a restore rebuilds: tables in creation order. */
-export type Model = Map<string, ModelTable>
-
 /** A journal item checked and ready to apply (definitions and index specs loaded). */
 export type CheckedItem = JournalOp<TableDefinition>
 
-/**
- * Checks one stored journal item against the tables that exist at its point of the replay
- * (`tables`, updated for creates and drops). A delta's items are all checked before any is
- * applied, so that a delta is replayed whole or not at all.
- */
-export function checkItem(tables: Set<string>, value: unknown, where: string, schemas: SchemaSource): CheckedItem {
+/** Checks the form of one stored journal item (whether it fits the database is the replay's business). */
+export function checkItem(value: unknown, where: string, schemas: SchemaSource): CheckedItem {
   const item = value as Partial<Record<string, unknown>> | null
   const op = item?.op
   const table = item?.table
   if (typeof table !== 'string') throw bad(where, `an op without a table: ${describe(value)}`)
-  if (op === 'createTable') {
-    if (tables.has(table)) throw bad(where, `it creates the table \`${table}\`, which exists`)
-    const definition = loadDefinition(item?.definition, where, schemas)
-    if (definition.name !== table) throw bad(where, `a createTable of \`${table}\` with the definition of \`${definition.name}\``)
-    tables.add(table)
-    return { op, table, definition }
-  }
-  if (!tables.has(table)) throw bad(where, `an op on the table \`${table}\`, which does not exist at that point`)
   switch (op) {
+    case 'createTable': {
+      const definition = loadDefinition(item?.definition, where, schemas)
+      if (definition.name !== table) throw bad(where, `a createTable of \`${table}\` with the definition of \`${definition.name}\``)
+      return { op, table, definition }
+    }
     case 'put': {
       const record = item?.record
       if (typeof record !== 'object' || record === null || Array.isArray(record)) throw bad(where, `a put of ${describe(record)}`)
@@ -86,7 +70,6 @@ export function checkItem(tables: Set<string>, value: unknown, where: string, sc
     case 'delete':
       return { op, table, key: checkKey(item?.key, where) }
     case 'dropTable':
-      tables.delete(table)
       return { op, table }
     case 'createIndex':
       try {
@@ -102,33 +85,37 @@ export function checkItem(tables: Set<string>, value: unknown, where: string, sc
   }
 }
 
-/** Applies a checked item to the model (it cannot fail). */
-export function applyItem(model: Model, item: CheckedItem): void {
-  if (item.op === 'createTable') {
-    model.set(item.table, { definition: item.definition, nextAutoKey: 1, records: new Map() })
-    return
-  }
-  const table = model.get(item.table) as ModelTable
+/**
+ * Applies a checked item to the database being restored, through the one way in: a put is a
+ * change set of one record (replacing the stored one), a table or index change goes through the
+ * public catalog methods — so a replay checks keys, schemas and unique indexes as a load does.
+ * Run inside the delta's transaction: an item that does not fit throws, and the delta rolls back.
+ */
+export function applyItem(db: Database, item: CheckedItem, where: string): void {
   switch (item.op) {
+    case 'createTable':
+      createTable(db, { ...item.definition, indexes: [] }, where)
+      for (const { field, type, unique } of item.definition.indexes) db.getTable(item.table).createIndex(field, { type, unique })
+      return
     case 'put':
-      table.records.set(item.key, item.record)
-      // The table's rule: an integer key moves the next auto key past it.
-      if (typeof item.key === 'number' && Number.isInteger(item.key) && item.key >= table.nextAutoKey) table.nextAutoKey = item.key + 1
-      return
-    case 'delete':
-      table.records.delete(item.key)
-      return
-    case 'dropTable':
-      model.delete(item.table)
-      return
-    case 'createIndex': {
-      const indexes = table.definition.indexes.filter((i) => i.field !== item.index.field)
-      table.definition = { ...table.definition, indexes: [...indexes, item.index] }
+      if (item.record[db.getTable(item.table).primaryKey] !== item.key) throw bad(where, `a put of the key ${describe(item.key)} holds a record with another key`)
+      return db.ingest(item.table, [item.record], true)
+    case 'delete': {
+      const table = db.getTable(item.table)
+      if (table.get(item.key) === undefined) throw bad(where, `a delete of the key ${describe(item.key)}, which \`${item.table}\` does not hold`)
+      table.delete({ [table.primaryKey]: item.key })
       return
     }
+    case 'dropTable':
+      return db.dropTable(item.table)
+    case 'createIndex': {
+      const { field, type, unique } = item.index
+      const table = db.getTable(item.table)
+      if (table.hasIndex(field)) table.dropIndex(field)
+      return table.createIndex(field, { type, unique })
+    }
     case 'dropIndex':
-      table.definition = { ...table.definition, indexes: table.definition.indexes.filter((i) => i.field !== item.field) }
-      return
+      return db.getTable(item.table).dropIndex(item.field)
   }
 }
 

@@ -292,7 +292,7 @@ export class BackupManager {
     this.#changed = false
     const sequence = this.#nextSequence()
     const file = join(this.#dir, backupName('delta', sequence, this.#format))
-    const header = { kind: 'delta', sequence, base: this.#base, previous: this.#last }
+    const header = { kind: 'delta', sequence, base: this.#base, previous: this.#last, count: taken.items.length }
     try {
       await writeFileAtomic(file, encodeDocument(header, [{ name: 'ops', items: taken.items }], this.#format))
     } catch (error) {

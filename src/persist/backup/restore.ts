@@ -2,14 +2,14 @@ import { Database, type DatabaseOptions, type Logger } from '../../database'
 import { CorruptFileError, DictDBError, InvalidArgumentError, describe } from '../../errors'
 import { checkOptions } from '../../options'
 import type { Schema } from '../../schema'
-import { checkSchemasOption, loadCounters, loadDefinition, type SchemaSource } from '../catalog'
-import type { DocumentSink } from '../document'
+import { checkSchemasOption, type SchemaSource } from '../catalog'
 import { fileError, FileSystemError } from '../errors'
 import { io } from '../fs'
-import type { LoadOptions } from '../database-file'
+import { DatabaseBuilder, type LoadOptions } from '../database-file'
+import { buildDatabase } from '../ingest'
 import { readDocumentSync, readHeaderSync } from '../read-file'
 import { listBackups, type BackupFile } from './files'
-import { applyItem, checkItem, type Model } from './journal'
+import { applyItem, checkItem, type CheckedItem } from './journal'
 
 /** Options of `BackupManager.restore()`: the new database's options, and validators to re-attach. */
 export type RestoreOptions = Omit<LoadOptions, 'format'>
@@ -77,7 +77,13 @@ export function restoreWithReport(dir: string, options?: RestoreOptions): Restor
   for (const full of candidates) {
     if (best !== null && head(full) <= best.last) break
     const attempt = tryGeneration(full, deltas, source, problems, dbOptions)
-    if (attempt !== null && (best === null || attempt.last > best.last)) best = attempt
+    if (attempt === null) continue
+    if (best === null || attempt.last > best.last) {
+      best?.db.close()
+      best = attempt
+    } else {
+      attempt.db.close()
+    }
   }
   if (best === null) {
     throw new CorruptFileError(`\`${dir}\` holds no usable full backup: ${fulls.map((f) => `${f.name}: ${problems.get(f.sequence) ?? 'unreadable'}`).join('; ')}`)
@@ -105,17 +111,22 @@ interface Attempt {
 
 /** Restores one generation as far as it goes; null (and the reason in `problems`) if its full backup is unusable. */
 function tryGeneration(full: BackupFile, deltas: readonly DeltaInfo[], source: SchemaSource, problems: Map<number, string>, options: DatabaseOptions): Attempt | null {
+  let db: Database
+  let count: number
   try {
-    const { model, count } = readFullModel(full, source)
-    const applied = replayChain(model, full, deltas, source, problems)
-    const last = applied.length > 0 ? (applied[applied.length - 1] as RestoredFile).sequence : full.sequence
-    const db = Database.fromState({ tables: [...model.values()].map((t) => ({ ...t, records: [...t.records.values()] })) }, options)
-    return { db, full, count, applied, last }
+    const builder = new DatabaseBuilder(full.path, options, source.schemas, false)
+    readDocumentSync(full.path, builder)
+    const tables = builder.tables()
+    count = tables.reduce((n, t) => n + t.records.length, 0)
+    db = buildDatabase(tables, options, builder.where)
   } catch (error) {
     if (!(error instanceof DictDBError)) throw error
     problems.set(full.sequence, error instanceof CorruptFileError ? error.message : `its content does not load: ${error.message}`)
     return null
   }
+  const applied = replayChain(db, full, deltas, source, problems)
+  const last = applied.length > 0 ? (applied[applied.length - 1] as RestoredFile).sequence : full.sequence
+  return { db, full, count, applied, last }
 }
 
 function checkDirectory(dir: string): void {
@@ -147,49 +158,13 @@ function readDeltaHeaders(files: readonly BackupFile[], problems: Map<number, st
   return out
 }
 
-/** Reads a full backup into a model (records by key, definitions checked). */
-function readFullModel(full: BackupFile, source: SchemaSource): { model: Model; count: number } {
-  const where = `\`${full.path}\``
-  const model: Model = new Map()
-  let table: { records: Map<unknown, unknown>; primaryKey: string; name: string } | undefined
-  let count = 0
-  const sink: DocumentSink = {
-    header(header) {
-      if (header.kind !== 'database' || !Array.isArray(header.tables)) throw new CorruptFileError(`${where} is not a full backup`)
-      for (const entry of header.tables as unknown[]) {
-        const definition = loadDefinition(entry, where, source)
-        if (model.has(definition.name)) throw new CorruptFileError(`${where} is corrupt: the table \`${definition.name}\` appears twice`)
-        model.set(definition.name, { definition, nextAutoKey: loadCounters(entry as Record<string, unknown>, where).nextAutoKey, records: new Map() })
-      }
-    },
-    section(name) {
-      const t = model.get(name)
-      if (t === undefined) throw new CorruptFileError(`${where} is corrupt: records of \`${name}\`, a table its header does not list`)
-      table = { records: t.records, primaryKey: t.definition.primaryKey, name }
-    },
-    items(records) {
-      const t = table as NonNullable<typeof table>
-      for (const rec of records) {
-        const key = (rec as Record<string, unknown> | null)?.[t.primaryKey]
-        if (typeof key !== 'string' && typeof key !== 'number') throw new CorruptFileError(`${where} is corrupt: a record of \`${t.name}\` has the key ${describe(key)}`)
-        if (t.records.has(key)) throw new CorruptFileError(`${where} is corrupt: the key ${describe(key)} appears twice in \`${t.name}\``)
-        t.records.set(key, rec)
-      }
-      count += records.length
-    },
-    end() {},
-  }
-  readDocumentSync(full.path, sink)
-  return { model, count }
-}
-
 /**
  * Replays the deltas of `full`'s generation in chain order. From each file, the next is the
  * delta whose `previous` is that file; if several are (a delta written again after a reported
  * failure carries everything since `previous`), the newest readable one. A delta is read whole
  * (checksum) before any of its ops is applied, and its ops are applied all or none.
  */
-function replayChain(model: Model, full: BackupFile, deltas: readonly DeltaInfo[], source: SchemaSource, problems: Map<number, string>): RestoredFile[] {
+function replayChain(db: Database, full: BackupFile, deltas: readonly DeltaInfo[], source: SchemaSource, problems: Map<number, string>): RestoredFile[] {
   const applied: RestoredFile[] = []
   let current = full.sequence
   for (;;) {
@@ -197,8 +172,10 @@ function replayChain(model: Model, full: BackupFile, deltas: readonly DeltaInfo[
     let done = true
     for (const delta of next) {
       try {
-        const ops = readDeltaOps(delta.file)
-        applyAll(model, ops, `\`${delta.file.path}\``, source)
+        const ops = readDeltaOps(delta.file, source)
+        const where = `\`${delta.file.path}\``
+        // One transaction per delta: it is replayed whole, or rolled back and not at all.
+        db.transaction(() => ops.forEach((op, i) => replay(db, op, i, where)))
         applied.push({ file: delta.file.name, sequence: delta.file.sequence, count: ops.length })
         current = delta.file.sequence
         done = false
@@ -212,26 +189,35 @@ function replayChain(model: Model, full: BackupFile, deltas: readonly DeltaInfo[
   }
 }
 
-function readDeltaOps(file: BackupFile): unknown[] {
+/** Applies op number `i` of a delta; what does not fit the database is the delta's fault. */
+function replay(db: Database, op: CheckedItem, i: number, where: string): void {
+  try {
+    applyItem(db, op, where)
+  } catch (error) {
+    if (error instanceof CorruptFileError || !(error instanceof DictDBError)) throw error
+    throw new CorruptFileError(`${where} cannot be replayed: op ${i + 1} (${op.op} on \`${op.table}\`): ${error.message}`, { cause: error })
+  }
+}
+
+/** The ops of a delta, read whole (checksum, stated count) and checked in form before any is applied. */
+function readDeltaOps(file: BackupFile, source: SchemaSource): CheckedItem[] {
+  const where = `\`${file.path}\``
   const ops: unknown[] = []
+  let count: unknown
   readDocumentSync(file.path, {
-    header() {},
+    header(header) {
+      count = header.count
+    },
     section(name) {
-      if (name !== 'ops') throw new CorruptFileError(`\`${file.path}\` is corrupt: a section \`${name}\` in a delta`)
+      if (name !== 'ops') throw new CorruptFileError(`${where} is corrupt: a section \`${name}\` in a delta`)
     },
     items(items) {
       for (const item of items) ops.push(item)
     },
     end() {},
   })
-  return ops
-}
-
-/** Applies every op or, if one does not fit, none (all are checked first). */
-function applyAll(model: Model, ops: readonly unknown[], where: string, source: SchemaSource): void {
-  const tables = new Set(model.keys())
-  const checked = ops.map((op) => checkItem(tables, op, where, source))
-  for (const item of checked) applyItem(model, item)
+  if (count !== undefined && count !== ops.length) throw new CorruptFileError(`${where} is corrupt: its header counts ${typeof count === 'number' ? count : describe(count)} ops, the file holds ${ops.length}`)
+  return ops.map((op) => checkItem(op, where, source))
 }
 
 /** Every backup file after `last` whose changes the restore does not hold, with the reason. */

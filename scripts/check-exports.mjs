@@ -45,6 +45,9 @@ const RUNTIME = [
   'InvalidArgumentError',
   'InvalidStateError',
   'ConnectionError',
+  // Live queries and the change feed (docs/live.md).
+  'LiveView',
+  'ChangeFeedOverflowError',
 ]
 
 /**

@@ -32,6 +32,8 @@ export class Catalog {
   readonly #schemas: Readonly<Record<string, Schema>>
   /** Set once, right after construction, for a shared database. */
   shared: SharedParts | null = null
+  /** Keeps this thread caught up with other threads' commits while a live query needs them. */
+  follow: () => () => void = () => () => undefined
 
   constructor(tx: Transactions, lockTimeoutMs: number, schemas: Readonly<Record<string, Schema>>) {
     this.#tx = tx
@@ -75,6 +77,7 @@ export class Catalog {
       validator: this.#validatorOf(def),
       schema: def.schema,
       dead: null,
+      follow: () => this.follow(),
     }
     this.#contexts.set(def.name, ctx)
     this.#tables.set(def.name, new Table(ctx))

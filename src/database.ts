@@ -14,6 +14,8 @@ import { compileSchema, type Schema } from './schema'
 import { SharedParts, connectShared, type DatabaseHandle } from './shared/connect'
 import { replicaHost, toWire } from './shared/host'
 import type { DatabaseState, TableDefinition } from './storage/change'
+import { ChangeFeed, type ChangesOptions } from './live/changes'
+import { Follower } from './live/follower'
 import { Table, closedError } from './table'
 import { Transactions, type CommitListener, type SharedSync } from './txn/transactions'
 
@@ -114,6 +116,9 @@ export class Database {
   readonly #logger: Logger
   readonly #shared: SharedParts | null = null
   readonly #remote: RemoteLog | null = null
+  readonly #follower: Follower | null = null
+  /** Open change feeds, ended when the database closes. */
+  readonly #feeds = new Set<ChangeFeed>()
   #closed = false
 
   constructor(options?: DatabaseOptions) {
@@ -145,6 +150,9 @@ export class Database {
         readLocal: (lock, fn) => (lock as SharedRWLock).localReadSync(fn),
       })
       shared.start()
+      const follower = new Follower(shared.memory, () => this.#tx.sync(), (error) => this.#logger.error('dictdb: catching up with other threads failed', error))
+      this.#follower = follower
+      catalog.follow = () => follower.follow()
     }
     if (connecting !== null) {
       const remote = connecting({ catalog, tx: this.#tx })
@@ -348,6 +356,32 @@ export class Database {
     checkFunction(listener, 'listener')
     return this.#tx.subscribe(listener)
   }
+  /**
+   * The committed change sets, from now on, as an async iterator: every commit in order (only
+   * the ops of `tables` when given). A consumer that falls `maxBuffered` commits behind gets a
+   * `ChangeFeedOverflowError` (or, with `onOverflow: 'reset'`, a reset commit): memory stays
+   * bounded. `break` ends the feed and frees it.
+   *
+   * @example
+   * ```ts
+   * for await (const commit of db.changes({ tables: ['orders'] })) {
+   *   for (const op of commit.ops) if (op.type === 'record') console.log(op.key, op.after)
+   * }
+   * ```
+   */
+  changes(options?: ChangesOptions): ChangeFeed {
+    this.#open()
+    let self: ChangeFeed | undefined
+    const feed = new ChangeFeed((listener) => {
+      const off = this.#tx.subscribe(listener)
+      const unfollow = this.#follower?.follow()
+      return () => (off(), unfollow?.(), self !== undefined && this.#feeds.delete(self))
+    }, options)
+    self = feed
+    this.#feeds.add(feed)
+    return feed
+  }
+
 
   /**
    * @internal A consistent snapshot of every table (definitions, key counters, frozen records),
@@ -528,6 +562,8 @@ export class Database {
     this.#closed = true
     this.#shared?.close()
     this.#catalog.close(closedError)
+    this.#follower?.stop()
+    for (const feed of [...this.#feeds]) void feed.return()
     return this.#remote?.close()
   }
 

@@ -15,7 +15,7 @@ import type { RecordChange, TableDefinition } from './storage/change'
 import type { TableStore } from './storage/table-store'
 import { ChangePlanner } from './table-changes'
 import { exportCsv, type ExportCsvOptions } from './persist/csv-export'
-import type { Transactions } from './txn/transactions'
+import type { CommitListener, Transactions } from './txn/transactions'
 import { isPlainObject, thaw } from './values/freeze'
 import type { Key } from './values/types'
 
@@ -53,6 +53,8 @@ export interface TableContext {
   readonly schema: unknown
   /** Why the table cannot be used any more (dropped, database closed), or null while it can. */
   dead: (() => Error) | null
+  /** Keeps a shared replica caught up while live queries wait; returns the stop function. */
+  readonly follow: () => () => void
 }
 
 const INDEX_OPTIONS = ['type', 'unique'] as const
@@ -172,7 +174,12 @@ export class Table<T extends object = Record<string, unknown>> {
     checkFunction(callback, 'callback')
     const compiled = compileWatch(query)
     const ctx = this.#ctx
-    const host = { table: this.name, primaryKey: this.primaryKey, store: this.#store, isDead: () => ctx.dead !== null, subscribe: this.#tx.subscribe.bind(this.#tx) }
+    const subscribe = (listener: CommitListener) => {
+      const off = this.#tx.subscribe(listener)
+      const unfollow = ctx.follow()
+      return () => (off(), unfollow())
+    }
+    const host = { table: this.name, primaryKey: this.primaryKey, store: this.#store, isDead: () => ctx.dead !== null, subscribe }
     return this.#read(() => new LiveView<T>(host, compiled, callback)).open()
   }
 

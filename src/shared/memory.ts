@@ -120,6 +120,13 @@ export class SharedMemory {
   }
   bumpCommits(): void {
     Atomics.add(this.i32, H_COMMITS, 1)
+    // Wakes threads that follow the log while idle (live queries, change feeds).
+    Atomics.notify(this.i32, H_COMMITS)
+  }
+  /** Resolves once the commit count is no longer `seen`, or after `timeoutMs`. */
+  commitsChanged(seen: number, timeoutMs: number): Promise<unknown> {
+    const wait = Atomics.waitAsync(this.i32, H_COMMITS, seen, timeoutMs)
+    return wait.async ? wait.value : Promise.resolve(wait.value)
   }
 
   get head(): number {

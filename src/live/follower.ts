@@ -1,0 +1,55 @@
+import type { SharedMemory } from '../shared/memory'
+
+/** How long one wait lasts before looking again (a closed database stops following then). */
+const WAIT_MS = 1000
+
+/**
+ * Keeps a shared database's replica in this thread caught up while something live (a watch, a
+ * change feed) waits for other threads' commits: without it, they would be applied, and their
+ * listeners told, only at this thread's next read or write. Waits with `Atomics.waitAsync`,
+ * which does not keep the process alive.
+ */
+export class Follower {
+  readonly #memory: SharedMemory
+  readonly #catchUp: () => void
+  readonly #report: (error: unknown) => void
+  #users = 0
+  #waiting = false
+
+  constructor(memory: SharedMemory, catchUp: () => void, report: (error: unknown) => void) {
+    this.#memory = memory
+    this.#catchUp = catchUp
+    this.#report = report
+  }
+
+  /** Follows the log until the returned function is called (counted: many users share one wait). */
+  follow(): () => void {
+    this.#users++
+    if (!this.#waiting) this.#wait()
+    let done = false
+    return () => {
+      if (!done) this.#users--
+      done = true
+    }
+  }
+
+  /** Stops following for good (the database closed). */
+  stop(): void {
+    this.#users = -Infinity
+  }
+
+  #wait(): void {
+    this.#waiting = true
+    const seen = this.#memory.commits
+    void this.#memory.commitsChanged(seen, WAIT_MS).then(() => {
+      this.#waiting = false
+      if (this.#users <= 0) return
+      try {
+        if (this.#memory.commits !== seen) this.#catchUp()
+      } catch (error) {
+        this.#report(error)
+      }
+      if (this.#users > 0 && !this.#waiting) this.#wait()
+    })
+  }
+}

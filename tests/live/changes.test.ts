@@ -1,0 +1,145 @@
+import { describe, expect, it } from 'vitest'
+import { ChangeFeedOverflowError, Database, DictDBError, InvalidArgumentError, type Commit } from '../../src/index'
+import { thrown } from '../support/helpers'
+
+function setup() {
+  const db = new Database()
+  return { db, users: db.createTable('users'), orders: db.createTable('orders') }
+}
+
+/** Reads `n` commits from a feed. */
+async function take(feed: AsyncIterator<Commit>, n: number): Promise<Commit[]> {
+  const out: Commit[] = []
+  for (let i = 0; i < n; i++) {
+    const r = await feed.next()
+    if (r.done === true) break
+    out.push(r.value)
+  }
+  return out
+}
+
+const keys = (commits: Commit[]) => commits.map((c) => c.ops.map((op) => (op.type === 'record' ? op.key : op.type)))
+
+describe('db.changes', () => {
+  it('yields every committed change set from its creation on, in order', async () => {
+    const { db, users } = setup()
+    users.insert({ id: 0 })
+    const feed = db.changes()
+    users.insert({ id: 1 })
+    db.transaction(() => {
+      users.insert({ id: 2 })
+      users.update({ seen: true }, { id: 1 })
+    })
+    expect(keys(await take(feed, 2))).toEqual([[1], [2, 1]])
+  })
+
+  it('never yields a rolled-back transaction', async () => {
+    const { db, users } = setup()
+    const feed = db.changes()
+    try {
+      db.transaction(() => {
+        users.insert({ id: 1 })
+        throw new Error('no')
+      })
+    } catch {}
+    users.insert({ id: 2 })
+    expect(keys(await take(feed, 1))).toEqual([[2]])
+    expect(feed.buffered).toBe(0)
+  })
+
+  it('with tables, yields only the commits touching them, with only their ops', async () => {
+    const { db, users, orders } = setup()
+    const feed = db.changes({ tables: ['orders'] })
+    users.insert({ id: 'u' })
+    db.transaction(() => {
+      users.insert({ id: 'v' })
+      orders.insert({ id: 'o' })
+    })
+    expect(keys(await take(feed, 1))).toEqual([['o']])
+    expect(feed.buffered).toBe(0)
+  })
+
+  it('wakes a consumer that waits for the next commit', async () => {
+    const { db, users } = setup()
+    const feed = db.changes()
+    const next = feed.next()
+    setTimeout(() => users.insert({ id: 7 }), 1)
+    expect(keys([(await next).value as Commit])).toEqual([[7]])
+  })
+
+  it('a consumer slower than its producer gets every commit while the buffer holds them', async () => {
+    const { db, users } = setup()
+    const feed = db.changes({ maxBuffered: 100 })
+    const got: Commit[] = []
+    const consumer = (async () => {
+      for await (const commit of feed) {
+        got.push(commit)
+        await new Promise((r) => setImmediate(r))
+        if (got.length === 300) break
+      }
+    })()
+    for (let i = 0; i < 300; i++) {
+      users.insert({ id: i })
+      expect(feed.buffered).toBeLessThanOrEqual(100)
+      if (i % 50 === 49) await new Promise((r) => setTimeout(r, 5))
+    }
+    await consumer
+    expect(got.map((c) => (c.ops[0] as { key: number }).key)).toEqual([...Array(300).keys()])
+  })
+
+  it('a consumer that falls maxBuffered commits behind gets the buffered ones, then ChangeFeedOverflowError', async () => {
+    const { db, users } = setup()
+    const feed = db.changes({ maxBuffered: 10 })
+    for (let i = 0; i < 1000; i++) users.insert({ id: i })
+    expect(feed.buffered).toBe(10)
+    const got: number[] = []
+    const error = await (async () => {
+      try {
+        for await (const commit of feed) got.push((commit.ops[0] as { key: number }).key)
+      } catch (e) {
+        return e
+      }
+    })()
+    expect(got).toEqual([...Array(10).keys()])
+    expect(error).toBeInstanceOf(ChangeFeedOverflowError)
+    expect(error).toBeInstanceOf(DictDBError)
+    expect((error as DictDBError).code).toBe('ChangeFeedOverflowError')
+  })
+
+  it("with onOverflow: 'reset', a consumer that falls behind gets one reset commit, then the commits after it", async () => {
+    const { db, users } = setup()
+    const feed = db.changes({ maxBuffered: 10, onOverflow: 'reset' })
+    for (let i = 0; i < 1000; i++) users.insert({ id: i })
+    expect(feed.buffered).toBe(1)
+    const [reset] = await take(feed, 1)
+    expect(reset).toEqual({ ops: [], reset: true })
+    users.insert({ id: 'after' })
+    expect(keys(await take(feed, 1))).toEqual([['after']])
+  })
+
+  it('break ends the feed and frees it: later commits are not kept', async () => {
+    const { db, users } = setup()
+    const feed = db.changes()
+    users.insert({ id: 1 })
+    for await (const _ of feed) break
+    users.insert({ id: 2 })
+    expect(feed.buffered).toBe(0)
+    expect(await feed.next()).toEqual({ value: undefined, done: true })
+  })
+
+  it('closing the database ends a waiting consumer', async () => {
+    const { db } = setup()
+    const feed = db.changes()
+    const next = feed.next()
+    db.close()
+    expect(await next).toEqual({ value: undefined, done: true })
+  })
+
+  it('refuses bad options', () => {
+    const { db } = setup()
+    expect(thrown(() => db.changes({ maxBuffered: 0 }))).toBeInstanceOf(InvalidArgumentError)
+    expect(thrown(() => db.changes({ tables: 'users' } as never))).toBeInstanceOf(InvalidArgumentError)
+    expect(thrown(() => db.changes({ onOverflow: 'drop' } as never))).toBeInstanceOf(InvalidArgumentError)
+    expect(thrown(() => db.changes({ buffer: 1 } as never))).toBeInstanceOf(InvalidArgumentError)
+  })
+})

@@ -386,8 +386,10 @@ export class Database {
   /**
    * @internal A consistent snapshot of every table (definitions, key counters, frozen records),
    * taken under the read locks of all tables. Cheap: records are shared, not copied.
+   * `atSnapshot` runs right after it is taken, before any listener hears a later commit (the
+   * backup journal drops exactly what the snapshot holds).
    */
-  exportState(): DatabaseState {
+  exportState(atSnapshot?: () => void): DatabaseState {
     this.#open()
     const take = (): DatabaseState => {
       // Every read lock first, in name order (as declared transactions lock), then read.
@@ -400,7 +402,12 @@ export class Database {
     // Shared: the catalog's read lock keeps other threads from creating or dropping tables while
     // the list is taken, and taking it catches this replica up, so the list is the latest one.
     const shared = this.#shared
-    return this.#tx.run(() => (shared === null ? take() : this.#tx.withLock(shared.catalogLock, 'read', take)), [], DEFAULT_RETRIES)
+    this.#tx.sync() // listeners hear what came before the snapshot, before it is taken
+    return this.#tx.run(() => {
+      const state = shared === null ? take() : this.#tx.withLock(shared.catalogLock, 'read', take)
+      atSnapshot?.()
+      return state
+    }, [], DEFAULT_RETRIES)
   }
 
   /**

@@ -169,4 +169,64 @@ describe('db.onCommit', () => {
     expect(users.count()).toBe(1)
     expect(logger.error).toHaveBeenCalledTimes(1)
   })
+
+  it('a listener runs after the committing call has released its locks', () => {
+    const { db, users } = setup()
+    const locked: boolean[] = []
+    db.onCommit(() => locked.push(users.lock.locked))
+    users.insert({})
+    db.transaction(() => users.insert({}))
+    expect(locked).toEqual([false, false])
+  })
+
+  it("a listener's write is a new commit, delivered to every listener after the current one", () => {
+    const { db, users, orders } = setup()
+    const heard: string[][] = []
+    db.onCommit((commit) => {
+      if (commit.ops.some((op) => op.table === 'users')) orders.insert({ for: 'user' })
+    })
+    db.onCommit((commit) => void heard.push(commit.ops.map((op) => op.table)))
+    users.insert({})
+    expect(heard).toEqual([['users'], ['orders']])
+    expect(orders.count()).toBe(1)
+  })
+
+  it('commits made by listeners are delivered in the order they were made', () => {
+    const { db, users, orders } = setup()
+    const heard: unknown[] = []
+    db.onCommit((commit) => {
+      const op = commit.ops[0]
+      if (op?.type === 'record' && op.table === 'users' && (op.key as number) < 3) {
+        users.insert({})
+        orders.insert({ after: op.key })
+      }
+    })
+    db.onCommit((commit) => void heard.push(commit.ops.map((op) => `${op.table}:${op.type === 'record' ? String(op.key) : ''}`)[0]))
+    users.insert({})
+    expect(heard).toEqual(['users:1', 'users:2', 'orders:1', 'users:3', 'orders:2'])
+  })
+
+  it('a listener that writes inside a transaction commit sees its write committed as its own commit', () => {
+    const { db, users, orders, commits } = setup()
+    db.onCommit((commit) => {
+      if (commit.ops.some((op) => op.table === 'users')) db.transaction(() => orders.insert({ id: 'o' }))
+    })
+    db.transaction(() => users.insert({ id: 'u' }))
+    expect(commits.map((c) => c.ops.map((op) => op.table))).toEqual([['users'], ['orders']])
+    expect(orders.get('o')).toEqual({ id: 'o' })
+  })
+
+  it('a listener subscribed by a listener hears only the commits after it subscribed', () => {
+    const { db, users } = setup()
+    const late: unknown[] = []
+    let subscribed = false
+    db.onCommit(() => {
+      if (subscribed) return
+      subscribed = true
+      db.onCommit((commit) => void late.push(commit.ops.length))
+    })
+    users.insert({})
+    users.insert([{}, {}])
+    expect(late).toEqual([2])
+  })
 })

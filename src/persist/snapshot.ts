@@ -18,10 +18,8 @@ export async function snapshotAsync(db: Database, atSnapshot?: () => void): Prom
     try {
       const state = await underReadLocks(db, names, 0, () => {
         if (!sameTables(db.listTables(), names)) return null
-        const taken = db.exportState()
         // Same synchronous turn as the snapshot: no commit can fall between the two.
-        atSnapshot?.()
-        return taken
+        return db.exportState(atSnapshot)
       })
       if (state !== null) return state
     } catch (error) {

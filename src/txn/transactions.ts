@@ -54,7 +54,16 @@ export interface SharedSync {
  */
 export class Transactions {
   readonly #catalog: Catalog
-  readonly #listeners = new Set<CommitListener>()
+  /** Each listener, with the number of the first commit it hears (the count at subscription). */
+  readonly #listeners = new Map<CommitListener, number>()
+  /** Commits applied in this thread, not yet delivered, in commit order; live from `#head`. */
+  #queue: Commit[] = []
+  #head = 0
+  /** Commits queued so far: `#queued - (queue length - head)` numbers the one at `#head`. */
+  #queued = 0
+  #delivering = false
+  /** Calls in progress in this thread (outside a transaction): delivery waits for the outermost. */
+  #depth = 0
   #tx: Tx | null = null
   #shared: SharedSync | null = null
 
@@ -70,11 +79,12 @@ export class Transactions {
   /** Catches a shared replica up (rebuilding only when no uncommitted change is held). */
   sync(): void {
     this.#shared?.catchUp(this.#tx === null || this.#tx.log.length === 0)
+    this.#deliver()
   }
 
-  /** Subscribes to commits; returns the unsubscribe function. */
+  /** Subscribes to commits made from now on; returns the unsubscribe function. */
   subscribe(listener: CommitListener): () => void {
-    this.#listeners.add(listener)
+    if (!this.#listeners.has(listener)) this.#listeners.set(listener, this.#queued)
     return () => this.#listeners.delete(listener)
   }
 
@@ -83,10 +93,16 @@ export class Transactions {
     const tx = this.#tx
     const shared = this.#shared
     if (tx === null) {
-      if (shared === null) return mode === 'read' ? lock.readSync(fn) : lock.writeSync(fn)
-      // A single read needs no cross-thread lock: the replica, caught up, is the latest commit.
-      if (mode === 'read') return shared.readLocal(lock, () => (shared.catchUp(true), fn()))
-      return lock.writeSync(() => (shared.catchUp(true), fn()))
+      this.#depth++
+      try {
+        if (shared === null) return mode === 'read' ? lock.readSync(fn) : lock.writeSync(fn)
+        // A single read needs no cross-thread lock: the replica, caught up, is the latest commit.
+        if (mode === 'read') return shared.readLocal(lock, () => (shared.catchUp(true), fn()))
+        return lock.writeSync(() => (shared.catchUp(true), fn()))
+      } finally {
+        // Listeners run once the outermost call has let go of its lock (and of nothing else).
+        if (--this.#depth === 0) this.#deliver()
+      }
     }
     hold(tx, lock, mode)
     shared?.catchUp(tx.log.length === 0)
@@ -108,7 +124,7 @@ export class Transactions {
         store.nextAutoKey = autoKey
         throw error
       }
-      return
+      return this.#deliver()
     }
     const frame = tx.autoKeys[tx.autoKeys.length - 1] as Map<TableStore, number>
     if (!frame.has(store)) frame.set(store, store.nextAutoKey)
@@ -122,11 +138,12 @@ export class Transactions {
     const tx = this.#tx
     if (tx === null) {
       try {
-        return this.#commit([op])
+        this.#commit([op])
       } catch (error) {
         undo()
         throw error
       }
+      return this.#deliver()
     }
     tx.log.push(op)
     tx.schemaUndo.set(op, undo)
@@ -137,13 +154,18 @@ export class Transactions {
     if (isAsyncFunction(fn)) throw asyncBody()
     const outer = this.#tx
     if (outer !== null) return this.#savepoint(outer, fn, tables)
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return this.#top(fn, tables)
-      } catch (error) {
-        if (!(error instanceof DeadlockError) || attempt >= retries) throw error
-        sleepSync(backoffDelay(attempt))
+    this.#depth++
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return this.#top(fn, tables)
+        } catch (error) {
+          if (!(error instanceof DeadlockError) || attempt >= retries) throw error
+          sleepSync(backoffDelay(attempt))
+        }
       }
+    } finally {
+      if (--this.#depth === 0) this.#deliver()
     }
   }
 
@@ -225,15 +247,46 @@ export class Transactions {
     this.publish({ ops })
   }
 
-  /** Tells the listeners about a commit (local, or replayed from another thread). */
+  /**
+   * Queues a commit (local, or replayed from another thread) for the listeners. It is delivered
+   * when the outermost call in progress ends, outside every lock and mutex that call took.
+   */
   publish(commit: Commit): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener(commit)
-      } catch (error) {
-        // The commit stands; a failing observer must not look like a failed write.
-        this.#catalog.reportListenerError(error)
+    if (this.#listeners.size === 0) return
+    this.#queue.push(commit)
+    this.#queued++
+  }
+
+  /**
+   * Delivers the queued commits, in order, each to every listener once. Not re-entrant: a
+   * listener's own writes are queued behind the current commit and delivered by this same loop.
+   */
+  #deliver(): void {
+    if (this.#head === this.#queue.length || this.#delivering || this.#depth !== 0 || this.#tx !== null) return
+    this.#delivering = true
+    try {
+      while (this.#head < this.#queue.length) {
+        const number = this.#queued - (this.#queue.length - this.#head)
+        const commit = this.#queue[this.#head++] as Commit
+        for (const [listener, from] of [...this.#listeners]) {
+          if (from <= number && this.#listeners.has(listener)) this.#call(listener, commit)
+        }
       }
+    } finally {
+      if (this.#head === this.#queue.length) {
+        this.#queue = []
+        this.#head = 0
+      }
+      this.#delivering = false
+    }
+  }
+
+  #call(listener: CommitListener, commit: Commit): void {
+    try {
+      listener(commit)
+    } catch (error) {
+      // The commit stands; a failing observer must not look like a failed write.
+      this.#catalog.reportListenerError(error)
     }
   }
 }

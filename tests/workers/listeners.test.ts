@@ -2,7 +2,7 @@
 // `before` values filled in from the listening thread's replica.
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Commit } from 'dictdb'
-import { Remote, Workers } from './support'
+import { Remote, Workers, runProgram } from './support'
 
 const workers = new Workers()
 afterEach(() => workers.terminate())
@@ -57,5 +57,48 @@ describe('db.onCommit across worker_threads', () => {
     await w2.call((db) => db.getTable('a').insert({ by: 'w2' }))
     await w1.call((db) => db.getTable('a').insert({ by: 'w1' }))
     expect(await w1.call((_db, _d, scope) => scope.heard)).toEqual([[{ id: 1, by: 'main' }], [{ id: 2, by: 'w2' }], [{ id: 3, by: 'w1' }]])
+  })
+
+  it('a listener that reads hears each commit of a worker exactly once, in order', async () => {
+    const db = workers.database()
+    const a = db.createTable('a')
+    const heard: unknown[] = []
+    db.onCommit((commit) => {
+      a.count() // a read catches the replica up: it must not deliver anything again
+      for (const op of commit.ops) if (op.type === 'record') heard.push(op.key)
+    })
+    const w = await Remote.start(workers, db)
+    await w.call((db) => {
+      const a = db.getTable('a')
+      for (let i = 0; i < 20; i++) a.insert({ i })
+    })
+    expect(a.count()).toBe(20)
+    expect(heard).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
+  })
+
+  it('a listener that reads while a deep backlog is delivered neither repeats nor overflows', async () => {
+    const db = workers.database()
+    const a = db.createTable('a')
+    let calls = 0
+    db.onCommit(() => {
+      calls++
+      a.get(1)
+    })
+    const w = await Remote.start(workers, db)
+    await w.call((db) => {
+      const a = db.getTable('a')
+      for (let i = 0; i < 2000; i++) a.insert({ i })
+    })
+    expect(a.count()).toBe(2000)
+    expect(calls).toBe(2000)
+  })
+
+  it("a listener that writes while the main thread commits a transaction behind a worker's commit does not hang", async () => {
+    const run = await runProgram('listener-writes')
+    expect(run.timedOut).toBe(false)
+    expect(run.stderr).toBe('')
+    expect(run.code).toBe(0)
+    // The worker's commit came first in the log, then the transaction, then the listener's write.
+    expect(JSON.parse(run.stdout)).toEqual({ seen: ['b', 'a', 'c'], c: 1 })
   })
 })

@@ -5,6 +5,8 @@
  * `terminate()` (in `afterEach`) stops every worker and closes every database a test opened, so
  * no thread outlives its test.
  */
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { Database, type DatabaseOptions } from 'dictdb'
 import { L_WRITERS_WAITING, SharedMemory } from '../../src/shared/memory'
@@ -194,4 +196,30 @@ export async function timed<T>(fn: () => T | Promise<T>): Promise<{ ms: number; 
   const start = performance.now()
   const value = await fn()
   return { ms: performance.now() - start, value }
+}
+
+/** How a program run by {@link runProgram} ended. */
+export interface ProgramRun {
+  readonly code: number | null
+  readonly signal: string | null
+  /** True if it was killed at the time limit (it hung). */
+  readonly timedOut: boolean
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/**
+ * Runs `programs/<name>.mjs` in a child process (it imports the built 'dictdb'), killed after
+ * `timeoutMs`: a scenario that could hang fails on its own instead of hanging the test run.
+ */
+export function runProgram(name: string, args: readonly string[] = [], timeoutMs = 20_000): Promise<ProgramRun> {
+  const file = fileURLToPath(new URL(`./programs/${name}.mjs`, import.meta.url))
+  return new Promise((resolve) => {
+    const started = Date.now()
+    execFile(process.execPath, [file, ...args], { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null
+      const signal = error?.signal ?? null
+      resolve({ code, signal, timedOut: signal === 'SIGKILL' && Date.now() - started >= timeoutMs, stdout, stderr })
+    })
+  })
 }

@@ -78,8 +78,12 @@ export class Transactions {
 
   /** Catches a shared replica up (rebuilding only when no uncommitted change is held). */
   sync(): void {
-    this.#shared?.catchUp(this.#tx === null || this.#tx.log.length === 0)
-    this.#deliver()
+    this.#depth++
+    try {
+      this.#shared?.catchUp(this.#tx === null || this.#tx.log.length === 0)
+    } finally {
+      if (--this.#depth === 0) this.#deliver()
+    }
   }
 
   /** Subscribes to commits made from now on; returns the unsubscribe function. */
@@ -124,7 +128,7 @@ export class Transactions {
         store.nextAutoKey = autoKey
         throw error
       }
-      return this.#deliver()
+      return
     }
     const frame = tx.autoKeys[tx.autoKeys.length - 1] as Map<TableStore, number>
     if (!frame.has(store)) frame.set(store, store.nextAutoKey)
@@ -138,12 +142,11 @@ export class Transactions {
     const tx = this.#tx
     if (tx === null) {
       try {
-        this.#commit([op])
+        return this.#commit([op])
       } catch (error) {
         undo()
         throw error
       }
-      return this.#deliver()
     }
     tx.log.push(op)
     tx.schemaUndo.set(op, undo)
@@ -249,12 +252,14 @@ export class Transactions {
 
   /**
    * Queues a commit (local, or replayed from another thread) for the listeners. It is delivered
-   * when the outermost call in progress ends, outside every lock and mutex that call took.
+   * when the outermost call in progress ends, outside every lock and mutex that call took; at
+   * once if no call is in progress (a log that learns of a commit later publishes it that way).
    */
   publish(commit: Commit): void {
     if (this.#listeners.size === 0) return
     this.#queue.push(commit)
     this.#queued++
+    this.#deliver()
   }
 
   /**

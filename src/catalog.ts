@@ -34,6 +34,8 @@ export class Catalog {
   shared: SharedParts | null = null
   /** Keeps this thread caught up with other threads' commits while a live query needs them. */
   follow: () => () => void = () => () => undefined
+  /** Told when a table whose records expire appears (created, loaded or replicated here). */
+  onExpiringTable: () => void = () => undefined
 
   constructor(tx: Transactions, lockTimeoutMs: number, schemas: Readonly<Record<string, Schema>>) {
     this.#tx = tx
@@ -66,6 +68,7 @@ export class Catalog {
   /** Makes a table (in a shared database, with a lock slot of its own unless one is given). */
   add(def: TableDefinition, lockSlot = this.shared?.memory.allocateLock() ?? -1): void {
     const store = new TableStore(def.name)
+    if (def.ttl !== undefined) store.ttl = def.ttl
     for (const spec of def.indexes) store.addIndex(spec as Required<IndexSpec>)
     const ctx: TableContext = {
       name: def.name,
@@ -81,6 +84,7 @@ export class Catalog {
     }
     this.#contexts.set(def.name, ctx)
     this.#tables.set(def.name, new Table(ctx))
+    if (def.ttl !== undefined) this.onExpiringTable()
   }
 
   remove(name: string): void {

@@ -16,6 +16,8 @@ import { replicaHost, toWire } from './shared/host'
 import type { DatabaseState, TableDefinition } from './storage/change'
 import { ChangeFeed, type ChangesOptions } from './live/changes'
 import { Follower } from './live/follower'
+import { Sweeper } from './live/sweeper'
+import { checkTtl, type TtlOption } from './live/ttl'
 import { Table, closedError } from './table'
 import { Transactions, type CommitListener, type SharedSync } from './txn/transactions'
 
@@ -79,6 +81,12 @@ export interface CreateTableOptions {
   schema?: Schema
   /** Secondary indexes to create with the table. */
   indexes?: IndexSpec[]
+  /**
+   * Records expire: `{ ms }` after insert (the time is kept in the field `expiresAt`, or the
+   * `field` named), or at the `Date`/epoch-ms time in `{ field }`. Expired records are invisible
+   * to every read at once and deleted by a background sweep.
+   */
+  ttl?: TtlOption
 }
 
 /** Options of `db.transaction()`. */
@@ -117,6 +125,7 @@ export class Database {
   readonly #shared: SharedParts | null = null
   readonly #remote: RemoteLog | null = null
   readonly #follower: Follower | null = null
+  readonly #sweeper: Sweeper
   /** Open change feeds, ended when the database closes. */
   readonly #feeds = new Set<ChangeFeed>()
   #closed = false
@@ -140,6 +149,9 @@ export class Database {
     })
     const catalog = new Catalog(this.#tx, timeout, attaching?.schemas ?? {})
     this.#catalog = catalog
+    const sweeper = new Sweeper(this, opts.shared === true || connecting !== null, (error) => this.#logger.error('dictdb: a TTL sweep failed', error))
+    this.#sweeper = sweeper
+    catalog.onExpiringTable = () => sweeper.start()
     if (opts.shared === true) {
       const shared = connectShared(replicaHost(catalog, this.#tx), { handle: attaching?.handle, logBytes: opts.logBytes, timeoutMs: timeout })
       this.#shared = shared
@@ -218,11 +230,13 @@ export class Database {
   createTable<T extends object = Record<string, unknown>>(name: string, options?: CreateTableOptions): Table<T> {
     this.#open()
     checkTableName(name)
-    const opts = checkOptions(options, ['primaryKey', 'schema', 'indexes'], 'createTable()')
+    const opts = checkOptions(options, ['primaryKey', 'schema', 'indexes', 'ttl'], 'createTable()')
     const primaryKey = opts.primaryKey === undefined ? 'id' : checkName(opts.primaryKey, 'primaryKey')
     const indexes = checkIndexList(opts.indexes)
-    if (opts.schema !== undefined) compileSchema(opts.schema, name, primaryKey)
-    const definition: TableDefinition = opts.schema === undefined ? { name, primaryKey, indexes } : { name, primaryKey, schema: opts.schema, indexes }
+    const validator = opts.schema === undefined ? null : compileSchema(opts.schema, name, primaryKey)
+    const definition: { -readonly [K in keyof TableDefinition]: TableDefinition[K] } = { name, primaryKey, indexes }
+    if (opts.schema !== undefined) definition.schema = opts.schema
+    if (opts.ttl !== undefined) definition.ttl = checkTtl(opts.ttl, primaryKey, validator)
     return this.#underCatalogLock(() => {
       if (this.#catalog.has(name)) throw new DuplicateTableError(`Table \`${name}\` already exists`, { table: name })
       this.#tx.schema({ type: 'createTable', table: name, definition }, () => this.#catalog.add(definition), () => this.#catalog.remove(name))
@@ -570,6 +584,7 @@ export class Database {
     this.#shared?.close()
     this.#catalog.close(closedError)
     this.#follower?.stop()
+    this.#sweeper.stop()
     for (const feed of [...this.#feeds]) void feed.return()
     return this.#remote?.close()
   }

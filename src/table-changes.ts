@@ -33,12 +33,16 @@ export class ChangePlanner {
     }
     // Every stored integer key is below the auto key: a key at or past it needs no lookup.
     const surelyNew = typeof key === 'number' && key >= this.store.nextAutoKey && Number.isInteger(key)
-    if ((!surelyNew && this.store.row(key) !== undefined) || batch?.keys.has(key)) throw this.duplicate(key)
+    const existing = surelyNew ? undefined : this.store.row(key)?.rec
+    // An expired record (not swept yet) is invisible: a new one with its key replaces it.
+    if ((existing !== undefined && !this.store.expired(existing)) || batch?.keys.has(key)) throw this.duplicate(key)
     if (batch !== undefined) {
       batch.keys.add(key)
       if (typeof key === 'number' && Number.isInteger(key) && key >= batch.next) batch.next = key + 1
     }
-    return this.#change(key, undefined, this.#validate(Object.freeze(rec), validate, given == null))
+    const ttl = this.store.ttl
+    if (ttl?.ms !== undefined && rec[ttl.field] == null) rec[ttl.field] = Date.now() + ttl.ms
+    return this.#change(key, existing, this.#validate(Object.freeze(rec), validate, given == null))
   }
 
   /** The change that merges `fields` (already frozen values or operators) into `row`. */

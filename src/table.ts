@@ -12,6 +12,7 @@ import { matchRows, select as runSelect, type SelectOptions } from './query/sele
 import { toNode, type Where } from './query/where'
 import type { Validator } from './schema'
 import type { RecordChange, TableDefinition } from './storage/change'
+import type { Row } from './storage/row'
 import type { TableStore } from './storage/table-store'
 import { ChangePlanner } from './table-changes'
 import { exportCsv, type ExportCsvOptions } from './persist/csv-export'
@@ -127,7 +128,8 @@ export class Table<T extends object = Record<string, unknown>> {
     }
     return this.#write(() => {
       const given = (record as Record<string, unknown> | null)?.[this.primaryKey]
-      const row = given == null ? undefined : this.#store.row(this.#plan.checkKey(given))
+      const found = given == null ? undefined : this.#store.row(this.#plan.checkKey(given))
+      const row = found === undefined || this.#store.expired(found.rec) ? undefined : found
       if (row === undefined) {
         const change = this.#plan.insert(record)
         this.#tx.write(this.#store, [change])
@@ -146,7 +148,7 @@ export class Table<T extends object = Record<string, unknown>> {
     const k = this.#plan.checkKey(key)
     return this.#read(() => {
       const row = this.#store.row(k)
-      return row === undefined ? undefined : (this.#store.copyOf(row) as T)
+      return row === undefined || this.#store.expired(row.rec) ? undefined : (this.#store.copyOf(row) as T)
     })
   }
 
@@ -232,7 +234,7 @@ export class Table<T extends object = Record<string, unknown>> {
   count(where?: Where<T>): number {
     this.#alive()
     const node = toNode(where)
-    return this.#read(() => (node.op === 'true' ? this.#store.size : matchRows(this.#store, this.primaryKey, node).length))
+    return this.#read(() => (node.op === 'true' && this.#store.ttl === null ? this.#store.size : matchRows(this.#store, this.primaryKey, node).length))
   }
 
   /** Copies of every record, in insertion order. */
@@ -245,7 +247,8 @@ export class Table<T extends object = Record<string, unknown>> {
     this.#alive()
     return this.#read(() => {
       const out = new Map<Key, T>()
-      for (const row of this.#store.rows()) out.set(row.key, this.#store.copyOf(row) as T)
+      const live = this.#store.liveTest()
+      for (const row of this.#store.rows()) if (live === null || live(row.rec)) out.set(row.key, this.#store.copyOf(row) as T)
       return out
     })
   }
@@ -256,7 +259,7 @@ export class Table<T extends object = Record<string, unknown>> {
     const fields = new Set<string>([this.primaryKey])
     const declared = this.#ctx.validator?.fields
     if (declared) declared.forEach((f) => fields.add(f))
-    else this.#read(() => { for (const row of this.#store.rows()) for (const f in row.rec) fields.add(f) })
+    else this.#read(() => { for (const row of matchRows(this.#store, this.primaryKey, { op: 'true' })) for (const f in row.rec) fields.add(f) })
     return [...fields]
   }
 
@@ -363,9 +366,25 @@ export class Table<T extends object = Record<string, unknown>> {
   /** @internal The table's definition, as saved and replicated. */
   definition(): TableDefinition {
     const indexes = [...this.#store.indexes()].map((i) => ({ field: i.field, type: i.type, unique: i.unique }))
-    return this.#ctx.schema === undefined
-      ? { name: this.name, primaryKey: this.primaryKey, indexes }
-      : { name: this.name, primaryKey: this.primaryKey, schema: this.#ctx.schema, indexes }
+    const def: { -readonly [K in keyof TableDefinition]: TableDefinition[K] } = { name: this.name, primaryKey: this.primaryKey, indexes }
+    if (this.#ctx.schema !== undefined) def.schema = this.#ctx.schema
+    if (this.#store.ttl !== null) def.ttl = this.#store.ttl
+    return def
+  }
+
+  /**
+   * @internal Deletes expired records through the write path (the TTL sweep): `find` picks them
+   * under the write lock, `mayDelete` (the sweep lease) is asked only when there are some.
+   */
+  deleteExpired(find: (store: TableStore) => Row[], mayDelete: () => boolean): number {
+    this.#alive()
+    return this.#write(() => {
+      const now = Date.now()
+      const rows = find(this.#store).filter((row) => this.#store.row(row.key) === row && this.#store.expired(row.rec, now))
+      if (rows.length === 0 || !mayDelete()) return 0
+      this.#tx.write(this.#store, rows.map((row) => this.#plan.remove(row)))
+      return rows.length
+    })
   }
 
   #matchOrThrow(node: ReturnType<typeof toNode>, what: string) {

@@ -147,7 +147,8 @@ export class LiveView<T = Rec> {
     const q = this.#q
     const w = this.#window
     const { key, before, after } = op
-    const next = after !== undefined && q.matches(after) ? after : undefined
+    // A record already expired is invisible (an insert of one, or any change after its expiry).
+    const next = after !== undefined && q.matches(after) && !this.#host.store.expired(after) ? after : undefined
     let beforeMatch: Ranked | undefined
     if (!w.unbounded && before !== undefined && !w.byKey.has(key) && q.matches(before)) {
       // Unknown rank (deleted): -Infinity makes a tie count as inside the window, so it re-runs.

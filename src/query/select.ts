@@ -42,11 +42,14 @@ export interface SortKey {
 /** Finds the rows matching `where`, in insertion order (planner + compiled predicate). */
 export function matchRows(store: TableStore, primaryKey: string, node: ConditionNode, limit = Infinity): Row[] {
   // The most common write of all, `update(changes, { id })`: one lookup, nothing to plan.
+  const live = store.liveTest()
   if (node.op === 'eq' && node.field === primaryKey && (typeof node.value === 'string' || typeof node.value === 'number')) {
     const row = store.row(node.value)
-    return row === undefined || limit === 0 ? [] : [row]
+    return row === undefined || limit === 0 || (live !== null && !live(row.rec)) ? [] : [row]
   }
-  const predicate = compile(node)
+  const test = compile(node)
+  // Expired records (a table with `ttl`) are invisible to every read from the moment they expire.
+  const predicate = live === null ? test : (rec: Rec) => live(rec) && test(rec)
   const access = node.op === 'true' ? null : plan(store, primaryKey, node)
   const out: Row[] = []
   if (access === null) {

@@ -1,4 +1,5 @@
 import type { IndexSpec } from '../indexes/types'
+import type { TtlRule } from '../live/ttl'
 import type { Key, Rec } from '../values/types'
 
 /**
@@ -19,6 +20,8 @@ export interface TableDefinition {
   readonly primaryKey: string
   readonly schema?: unknown
   readonly indexes: readonly Required<IndexSpec>[]
+  /** Records expire (a table created with `ttl`). */
+  readonly ttl?: TtlRule
 }
 
 /** A change to the catalog: tables and indexes. */

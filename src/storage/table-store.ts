@@ -6,6 +6,7 @@ import { equals } from '../values/compare'
 import { thaw } from '../values/freeze'
 import { shapeOf } from '../values/shape'
 import type { Key, Rec } from '../values/types'
+import { isExpired, type TtlRule } from '../live/ttl'
 import { inverse, type RecordChange } from './change'
 import type { Row } from './row'
 
@@ -24,6 +25,8 @@ export class TableStore {
   #orderDirty = false
   /** The next auto-assigned key: past every integer key ever stored (derived from the changes). */
   nextAutoKey = 1
+  /** The expiry rule of a table created with `ttl`: expired records are invisible to reads. */
+  ttl: TtlRule | null = null
 
   constructor(name: string) {
     this.name = name
@@ -35,6 +38,19 @@ export class TableStore {
 
   row(key: Key): Row | undefined {
     return this.#rows.get(key)
+  }
+
+  /** Whether `rec` has expired (never, in a table without `ttl`). */
+  expired(rec: Rec, now = Date.now()): boolean {
+    return this.ttl !== null && isExpired(this.ttl, rec, now)
+  }
+
+  /** For one read: a test of whether a record is still alive, or null when none can expire. */
+  liveTest(): ((rec: Rec) => boolean) | null {
+    const rule = this.ttl
+    if (rule === null) return null
+    const now = Date.now()
+    return (rec) => !isExpired(rule, rec, now)
   }
 
   /** A mutable deep copy of a row's record (compiled per record shape: fast on frozen records). */
@@ -65,9 +81,11 @@ export class TableStore {
   addIndex(spec: Required<IndexSpec>): void {
     const index = createIndex(spec.field, spec.type, spec.unique)
     const seen = spec.unique ? new Map<unknown, Key>() : null
+    const now = Date.now()
     for (const row of this.rows()) {
       const value = row.rec[spec.field]
-      if (seen !== null && value != null) {
+      // An expired record is as good as deleted (the sweep will): it holds no unique value.
+      if (seen !== null && value != null && !this.expired(row.rec, now)) {
         const c = canonical(value)
         const other = seen.get(c)
         if (other !== undefined) {
@@ -112,7 +130,7 @@ export class TableStore {
     if (value == null || (change.before !== undefined && equals(change.before[index.field], value))) return
     const hits: Row[] = []
     index.eq(value, hits)
-    for (const row of hits) if (row.key !== change.key) throw this.#duplicate(index, change.key, value)
+    for (const row of hits) if (row.key !== change.key && !this.expired(row.rec)) throw this.#duplicate(index, change.key, value)
   }
 
   #checkMany(index: Index, changes: readonly RecordChange[]): void {
@@ -128,7 +146,7 @@ export class TableStore {
       taken.set(canon, c.key)
       const hits: Row[] = []
       index.eq(value, hits)
-      for (const row of hits) if (row.key !== c.key && !changed.has(row.key)) throw this.#duplicate(index, c.key, value)
+      for (const row of hits) if (row.key !== c.key && !changed.has(row.key) && !this.expired(row.rec)) throw this.#duplicate(index, c.key, value)
     }
   }
 

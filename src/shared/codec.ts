@@ -49,7 +49,8 @@ export function encodeOps(ops: readonly WireOp[]): Uint8Array {
         break
     }
   }
-  return writer.finish().slice()
+  // A Buffer's slice() is a view, not a copy: copy into a new Uint8Array.
+  return new Uint8Array(writer.finish())
 }
 
 /** Decodes ops; their records come out deep-frozen, the way the store keeps them. */

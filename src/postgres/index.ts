@@ -1,0 +1,2 @@
+export { connect } from './connect'
+export type { ConnectOptions } from './connect'

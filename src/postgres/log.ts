@@ -1,0 +1,284 @@
+import { randomUUID } from 'node:crypto'
+import type pg from 'pg'
+import type { RemoteLog, RemoteParts } from '../database'
+import { ConnectionError, DictDBError, InvalidStateError } from '../errors'
+import type { Op } from '../storage/change'
+import type { SharedSync } from '../txn/transactions'
+import { Connection, asLockTimeout, isConnectionLoss } from './connection'
+import { ConnectedReplica, frame } from './replica'
+import { Statements } from './sql'
+import { Syncer } from './syncer'
+
+/** How a connected log is set up (checked by `connect()`). */
+export interface PgLogOptions {
+  url: string
+  name: string
+  lockTimeoutMs: number
+  groupCommit: boolean
+  snapshotEvery: number
+  tablePrefix: string
+}
+
+/** One `transactionAsync` call waiting for, or in, a commit of the head. */
+interface Call {
+  readonly run: () => unknown
+  readonly resolve: (value: unknown) => void
+  readonly reject: (error: unknown) => void
+  readonly deadline: number
+  /** Change sets its local transaction committed (one, or none for a read-only body). */
+  commits: Op[][]
+  result: unknown
+  /** Settled already (its body threw: nothing to commit). */
+  done: boolean
+}
+
+/** The most calls one PostgreSQL transaction carries (group commit). */
+const MAX_GROUP = 512
+/** Snapshots kept in PostgreSQL; the log before the oldest is pruned. */
+const KEEP_SNAPSHOTS = 2
+
+/**
+ * The PostgreSQL log of a connected database, its write authority. Writes are serialized in this
+ * process (one chain of tasks) and across processes by the head row's lock: a commit locks the
+ * head, catches the replica up, runs the bodies against it, appends their change sets with a
+ * commit id, moves the head and commits. Calls made while one commit is in flight go together
+ * in the next one (group commit).
+ */
+export class PgLog implements RemoteLog {
+  readonly #options: PgLogOptions
+  readonly #replica: ConnectedReplica
+  readonly #sql: Statements
+  readonly #conn: Connection
+  readonly #syncer: Syncer
+  readonly #pending: Call[] = []
+  #chain: Promise<void> = Promise.resolve()
+  #draining = false
+  /** The call whose body is running: the only place a write may happen. */
+  #current: Call | null = null
+  #closed = false
+  #reconnecting = false
+
+  readonly sync_: SharedSync = {
+    catchUp: () => {},
+    append: (ops) => this.#append(ops),
+    readLocal: (lock, fn) => lock.readSync(fn),
+    defersPublish: true,
+  }
+
+  constructor(parts: RemoteParts, options: PgLogOptions) {
+    this.#options = options
+    this.#replica = new ConnectedReplica(parts)
+    this.#sql = new Statements(options.tablePrefix)
+    const channel = `${options.tablePrefix}log`
+    this.#syncer = new Syncer(this.#replica, this.#sql, options.name)
+    this.#conn = new Connection({
+      url: options.url,
+      lockTimeoutMs: options.lockTimeoutMs,
+      channel,
+      onNotify: (payload) => this.#onNotify(payload),
+      onConnect: (client) => this.#syncer.onConnect(client),
+      onLost: () => this.#reconnectSoon(),
+    })
+  }
+
+  /** Connects, creates the log's tables if needed, and loads the database (snapshot + log). */
+  async open(): Promise<void> {
+    await this.#enqueue(async () => {
+      await this.#conn.client(Date.now() + this.#options.lockTimeoutMs)
+    })
+  }
+
+  transact<R>(run: () => R): Promise<R> {
+    if (this.#closed) return Promise.reject(new InvalidStateError('This connected database is closed'))
+    return new Promise<R>((resolve, reject) => {
+      const deadline = Date.now() + this.#options.lockTimeoutMs
+      this.#pending.push({ run, resolve: resolve as (value: unknown) => void, reject, deadline, commits: [], result: undefined, done: false })
+      if (!this.#draining) {
+        this.#draining = true
+        void this.#enqueue(() => this.#drain())
+      }
+    })
+  }
+
+  sync(): Promise<void> {
+    return this.#enqueue(async () => {
+      const client = await this.#conn.client(Date.now() + this.#options.lockTimeoutMs)
+      await this.#syncer.catchUp(client, await this.#sql.headPosition(client, this.#options.name))
+    })
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true
+    await this.#chain
+    await this.#conn.close()
+  }
+
+  /** Runs tasks one at a time: commits and catch-ups never interleave in this process. */
+  #enqueue(task: () => Promise<void>): Promise<void> {
+    const run = this.#chain.then(task)
+    this.#chain = run.catch(() => {})
+    return run
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#pending.length > 0) {
+      const batch = this.#pending.splice(0, this.#options.groupCommit ? MAX_GROUP : 1)
+      await this.#commitBatch(batch)
+    }
+    this.#draining = false
+  }
+
+  #append(ops: readonly Op[]): void {
+    const call = this.#current
+    if (call === null) {
+      throw new InvalidStateError('A connected database is written only inside a transaction: use `await db.transactionAsync(() => ...)`')
+    }
+    call.commits.push(ops.slice())
+  }
+
+  /** Commits a group of calls, retrying on a lost connection until the earliest deadline. */
+  async #commitBatch(batch: Call[]): Promise<void> {
+    const deadline = Math.min(...batch.map((c) => c.deadline))
+    for (;;) {
+      let client: pg.Client
+      try {
+        client = await this.#conn.client(deadline)
+      } catch (error) {
+        return settleFailed(batch, error)
+      }
+      try {
+        return await this.#attempt(client, batch)
+      } catch (error) {
+        this.#conn.drop(client)
+        if (!isConnectionLoss(error) || Date.now() >= deadline) return settleFailed(batch, error)
+      }
+    }
+  }
+
+  /** One try: throws a connection loss only when nothing of the batch was committed. */
+  async #attempt(client: pg.Client, batch: Call[]): Promise<void> {
+    const name = this.#options.name
+    await client.query('BEGIN')
+    let head: number
+    try {
+      head = await this.#sql.lockHead(client, name)
+      await this.#syncer.catchUp(client, head)
+    } catch (error) {
+      await rollback(client)
+      throw asLockTimeout(error) ?? error
+    }
+    const commits = this.#runBodies(batch)
+    if (commits.length === 0) {
+      await client.query('COMMIT')
+      return settleDone(batch)
+    }
+    const position = head + 1
+    const commitId = randomUUID()
+    let sent = false
+    try {
+      await this.#sql.append(client, name, position, commitId, frame(commits), `${this.#options.tablePrefix}log`)
+      sent = true
+      await client.query('COMMIT')
+    } catch (error) {
+      const outcome = sent && isConnectionLoss(error) ? await this.#inDoubt(commitId, batch) : 'lost'
+      if (outcome === 'unknown') return
+      if (outcome === 'lost') {
+        this.#undo(batch, commits)
+        if (!sent) await rollback(client)
+        throw error
+      }
+    }
+    this.#committed(batch, position)
+  }
+
+  /** Runs each body in its own local transaction; the change sets of those that committed. */
+  #runBodies(batch: Call[]): Op[][] {
+    const commits: Op[][] = []
+    for (const call of batch) {
+      if (call.done) continue
+      call.commits = []
+      this.#current = call
+      try {
+        call.result = call.run()
+      } catch (error) {
+        call.done = true
+        call.reject(error)
+      } finally {
+        this.#current = null
+      }
+      commits.push(...call.commits)
+    }
+    return commits
+  }
+
+  /**
+   * The commit's acknowledgement was lost: looks its id up. `unknown` (the server stayed out of
+   * reach) rejects the calls with `ConnectionError` saying so, and rebuilds the replica from the
+   * log before its next use.
+   */
+  async #inDoubt(commitId: string, batch: Call[]): Promise<'landed' | 'lost' | 'unknown'> {
+    const deadline = Math.max(Date.now() + this.#options.lockTimeoutMs, ...batch.map((c) => c.deadline))
+    this.#syncer.holding = true // the replica holds the commit: no catch-up may apply it twice
+    try {
+      return (await this.#syncer.findCommit(this.#conn, commitId, deadline)) ? 'landed' : 'lost'
+    } catch (error) {
+      this.#syncer.dirty = true
+      settleFailed(batch, new ConnectionError('The connection was lost during a commit and its outcome could not be looked up in time: it may have been applied', { cause: error }))
+      return 'unknown'
+    } finally {
+      this.#syncer.holding = false
+    }
+  }
+
+  #undo(batch: Call[], commits: Op[][]): void {
+    if (!this.#replica.undo(commits)) this.#syncer.dirty = true
+    for (const call of batch) call.commits = []
+  }
+
+  #committed(batch: Call[], position: number): void {
+    const every = this.#options.snapshotEvery
+    this.#replica.position = position
+    for (const call of batch) for (const ops of call.commits) this.#replica.publish(ops)
+    settleDone(batch)
+    // Whoever crosses the threshold takes the snapshot, of the state at exactly this position.
+    if (every > 0 && position % every === 0) {
+      const state = this.#replica.snapshot()
+      void this.#enqueue(() => this.#syncer.saveSnapshot(this.#conn, position, state, KEEP_SNAPSHOTS, this.#options.lockTimeoutMs)).catch(() => {})
+    }
+  }
+
+  #onNotify(payload: string): void {
+    const space = payload.indexOf(' ')
+    if (payload.slice(space + 1) !== this.#options.name) return
+    if (Number(payload.slice(0, space)) <= this.#replica.position || this.#closed) return
+    void this.#enqueue(async () => {
+      const client = await this.#conn.client(Date.now() + this.#options.lockTimeoutMs)
+      await this.#syncer.catchUp(client, await this.#sql.headPosition(client, this.#options.name))
+    }).catch(() => {})
+  }
+
+  /** A connection lost while idle comes back by itself, so other processes' commits keep coming. */
+  #reconnectSoon(): void {
+    if (this.#closed || this.#reconnecting) return
+    this.#reconnecting = true
+    const timer = setTimeout(() => {
+      this.#reconnecting = false
+      if (this.#closed) return
+      this.#enqueue(async () => void (await this.#conn.client(Date.now() + this.#options.lockTimeoutMs))).catch(() => this.#reconnectSoon())
+    }, 100)
+    timer.unref()
+  }
+}
+
+function settleDone(batch: Call[]): void {
+  for (const call of batch) if (!call.done) ((call.done = true), call.resolve(call.result))
+}
+
+function settleFailed(batch: Call[], error: unknown): void {
+  const reason = error instanceof DictDBError ? error : isConnectionLoss(error) ? new ConnectionError(`Lost the PostgreSQL server: ${(error as Error).message}`, { cause: error }) : error
+  for (const call of batch) if (!call.done) ((call.done = true), call.reject(reason))
+}
+
+async function rollback(client: pg.Client): Promise<void> {
+  await client.query('ROLLBACK').catch(() => {})
+}

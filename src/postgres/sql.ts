@@ -1,0 +1,111 @@
+import type pg from 'pg'
+import { quoteIdent } from './connection'
+
+/**
+ * The statements of the connected log. Three tables, shared by every dictdb database of a
+ * PostgreSQL database (a row per dictdb database, `name`):
+ * - head: one row per database, its latest log position. Every writing transaction locks it
+ *   (`SELECT … FOR UPDATE`) and moves it: that row is where commits are ordered, so positions
+ *   are gap-free and in commit order (a bare sequence is neither).
+ * - log: one row per commit of the head (a group of `transactionAsync` calls), its change sets.
+ * - snapshot: the state at a position, for processes that join; the log before the oldest
+ *   kept snapshot is pruned.
+ */
+export class Statements {
+  readonly head: string
+  readonly log: string
+  readonly snapshot: string
+
+  constructor(prefix: string) {
+    this.head = quoteIdent(`${prefix}head`)
+    this.log = quoteIdent(`${prefix}log`)
+    this.snapshot = quoteIdent(`${prefix}snapshot`)
+  }
+
+  /** Creates the tables and the database's head row (idempotent; safe to run concurrently). */
+  async install(client: pg.Client, name: string): Promise<void> {
+    const ddl = [
+      `CREATE TABLE IF NOT EXISTS ${this.head} (name text PRIMARY KEY, position bigint NOT NULL DEFAULT 0)`,
+      `CREATE TABLE IF NOT EXISTS ${this.log} (name text NOT NULL, position bigint NOT NULL, commit_id uuid NOT NULL UNIQUE, ops bytea NOT NULL, PRIMARY KEY (name, position))`,
+      `CREATE TABLE IF NOT EXISTS ${this.snapshot} (name text NOT NULL, position bigint NOT NULL, state bytea NOT NULL, PRIMARY KEY (name, position))`,
+    ]
+    for (let attempt = 0; ; attempt++) {
+      try {
+        for (const statement of ddl) await client.query(statement)
+        break
+      } catch (error) {
+        // Two processes creating the same table at once: one loses on the catalog's unique index.
+        const code = (error as { code?: string }).code
+        if ((code !== '23505' && code !== '42P07') || attempt >= 5) throw error
+      }
+    }
+    await client.query(`INSERT INTO ${this.head} (name) VALUES ($1) ON CONFLICT DO NOTHING`, [name])
+  }
+
+  /** Locks the head row; its position. */
+  async lockHead(client: pg.Client, name: string): Promise<number> {
+    const { rows } = await client.query<{ position: string }>(`SELECT position FROM ${this.head} WHERE name = $1 FOR UPDATE`, [name])
+    return Number(rows[0]?.position ?? 0)
+  }
+
+  /** Appends one log entry, moves the head and announces the position, in one round trip. */
+  async append(client: pg.Client, name: string, position: number, commitId: string, ops: Uint8Array, channel: string): Promise<void> {
+    await client.query(
+      `WITH entry AS (INSERT INTO ${this.log} (name, position, commit_id, ops) VALUES ($1, $2, $3, $4)),
+            head AS (UPDATE ${this.head} SET position = $2 WHERE name = $1)
+       SELECT pg_notify($5, $6)`,
+      [name, position, commitId, ops, channel, `${position} ${name}`],
+    )
+  }
+
+  /** The entries after `position`, oldest first, at most `limit`; the first position the log still has. */
+  async entriesAfter(client: pg.Client, name: string, position: number, limit: number): Promise<{ position: number; ops: Buffer }[]> {
+    const { rows } = await client.query<{ position: string; ops: Buffer }>(
+      `SELECT position, ops FROM ${this.log} WHERE name = $1 AND position > $2 ORDER BY position LIMIT $3`,
+      [name, position, limit],
+    )
+    return rows.map((row) => ({ position: Number(row.position), ops: row.ops }))
+  }
+
+  /** The head's position, without locking it. */
+  async headPosition(client: pg.Client, name: string): Promise<number> {
+    const { rows } = await client.query<{ position: string }>(`SELECT position FROM ${this.head} WHERE name = $1`, [name])
+    return Number(rows[0]?.position ?? 0)
+  }
+
+  /** Where a commit landed, if it did (resolves a commit whose acknowledgement was lost). */
+  async findCommit(client: pg.Client, commitId: string): Promise<number | null> {
+    const { rows } = await client.query<{ position: string }>(`SELECT position FROM ${this.log} WHERE commit_id = $1`, [commitId])
+    return rows[0] === undefined ? null : Number(rows[0].position)
+  }
+
+  /** The latest snapshot, if any. */
+  async latestSnapshot(client: pg.Client, name: string): Promise<{ position: number; state: Buffer } | null> {
+    const { rows } = await client.query<{ position: string; state: Buffer }>(
+      `SELECT position, state FROM ${this.snapshot} WHERE name = $1 ORDER BY position DESC LIMIT 1`,
+      [name],
+    )
+    return rows[0] === undefined ? null : { position: Number(rows[0].position), state: rows[0].state }
+  }
+
+  /** Stores a snapshot, keeps the newest `keep`, and prunes the log up to the oldest kept one. */
+  async saveSnapshot(client: pg.Client, name: string, position: number, state: Uint8Array, keep: number): Promise<void> {
+    await client.query('BEGIN')
+    try {
+      await client.query(`INSERT INTO ${this.snapshot} (name, position, state) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [name, position, state])
+      const { rows } = await client.query<{ position: string }>(
+        `SELECT position FROM ${this.snapshot} WHERE name = $1 ORDER BY position DESC OFFSET $2 LIMIT 1`,
+        [name, keep - 1],
+      )
+      const oldest = rows[0]?.position
+      if (oldest !== undefined) {
+        await client.query(`DELETE FROM ${this.snapshot} WHERE name = $1 AND position < $2`, [name, oldest])
+        await client.query(`DELETE FROM ${this.log} WHERE name = $1 AND position <= $2`, [name, oldest])
+      }
+      await client.query('COMMIT')
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {})
+      throw error
+    }
+  }
+}

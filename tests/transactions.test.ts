@@ -373,19 +373,18 @@ describe('deadlock retries', () => {
   it('retries back off for longer each time', () => {
     vi.spyOn(Math, 'random').mockReturnValue(0.5)
     const { db } = setup()
-    const times: number[] = []
+    // The backoff sleeps with Atomics.wait: record the delays it asks for instead of timing them.
+    const sleeps: number[] = []
+    vi.spyOn(Atomics, 'wait').mockImplementation((_array, _index, _value, ms) => (sleeps.push(ms ?? Infinity), 'timed-out'))
     expect(() =>
       db.transaction(
         () => {
-          times.push(performance.now())
           throw new DeadlockError('lost')
         },
         { retries: 2 },
       ),
     ).toThrow(DeadlockError)
-    const [t0, t1, t2] = times as [number, number, number]
-    expect(t1 - t0).toBeGreaterThan(1)
-    expect(t2 - t1).toBeGreaterThan((t1 - t0) * 1.5)
+    expect(sleeps).toEqual([50, 100]) // half (the jitter) of 100 ms, then of 200 ms
   })
 })
 

@@ -153,7 +153,9 @@ export class Database {
     this.#sweeper = sweeper
     catalog.onExpiringTable = () => sweeper.start()
     if (opts.shared === true) {
-      const shared = connectShared(replicaHost(catalog, this.#tx), { handle: attaching?.handle, logBytes: opts.logBytes, timeoutMs: timeout })
+      const reportError = (error: unknown): void => this.#logger.error('dictdb: publishing the shared snapshot failed', error)
+      const host = replicaHost(catalog, this.#tx, reportError)
+      const shared = connectShared(host, { handle: attaching?.handle, logBytes: opts.logBytes, timeoutMs: timeout })
       this.#shared = shared
       catalog.shared = shared
       this.#tx.share({

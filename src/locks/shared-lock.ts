@@ -35,6 +35,8 @@ export class SharedRWLock implements RWLock {
   readonly #myReaders: number
   readonly #name: string
   readonly #timeoutMs: number
+  /** How errors name this lock's guard word. */
+  readonly #guard: string
 
   constructor(options: { name: string; timeoutMs: number; memory: SharedMemory; lockSlot: number; threadSlot: number }) {
     this.#local = new LocalRWLock({ name: options.name, timeoutMs: options.timeoutMs })
@@ -46,6 +48,7 @@ export class SharedRWLock implements RWLock {
     this.#myReaders = options.memory.readers(options.lockSlot, options.threadSlot)
     this.#name = options.name
     this.#timeoutMs = options.timeoutMs
+    this.#guard = `the guard word of table \`${options.name}\``
   }
 
   get locked(): boolean {
@@ -122,7 +125,7 @@ export class SharedRWLock implements RWLock {
     const i32 = this.#i32
     const base = this.#base
     const me = this.#me + 1
-    guardLock(i32, base + L_GUARD, this.#me)
+    guardLock(i32, base + L_GUARD, this.#me, this.#timeoutMs, this.#guard)
     try {
       const writer = i32[base + L_WRITER] as number
       if (mode === 'read') {
@@ -146,7 +149,7 @@ export class SharedRWLock implements RWLock {
   }
 
   #setWritersWaiting(delta: number): void {
-    guardLock(this.#i32, this.#base + L_GUARD, this.#me)
+    guardLock(this.#i32, this.#base + L_GUARD, this.#me, this.#timeoutMs, this.#guard)
     this.#i32[this.#base + L_WRITERS_WAITING] = (this.#i32[this.#base + L_WRITERS_WAITING] as number) + delta
     guardUnlock(this.#i32, this.#base + L_GUARD)
   }
@@ -224,7 +227,7 @@ export class SharedRWLock implements RWLock {
   #releaseShared(mode: LockMode): void {
     const i32 = this.#i32
     const base = this.#base
-    guardLock(i32, base + L_GUARD, this.#me)
+    guardLock(i32, base + L_GUARD, this.#me, this.#timeoutMs, this.#guard)
     if (mode === 'read') {
       i32[base + L_READERS] = (i32[base + L_READERS] as number) - 1
       i32[this.#myReaders] = (i32[this.#myReaders] as number) - 1

@@ -36,7 +36,14 @@ process.on('worker', (worker: Worker) => {
   // listens any more: record the parentage so whoever reaps this thread reaps them too.
   for (const parts of openParts()) parts.memory.recordChild(id, threadId)
   worker.once('exit', () => {
-    for (const parts of openParts()) parts.reap(id)
+    for (const parts of openParts()) {
+      try {
+        parts.reap(id)
+      } catch (error) {
+        // An exit handler must not throw; the dead thread's locks then go at their timeout.
+        process.emitWarning(`dictdb: could not release what thread ${id} held: ${String(error)}`)
+      }
+    }
   })
 })
 
@@ -46,11 +53,13 @@ export class SharedParts {
   readonly replica: Replica
   readonly catalogLock: SharedRWLock
   readonly #attached: boolean
+  readonly #timeoutMs: number
   readonly #ref = new WeakRef(this)
 
   constructor(memory: SharedMemory, host: ReplicaHost, timeoutMs: number, attached: boolean) {
     this.memory = memory
     this.#attached = attached
+    this.#timeoutMs = timeoutMs
     this.replica = new Replica(memory, host, timeoutMs)
     this.catalogLock = new SharedRWLock({ name: '(catalog)', timeoutMs, memory, lockSlot: CATALOG_LOCK, threadSlot: this.replica.slot })
     // A worker started from this thread that exits or is terminated gives back what it held.
@@ -77,7 +86,7 @@ export class SharedParts {
     if (seen.has(threadId)) return
     seen.add(threadId)
     for (let slot = 0; slot < MAX_THREADS; slot++) {
-      if (this.memory.isAttached(slot) && this.memory.threadIdOf(slot) === threadId) reapThread(this.memory, slot)
+      if (this.memory.isAttached(slot) && this.memory.threadIdOf(slot) === threadId) reapThread(this.memory, slot, this.#timeoutMs)
     }
     for (const child of this.memory.childrenOf(threadId)) this.reap(child, seen)
   }

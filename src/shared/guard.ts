@@ -1,16 +1,35 @@
+import { LockTimeoutError } from '../errors'
+
+/** Loads spent on a taken guard before sleeping on it: its holder runs a handful of stores. */
+const SPINS = 4000
+
 /**
- * A tiny spin guard in shared memory: protects a few words for a few instructions. The word
- * holds the owner's thread slot + 1, so a guard left by a terminated thread can be recovered.
+ * Takes a tiny spin guard in shared memory (a few words, held for a few instructions, or the
+ * append mutex, held for one append). The word holds the owner's thread slot + 1, so a guard
+ * left by a terminated thread can be recovered. Gives up with `LockTimeoutError` after
+ * `timeoutMs`, and at once if this very slot already holds it: a thread never waits on itself.
+ * `reentrySafe` is for the reaper, whose pseudo-slot several threads may use at once.
  */
-export function guardLock(i32: Int32Array, index: number, slot: number): void {
-  let spins = 0
-  while (Atomics.compareExchange(i32, index, 0, slot + 1) !== 0) {
-    // Critical sections are a handful of stores; sleep briefly only if the holder was descheduled.
-    if (++spins > 4000) Atomics.wait(i32, index, Atomics.load(i32, index), 0.05)
+export function guardLock(i32: Int32Array, index: number, slot: number, timeoutMs: number, what: string, reentrySafe = false): void {
+  if (Atomics.compareExchange(i32, index, 0, slot + 1) !== 0) guardLockSlow(i32, index, slot, timeoutMs, what, reentrySafe)
+}
+
+function guardLockSlow(i32: Int32Array, index: number, slot: number, timeoutMs: number, what: string, reentrySafe: boolean): void {
+  if (!reentrySafe && Atomics.load(i32, index) === slot + 1) {
+    throw new LockTimeoutError(`This thread already holds ${what}; waiting for it would never end`)
+  }
+  let deadline = 0
+  for (let spins = 0; Atomics.compareExchange(i32, index, 0, slot + 1) !== 0; spins++) {
+    if (spins < SPINS) continue
+    const now = Date.now()
+    if (deadline === 0) deadline = now + timeoutMs
+    else if (now >= deadline) throw new LockTimeoutError(`Timed out after ${timeoutMs} ms waiting for ${what} (held by another thread)`)
+    // Sleep briefly only if the holder was descheduled (no notify on release: 50 µs at most).
+    Atomics.wait(i32, index, Atomics.load(i32, index), 0.05)
   }
 }
 
-/** Releases a guard taken with {@link guardLock}. No notify: a contender sleeps 50 µs at most. */
+/** Releases a guard taken with {@link guardLock}. */
 export function guardUnlock(i32: Int32Array, index: number): void {
   Atomics.store(i32, index, 0)
 }

@@ -7,11 +7,12 @@ import { portableDefinition, type WireOp } from './codec'
 import type { ReplicaHost } from './replica'
 
 /** How a database's catalog serves as the replica of a shared database in this thread. */
-export function replicaHost(catalog: Catalog, tx: Transactions): ReplicaHost {
+export function replicaHost(catalog: Catalog, tx: Transactions, reportError: (error: unknown) => void): ReplicaHost {
   return {
     applyRemote: (ops, publish) => applyRemote(catalog, tx, ops, publish),
     rawState: () => catalog.state(catalog.contexts(), true),
     resetFromState: (state) => resetFromState(catalog, tx, state),
+    reportError,
   }
 }
 

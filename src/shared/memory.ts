@@ -18,11 +18,13 @@ const H_CLOSED = 3
 const H_TAIL = 4 // i64: end of the last committed entry (byte position, never decreases)
 const H_HEAD = 6 // i64: oldest byte position still in the ring
 const H_SNAP_POS = 8 // i64: log position the snapshot reflects
-const H_SNAP_LEN = 10
+const H_SNAP_MUTEX = 10 // snapshot writer mutex (guard protocol): writers encode outside the append mutex
 const H_NEXT_LOCK = 11
-const H_PARENT_NEXT = 13 // next slot of the parent table (round robin)
 const H_COMMITS = 12 // bumped after every append: the cheap "anything new?" check (wraps; compared for equality)
-const HEADER_WORDS = 16
+const H_PARENT_NEXT = 13 // next slot of the parent table (round robin)
+const H_SNAP_LEN = 14 // i64: snapshot bytes (the buffer may grow past 2 GiB)
+const H_SNAPSHOTS = 16 // snapshots written so far
+const HEADER_WORDS = 32
 
 // Per thread slot.
 const T_STATE = 0 // 0 free, 1 attached
@@ -142,16 +144,21 @@ export class SharedMemory {
     Atomics.store(this.#i64, H_SNAP_POS / 2, BigInt(pos))
   }
   get snapshotLength(): number {
-    return Atomics.load(this.i32, H_SNAP_LEN)
+    return Number(Atomics.load(this.#i64, H_SNAP_LEN / 2))
   }
   set snapshotLength(n: number) {
-    Atomics.store(this.i32, H_SNAP_LEN, n)
+    Atomics.store(this.#i64, H_SNAP_LEN / 2, BigInt(n))
+  }
+  /** Snapshots written over the database's life. */
+  get snapshotsTaken(): number {
+    return Atomics.load(this.i32, H_SNAPSHOTS)
   }
   get snapshotSeq(): number {
     return Atomics.load(this.i32, H_SNAP_SEQ)
   }
   bumpSnapshotSeq(): void {
-    Atomics.add(this.i32, H_SNAP_SEQ, 1)
+    // Odd to even: one more snapshot written.
+    if (Atomics.add(this.i32, H_SNAP_SEQ, 1) % 2 === 1) Atomics.add(this.i32, H_SNAPSHOTS, 1)
   }
 
   get closed(): boolean {
@@ -262,5 +269,10 @@ export class SharedMemory {
   /** The append mutex word index (same guard protocol as lock guards). */
   get appendWord(): number {
     return H_APPEND
+  }
+
+  /** The snapshot writer mutex word index (same guard protocol). */
+  get snapshotWord(): number {
+    return H_SNAP_MUTEX
   }
 }

@@ -1,4 +1,4 @@
-import { DeadlockError, LockTimeoutError } from '../errors'
+import { DeadlockError, InvalidStateError, LockTimeoutError } from '../errors'
 import { sleepSync } from '../txn/backoff'
 import type { DatabaseState } from '../storage/change'
 import { decodeOps, decodeState, encodeOps, encodeState, type WireOp } from './codec'
@@ -14,6 +14,8 @@ export interface ReplicaHost {
   rawState(): DatabaseState
   /** Replaces the local state by a snapshot, keeping table objects alive where they persist. */
   resetFromState(state: DatabaseState): void
+  /** Reports what cannot be thrown (a snapshot that failed after its commit stood). */
+  reportError(error: unknown): void
 }
 
 /**
@@ -59,7 +61,7 @@ export class Replica {
    */
   append(ops: readonly WireOp[]): void {
     const payload = encodeOps(ops)
-    this.#withAppendMutex(() => {
+    const end = this.#withAppendMutex(() => {
       const mem = this.memory
       if (!this.#tryCatchUp()) {
         // Overtaken while holding these changes: rebuild from the snapshot (which cannot contain
@@ -72,13 +74,16 @@ export class Replica {
       const reclaimTo = end - mem.capacity
       if (reclaimTo > mem.head) this.#reclaim(reclaimTo)
       this.#log.write(tail, start, this.slot, payload)
-      if (mem.snapshotPos < mem.head) this.#writeSnapshot(end)
       mem.tail = end
       mem.bumpCommits()
       // Under the append mutex nothing else was appended: this replica is at the tail.
       this.#seen = mem.commits
       this.#setApplied(end)
+      return end
     })
+    // The ring dropped entries the snapshot does not cover: publish this replica's state, which
+    // is exactly the log up to `end`, encoded outside the append mutex (other writers go on).
+    if (this.memory.snapshotPos < this.memory.head) this.#snapshotAfterCommit(end)
   }
 
   /**
@@ -88,7 +93,7 @@ export class Replica {
   publishSnapshot(): void {
     this.#withAppendMutex(() => {
       if (!this.#tryCatchUp()) throw new DeadlockError('This replica fell behind while publishing a snapshot')
-      this.#writeSnapshot(this.memory.tail)
+      this.#writeSnapshot(this.memory.tail, true)
     })
   }
 
@@ -141,17 +146,40 @@ export class Replica {
     mem.head = head
   }
 
-  /** Publishes the local state (caught up to `pos`) as the snapshot replicas rebuild from. */
-  #writeSnapshot(pos: number): void {
+  /** A snapshot after this thread's commit: the commit stands whatever happens to it. */
+  #snapshotAfterCommit(pos: number): void {
+    try {
+      this.#writeSnapshot(pos)
+    } catch (error) {
+      // Replicas that need it wait for the next writer's snapshot, or time out saying why.
+      this.#host.reportError(error)
+    }
+  }
+
+  /**
+   * Publishes the local state (caught up to `pos`) as the snapshot replicas rebuild from, unless
+   * one at `pos` or later is there already (`force`: the state did not come through the log).
+   */
+  #writeSnapshot(pos: number, force = false): void {
     const mem = this.memory
     const bytes = encodeState(this.#host.rawState())
-    mem.bumpSnapshotSeq() // odd: being written
     const buffer = mem.buffers.snapshot
-    if (buffer.byteLength < bytes.length) buffer.grow(Math.min(buffer.maxByteLength, Math.max(bytes.length, buffer.byteLength * 2)))
-    new Uint8Array(buffer).set(bytes)
-    mem.snapshotLength = bytes.length
-    mem.snapshotPos = pos
-    mem.bumpSnapshotSeq() // even: stable
+    if (bytes.length > buffer.maxByteLength) {
+      throw new InvalidStateError(`The shared snapshot needs ${bytes.length} bytes, more than its limit of ${buffer.maxByteLength}`)
+    }
+    guardLock(mem.i32, mem.snapshotWord, this.slot, this.#timeoutMs, "the shared snapshot's writer mutex")
+    try {
+      // Another writer may have published a later snapshot meanwhile: keep the newest.
+      if (!force && mem.snapshotPos >= pos && mem.snapshotLength > 0) return
+      mem.bumpSnapshotSeq() // odd: being written
+      if (buffer.byteLength < bytes.length) buffer.grow(Math.min(buffer.maxByteLength, Math.max(bytes.length, buffer.byteLength * 2)))
+      new Uint8Array(buffer).set(bytes)
+      mem.snapshotLength = bytes.length
+      mem.snapshotPos = pos
+      mem.bumpSnapshotSeq() // even: stable
+    } finally {
+      guardUnlock(mem.i32, mem.snapshotWord)
+    }
   }
 
   /** Rebuilds the local state from the latest snapshot, then catches up from its position. */
@@ -174,11 +202,11 @@ export class Replica {
     }
   }
 
-  #withAppendMutex(fn: () => void): void {
+  #withAppendMutex<R>(fn: () => R): R {
     const mem = this.memory
-    guardLock(mem.i32, mem.appendWord, this.slot)
+    guardLock(mem.i32, mem.appendWord, this.slot, this.#timeoutMs, "the shared log's append mutex")
     try {
-      fn()
+      return fn()
     } finally {
       guardUnlock(mem.i32, mem.appendWord)
     }
@@ -190,22 +218,24 @@ export class Replica {
  * append mutex, lock guards and its slot. Its uncommitted changes were never appended, so
  * nothing else needs undoing.
  */
-export function reapThread(mem: SharedMemory, deadSlot: number): void {
+export function reapThread(mem: SharedMemory, deadSlot: number, timeoutMs: number): void {
   guardRecover(mem.i32, mem.appendWord, deadSlot)
+  guardRecover(mem.i32, mem.snapshotWord, deadSlot)
   const waitedLock = mem.waitingFor(deadSlot)
   for (let lock = 0; lock < mem.lockCount; lock++) {
-    releaseDeadGrants(mem, lock, deadSlot, lock === waitedLock && mem.waitsToWrite(deadSlot))
+    releaseDeadGrants(mem, lock, deadSlot, lock === waitedLock && mem.waitsToWrite(deadSlot), timeoutMs)
   }
   if (waitedLock >= 0) Atomics.sub(mem.i32, mem.lock(waitedLock) + L_WAITERS, 1)
   mem.setWaitingFor(deadSlot, -1)
   mem.detachThread(deadSlot)
 }
 
-function releaseDeadGrants(mem: SharedMemory, lock: number, dead: number, wasWaitingToWrite: boolean): void {
+function releaseDeadGrants(mem: SharedMemory, lock: number, dead: number, wasWaitingToWrite: boolean, timeoutMs: number): void {
   const i32 = mem.i32
   const base = mem.lock(lock)
   guardRecover(i32, base + L_GUARD, dead)
-  guardLock(i32, base + L_GUARD, MAX_THREADS) // a slot number no thread uses: the reaper
+  // A slot number no thread uses: the reaper (reapers in several threads may share it).
+  guardLock(i32, base + L_GUARD, MAX_THREADS, timeoutMs, `the guard word of lock ${lock}`, true)
   const readsIndex = mem.readers(lock, dead)
   const reads = i32[readsIndex] as number
   let changed = reads > 0 || wasWaitingToWrite

@@ -1,0 +1,47 @@
+// The snapshot a writer publishes when the ring drops entries is encoded outside the append
+// mutex, so other threads' appends do not wait for a whole-database encode; its size is kept in
+// 64 bits (the snapshot buffer may grow past 2 GiB).
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { Database } from 'dictdb'
+import { SharedMemory } from '../../src/shared/memory'
+
+/** The append mutex word as each snapshot encode began. */
+const appendWordAtEncode: number[] = []
+let watched: SharedMemory | null = null
+
+vi.mock('../../src/shared/codec', async (importOriginal) => {
+  const codec = await importOriginal<typeof import('../../src/shared/codec')>()
+  return {
+    ...codec,
+    encodeState: (state: Parameters<typeof codec.encodeState>[0]) => {
+      if (watched !== null) appendWordAtEncode.push(Atomics.load(watched.i32, watched.appendWord))
+      return codec.encodeState(state)
+    },
+  }
+})
+
+const opened: Database[] = []
+afterEach(() => {
+  for (const db of opened.splice(0)) db.close()
+  watched = null
+  appendWordAtEncode.length = 0
+})
+
+describe('the shared snapshot', () => {
+  it('is encoded after the append mutex was let go', () => {
+    const db = new Database({ shared: true, logBytes: 1 << 16 })
+    opened.push(db)
+    watched = SharedMemory.open(db.handle().buffers)
+    const t = db.createTable('t')
+    for (let i = 0; i < 400; i++) t.insert({ pad: 'x'.repeat(400) }) // about three times the ring
+    expect(appendWordAtEncode.length).toBeGreaterThan(0)
+    expect(appendWordAtEncode.every((word) => word === 0)).toBe(true)
+    expect(watched.snapshotsTaken).toBe(appendWordAtEncode.length)
+  })
+
+  it('keeps a length past 2 GiB whole', () => {
+    const mem = SharedMemory.create(1 << 16)
+    mem.snapshotLength = 2 ** 31 + 8
+    expect(mem.snapshotLength).toBe(2 ** 31 + 8)
+  })
+})

@@ -7,7 +7,11 @@ import { portableDefinition, type WireOp } from './codec'
 import type { ReplicaHost } from './replica'
 
 /** How a database's catalog serves as the replica of a shared database in this thread. */
-export function replicaHost(catalog: Catalog, tx: Transactions, reportError: (error: unknown) => void): ReplicaHost {
+export function replicaHost(
+  catalog: Catalog,
+  tx: Transactions,
+  reportError: (error: unknown) => void = (error) => console.error('dictdb:', error),
+): ReplicaHost {
   return {
     applyRemote: (ops, publish) => applyRemote(catalog, tx, ops, publish),
     rawState: () => catalog.state(catalog.contexts(), true),

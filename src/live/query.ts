@@ -59,7 +59,9 @@ export function compileWatch(query: unknown): WatchedQuery {
     distinct,
     select: { ...opts, copy: false },
     entry: (key, rec, seq) => ({ key, rec, seq, out: project === null ? rec : Object.freeze(project(rec)) }),
-    sameOut: project === null ? (a, b) => a.rec === b.rec || equals(a.rec, b.rec) : (a, b) => equals(a.out, b.out),
+    // Without a projection, a new version of a record is a change (comparing contents would cost
+    // more than it saves); with one, only a change of the projected fields counts.
+    sameOut: project === null ? (a, b) => a.rec === b.rec : (a, b) => equals(a.out, b.out),
   }
 }
 

@@ -7,8 +7,8 @@ import { ExpiryScan } from './ttl'
 /** How often a sweep runs when nothing is known to expire sooner. */
 export const SWEEP_INTERVAL_MS = 1000
 /** Bounds on one run's work, so that a sweep never stalls the event loop for long. */
-const SCAN_PER_RUN = 10_000
-const DELETES_PER_RUN = 1000
+const SCAN_PER_RUN = 5_000
+const DELETES_PER_RUN = 500
 /** The system table holding the sweep lease of a shared or connected database. */
 const LEASE_TABLE = '_ttl_sweeper'
 const LEASE_MS = 10 * SWEEP_INTERVAL_MS

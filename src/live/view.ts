@@ -90,7 +90,7 @@ export class LiveView<T = Rec> {
   /** The current rows (frozen; equal to a fresh `select` of the query). */
   get rows(): T[] {
     if (this.#snapshot === null) {
-      const rows = this.#q.distinct ? this.#distinct : this.#window.rows.map((e) => e.out)
+      const rows = this.#q.distinct ? this.#distinct : this.#window.outs.slice()
       this.#snapshot = Object.freeze(rows) as unknown as T[]
     }
     return this.#snapshot
@@ -179,8 +179,8 @@ export class LiveView<T = Rec> {
   }
 
   #emit(): void {
-    if (this.#q.distinct) return
     const w = this.#window
+    if (this.#q.distinct || (w.touched.size === 0 && !this.#rerun)) return
     const diff: WatchDiff<Rec> = { added: [], removed: [], changed: [] }
     for (const [key, was] of w.touched) {
       const now = w.byKey.get(key)

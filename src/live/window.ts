@@ -23,6 +23,8 @@ export interface Before {
  */
 export class Window {
   rows: Entry[] = []
+  /** What the query returns for each row, in the same order (copied cheaply into each result). */
+  outs: Rec[] = []
   readonly byKey = new Map<Key, Entry>()
   /** What each row touched by the current commit was before it (for the diff). */
   readonly touched = new Map<Key, Before>()
@@ -47,6 +49,7 @@ export class Window {
   reset(rows: Entry[], complete: boolean): void {
     for (let i = 0; i < this.rows.length; i++) this.#touch(this.rows[i] as Entry, i)
     this.rows = rows
+    this.outs = rows.map((e) => e.out)
     this.byKey.clear()
     for (const e of rows) this.byKey.set(e.key, e)
     this.#complete = complete
@@ -61,6 +64,7 @@ export class Window {
     if (this.#limit === 0) return true
     const old = this.byKey.get(key)
     if (old === undefined && beforeMatch !== undefined && !this.#isPastEnd(beforeMatch)) return false
+    if (old !== undefined && next !== undefined && this.#replace(old, next)) return true
     if (old !== undefined) this.#remove(old)
     if (next !== undefined && !this.#place(next)) return false
     const full = this.#limit === undefined || this.rows.length >= this.#limit
@@ -102,9 +106,23 @@ export class Window {
     return true
   }
 
+  /** Puts `next` in the place of `old` when the order keeps it there (most updates): no shifting. */
+  #replace(old: Entry, next: Entry): boolean {
+    const index = this.#search(old)
+    const prev = this.rows[index - 1]
+    const after = this.rows[index + 1]
+    if ((prev !== undefined && this.#cmp(prev, next) >= 0) || (after !== undefined && this.#cmp(next, after) >= 0)) return false
+    this.#touch(old, index)
+    this.rows[index] = next
+    this.outs[index] = next.out
+    this.byKey.set(next.key, next)
+    return true
+  }
+
   #insertAt(e: Entry, index: number): void {
     if (!this.touched.has(e.key)) this.touched.set(e.key, { entry: undefined, index: -1 })
     this.rows.splice(index, 0, e)
+    this.outs.splice(index, 0, e.out)
     this.byKey.set(e.key, e)
     if (this.#limit !== undefined && this.rows.length > this.#limit) {
       const last = this.rows[this.rows.length - 1] as Entry
@@ -117,6 +135,7 @@ export class Window {
     const index = this.#search(e)
     this.#touch(e, index)
     this.rows.splice(index, 1)
+    this.outs.splice(index, 1)
     this.byKey.delete(e.key)
   }
 

@@ -94,7 +94,7 @@ export class Sweeper {
   async #sweep(table: Table<any>): Promise<{ count: number; more: boolean; soonest: number }> {
     let scan = this.#scans.get(table)
     if (scan === undefined) this.#scans.set(table, (scan = new ExpiryScan()))
-    const lease = this.#shared ? systemTable<Lease>(this.#db, LEASE_TABLE) : null
+    const lease = this.#shared ? await this.#leaseTable() : null
     const now = Date.now()
     if (lease !== null && heldElsewhere(lease.get('sweeper'), this.#id, now)) return { count: 0, more: false, soonest: now + LEASE_MS }
     let more = false
@@ -110,6 +110,12 @@ export class Sweeper {
       ),
     )
     return { count, more, soonest: scan.soonest }
+  }
+
+  /** The lease table, created on first use (a connected database writes only in transactionAsync). */
+  async #leaseTable(): Promise<Table<Lease>> {
+    if (this.#db.hasTable(LEASE_TABLE)) return this.#db.getTable<Lease>(LEASE_TABLE)
+    return this.#db.transactionAsync(() => systemTable<Lease>(this.#db, LEASE_TABLE))
   }
 
   /** Takes or renews the lease (inside the sweep's transaction); false if another sweeper holds it. */

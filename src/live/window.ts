@@ -111,7 +111,10 @@ export class Window {
     const index = this.#search(old)
     const prev = this.rows[index - 1]
     const after = this.rows[index + 1]
-    if ((prev !== undefined && this.#cmp(prev, next) >= 0) || (after !== undefined && this.#cmp(next, after) >= 0)) return false
+    // At an edge, rows outside the window (before an offset, after a cut) may now sort around it.
+    const prevOk = prev === undefined ? this.#offset === 0 : this.#cmp(prev, next) < 0
+    const afterOk = after === undefined ? this.#complete : this.#cmp(next, after) < 0
+    if (!prevOk || !afterOk) return false
     this.#touch(old, index)
     this.rows[index] = next
     this.outs[index] = next.out

@@ -14,7 +14,6 @@ import {
   measureGroup,
   printTable,
   environment,
-  prng,
   evaluateTargets,
   fmtOps,
   fmtRatio,
@@ -25,6 +24,7 @@ import {
   DEFAULTS,
   parseArgs,
 } from './harness.mjs'
+import { AGE_MAX, AGE_MIN, CITIES, CITY_COUNT, SEED, makeRecords, randomKeys } from './data.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const require = createRequire(import.meta.url)
@@ -45,45 +45,12 @@ const outFile = resolve(here, String(args.out ?? 'results/core.json'))
 
 // ---------------------------------------------------------------- data
 
-const SEED = 20240611
-const CITY_COUNT = 50
-const AGE_MIN = 18
-const AGE_MAX = 80
-const CITIES = Array.from({ length: CITY_COUNT }, (_, i) => `city-${String(i).padStart(2, '0')}`)
-const SYLLABLES = ['ka', 'lo', 'mi', 'ne', 'ru', 'sa', 'to', 'vi', 'ya', 'zo', 'be', 'di', 'fu', 'ga', 'hi', 'jo']
-
-function makeRecords(n) {
-  const rnd = prng(SEED)
-  const int = (lo, hi) => lo + Math.floor(rnd() * (hi - lo + 1))
-  const word = (k) => {
-    let s = ''
-    for (let j = 0; j < k; j++) s += SYLLABLES[int(0, SYLLABLES.length - 1)]
-    return s[0].toUpperCase() + s.slice(1)
-  }
-  const rows = new Array(n)
-  for (let i = 0; i < n; i++) {
-    rows[i] = {
-      id: i + 1,
-      name: `${word(int(2, 3))} ${word(int(2, 4))}`,
-      age: int(AGE_MIN, AGE_MAX),
-      city: CITIES[int(0, CITY_COUNT - 1)],
-      score: int(0, 10_000),
-    }
-  }
-  return rows
-}
-
 const records = makeRecords(N)
 
 // Access pattern for get/update: 2^17 uniformly random ids (same sequence for every engine).
 const KEYS_BITS = 17
 const MASK = (1 << KEYS_BITS) - 1
-const keys = (() => {
-  const rnd = prng(SEED ^ 0x5bd1e995)
-  const k = new Array(1 << KEYS_BITS)
-  for (let i = 0; i < k.length; i++) k[i] = 1 + Math.floor(rnd() * N)
-  return k
-})()
+const keys = randomKeys(N, KEYS_BITS)
 // Range queries: age between x and x+2 for x cycling through 18..78.
 const RANGE_WIDTH = 2
 const RANGE_STARTS = Array.from({ length: AGE_MAX - RANGE_WIDTH - AGE_MIN + 1 }, (_, i) => AGE_MIN + i)

@@ -5,7 +5,14 @@ import type { RecordChange } from './storage/change'
 import type { Row } from './storage/row'
 import type { TableStore } from './storage/table-store'
 import { copyRecord, freezeCopy, isPlainObject } from './values/freeze'
+import { inputShapeOf, isFlat, type InputShape } from './values/input-shape'
 import type { Key, Rec } from './values/types'
+
+/**
+ * The checked fields of an `update`, flat: field, value, field, value… (one array per call,
+ * where a Map would cost a table per call).
+ */
+export type FieldChanges = readonly unknown[]
 
 /** Plans the change sets of a table's writes: copies, keys, merges and schema checks. */
 export class ChangePlanner {
@@ -15,6 +22,8 @@ export class ChangePlanner {
     readonly store: TableStore,
     public validator: Validator | null,
   ) {}
+
+  #input: InputShape | null = null
 
   /**
    * The change that inserts `input`. `batch` carries the keys and next auto key of a list
@@ -26,10 +35,10 @@ export class ChangePlanner {
     let rec: Record<string, unknown>
     if (given == null) {
       key = batch === undefined ? this.store.nextAutoKey : Math.max(batch.next, this.store.nextAutoKey)
-      rec = copyRecord(input, 'record', this.primaryKey, key)
+      rec = this.#copy(input, key) ?? copyRecord(input, 'record', this.primaryKey, key)
     } else {
       key = this.checkKey(given)
-      rec = copyRecord(input)
+      rec = this.#copy(input, undefined) ?? copyRecord(input)
     }
     // Every stored integer key is below the auto key: a key at or past it needs no lookup.
     const surelyNew = typeof key === 'number' && key >= this.store.nextAutoKey && Number.isInteger(key)
@@ -45,10 +54,23 @@ export class ChangePlanner {
     return this.#change(key, existing, this.#validate(Object.freeze(rec), validate, given == null))
   }
 
-  /** The change that merges `fields` (already frozen values or operators) into `row`. */
-  merge(row: Row, fields: ReadonlyMap<string, unknown>): RecordChange {
+  /**
+   * The stored copy of a flat `input` by the compiled copier of its shape (the last one seen,
+   * tried first without allocating), or null: then `copyRecord` copies and checks it.
+   */
+  #copy(input: unknown, key: Key | undefined): Record<string, unknown> | null {
+    if (!isPlainObject(input)) return null
+    let shape = this.#input
+    if (shape === null || !shape.matches(input)) shape = this.#input = inputShapeOf(input, this.primaryKey)
+    return shape !== null && shape.assignsKey === (key !== undefined) ? shape.copy(input, key) : null
+  }
+
+  /** The change that merges `fields` (from {@link changes}: frozen values or operators) into `row`. */
+  merge(row: Row, fields: FieldChanges): RecordChange {
     const out = this.store.shallowCopyOf(row)
-    for (const [field, value] of fields) {
+    for (let i = 0; i < fields.length; i += 2) {
+      const field = fields[i] as string
+      const value = fields[i + 1]
       out[field] = value instanceof Increment ? value.applyTo(row.rec[field], field, this.table) : value
     }
     return this.#change(row.key, row.rec, this.#validate(Object.freeze(out)))
@@ -57,7 +79,10 @@ export class ChangePlanner {
   /** The change that replaces `row` with the fields of an upsert (merged in). */
   upsertMerge(row: Row, input: unknown): RecordChange {
     const given = copyRecord(input)
-    return this.#change(row.key, row.rec, this.#validate(Object.freeze({ ...row.rec, ...given })))
+    // Not a spread: a frozen record made by a spread is slow to copy in V8 (see values/shape.ts).
+    const out = this.store.shallowCopyOf(row)
+    for (const field of Object.keys(given)) out[field] = given[field]
+    return this.#change(row.key, row.rec, this.#validate(Object.freeze(out)))
   }
 
   remove(row: Row): RecordChange {
@@ -68,11 +93,11 @@ export class ChangePlanner {
    * Checks an `update` argument once: a plain object of field → value or operator, not the
    * primary key. Values are frozen here, so each record's merge shares them.
    */
-  changes(changes: unknown): Map<string, unknown> {
+  changes(changes: unknown): FieldChanges {
     if (!isPlainObject(changes)) {
       throw new InvalidArgumentError(`Expected the changes of update() to be a plain object of field values, got ${describe(changes)}`, { table: this.table })
     }
-    const out = new Map<string, unknown>()
+    const out: unknown[] = []
     for (const field of Object.keys(changes)) {
       const value = changes[field]
       if (field === this.primaryKey) {
@@ -81,10 +106,25 @@ export class ChangePlanner {
       if (value === undefined) {
         throw new InvalidArgumentError(`Expected update() field \`${field}\` to be a value, got \`undefined\` (use null to clear it)`, { table: this.table, field })
       }
-      out.set(field, value instanceof Increment ? value : freezeCopy(value, `changes.${field}`))
+      out.push(field, value instanceof Increment || isFlat(value) ? value : freezeCopy(value, `changes.${field}`))
     }
-    if (out.size === 0) throw new InvalidArgumentError('update() needs at least one field to change', { table: this.table })
+    if (out.length === 0) throw new InvalidArgumentError('update() needs at least one field to change', { table: this.table })
     return out
+  }
+
+  /**
+   * The key of a `where` that names one record by primary key (`{ id: 7 }`), or undefined for any
+   * other condition: the planner's shortcut for the most common write, with no condition to build.
+   */
+  keyOf(where: unknown): Key | undefined {
+    if (!isPlainObject(where)) return undefined
+    let key: unknown
+    let fields = 0
+    for (const field in where) {
+      if (++fields > 1 || field !== this.primaryKey) return undefined
+      key = where[field]
+    }
+    return typeof key === 'string' || (typeof key === 'number' && Number.isFinite(key)) ? key : undefined
   }
 
   checkKey(key: unknown): Key {

@@ -14,7 +14,7 @@ import type { Validator } from './schema'
 import type { RecordChange, TableDefinition } from './storage/change'
 import type { Row } from './storage/row'
 import type { TableStore } from './storage/table-store'
-import { ChangePlanner } from './table-changes'
+import { ChangePlanner, type FieldChanges } from './table-changes'
 import { exportCsv, type ExportCsvOptions } from './persist/csv-export'
 import type { CommitListener, Transactions } from './txn/transactions'
 import { isPlainObject, thaw } from './values/freeze'
@@ -59,6 +59,7 @@ export interface TableContext {
 }
 
 const INDEX_OPTIONS = ['type', 'unique'] as const
+const INSERT_OPTIONS = ['skipValidation'] as const
 
 /**
  * A table of records with a primary key, secondary indexes, queries and atomic writes.
@@ -103,20 +104,22 @@ export class Table<T extends object = Record<string, unknown>> {
   insert(records: readonly T[], options?: { skipValidation?: boolean }): Key[]
   insert(input: T | readonly T[], options?: { skipValidation?: boolean }): Key | Key[] {
     this.#alive()
-    const skip = checkBoolean(checkOptions(options, ['skipValidation'], 'insert()').skipValidation, 'skipValidation') ?? false
-    if (!Array.isArray(input)) {
-      return this.#write(() => {
-        const change = this.#plan.insert(input, undefined, !skip)
-        this.#tx.write(this.#store, [change])
-        return change.key
-      })
-    }
+    const skip = checkBoolean(checkOptions(options, INSERT_OPTIONS, 'insert()').skipValidation, 'skipValidation') ?? false
+    if (!Array.isArray(input)) return this.#tx.withLock(this.lock, 'write', this.#insertOne, input, !skip)
     return this.#write(() => {
       const batch = { keys: new Set<Key>(), next: this.#store.nextAutoKey }
       const changes = (input as readonly T[]).map((r) => this.#plan.insert(r, batch, !skip))
       this.#tx.write(this.#store, changes)
       return changes.map((c) => c.key)
     })
+  }
+
+  // The bodies of the hottest calls are made once per table, not as a closure per call.
+  readonly #insertOne = (input: unknown, validate: boolean): Key => {
+    this.#alive()
+    const change = this.#plan.insert(input, undefined, validate)
+    this.#tx.write(this.#store, [change])
+    return change.key
   }
 
   /** Inserts, or on an existing key merges (`'update'`, default), keeps (`'ignore'`) or throws (`'error'`). */
@@ -145,11 +148,13 @@ export class Table<T extends object = Record<string, unknown>> {
   /** A copy of the record with this key, or undefined. */
   get(key: Key): T | undefined {
     this.#alive()
-    const k = this.#plan.checkKey(key)
-    return this.#read(() => {
-      const row = this.#store.row(k)
-      return row === undefined || this.#store.expired(row.rec) ? undefined : (this.#store.copyOf(row) as T)
-    })
+    return this.#tx.withLock(this.lock, 'read', this.#getOne, this.#plan.checkKey(key))
+  }
+
+  readonly #getOne = (key: Key): T | undefined => {
+    this.#alive()
+    const row = this.#store.row(key)
+    return row === undefined || this.#store.expired(row.rec) ? undefined : (this.#store.copyOf(row) as T)
   }
 
   /** Records matching the options; copies unless `copy: false` (then frozen stored records). */
@@ -192,12 +197,23 @@ export class Table<T extends object = Record<string, unknown>> {
   update(changes: Changes<T>, where?: Where<T>): number {
     this.#alive()
     const fields = this.#plan.changes(changes)
+    // By primary key (`{ id }`): one lookup under the lock, no condition to build or match.
+    const key = this.#plan.keyOf(where)
+    if (key !== undefined) return this.#tx.withLock(this.lock, 'write', this.#updateOne, fields, key)
     const node = toNode(where)
     return this.#write(() => {
       const rows = this.#matchOrThrow(node, 'update')
       this.#tx.write(this.#store, rows.map((row) => this.#plan.merge(row, fields)))
       return rows.length
     })
+  }
+
+  readonly #updateOne = (fields: FieldChanges, key: Key): number => {
+    this.#alive()
+    const row = this.#store.row(key)
+    if (row === undefined) throw this.#noMatch('update')
+    this.#tx.write(this.#store, [this.#plan.merge(row, fields)])
+    return 1
   }
 
   /** Deletes every record matching `where` (all when omitted); `RecordNotFoundError` when none. */
@@ -389,8 +405,12 @@ export class Table<T extends object = Record<string, unknown>> {
 
   #matchOrThrow(node: ReturnType<typeof toNode>, what: string) {
     const rows = matchRows(this.#store, this.primaryKey, node)
-    if (rows.length === 0) throw new RecordNotFoundError(`${what}() matched no record in \`${this.name}\``, { table: this.name })
+    if (rows.length === 0) throw this.#noMatch(what)
     return rows
+  }
+
+  #noMatch(what: string): RecordNotFoundError {
+    return new RecordNotFoundError(`${what}() matched no record in \`${this.name}\``, { table: this.name })
   }
 
   // Liveness is checked again under the lock: in a shared database, catching up may just have

@@ -1,11 +1,12 @@
 import { canonical } from '../values/canonical'
 import type { Row } from '../storage/row'
+import { addTo, pushRows, removeFrom, sizeOf, type Bucket } from './bucket'
 import type { Index } from './types'
 
-/** Equality index: canonical value → rows with that value. */
+/** Equality index: canonical value → the rows with that value (a lone row or a Set of them). */
 export class HashIndex implements Index {
   readonly type = 'hash' as const
-  readonly #buckets = new Map<unknown, Set<Row>>()
+  readonly #buckets = new Map<unknown, Bucket>()
 
   constructor(
     readonly field: string,
@@ -15,30 +16,34 @@ export class HashIndex implements Index {
   add(row: Row, value: unknown): void {
     const key = canonical(value)
     const bucket = this.#buckets.get(key)
-    if (bucket === undefined) this.#buckets.set(key, new Set([row]))
-    else bucket.add(row)
+    // A Set grows in place: only a new or a first-shared value writes the Map.
+    if (bucket instanceof Set) bucket.add(row)
+    else this.#buckets.set(key, addTo(bucket, row))
   }
 
   remove(row: Row, value: unknown): void {
     const key = canonical(value)
     const bucket = this.#buckets.get(key)
     if (bucket === undefined) return
-    bucket.delete(row)
-    if (bucket.size === 0) this.#buckets.delete(key)
+    const left = removeFrom(bucket, row)
+    if (left === undefined) this.#buckets.delete(key)
+    else if (left !== bucket) this.#buckets.set(key, left)
   }
 
   eq(value: unknown, out: Row[]): void {
     const bucket = this.#buckets.get(canonical(value))
-    if (bucket !== undefined) for (const row of bucket) out.push(row)
+    if (bucket !== undefined) pushRows(bucket, out, Infinity)
   }
 
   countEq(value: unknown): number {
-    return this.#buckets.get(canonical(value))?.size ?? 0
+    return sizeOf(this.#buckets.get(canonical(value)))
   }
 
   entries(): Array<[unknown, Row]> {
     const out: Array<[unknown, Row]> = []
-    for (const bucket of this.#buckets.values()) for (const row of bucket) out.push([row.rec[this.field], row])
+    const rows: Row[] = []
+    for (const bucket of this.#buckets.values()) pushRows(bucket, rows, Infinity)
+    for (const row of rows) out.push([row.rec[this.field], row])
     return out
   }
 }

@@ -1,54 +1,54 @@
 import BTreeModule from 'sorted-btree'
 import { compare, rank } from '../values/compare'
 import type { Row } from '../storage/row'
+import { addTo, pushRows, removeFrom, sizeOf, type Bucket } from './bucket'
 import type { Index, Range } from './types'
 
 // sorted-btree is CommonJS with `exports.default`: under Node's ESM loader the default import is
 // the whole module object, under bundlers and CJS it is the class itself.
 const BTree: typeof BTreeModule = (BTreeModule as unknown as { default?: typeof BTreeModule }).default ?? BTreeModule
 
-/** A B+ tree entry: the value, then the row's insertion rank to order equal values. */
-interface Entry {
-  readonly v: unknown
-  readonly s: number
-  readonly row: Row | null
-}
-
-function compareEntries(a: Entry, b: Entry): number {
-  const c = typeof a.v === 'number' && typeof b.v === 'number' ? a.v - b.v : compare(a.v, b.v)
-  return c !== 0 ? c : a.s - b.s
+function compareValues(a: unknown, b: unknown): number {
+  if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0
+  return compare(a, b)
 }
 
 const MIN_DATE = new Date(-8.64e15)
 const MAX_DATE = new Date(8.64e15)
 
-/** The first and last value of each kind in the total order, as probes (see `compare`). */
-function kindBounds(kind: unknown): [Entry, Entry] | null {
+/** One end of a scan: a value, and whether the value itself is in. */
+interface Bound {
+  readonly v: unknown
+  readonly in: boolean
+}
+
+/** The first and last value of each kind in the total order (see `compare`). */
+function kindBounds(kind: unknown): [Bound, Bound] | null {
   switch (rank(kind)) {
     case 1:
-      return [probe(false, -1), probe(true, 1)]
+      return [{ v: false, in: true }, { v: true, in: true }]
     case 2:
-      return [probe(-Infinity, -1), probe(Infinity, 1)]
+      return [{ v: -Infinity, in: true }, { v: Infinity, in: true }]
     case 3:
-      return [probe(Infinity, 1), probe('', -1)]
+      // Bigints lie between the numbers and the strings.
+      return [{ v: Infinity, in: false }, { v: '', in: false }]
     case 4:
-      return [probe('', -1), probe(MIN_DATE, -1)]
+      return [{ v: '', in: true }, { v: MIN_DATE, in: false }]
     case 5:
-      return [probe(MIN_DATE, -1), probe(MAX_DATE, 1)]
+      return [{ v: MIN_DATE, in: true }, { v: MAX_DATE, in: true }]
     default:
       return null
   }
 }
 
-/** A probe sorts before (side -1) or after (side 1) every entry with value `v`. */
-function probe(v: unknown, side: -1 | 1): Entry {
-  return { v, s: side * Infinity, row: null }
-}
-
-/** Ordered index: (value, insertion rank) → row, for equality and range scans in O(log n + k). */
+/**
+ * Ordered index: value → the rows with that value (a lone row or a Set of them), in a B+ tree,
+ * for equality and range scans in O(log n + k). Entries are per distinct value, not per record:
+ * a record costs no object of its own here.
+ */
 export class SortedIndex implements Index {
   readonly type = 'sorted' as const
-  readonly #tree: BTreeModule<Entry, undefined> = new BTree<Entry, undefined>(undefined, compareEntries)
+  readonly #tree: BTreeModule<unknown, Bucket> = new BTree<unknown, Bucket>(undefined, compareValues)
 
   constructor(
     readonly field: string,
@@ -56,45 +56,58 @@ export class SortedIndex implements Index {
   ) {}
 
   add(row: Row, value: unknown): void {
-    this.#tree.set({ v: value ?? null, s: row.seq, row }, undefined)
+    const v = value ?? null
+    const bucket = this.#tree.get(v)
+    if (bucket instanceof Set) bucket.add(row)
+    else this.#tree.set(v, addTo(bucket, row))
   }
 
   remove(row: Row, value: unknown): void {
-    this.#tree.delete({ v: value ?? null, s: row.seq, row })
+    const v = value ?? null
+    const bucket = this.#tree.get(v)
+    if (bucket === undefined) return
+    const left = removeFrom(bucket, row)
+    if (left === undefined) this.#tree.delete(v)
+    else if (left !== bucket) this.#tree.set(v, left)
   }
 
   eq(value: unknown, out: Row[]): void {
-    this.#scan(probe(value ?? null, -1), probe(value ?? null, 1), out, Infinity)
+    const bucket = this.#tree.get(value ?? null)
+    if (bucket !== undefined) pushRows(bucket, out, Infinity)
   }
 
   countEq(value: unknown, cap: number): number {
-    return this.#scan(probe(value ?? null, -1), probe(value ?? null, 1), null, cap)
+    return Math.min(sizeOf(this.#tree.get(value ?? null)), cap)
   }
 
   range(range: Range, out: Row[] | null, cap: number): number {
     const bounds = kindBounds(range.kind)
     if (bounds === null) return -1
-    const lo = range.lo === undefined ? bounds[0] : probe(range.lo, range.loInclusive === false ? 1 : -1)
-    const hi = range.hi === undefined ? bounds[1] : probe(range.hi, range.hiInclusive === false ? -1 : 1)
+    const lo = range.lo === undefined ? bounds[0] : { v: range.lo, in: range.loInclusive !== false }
+    const hi = range.hi === undefined ? bounds[1] : { v: range.hi, in: range.hiInclusive !== false }
     return this.#scan(lo, hi, out, cap)
   }
 
   entries(): Array<[unknown, Row]> {
     const out: Array<[unknown, Row]> = []
-    this.#tree.forEachPair((e) => {
-      out.push([e.v, e.row as Row])
+    const rows: Row[] = []
+    this.#tree.forEachPair((v, bucket) => {
+      rows.length = 0
+      pushRows(bucket, rows, Infinity)
+      for (const row of rows) out.push([v, row])
     })
     return out
   }
 
-  /** Visits entries in [lo, hi) (probes never equal an entry); counts up to `cap`. */
-  #scan(lo: Entry, hi: Entry, out: Row[] | null, cap: number): number {
-    if (compareEntries(lo, hi) >= 0) return 0
+  /** Visits the buckets from `lo` to `hi`; counts (and collects) up to `cap` rows. */
+  #scan(lo: Bound, hi: Bound, out: Row[] | null, cap: number): number {
+    const c = compareValues(lo.v, hi.v)
+    if (c > 0 || (c === 0 && !(lo.in && hi.in))) return 0
     let n = 0
-    this.#tree.forRange(lo, hi, false, (e) => {
-      if (out !== null) out.push(e.row as Row)
-      if (++n >= cap) return { break: n }
-      return undefined
+    this.#tree.forRange(lo.v, hi.v, hi.in, (v, bucket) => {
+      if (!lo.in && compareValues(v, lo.v) === 0) return undefined
+      n += pushRows(bucket, out, cap - n)
+      return n >= cap ? { break: n } : undefined
     })
     return n
   }

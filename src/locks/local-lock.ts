@@ -113,6 +113,14 @@ export class LocalRWLock implements RWLock {
     }
   }
 
+  enterSync(mode: LockMode): unknown {
+    return this.#takeSync(mode === 'write')
+  }
+
+  exitSync(grant: unknown): void {
+    this.#giveBack(grant as SyncGrant)
+  }
+
   #runSync<R>(write: boolean, fn: () => R, options: AcquireOptions | undefined): R {
     if (typeof fn !== 'function') throw expected('fn', 'a function', fn)
     if (options !== undefined) this.#timeoutOf(options)

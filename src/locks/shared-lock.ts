@@ -100,6 +100,14 @@ export class SharedRWLock implements RWLock {
     }
   }
 
+  enterSync(mode: LockMode): unknown {
+    return this.acquireSync(mode)
+  }
+
+  exitSync(grant: unknown): void {
+    ;(grant as Release)()
+  }
+
   /** Acquires only the in-thread part: lock-free reads still respect own-thread async holders. */
   localReadSync<R>(fn: () => R): R {
     return this.#local.readSync(fn)

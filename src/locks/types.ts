@@ -41,6 +41,14 @@ export interface RWLock {
    * @internal
    */
   acquireSync(mode: LockMode, options?: AcquireOptions): Release
+  /**
+   * Takes the lock synchronously like `acquireSync`, but returns a grant token instead of a
+   * closure (nothing allocated on the hot path of single calls); give it back with `exitSync`.
+   * @internal
+   */
+  enterSync(mode: LockMode): unknown
+  /** Gives back a grant of `enterSync`, once. @internal */
+  exitSync(grant: unknown): void
   /** True while any reader or writer holds the lock (for diagnostics and tests). */
   readonly locked: boolean
 }

@@ -4,7 +4,7 @@ import type { Index, IndexSpec } from '../indexes/types'
 import { canonical } from '../values/canonical'
 import { equals } from '../values/compare'
 import { thaw } from '../values/freeze'
-import { shapeOf } from '../values/shape'
+import { shapeOf, type Shape } from '../values/shape'
 import type { Key, Rec } from '../values/types'
 import { isExpired, type TtlRule } from '../live/ttl'
 import { inverse, type RecordChange } from './change'
@@ -18,11 +18,15 @@ export class TableStore {
   readonly name: string
   readonly #rows = new Map<Key, Row>()
   readonly #indexes = new Map<string, Index>()
+  /** The indexes as arrays, for the write path's loops (no iterator per write). */
+  #indexList: Index[] = []
+  #uniqueList: Index[] = []
   #nextSeq = 1
   /** Insertion rank of deleted rows, so that undoing the delete puts the row back in place. */
   readonly #deletedSeq = new WeakMap<RecordChange, number>()
   /** Set when a rollback re-inserted a row out of insertion order; fixed by the next scan. */
   #orderDirty = false
+  #lastShape: Shape | undefined = undefined
   /** The next auto-assigned key: past every integer key ever stored (derived from the changes). */
   nextAutoKey = 1
   /** The expiry rule of a table created with `ttl`: expired records are invisible to reads. */
@@ -41,8 +45,9 @@ export class TableStore {
   }
 
   /** Whether `rec` has expired (never, in a table without `ttl`). */
-  expired(rec: Rec, now = Date.now()): boolean {
-    return this.ttl !== null && isExpired(this.ttl, rec, now)
+  expired(rec: Rec, now?: number): boolean {
+    // The clock is read only for a table that has a rule (not on every `get` of the others).
+    return this.ttl !== null && isExpired(this.ttl, rec, now ?? Date.now())
   }
 
   /** For one read: a test of whether a record is still alive, or null when none can expire. */
@@ -55,12 +60,23 @@ export class TableStore {
 
   /** A mutable deep copy of a row's record (compiled per record shape: fast on frozen records). */
   copyOf(row: Row): Record<string, unknown> {
-    return (row.shape ??= shapeOf(row.rec, thaw)).deep(row.rec)
+    return (row.shape ?? this.#shapeOf(row)).deep(row.rec)
   }
 
   /** A mutable top-level copy of a row's record, nested values shared (an update's start). */
   shallowCopyOf(row: Row): Record<string, unknown> {
-    return (row.shape ??= shapeOf(row.rec, thaw)).shallow(row.rec)
+    return (row.shape ?? this.#shapeOf(row)).shallow(row.rec)
+  }
+
+  /**
+   * Finds and keeps a row's shape on its first copy. Records of a table mostly share one shape:
+   * the last one found is tried first, which allocates nothing (`shapeOf` builds a signature).
+   */
+  #shapeOf(row: Row): Shape {
+    const last = this.#lastShape
+    const shape = last !== undefined && last.matches(row.rec) ? last : shapeOf(row.rec, thaw)
+    this.#lastShape = shape
+    return (row.shape = shape)
   }
 
   /** Every row in insertion order. */
@@ -99,18 +115,26 @@ export class TableStore {
       index.add(row, value)
     }
     this.#indexes.set(spec.field, index)
+    this.#listIndexes()
+  }
+
+  #listIndexes(): void {
+    this.#indexList = [...this.#indexes.values()]
+    this.#uniqueList = this.#indexList.filter((index) => index.unique)
   }
 
   /** Empties the store (records and indexes) before a replica reloads it from a snapshot. */
   clear(): void {
     this.#rows.clear()
     this.#indexes.clear()
+    this.#listIndexes()
     this.#orderDirty = false
     this.nextAutoKey = 1
   }
 
   removeIndex(field: string): void {
     this.#indexes.delete(field)
+    this.#listIndexes()
   }
 
   /**
@@ -118,8 +142,7 @@ export class TableStore {
    * record to another within the same change set. Nulls never conflict.
    */
   checkUnique(changes: readonly RecordChange[]): void {
-    for (const index of this.#indexes.values()) {
-      if (!index.unique) continue
+    for (const index of this.#uniqueList) {
       if (changes.length === 1) this.#checkOne(index, changes[0] as RecordChange)
       else this.#checkMany(index, changes)
     }
@@ -176,7 +199,7 @@ export class TableStore {
     const row = this.#rows.get(key)
     if (after === undefined) {
       if (row === undefined) throw new Error(`dictdb internal: delete of missing key ${String(key)} in ${this.name}`)
-      for (const index of this.#indexes.values()) index.remove(row, row.rec[index.field])
+      for (const index of this.#indexList) index.remove(row, row.rec[index.field])
       this.#rows.delete(key)
       this.#deletedSeq.set(change, row.seq)
     } else if (row === undefined) {
@@ -204,14 +227,14 @@ export class TableStore {
     else if (seq < this.#nextSeq - 1) this.#orderDirty = true
     const row: Row = { key, rec, seq, shape: undefined }
     this.#rows.set(key, row)
-    for (const index of this.#indexes.values()) index.add(row, rec[index.field])
+    for (const index of this.#indexList) index.add(row, rec[index.field])
     if (typeof key === 'number' && Number.isInteger(key) && key >= this.nextAutoKey) this.nextAutoKey = key + 1
   }
 
   #update(row: Row, after: Rec): void {
     const before = row.rec
     if (row.shape !== undefined && !row.shape.matches(after)) row.shape = undefined
-    for (const index of this.#indexes.values()) {
+    for (const index of this.#indexList) {
       const a = before[index.field]
       const b = after[index.field]
       if (a === b || equals(a, b)) continue

@@ -92,17 +92,28 @@ export class Transactions {
     return () => this.#listeners.delete(listener)
   }
 
-  /** Runs `fn` under the table's lock: for this call alone, or held until the transaction ends. */
-  withLock<R>(lock: RWLock, mode: LockMode, fn: () => R): R {
+  /**
+   * Runs `fn(a, b)` under the table's lock: for this call alone, or held until the transaction
+   * ends. The arguments are passed through so that hot callers (get, insert, update) can hand in
+   * a function made once instead of a closure per call.
+   */
+  withLock<R, A = undefined, B = undefined>(lock: RWLock, mode: LockMode, fn: (a: A, b: B) => R, a?: A, b?: B): R {
     const tx = this.#tx
     const shared = this.#shared
     if (tx === null) {
       this.#depth++
       try {
-        if (shared === null) return mode === 'read' ? lock.readSync(fn) : lock.writeSync(fn)
+        if (shared === null) {
+          const grant = lock.enterSync(mode)
+          try {
+            return fn(a as A, b as B)
+          } finally {
+            lock.exitSync(grant)
+          }
+        }
         // A single read needs no cross-thread lock: the replica, caught up, is the latest commit.
-        if (mode === 'read') return shared.readLocal(lock, () => (shared.catchUp(true), fn()))
-        return lock.writeSync(() => (shared.catchUp(true), fn()))
+        if (mode === 'read') return shared.readLocal(lock, () => (shared.catchUp(true), fn(a as A, b as B)))
+        return lock.writeSync(() => (shared.catchUp(true), fn(a as A, b as B)))
       } finally {
         // Listeners run once the outermost call has let go of its lock (and of nothing else).
         if (--this.#depth === 0) this.#deliver()
@@ -110,7 +121,7 @@ export class Transactions {
     }
     hold(tx, lock, mode)
     shared?.catchUp(tx.log.length === 0)
-    return fn()
+    return fn(a as A, b as B)
   }
 
   /** Validates (unique indexes), applies and records a change set planned under the write lock. */
@@ -247,7 +258,8 @@ export class Transactions {
       }
       if (this.#shared.defersPublish === true) return
     }
-    this.publish({ ops })
+    // Nobody listens: no commit object to build.
+    if (this.#listeners.size !== 0) this.publish({ ops })
   }
 
   /**

@@ -64,12 +64,15 @@ function freezeObject(value: object, path: string, ancestors: unknown[] = []): u
   return out
 }
 
-function copyFields(source: Record<string, unknown>, path: string, ancestors: unknown[], out: Record<string, unknown> = {}): Record<string, unknown> {
+function copyFields(source: Record<string, unknown>, path: string, ancestors: unknown[] | undefined, out: Record<string, unknown> = {}): Record<string, unknown> {
   for (const field of Object.keys(source)) {
     const v = source[field]
     if (v === undefined) continue
     if (field === '__proto__') throw unstorable(`${path}.${field}`, v, 'the field name `__proto__` is not allowed')
-    out[field] = freezeCopy(v, `${path}.${field}`, ancestors)
+    // Flat values are stored as they are; only the others need a path (for their errors) and
+    // the ancestors (for cycles), so a flat record costs no string and no array here.
+    if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) out[field] = v
+    else out[field] = freezeCopy(v, `${path}.${field}`, (ancestors ??= [source]))
   }
   return out
 }
@@ -87,7 +90,7 @@ export function copyRecord(record: unknown, what = 'record', keyField?: string, 
   if (!isPlainObject(record)) throw new InvalidArgumentError(`Expected ${what} to be a plain object, got ${describe(record)}`)
   const out: Record<string, unknown> = {}
   if (keyField !== undefined) out[keyField] = key
-  copyFields(record, what, [record], out)
+  copyFields(record, what, undefined, out)
   // Re-set after the copy: a `null` key field in the source must not overwrite the assigned key.
   if (keyField !== undefined) out[keyField] = key
   return out

@@ -10,7 +10,7 @@ export interface Shape {
   readonly deep: (rec: Rec) => Record<string, unknown>
   /** A mutable copy of the top level, nested values shared (the start of an update's merge). */
   readonly shallow: (rec: Rec) => Record<string, unknown>
-  /** Whether `rec` has exactly this shape's fields. */
+  /** Whether `rec` has exactly this shape's fields (counted with for…in: no key array per update). */
   readonly matches: (rec: Rec) => boolean
 }
 
@@ -42,7 +42,7 @@ function compile(fields: string[], thaw: (value: unknown) => unknown): Shape {
     `return {
       deep: function (v) { var x; return {\n${deep}\n} },
       shallow: function (v) { return {\n${shallow}\n} },
-      matches: function (v) { return ${has || 'true'} && Object.keys(v).length === ${fields.length} },
+      matches: function (v) { if (!(${has || 'true'})) return false; var n = 0; for (var k in v) n++; return n === ${fields.length} },
     }`,
   ) as (t: typeof thaw) => Shape
   return make(thaw)

@@ -1,0 +1,70 @@
+/**
+ * Copiers compiled for one shape of *input* record (its own fields, in order), so that inserting
+ * a flat record is one object literal: no key array, no property added one at a time, and a
+ * stored record whose fields all lie inside the object (the fastest kind to read and copy).
+ * Records with nested values, `undefined` fields or any other oddity go the general way
+ * (`copyRecord`), which checks, reports and deep-freezes them.
+ */
+export interface InputShape {
+  /** Whether `input` has exactly these own enumerable fields (no key array: `for…in` counts). */
+  readonly matches: (input: object) => boolean
+  /**
+   * A copy of a flat `input`, or null when a value is not flat (then copy the general way).
+   * With `key` given (a shape without the key field), the key comes first, as `copyRecord` does.
+   */
+  readonly copy: (input: object, key: unknown) => Record<string, unknown> | null
+  /** Whether this shape lacks the key field (its copies take an assigned key). */
+  readonly assignsKey: boolean
+}
+
+const MAX_SHAPES = 2000
+const MAX_FIELDS = 64
+const cache = new Map<string, InputShape | null>()
+
+/** The compiled copier of `input`'s shape for a table keyed by `keyField`, or null if none fits. */
+export function inputShapeOf(input: object, keyField: string): InputShape | null {
+  const fields = Object.keys(input)
+  const signature = `${keyField}\u0000${fields.join('\u0000')}`
+  let shape = cache.get(signature)
+  if (shape === undefined) {
+    if (cache.size >= MAX_SHAPES) return null
+    shape = fields.length > MAX_FIELDS || fields.includes('__proto__') ? null : compile(fields, keyField)
+    cache.set(signature, shape)
+  }
+  return shape
+}
+
+function compile(fields: string[], keyField: string): InputShape {
+  // Field names enter the code only as JSON string literals.
+  const names = fields.map((f) => JSON.stringify(f))
+  const assignsKey = !fields.includes(keyField)
+  const loads = names.map((n, i) => `a${i} = v[${n}]`).join(', ')
+  const flat = names.map((_, i) => `flat(a${i})`).join(' && ')
+  const props = names.map((n, i) => `${n}: a${i}`)
+  if (assignsKey) props.unshift(`${JSON.stringify(keyField)}: key`)
+  const own = names.map((n) => `has.call(v, ${n})`).join(' && ')
+  const make = new Function(
+    'flat',
+    'has',
+    `return {
+      matches: function (v) { if (!(${own || 'true'})) return false; var n = 0; for (var k in v) n++; return n === ${fields.length} },
+      copy: function (v, key) { var ${loads || '_'}; if (!(${flat || 'true'})) return null; return {\n${props.join(',\n')}\n} },
+      assignsKey: ${assignsKey},
+    }`,
+  ) as (f: typeof isFlat, h: typeof Object.prototype.hasOwnProperty) => InputShape
+  return make(isFlat, Object.prototype.hasOwnProperty)
+}
+
+/** A value stored as it is: no copy and no check beyond this. */
+export function isFlat(value: unknown): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+    case 'bigint':
+      return true
+    case 'number':
+      return Number.isFinite(value)
+    default:
+      return false
+  }
+}

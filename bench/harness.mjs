@@ -87,15 +87,17 @@ function makeSampler(name, fn, opts) {
   const minTimeMs = opts.minTimeMs ?? DEFAULTS.minTimeMs
   const warmupMs = opts.warmupMs ?? DEFAULTS.warmupMs
   const opsPerCall = opts.opsPerCall ?? 1
-  const sp = { name, batch: Boolean(opts.setup), samples: [], iterations: 0, totalOps: 0, msTotal: 0 }
+  const sp = { name, batch: Boolean(opts.setup), samples: [], iterations: 0, totalOps: 0, msTotal: 0, cpuMs: 0 }
 
   if (opts.setup) {
     // Batch mode: untimed setup, timed fn(state), untimed teardown; repeated to minTimeMs.
     const runOnce = () => {
       const state = opts.setup()
+      const c0 = process.cpuUsage()
       const t0 = performance.now()
       consume(fn(state))
       const dt = performance.now() - t0
+      sp.cpuMs += cpuMsSince(c0)
       if (opts.teardown) opts.teardown(state)
       return dt
     }
@@ -103,6 +105,7 @@ function makeSampler(name, fn, opts) {
       let warm = 0
       do warm += runOnce()
       while (warm < warmupMs)
+      sp.cpuMs = 0
     }
     sp.sample = () => {
       let t = 0
@@ -141,9 +144,11 @@ function makeSampler(name, fn, opts) {
       sp.iterations = Math.max(1, Math.ceil(minTimeMs / Math.max(perOp, 1e-9)))
     }
     sp.sample = () => {
+      const c0 = process.cpuUsage()
       const t0 = performance.now()
       consume(loop(fn, sp.iterations, counter))
       const dt = performance.now() - t0
+      sp.cpuMs += cpuMsSince(c0)
       counter += sp.iterations
       sp.samples.push((sp.iterations * opsPerCall * 1000) / dt)
       sp.totalOps += sp.iterations * opsPerCall
@@ -151,6 +156,11 @@ function makeSampler(name, fn, opts) {
     }
   }
   return sp
+}
+
+function cpuMsSince(start) {
+  const d = process.cpuUsage(start)
+  return (d.user + d.system) / 1000
 }
 
 function summarize(sp, opts) {
@@ -169,10 +179,13 @@ function summarize(sp, opts) {
     iterations: sp.iterations,
     msPerSample: sp.msTotal / results.length,
     totalOps: sp.totalOps,
+    // CPU time of this process ÷ wall time while timed: well below 1 means other processes had
+    // the CPU (a busy machine); it can exceed 1 when the GC's helper threads work in parallel.
+    cpuShare: sp.cpuMs / sp.msTotal,
   }
   if (!(opts.quiet ?? false)) {
     process.stdout.write(
-      `  ${sp.name.padEnd(42)} ${fmtOps(med).padStart(14)} ops/s  ±${res.spreadPct.toFixed(1)}%  (${results.length}×${fmtInt(sp.iterations)} ${sp.batch ? 'runs' : 'iters'})\n`,
+      `  ${sp.name.padEnd(42)} ${fmtOps(med).padStart(14)} ops/s  ±${res.spreadPct.toFixed(1)}%  (${results.length}×${fmtInt(sp.iterations)} ${sp.batch ? 'runs' : 'iters'}, cpu ${Math.round(res.cpuShare * 100)}%)\n`,
     )
   }
   return res
@@ -303,6 +316,19 @@ export function environment() {
     gcExposed: gcExposed(),
     loadAvg: os.loadavg().map((x) => Math.round(x * 100) / 100),
   }
+}
+
+/**
+ * A warning when the timed code got less than `min` of a CPU (results of measureGroup), or null.
+ * Unlike the load average, this is what the measurements themselves went through.
+ */
+export function cpuShareWarning(results, min = 0.9) {
+  const shares = Object.values(results).flatMap((byEngine) => Object.values(byEngine).map((r) => r.cpuShare)).filter((x) => x !== undefined)
+  if (shares.length === 0) return null
+  const lowest = Math.min(...shares)
+  return lowest < min
+    ? `warning: the timed code got as little as ${Math.round(lowest * 100)}% of a CPU (other processes had the rest): figures are noisy, compare the ratios`
+    : null
 }
 
 // A warning when other processes compete for the CPU (1-minute load average >= half the cores).

@@ -14,6 +14,8 @@ import type { Key, Rec } from './values/types'
  */
 export type FieldChanges = readonly unknown[]
 
+const hasOwn = Object.prototype.hasOwnProperty
+
 /** Plans the change sets of a table's writes: copies, keys, merges and schema checks. */
 export class ChangePlanner {
   constructor(
@@ -97,8 +99,13 @@ export class ChangePlanner {
     if (!isPlainObject(changes)) {
       throw new InvalidArgumentError(`Expected the changes of update() to be a plain object of field values, got ${describe(changes)}`, { table: this.table })
     }
-    const out: unknown[] = []
-    for (const field of Object.keys(changes)) {
+    // for…in (own fields only, as Object.keys) twice: sizes the array without a key array.
+    let n = 0
+    for (const field in changes) if (hasOwn.call(changes, field)) n++
+    const out = new Array<unknown>(2 * n)
+    let i = 0
+    for (const field in changes) {
+      if (!hasOwn.call(changes, field)) continue
       const value = changes[field]
       if (field === this.primaryKey) {
         throw new InvalidArgumentError(`update() cannot change the primary key \`${field}\`; delete and insert instead`, { table: this.table, field })
@@ -106,7 +113,8 @@ export class ChangePlanner {
       if (value === undefined) {
         throw new InvalidArgumentError(`Expected update() field \`${field}\` to be a value, got \`undefined\` (use null to clear it)`, { table: this.table, field })
       }
-      out.push(field, value instanceof Increment || isFlat(value) ? value : freezeCopy(value, `changes.${field}`))
+      out[i++] = field
+      out[i++] = value instanceof Increment || isFlat(value) ? value : freezeCopy(value, `changes.${field}`)
     }
     if (out.length === 0) throw new InvalidArgumentError('update() needs at least one field to change', { table: this.table })
     return out

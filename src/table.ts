@@ -148,7 +148,7 @@ export class Table<T extends object = Record<string, unknown>> {
   /** A copy of the record with this key, or undefined. */
   get(key: Key): T | undefined {
     this.#alive()
-    return this.#tx.withLock(this.lock, 'read', this.#getOne, this.#plan.checkKey(key))
+    return this.#tx.readQuiet(this.lock, this.#getOne, this.#plan.checkKey(key))
   }
 
   readonly #getOne = (key: Key): T | undefined => {

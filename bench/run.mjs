@@ -178,27 +178,21 @@ async function loadSqlite() {
   const close = ({ db }) => db.close()
   // Fail early (and visibly) if the native module cannot load.
   close(create())
+  const insertAll = {
+    setup: create,
+    fn: (s) => {
+      s.insertAll(records)
+      return s
+    },
+    teardown: close,
+  }
   return {
     key: 'sqlite',
     label: 'better-sqlite3',
     version: pkgVersion('better-sqlite3'),
-    insert: {
-      setup: create,
-      fn: (s) => {
-        s.insertAll(records)
-        return s
-      },
-      teardown: close,
-    },
+    insert: insertAll,
     // Already one prepared statement run per record inside one transaction: the same for a list.
-    insertList: {
-      setup: create,
-      fn: (s) => {
-        s.insertAll(records)
-        return s
-      },
-      teardown: close,
-    },
+    insertList: insertAll,
     loaded() {
       const s = create()
       s.insertAll(records)

@@ -211,7 +211,8 @@ export class Table<T extends object = Record<string, unknown>> {
   readonly #updateOne = (fields: FieldChanges, key: Key): number => {
     this.#alive()
     const row = this.#store.row(key)
-    if (row === undefined) throw this.#noMatch('update')
+    // An expired record (a table with `ttl`) is invisible to writes too, as to `matchRows`.
+    if (row === undefined || this.#store.expired(row.rec)) throw this.#noMatch('update')
     this.#tx.write(this.#store, [this.#plan.merge(row, fields)])
     return 1
   }

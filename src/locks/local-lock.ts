@@ -59,6 +59,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1
  * ```
  */
 export class LocalRWLock implements RWLock {
+  /** What {@link heldTags} reports for this lock (a shared lock's slot), or -1. */
+  readonly tag: number
   readonly #name: string
   readonly #timeoutMs: number
   /** Outstanding grants: async holders plus synchronous grants. Zero means free and no waiter. */
@@ -74,9 +76,10 @@ export class LocalRWLock implements RWLock {
   /** Read holders waiting to upgrade; they go first (they already hold) and hold back the queue. */
   readonly #upgrades: Waiter[] = []
 
-  constructor(options: { name: string; timeoutMs: number }) {
+  constructor(options: { name: string; timeoutMs: number; tag?: number }) {
     if (typeof options !== 'object' || options === null) throw expected('options', 'an object', options)
     if (typeof options.name !== 'string') throw expected('name', 'a string', options.name)
+    this.tag = options.tag ?? -1
     this.#name = options.name
     this.#timeoutMs = checkTimeout(options.timeoutMs)
   }
@@ -319,6 +322,15 @@ export class LocalRWLock implements RWLock {
   #refuse(why: string): LockTimeoutError {
     return new LockTimeoutError(`table \`${this.#name}\` ${why}`, { table: this.#name })
   }
+}
+
+/** The tags of the locks the current async context holds (its own and its parents'). */
+export function heldTags(): number[] {
+  const out: number[] = []
+  for (let held = context.getStore(); held !== undefined; held = held.parent) {
+    if (held.holder.refs > 0 && held.lock.tag >= 0) out.push(held.lock.tag)
+  }
+  return out
 }
 
 function grant(waiter: Waiter): void {

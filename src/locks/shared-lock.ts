@@ -1,8 +1,18 @@
 import { DeadlockError, InvalidArgumentError, LockTimeoutError, describe } from '../errors'
 import { guardLock, guardUnlock } from '../shared/guard'
-import { L_GUARD, L_READERS, L_VERSION, L_WAITERS, L_WRITER, L_WRITER_DEPTH, L_WRITERS_WAITING, MAX_THREADS, type SharedMemory } from '../shared/memory'
-import { LocalRWLock } from './local-lock'
+import { ASYNC_RECORDS, L_GUARD, L_READERS, L_VERSION, L_WAITERS, L_WRITER, L_WRITER_DEPTH, L_WRITERS_WAITING, WAIT_ONE, WAIT_WRITER, type SharedMemory } from '../shared/memory'
+import { LocalRWLock, heldTags } from './local-lock'
+import { SYNC_WAIT, findCycle, waiterId } from './wait-graph'
 import type { AcquireOptions, LockMode, Release, RWLock } from './types'
+
+/** One wait in flight: when it began, its record in the wait graph, and how it ends. */
+interface Waiter {
+  readonly since: number
+  /** Its wait record ({@link SYNC_WAIT} for a synchronous wait), or -1 if it could not be published. */
+  readonly record: number
+  granted(): void
+  stop(): void
+}
 
 /** Loads spent watching a lock word before going to sleep on it (a few microseconds). */
 const SPINS = 4000
@@ -33,19 +43,22 @@ export class SharedRWLock implements RWLock {
   readonly #slot: number
   readonly #me: number
   readonly #myReaders: number
+  /** This thread's waits in flight on this lock (undone by the reaper if it dies). */
+  readonly #myWaits: number
   readonly #name: string
   readonly #timeoutMs: number
   /** How errors name this lock's guard word. */
   readonly #guard: string
 
   constructor(options: { name: string; timeoutMs: number; memory: SharedMemory; lockSlot: number; threadSlot: number }) {
-    this.#local = new LocalRWLock({ name: options.name, timeoutMs: options.timeoutMs })
+    this.#local = new LocalRWLock({ name: options.name, timeoutMs: options.timeoutMs, tag: options.lockSlot })
     this.#mem = options.memory
     this.#i32 = options.memory.i32
     this.#slot = options.lockSlot
     this.#base = options.memory.lock(options.lockSlot)
     this.#me = options.threadSlot
     this.#myReaders = options.memory.readers(options.lockSlot, options.threadSlot)
+    this.#myWaits = options.memory.waits(options.lockSlot, options.threadSlot)
     this.#name = options.name
     this.#timeoutMs = options.timeoutMs
     this.#guard = `the guard word of table \`${options.name}\``
@@ -147,7 +160,10 @@ export class SharedRWLock implements RWLock {
       if ((writer === 0 || writer === me) && i32[base + L_READERS] === i32[this.#myReaders]) {
         i32[base + L_WRITER] = me
         i32[base + L_WRITER_DEPTH] = (i32[base + L_WRITER_DEPTH] as number) + 1
-        if (registerWriter) i32[base + L_WRITERS_WAITING] = (i32[base + L_WRITERS_WAITING] as number) - 1
+        if (registerWriter) {
+          i32[base + L_WRITERS_WAITING] = (i32[base + L_WRITERS_WAITING] as number) - 1
+          Atomics.sub(i32, this.#myWaits, WAIT_WRITER)
+        }
         return true
       }
       return false
@@ -156,15 +172,17 @@ export class SharedRWLock implements RWLock {
     }
   }
 
+  /** Registers (+1) or withdraws (-1) a waiting writer, counted per thread for the reaper too. */
   #setWritersWaiting(delta: number): void {
     guardLock(this.#i32, this.#base + L_GUARD, this.#me, this.#timeoutMs, this.#guard)
     this.#i32[this.#base + L_WRITERS_WAITING] = (this.#i32[this.#base + L_WRITERS_WAITING] as number) + delta
+    Atomics.add(this.#i32, this.#myWaits, delta * WAIT_WRITER)
     guardUnlock(this.#i32, this.#base + L_GUARD)
   }
 
   #acquireShared(mode: LockMode, deadline: number, timeout: number): void {
     if (this.#tryGrant(mode, false)) return
-    const waiter = this.#startWaiting(mode)
+    const waiter = this.#startWaiting(mode, false)
     try {
       for (;;) {
         const version = Atomics.load(this.#i32, this.#base + L_VERSION)
@@ -182,7 +200,7 @@ export class SharedRWLock implements RWLock {
 
   async #acquireSharedAsync(mode: LockMode, deadline: number, timeout: number): Promise<void> {
     if (this.#tryGrant(mode, false)) return
-    const waiter = this.#startWaiting(mode)
+    const waiter = this.#startWaiting(mode, true)
     // A pending Atomics.waitAsync does not keep Node alive: hold a timer while waiting.
     const keepAlive = setInterval(() => {}, 1 << 30)
     try {
@@ -199,29 +217,60 @@ export class SharedRWLock implements RWLock {
     }
   }
 
-  #startWaiting(mode: LockMode): { since: number; granted(): void; stop(): void } {
+  /**
+   * Counts a wait in flight (per thread and lock, so a reaper undoes every one of a dead thread)
+   * and publishes it for deadlock detection: a synchronous wait as the thread's, an async one as
+   * its holder's, with the locks that holder holds.
+   */
+  #startWaiting(mode: LockMode, async: boolean): Waiter {
     let registered = mode === 'write'
-    // Record the wait before counting it, so a reaper that finds us dead never over-counts.
-    this.#mem.setWaitingFor(this.#me, this.#slot, registered)
     Atomics.add(this.#i32, this.#base + L_WAITERS, 1)
+    Atomics.add(this.#i32, this.#myWaits, WAIT_ONE)
     if (registered) this.#setWritersWaiting(1)
+    const published = async ? this.#publishAsyncWait() : this.#publishSyncWait()
     return {
       since: Date.now(),
+      record: published.record,
       granted: () => {
         registered = false
       },
       stop: () => {
+        published.withdraw()
         if (registered) this.#setWritersWaiting(-1)
+        Atomics.sub(this.#i32, this.#myWaits, WAIT_ONE)
         Atomics.sub(this.#i32, this.#base + L_WAITERS, 1)
-        this.#mem.setWaitingFor(this.#me, -1)
       },
     }
   }
 
-  #checkWait(mode: LockMode, waiter: { since: number }, deadline: number, timeout: number): void {
-    const cycle = findCycle(this.#mem, this.#me)
-    if (cycle !== null && (Math.max(...cycle) === this.#me || Date.now() - waiter.since > CYCLE_PATIENCE_MS)) {
-      throw new DeadlockError(`Deadlock on table \`${this.#name}\`: threads ${cycle.join(' → ')} wait for each other; this one backs off`, {
+  #publishSyncWait(): { record: number; withdraw(): void } {
+    this.#mem.setWaitingFor(this.#me, this.#slot)
+    return { record: SYNC_WAIT, withdraw: () => this.#mem.setWaitingFor(this.#me, -1) }
+  }
+
+  /** A free async wait record of this thread, holding this wait; record -1 if all are taken. */
+  #publishAsyncWait(): { record: number; withdraw(): void } {
+    const mem = this.#mem
+    let record = 0
+    while (record < ASYNC_RECORDS && Atomics.load(this.#i32, mem.record(this.#me, record)) >= 0) record++
+    if (record === ASYNC_RECORDS) return { record: -1, withdraw: () => {} }
+    const bit = 1 << record
+    const held = heldTags().filter((tag) => tag !== this.#slot)
+    for (const tag of held) Atomics.or(this.#i32, mem.holds(tag, this.#me), bit)
+    Atomics.store(this.#i32, mem.record(this.#me, record), this.#slot)
+    return {
+      record,
+      withdraw: () => {
+        Atomics.store(this.#i32, mem.record(this.#me, record), -1)
+        for (const tag of held) Atomics.and(this.#i32, mem.holds(tag, this.#me), ~bit)
+      },
+    }
+  }
+
+  #checkWait(mode: LockMode, waiter: Waiter, deadline: number, timeout: number): void {
+    const cycle = waiter.record < 0 ? null : findCycle(this.#mem, this.#me, waiter.record, this.#slot)
+    if (cycle !== null && (Math.max(...cycle) === waiterId(this.#me, waiter.record) || Date.now() - waiter.since > CYCLE_PATIENCE_MS)) {
+      throw new DeadlockError(`Deadlock on table \`${this.#name}\`: waiters ${cycle.join(' → ')} wait for each other; this one backs off`, {
         table: this.#name,
       })
     }
@@ -260,37 +309,4 @@ function checkFn(fn: unknown): void {
 function spinWhile(i32: Int32Array, index: number, value: number): boolean {
   for (let i = 0; i < SPINS; i++) if (Atomics.load(i32, index) !== value) return true
   return false
-}
-
-/** The threads holding a lock (writer and readers), other than `except`. */
-export function holdersOf(mem: SharedMemory, lock: number, except: number): number[] {
-  const out: number[] = []
-  const writer = Atomics.load(mem.i32, mem.lock(lock) + L_WRITER) - 1
-  if (writer >= 0 && writer !== except) out.push(writer)
-  for (let t = 0; t < MAX_THREADS; t++) {
-    if (t !== except && t !== writer && Atomics.load(mem.i32, mem.readers(lock, t)) > 0) out.push(t)
-  }
-  return out
-}
-
-/** A wait-for cycle through thread `me` (its member slots), or null. */
-export function findCycle(mem: SharedMemory, me: number): number[] | null {
-  const start = mem.waitingFor(me)
-  if (start < 0) return null
-  const path: number[] = [me]
-  const seen = new Set<number>([me])
-  const visit = (lock: number, waiter: number): boolean => {
-    for (const holder of holdersOf(mem, lock, waiter)) {
-      if (holder === me) return true
-      if (seen.has(holder)) continue
-      seen.add(holder)
-      const next = mem.waitingFor(holder)
-      if (next < 0) continue
-      path.push(holder)
-      if (visit(next, holder)) return true
-      path.pop()
-    }
-    return false
-  }
-  return visit(start, me) ? path : null
 }

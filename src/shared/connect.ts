@@ -2,7 +2,8 @@ import { threadId, type Worker } from 'node:worker_threads'
 import { InvalidStateError } from '../errors'
 import { SharedRWLock } from '../locks/shared-lock'
 import { CATALOG_LOCK, MAX_THREADS, SharedMemory, type SharedBuffers } from './memory'
-import { Replica, reapThread, type ReplicaHost } from './replica'
+import { reapThread } from './reaper'
+import { Replica, type ReplicaHost } from './replica'
 
 /** What `db.handle()` returns: structured-cloneable, for `workerData` or `postMessage`. */
 export interface DatabaseHandle {
@@ -34,7 +35,11 @@ process.on('worker', (worker: Worker) => {
   const id = worker.threadId
   // If this thread dies, its workers die with it and their 'exit' fires here, where nobody
   // listens any more: record the parentage so whoever reaps this thread reaps them too.
-  for (const parts of openParts()) parts.memory.recordChild(id, threadId)
+  for (const parts of openParts()) {
+    if (!parts.memory.recordChild(id, threadId)) {
+      process.emitWarning(`dictdb: too many live workers to record thread ${id}'s parent; if this thread dies, its workers' locks go at their timeout`)
+    }
+  }
   worker.once('exit', () => {
     for (const parts of openParts()) {
       try {
@@ -89,6 +94,7 @@ export class SharedParts {
       if (this.memory.isAttached(slot) && this.memory.threadIdOf(slot) === threadId) reapThread(this.memory, slot, this.#timeoutMs)
     }
     for (const child of this.memory.childrenOf(threadId)) this.reap(child, seen)
+    this.memory.forgetChild(threadId)
   }
 }
 

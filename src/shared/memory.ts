@@ -21,7 +21,6 @@ const H_SNAP_POS = 8 // i64: log position the snapshot reflects
 const H_SNAP_MUTEX = 10 // snapshot writer mutex (guard protocol): writers encode outside the append mutex
 const H_NEXT_LOCK = 11
 const H_COMMITS = 12 // bumped after every append: the cheap "anything new?" check (wraps; compared for equality)
-const H_PARENT_NEXT = 13 // next slot of the parent table (round robin)
 const H_SNAP_LEN = 14 // i64: snapshot bytes (the buffer may grow past 2 GiB)
 const H_SNAPSHOTS = 16 // snapshots written so far
 const HEADER_WORDS = 32
@@ -29,11 +28,13 @@ const HEADER_WORDS = 32
 // Per thread slot.
 const T_STATE = 0 // 0 free, 1 attached
 const T_THREAD_ID = 1
-const T_WAITING = 2 // lock slot waited for, or -1
-const T_WAIT_WRITE = 3 // 1 when that wait is for the write lock (it counts in L_WRITERS_WAITING)
+const T_WAITING = 2 // lock slot this thread waits for synchronously (all of it is blocked), or -1
 const T_APPLIED = 4 // i64: log position applied by this replica
 const T_STALE = 6 // 1 when the ring overtook this replica: it must rebuild from the snapshot
-const THREAD_WORDS = 8
+const T_RECORDS = 8 // ASYNC_RECORDS words: the lock slot one async holder of this thread waits for, or -1
+/** Async waits of one thread that the deadlock detector sees (more still wait, unseen by it). */
+export const ASYNC_RECORDS = 32
+const THREAD_WORDS = T_RECORDS + ASYNC_RECORDS
 
 // Per lock slot.
 export const L_GUARD = 0 // tiny spin guard over the other fields: 0 free, else slot + 1
@@ -42,16 +43,26 @@ export const L_WRITER = 2 // writer slot + 1, or 0
 export const L_WRITER_DEPTH = 3
 export const L_READERS = 4 // total read grants, all threads
 export const L_WRITERS_WAITING = 5
-export const L_WAITERS = 6 // threads waiting on this lock (any mode): release notifies only if > 0
-const LOCK_WORDS = 8
+export const L_WAITERS = 6 // waits in flight on this lock (any mode): release notifies only if > 0
+export const L_STAT_WAITS = 8 // acquisitions that had to wait (statistics, every thread)
+export const L_STAT_WAITED_MS = 9 // milliseconds spent waiting
+export const L_STAT_TIMEOUTS = 10
+export const L_STAT_DEADLOCKS = 11 // deadlocks this lock was part of (the loser's retries)
+const LOCK_WORDS = 16
+
+/** Per (lock, thread) wait word: waits in flight (low 16 bits) and, of these, registered writers. */
+export const WAIT_ONE = 1
+export const WAIT_WRITER = 0x10000
 
 /** Pairs (child thread id, parent thread id): a worker dies with its parent, and must be reaped with it. */
-const MAX_PARENTS = 256
+const MAX_PARENTS = 1024
 
 const THREADS_BASE = HEADER_WORDS
 const LOCKS_BASE = THREADS_BASE + MAX_THREADS * THREAD_WORDS
 const READERS_BASE = LOCKS_BASE + MAX_LOCKS * LOCK_WORDS
-const PARENTS_BASE = READERS_BASE + MAX_LOCKS * MAX_THREADS
+const WAITS_BASE = READERS_BASE + MAX_LOCKS * MAX_THREADS
+const HOLDS_BASE = WAITS_BASE + MAX_LOCKS * MAX_THREADS
+const PARENTS_BASE = HOLDS_BASE + MAX_LOCKS * MAX_THREADS
 const CONTROL_WORDS = PARENTS_BASE + MAX_PARENTS * 2
 
 /** The buffers that make one shared database; structured-cloneable into a worker. */
@@ -91,7 +102,6 @@ export class SharedMemory {
     const mem = new SharedMemory({ control, log, snapshot })
     mem.i32[H_MAGIC] = MAGIC
     mem.i32[H_NEXT_LOCK] = CATALOG_LOCK + 1
-    for (let s = 0; s < MAX_THREADS; s++) mem.i32[mem.thread(s) + T_WAITING] = -1
     return mem
   }
 
@@ -190,6 +200,21 @@ export class SharedMemory {
     return READERS_BASE + lock * MAX_THREADS + thread
   }
 
+  /** Word index of the waits thread `thread` has in flight on lock `lock` ({@link WAIT_ONE}, {@link WAIT_WRITER}). */
+  waits(lock: number, thread: number): number {
+    return WAITS_BASE + lock * MAX_THREADS + thread
+  }
+
+  /** Word index of the mask of `thread`'s async wait records whose holder holds lock `lock`. */
+  holds(lock: number, thread: number): number {
+    return HOLDS_BASE + lock * MAX_THREADS + thread
+  }
+
+  /** Word index of async wait record `r` of `thread`: the lock slot its holder waits for, or -1. */
+  record(thread: number, r: number): number {
+    return this.thread(thread) + T_RECORDS + r
+  }
+
   /** Claims a free thread slot for the calling thread. */
   attachThread(appliedPos: number): number {
     for (let s = 0; s < MAX_THREADS; s++) {
@@ -197,6 +222,11 @@ export class SharedMemory {
       if (Atomics.compareExchange(this.i32, base + T_STATE, 0, 1) === 0) {
         Atomics.store(this.i32, base + T_THREAD_ID, threadId)
         Atomics.store(this.i32, base + T_WAITING, -1)
+        for (let r = 0; r < ASYNC_RECORDS; r++) Atomics.store(this.i32, base + T_RECORDS + r, -1)
+        for (let lock = 0; lock < MAX_LOCKS; lock++) {
+          Atomics.store(this.i32, this.waits(lock, s), 0)
+          Atomics.store(this.i32, this.holds(lock, s), 0)
+        }
         Atomics.store(this.i32, base + T_STALE, 0)
         this.setApplied(s, appliedPos)
         return s
@@ -231,16 +261,12 @@ export class SharedMemory {
     Atomics.store(this.i32, this.thread(slot) + T_STALE, stale ? 1 : 0)
   }
 
+  /** The lock thread `slot` waits for synchronously (the whole thread blocked), or -1. */
   waitingFor(slot: number): number {
     return Atomics.load(this.i32, this.thread(slot) + T_WAITING)
   }
-  setWaitingFor(slot: number, lock: number, write = false): void {
-    Atomics.store(this.i32, this.thread(slot) + T_WAIT_WRITE, write ? 1 : 0)
+  setWaitingFor(slot: number, lock: number): void {
     Atomics.store(this.i32, this.thread(slot) + T_WAITING, lock)
-  }
-
-  waitsToWrite(slot: number): boolean {
-    return Atomics.load(this.i32, this.thread(slot) + T_WAIT_WRITE) === 1
   }
 
   /** How many lock slots were handed out (the catalog lock included). */
@@ -248,11 +274,31 @@ export class SharedMemory {
     return Math.min(Atomics.load(this.i32, H_NEXT_LOCK), MAX_LOCKS)
   }
 
-  /** Records that thread `child` was started by thread `parent` (it will die with it). */
-  recordChild(child: number, parent: number): void {
-    const at = PARENTS_BASE + (Atomics.add(this.i32, H_PARENT_NEXT, 1) % MAX_PARENTS) * 2
-    Atomics.store(this.i32, at + 1, parent)
-    Atomics.store(this.i32, at, child)
+  /**
+   * Records that thread `child` was started by thread `parent` (it will die with it), in a free
+   * pair: pairs are freed when the child is reaped, so a long-lived pool never overwrites a live
+   * one. False if every pair is taken.
+   */
+  recordChild(child: number, parent: number): boolean {
+    for (let i = 0; i < MAX_PARENTS; i++) {
+      const at = PARENTS_BASE + i * 2
+      if (Atomics.compareExchange(this.i32, at, 0, child) === 0) {
+        Atomics.store(this.i32, at + 1, parent)
+        return true
+      }
+    }
+    return false
+  }
+
+  /** Frees the pair of a reaped thread. */
+  forgetChild(child: number): void {
+    for (let i = 0; i < MAX_PARENTS; i++) {
+      const at = PARENTS_BASE + i * 2
+      if (Atomics.load(this.i32, at) === child) {
+        Atomics.store(this.i32, at + 1, -1) // no parent (thread 0 is the main thread)
+        Atomics.store(this.i32, at, 0)
+      }
+    }
   }
 
   /** The threads recorded as started by `parent`. */

@@ -2,9 +2,9 @@ import { DeadlockError, InvalidStateError, LockTimeoutError } from '../errors'
 import { sleepSync } from '../txn/backoff'
 import type { DatabaseState } from '../storage/change'
 import { decodeOps, decodeState, encodeOps, encodeState, type WireOp } from './codec'
-import { guardLock, guardRecover, guardUnlock } from './guard'
+import { guardLock, guardUnlock } from './guard'
 import { SharedLog } from './log'
-import { L_GUARD, L_READERS, L_VERSION, L_WAITERS, L_WRITER, L_WRITER_DEPTH, L_WRITERS_WAITING, MAX_THREADS, type SharedMemory } from './memory'
+import { MAX_THREADS, type SharedMemory } from './memory'
 
 /** What a replica needs from its database. */
 export interface ReplicaHost {
@@ -210,46 +210,5 @@ export class Replica {
     } finally {
       guardUnlock(mem.i32, mem.appendWord)
     }
-  }
-}
-
-/**
- * Gives back everything a dead thread held: its lock grants, a pending writer registration, the
- * append mutex, lock guards and its slot. Its uncommitted changes were never appended, so
- * nothing else needs undoing.
- */
-export function reapThread(mem: SharedMemory, deadSlot: number, timeoutMs: number): void {
-  guardRecover(mem.i32, mem.appendWord, deadSlot)
-  guardRecover(mem.i32, mem.snapshotWord, deadSlot)
-  const waitedLock = mem.waitingFor(deadSlot)
-  for (let lock = 0; lock < mem.lockCount; lock++) {
-    releaseDeadGrants(mem, lock, deadSlot, lock === waitedLock && mem.waitsToWrite(deadSlot), timeoutMs)
-  }
-  if (waitedLock >= 0) Atomics.sub(mem.i32, mem.lock(waitedLock) + L_WAITERS, 1)
-  mem.setWaitingFor(deadSlot, -1)
-  mem.detachThread(deadSlot)
-}
-
-function releaseDeadGrants(mem: SharedMemory, lock: number, dead: number, wasWaitingToWrite: boolean, timeoutMs: number): void {
-  const i32 = mem.i32
-  const base = mem.lock(lock)
-  guardRecover(i32, base + L_GUARD, dead)
-  // A slot number no thread uses: the reaper (reapers in several threads may share it).
-  guardLock(i32, base + L_GUARD, MAX_THREADS, timeoutMs, `the guard word of lock ${lock}`, true)
-  const readsIndex = mem.readers(lock, dead)
-  const reads = i32[readsIndex] as number
-  let changed = reads > 0 || wasWaitingToWrite
-  i32[base + L_READERS] = (i32[base + L_READERS] as number) - reads
-  i32[readsIndex] = 0
-  if (wasWaitingToWrite) i32[base + L_WRITERS_WAITING] = Math.max(0, (i32[base + L_WRITERS_WAITING] as number) - 1)
-  if (i32[base + L_WRITER] === dead + 1) {
-    i32[base + L_WRITER] = 0
-    i32[base + L_WRITER_DEPTH] = 0
-    changed = true
-  }
-  guardUnlock(i32, base + L_GUARD)
-  if (changed) {
-    Atomics.add(i32, base + L_VERSION, 1)
-    Atomics.notify(i32, base + L_VERSION)
   }
 }

@@ -2,7 +2,8 @@
 // changes never appear; a worker that holds a lock forever makes others give up at the timeout.
 import { afterEach, describe, expect, it } from 'vitest'
 import { Database, LockTimeoutError, increment } from 'dictdb'
-import { Workers, memoryOf, sharedInts, timed, waitUntil, writersWaiting } from './support'
+import { L_WAITERS } from '../../src/shared/memory'
+import { Remote, Workers, memoryOf, sharedInts, timed, waitUntil, writersWaiting } from './support'
 
 const workers = new Workers()
 afterEach(() => workers.terminate())
@@ -179,5 +180,29 @@ describe('a worker that never releases its lock', () => {
     expect(await holder.result).toBe('released')
     expect(await workers.spawn('write-one', { db: db.handle() }).result).toMatchObject({ ok: true })
     expect(a.get(1)?.v).toBe(1)
+  })
+})
+
+describe('a worker terminated while awaiting locks', () => {
+  it('terminated while awaiting two table locks: both tables are free for readers and writers at once', async () => {
+    const db = workers.database({ lockTimeoutMs: 1000 })
+    const a = db.createTable('a')
+    const b = db.createTable('b')
+    let release = (): void => {}
+    const held = new Promise<void>((resolve) => (release = resolve))
+    const holds = [a.lock.write(() => held), b.lock.write(() => held)]
+    const worker = await Remote.start(workers, db)
+    await worker.call((db, _dictdb, scope) => {
+      scope.waits = Promise.allSettled([db.getTable('a').lock.write(() => 1), db.getTable('b').lock.write(() => 1)])
+    })
+    await waitUntil(() => writersWaiting(db) === 2, 5000, 'the worker to wait for both locks')
+    await worker.running.worker.terminate()
+    release()
+    await Promise.all(holds)
+    expect(writersWaiting(db)).toBe(0)
+    const mem = memoryOf(db)
+    expect([1, 2].map((lock) => Atomics.load(mem.i32, mem.lock(lock) + L_WAITERS))).toEqual([0, 0])
+    // Readers are not held back by a writer that will never come.
+    expect(db.transaction(() => [a.count(), b.count()])).toEqual([0, 0])
   })
 })

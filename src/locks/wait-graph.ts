@@ -1,0 +1,75 @@
+import { ASYNC_RECORDS, L_WRITER, MAX_THREADS, type SharedMemory } from '../shared/memory'
+
+/**
+ * The record id of a thread's synchronous wait. A synchronous wait blocks the whole thread, so
+ * every lock the thread holds (in any async context) waits with it; an async wait blocks only
+ * its own holder (async context), and only the locks that holder holds wait with it.
+ */
+export const SYNC_WAIT = ASYNC_RECORDS
+
+/** One waiter's id in a cycle: its thread slot and wait record. */
+export function waiterId(thread: number, record: number): number {
+  return thread * (ASYNC_RECORDS + 1) + record
+}
+
+/** The threads holding a lock (writer and readers), other than `except`. */
+export function holdersOf(mem: SharedMemory, lock: number, except: number): number[] {
+  const out: number[] = []
+  const writer = Atomics.load(mem.i32, mem.lock(lock) + L_WRITER) - 1
+  if (writer >= 0 && writer !== except) out.push(writer)
+  for (let t = 0; t < MAX_THREADS; t++) {
+    if (t !== except && t !== writer && Atomics.load(mem.i32, mem.readers(lock, t)) > 0) out.push(t)
+  }
+  return out
+}
+
+/** Whether thread `t` holds lock `lock` (written or read). */
+function threadHolds(mem: SharedMemory, lock: number, t: number): boolean {
+  return Atomics.load(mem.i32, mem.lock(lock) + L_WRITER) === t + 1 || Atomics.load(mem.i32, mem.readers(lock, t)) > 0
+}
+
+/** The waits of thread `t` that keep it from releasing `lock`: pairs (lock waited for, record). */
+function blockedWaits(mem: SharedMemory, lock: number, t: number): [number, number][] {
+  const sync = mem.waitingFor(t)
+  if (sync >= 0) return [[sync, SYNC_WAIT]]
+  const mask = Atomics.load(mem.i32, mem.holds(lock, t))
+  const out: [number, number][] = []
+  for (let r = 0; mask !== 0 && r < ASYNC_RECORDS; r++) {
+    if ((mask & (1 << r)) === 0) continue
+    const waited = Atomics.load(mem.i32, mem.record(t, r))
+    if (waited >= 0) out.push([waited, r])
+  }
+  return out
+}
+
+/**
+ * A wait-for cycle through the waiter (`me`, `record`) that waits for `lock`: the ids of its
+ * waiters, or null. Nodes are holders, not threads: a lock held by a thread blocks a cycle only
+ * through a wait of the holder that holds it. A holder waiting for nothing (a timer, I/O) breaks
+ * the chain, however many other holders of its thread wait. A thread's own holds never block
+ * its own waits (its grants are per thread).
+ */
+export function findCycle(mem: SharedMemory, me: number, record: number, lock: number): number[] | null {
+  const myId = waiterId(me, record)
+  const holdsMine = (l: number): boolean =>
+    record === SYNC_WAIT ? threadHolds(mem, l, me) : (Atomics.load(mem.i32, mem.holds(l, me)) & (1 << record)) !== 0
+  const path = [myId]
+  const seen = new Set<number>()
+  const visit = (l: number, from: number): boolean => {
+    const key = l * MAX_THREADS + from
+    if (seen.has(key)) return false
+    seen.add(key)
+    for (const t of holdersOf(mem, l, from)) {
+      if (t === me && holdsMine(l)) return true
+      for (const [next, r] of blockedWaits(mem, l, t)) {
+        const id = waiterId(t, r)
+        if (id === myId) continue
+        path.push(id)
+        if (visit(next, t)) return true
+        path.pop()
+      }
+    }
+    return false
+  }
+  return visit(lock, me) ? path : null
+}

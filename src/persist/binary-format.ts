@@ -1,5 +1,6 @@
 import { Packr, Unpackr } from 'msgpackr'
 import { CorruptFileError } from '../errors'
+import { sortedForm } from './canonical-form'
 import { crc32 } from './checksum'
 import { BINARY_MAGIC, FORMAT_NAME, FORMAT_VERSION, checkHeader, limits, type DocumentReader, type DocumentSink, type Section } from './document'
 
@@ -49,7 +50,7 @@ export function* encodeBinary(header: Readonly<Record<string, unknown>>, section
   head.set(BINARY_MAGIC, 0)
   head.writeUInt16BE(FORMAT_VERSION, 8)
   yield head
-  yield frame(Frame.Header, packr.pack({ format: FORMAT_NAME, version: FORMAT_VERSION, ...header }))
+  yield frame(Frame.Header, packr.pack({ format: FORMAT_NAME, version: FORMAT_VERSION, ...(sortedForm(header) as object) }))
   let sectionCount = 0
   let itemCount = 0
   // Items per frame adapts so that a frame stays near `bytesPerChunk` whatever the record size.
@@ -58,7 +59,8 @@ export function* encodeBinary(header: Readonly<Record<string, unknown>>, section
     yield frame(Frame.Section, packr.pack(name))
     sectionCount++
     for (let i = 0; i < items.length; ) {
-      const chunk = items.slice(i, i + per)
+      // Keys in canonical order: msgpackr writes them as it enumerates them (same state, same bytes).
+      const chunk = items.slice(i, i + per).map(sortedForm)
       const payload = packr.pack(chunk)
       yield frame(Frame.Items, payload)
       i += chunk.length

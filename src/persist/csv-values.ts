@@ -1,5 +1,6 @@
 import type { FieldType } from '../schema'
-import { tag, untag } from './json-values'
+import { jsonForm } from './canonical-form'
+import { untag } from './json-values'
 
 /*
  * Cells ⇄ values. A CSV cell is text; dictdb fields are typed. On export: strings as they are,
@@ -14,7 +15,7 @@ export function toCell(value: unknown): string | null {
   if (typeof value === 'string') return value
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value)
   if (value instanceof Date) return value.toISOString()
-  return JSON.stringify(tag(value))
+  return JSON.stringify(jsonForm(value))
 }
 
 const NUMBER = /^[-+]?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?$/

@@ -1,6 +1,7 @@
 import { CorruptFileError } from '../errors'
 import { crc32, crcHex } from './checksum'
 import { FORMAT_NAME, FORMAT_VERSION, checkHeader, limits, notDictdb, type DocumentReader, type DocumentSink, type Section } from './document'
+import { sortedForm } from './canonical-form'
 import { toJsonText, untag } from './json-values'
 
 /*
@@ -32,7 +33,8 @@ export function* encodeJson(header: Readonly<Record<string, unknown>>, sections:
     crc = crc32(buf, crc)
     return buf
   }
-  const head = JSON.stringify({ format: FORMAT_NAME, version: FORMAT_VERSION, ...header })
+  // The envelope's name and version first (readers look for them), then the header in canonical order.
+  const head = JSON.stringify({ format: FORMAT_NAME, version: FORMAT_VERSION, ...(sortedForm(header) as object) })
   yield emit(`${head.slice(0, -1)},"sections":[\n`)
   const list = [...sections]
   let done = 0

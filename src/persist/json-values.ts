@@ -1,3 +1,4 @@
+import { jsonForm } from './canonical-form'
 import { CorruptFileError } from '../errors'
 
 /*
@@ -6,53 +7,35 @@ import { CorruptFileError } from '../errors'
  *   bigint → {"$bigint": "123456789012345678901234567890"}
  * and a user object that happens to have exactly one key starting with `$` is escaped as
  * {"$object": {...}}, so that it cannot be mistaken for a tag. Everything else is plain JSON,
- * with object keys in their stored order (that order is data: `columns()` and results use it).
+ * with object keys in canonical order (canonical-form.ts): the same state, the same bytes.
  */
 
 const DATE = '$date'
 const BIGINT = '$bigint'
 const OBJECT = '$object'
 
-/** Whether `value` serializes as JSON unchanged (no Date, no bigint, no `$`-key object). */
-function isPlain(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null) return typeof value !== 'bigint'
-  if (value instanceof Date) return false
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) if (!isPlain(value[i])) return false
-    return true
-  }
-  let keys = 0
-  let dollar = false
-  for (const key in value) {
-    if (keys++ === 0) dollar = key.charCodeAt(0) === 36 /* $ */
-    if (!isPlain((value as Record<string, unknown>)[key])) return false
-  }
-  return !(keys === 1 && dollar)
+/** The tag of a Date. */
+export function tagDate(date: Date): unknown {
+  return { [DATE]: date.toISOString() }
 }
 
-/** The JSON-safe, tagged form of a stored value. */
-export function tag(value: unknown): unknown {
-  if (typeof value === 'bigint') return { [BIGINT]: value.toString() }
-  if (typeof value !== 'object' || value === null) return value
-  if (value instanceof Date) return { [DATE]: value.toISOString() }
-  if (Array.isArray(value)) return value.map(tag)
-  const out: Record<string, unknown> = {}
-  let keys = 0
-  let first = ''
-  for (const key in value) {
-    if (keys++ === 0) first = key
-    out[key] = tag((value as Record<string, unknown>)[key])
-  }
-  return keys === 1 && first.startsWith('$') ? { [OBJECT]: out } : out
+/** The tag of a bigint. */
+export function tagBigint(value: bigint): unknown {
+  return { [BIGINT]: value.toString() }
 }
 
-/** One line of JSON for a stored value (records, ops): no newline can appear inside. */
+/** An object whose only key starts with `$`, escaped so that it cannot pass for a tag. */
+export function escapeObject(obj: Readonly<Record<string, unknown>>): unknown {
+  return { [OBJECT]: obj }
+}
+
+/** One line of JSON for a stored value (records, ops): canonical key order, tagged; no newline inside. */
 export function toJsonText(value: unknown): string {
-  return JSON.stringify(isPlain(value) ? value : tag(value))
+  return JSON.stringify(jsonForm(value))
 }
 
 /**
- * Undoes {@link tag} on a value fresh from `JSON.parse` (objects are reused, not copied).
+ * Undoes the tags of {@link jsonForm} on a value fresh from `JSON.parse` (objects are reused, not copied).
  * An unknown `$` tag is a `CorruptFileError` (a newer writer, or a damaged file).
  */
 export function untag(value: unknown): unknown {

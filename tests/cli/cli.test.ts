@@ -76,7 +76,7 @@ describe('the dictdb command', () => {
     const r = run('inspect', file)
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(new RegExp(`dictdb database file, ${format} format version 1`))
-    expect(r.stdout).toMatch(/users\s+2\s+id\s+3\s+age \(sorted\), name \(hash, unique\)\s+\{ name, age \}\s+\d+ B/)
+    expect(r.stdout).toMatch(/users\s+2\s+id\s+3\s+age \(sorted\), name \(hash, unique\)\s+\{ age, name \}\s+\d+ B/)
     expect(r.stdout).toMatch(/empty\s+0\s+id\s+1\s+-\s+none/)
     const json = JSON.parse(run('inspect', file, '--json').stdout)
     expect(json.tables.map((t: { name: string; records: number }) => [t.name, t.records])).toEqual([
@@ -126,7 +126,7 @@ describe('the dictdb command', () => {
     const file = sample(dir)
     const csv = join(dir, 'users.csv')
     expect(run('export', file, 'users', '--csv', csv, '--delimiter', ';')).toMatchObject({ code: 0, stdout: expect.stringContaining('Exported 2 row(s)') })
-    expect(readFileSync(csv, 'utf8')).toBe('id;name;age\n1;Ada;36\n2;Alan;41\n')
+    expect(readFileSync(csv, 'utf8')).toBe('id;age;name\n1;36;Ada\n2;41;Alan\n')
     expect(run('export', file, 'nope', '--csv', csv)).toMatchObject({ code: 1, stderr: expect.stringContaining('No table named `nope`') })
     expect(run('export', file, 'users')).toMatchObject({ code: 2 })
 

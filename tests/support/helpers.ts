@@ -69,8 +69,9 @@ export function snapshot(db: Database): unknown {
         const plan = table.explain(new Field(field).eq(null))
         return { field, type: plan.indexType }
       }),
-      schemaFields: table.schemaFields(),
-      columns: table.columns(),
+      schemaFields: table.schemaFields().sort(),
+      // A set: field order is not state (files write keys in canonical order, so a load sorts them).
+      columns: table.columns().sort(),
     }
   })
 }

@@ -1,0 +1,88 @@
+import { tagDate, tagBigint, escapeObject } from './json-values'
+
+/*
+ * The canonical form of what a file stores: object keys in one fixed order at every depth, so
+ * that the same state always gives the same bytes (equal databases, equal checksums; backups
+ * that diff and deduplicate), whatever order the fields were given in.
+ *
+ * The order: integer-like keys ("0", "7", "42") ascending as numbers, then every other key in
+ * UTF-16 code-unit order (`Array.prototype.sort`). The first part is the order JavaScript itself
+ * enumerates integer-like keys in, whatever their insertion order — so an object built by
+ * inserting keys in this order enumerates (and JSON.stringify / msgpackr write) in this order.
+ *
+ * Why not fast-json-stable-stringify (named by the design): it sorts the keys of every object it
+ * meets, then builds the text by string concatenation in JS, value by value. Most records a
+ * database saves are flat and many are already in order (every record loaded from a file is);
+ * this walks a record once, returns it as it is when it is already canonical — then V8's native
+ * JSON.stringify writes it — and otherwise builds one reordered copy. The same walk also tags
+ * Date and bigint for JSON, and serves the binary format. Measured in bench/canonical.mjs.
+ */
+
+/** Whether keys (as `Object.keys` lists them) are in canonical order. */
+function inOrder(keys: readonly string[]): boolean {
+  // Integer-like keys always come first and ascending: only the others can be out of order.
+  let i = 0
+  while (i < keys.length && isIndex(keys[i] as string)) i++
+  for (i++; i < keys.length; i++) if ((keys[i - 1] as string) > (keys[i] as string)) return false
+  return true
+}
+
+function isIndex(key: string): boolean {
+  const c = key.charCodeAt(0)
+  return c >= 48 && c <= 57 && /^(?:0|[1-9]\d{0,9})$/.test(key) && Number(key) < 4294967295
+}
+
+
+/**
+ * A stored value with its object keys in canonical order (a copy only where a key is out of
+ * order: the value itself when it is canonical already). For the binary format: Dates and
+ * bigints stay as they are.
+ */
+export function sortedForm(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || value instanceof Date) return value
+  if (Array.isArray(value)) return mapArray(value, sortedForm)
+  return mapObject(value as Record<string, unknown>, sortedForm, false)
+}
+
+/**
+ * A stored value as JSON must carry it: keys in canonical order, Dates and bigints tagged, and an
+ * object that could pass for a tag escaped (see json-values.ts). The value itself when it needs
+ * none of that.
+ */
+export function jsonForm(value: unknown): unknown {
+  if (typeof value === 'bigint') return tagBigint(value)
+  if (typeof value !== 'object' || value === null) return value
+  if (value instanceof Date) return tagDate(value)
+  if (Array.isArray(value)) return mapArray(value, jsonForm)
+  return mapObject(value as Record<string, unknown>, jsonForm, true)
+}
+
+function mapArray(array: readonly unknown[], fn: (v: unknown) => unknown): readonly unknown[] {
+  let out: unknown[] | null = null
+  for (let i = 0; i < array.length; i++) {
+    const v = array[i]
+    const w = typeof v === 'object' || typeof v === 'bigint' ? fn(v) : v
+    if (w !== v) out ??= array.slice(0, i)
+    if (out !== null) out[i] = w
+  }
+  return out ?? array
+}
+
+function mapObject(obj: Record<string, unknown>, fn: (v: unknown) => unknown, escape: boolean): unknown {
+  const keys = Object.keys(obj)
+  let changed = !inOrder(keys)
+  const values = new Array<unknown>(keys.length)
+  for (let i = 0; i < keys.length; i++) {
+    const v = obj[keys[i] as string]
+    const w = typeof v === 'object' || typeof v === 'bigint' ? fn(v) : v
+    values[i] = w
+    if (w !== v) changed = true
+  }
+  let out: Record<string, unknown> = obj
+  if (changed) {
+    out = {}
+    const order = keys.map((k, i) => [k, values[i]] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    for (const [k, v] of order) out[k] = v
+  }
+  return escape && keys.length === 1 && (keys[0] as string).charCodeAt(0) === 36 /* $ */ ? escapeObject(out) : out
+}

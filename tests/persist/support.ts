@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { buildSync } from 'esbuild'
-import { afterAll, afterEach } from 'vitest'
+import { afterAll, afterEach, beforeAll } from 'vitest'
 import { Database } from '../../src/index'
 import { limits } from '../../src/persist/document'
+import { replaceFileSystem } from '../../src/persist/fs'
 
 /** Calls `onLine` with each whole line a child writes to stdout; resolves once it has exited. */
 export function eachLine(child: ChildProcessByStdio<null, import('node:stream').Readable, null>, onLine: (line: string) => void): Promise<void> {
@@ -101,3 +102,15 @@ afterAll(() => {
   for (const file of built) rmSync(file, { force: true })
   built.clear()
 })
+
+/**
+ * Turns fsync off for the calling suite: for property tests that save and load hundreds of
+ * times and test content, not durability (fsync on a busy disk costs them seconds).
+ */
+export function withoutFsync(): void {
+  let restore: () => void = () => {}
+  beforeAll(() => {
+    restore = replaceFileSystem({ fsyncSync() {}, fsync: async () => {} })
+  })
+  afterAll(() => restore())
+}

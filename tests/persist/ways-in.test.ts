@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { BackupManager, Database } from '../../src/index'
 import { crc32 } from '../../src/persist/checksum'
 import { everyWayIn, expectAgreement, savedBytes, withoutChecksum } from './ways-in'
-import { tempDir } from './support'
+import { tempDir, withoutFsync } from './support'
 
 /** The JSON text of `db` without its checksum, edited by `edit`. */
 function editedJson(db: Database, edit: (text: string) => string): Buffer {
@@ -220,6 +220,8 @@ function damageBinary(bytes: Buffer, d: Damage, resum: boolean): Buffer {
 }
 
 describe('every way in, property', () => {
+  withoutFsync()
+
   it('gives the same database or the same CorruptFileError for any damage to a JSON file, with or without its checksum', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(tableSpec, { minLength: 1, maxLength: 3 }), damage, fc.boolean(), async (specs, d, keepChecksum) => {

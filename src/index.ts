@@ -49,7 +49,7 @@ export type {
 export type { Amount, Rate } from './helpers/money'
 export { BackupManager } from './persist/backup/manager'
 export type { BackupOptions, BackupResult } from './persist/backup/options'
-export type { LostFile, RestoredFile, RestoreOptions, RestoreReport } from './persist/backup/restore'
+export type { Fork, LostFile, RestoredFile, RestoreOptions, RestoreReport } from './persist/backup/restore'
 export type { LoadOptions, SaveOptions } from './persist/database-file'
 export type { ImportCsvOptions } from './persist/csv-import'
 export type { ExportCsvOptions } from './persist/csv-export'

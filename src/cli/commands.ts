@@ -82,11 +82,14 @@ function verifyDirectory(ctx: Context, dir: string): number {
     }
   }
   const report = restore(ctx, dir)
-  const ok = report.lost.length === 0 && files.every((f) => f.ok)
+  const ok = report.lost.length === 0 && report.forks.length === 0 && files.every((f) => f.ok)
   if (ctx.json) {
     ctx.out(JSON.stringify({ dir, ok, files, restore: summary(report) }, null, 2))
   } else {
     for (const f of files) ctx.out(`${f.ok ? 'ok     ' : 'CORRUPT'}  ${f.file}${f.ok ? '' : `: ${f.problem}`}`)
+    for (const fork of report.forks) {
+      ctx.out(`FORKED   #${fork.sequence}: ${fork.files.join(' and ')} share a sequence number: two BackupManagers wrote into this folder at once`)
+    }
     ctx.out(describeRestore(report))
   }
   return ok ? EXIT.ok : EXIT.partial
@@ -109,13 +112,14 @@ function restore(ctx: Context, dir: string): RestoreReport {
 }
 
 function summary(report: RestoreReport) {
-  return { full: report.full, applied: report.applied, lost: report.lost, sequence: report.sequence, tables: report.db.listTables() }
+  return { full: report.full, applied: report.applied, lost: report.lost, forks: report.forks, sequence: report.sequence, tables: report.db.listTables() }
 }
 
 function describeRestore(report: RestoreReport): string {
   const lines = [`Restored to backup #${report.sequence}: ${report.full.file} (${report.full.count} records) + ${report.applied.length} delta(s)`]
   for (const l of report.lost) lines.push(`LOST  ${l.file}: ${l.reason}`)
   if (report.lost.length > 0) lines.push(`${report.lost.length} backup file(s) could not be applied: the changes they held are missing.`)
+  if (report.forks.length > 0) lines.push('The chain is forked: the restore holds the changes of one writer only. Give each BackupManager a folder of its own.')
   return lines.join('\n')
 }
 

@@ -15,6 +15,7 @@ export interface FileSystem {
   fsyncSync(fd: number): void
   closeSync(fd: number): void
   renameSync(from: string, to: string): void
+  linkSync(existing: string, newPath: string): void
   unlinkSync(path: string): void
   statSync(path: string): nodeFs.Stats
   fstatSync(fd: number): nodeFs.Stats
@@ -41,6 +42,7 @@ const real: FileSystem = {
   fsyncSync: (fd) => nodeFs.fsyncSync(fd),
   closeSync: (fd) => nodeFs.closeSync(fd),
   renameSync: (from, to) => nodeFs.renameSync(from, to),
+  linkSync: (existing, newPath) => nodeFs.linkSync(existing, newPath),
   unlinkSync: (path) => nodeFs.unlinkSync(path),
   statSync: (path) => nodeFs.statSync(path),
   fstatSync: (fd) => nodeFs.fstatSync(fd),

@@ -1,12 +1,12 @@
 import * as real from 'node:fs'
-import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { describe, expect, it, vi } from 'vitest'
 import { BackupManager, Database, FileSystemError } from '../../src/index'
 import { replaceFileSystem, type FileSystem } from '../../src/persist/fs'
 import { snapshot } from '../support/helpers'
-import { FORMATS, eachLine, fixture, tempDir } from './support'
+import { FORMATS, backupFiles, eachLine, fixture, tempDir } from './support'
 
 function enospc(): NodeJS.ErrnoException {
   return Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
@@ -55,7 +55,7 @@ describe('BackupManager on a failing disk', () => {
     expect(await backups.backupNow()).toMatchObject({ kind: 'delta', count: 3 })
     expect(backups.consecutiveFailures).toBe(0)
     await backups.stop()
-    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([])
+    expect(backupFiles(dir).filter((f) => f.endsWith('.tmp'))).toEqual([])
     expect(snapshot(BackupManager.restore(dir))).toEqual(snapshot(db))
   })
 
@@ -98,7 +98,7 @@ describe('BackupManager on a failing disk', () => {
     } finally {
       restore()
     }
-    expect(readdirSync(dir).sort()).toEqual(['delta-000000000002.json', 'full-000000000001.json'])
+    expect(backupFiles(dir).sort()).toEqual(['delta-000000000002.json', 'full-000000000001.json'])
     items.update({ name: 'B' }, { name: 'b' })
     expect(await backups.backupNow()).toMatchObject({ kind: 'delta', sequence: 3, count: 2 })
     await backups.stop()
@@ -164,7 +164,7 @@ describe.each(FORMATS)('BackupManager.restore (%s)', (format) => {
       states.push(snapshot(db))
     }
     await backups.stop()
-    return { dir, states, files: readdirSync(dir).sort((a, b) => a.slice(-17).localeCompare(b.slice(-17))) }
+    return { dir, states, files: backupFiles(dir).sort((a, b) => a.slice(-17).localeCompare(b.slice(-17))) }
   }
 
   it('restores every prefix of a backup directory to the state of its last file', async () => {

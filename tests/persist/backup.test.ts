@@ -1,10 +1,10 @@
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
 import { BackupManager, Database, InvalidStateError } from '../../src/index'
 import { expectDictDBError, snapshot } from '../support/helpers'
-import { FORMATS, tempDir } from './support'
+import { FORMATS, backupFiles, tempDir } from './support'
 
 afterEach(() => {
   vi.useRealTimers()
@@ -29,7 +29,7 @@ describe.each(FORMATS)('BackupManager (%s)', (format) => {
     expect(existsSync(dir)).toBe(false)
     const first = await backups.backupNow()
     expect(first).toMatchObject({ kind: 'full', sequence: 1, count: 3 })
-    expect(readdirSync(dir)).toEqual([`full-000000000001.${format === 'json' ? 'json' : 'bin'}`])
+    expect(backupFiles(dir)).toEqual([`full-000000000001.${format === 'json' ? 'json' : 'bin'}`])
     await backups.stop()
   })
 
@@ -90,7 +90,7 @@ describe.each(FORMATS)('BackupManager (%s)', (format) => {
     }
     await backups.stop()
     // 1 full, 2 deltas, 4 full, 5, 6, 7 full, 8, 9: keep generations 4 and 7.
-    expect(readdirSync(dir).map((f) => f.slice(0, -(format === 'json' ? 5 : 4)))).toEqual([
+    expect(backupFiles(dir).map((f) => f.slice(0, -(format === 'json' ? 5 : 4)))).toEqual([
       'delta-000000000005',
       'delta-000000000006',
       'delta-000000000008',
@@ -172,17 +172,17 @@ describe('automatic backups', () => {
     backups.notifyChange()
     await vi.advanceTimersByTimeAsync(0)
     await backups.flush()
-    expect(readdirSync(dir)).toHaveLength(1)
+    expect(backupFiles(dir)).toHaveLength(1)
     for (let i = 0; i < 5; i++) {
       db.getTable('orders').insert({ qty: i })
       backups.notifyChange()
     }
     await vi.advanceTimersByTimeAsync(500)
     await backups.flush()
-    expect(readdirSync(dir)).toHaveLength(1)
+    expect(backupFiles(dir)).toHaveLength(1)
     await vi.advanceTimersByTimeAsync(600)
     await backups.flush()
-    expect(readdirSync(dir)).toHaveLength(2)
+    expect(backupFiles(dir)).toHaveLength(2)
     await backups.stop()
     expect(snapshot(BackupManager.restore(dir))).toEqual(snapshot(db))
   })
@@ -196,18 +196,18 @@ describe('automatic backups', () => {
     expect(backups.started).toBe(true)
     await vi.advanceTimersByTimeAsync(60_000)
     await backups.flush()
-    expect(readdirSync(dir)).toHaveLength(1)
+    expect(backupFiles(dir)).toHaveLength(1)
     await vi.advanceTimersByTimeAsync(60_000)
     await backups.flush()
-    expect(readdirSync(dir)).toHaveLength(1) // nothing changed
+    expect(backupFiles(dir)).toHaveLength(1) // nothing changed
     db.getTable('orders').insert({ qty: 1 })
     await vi.advanceTimersByTimeAsync(60_000)
     await backups.flush()
-    expect(readdirSync(dir)).toHaveLength(2)
+    expect(backupFiles(dir)).toHaveLength(2)
     await backups.stop()
     db.getTable('orders').insert({ qty: 2 })
     await vi.advanceTimersByTimeAsync(120_000)
-    expect(readdirSync(dir)).toHaveLength(2)
+    expect(backupFiles(dir)).toHaveLength(2)
   })
 
   it('its timers do not keep the process alive', async () => {

@@ -1,11 +1,12 @@
-import type { ChildProcessByStdio } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { spawn, type ChildProcessByStdio } from 'node:child_process'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { buildSync } from 'esbuild'
 import { afterAll, afterEach, beforeAll } from 'vitest'
 import { Database } from '../../src/index'
+import { LOCK_NAME } from '../../src/persist/backup/folder-lock'
 import { limits } from '../../src/persist/document'
 import { replaceFileSystem } from '../../src/persist/fs'
 
@@ -113,4 +114,43 @@ export function withoutFsync(): void {
     restore = replaceFileSystem({ fsyncSync() {}, fsync: async () => {} })
   })
   afterAll(() => restore())
+}
+
+/** The files of a backup folder, without its lock file. */
+export function backupFiles(dir: string): string[] {
+  return readdirSync(dir).filter((name) => name !== LOCK_NAME)
+}
+
+/** A child process running a fixture, its output lines, and a hard time limit (it is killed past it). */
+export interface Child {
+  readonly pid: number
+  /** Resolves with the first line (past or future) that matches. */
+  line(pattern: RegExp): Promise<string>
+  /** Resolves with the exit code (null when killed by a signal). */
+  readonly exited: Promise<number | null>
+  kill(signal: NodeJS.Signals): void
+}
+
+export function startChild(name: string, args: readonly string[], limitMs = 20_000): Child {
+  const child = spawn(process.execPath, [fixture(name), ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const lines: string[] = []
+  const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = []
+  const limit = setTimeout(() => child.kill('SIGKILL'), limitMs)
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  void eachLine(child, (line) => {
+    lines.push(line)
+    for (const w of waiters.splice(0)) (w.pattern.test(line) ? w.resolve(line) : waiters.push(w))
+  }).then(() => clearTimeout(limit))
+  return {
+    pid: child.pid as number,
+    exited,
+    kill: (signal) => child.kill(signal),
+    line: (pattern) =>
+      new Promise((resolve, reject) => {
+        const seen = lines.find((l) => pattern.test(l))
+        if (seen !== undefined) return resolve(seen)
+        waiters.push({ pattern, resolve })
+        void exited.then(() => reject(new Error(`the child exited without a line matching ${pattern}; it wrote: ${lines.join(' | ')}`)))
+      }),
+  }
 }

@@ -12,6 +12,7 @@ import { fileError } from '../errors'
 import { io } from '../fs'
 import { snapshotAsync } from '../snapshot'
 import { backupName, listBackups, pruneGenerations } from './files'
+import { FolderLock } from './folder-lock'
 import { MAX_TIMER_MS, OPTIONS, checkCount, checkDelay, unref, type BackupOptions, type BackupResult } from './options'
 import { journalItem, type JournalItem } from './journal'
 import { restoreWithReport, type RestoreOptions, type RestoreReport } from './restore'
@@ -64,6 +65,8 @@ export class BackupManager {
   #debounce: ReturnType<typeof setTimeout> | null = null
   #lastStart = -Infinity
   #started = false
+  /** The folder's lock: taken at the first write, given up by stop(). */
+  readonly #folder: FolderLock
 
   constructor(db: Database, dir: string, options?: BackupOptions) {
     if (typeof db !== 'object' || db === null || typeof db.onCommit !== 'function') {
@@ -82,6 +85,7 @@ export class BackupManager {
     if (opts.onFailure !== undefined) checkFunction(opts.onFailure, 'onFailure')
     this.#onFailure = opts.onFailure
     this.#logger = opts.logger ?? console
+    this.#folder = new FolderLock(dir, this.#logger)
     this.#listen()
   }
 
@@ -109,20 +113,48 @@ export class BackupManager {
   }
 
   /**
-   * Turns automatic backups off and stops following the commit stream (so the next backup is a
-   * full one); resolves once a backup in progress has finished.
+   * Turns automatic backups off, writes what changed since the last backup (a delta in
+   * incremental mode, else a full backup; nothing when nothing changed), stops following the
+   * commit stream (the next backup after a restart is a full one) and gives the folder up.
+   * Resolves once that last backup is on disk; rejects if it could not be written.
+   * `{ discardPending: true }` writes nothing: what changed since the last backup is not kept.
+   *
+   * @example
+   * ```ts
+   * const db = new Database()
+   * const backups = new BackupManager(db, './backups', { incremental: true })
+   * backups.start()
+   * const shutdown = async () => {
+   *   await backups.stop()   // the last changes are on disk
+   *   process.exit(0)
+   * }
+   * process.once('SIGTERM', shutdown)
+   * process.once('SIGINT', shutdown)
+   * ```
    */
-  async stop(): Promise<void> {
+  async stop(options?: { discardPending?: boolean }): Promise<void> {
+    const discard = checkBoolean(checkOptions(options, ['discardPending'], 'stop()').discardPending, 'discardPending') ?? false
     this.#started = false
     if (this.#interval !== null) clearInterval(this.#interval)
     if (this.#debounce !== null) clearTimeout(this.#debounce)
     this.#interval = null
     this.#debounce = null
-    this.#unsubscribe?.()
-    this.#unsubscribe = null
-    this.#intact = false
-    this.#pending = []
-    await this.#queue
+    try {
+      if (!discard) {
+        this.#catchUp()
+        // Never backed up, or changed since: the last backup.
+        if (this.#base === null || this.#changed) await this.#run(() => this.#now())
+      }
+      await this.flush()
+    } finally {
+      this.#unsubscribe?.()
+      this.#unsubscribe = null
+      this.#intact = false
+      this.#pending = []
+      this.#folder.release()
+      // Given up: another writer may use the folder before this one writes again.
+      this.#sequence = null
+    }
   }
 
   /** Resolves once every backup under way or queued has finished (failed ones included). */
@@ -268,9 +300,11 @@ export class BackupManager {
       this.#pending = []
       this.#changed = false
     })
-    const sequence = this.#nextSequence()
-    const file = join(this.#dir, backupName('full', sequence, this.#format))
+    let file = ''
+    let sequence: number
     try {
+      sequence = this.#nextSequence()
+      file = join(this.#dir, backupName('full', sequence, this.#format))
       await writeFileAtomic(file, encodeDatabase(state, this.#format, { sequence }))
     } catch (error) {
       this.#putBack(taken, file)
@@ -290,10 +324,12 @@ export class BackupManager {
     const taken = { items: this.#pending, changed: this.#changed }
     this.#pending = []
     this.#changed = false
-    const sequence = this.#nextSequence()
-    const file = join(this.#dir, backupName('delta', sequence, this.#format))
-    const header = { kind: 'delta', sequence, base: this.#base, previous: this.#last, count: taken.items.length }
+    let file = ''
+    let sequence: number
     try {
+      sequence = this.#nextSequence()
+      file = join(this.#dir, backupName('delta', sequence, this.#format))
+      const header = { kind: 'delta', sequence, base: this.#base, previous: this.#last, count: taken.items.length }
       await writeFileAtomic(file, encodeDocument(header, [{ name: 'ops', items: taken.items }], this.#format))
     } catch (error) {
       this.#putBack(taken, file)
@@ -312,6 +348,7 @@ export class BackupManager {
   #putBack(taken: { items: JournalItem[]; changed: boolean }, file: string): void {
     this.#pending = taken.items.concat(this.#pending)
     this.#changed ||= taken.changed
+    if (file === '') return // no file name yet: the folder could not be had
     try {
       io.unlinkSync(file)
     } catch {
@@ -327,8 +364,10 @@ export class BackupManager {
       } catch (error) {
         throw fileError('create the backup directory', this.#dir, error)
       }
-      this.#sequence = listBackups(this.#dir).reduce((max, f) => Math.max(max, f.sequence), 0)
     }
+    // Ours before anything is written; a sequence number read once the folder is ours.
+    this.#folder.acquire()
+    this.#sequence ??= listBackups(this.#dir).reduce((max, f) => Math.max(max, f.sequence), 0)
     return ++this.#sequence
   }
 

@@ -40,6 +40,18 @@ export interface RestoreReport {
   readonly lost: readonly LostFile[]
   /** The sequence number of the last file applied: the point in time restored. */
   readonly sequence: number
+  /**
+   * Sequence numbers held by more than one file. One BackupManager never reuses a number: two
+   * wrote into the folder at once (before folders were locked), so its chain is forked and the
+   * restore holds one writer's changes only. Empty for a sound folder.
+   */
+  readonly forks: readonly Fork[]
+}
+
+/** Files of a backup folder that share a sequence number: two writers forked its chain. */
+export interface Fork {
+  readonly sequence: number
+  readonly files: readonly string[]
 }
 
 const OPTIONS = ['schemas', 'shared', 'lockTimeoutMs', 'logger'] as const
@@ -90,7 +102,14 @@ export function restoreWithReport(dir: string, options?: RestoreOptions): Restor
   }
   checkSchemasOption(schemas, best.db.listTables(), `the backup in \`${dir}\``)
   const { db, full, count, applied, last } = best
-  const lost = lostFiles(files, last, applied, full, deltas, problems)
+  const forks = forksOf(files)
+  if (forks.length > 0) {
+    logger.warn(
+      `dictdb: the backups in \`${dir}\` are forked: two BackupManagers wrote into the folder at once (${forks.map((f) => f.files.join(' and ')).join('; ')}); ` +
+        'the restore holds the changes of one of them only',
+    )
+  }
+  const lost = lostFiles(files, last, applied, full, deltas, problems, forks)
   if (lost.length > 0) {
     logger.warn(
       `dictdb: the restore of \`${dir}\` stops at ${applied.length > 0 ? (applied[applied.length - 1] as RestoredFile).file : full.name}; ` +
@@ -98,7 +117,7 @@ export function restoreWithReport(dir: string, options?: RestoreOptions): Restor
         lost.map((l) => `${l.file} (${l.reason})`).join('; '),
     )
   }
-  return { db, full: { file: full.name, sequence: full.sequence, count }, applied, lost, sequence: last }
+  return { db, full: { file: full.name, sequence: full.sequence, count }, applied, lost, sequence: last, forks }
 }
 
 interface Attempt {
@@ -228,6 +247,7 @@ function lostFiles(
   full: BackupFile,
   deltas: readonly DeltaInfo[],
   problems: ReadonlyMap<number, string>,
+  forks: readonly Fork[],
 ): LostFile[] {
   const appliedSeqs = new Set([full.sequence, ...applied.map((a) => a.sequence)])
   const lost: LostFile[] = []
@@ -236,10 +256,20 @@ function lostFiles(
     const info = deltas.find((d) => d.file === file)
     // A delta superseded by a newer one written from the same point holds nothing more.
     if (info !== undefined && info.base === full.sequence && appliedSeqs.has(info.previous) && applied.some((a) => a.sequence > file.sequence && deltas.find((d) => d.file.sequence === a.sequence)?.previous === info.previous)) continue
-    const reason = problems.get(file.sequence) ?? (file.kind === 'delta' ? 'it follows a missing or unusable backup file' : 'its generation reaches less far')
+    const forked = forks.some((f) => f.files.includes(file.name))
+    const reason =
+      problems.get(file.sequence) ??
+      (forked ? 'the chain is forked: another writer wrote a file with the same sequence number' : file.kind === 'delta' ? 'it follows a missing or unusable backup file' : 'its generation reaches less far')
     lost.push({ file: file.name, sequence: file.sequence, reason })
   }
   return lost
 }
 
 export type { Schema }
+
+/** Sequence numbers that more than one file holds (see {@link RestoreReport.forks}). */
+function forksOf(files: readonly BackupFile[]): Fork[] {
+  const bySequence = new Map<number, string[]>()
+  for (const file of files) bySequence.set(file.sequence, [...(bySequence.get(file.sequence) ?? []), file.name])
+  return [...bySequence].filter(([, names]) => names.length > 1).map(([sequence, names]) => ({ sequence, files: names }))
+}

@@ -1,4 +1,4 @@
-import { Parser } from 'csv-parse'
+import { parse } from 'csv-parse'
 import type { Database } from '../database'
 import { CorruptFileError, DictDBError, DuplicateTableError, InvalidArgumentError, describe } from '../errors'
 import { checkBoolean, checkName, checkOptions } from '../options'
@@ -129,21 +129,32 @@ function atLine(error: unknown, line: number, path: string): unknown {
  * Reads the CSV file a block at a time, calling `onRow` with each row's cells (null for an
  * unquoted empty cell, a missing value; "" for a quoted one) and the line it starts on. Blank
  * lines are skipped. csv-parse's own per-field `cast` hook is not used: it costs 5× the parse.
+ *
+ * csv-parse's documented stream API, driven synchronously (an import runs inside a synchronous
+ * transaction): `write` parses a block at once, `read` takes the rows it produced, `end` the last
+ * one; a parse error is on `errored` as soon as the write returns.
  */
 function readCsv(path: string, delimiter: string, onRow: (cells: (string | null)[], line: number) => void): void {
-  const { api } = new Parser({ delimiter, bom: true, raw: true, relax_column_count: true, skip_empty_lines: false }) as unknown as { api: CsvApi }
+  const parser = parse({ delimiter, bom: true, raw: true, relax_column_count: true, skip_empty_lines: false })
+  parser.on('error', () => {
+    // Read from `parser.errored` after each step; the event itself is not needed.
+  })
   let line = 1
-  const push = ({ record, raw }: { record: (string | null)[]; raw: string }) => {
-    const start = line
-    line += 1 + lineBreaks(record)
-    if (record.length === 1 && record[0] === '') return // a blank line
-    let quoted: boolean[] | undefined
-    for (let i = 0; i < record.length; i++) {
-      if (record[i] !== '') continue
-      quoted ??= quotedCells(raw, delimiter)
-      if (quoted[i] !== true) record[i] = null
+  const drain = () => {
+    csvStep(parser.errored, path)
+    for (let row: CsvRow | null; (row = parser.read() as CsvRow | null) !== null; ) {
+      const { record, raw } = row
+      const start = line
+      line += 1 + lineBreaks(record)
+      if (record.length === 1 && record[0] === '') continue // a blank line
+      let quoted: boolean[] | undefined
+      for (let i = 0; i < record.length; i++) {
+        if (record[i] !== '') continue
+        quoted ??= quotedCells(raw, delimiter)
+        if (quoted[i] !== true) record[i] = null
+      }
+      onRow(record, start)
     }
-    onRow(record, start)
   }
   withFileForReading(path, (fd) => {
     if (io.fstatSync(fd).isDirectory()) throw new FileSystemError(`Cannot read \`${path}\`: it is a directory, not a CSV file`, path)
@@ -155,10 +166,13 @@ function readCsv(path: string, delimiter: string, onRow: (cells: (string | null)
       } catch (error) {
         throw fileError('read', path, error)
       }
-      // csv-parse keeps a copy of what it needs of an unfinished row: the block can be reused.
-      csvStep(api.parse(n === 0 ? undefined : Buffer.from(block.subarray(0, n)), n === 0, push as never, () => {}), path)
       if (n === 0) break
+      // csv-parse keeps a copy of what it needs of an unfinished row: the block can be reused.
+      parser.write(Buffer.from(block.subarray(0, n)))
+      drain()
     }
+    parser.end()
+    drain()
   })
 }
 
@@ -194,12 +208,14 @@ function quotedCells(raw: string, delimiter: string): boolean[] {
   }
 }
 
-interface CsvApi {
-  parse(buf: Buffer | undefined, end: boolean, push: (row: never) => void, close: () => void): Error | undefined
+/** A row as csv-parse gives it with `raw: true`. */
+interface CsvRow {
+  readonly record: (string | null)[]
+  readonly raw: string
 }
 
-function csvStep(error: Error | undefined, path: string): void {
-  if (error === undefined) return
+function csvStep(error: Error | null, path: string): void {
+  if (error === null) return
   if (error instanceof DictDBError) throw error
   throw new CorruptFileError(`\`${path}\` is not valid CSV: ${error.message}`, { cause: error })
 }

@@ -57,11 +57,15 @@ export function jsonForm(value: unknown): unknown {
   return mapObject(value as Record<string, unknown>, jsonForm, true)
 }
 
+function needsWalk(v: unknown): boolean {
+  return (typeof v === 'object' && v !== null) || typeof v === 'bigint'
+}
+
 function mapArray(array: readonly unknown[], fn: (v: unknown) => unknown): readonly unknown[] {
   let out: unknown[] | null = null
   for (let i = 0; i < array.length; i++) {
     const v = array[i]
-    const w = typeof v === 'object' || typeof v === 'bigint' ? fn(v) : v
+    const w = needsWalk(v) ? fn(v) : v
     if (w !== v) out ??= array.slice(0, i)
     if (out !== null) out[i] = w
   }
@@ -70,19 +74,42 @@ function mapArray(array: readonly unknown[], fn: (v: unknown) => unknown): reado
 
 function mapObject(obj: Record<string, unknown>, fn: (v: unknown) => unknown, escape: boolean): unknown {
   const keys = Object.keys(obj)
-  let changed = !inOrder(keys)
-  const values = new Array<unknown>(keys.length)
-  for (let i = 0; i < keys.length; i++) {
-    const v = obj[keys[i] as string]
-    const w = typeof v === 'object' || typeof v === 'bigint' ? fn(v) : v
-    values[i] = w
-    if (w !== v) changed = true
-  }
-  let out: Record<string, unknown> = obj
-  if (changed) {
+  let out: Record<string, unknown> | null = null
+  if (inOrder(keys)) {
+    // Copied only from the first field whose value changes (a tagged Date, a reordered object).
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i] as string
+      const v = obj[k]
+      const w = needsWalk(v) ? fn(v) : v
+      if (w !== v && out === null) {
+        out = {}
+        for (let j = 0; j < i; j++) out[keys[j] as string] = obj[keys[j] as string]
+      }
+      if (out !== null) out[k] = w
+    }
+  } else {
     out = {}
-    const order = keys.map((k, i) => [k, values[i]] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-    for (const [k, v] of order) out[k] = v
+    for (const k of sortedLike(keys)) {
+      const v = obj[k]
+      out[k] = needsWalk(v) ? fn(v) : v
+    }
   }
-  return escape && keys.length === 1 && (keys[0] as string).charCodeAt(0) === 36 /* $ */ ? escapeObject(out) : out
+  const result = out ?? obj
+  return escape && keys.length === 1 && (keys[0] as string).charCodeAt(0) === 36 /* $ */ ? escapeObject(result) : result
+}
+
+/** The last out-of-order key list seen and its sorted copy: records of a table share a shape. */
+let lastKeys: readonly string[] = []
+let lastSorted: readonly string[] = []
+
+/** `keys` sorted, reusing the last sort when the keys are the same (same strings, same order). */
+function sortedLike(keys: string[]): readonly string[] {
+  if (keys.length === lastKeys.length) {
+    let same = true
+    for (let i = 0; i < keys.length && same; i++) same = keys[i] === lastKeys[i]
+    if (same) return lastSorted
+  }
+  lastKeys = keys.slice()
+  lastSorted = keys.sort()
+  return lastSorted
 }

@@ -5,6 +5,7 @@ import type { CommitListener } from '../txn/transactions'
 import { encode } from '../values/canonical'
 import type { Rec } from '../values/types'
 import { runWindow, type Ranked, type WatchedQuery } from './query'
+import { ExpiryTimer } from './view-expiry'
 import { Window } from './window'
 
 /** What changed in a watched result: rows as the query returns them. */
@@ -57,6 +58,7 @@ export class LiveView<T = Rec> {
   #snapshot: T[] | null = null
   #rerun = false
   #off: (() => void) | null = null
+  readonly #expiry: ExpiryTimer
 
   /** @internal Views are made by `table.watch`, under the table's read lock. */
   constructor(host: ViewHost, query: WatchedQuery, callback: WatchCallback<T>) {
@@ -64,6 +66,8 @@ export class LiveView<T = Rec> {
     this.#q = query
     this.#callback = callback
     this.#window = new Window(query.cmp, query.limit, query.offset)
+    // A distinct result holds projections only: its expired rows leave when the sweep deletes them.
+    this.#expiry = new ExpiryTimer(query.distinct ? null : host.store.ttl, () => this.#expire())
     // A fresh select checks what compiling alone cannot (fields a schema lacks) and fills a distinct view.
     const first = runSelect(host.store, host.primaryKey, query.select)
     if (query.distinct) this.#distinct = first
@@ -71,6 +75,7 @@ export class LiveView<T = Rec> {
       const { rows, complete } = runWindow(host.store, host.primaryKey, query)
       this.#window.reset(rows, complete)
       this.#window.settle()
+      this.#expiry.note(rows.map((e) => e.rec))
     }
     this.#off = host.subscribe(this.#onCommit)
   }
@@ -105,6 +110,17 @@ export class LiveView<T = Rec> {
   close(): void {
     this.#off?.()
     this.#off = null
+    this.#expiry.stop()
+  }
+
+  /** A record in the result reached its expiry time: re-run, so it leaves at once. */
+  #expire(): void {
+    if (this.#off === null) return
+    // Dropped (its commit ends the view) or closed: nothing to refresh.
+    if (this.#host.isDead()) return this.close()
+    this.#refresh()
+    this.#emit()
+    this.#expiry.note(this.#window.rows.map((e) => e.rec))
   }
 
   readonly #onCommit = (commit: Commit): void => {
@@ -190,6 +206,7 @@ export class LiveView<T = Rec> {
       else if (now.rec !== was.entry.rec && (!this.#q.sameOut(was.entry, now) || w.indexOf(now) !== was.index)) diff.changed.push(now.out)
     }
     if (this.#rerun) for (const e of w.rows) if (!w.touched.has(e.key)) diff.added.push(e.out)
+    if (this.#expiry.active) this.#expiry.note(this.#rerun ? w.rows.map((e) => e.rec) : touchedRecs(w))
     this.#rerun = false
     w.settle()
     if (diff.added.length + diff.removed.length + diff.changed.length === 0) return
@@ -207,6 +224,16 @@ export class LiveView<T = Rec> {
     this.#snapshot = null
     if (removed.length > 0) this.#callback(this.rows, { added: [], removed: [...removed], changed: [] })
   }
+}
+
+/** The records the last commit put in the window. */
+function touchedRecs(w: Window): Rec[] {
+  const out: Rec[] = []
+  for (const key of w.touched.keys()) {
+    const entry = w.byKey.get(key)
+    if (entry !== undefined) out.push(entry.rec)
+  }
+  return out
 }
 
 /** The difference of two results compared as multisets of row contents. */

@@ -147,6 +147,21 @@ describe('the TTL sweep', () => {
     db.close()
   })
 
+  it('a watch drops a record the moment it expires, before the sweep deletes it', async () => {
+    const { db, table } = sessions({ field: 'until' })
+    table.insert([{ id: 'a', until: T0 + 300 }, { id: 'b', until: T0 + 600 }, { id: 'c', until: null }])
+    const calls: unknown[][] = []
+    const view = table.watch({ orderBy: 'id', limit: 2 }, (rows) => calls.push(ids(rows)))
+    await vi.advanceTimersByTimeAsync(300)
+    expect(calls).toEqual([['a', 'b'], ['b', 'c']])
+    await vi.advanceTimersByTimeAsync(300)
+    expect(calls.at(-1)).toEqual(['c'])
+    expect(view.rows).toEqual(table.select({ orderBy: 'id', limit: 2, copy: false }))
+    await vi.advanceTimersByTimeAsync(2000) // the sweep deletes a and b: nothing changes in the view
+    expect(calls).toHaveLength(3)
+    db.close()
+  })
+
   it('stops with the database: a closed database sweeps nothing', async () => {
     const { db, table } = sessions({ ms: 10 })
     table.insert({ id: 'a' })

@@ -109,6 +109,18 @@ describe('table.watch', () => {
     expect(Object.isFrozen(view.rows[0])).toBe(true)
   })
 
+  it('a callback that writes to its own table sees that write in its next call, once', () => {
+    const { orders } = setup()
+    const seen: number[][] = []
+    orders.watch({ where: { status: 'open' }, orderBy: 'id' }, (rows) => {
+      seen.push(rows.map((r) => r.id as number))
+      if (rows.length === 3) orders.insert({ status: 'open', total: 1 }) // a write of its own, a new commit
+    })
+    orders.insert({ status: 'open', total: 5 })
+    expect(seen).toEqual([[1, 3], [1, 3, 4], [1, 3, 4, 5]])
+    expect(orders.count({ status: 'open' })).toBe(4)
+  })
+
   it('view.close() stops the callbacks', () => {
     const { orders, calls, record } = setup()
     const view = orders.watch({}, record)

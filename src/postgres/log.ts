@@ -28,12 +28,17 @@ interface Call {
   /** Change sets its local transaction committed (one, or none for a read-only body). */
   commits: Op[][]
   result: unknown
-  /** Settled already (its body threw: nothing to commit). */
+  /** What its body threw on the last run (settled only once that run's state is known current). */
+  error: unknown
+  failed: boolean
+  /** Settled already. */
   done: boolean
 }
 
 /** The most calls one PostgreSQL transaction carries (group commit). */
 const MAX_GROUP = 512
+/** One-statement commits tried before taking the head row's lock across round trips. */
+const FAST_TRIES = 3
 /** Snapshots kept in PostgreSQL; the log before the oldest is pruned. */
 const KEEP_SNAPSHOTS = 2
 
@@ -57,6 +62,10 @@ export class PgLog implements RemoteLog {
   #current: Call | null = null
   #closed = false
   #reconnecting = false
+  /** The highest position other processes announced, and whether a catch-up to it is queued. */
+  #notified = 0
+  #catchingUp = false
+  readonly #channel: string
 
   readonly sync_: SharedSync = {
     catchUp: () => {},
@@ -70,6 +79,7 @@ export class PgLog implements RemoteLog {
     this.#replica = new ConnectedReplica(parts)
     this.#sql = new Statements(options.tablePrefix)
     const channel = `${options.tablePrefix}log`
+    this.#channel = channel
     this.#syncer = new Syncer(this.#replica, this.#sql, options.name)
     this.#conn = new Connection({
       url: options.url,
@@ -93,7 +103,7 @@ export class PgLog implements RemoteLog {
     if (this.#closed) return Promise.reject(new InvalidStateError('This connected database is closed'))
     return new Promise<R>((resolve, reject) => {
       const deadline = Date.now() + this.#options.lockTimeoutMs
-      this.#pending.push({ run, resolve: resolve as (value: unknown) => void, reject, deadline, commits: [], result: undefined, done: false })
+      this.#pending.push({ run, resolve: resolve as (value: unknown) => void, reject, deadline, commits: [], result: undefined, error: undefined, failed: false, done: false })
       if (!this.#draining) {
         this.#draining = true
         void this.#enqueue(() => this.#drain())
@@ -148,6 +158,12 @@ export class PgLog implements RemoteLog {
         return settleFailed(batch, error)
       }
       try {
+        // Lock-free first (the head row is locked only for the one statement); after a few lost
+        // races, the locked path, which cannot lose one.
+        for (let i = 0; i < FAST_TRIES && !this.#syncer.dirty; i++) {
+          if (await this.#attemptOptimistic(client, batch)) return
+          await this.#syncer.catchUp(client, this.#replica.position + 1)
+        }
         return await this.#attempt(client, batch)
       } catch (error) {
         this.#conn.drop(client)
@@ -156,7 +172,36 @@ export class PgLog implements RemoteLog {
     }
   }
 
-  /** One try: throws a connection loss only when nothing of the batch was committed. */
+  /**
+   * The fast path: runs the bodies on the replica as it is, then commits with one statement that
+   * moves the head only if no other process committed since (see Statements.appendIf). False when
+   * one did: everything is undone, and the caller takes the locked path.
+   */
+  async #attemptOptimistic(client: pg.Client, batch: Call[]): Promise<boolean> {
+    const base = this.#replica.position
+    const commits = this.#runBodies(batch)
+    const commitId = randomUUID()
+    let won: boolean
+    try {
+      won =
+        commits.length === 0
+          ? (await this.#sql.headPosition(client, this.#options.name)) === base // read-only: was the replica current?
+          : await this.#sql.appendIf(client, this.#options.name, base, commitId, frame(commits), this.#channel)
+    } catch (error) {
+      const outcome = commits.length > 0 && isConnectionLoss(error) && !neverSent(error) ? await this.#inDoubt(commitId, batch, commits) : 'lost'
+      if (outcome === 'unknown') return true
+      if (outcome === 'lost') throw (this.#undo(batch, commits), error)
+      won = true
+    }
+    if (!won) {
+      this.#undo(batch, commits)
+      return false
+    }
+    this.#committed(batch, commits.length === 0 ? base : base + 1)
+    return true
+  }
+
+  /** The locked path: throws a connection loss only when nothing of the batch was committed. */
   async #attempt(client: pg.Client, batch: Call[]): Promise<void> {
     const name = this.#options.name
     await client.query('BEGIN')
@@ -171,17 +216,17 @@ export class PgLog implements RemoteLog {
     const commits = this.#runBodies(batch)
     if (commits.length === 0) {
       await client.query('COMMIT')
-      return settleDone(batch)
+      return this.#committed(batch, head)
     }
     const position = head + 1
     const commitId = randomUUID()
     let sent = false
     try {
-      await this.#sql.append(client, name, position, commitId, frame(commits), `${this.#options.tablePrefix}log`)
+      await this.#sql.append(client, name, position, commitId, frame(commits), this.#channel)
       sent = true
       await client.query('COMMIT')
     } catch (error) {
-      const outcome = sent && isConnectionLoss(error) ? await this.#inDoubt(commitId, batch) : 'lost'
+      const outcome = sent && isConnectionLoss(error) ? await this.#inDoubt(commitId, batch, commits) : 'lost'
       if (outcome === 'unknown') return
       if (outcome === 'lost') {
         this.#undo(batch, commits)
@@ -198,12 +243,14 @@ export class PgLog implements RemoteLog {
     for (const call of batch) {
       if (call.done) continue
       call.commits = []
+      call.failed = false
       this.#current = call
       try {
         call.result = call.run()
       } catch (error) {
-        call.done = true
-        call.reject(error)
+        // Not settled yet: on a replica found stale afterwards, the body runs again.
+        call.failed = true
+        call.error = error
       } finally {
         this.#current = null
       }
@@ -217,12 +264,14 @@ export class PgLog implements RemoteLog {
    * reach) rejects the calls with `ConnectionError` saying so, and rebuilds the replica from the
    * log before its next use.
    */
-  async #inDoubt(commitId: string, batch: Call[]): Promise<'landed' | 'lost' | 'unknown'> {
+  async #inDoubt(commitId: string, batch: Call[], commits: Op[][]): Promise<'landed' | 'lost' | 'unknown'> {
     const deadline = Math.max(Date.now() + this.#options.lockTimeoutMs, ...batch.map((c) => c.deadline))
     this.#syncer.holding = true // the replica holds the commit: no catch-up may apply it twice
     try {
       return (await this.#syncer.findCommit(this.#conn, commitId, deadline)) ? 'landed' : 'lost'
     } catch (error) {
+      // Reads show what is known to be committed: the rebuild brings the commit back if it landed.
+      this.#undo(batch, commits)
       this.#syncer.dirty = true
       settleFailed(batch, new ConnectionError('The connection was lost during a commit and its outcome could not be looked up in time: it may have been applied', { cause: error }))
       return 'unknown'
@@ -236,25 +285,31 @@ export class PgLog implements RemoteLog {
     for (const call of batch) call.commits = []
   }
 
+  /** The batch's commits are durable at `position` (or it wrote nothing): tell and settle. */
   #committed(batch: Call[], position: number): void {
     const every = this.#options.snapshotEvery
+    const moved = position !== this.#replica.position
     this.#replica.position = position
     for (const call of batch) for (const ops of call.commits) this.#replica.publish(ops)
     settleDone(batch)
     // Whoever crosses the threshold takes the snapshot, of the state at exactly this position.
-    if (every > 0 && position % every === 0) {
+    if (moved && every > 0 && position % every === 0) {
       const state = this.#replica.snapshot()
       void this.#enqueue(() => this.#syncer.saveSnapshot(this.#conn, position, state, KEEP_SNAPSHOTS, this.#options.lockTimeoutMs)).catch(() => {})
     }
   }
 
+  /** Another process committed: one catch-up at a time, to the highest position announced. */
   #onNotify(payload: string): void {
     const space = payload.indexOf(' ')
-    if (payload.slice(space + 1) !== this.#options.name) return
-    if (Number(payload.slice(0, space)) <= this.#replica.position || this.#closed) return
+    if (payload.slice(space + 1) !== this.#options.name || this.#closed) return
+    this.#notified = Math.max(this.#notified, Number(payload.slice(0, space)))
+    if (this.#notified <= this.#replica.position || this.#catchingUp) return
+    this.#catchingUp = true
     void this.#enqueue(async () => {
-      const client = await this.#conn.client(Date.now() + this.#options.lockTimeoutMs)
-      await this.#syncer.catchUp(client, await this.#sql.headPosition(client, this.#options.name))
+      this.#catchingUp = false
+      if (this.#notified <= this.#replica.position) return
+      await this.#syncer.catchUp(await this.#conn.client(Date.now() + this.#options.lockTimeoutMs), this.#notified)
     }).catch(() => {})
   }
 
@@ -272,12 +327,22 @@ export class PgLog implements RemoteLog {
 }
 
 function settleDone(batch: Call[]): void {
-  for (const call of batch) if (!call.done) ((call.done = true), call.resolve(call.result))
+  for (const call of batch) {
+    if (call.done) continue
+    call.done = true
+    if (call.failed) call.reject(call.error)
+    else call.resolve(call.result)
+  }
 }
 
 function settleFailed(batch: Call[], error: unknown): void {
   const reason = error instanceof DictDBError ? error : isConnectionLoss(error) ? new ConnectionError(`Lost the PostgreSQL server: ${(error as Error).message}`, { cause: error }) : error
   for (const call of batch) if (!call.done) ((call.done = true), call.reject(reason))
+}
+
+/** node-postgres refused the query before sending it: its client was already closed or broken. */
+function neverSent(error: unknown): boolean {
+  return error instanceof Error && /not queryable/.test(error.message)
 }
 
 async function rollback(client: pg.Client): Promise<void> {

@@ -58,6 +58,20 @@ export class Statements {
     )
   }
 
+  /**
+   * The fast path, in one autocommit statement: appends the entry and moves the head only if the
+   * head is still at `base` (a version check, no lock held across round trips); whether it did.
+   */
+  async appendIf(client: pg.Client, name: string, base: number, commitId: string, ops: Uint8Array, channel: string): Promise<boolean> {
+    const result = await client.query(
+      `WITH head AS (UPDATE ${this.head} SET position = $2::bigint + 1 WHERE name = $1 AND position = $2 RETURNING position),
+            entry AS (INSERT INTO ${this.log} (name, position, commit_id, ops) SELECT $1, position, $3, $4 FROM head)
+       SELECT pg_notify($5, position || ' ' || $1) FROM head`,
+      [name, base, commitId, ops, channel],
+    )
+    return result.rowCount === 1
+  }
+
   /** The entries after `position`, oldest first, at most `limit`; the first position the log still has. */
   async entriesAfter(client: pg.Client, name: string, position: number, limit: number): Promise<{ position: number; ops: Buffer }[]> {
     const { rows } = await client.query<{ position: string; ops: Buffer }>(

@@ -102,7 +102,8 @@ describe('a connected database', () => {
     await proxy.start()
     const db = await open({ name, url: proxy.url(pgUrl()) })
     await db.transactionAsync(() => db.counter('c').add(1))
-    proxy.cutAtNextCommit(forward)
+    // The commit is one statement when nothing contends (the fast path): the one that notifies.
+    proxy.cutAtNext('pg_notify', forward)
     await expect(db.transactionAsync(() => db.counter('c').add(1))).resolves.toBe(2)
     expect(db.counter('c').value).toBe(2)
     const check = await open({ name })

@@ -5,7 +5,7 @@ export class Proxy {
   readonly #target: { host: string; port: number }
   readonly #sockets = new Set<Socket>()
   #server: Server | null = null
-  #commitCut: { forward: boolean } | null = null
+  #commitCut: { marker: string; forward: boolean } | null = null
   port = 0
 
   constructor(url: string) {
@@ -31,16 +31,17 @@ export class Proxy {
   }
 
   /**
-   * Cuts the next connection that sends a COMMIT: after the server got it and had time to commit
-   * (`forward`), or before it got it. Either way the client never hears the answer.
+   * Cuts the next connection that sends a message containing `marker` (e.g. the statement that
+   * commits): after the server got it and had time to run it (`forward`), or before it got it.
+   * Either way the client never hears the answer.
    */
-  cutAtNextCommit(forward: boolean): void {
-    this.#commitCut = { forward }
+  cutAtNext(marker: string, forward: boolean): void {
+    this.#commitCut = { marker, forward }
   }
 
   #fromClient(chunk: Buffer, client: Socket, upstream: Socket): void {
     const cut = this.#commitCut
-    if (cut === null || !chunk.includes('COMMIT')) return void upstream.write(chunk)
+    if (cut === null || !chunk.includes(cut.marker)) return void upstream.write(chunk)
     this.#commitCut = null
     client.destroy()
     if (!cut.forward) return void upstream.destroy()

@@ -387,6 +387,8 @@ export class Database {
    */
   changes(options?: ChangesOptions): ChangeFeed {
     this.#open()
+    // "From now" means every commit made anywhere before this call is not in the feed.
+    this.#tx.sync()
     let self: ChangeFeed | undefined
     const feed = new ChangeFeed((listener) => {
       const off = this.#tx.subscribe(listener)

@@ -38,18 +38,22 @@ export class Follower {
     this.#users = -Infinity
   }
 
-  #wait(): void {
+  /**
+   * Waits for the commit count to leave `seen`, then catches up. The count is read before
+   * catching up: a commit appended meanwhile makes the next wait return at once, never lost.
+   */
+  #wait(seen = this.#memory.commits): void {
     this.#waiting = true
-    const seen = this.#memory.commits
     void this.#memory.commitsChanged(seen, WAIT_MS).then(() => {
       this.#waiting = false
       if (this.#users <= 0) return
+      const next = this.#memory.commits
       try {
-        if (this.#memory.commits !== seen) this.#catchUp()
+        this.#catchUp() // one Atomics.load when this replica is already at the tail
       } catch (error) {
         this.#report(error)
       }
-      if (this.#users > 0 && !this.#waiting) this.#wait()
+      if (this.#users > 0 && !this.#waiting) this.#wait(next)
     })
   }
 }

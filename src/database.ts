@@ -19,6 +19,7 @@ import { Follower } from './live/follower'
 import { Sweeper } from './live/sweeper'
 import { checkTtl, type TtlOption } from './live/ttl'
 import { Table, closedError } from './table'
+import { databaseStats, type DatabaseStats } from './txn/stats'
 import { Transactions, type CommitListener, type SharedSync } from './txn/transactions'
 
 /** Where dictdb reports what it cannot throw (a failing change listener, a backup warning). */
@@ -146,6 +147,9 @@ export class Database {
       store: (name) => this.#catalog.context(name).store,
       lock: (name) => this.#catalog.context(name).lock,
       reportListenerError: (error) => this.#logger.error('dictdb: a commit listener threw; the commit stands', error),
+      deadlockRetried: (table) => {
+        if (table !== undefined && this.#catalog.has(table)) this.#catalog.context(table).lock.counters.deadlockRetried()
+      },
     })
     const catalog = new Catalog(this.#tx, timeout, attaching?.schemas ?? {})
     this.#catalog = catalog
@@ -356,6 +360,27 @@ export class Database {
     } catch (error) {
       return Promise.reject(error)
     }
+  }
+
+  /**
+   * What someone debugging contention needs: per table, how many lock acquisitions waited, for
+   * how long in total, how many timed out and how many transactions were re-run after losing a
+   * deadlock (summed over every thread for a shared database); for a shared database, the change
+   * log's bytes used and free, how far the slowest replica trails, and snapshots taken.
+   *
+   * @example
+   * ```ts
+   * const db = new Database()
+   * db.createTable('orders').insert({ total: 5 })
+   * const { tables } = db.stats()
+   * tables.orders // { waits: 0, waitedMs: 0, timeouts: 0, deadlockRetries: 0 }
+   * ```
+   */
+  stats(): DatabaseStats {
+    this.#open()
+    this.#tx.sync()
+    const locks = new Map(this.#catalog.contexts().map((ctx) => [ctx.name, ctx.lock]))
+    return databaseStats(locks, this.#shared?.memory ?? null)
   }
 
   /**

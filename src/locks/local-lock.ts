@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { InvalidArgumentError, LockTimeoutError, describe } from '../errors'
+import { LocalCounters, type LockCounters } from './stats'
 import type { AcquireOptions, LockMode, Release, RWLock } from './types'
 
 /** One async acquisition; it holds the lock while `refs > 0` (its callback, plus re-entrant calls). */
@@ -23,6 +24,7 @@ interface Waiter {
   readonly holder: Holder | undefined
   readonly resolve: () => void
   readonly reject: (error: Error) => void
+  readonly since: number
   timer: ReturnType<typeof setTimeout> | undefined
 }
 
@@ -61,6 +63,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1
 export class LocalRWLock implements RWLock {
   /** What {@link heldTags} reports for this lock (a shared lock's slot), or -1. */
   readonly tag: number
+  readonly counters: LockCounters
   readonly #name: string
   readonly #timeoutMs: number
   /** Outstanding grants: async holders plus synchronous grants. Zero means free and no waiter. */
@@ -76,10 +79,11 @@ export class LocalRWLock implements RWLock {
   /** Read holders waiting to upgrade; they go first (they already hold) and hold back the queue. */
   readonly #upgrades: Waiter[] = []
 
-  constructor(options: { name: string; timeoutMs: number; tag?: number }) {
+  constructor(options: { name: string; timeoutMs: number; tag?: number; counters?: LockCounters }) {
     if (typeof options !== 'object' || options === null) throw expected('options', 'an object', options)
     if (typeof options.name !== 'string') throw expected('name', 'a string', options.name)
     this.tag = options.tag ?? -1
+    this.counters = options.counters ?? new LocalCounters()
     this.#name = options.name
     this.#timeoutMs = checkTimeout(options.timeoutMs)
   }
@@ -254,7 +258,7 @@ export class LocalRWLock implements RWLock {
 
   #wait(write: boolean, holder: Holder | undefined, timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = { write, holder, resolve, reject, timer: undefined }
+      const waiter: Waiter = { write, holder, resolve, reject, since: performance.now(), timer: undefined }
       // A ref'd timer: a pending promise alone would let Node exit while we wait.
       waiter.timer = setTimeout(() => this.#expire(waiter, timeoutMs), Math.min(timeoutMs, MAX_TIMER_MS))
       if (holder === undefined) this.#queue.push(waiter)
@@ -267,6 +271,8 @@ export class LocalRWLock implements RWLock {
     const index = list.indexOf(waiter, waiter.holder === undefined ? this.#head : 0)
     if (index < 0) return
     list.splice(index, 1)
+    this.counters.waited(performance.now() - waiter.since)
+    this.counters.timedOut()
     const what = waiter.holder !== undefined ? 'to upgrade a read lock to write' : `for the ${waiter.write ? 'write' : 'read'} lock`
     waiter.reject(
       new LockTimeoutError(`Timed out after ${timeoutMs} ms waiting ${what} on table \`${this.#name}\``, { table: this.#name }),
@@ -279,7 +285,7 @@ export class LocalRWLock implements RWLock {
       if (!this.#soleReader() || this.#writer) return
       const upgrade = this.#upgrades.shift() as Waiter
       this.#beginUpgrade(upgrade.holder as Holder)
-      return grant(upgrade)
+      return this.#grant(upgrade)
     }
     if (this.#head === this.#queue.length) return // the common case: nobody waits
     while (this.#head < this.#queue.length) {
@@ -287,7 +293,7 @@ export class LocalRWLock implements RWLock {
       if (waiter.write ? this.#holds !== 0 : this.#writer || this.#syncWrites !== 0) break
       this.#head++
       this.#count(waiter.write)
-      grant(waiter)
+      this.#grant(waiter)
       if (waiter.write) break
     }
     if (this.#head === this.#queue.length) {
@@ -297,6 +303,12 @@ export class LocalRWLock implements RWLock {
       this.#queue = this.#queue.slice(this.#head)
       this.#head = 0
     }
+  }
+
+  #grant(waiter: Waiter): void {
+    clearTimeout(waiter.timer)
+    this.counters.waited(performance.now() - waiter.since)
+    waiter.resolve()
   }
 
   #timeoutOf(options: AcquireOptions | undefined): number {
@@ -320,6 +332,7 @@ export class LocalRWLock implements RWLock {
   }
 
   #refuse(why: string): LockTimeoutError {
+    this.counters.timedOut()
     return new LockTimeoutError(`table \`${this.#name}\` ${why}`, { table: this.#name })
   }
 }
@@ -331,11 +344,6 @@ export function heldTags(): number[] {
     if (held.holder.refs > 0 && held.lock.tag >= 0) out.push(held.lock.tag)
   }
   return out
-}
-
-function grant(waiter: Waiter): void {
-  clearTimeout(waiter.timer)
-  waiter.resolve()
 }
 
 function checkTimeout(value: unknown): number {

@@ -2,6 +2,7 @@ import { DeadlockError, InvalidArgumentError, LockTimeoutError, describe } from 
 import { guardLock, guardUnlock } from '../shared/guard'
 import { ASYNC_RECORDS, L_GUARD, L_READERS, L_VERSION, L_WAITERS, L_WRITER, L_WRITER_DEPTH, L_WRITERS_WAITING, WAIT_ONE, WAIT_WRITER, type SharedMemory } from '../shared/memory'
 import { LocalRWLock, heldTags } from './local-lock'
+import { SharedCounters, type LockCounters } from './stats'
 import { SYNC_WAIT, findCycle, waiterId } from './wait-graph'
 import type { AcquireOptions, LockMode, Release, RWLock } from './types'
 
@@ -51,7 +52,12 @@ export class SharedRWLock implements RWLock {
   readonly #guard: string
 
   constructor(options: { name: string; timeoutMs: number; memory: SharedMemory; lockSlot: number; threadSlot: number }) {
-    this.#local = new LocalRWLock({ name: options.name, timeoutMs: options.timeoutMs, tag: options.lockSlot })
+    this.#local = new LocalRWLock({
+      name: options.name,
+      timeoutMs: options.timeoutMs,
+      tag: options.lockSlot,
+      counters: new SharedCounters(options.memory, options.lockSlot),
+    })
     this.#mem = options.memory
     this.#i32 = options.memory.i32
     this.#slot = options.lockSlot
@@ -62,6 +68,11 @@ export class SharedRWLock implements RWLock {
     this.#name = options.name
     this.#timeoutMs = options.timeoutMs
     this.#guard = `the guard word of table \`${options.name}\``
+  }
+
+  /** Database-wide: every thread's waits on this table add up here. */
+  get counters(): LockCounters {
+    return this.#local.counters
   }
 
   get locked(): boolean {
@@ -228,13 +239,15 @@ export class SharedRWLock implements RWLock {
     Atomics.add(this.#i32, this.#myWaits, WAIT_ONE)
     if (registered) this.#setWritersWaiting(1)
     const published = async ? this.#publishAsyncWait() : this.#publishSyncWait()
+    const since = Date.now()
     return {
-      since: Date.now(),
+      since,
       record: published.record,
       granted: () => {
         registered = false
       },
       stop: () => {
+        this.counters.waited(Date.now() - since)
         published.withdraw()
         if (registered) this.#setWritersWaiting(-1)
         Atomics.sub(this.#i32, this.#myWaits, WAIT_ONE)
@@ -275,6 +288,7 @@ export class SharedRWLock implements RWLock {
       })
     }
     if (Date.now() >= deadline) {
+      this.counters.timedOut()
       throw new LockTimeoutError(`Timed out after ${timeout} ms waiting for the ${mode} lock of table \`${this.#name}\` (held by another thread)`, {
         table: this.#name,
       })

@@ -1,3 +1,5 @@
+import type { LockCounters } from './stats'
+
 /** Lock mode: many readers or one writer. */
 export type LockMode = 'read' | 'write'
 
@@ -51,4 +53,6 @@ export interface RWLock {
   exitSync(grant: unknown): void
   /** True while any reader or writer holds the lock (for diagnostics and tests). */
   readonly locked: boolean
+  /** @internal Where this lock counts its waits, timeouts and deadlock retries (`db.stats()`). */
+  readonly counters: LockCounters
 }

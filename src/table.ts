@@ -14,7 +14,7 @@ import type { Validator } from './schema'
 import type { RecordChange, TableDefinition } from './storage/change'
 import type { Row } from './storage/row'
 import type { TableStore } from './storage/table-store'
-import { ChangePlanner, type FieldChanges } from './table-changes'
+import { ChangePlanner, InsertBatch, type FieldChanges } from './table-changes'
 import { exportCsv, type ExportCsvOptions } from './persist/csv-export'
 import type { CommitListener, Transactions } from './txn/transactions'
 import { isPlainObject, thaw } from './values/freeze'
@@ -107,10 +107,10 @@ export class Table<T extends object = Record<string, unknown>> {
     const skip = checkBoolean(checkOptions(options, INSERT_OPTIONS, 'insert()').skipValidation, 'skipValidation') ?? false
     if (!Array.isArray(input)) return this.#tx.withLock(this.lock, 'write', this.#insertOne, input, !skip)
     return this.#write(() => {
-      const batch = { keys: new Set<Key>(), next: this.#store.nextAutoKey }
+      const batch = new InsertBatch(this.#store.nextAutoKey)
       const changes = (input as readonly T[]).map((r) => this.#plan.insert(r, batch, !skip))
       this.#tx.write(this.#store, changes)
-      return changes.map((c) => c.key)
+      return batch.keys
     })
   }
 

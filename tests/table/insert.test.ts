@@ -167,6 +167,23 @@ describe('insert: lists', () => {
     expect(t.count()).toBe(0)
   })
 
+  it('a list insert whose rising integer keys come back to an earlier one stores none', () => {
+    const { t } = setup()
+    expect(thrown(() => t.insert([{ id: 1 }, { id: 2 }, { id: 3 }, { id: 2 }]))).toBeInstanceOf(DuplicateKeyError)
+    expect(t.count()).toBe(0)
+  })
+
+  it('a list insert repeating a given key that its auto keys reached stores none', () => {
+    const { t } = setup()
+    expect(thrown(() => t.insert([{ a: 1 }, { a: 2 }, { id: 2 }]))).toBeInstanceOf(DuplicateKeyError)
+    expect(t.count()).toBe(0)
+  })
+
+  it('a list insert mixing string, falling and auto keys returns each key in order', () => {
+    const { t } = setup()
+    expect(t.insert([{ id: 5 }, { id: 'x' }, { id: 3 }, { a: 1 }, { id: 4.5 }])).toEqual([5, 'x', 3, 6, 4.5])
+  })
+
   it('a list insert with a key already stored stores none', () => {
     const { t } = setup()
     t.insert({ id: 2 })

@@ -118,7 +118,7 @@ export class Table<T extends object = Record<string, unknown>> {
   readonly #insertOne = (input: unknown, validate: boolean): Key => {
     this.#alive()
     const change = this.#plan.insert(input, undefined, validate)
-    this.#tx.write(this.#store, [change])
+    this.#tx.writeOne(this.#store, change)
     return change.key
   }
 
@@ -213,7 +213,7 @@ export class Table<T extends object = Record<string, unknown>> {
     const row = this.#store.row(key)
     // An expired record (a table with `ttl`) is invisible to writes too, as to `matchRows`.
     if (row === undefined || this.#store.expired(row.rec)) throw this.#noMatch('update')
-    this.#tx.write(this.#store, [this.#plan.merge(row, fields)])
+    this.#tx.writeOne(this.#store, this.#plan.merge(row, fields))
     return 1
   }
 

@@ -148,6 +148,11 @@ export class TableStore {
     }
   }
 
+  /** `checkUnique` of a single change. */
+  checkUniqueOne(change: RecordChange): void {
+    for (const index of this.#uniqueList) this.#checkOne(index, change)
+  }
+
   #checkOne(index: Index, change: RecordChange): void {
     const value = change.after?.[index.field]
     if (value == null || (change.before !== undefined && equals(change.before[index.field], value))) return

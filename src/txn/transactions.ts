@@ -136,6 +136,17 @@ export class Transactions {
     return this.withLock(lock, 'read', fn, a)
   }
 
+  /**
+   * `write` of a single change (insert or update of one record). Outside a transaction, with no
+   * listener and no shared log, nothing keeps the change set: it is validated and applied without
+   * building the list around the change.
+   */
+  writeOne(store: TableStore, change: RecordChange): void {
+    if (this.#tx !== null || this.#shared !== null || this.#listeners.size !== 0) return this.write(store, [change])
+    store.checkUniqueOne(change)
+    store.apply(change)
+  }
+
   /** Validates (unique indexes), applies and records a change set planned under the write lock. */
   write(store: TableStore, changes: RecordChange[]): void {
     if (changes.length === 0) return

@@ -2,7 +2,7 @@
 //
 //   npm run bench                      (from the repo root: builds dist/, installs bench/, runs this)
 //   node --expose-gc run.mjs [--quick] [--only=insert,get,...] [--engines=dictdb,sqlite,...]
-//                            [--records=N] [--samples=N] [--min-time=MS] [--out=FILE]
+//                            [--records=N] [--samples=N] [--min-time=MS] [--clock=cpu] [--out=FILE]
 //
 // See README.md for what each workload does and how to read the ratios.
 
@@ -39,6 +39,7 @@ const harnessOpts = {
   minTimeMs: Number(args['min-time'] ?? (quick ? 100 : DEFAULTS.minTimeMs)),
   warmupMs: quick ? 50 : DEFAULTS.warmupMs,
   samples: Number(args.samples ?? (quick ? 3 : DEFAULTS.samples)),
+  clock: args.clock === 'cpu' ? 'cpu' : 'wall',
 }
 const onlyWorkloads = args.only ? String(args.only).split(',') : null
 const onlyEngines = args.engines ? String(args.engines).split(',') : null
@@ -357,6 +358,7 @@ async function main() {
   const busy = busyWarning()
   if (busy) console.log(busy)
   if (quick) console.log('note: --quick: short samples, figures are rough')
+  if (harnessOpts.clock === 'cpu') console.log('note: --clock=cpu: operations per second of this process\'s CPU time (not of the wall clock)')
   console.log(
     `harness: per engine a warm-up of ${harnessOpts.warmupMs} ms, then ${harnessOpts.samples} samples of >= ${harnessOpts.minTimeMs} ms each, taken round-robin across the engines; median reported`,
   )

@@ -1,17 +1,8 @@
 // What the fault campaign's round program and its workers share: a seeded random generator and
 // the chain check of a commit listener.
 
-/** mulberry32: a small seeded generator, so that a round replays from its seed. */
-export function rng(seed) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** A small seeded generator (mulberry32), so that a round replays from its seed. */
+export { prng as rng } from '../../../bench/harness.mjs'
 
 /**
  * A model of the tables built only from the commits a listener hears, starting from the state

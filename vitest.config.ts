@@ -12,6 +12,8 @@ export default defineConfig({
   },
   test: {
     include: ['tests/**/*.test.ts'],
+    // The type tests (expectTypeOf, @ts-expect-error) fail `npm test` too, not only typecheck.
+    typecheck: { enabled: true, include: ['tests/types/**/*.test-d.ts'], tsconfig: './tsconfig.types.json' },
     // One PostgreSQL server for the whole run (DICTDB_PG_URL, or a throwaway one from npm).
     globalSetup: ['tests/postgres/global-setup.ts'],
     testTimeout: 30_000,

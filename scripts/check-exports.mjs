@@ -62,7 +62,9 @@ const PENDING_RUNTIME = ['BackupManager']
 const ERRORS = RUNTIME.filter((name) => name.endsWith('Error'))
 
 /** Types the contract names (SPEC.md signatures); checked in the declaration files. */
-const TYPES = ['Key', 'Where', 'Changes', 'Schema', 'IndexSpec', 'Aggregation', 'RWLock', 'Logger', 'UpsertResult', 'SelectOptions', 'DatabaseHandle', 'EscrowId']
+const TYPES = ['Key', 'Where', 'Changes', 'Schema', 'IndexSpec', 'Aggregation', 'RWLock', 'Logger', 'UpsertResult', 'SelectOptions', 'DatabaseHandle', 'EscrowId',
+  // The types a typed table derives its signatures from (issue 11).
+  'KeyOf', 'Projection', 'AggregateRow', 'GroupRow', 'NotAPromise', 'Operand']
 /** Types of features not built yet (see PENDING_RUNTIME). */
 const PENDING_TYPES = []
 

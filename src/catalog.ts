@@ -13,6 +13,7 @@ import { Table, checkIndexSpec, droppedError, type TableContext } from './table'
 import type { Key } from './values/types'
 import { ChangePlanner } from './table-changes'
 import type { Transactions } from './txn/transactions'
+import { clip } from './values/describe'
 import { adoptRecord } from './values/freeze'
 
 const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype', '.', '..'])
@@ -61,7 +62,7 @@ export class Catalog {
 
   context(name: string): TableContext {
     const ctx = this.#contexts.get(name)
-    if (ctx === undefined) throw new TableNotFoundError(`No table named \`${name}\``, { table: name })
+    if (ctx === undefined) throw new TableNotFoundError(`No table named \`${clip(name)}\``, { table: name })
     return ctx
   }
 

@@ -1,5 +1,6 @@
 import { Catalog, checkIndexList, checkTableName } from './catalog'
 import { DuplicateTableError, InvalidArgumentError, InvalidStateError, TableNotFoundError, describe } from './errors'
+import { clip } from './values/describe'
 import { Counter, openCounter } from './helpers/counter'
 import { Ledger, openLedger } from './helpers/ledger'
 import type { LedgerOptions } from './helpers/ledger-types'
@@ -74,10 +75,26 @@ export interface RemoteParts {
 /** Set by {@link openConnected} for the constructor it calls (a private channel). */
 let connecting: ((parts: RemoteParts) => RemoteLog) | null = null
 
+/**
+ * Makes an async `fn` a compile error: `R & NotAPromise<R>` is `R` for a synchronous result and
+ * an impossible type for a promise. Use it to pass a generic body on to `transaction`.
+ *
+ * @example
+ * ```ts
+ * function inTransaction<R>(db: Database, body: () => R & NotAPromise<R>): R {
+ *   return db.transaction<R>(body)
+ * }
+ * ```
+ */
+export type NotAPromise<R> = R extends PromiseLike<unknown> ? { 'transaction() runs fn synchronously: an async fn is refused': never } : unknown
+
 /** Options of `db.createTable()`. */
-export interface CreateTableOptions {
-  /** The primary key field (default `'id'`). */
-  primaryKey?: string
+export interface CreateTableOptions<K extends string = string> {
+  /**
+   * The primary key field (default `'id'`). With an explicit record type, name it in the type
+   * too, so the key type follows: `db.createTable<Product, 'sku'>('products', { primaryKey: 'sku' })`.
+   */
+  primaryKey?: K
   /** A type-string schema or a Standard Schema validator (zod, valibot, arktype). */
   schema?: Schema
   /** Secondary indexes to create with the table. */
@@ -232,8 +249,18 @@ export class Database {
     }
   }
 
-  /** Creates a table; `DuplicateTableError` if the name is taken. */
-  createTable<T extends object = Record<string, unknown>>(name: string, options?: CreateTableOptions): Table<T> {
+  /**
+   * Creates a table; `DuplicateTableError` if the name is taken. `T` is the record type and `K`
+   * the primary key field: the key type of `insert`, `get`, `upsert` comes from `T[K]`.
+   *
+   * @example
+   * ```ts
+   * const users = db.createTable<{ id?: number; name: string }>('users')
+   * const id: number = users.insert({ name: 'Ada' })
+   * const products = db.createTable<{ sku: string; price: number }, 'sku'>('products', { primaryKey: 'sku' })
+   * ```
+   */
+  createTable<T extends object = Record<string, unknown>, K extends string = 'id'>(name: string, options?: CreateTableOptions<K>): Table<T, K> {
     this.#open()
     checkTableName(name)
     const opts = checkOptions(options, ['primaryKey', 'schema', 'indexes', 'ttl'], 'createTable()')
@@ -246,17 +273,17 @@ export class Database {
     return this.#underCatalogLock(() => {
       if (this.#catalog.has(name)) throw new DuplicateTableError(`Table \`${name}\` already exists`, { table: name })
       this.#tx.schema({ type: 'createTable', table: name, definition }, () => this.#catalog.add(definition), () => this.#catalog.remove(name))
-      return this.#catalog.table(name) as Table<T>
+      return this.#catalog.table(name) as unknown as Table<T, K>
     })
   }
 
   /** The table with this name; `TableNotFoundError` if there is none. */
-  getTable<T extends object = Record<string, unknown>>(name: string): Table<T> {
+  getTable<T extends object = Record<string, unknown>, K extends string = 'id'>(name: string): Table<T, K> {
     this.#open()
     this.#tx.sync()
     const table = this.#catalog.table(checkName(name, 'name'))
-    if (table === undefined) throw new TableNotFoundError(`No table named \`${name}\``, { table: name })
-    return table as Table<T>
+    if (table === undefined) throw new TableNotFoundError(`No table named \`${clip(name)}\``, { table: name })
+    return table as unknown as Table<T, K>
   }
 
   /** Whether a table has this name. */
@@ -300,9 +327,19 @@ export class Database {
 
   /**
    * Runs `fn` synchronously as one transaction: every change lands together or, if `fn` throws,
-   * none does (the error is rethrown). Nested calls are savepoints. An async `fn` is refused.
+   * none does (the error is rethrown). Nested calls are savepoints. An async `fn` is refused:
+   * at run time with `InvalidStateError`, and at compile time (use `transactionAsync`, whose
+   * `fn` is synchronous too, to wait for the commit).
+   *
+   * @example
+   * ```ts
+   * db.transaction(() => {
+   *   accounts.update({ balance: increment(-100) }, { id: 'alice' })
+   *   accounts.update({ balance: increment(100) }, { id: 'bob' })
+   * })
+   * ```
    */
-  transaction<R>(fn: () => R, options?: TransactionOptions): R {
+  transaction<R>(fn: () => R & NotAPromise<R>, options?: TransactionOptions): R {
     this.#open()
     checkFunction(fn, 'fn')
     const opts = checkOptions(options, ['tables', 'retries'], 'transaction()')
@@ -328,14 +365,14 @@ export class Database {
    * const id = await db.transactionAsync(() => db.sequence('property', { format: 'PRO-{0000}' }).next())
    * ```
    */
-  transactionAsync<R>(fn: () => R, options?: TransactionOptions): Promise<R> {
+  transactionAsync<R>(fn: () => R & NotAPromise<R>, options?: TransactionOptions): Promise<R> {
     try {
       const remote = this.#remote
-      if (remote === null) return Promise.resolve(this.transaction(fn, options))
+      if (remote === null) return Promise.resolve(this.transaction<R>(fn, options))
       this.#open()
       checkFunction(fn, 'fn')
       checkOptions(options, ['tables', 'retries'], 'transactionAsync()')
-      return remote.transact(() => this.transaction(fn, options))
+      return remote.transact(() => this.transaction<R>(fn, options))
     } catch (error) {
       return Promise.reject(error)
     }

@@ -1,3 +1,5 @@
+import { brand, isInstance } from './brand'
+
 /**
  * Every error thrown by dictdb extends {@link DictDBError} and carries a stable `code`
  * (equal to the class name) plus context fields where they apply.
@@ -10,6 +12,14 @@
  * ```
  */
 export class DictDBError extends Error {
+  /** Also true for an error of the other build (ESM or CommonJS) loaded in the same process. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // Subclasses (ours, and those of other modules such as FileSystemError) are matched by class
+    // name within a DictDBError of the other build: both builds come from the same sources.
+    if (isInstance(this, value)) return true
+    return this !== DictDBError && isInstance(DictDBError, value) && hasClassNamed(value, this.name)
+  }
+
   /** Stable machine-readable code, equal to the error class name. */
   readonly code: string
   // `declare`: set only when known, so `'key' in error` and Object.keys() tell the truth.
@@ -63,16 +73,44 @@ export class InvalidStateError extends DictDBError {}
 /** A connected database lost its server: a write could not be committed within the lock timeout. */
 export class ConnectionError extends DictDBError {}
 
-/** Describes a value for error messages: `` `-1` (number) ``. */
-export function describe(value: unknown): string {
-  let text: string
+brand(DictDBError, 'DictDBError')
+
+function hasClassNamed(value: unknown, name: string): boolean {
   try {
-    text =
-      typeof value === 'bigint' ? `${value}n` : typeof value === 'number' ? String(value) : typeof value === 'function' ? 'function' : JSON.stringify(value) ?? String(value)
+    for (let p = Object.getPrototypeOf(value); p !== null; p = Object.getPrototypeOf(p)) {
+      if (Object.hasOwn(p, 'constructor') && (p.constructor as { name?: unknown }).name === name) return true
+    }
   } catch {
-    text = String(value)
+    // A proxy: not one of ours.
   }
-  if (text.length > 60) text = `${text.slice(0, 57)}...`
-  const kind = value === null ? 'null' : Array.isArray(value) ? 'array' : value instanceof Date ? 'Date' : typeof value
-  return `\`${text}\` (${kind})`
+  return false
+}
+
+export { describe } from './values/describe'
+
+/**
+ * Runs `fn`, which reads a caller's argument, and turns anything it throws that is not a
+ * {@link DictDBError} (a getter or a proxy trap of the caller's that throws) into an
+ * {@link InvalidArgumentError} about `what`, keeping the original as its `cause`.
+ */
+export function readingInput<R>(what: string, fn: () => R): R {
+  try {
+    return fn()
+  } catch (error) {
+    throw inputError(what, error)
+  }
+}
+
+/** {@link readingInput} for a hot path, without a closure: `catch (e) { throw inputError(what, e) }`. */
+export function inputError(what: string, error: unknown): DictDBError {
+  if (error instanceof DictDBError) return error
+  return new InvalidArgumentError(`Could not read ${what}: ${reason(error)}`, { cause: error })
+}
+
+function reason(error: unknown): string {
+  try {
+    return error instanceof Error ? `${error.name}: ${String(error.message).slice(0, 200)}` : 'it threw a non-Error value'
+  } catch {
+    return 'it threw'
+  }
 }

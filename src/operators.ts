@@ -1,7 +1,13 @@
+import { brand, isInstance } from './brand'
 import { InvalidArgumentError, describe } from './errors'
 
 /** An atomic update operator: adds `by` to the stored value inside the table's write lock. */
 export class Increment {
+  /** Also true for an `increment()` of the other build (ESM or CommonJS) in the same process. */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return isInstance(Increment, value)
+  }
+
   readonly by: number | bigint
 
   constructor(by: number | bigint) {
@@ -24,6 +30,8 @@ export class Increment {
     throw new InvalidArgumentError(`Cannot increment \`${field}\` by ${describe(this.by)}: its value is ${describe(current)}`, { table, field })
   }
 }
+
+brand(Increment, 'Increment')
 
 /**
  * Atomic increment for `update` (the `F('balance') + x` of Django): `n` may be negative.

@@ -1,23 +1,36 @@
-import { InvalidArgumentError, describe } from './errors'
+import { InvalidArgumentError, describe, readingInput } from './errors'
+import { clip } from './values/describe'
+
+const NO_OPTIONS = Object.freeze({})
 
 /**
  * Checks an options argument at the public boundary: undefined or a plain object whose keys are
- * all known. A misspelled key (`orderby`) is an error that suggests the right one.
+ * all known. A misspelled key (`orderby`) is an error that suggests the right one. Returns a copy
+ * read once, so a getter or a proxy of the caller's cannot answer differently later.
  */
-const NO_OPTIONS = Object.freeze({})
-
 export function checkOptions<O extends object>(options: O | undefined, allowed: readonly string[], what: string): Partial<O> {
   if (options === undefined) return NO_OPTIONS
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new InvalidArgumentError(`Expected the options of ${what} to be an object, got ${describe(options)}`)
-  }
-  for (const key of Object.keys(options)) {
-    if (allowed.includes(key)) continue
-    const near = allowed.find((a) => a.toLowerCase() === key.toLowerCase() || distance(a, key) <= 2)
-    const hint = near === undefined ? `Known options: ${allowed.join(', ')}` : `Did you mean \`${near}\`?`
-    throw new InvalidArgumentError(`Unknown option \`${key}\` for ${what}. ${hint}`)
-  }
-  return options
+  return readingInput(`the options of ${what}`, () => {
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+      throw new InvalidArgumentError(`Expected the options of ${what} to be an object, got ${describe(options)}`)
+    }
+    const out: Record<string, unknown> = {}
+    for (const key of Object.keys(options)) {
+      if (!allowed.includes(key)) throw new InvalidArgumentError(`Unknown option \`${clip(key)}\` for ${what}. ${didYouMean(key, allowed, 'Known options')}`)
+      out[key] = (options as Record<string, unknown>)[key]
+    }
+    return out as Partial<O>
+  })
+}
+
+/** `Did you mean \`age\`?` for the nearest of `known`, or the list of them under `listName`. */
+export function didYouMean(name: string, known: Iterable<string>, listName: string): string {
+  const all = [...known]
+  const lower = name.toLowerCase()
+  const near = all.find((a) => a.length === name.length && a.toLowerCase() === lower) ?? nearest(name, all)
+  if (near !== undefined) return `Did you mean \`${near}\`?`
+  const shown = all.length > 20 ? `${all.slice(0, 20).join(', ')}, …` : all.join(', ')
+  return `${listName}: ${shown}`
 }
 
 /** Expects `value` to be a non-negative integer (or undefined). */
@@ -48,6 +61,22 @@ export function checkName(value: unknown, name: string): string {
 /** Expects `value` to be a function. */
 export function checkFunction(value: unknown, name: string): void {
   if (typeof value !== 'function') throw new InvalidArgumentError(`Expected \`${name}\` to be a function, got ${describe(value)}`)
+}
+
+/** The closest of `known` to `name`, if it is close enough to be a typo of it. */
+function nearest(name: string, known: string[]): string | undefined {
+  let best: string | undefined
+  let bestDistance = Infinity
+  for (const candidate of known) {
+    // The edit distance is at least the difference in length: skip the quadratic work.
+    if (Math.abs(candidate.length - name.length) > 2) continue
+    const d = distance(candidate, name)
+    if (d < bestDistance && d <= Math.min(2, Math.floor(candidate.length / 2))) {
+      best = candidate
+      bestDistance = d
+    }
+  }
+  return best
 }
 
 function distance(a: string, b: string): number {

@@ -1,14 +1,15 @@
-import { InvalidArgumentError, InvalidStateError, RecordNotFoundError, TableNotFoundError, describe } from './errors'
+import { InvalidArgumentError, InvalidStateError, RecordNotFoundError, TableNotFoundError, describe, inputError, readingInput } from './errors'
 import type { IndexSpec, IndexType } from './indexes/types'
 import type { RWLock } from './locks/types'
-import type { Increment } from './operators'
 import { compileWatch } from './live/query'
 import { LiveView, type WatchCallback } from './live/view'
 import { checkBoolean, checkFunction, checkName, checkOptions } from './options'
-import { aggregate as runAggregate, checkAggregations, type AggregateOptions, type Aggregation } from './query/aggregate'
+import { aggregate as runAggregate, checkAggregations, type AggregateFn, type AggregateOptions, type Aggregation } from './query/aggregate'
 import { Field } from './query/field'
+import { checkKnownField, checkNodeFields, type KnownFields } from './query/fields'
 import { plan } from './query/plan'
-import { matchRows, select as runSelect, type SelectOptions } from './query/select'
+import { checkQueryOptionFields, matchRows, select as runSelect, type SelectOptions } from './query/select'
+import type { ConditionNode } from './query/ast'
 import { toNode, type Where } from './query/where'
 import type { Validator } from './schema'
 import type { RecordChange, TableDefinition } from './storage/change'
@@ -17,29 +18,13 @@ import type { TableStore } from './storage/table-store'
 import { ChangePlanner, InsertBatch, type FieldChanges } from './table-changes'
 import { exportCsv, type ExportCsvOptions } from './persist/csv-export'
 import type { CommitListener, Transactions } from './txn/transactions'
+import { clip } from './values/describe'
 import { isPlainObject, thaw } from './values/freeze'
 import type { Key } from './values/types'
+import type { AggregateRow, Changes, GroupRow, KeyOf, Projection, QueryPlan, UpsertResult } from './table-types'
 
-/** Field changes for `update`: new values, or operators such as `increment(n)`. */
-export type Changes<T> = { [K in keyof T]?: T[K] | Increment | null }
-
-/** What `upsert` did. */
-export interface UpsertResult {
-  key: Key
-  action: 'inserted' | 'updated' | 'ignored'
-}
-
-/** How a query will find its rows (`table.explain(where)`). */
-export interface QueryPlan {
-  /** `primaryKey` lookup, one `index`, a `union` of indexed branches, or a full `scan`. */
-  strategy: 'primaryKey' | 'index' | 'union' | 'scan'
-  /** The field whose index (or primary key) is used. */
-  field?: string
-  indexType?: IndexType
-  /** How many rows the plan will examine before filtering. */
-  estimatedCandidates: number
-  totalRecords: number
-}
+/** The aggregations `aggregate()` takes on records `T`: each names a field of `T` (or none, for `count()`). */
+type Aggregations<T> = Readonly<Record<string, Aggregation<AggregateFn, (keyof T & string) | undefined>>>
 
 /** Internal wiring a table gets from its database. */
 export interface TableContext {
@@ -73,7 +58,7 @@ const INSERT_OPTIONS = ['skipValidation'] as const
  * users.select({ where: users.field('city').eq('Paris'), orderBy: '-visits' })
  * ```
  */
-export class Table<T extends object = Record<string, unknown>> {
+export class Table<T extends object = Record<string, unknown>, out K extends string = string> {
   /** The table name. */
   readonly name: string
   /** The primary key field (default `id`). */
@@ -84,6 +69,7 @@ export class Table<T extends object = Record<string, unknown>> {
   readonly #store: TableStore
   readonly #tx: Transactions
   readonly #plan: ChangePlanner
+  readonly #known: KnownFields
 
   /** @internal Tables are made by `Database.createTable`. */
   constructor(ctx: TableContext) {
@@ -94,21 +80,30 @@ export class Table<T extends object = Record<string, unknown>> {
     this.#store = ctx.store
     this.#tx = ctx.tx
     this.#plan = new ChangePlanner(ctx.name, ctx.primaryKey, ctx.store, ctx.validator)
+    const declared = ctx.validator?.fields
+    this.#known = declared ? new Set([ctx.primaryKey, ...declared]) : null
   }
 
   /**
    * Inserts a copy of `record` (or, atomically, of every record of a list) and returns its key.
    * A missing key is assigned: 1, 2, 3…, never reused.
    */
-  insert(record: T): Key
-  insert(records: readonly T[], options?: { skipValidation?: boolean }): Key[]
+  insert(record: T): KeyOf<T, K>
+  insert(records: readonly T[], options?: { skipValidation?: boolean }): KeyOf<T, K>[]
   insert(input: T | readonly T[], options?: { skipValidation?: boolean }): Key | Key[] {
     this.#alive()
     const skip = checkBoolean(checkOptions(options, INSERT_OPTIONS, 'insert()').skipValidation, 'skipValidation') ?? false
-    if (!Array.isArray(input)) return this.#tx.withLock(this.lock, 'write', this.#insertOne, input, !skip)
+    let list: boolean
+    try {
+      list = Array.isArray(input)
+    } catch (error) {
+      throw inputError('the argument of insert()', error)
+    }
+    if (!list) return this.#tx.withLock(this.lock, 'write', this.#insertOne, input, !skip)
     return this.#write(() => {
       const batch = new InsertBatch(this.#store.nextAutoKey)
-      const changes = (input as readonly T[]).map((r) => this.#plan.insert(r, batch, !skip))
+      // Array.from, not map: a hole in a sparse list is visited (and refused), not skipped.
+      const changes = readingInput('the records given to insert()', () => Array.from(input as readonly T[], (r) => this.#plan.insert(r, batch, !skip)))
       this.#tx.write(this.#store, changes)
       return batch.keys
     })
@@ -117,36 +112,42 @@ export class Table<T extends object = Record<string, unknown>> {
   // The bodies of the hottest calls are made once per table, not as a closure per call.
   readonly #insertOne = (input: unknown, validate: boolean): Key => {
     this.#alive()
-    const change = this.#plan.insert(input, undefined, validate)
+    let change: RecordChange
+    try {
+      change = this.#plan.insert(input, undefined, validate)
+    } catch (error) {
+      throw inputError('the record given to insert()', error)
+    }
     this.#tx.writeOne(this.#store, change)
     return change.key
   }
 
   /** Inserts, or on an existing key merges (`'update'`, default), keeps (`'ignore'`) or throws (`'error'`). */
-  upsert(record: T, options?: { onConflict?: 'update' | 'ignore' | 'error' }): UpsertResult {
+  upsert(record: T, options?: { onConflict?: 'update' | 'ignore' | 'error' }): UpsertResult<KeyOf<T, K>> {
     this.#alive()
     const onConflict = checkOptions(options, ['onConflict'], 'upsert()').onConflict ?? 'update'
     if (!['update', 'ignore', 'error'].includes(onConflict)) {
       throw new InvalidArgumentError(`Expected \`onConflict\` to be 'update', 'ignore' or 'error', got ${describe(onConflict)}`)
     }
     return this.#write(() => {
-      const given = (record as Record<string, unknown> | null)?.[this.primaryKey]
+      const given = readingInput('the record given to upsert()', () => (record as Record<string, unknown> | null)?.[this.primaryKey])
       const found = given == null ? undefined : this.#store.row(this.#plan.checkKey(given))
       const row = found === undefined || this.#store.expired(found.rec) ? undefined : found
       if (row === undefined) {
-        const change = this.#plan.insert(record)
+        const change = readingInput('the record given to upsert()', () => this.#plan.insert(record))
         this.#tx.write(this.#store, [change])
-        return { key: change.key, action: 'inserted' }
+        return { key: change.key as KeyOf<T, K>, action: 'inserted' }
       }
       if (onConflict === 'error') throw this.#plan.duplicate(row.key)
-      if (onConflict === 'ignore') return { key: row.key, action: 'ignored' }
-      this.#tx.write(this.#store, [this.#plan.upsertMerge(row, record)])
-      return { key: row.key, action: 'updated' }
+      const key = row.key as KeyOf<T, K>
+      if (onConflict === 'ignore') return { key, action: 'ignored' }
+      this.#tx.write(this.#store, [readingInput('the record given to upsert()', () => this.#plan.upsertMerge(row, record))])
+      return { key, action: 'updated' }
     })
   }
 
   /** A copy of the record with this key, or undefined. */
-  get(key: Key): T | undefined {
+  get(key: KeyOf<T, K>): T | undefined {
     this.#alive()
     return this.#tx.readQuiet(this.lock, this.#getOne, this.#plan.checkKey(key))
   }
@@ -157,10 +158,16 @@ export class Table<T extends object = Record<string, unknown>> {
     return row === undefined || this.#store.expired(row.rec) ? undefined : (this.#store.copyOf(row) as T)
   }
 
-  /** Records matching the options; copies unless `copy: false` (then frozen stored records). */
-  select(options?: SelectOptions<T>): T[] {
+  /**
+   * Records matching the options; copies unless `copy: false` (then frozen stored records).
+   * With `columns`, the rows have the listed fields (or the aliases), typed from `T`.
+   */
+  select<const C extends readonly (keyof T & string)[]>(options: SelectOptions<T> & { columns: C }): Projection<T, C>[]
+  select<const C extends Readonly<Record<string, keyof T & string>>>(options: SelectOptions<T> & { columns: C }): Projection<T, C>[]
+  select(options?: SelectOptions<T>): T[]
+  select(options?: SelectOptions<T>): unknown[] {
     this.#alive()
-    return this.#read(() => runSelect(this.#store, this.primaryKey, options) as T[])
+    return this.#read(() => runSelect(this.#store, this.primaryKey, options, { table: this.name, known: this.#known }) as T[])
   }
 
   /**
@@ -180,6 +187,7 @@ export class Table<T extends object = Record<string, unknown>> {
     this.#alive()
     checkFunction(callback, 'callback')
     const compiled = compileWatch(query)
+    checkQueryOptionFields({ table: this.name, known: this.#known }, query)
     const ctx = this.#ctx
     const subscribe = (listener: CommitListener) => {
       const off = this.#tx.subscribe(listener)
@@ -196,11 +204,21 @@ export class Table<T extends object = Record<string, unknown>> {
    */
   update(changes: Changes<T>, where?: Where<T>): number {
     this.#alive()
-    const fields = this.#plan.changes(changes)
+    let fields: FieldChanges
+    let key: Key | undefined
+    try {
+      fields = this.#plan.changes(changes)
+    } catch (error) {
+      throw inputError('the changes given to update()', error)
+    }
     // By primary key (`{ id }`): one lookup under the lock, no condition to build or match.
-    const key = this.#plan.keyOf(where)
+    try {
+      key = this.#plan.keyOf(where)
+    } catch (error) {
+      throw inputError('`where`', error)
+    }
     if (key !== undefined) return this.#tx.withLock(this.lock, 'write', this.#updateOne, fields, key)
-    const node = toNode(where)
+    const node = this.#where(where)
     return this.#write(() => {
       const rows = this.#matchOrThrow(node, 'update')
       this.#tx.write(this.#store, rows.map((row) => this.#plan.merge(row, fields)))
@@ -220,7 +238,7 @@ export class Table<T extends object = Record<string, unknown>> {
   /** Deletes every record matching `where` (all when omitted); `RecordNotFoundError` when none. */
   delete(where?: Where<T>): number {
     this.#alive()
-    const node = toNode(where)
+    const node = this.#where(where)
     return this.#write(() => {
       const rows = this.#matchOrThrow(node, 'delete')
       this.#tx.write(this.#store, rows.map((row) => this.#plan.remove(row)))
@@ -231,17 +249,20 @@ export class Table<T extends object = Record<string, unknown>> {
   /** The first record equal to `where`, or a new one made of `defaults` and `where` — atomically. */
   getOrCreate(where: Partial<T>, defaults?: Partial<T>): { record: T; created: boolean } {
     this.#alive()
-    if (!isPlainObject(where)) {
+    if (!readingInput('the arguments of getOrCreate()', () => isPlainObject(where))) {
       throw new InvalidArgumentError(`Expected getOrCreate() to take a plain object of field values, got ${describe(where)}`)
     }
-    const node = toNode(where)
-    if (defaults !== undefined && (typeof defaults !== 'object' || defaults === null || Array.isArray(defaults))) {
-      throw new InvalidArgumentError(`Expected the defaults of getOrCreate() to be a plain object, got ${describe(defaults)}`)
-    }
+    const node = this.#where(where)
+    const record = readingInput('the arguments of getOrCreate()', () => {
+      if (defaults !== undefined && !isPlainObject(defaults)) {
+        throw new InvalidArgumentError(`Expected the defaults of getOrCreate() to be a plain object, got ${describe(defaults)}`)
+      }
+      return { ...defaults, ...where }
+    })
     return this.#write(() => {
       const found = matchRows(this.#store, this.primaryKey, node, 1)[0]
       if (found !== undefined) return { record: this.#store.copyOf(found) as T, created: false }
-      const change: RecordChange = this.#plan.insert({ ...defaults, ...where })
+      const change: RecordChange = readingInput('the arguments of getOrCreate()', () => this.#plan.insert(record))
       this.#tx.write(this.#store, [change])
       return { record: thaw(change.after) as T, created: true }
     })
@@ -250,7 +271,7 @@ export class Table<T extends object = Record<string, unknown>> {
   /** How many records match `where` (all when omitted). */
   count(where?: Where<T>): number {
     this.#alive()
-    const node = toNode(where)
+    const node = this.#where(where)
     return this.#read(() => (node.op === 'true' && this.#store.ttl === null ? this.#store.size : matchRows(this.#store, this.primaryKey, node).length))
   }
 
@@ -260,12 +281,12 @@ export class Table<T extends object = Record<string, unknown>> {
   }
 
   /** A `Map` of key → copy of every record. */
-  copy(): Map<Key, T> {
+  copy(): Map<KeyOf<T, K>, T> {
     this.#alive()
     return this.#read(() => {
-      const out = new Map<Key, T>()
+      const out = new Map<KeyOf<T, K>, T>()
       const live = this.#store.liveTest()
-      for (const row of this.#store.rows()) if (live === null || live(row.rec)) out.set(row.key, this.#store.copyOf(row) as T)
+      for (const row of this.#store.rows()) if (live === null || live(row.rec)) out.set(row.key as KeyOf<T, K>, this.#store.copyOf(row) as T)
       return out
     })
   }
@@ -281,8 +302,10 @@ export class Table<T extends object = Record<string, unknown>> {
   }
 
   /** A field, to build conditions: `users.field('age').gte(18)`. */
-  field<K extends keyof T & string>(name: K): Field {
-    return new Field(name)
+  field<F extends keyof T & string>(name: F): Field<T[F]> {
+    const field = new Field<T[F]>(name)
+    checkKnownField(name, this.#known, this.name, 'field()')
+    return field
   }
 
   /** Creates an index (`hash` by default, or `sorted` for ranges; `unique` refuses duplicates). */
@@ -312,7 +335,7 @@ export class Table<T extends object = Record<string, unknown>> {
     checkName(field, 'field')
     this.#write(() => {
       const index = this.#store.index(field)
-      if (index === undefined) throw new InvalidArgumentError(`There is no index on \`${this.name}.${field}\``, { table: this.name, field })
+      if (index === undefined) throw new InvalidArgumentError(`There is no index on \`${this.name}.${clip(field)}\``, { table: this.name, field })
       const spec = { field, type: index.type, unique: index.unique }
       this.#tx.schema(
         { type: 'dropIndex', table: this.name, field },
@@ -344,17 +367,24 @@ export class Table<T extends object = Record<string, unknown>> {
    * `count`/`sum`/`avg`/`min`/`max` over the matching records: one object, or with `groupBy`
    * one object per group carrying the group fields.
    */
-  aggregate(aggregations: Record<string, Aggregation>, options?: AggregateOptions<T>): Record<string, unknown> | Record<string, unknown>[] {
+  aggregate<const A extends Aggregations<T>>(aggregations: A, options?: { where?: Where<T> }): AggregateRow<T, A>
+  aggregate<const A extends Aggregations<T>, G extends keyof T & string>(
+    aggregations: A,
+    options: { where?: Where<T>; groupBy: G | readonly G[] },
+  ): GroupRow<T, A, G>[]
+  aggregate(aggregations: Record<string, Aggregation>, options?: AggregateOptions<T>): unknown {
     this.#alive()
     const { specs, groupBy } = checkAggregations(aggregations, options)
-    const node = toNode(options?.where)
+    for (const [, { field }] of specs) if (field !== undefined) checkKnownField(field, this.#known, this.name, 'aggregate()')
+    for (const field of groupBy ?? []) checkKnownField(field, this.#known, this.name, '`groupBy`')
+    const node = this.#where(readingInput('the options of aggregate()', () => options?.where))
     return this.#read(() => runAggregate(matchRows(this.#store, this.primaryKey, node).map((r) => r.rec), specs, groupBy))
   }
 
   /** How a query would find its rows: the index used (or a full scan) and how many it examines. */
   explain(where?: Where<T>): QueryPlan {
     this.#alive()
-    const node = toNode(where)
+    const node = this.#where(where)
     return this.#read(() => {
       const total = this.#store.size
       const access = node.op === 'true' ? null : plan(this.#store, this.primaryKey, node)
@@ -377,7 +407,7 @@ export class Table<T extends object = Record<string, unknown>> {
    */
   exportCsv(path: string, options?: ExportCsvOptions<T>): number {
     this.#alive()
-    return exportCsv(this, path, options)
+    return exportCsv(this as unknown as Table<T>, path, options)
   }
 
   /** @internal The table's definition, as saved and replicated. */
@@ -402,6 +432,13 @@ export class Table<T extends object = Record<string, unknown>> {
       this.#tx.write(this.#store, rows.map((row) => this.#plan.remove(row)))
       return rows.length
     })
+  }
+
+  /** The condition of a `where` argument, its fields checked against the schema. */
+  #where(where: unknown): ConditionNode {
+    const node = toNode(where, 'where', this.name)
+    checkNodeFields(node, this.#known, this.name, '`where`')
+    return node
   }
 
   #matchOrThrow(node: ReturnType<typeof toNode>, what: string) {

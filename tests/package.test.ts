@@ -2,7 +2,8 @@
 // this package through the `exports` of package.json — Node's package self-reference), from ES
 // modules and from CommonJS. Needs dist/: `npm test` builds it first (the `pretest` script).
 import { spawnSync } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -10,8 +11,8 @@ import { beforeAll, describe, expect, it } from 'vitest'
 const root = fileURLToPath(new URL('..', import.meta.url))
 
 /** Runs `node` on a script given inline, from the package root (so 'dictdb' is this package). */
-function node(args: string[], script?: string): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, script === undefined ? args : [...args, script], { cwd: root, encoding: 'utf8', timeout: 30_000 })
+function node(args: string[], script?: string, timeout = 30_000): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, script === undefined ? args : [...args, script], { cwd: root, encoding: 'utf8', timeout })
   return { status: result.status, stdout: result.stdout, stderr: result.stderr }
 }
 
@@ -73,5 +74,110 @@ describe('the built package', () => {
     const out = node([join(root, 'scripts', 'check-exports.mjs'), '--require', 'NoSuchExport'])
     expect(out.status).toBe(1)
     expect(out.stderr).toContain('`NoSuchExport` is not exported from the package root')
+  })
+
+  it('keeps internals (exportState, fromState, definition, acquireSync…) out of the type declarations', () => {
+    // Every declaration file: with code splitting, index.d.ts re-exports from shared chunks.
+    const files = readdirSync(join(root, 'dist')).filter((f) => /\.d\.c?ts$/.test(f))
+    expect(files).toContain('index.d.ts')
+    for (const file of files) {
+      const text = readFileSync(join(root, 'dist', file), 'utf8')
+      for (const internal of ['exportState', 'fromState', 'definition()', 'acquireSync', 'openConnected', 'lockSlot', 'TableStore', '@internal']) {
+        expect(text, `${file} mentions ${internal}`).not.toContain(internal)
+      }
+    }
+  })
+
+  it('has type declarations a strict consumer compiles against (nothing stripped is still referenced)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dictdb-consumer-'))
+    try {
+      writeFileSync(join(dir, 'consumer.ts'), CONSUMER)
+      const config = { compilerOptions: { strict: true, noEmit: true, skipLibCheck: false, module: 'NodeNext', moduleResolution: 'NodeNext', types: ['node'], typeRoots: [join(root, 'node_modules', '@types')], paths: { dictdb: [join(root, 'dist', 'index.d.ts')] } }, files: ['consumer.ts'] }
+      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(config))
+      const out = node([join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(dir, 'tsconfig.json')], undefined, 170_000)
+      expect(out.stdout + out.stderr).toBe('')
+      expect(out.status).toBe(0)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+    // A full type-check of @types/node and the declarations: 5-10 s alone, several times that on
+    // a loaded machine. The limit is for a compile that never ends, not a speed requirement.
+  }, 180_000)
+})
+
+// A typed consumer of the built declarations: compiles only if the public types are whole.
+const CONSUMER = `
+import { Database, increment, count, avg, type Table } from 'dictdb'
+interface User { id?: number; name: string; age?: number }
+const db = new Database()
+const users: Table<User, 'id'> = db.createTable<User>('users')
+const id: number = users.insert({ name: 'Ada', age: 36 })
+users.update({ age: increment(1) }, { id })
+const names: Array<{ name: string }> = users.select({ columns: ['name'] })
+const stats: { n: number; a: number | null } = users.aggregate({ n: count(), a: avg('age') })
+export { names, stats }
+`
+
+// Loads the ESM build by import and the CommonJS build by require in one process, as an app does
+// when one of its CommonJS dependencies requires dictdb, then mixes what the two make.
+const MIXED = `
+import { createRequire } from 'node:module'
+import * as esm from 'dictdb'
+const cjs = createRequire(import.meta.url)('dictdb')
+const out = { twoCopies: esm.Database !== cjs.Database }
+const db = new esm.Database()
+const users = db.createTable('users')
+users.insert([{ id: 1, name: 'Ada', visits: 1 }, { id: 2, name: 'Bob', visits: 5 }])
+users.update({ visits: cjs.increment(2) }, { id: 1 })
+out.incremented = users.get(1).visits
+out.selected = users.select({ where: new cjs.Field('visits').gt(3), columns: ['name'] })
+out.combined = users.count(esm.and(cjs.and(new cjs.Field('id').eq(1)), new esm.Field('name').eq('Ada')))
+out.revived = users.count(esm.Condition.from(JSON.stringify(new cjs.Field('name').eq('Bob'))))
+out.conditionIsCondition = new cjs.Field('a').eq(1) instanceof esm.Condition && new esm.Field('a').eq(1) instanceof cjs.Condition
+try { users.insert({ id: 1 }) } catch (e) {
+  out.errorChecks = [e instanceof cjs.DictDBError, e instanceof cjs.DuplicateKeyError, e instanceof cjs.InvalidArgumentError, e instanceof esm.DuplicateKeyError]
+}
+const other = new cjs.Database().createTable('t')
+try { other.select({ limit: -1 }) } catch (e) { out.cjsErrorInEsm = [e instanceof esm.InvalidArgumentError, e instanceof esm.DuplicateKeyError] }
+out.notAnError = [{} instanceof esm.DictDBError, Object.create(null) instanceof cjs.Condition, 5 instanceof esm.Increment]
+out.workerListeners = process.listenerCount('worker')
+console.log(JSON.stringify(out))
+`
+
+describe('the ESM and CommonJS builds loaded in one process (the dual-package hazard)', () => {
+  it('keeps class names in the build: an error code is its class name, DictDBError included', () => {
+    const script = "const d = require('dictdb'); console.log(JSON.stringify([new d.DictDBError('x').code, new d.DuplicateKeyError('x').name, d.Condition.name, d.Increment.name, d.Database.name]))"
+    expect(JSON.parse(node(['--input-type=commonjs', '-e'], script).stdout)).toEqual(['DictDBError', 'DuplicateKeyError', 'Condition', 'Increment', 'Database'])
+  })
+
+
+  it('share one state: each recognises what the other makes, and one worker listener serves both', () => {
+    const out = node(['--input-type=module', '-e'], MIXED)
+    expect(out.stderr).toBe('')
+    expect(JSON.parse(out.stdout)).toEqual({
+      twoCopies: true,
+      incremented: 3,
+      selected: [{ name: 'Bob' }],
+      combined: 1,
+      revived: 1,
+      conditionIsCondition: true,
+      errorChecks: [true, true, false, true],
+      cjsErrorInEsm: [true, false],
+      notAnError: [false, false, false],
+      workerListeners: 1,
+    })
+  })
+
+  it('importing dictdb adds one process listener and its shared state, nothing else (package.json "sideEffects": false)', () => {
+    const script = `
+      const before = process.eventNames().map((n) => [String(n), process.listenerCount(n)])
+      await import('dictdb')
+      const after = process.eventNames().map((n) => [String(n), process.listenerCount(n)])
+      const globals = Object.getOwnPropertySymbols(globalThis).map(String).filter((s) => s.includes('dictdb')).sort()
+      console.log(JSON.stringify({ before, after, globals }))`
+    const out = JSON.parse(node(['--input-type=module', '-e'], script).stdout)
+    expect(out.after).toEqual([...out.before, ['worker', 1]])
+    // The process-wide state both builds share, under Symbol.for keys.
+    expect(out.globals).toEqual(['Symbol(dictdb.lock-context)', 'Symbol(dictdb.shared-databases)', 'Symbol(dictdb.worker-reaper)'])
   })
 })

@@ -23,28 +23,28 @@ function hold(t: ReturnType<typeof setup>['t'], mode: 'read' | 'write', inside?:
 }
 
 describe('table operations while an async holder has the write lock', () => {
+  // "At once", without a clock: the lock timeout is far longer than the test's own timeout, so a
+  // call that waited for it would fail the test; the message says it did not wait. (Timing:
+  // bench/timing.mjs.)
   it('a synchronous select from outside throws LockTimeoutError at once', async () => {
-    const { t } = setup()
+    const { t } = setup(10 * 60_000)
     const h = hold(t, 'write')
     await h.entered
-    const start = performance.now()
     const error = expectDictDBError(() => t.select(), 'LockTimeoutError', /`items`/, /synchronous call cannot wait/)
     expect(error).toBeInstanceOf(LockTimeoutError)
-    expect(performance.now() - start).toBeLessThan(500)
     h.release()
     await h.done
   })
 
   it('a synchronous insert, update or delete from outside throws at once and changes nothing', async () => {
-    const { db, t } = setup()
+    const { db, t } = setup(10 * 60_000)
     const before = snapshot(db)
     const h = hold(t, 'write')
     await h.entered
-    const start = performance.now()
     for (const call of [() => t.insert({ n: 3 }), () => t.update({ n: 0 }), () => t.delete({ id: 1 }), () => t.upsert({ id: 1, n: 9 }), () => t.getOrCreate({ n: 7 })]) {
       expect(thrown(call)).toBeInstanceOf(LockTimeoutError)
+      expect((thrown(call) as Error).message).toMatch(/synchronous call cannot wait/)
     }
-    expect(performance.now() - start).toBeLessThan(500)
     h.release()
     await h.done
     expect(snapshot(db)).toEqual(before)

@@ -126,6 +126,7 @@ describe('async bodies', () => {
     let ran = false
     const error = expectDictDBError(
       () =>
+        // @ts-expect-error: an async fn is refused at compile time too
         db.transaction(async () => {
           ran = true
           log.insert({ n: 1 })
@@ -142,6 +143,7 @@ describe('async bodies', () => {
     const { db, log } = setup()
     expectDictDBError(
       () =>
+        // @ts-expect-error: a promise-returning fn is refused at compile time too
         db.transaction(() => {
           log.insert({ n: 1 })
           return Promise.resolve(1)

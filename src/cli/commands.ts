@@ -8,7 +8,7 @@ import type { Format } from '../persist/document'
 import { io } from '../persist/fs'
 import { fileFormat, readDocumentSync } from '../persist/read-file'
 import { systemCode } from '../persist/errors'
-import { inspectFile, type FileInfo } from './inspect'
+import { inspectFile, schemaText, type FileInfo } from './inspect'
 import { formatBytes, type Reporter } from './progress'
 
 /** Exit codes: what a shell script can test. */
@@ -55,7 +55,7 @@ function printInfo(ctx: Context, info: FileInfo): void {
   const rows = [['table', 'records', 'key', 'next key', 'indexes', 'schema', 'size']]
   for (const t of info.tables) {
     const indexes = t.indexes.map((i) => `${i.field} (${i.type}${i.unique ? ', unique' : ''})`).join(', ') || '-'
-    rows.push([t.name, t.records.toLocaleString('en-US'), t.primaryKey, String(t.nextAutoKey), indexes, t.schema, formatBytes(t.bytes)])
+    rows.push([t.name, t.records.toLocaleString('en-US'), t.primaryKey, String(t.nextAutoKey), indexes, schemaText(t.schema), formatBytes(t.bytes)])
   }
   const widths = rows[0]!.map((_, j) => Math.max(...rows.map((r) => r[j]!.length)))
   for (const r of rows) ctx.out(r.map((c, j) => (j === 1 || j === 3 || j === 6 ? c.padStart(widths[j]!) : c.padEnd(widths[j]!))).join('  ').trimEnd())
@@ -106,7 +106,9 @@ export function restoreTo(ctx: Context, dir: string, out: string, format: Format
 
 function restore(ctx: Context, dir: string): RestoreReport {
   const step = ctx.reporter.step('Restoring', 'records')
-  const report = BackupManager.restoreWithReport(dir, { logger: ctx.logger })
+  // The lost files are in the report, which the command prints: the restore's own warning
+  // about them would say it a second time.
+  const report = BackupManager.restoreWithReport(dir, { logger: { ...ctx.logger, warn: () => {} } })
   step.done(`${report.full.file} + ${report.applied.length} delta(s)`)
   return report
 }

@@ -9,7 +9,8 @@ export interface TableInfo {
   records: number
   nextAutoKey: number
   indexes: { field: string; type: string; unique: boolean }[]
-  schema: string
+  /** The type-string schema as saved, `{ standardSchema: vendor }`, or null without one. */
+  schema: Record<string, unknown> | null
   /** Bytes of the file holding its records. */
   bytes: number
 }
@@ -48,7 +49,7 @@ export function inspectFile(path: string, onBytes?: (done: number, total: number
           records: 0,
           nextAutoKey: Number(t.nextAutoKey),
           indexes: Array.isArray(t.indexes) ? (t.indexes as TableInfo['indexes']) : [],
-          schema: typeof t.standardSchema === 'string' ? `${t.standardSchema} (Standard Schema)` : t.schema !== undefined ? `{ ${Object.keys(t.schema as object).join(', ')} }` : 'none',
+          schema: typeof t.standardSchema === 'string' ? { standardSchema: t.standardSchema } : isObject(t.schema) ? t.schema : null,
           bytes: 0,
         })
       }
@@ -69,4 +70,15 @@ export function inspectFile(path: string, onBytes?: (done: number, total: number
   }
   readDocumentSync(path, sink, { onProgress: onBytes })
   return info
+}
+
+/** A schema as one table cell: `{ name, age }`, `zod (Standard Schema)` or `none`. */
+export function schemaText(schema: TableInfo['schema']): string {
+  if (schema === null) return 'none'
+  if (typeof schema.standardSchema === 'string' && Object.keys(schema).length === 1) return `${schema.standardSchema} (Standard Schema)`
+  return `{ ${Object.keys(schema).join(', ')} }`
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // The `dictdb` command: inspect, verify, restore, export and import dictdb files.
-import { readFileSync, realpathSync } from 'node:fs'
+import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { DictDBError } from '../errors'
+import { didYouMean } from '../options'
 import type { Format } from '../persist/document'
 import { EXIT, UsageError, exportTable, importTable, inspect, restoreTo, verify, type Context } from './commands'
 import { Reporter } from './progress'
@@ -65,13 +67,7 @@ function version(): string {
 }
 
 function run(argv: string[]): number {
-  let parsed
-  try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true })
-  } catch (error) {
-    throw new UsageError((error as Error).message)
-  }
-  const { values: v, positionals } = parsed
+  const { values: v, positionals } = parseCommandLine(argv)
   if (v.help) {
     process.stdout.write(HELP)
     return EXIT.ok
@@ -104,6 +100,9 @@ function run(argv: string[]): number {
       const opts: Parameters<typeof exportTable>[4] = { header: v['no-header'] !== true }
       if (columns !== undefined) opts.columns = columns
       if (v.delimiter !== undefined) opts.delimiter = v.delimiter
+      if (v.csv === '-') {
+        return toStdout((path) => exportTable({ ...ctx, out: (line) => process.stderr.write(`${line.replace(path, 'stdout')}\n`) }, file!, table!, path, opts))
+      }
       return exportTable(ctx, file!, table!, v.csv, opts)
     }
     case 'import': {
@@ -121,6 +120,46 @@ function run(argv: string[]): number {
       return EXIT.usage
     default:
       throw new UsageError(`unknown command \`${command}\``)
+  }
+}
+
+/** Node's parseArgs, with its errors said in our words: a did-you-mean for an unknown option. */
+function parseCommandLine(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true })
+  } catch (error) {
+    const code = (error as { code?: unknown }).code
+    const names = Object.keys(OPTIONS).map((name) => `--${name}`)
+    // The option as typed: the first argument that is not one of ours.
+    const given = argv.find((a) => a.startsWith('-') && a !== '-' && !names.includes(a.split('=')[0]!) && !isShort(a)) ?? ''
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      throw new UsageError(`unknown option \`${given}\`. ${didYouMean(given, names, 'Options')}`)
+    }
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      const option = /'(--?[\w-]+)/.exec((error as Error).message)?.[1] ?? 'an option'
+      throw new UsageError(OPTIONS[option.replace(/^-+/, '') as keyof typeof OPTIONS]?.type === 'string' ? `option \`${option}\` needs a value` : `option \`${option}\` takes no value`)
+    }
+    throw new UsageError((error as Error).message)
+  }
+}
+
+function isShort(arg: string): boolean {
+  return Object.values(OPTIONS).some((o) => 'short' in o && arg === `-${o.short}`)
+}
+
+/**
+ * `--csv -`: the CSV goes to stdout. It is written to a temporary file first (exports are
+ * written atomically) and copied out; status lines go to stderr so stdout is only the CSV.
+ */
+function toStdout(write: (path: string) => number): number {
+  const dir = mkdtempSync(join(tmpdir(), 'dictdb-export-'))
+  const path = join(dir, 'out.csv')
+  try {
+    const code = write(path)
+    process.stdout.write(readFileSync(path))
+    return code
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Database } from '../database'
+import type { Database, NotAPromise } from '../database'
 import { DuplicateKeyError, InvalidArgumentError, describe } from '../errors'
 import { checkBoolean, checkFunction, checkOptions } from '../options'
 import type { Value } from '../values/types'
@@ -211,7 +211,8 @@ export class Ledger {
   /** Runs `body` as one transaction over the ledger's tables, locked up front in a fixed order. */
   #transaction<R>(body: () => R): R {
     this.#tables.ensure()
-    return this.#db.transaction(body, { tables: this.#tables.all })
+    // `body` is one of the ledger's own synchronous operations.
+    return this.#db.transaction<R>(body as () => R & NotAPromise<R>, { tables: this.#tables.all })
   }
 
   /** `#transaction`, applied once per idempotency key: the same key again returns the first result. */

@@ -7,7 +7,7 @@ import type { Table } from '../table'
  * tables (saved, loaded and shared like any other), reached only through the public API.
  * Two callers creating it at once (two workers) both end up with the one table.
  */
-export function systemTable<T extends object>(db: Database, name: string, options?: CreateTableOptions): Table<T> {
+export function systemTable<T extends object>(db: Database, name: string, options?: CreateTableOptions<'id'>): Table<T> {
   if (db.hasTable(name)) return db.getTable<T>(name)
   try {
     return db.createTable<T>(name, options)

@@ -1,6 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
+import { processWide } from '../brand'
 import { InvalidArgumentError, LockTimeoutError, describe } from '../errors'
 import { LocalCounters, type LockCounters } from './stats'
+import { checkOptions } from '../options'
 import type { AcquireOptions, LockMode, Release, RWLock } from './types'
 
 /** One async acquisition; it holds the lock while `refs > 0` (its callback, plus re-entrant calls). */
@@ -37,7 +39,9 @@ const SYNC_WRITE = 1
 /** What a synchronous grant took, so that it can be given back without allocating a closure. */
 type SyncGrant = typeof SYNC_READ | typeof SYNC_WRITE | Holder | Upgrade
 
-const context = new AsyncLocalStorage<Held>()
+// One per process: a lock of the ESM build taken inside a holder of the CommonJS build's (both
+// loaded, dictdb required by a dependency) must see that holder, as within one build.
+const context = processWide('lock-context', () => new AsyncLocalStorage<Held>())
 /** setTimeout fires at once above this. */
 const MAX_TIMER_MS = 2 ** 31 - 1
 
@@ -313,11 +317,8 @@ export class LocalRWLock implements RWLock {
 
   #timeoutOf(options: AcquireOptions | undefined): number {
     if (options === undefined) return this.#timeoutMs
-    if (typeof options !== 'object' || options === null) throw expected('options', 'an object', options)
-    for (const key of Object.keys(options)) {
-      if (key !== 'timeoutMs') throw new InvalidArgumentError(`Unknown lock option \`${key}\`; expected \`timeoutMs\``)
-    }
-    return options.timeoutMs === undefined ? this.#timeoutMs : checkTimeout(options.timeoutMs)
+    const { timeoutMs } = checkOptions(options, ['timeoutMs'], 'the lock')
+    return timeoutMs === undefined ? this.#timeoutMs : checkTimeout(timeoutMs)
   }
 
   #cannotWait(write: boolean): LockTimeoutError {

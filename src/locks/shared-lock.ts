@@ -4,6 +4,7 @@ import { ASYNC_RECORDS, L_GUARD, L_READERS, L_VERSION, L_WAITERS, L_WRITER, L_WR
 import { LocalRWLock, heldTags } from './local-lock'
 import { SharedCounters, type LockCounters } from './stats'
 import { SYNC_WAIT, findCycle, waiterId } from './wait-graph'
+import { checkOptions } from '../options'
 import type { AcquireOptions, LockMode, Release, RWLock } from './types'
 
 /** One wait in flight: when it began, its record in the wait graph, and how it ends. */
@@ -106,6 +107,8 @@ export class SharedRWLock implements RWLock {
   }
 
   acquireSync(mode: LockMode, options?: AcquireOptions): Release {
+    // Read the caller's options once, checked (a getter or proxy of theirs cannot throw later).
+    options = options === undefined ? undefined : checkOptions(options, ['timeoutMs'], 'the lock')
     const timeout = options?.timeoutMs ?? this.#timeoutMs
     const deadline = Date.now() + timeout
     const releaseLocal = this.#local.acquireSync(mode, options)
@@ -139,6 +142,8 @@ export class SharedRWLock implements RWLock {
 
   async #async<R>(mode: LockMode, fn: () => R | Promise<R>, options?: AcquireOptions): Promise<Awaited<R>> {
     checkFn(fn)
+    // Read the caller's options once, checked (a getter or proxy of theirs cannot throw later).
+    options = options === undefined ? undefined : checkOptions(options, ['timeoutMs'], 'the lock')
     const timeout = options?.timeoutMs ?? this.#timeoutMs
     const deadline = Date.now() + timeout
     const run = async (): Promise<Awaited<R>> => {

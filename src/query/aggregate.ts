@@ -1,4 +1,4 @@
-import { InvalidArgumentError, describe } from '../errors'
+import { InvalidArgumentError, describe, readingInput } from '../errors'
 import { checkOptions } from '../options'
 import { encode } from '../values/canonical'
 import { compare } from '../values/compare'
@@ -6,10 +6,16 @@ import { thaw } from '../values/freeze'
 import type { Rec } from '../values/types'
 import type { Where } from './where'
 
-/** An aggregation over a field: build with `count`, `sum`, `avg`, `min`, `max`. */
-export interface Aggregation {
-  readonly fn: 'count' | 'sum' | 'avg' | 'min' | 'max'
-  readonly field: string | undefined
+/** The aggregate functions. */
+export type AggregateFn = 'count' | 'sum' | 'avg' | 'min' | 'max'
+
+/**
+ * An aggregation over a field: build with `count`, `sum`, `avg`, `min`, `max`. Its type keeps the
+ * function and the field name, so `aggregate()` can check the field and type the result.
+ */
+export interface Aggregation<Fn extends AggregateFn = AggregateFn, F extends string | undefined = string | undefined> {
+  readonly fn: Fn
+  readonly field: F
 }
 
 /** Options of `table.aggregate`. */
@@ -22,28 +28,30 @@ export interface AggregateOptions<T> {
  * `count()` counts records; `count(field)` counts non-null values.
  * @example `users.aggregate({ n: count(), withEmail: count('email') })`
  */
-export function count(field?: string): Aggregation {
+export function count(): Aggregation<'count', undefined>
+export function count<F extends string>(field: F): Aggregation<'count', F>
+export function count(field?: string): Aggregation<'count'> {
   if (field !== undefined) checkField('count', field)
   return Object.freeze({ fn: 'count', field })
 }
 /** Sum of the non-null values (`null` over none). @example `orders.aggregate({ total: sum('amount') })` */
-export function sum(field: string): Aggregation {
+export function sum<F extends string>(field: F): Aggregation<'sum', F> {
   return Object.freeze({ fn: 'sum', field: checkField('sum', field) })
 }
 /** Mean of the non-null values (`null` over none). @example `users.aggregate({ avgAge: avg('age') })` */
-export function avg(field: string): Aggregation {
+export function avg<F extends string>(field: F): Aggregation<'avg', F> {
   return Object.freeze({ fn: 'avg', field: checkField('avg', field) })
 }
 /** Smallest non-null value (`null` over none). @example `users.aggregate({ youngest: min('age') })` */
-export function min(field: string): Aggregation {
+export function min<F extends string>(field: F): Aggregation<'min', F> {
   return Object.freeze({ fn: 'min', field: checkField('min', field) })
 }
 /** Largest non-null value (`null` over none). @example `users.aggregate({ oldest: max('age') })` */
-export function max(field: string): Aggregation {
+export function max<F extends string>(field: F): Aggregation<'max', F> {
   return Object.freeze({ fn: 'max', field: checkField('max', field) })
 }
 
-function checkField(fn: string, field: unknown): string {
+function checkField<F>(fn: string, field: F): F {
   if (typeof field !== 'string' || field.length === 0) {
     throw new InvalidArgumentError(`Expected ${fn}() to take a field name, got ${describe(field)}`)
   }
@@ -52,6 +60,10 @@ function checkField(fn: string, field: unknown): string {
 
 /** Checks the aggregation map and the options before any work. */
 export function checkAggregations(aggregations: unknown, options: unknown): { specs: Array<[string, Aggregation]>; groupBy: string[] | null } {
+  return readingInput('the arguments of aggregate()', () => readAggregations(aggregations, options))
+}
+
+function readAggregations(aggregations: unknown, options: unknown): { specs: Array<[string, Aggregation]>; groupBy: string[] | null } {
   if (typeof aggregations !== 'object' || aggregations === null || Array.isArray(aggregations)) {
     throw new InvalidArgumentError(`Expected aggregate() to take { name: count() | sum(field) | ... }, got ${describe(aggregations)}`)
   }
@@ -59,7 +71,12 @@ export function checkAggregations(aggregations: unknown, options: unknown): { sp
     if (typeof agg !== 'object' || agg === null || !('fn' in agg) || !['count', 'sum', 'avg', 'min', 'max'].includes(String(agg.fn))) {
       throw new InvalidArgumentError(`Expected aggregation \`${name}\` to be made by count(), sum(), avg(), min() or max(), got ${describe(agg)}`)
     }
-    return [name, agg as Aggregation] as [string, Aggregation]
+    const { fn, field } = agg as Aggregation
+    if (field !== undefined && (typeof field !== 'string' || field.length === 0)) {
+      throw new InvalidArgumentError(`Expected aggregation \`${name}\` to name a field with a non-empty string, got ${describe(field)}`)
+    }
+    // A copy: the caller's object is read once, here.
+    return [name, Object.freeze({ fn, field })] as [string, Aggregation]
   })
   const opts = checkOptions(options as AggregateOptions<Rec> | undefined, ['where', 'groupBy'], 'aggregate()')
   const g = opts.groupBy

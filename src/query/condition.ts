@@ -1,5 +1,8 @@
+import { brand, isInstance } from '../brand'
 import { InvalidArgumentError, describe } from '../errors'
+import { jsonForm } from '../persist/canonical-form'
 import type { ConditionNode } from './ast'
+import { nodeFromJSON } from './condition-json'
 
 /**
  * A query condition. Build one with `table.field(name)` methods and combine with
@@ -12,6 +15,25 @@ import type { ConditionNode } from './ast'
  * ```
  */
 export class Condition {
+  /** Also true for a condition made by the other build (ESM or CommonJS) in the same process. */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return isInstance(Condition, value)
+  }
+
+  /**
+   * Rebuilds a condition from its JSON form — the text of `JSON.stringify(condition)`, or that
+   * text parsed — checking every node. Anything else is an `InvalidArgumentError`.
+   *
+   * @example
+   * ```ts
+   * const stored = JSON.stringify(users.field('age').gte(18))
+   * users.select({ where: Condition.from(stored) })
+   * ```
+   */
+  static from(json: unknown): Condition {
+    return new Condition(nodeFromJSON(json))
+  }
+
   /** The condition as plain data. */
   readonly node: ConditionNode
 
@@ -35,10 +57,15 @@ export class Condition {
     return not(this)
   }
 
-  toJSON(): ConditionNode {
-    return this.node
+  /**
+   * The JSON form: the node, with `Date` and `bigint` values tagged as in dictdb's JSON files
+   * (`{"$date": "…"}`, `{"$bigint": "…"}`), so that {@link Condition.from} gives them back.
+   */
+  toJSON(): unknown {
+    return jsonForm(this.node)
   }
 }
+brand(Condition, 'Condition')
 
 /**
  * All conditions hold (one or more).

@@ -1,7 +1,24 @@
-import { InvalidArgumentError, describe } from '../errors'
+import { InvalidArgumentError, describe, readingInput } from '../errors'
 import { freezeCopy } from '../values/freeze'
 import type { CompareOp, StringOp } from './ast'
 import { Condition } from './condition'
+
+/**
+ * What a field of type `V` compares with: a value of its own type (null aside). A field of a
+ * table without a type (`unknown`) compares with anything.
+ *
+ * @example
+ * ```ts
+ * type A = Operand<number | null | undefined>   // number: users.field('age').gt('forty') does not compile
+ * ```
+ */
+export type Operand<V> = unknown extends V ? unknown : Exclude<V, null | undefined>
+
+/**
+ * What `contains` looks for: an element of an array field, a substring of a string field.
+ * @example `type E = Element<string[]>   // string`
+ */
+export type Element<V> = unknown extends V ? unknown : NonNullable<V> extends readonly (infer E)[] ? E : NonNullable<V> extends string ? string : never
 
 /**
  * A field of a table, to build conditions: `table.field('age').gte(18)`.
@@ -14,7 +31,7 @@ import { Condition } from './condition'
  * users.select({ where: name.ilike('a%').or(name.isNull()) })
  * ```
  */
-export class Field {
+export class Field<V = unknown> {
   /** The field name. */
   readonly name: string
 
@@ -26,36 +43,38 @@ export class Field {
   }
 
   /** Equal to `value` (`null`: is null or missing). */
-  eq(value: unknown): Condition {
+  eq(value: Operand<V> | null): Condition {
     return value === null ? this.isNull() : this.#compare('eq', value)
   }
   /** Not equal to `value`; false on null or missing (`null`: is not null). */
-  ne(value: unknown): Condition {
+  ne(value: Operand<V> | null): Condition {
     return value === null ? this.isNotNull() : this.#compare('ne', value)
   }
   /** Less than `value`. */
-  lt(value: unknown): Condition {
+  lt(value: Operand<V>): Condition {
     return this.#compare('lt', value)
   }
   /** Less than or equal to `value`. */
-  lte(value: unknown): Condition {
+  lte(value: Operand<V>): Condition {
     return this.#compare('lte', value)
   }
   /** Greater than `value`. */
-  gt(value: unknown): Condition {
+  gt(value: Operand<V>): Condition {
     return this.#compare('gt', value)
   }
   /** Greater than or equal to `value`. */
-  gte(value: unknown): Condition {
+  gte(value: Operand<V>): Condition {
     return this.#compare('gte', value)
   }
   /** Equal to one of `values`. */
-  isIn(values: readonly unknown[]): Condition {
-    if (!Array.isArray(values)) throw new InvalidArgumentError(`Expected isIn() to take an array, got ${describe(values)}`)
-    return new Condition({ op: 'in', field: this.name, values: values.map((v, i) => operand(`isIn()[${i}]`, v)) })
+  isIn(values: readonly (Operand<V> | null)[]): Condition {
+    return readingInput('the argument of isIn()', () => {
+      if (!Array.isArray(values)) throw new InvalidArgumentError(`Expected isIn() to take an array, got ${describe(values)}`)
+      return new Condition({ op: 'in', field: this.name, values: Array.from(values, (v, i) => operand(`isIn()[${i}]`, v)) })
+    })
   }
   /** Between `lo` and `hi`, both inclusive. */
-  between(lo: unknown, hi: unknown): Condition {
+  between(lo: Operand<V>, hi: Operand<V>): Condition {
     return new Condition({ op: 'between', field: this.name, lo: operand('between() lower bound', lo), hi: operand('between() upper bound', hi) })
   }
   /** SQL LIKE: `%` matches any run of characters, `_` exactly one; nothing else is special. */
@@ -75,7 +94,7 @@ export class Field {
     return this.#string('endsWith', s)
   }
   /** Substring of a string field, or element of an array field. */
-  contains(value: unknown): Condition {
+  contains(value: Element<V>): Condition {
     return new Condition({ op: 'contains', field: this.name, value: operand('contains()', value) })
   }
   /** Equal to `s`, ignoring case. */
@@ -116,5 +135,5 @@ export class Field {
 /** Checks a condition operand is a storable value (so it compares like one). */
 function operand(what: string, value: unknown): unknown {
   if (value === undefined) throw new InvalidArgumentError(`Expected ${what} to take a value, got \`undefined\` (use null for missing)`)
-  return freezeCopy(value, what)
+  return readingInput(`the argument of ${what}`, () => freezeCopy(value, what))
 }

@@ -1,13 +1,15 @@
-import { InvalidArgumentError, describe } from '../errors'
+import { InvalidArgumentError, describe, readingInput } from '../errors'
 import { checkBoolean, checkCount, checkOptions } from '../options'
 import type { Row } from '../storage/row'
 import type { TableStore } from '../storage/table-store'
 import { encode } from '../values/canonical'
 import { compare } from '../values/compare'
+import { clip } from '../values/describe'
 import { thaw } from '../values/freeze'
 import type { Rec } from '../values/types'
 import type { ConditionNode } from './ast'
 import { compile } from './compile'
+import { checkKnownField, checkNodeFields, type KnownFields } from './fields'
 import { plan } from './plan'
 import { toNode } from './where'
 
@@ -64,16 +66,25 @@ export function matchRows(store: TableStore, primaryKey: string, node: Condition
   return out.length > limit ? out.slice(0, limit) : out
 }
 
+/** The table a query runs on, for messages and for the field names it knows. */
+export interface QueryScope {
+  readonly table: string
+  readonly known: KnownFields
+}
+
+const ANY_TABLE: QueryScope = { table: 'table', known: null }
+
 /** `select`: candidates → filter → order → offset/limit → project → distinct → copy. */
-export function select(store: TableStore, primaryKey: string, options: unknown): Rec[] {
+export function select(store: TableStore, primaryKey: string, options: unknown, scope: QueryScope = ANY_TABLE): Rec[] {
   const opts = checkOptions(options as SelectOptions<Rec> | undefined, SELECT_OPTIONS, 'select()')
   const limit = checkCount(opts.limit, 'limit')
   const offset = checkCount(opts.offset, 'offset') ?? 0
   const copy = checkBoolean(opts.copy, 'copy') ?? true
   const distinct = checkBoolean(opts.distinct, 'distinct') ?? false
-  const sortKeys = parseOrderBy(opts.orderBy)
-  const project = projector(opts.columns)
-  const node = toNode(opts.where)
+  const sortKeys = readingInput('`orderBy`', () => parseOrderBy(opts.orderBy))
+  const project = readingInput('`columns`', () => projector(opts.columns))
+  const node = toNode(opts.where, 'where', scope.table)
+  checkQueryFields(scope, node, sortKeys, project)
   if (limit === 0) return []
   const early = sortKeys.length === 0 && !distinct && limit !== undefined ? offset + limit : Infinity
   let rows = matchRows(store, primaryKey, node, early)
@@ -86,6 +97,23 @@ export function select(store: TableStore, primaryKey: string, options: unknown):
   return project === null ? out : out.map((r) => Object.freeze(r))
 }
 
+/** On a table with a type-string schema, every field a query names must be one it has. */
+export function checkQueryFields(scope: QueryScope, node: ConditionNode, sortKeys: readonly SortKey[], project: Projector | null): void {
+  if (scope.known === null) return
+  checkNodeFields(node, scope.known, scope.table, '`where`')
+  for (const { field } of sortKeys) checkKnownField(field, scope.known, scope.table, '`orderBy`')
+  for (const field of project?.fields ?? []) checkKnownField(field, scope.known, scope.table, '`columns`')
+}
+
+/** {@link checkQueryFields} of a query's options as given (already checked otherwise). */
+export function checkQueryOptionFields(scope: QueryScope, options: unknown): void {
+  if (scope.known === null) return
+  const opts = checkOptions(options as SelectOptions<Rec> | undefined, SELECT_OPTIONS, 'the query')
+  const sortKeys = readingInput('`orderBy`', () => parseOrderBy(opts.orderBy))
+  const project = readingInput('`columns`', () => projector(opts.columns))
+  checkQueryFields(scope, toNode(opts.where, 'where', scope.table), sortKeys, project)
+}
+
 function inInsertionOrder(rows: Row[]): boolean {
   for (let i = 1; i < rows.length; i++) if ((rows[i - 1] as Row).seq > (rows[i] as Row).seq) return false
   return true
@@ -95,9 +123,17 @@ function inInsertionOrder(rows: Row[]): boolean {
 export function parseOrderBy(orderBy: unknown): SortKey[] {
   if (orderBy === undefined) return []
   const list = Array.isArray(orderBy) ? orderBy : [orderBy]
-  return list.map((spec: unknown) => {
+  // Array.from, not map: a hole in a sparse list is visited (and refused), not skipped.
+  return Array.from(list as unknown[], (spec: unknown) => {
     if (typeof spec !== 'string' || spec.length === 0 || spec === '-') {
       throw new InvalidArgumentError(`Expected \`orderBy\` to be a field name (\`-name\` for descending) or a list of them, got ${describe(orderBy)}`)
+    }
+    // SQL's `age desc` would sort by a field named "age desc", which no record has.
+    const sql = /^(-?)(\S+)\s+(asc|desc)$/i.exec(spec.trim())
+    if (sql !== null) {
+      const [, minus, field, dir] = sql as unknown as [string, string, string, string]
+      const write = dir.toLowerCase() === 'desc' ? `-${field}` : field
+      throw new InvalidArgumentError(`\`orderBy\` takes a field name, with a leading \`-\` for descending: write '${clip(write)}', not ${describe(spec)}${minus ? ' (the `-` and the direction contradict each other)' : ''}`)
     }
     return spec.startsWith('-') ? { field: spec.slice(1), desc: true } : { field: spec, desc: false }
   })
@@ -114,11 +150,17 @@ export function sortComparator(keys: readonly SortKey[]): (a: Pick<Row, 'rec' | 
   }
 }
 
+/** A projection: what `columns` keeps, and the stored fields it reads. */
+export interface Projector {
+  (rec: Rec): Rec
+  readonly fields: string[]
+}
+
 /** The projection of `columns` (null when every field is kept). */
-export function projector(columns: unknown): ((rec: Rec) => Rec) | null {
+export function projector(columns: unknown): Projector | null {
   if (columns === undefined) return null
   let pairs: Array<[string, string]>
-  if (Array.isArray(columns)) pairs = columns.map((c: unknown) => [c, c] as [string, string])
+  if (Array.isArray(columns)) pairs = Array.from(columns as unknown[], (c) => [c, c] as [string, string])
   else if (typeof columns === 'object' && columns !== null) pairs = Object.entries(columns) as Array<[string, string]>
   else throw new InvalidArgumentError(`Expected \`columns\` to be a list of fields or an { alias: field } object, got ${describe(columns)}`)
   for (const [alias, field] of pairs) {
@@ -126,11 +168,12 @@ export function projector(columns: unknown): ((rec: Rec) => Rec) | null {
       throw new InvalidArgumentError(`Expected \`columns\` to name fields with non-empty strings, got ${describe(columns)}`)
     }
   }
-  return (rec) => {
+  const project = (rec: Rec): Rec => {
     const out: Record<string, unknown> = {}
     for (const [alias, field] of pairs) out[alias] = rec[field] ?? null
     return out
   }
+  return Object.assign(project, { fields: pairs.map(([, field]) => field) })
 }
 
 function dedupeRows(rows: Rec[]): Rec[] {

@@ -1,5 +1,6 @@
-import { InvalidArgumentError, describe } from '../errors'
-import { freezeCopy } from '../values/freeze'
+import { InvalidArgumentError, describe, inputError } from '../errors'
+import { freezeCopy, isPlainObject } from '../values/freeze'
+import { preview } from '../values/describe'
 import type { ConditionNode } from './ast'
 import { Condition } from './condition'
 
@@ -12,25 +13,58 @@ export type Where<T> = Condition | { readonly [K in keyof T]?: T[K] | null } | (
 const MATCH_ALL: ConditionNode = Object.freeze({ op: 'true' })
 
 /** Turns any accepted `where` into a condition AST. `undefined` matches every record. */
-export function toNode(where: unknown, what = 'where'): ConditionNode {
+export function toNode(where: unknown, what = 'where', table = 'table'): ConditionNode {
   if (where === undefined) return MATCH_ALL
   if (where instanceof Condition) return where.node
   if (typeof where === 'function') return { op: 'fn', fn: where as (row: never) => unknown }
-  if (typeof where === 'object' && where !== null && !Array.isArray(where) && Object.getPrototypeOf(where) === Object.prototype) {
-    return fromObject(where as Record<string, unknown>, what)
+  try {
+    if (isPlainObject(where)) return fromObject(where, what, table)
+  } catch (error) {
+    throw inputError(`\`${what}\``, error)
   }
-  throw new InvalidArgumentError(
-    `Expected \`${what}\` to be a Condition, a plain object of field values, or a function, got ${describe(where)}`,
-  )
+  throw new InvalidArgumentError(`Expected \`${what}\` to be a Condition, a plain object of field values, or a function, got ${describe(where)}`)
 }
 
-function fromObject(where: Record<string, unknown>, what: string): ConditionNode {
+function fromObject(where: Record<string, unknown>, what: string, table: string): ConditionNode {
   const items: ConditionNode[] = []
   for (const field of Object.keys(where)) {
     const value = where[field]
     if (value === undefined) throw new InvalidArgumentError(`Expected \`${what}.${field}\` to be a value, got \`undefined\``, { field })
+    if (value !== null) refuseOperatorObject(value, field, what, table)
     items.push(value === null ? { op: 'isNull', field } : { op: 'eq', field, value: freezeCopy(value, `${what}.${field}`) })
   }
   if (items.length === 0) return MATCH_ALL
   return items.length === 1 ? (items[0] as ConditionNode) : { op: 'and', items }
+}
+
+/** The DSL method for each operator name a caller may try (MongoDB's `$gt`, or our own `gt`); '' has no one-method form. */
+const OPERATORS: Readonly<Record<string, string>> = {
+  eq: 'eq', ne: 'ne', lt: 'lt', lte: 'lte', gt: 'gt', gte: 'gte', in: 'isIn', isIn: 'isIn', between: 'between',
+  like: 'like', ilike: 'ilike', startsWith: 'startsWith', endsWith: 'endsWith', contains: 'contains', iequals: 'iequals',
+  icontains: 'icontains', istartsWith: 'istartsWith', iendsWith: 'iendsWith', isNull: 'isNull', isNotNull: 'isNotNull',
+  exists: 'isNotNull', not: '', and: '', or: '', nin: '', regex: '',
+}
+
+/**
+ * `{ age: { $gt: 30 } }` or `{ age: { gt: 30 } }` would compare `age` for equality with an object
+ * and silently match nothing: refuse it and show the DSL form. Equality with such an object is
+ * still possible through `field(…).eq({…})`.
+ */
+function refuseOperatorObject(value: unknown, field: string, what: string, table: string): void {
+  if (!isPlainObject(value)) return
+  const keys = Object.keys(value)
+  if (keys.length === 0) return
+  const looksLikeOperators = keys.some((k) => k.startsWith('$')) || keys.every((k) => Object.hasOwn(OPERATORS, k))
+  if (!looksLikeOperators) return
+  const first = keys[0] as string
+  const method = OPERATORS[first.replace(/^\$/, '')]
+  const dsl =
+    method === undefined || method === ''
+      ? `${table}.field('${field}').gt(…) (or eq, ne, lt, lte, gte, isIn, between, like…)`
+      : `${table}.field('${field}').${method}(${method === 'isNull' || method === 'isNotNull' ? '' : preview(value[first])})`
+  throw new InvalidArgumentError(
+    `\`${what}.${field}\` looks like an operator object (${preview(value)}), which would compare \`${field}\` for equality with an object. ` +
+      `Write the condition with the query DSL: ${dsl}. To match an object with these keys, use ${table}.field('${field}').eq({…})`,
+    { field },
+  )
 }

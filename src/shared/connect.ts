@@ -1,4 +1,5 @@
 import { threadId, type Worker } from 'node:worker_threads'
+import { processWide } from '../brand'
 import { InvalidStateError } from '../errors'
 import { SharedRWLock } from '../locks/shared-lock'
 import { CATALOG_LOCK, MAX_THREADS, SharedMemory, type SharedBuffers } from './memory'
@@ -15,9 +16,13 @@ export interface DatabaseHandle {
 /** Default size of the shared log ring. */
 export const DEFAULT_LOG_BYTES = 64 * 1024 * 1024
 
-/** The shared databases open in this thread, each reaping the workers this thread started. */
+/**
+ * The shared databases open in this thread, each reaping the workers this thread started. One set
+ * per thread, not per copy of this module: the ESM and CommonJS builds loaded together share it,
+ * and the one listener below serves both.
+ */
 // Weak: a database dropped without close() must not be kept alive by this module.
-const openHere = new Set<WeakRef<SharedParts>>()
+const openHere = processWide('shared-databases', () => new Set<WeakRef<SharedParts>>())
 
 function* openParts(): Generator<SharedParts> {
   for (const ref of openHere) {
@@ -31,26 +36,30 @@ function* openParts(): Generator<SharedParts> {
 // database (its handle posted later) must be reaped too. Node's 'worker' event fires once the
 // worker is online; its 'exit' is the only sign, in any thread, that a thread is gone (a
 // terminated worker runs no 'exit' handler of its own).
-process.on('worker', (worker: Worker) => {
-  const id = worker.threadId
-  // If this thread dies, its workers die with it and their 'exit' fires here, where nobody
-  // listens any more: record the parentage so whoever reaps this thread reaps them too.
-  for (const parts of openParts()) {
-    if (!parts.memory.recordChild(id, threadId)) {
-      process.emitWarning(`dictdb: too many live workers to record thread ${id}'s parent; if this thread dies, its workers' locks go at their timeout`)
-    }
-  }
-  worker.once('exit', () => {
+// The only effect of importing dictdb; it is needed only by shared databases, so a bundler may
+// drop it with the rest of an unused dictdb (package.json `"sideEffects": false`).
+processWide('worker-reaper', () =>
+  process.on('worker', (worker: Worker) => {
+    const id = worker.threadId
+    // If this thread dies, its workers die with it and their 'exit' fires here, where nobody
+    // listens any more: record the parentage so whoever reaps this thread reaps them too.
     for (const parts of openParts()) {
-      try {
-        parts.reap(id)
-      } catch (error) {
-        // An exit handler must not throw; the dead thread's locks then go at their timeout.
-        process.emitWarning(`dictdb: could not release what thread ${id} held: ${String(error)}`)
+      if (!parts.memory.recordChild(id, threadId)) {
+        process.emitWarning(`dictdb: too many live workers to record thread ${id}'s parent; if this thread dies, its workers' locks go at their timeout`)
       }
     }
-  })
-})
+    worker.once('exit', () => {
+      for (const parts of openParts()) {
+        try {
+          parts.reap(id)
+        } catch (error) {
+          // An exit handler must not throw; the dead thread's locks then go at their timeout.
+          process.emitWarning(`dictdb: could not release what thread ${id} held: ${String(error)}`)
+        }
+      }
+    })
+  }),
+)
 
 /** A shared database's per-thread machinery: memory, replica, catalog lock, dead-thread reaper. */
 export class SharedParts {

@@ -117,7 +117,7 @@ describe('the dictdb command', () => {
     expect(verified.stdout).toMatch(/LOST\s+delta-000000000004\.json/)
     const restored = run('restore', dir, join(tempDir(), 'partial.bin'))
     expect(restored.code).toBe(3)
-    expect(restored.stderr).toMatch(/warning: .*later backup file/)
+    expect(restored.stdout).toMatch(/LOST\s+delta-000000000003\.json/)
     expect(run('restore', tempDir(), out)).toMatchObject({ code: 1, stderr: expect.stringContaining('holds no full backup') })
   })
 
@@ -152,5 +152,54 @@ describe('the dictdb command', () => {
     if (tty.error !== undefined) return // no `script` here
     expect(tty.status).toBe(0)
     expect(tty.stdout).toMatch(/Loading\s+\[[█░]+\] 100%/)
+  })
+
+  it('export --csv - writes the CSV to stdout and no file named -', () => {
+    const dir = tempDir()
+    const file = sample(dir)
+    const r = spawnSync(process.execPath, [cli, 'export', file, 'users', '--csv', '-'], { encoding: 'utf8', timeout: 30_000, cwd: dir })
+    expect(r.status).toBe(0)
+    expect(r.stdout).toBe('id,name,age\n1,Ada,36\n2,Alan,41\n')
+    expect(existsSync(join(dir, '-'))).toBe(false)
+    expect(readdirSync(dir)).toEqual(['db.json'])
+  })
+
+  it('an unknown option gets a did-you-mean, not the raw Node message', () => {
+    const file = sample(tempDir())
+    const r = run('inspect', file, '--jsn')
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('dictdb: unknown option `--jsn`. Did you mean `--json`?')
+    expect(r.stderr).not.toMatch(/positional argument|"--jsn/)
+    expect(run('inspect', file, '--frobnicate').stderr).toMatch(/unknown option `--frobnicate`\. Options: --format, --delimiter/)
+    expect(run('export', file, 'users', '--csv')).toMatchObject({ code: 2, stderr: expect.stringContaining('option `--csv` needs a value') })
+  })
+
+  it('inspect --json prints each schema as an object', () => {
+    const db = new Database()
+    db.createTable('users', { schema: { name: 'string', age: { type: 'integer', optional: true } } })
+    db.createTable('free')
+    const file = join(tempDir(), 'db.json')
+    db.save(file)
+    const tables = JSON.parse(run('inspect', file, '--json').stdout).tables
+    expect(tables.map((t: { schema: unknown }) => t.schema)).toEqual([{ name: 'string', age: { type: 'integer', optional: true } }, null])
+    expect(run('inspect', file).stdout).toMatch(/users\s+0\s+id\s+1\s+-\s+\{ name, age \}/)
+  })
+
+  it('restore reports the lost backup files once', async () => {
+    const db = new Database()
+    const dir = tempDir()
+    const backups = new BackupManager(db, dir, { incremental: true })
+    const t = db.createTable('t')
+    for (let i = 0; i < 3; i++) {
+      t.insert({ i })
+      await backups.backupNow()
+    }
+    await backups.stop()
+    writeFileSync(join(dir, 'delta-000000000003.json'), 'damaged')
+    const r = run('restore', dir, join(tempDir(), 'out.json'))
+    expect(r.code).toBe(3)
+    const said = `${r.stdout}\n${r.stderr}`
+    // Once: the LOST line of the report, not also a warning saying the same.
+    expect(said.match(/^.*delta-000000000003\.json.*$/gm)).toEqual([expect.stringMatching(/^LOST\s+delta-000000000003\.json/)])
   })
 })

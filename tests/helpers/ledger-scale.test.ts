@@ -15,11 +15,12 @@ function setup() {
 }
 
 describe(`release of ${N.toLocaleString('en')} escrows in one call`, () => {
-  it('is one pass and one entry, with commission and fees rounded per escrow, in bounded time', () => {
-    const { ledger, ids } = setup()
-    const started = performance.now()
+  it('is one commit and one entry, with commission and fees rounded per escrow', () => {
+    const { db, ledger, ids } = setup()
+    const commits: number[] = []
+    const stop = db.onCommit((commit) => void commits.push(commit.ops.length))
     const result = ledger.release('project-1', { to: 'owner', commissionRate: '0.15', feeRate: 0.029 })
-    const ms = performance.now() - started
+    stop()
     let amount = 0n
     let commission = 0n
     let fees = 0n
@@ -34,8 +35,10 @@ describe(`release of ${N.toLocaleString('en')} escrows in one call`, () => {
     expect(ledger.escrows({ status: 'held' })).toHaveLength(0)
     expect(ledger.audit().ok).toBe(true)
     expect(ids).toHaveLength(N)
-    // Linear, a few microseconds per escrow; the bound only catches an accidental N² or per-escrow round trip.
-    expect(ms).toBeLessThan(3000)
+    // One pass: every escrow settled in a single commit, not one round trip each. (How long it
+    // takes is measured by bench/timing.mjs, not asserted here.)
+    expect(commits).toHaveLength(1)
+    expect(commits[0]).toBeGreaterThanOrEqual(N)
   })
 
   it('is all or nothing: one escrow already settled at the end of the list and none is released', () => {

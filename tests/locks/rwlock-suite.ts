@@ -368,28 +368,25 @@ export function rwlockSuite(name: string, make: MakeLock): void {
 
     describe('synchronous calls', () => {
       it('throws LockTimeoutError at once when a synchronous call meets an async holder', async () => {
-        const lock = lockNamed(10_000)
+        // A lock timeout longer than the test's: a call that waited would fail the test.
+        const lock = lockNamed(10 * 60_000)
         const fn = vi.fn()
         const w = hold(lock, 'write')
         await w.entered
-        const start = performance.now()
         expect(() => lock.readSync(fn)).toThrow(LockTimeoutError)
         expect(() => lock.writeSync(fn)).toThrow(LockTimeoutError)
         expect(() => lock.acquireSync('read')).toThrow(LockTimeoutError)
         expect(() => lock.readSync(fn)).toThrow(/users/)
-        expect(performance.now() - start).toBeLessThan(1000)
         expect(fn).not.toHaveBeenCalled()
         await releaseAll(w)
       })
 
       it('throws LockTimeoutError at once when a synchronous writer meets async readers', async () => {
-        const lock = lockNamed(10_000)
+        const lock = lockNamed(10 * 60_000)
         const r = hold(lock, 'read')
         await r.entered
-        const start = performance.now()
         expect(() => lock.writeSync(() => 'never')).toThrow(LockTimeoutError)
         expect(() => lock.acquireSync('write')).toThrow(/users/)
-        expect(performance.now() - start).toBeLessThan(1000)
         await releaseAll(r)
       })
 

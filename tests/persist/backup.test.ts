@@ -217,10 +217,9 @@ describe('automatic backups', () => {
       const b = new BackupManager(new Database(), ${JSON.stringify(tempDir())}, { intervalMs: 3_600_000 })
       b.start(); b.notifyChange(); b.notifyChange()
       console.log('started')`
-    const started = Date.now()
+    // A process kept alive by the hour-long timer is killed at the time limit (status null).
     const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 })
     expect(result.stdout).toContain('started')
     expect(result.status).toBe(0)
-    expect(Date.now() - started).toBeLessThan(15_000)
   })
 })

@@ -1,0 +1,42 @@
+/*
+ * One dictdb per process, even when the ESM and the CommonJS builds are both loaded (a CommonJS
+ * dependency requires dictdb, the app imports it: two copies of every module). Classes whose
+ * instances cross from one copy to the other (conditions, `increment()`, errors) recognise each
+ * other by a brand found through `Symbol.for`, not by identity; module state that must be
+ * unique (the lock context, the worker reaper) lives on `globalThis` under a `Symbol.for` key.
+ */
+
+const BRAND = Symbol.for('dictdb.brand')
+
+/** Marks `cls` so that `instanceof` recognises its instances from either build. */
+export function brand(cls: abstract new (...args: never[]) => unknown, name: string): void {
+  Object.defineProperty(cls.prototype, BRAND, { value: name })
+}
+
+/**
+ * The `Symbol.hasInstance` of a branded class: the ordinary prototype check, or an instance of
+ * the same-named branded class of the other build. Never throws (a proxy's trap may).
+ */
+export function isInstance(cls: abstract new (...args: never[]) => unknown, value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false
+  try {
+    if (Function.prototype[Symbol.hasInstance].call(cls, value)) return true
+    // A subclass declared outside dictdb has no brand of its own: only the ordinary check.
+    if (!Object.hasOwn(cls.prototype, BRAND)) return false
+    const want = (cls.prototype as Record<symbol, unknown>)[BRAND]
+    for (let p = Object.getPrototypeOf(value); p !== null; p = Object.getPrototypeOf(p)) {
+      if (Object.hasOwn(p, BRAND) && p[BRAND] === want) return true
+    }
+  } catch {
+    // A revoked proxy, or a getPrototypeOf trap that throws: not one of ours.
+  }
+  return false
+}
+
+/** The one value of `key` in this process, made by `init` on first use by either build. */
+export function processWide<T>(key: string, init: () => T): T {
+  const symbol = Symbol.for(`dictdb.${key}`)
+  const global = globalThis as unknown as Record<symbol, T>
+  if (!Object.hasOwn(global, symbol)) Object.defineProperty(global, symbol, { value: init() })
+  return global[symbol] as T
+}

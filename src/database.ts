@@ -183,6 +183,7 @@ export class Database {
         catchUp: (canRebuild) => shared.replica.catchUp(canRebuild),
         append: (ops) => shared.replica.append(ops.map((op) => toWire(catalog, op))),
         readLocal: (lock, fn) => (lock as SharedRWLock).localReadSync(fn),
+        quiet: (lock) => shared.replica.current() && !(lock as SharedRWLock).heldHere,
       })
       shared.start()
       const follower = new Follower(shared.memory, () => this.#tx.sync(), (error) => this.#logger.error('dictdb: catching up with other threads failed', error))

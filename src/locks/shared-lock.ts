@@ -136,6 +136,11 @@ export class SharedRWLock implements RWLock {
   }
 
   /** Acquires only the in-thread part: lock-free reads still respect own-thread async holders. */
+  /** Whether a holder in this thread (an async one) holds this lock. */
+  get heldHere(): boolean {
+    return this.#local.locked
+  }
+
   localReadSync<R>(fn: () => R): R {
     return this.#local.readSync(fn)
   }

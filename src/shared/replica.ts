@@ -50,6 +50,11 @@ export class Replica {
    * Applies every entry committed since the last catch-up. `canRebuild` is false while this
    * thread holds uncommitted changes: a replica that fell too far behind then asks for a retry.
    */
+  /** Whether this replica has every commit of the log (one `Atomics.load`). */
+  current(): boolean {
+    return this.memory.commits === this.#seen
+  }
+
   catchUp(canRebuild = true): void {
     if (this.memory.commits === this.#seen) return
     this.#catchUpSlow(canRebuild)

@@ -43,6 +43,11 @@ export interface SharedSync {
   /** Runs a lock-free read: only the in-thread part of the lock (own-thread async holders). */
   readLocal<R>(lock: RWLock, fn: () => R): R
   /**
+   * True when a read of `lock`'s table may run bare: the replica already has every commit and no
+   * async holder in this thread holds the lock. Absent: every read takes the slow path.
+   */
+  readonly quiet?: (lock: RWLock) => boolean
+  /**
    * True when a commit is durable only later (a connected database): the log then tells the
    * listeners itself, once it is, so they never see a commit that is then undone.
    */
@@ -127,12 +132,16 @@ export class Transactions {
   }
 
   /**
-   * Runs a read that calls no user code (`get`). When no transaction or replica is involved and
-   * nothing holds the lock, nothing can run between taking the lock and giving it back, so the
+   * Runs a read that calls no user code (`get`). Outside a transaction, when nothing in this
+   * thread holds the lock (and a shared replica already has every commit, so there is nothing to
+   * catch up or deliver), nothing can run between taking the lock and giving it back, so the
    * read skips both (on a cache-missing lookup, the bookkeeping costs as much as the read).
    */
   readQuiet<R, A>(lock: RWLock, fn: (a: A) => R, a: A): R {
-    if (this.#tx === null && this.#shared === null && !lock.locked) return fn(a)
+    if (this.#tx === null) {
+      const shared = this.#shared
+      if (shared === null ? !lock.locked : shared.quiet?.(lock) === true) return fn(a)
+    }
     return this.withLock(lock, 'read', fn, a)
   }
 

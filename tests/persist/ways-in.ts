@@ -4,6 +4,7 @@ import { expect } from 'vitest'
 import { verify, restoreTo, type Context } from '../../src/cli/commands'
 import { Reporter } from '../../src/cli/progress'
 import { BackupManager, CorruptFileError, Database } from '../../src/index'
+import { sortedForm } from '../../src/persist/canonical-form'
 import { databaseDocument } from '../../src/persist/database-file'
 
 /*
@@ -14,9 +15,13 @@ import { databaseDocument } from '../../src/persist/database-file'
 /** What one way in gave: the database's content, or the error's class and message (paths masked). */
 export type Outcome = { readonly db: string } | { readonly error: string; readonly message: string }
 
-/** The content of a database, comparable across ways in: its saved document. */
+/**
+ * The content of a database, comparable across ways in: its saved document with keys in canonical
+ * order. A damaged file re-checksummed by hand may hold a record's keys out of order; one way in
+ * keeps that order in memory, another re-reads its own canonical save, and both are the same state.
+ */
 export function content(db: Database): string {
-  return JSON.stringify(databaseDocument(db.exportState()), (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))
+  return JSON.stringify(sortedForm(databaseDocument(db.exportState())), (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))
 }
 
 function outcomeOf(error: unknown, mask: readonly string[]): Outcome {

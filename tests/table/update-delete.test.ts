@@ -184,6 +184,15 @@ describe('update with increment', () => {
     expect(thrown(() => increment(n as number))).toBeInstanceOf(InvalidArgumentError)
   })
 
+  it('an increment cannot be changed once made, so one shared by many updates adds the same amount', () => {
+    const { t } = setup()
+    const bump = increment(5)
+    expect(() => Object.assign(bump, { by: 1000 })).toThrow(TypeError)
+    t.update({ balance: bump }, { id: 'a' })
+    t.update({ balance: bump }, { id: 'b' })
+    expect([t.get('a')?.balance, t.get('b')?.balance, bump.by]).toEqual([105, 55, 5])
+  })
+
   it('increments under a transaction add up', () => {
     const { db, t } = setup()
     db.transaction(() => {

@@ -2,13 +2,16 @@
 // JSON.stringify + writeFileSync + readFileSync + JSON.parse of the same rows, and the longest
 // event-loop stall of saveAsync/loadAsync on 1M records.
 //
-//   npm run build && node --expose-gc bench/persist.mjs [--quick] [--records=N] [--stall-records=N] [--out=FILE]
+//   npm run build && node --expose-gc bench/persist.mjs [--quick] [--records=N] [--stall-records=N] [--clock=cpu] [--out=FILE]
+//
+// --clock=cpu: figures per second of this process's CPU time (steadier on a busy machine; it counts
+// the GC's helper threads too). The load average is printed beside the figures.
 //
 // Targets (issue 4): JSON save+load within 2x of the bare baseline; binary faster than JSON;
 // saveAsync's longest stall under 50 ms while saving 1M records.
 
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import os, { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -20,7 +23,7 @@ const quick = Boolean(args.quick || process.env.BENCH_QUICK)
 const N = Number(args.records ?? 100_000)
 const STALL_N = Number(args['stall-records'] ?? (quick ? 200_000 : 1_000_000))
 const outFile = resolve(here, String(args.out ?? 'results/persist.json'))
-const opts = { minTimeMs: quick ? 300 : 1500, warmupMs: quick ? 100 : 500, samples: quick ? 3 : 5 }
+const opts = { minTimeMs: quick ? 300 : 1500, warmupMs: quick ? 100 : 500, samples: quick ? 3 : 5, clock: args.clock === 'cpu' ? 'cpu' : 'wall' }
 
 const modulePath = process.env.DICTDB_MODULE ?? fileURLToPath(new URL('../dist/index.js', import.meta.url))
 const { Database } = await import(pathToFileURL(modulePath).href)
@@ -56,7 +59,8 @@ function database(rows, indexed) {
   return db
 }
 
-console.log(`dictdb persistence bench: ${fmtInt(N)} records, node ${process.version}${quick ? ' (quick)' : ''}\n`)
+const loadavg = () => os.loadavg().map((x) => x.toFixed(2)).join(', ')
+console.log(`dictdb persistence bench: ${fmtInt(N)} records, node ${process.version}${quick ? ' (quick)' : ''}, clock ${opts.clock}, load average ${loadavg()}\n`)
 const rows = makeRows(N)
 const plain = database(rows, false)
 const indexed = database(rows, true)
@@ -99,7 +103,7 @@ for (const label of ['plain', 'indexed']) {
     ])
   }
 }
-printTable(table, { title: `Save + load of ${fmtInt(N)} records (median of ${opts.samples} samples; save includes fsync of file and directory)` })
+printTable(table, { title: `Save + load of ${fmtInt(N)} records (median of ${opts.samples} samples, ${opts.clock} clock; save includes fsync of file and directory; load average now ${loadavg()})` })
 
 // ------------------------------------------------------------------ event-loop stalls, 1M records
 

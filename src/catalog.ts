@@ -120,10 +120,15 @@ export class Catalog {
     this.#tx.withLock(ctx.lock, 'write', () => {
       const keys = new Set<Key>()
       const changes: RecordChange[] = new Array(records.length)
+      // Every integer key stored is below `nextAutoKey`: a rising integer key past it is new, and
+      // needs no lookup in the table (a random access into a large map; files hold rising keys).
+      let fresh = ctx.store.nextAutoKey
       for (let i = 0; i < records.length; i++) {
         const rec = adoptRecord(records[i])
         const key = planner.checkKey(rec[ctx.primaryKey])
-        const before = ctx.store.row(key)?.rec
+        const isFresh = typeof key === 'number' && key >= fresh && Number.isInteger(key)
+        if (isFresh) fresh = key + 1
+        const before = isFresh ? undefined : ctx.store.row(key)?.rec
         if ((before !== undefined && !replace) || keys.has(key)) throw planner.duplicate(key)
         keys.add(key)
         changes[i] = { type: 'record', table: name, key, before, after: ctx.validator?.validate(rec) ?? rec }

@@ -1,6 +1,6 @@
 import { Packr, Unpackr } from 'msgpackr'
 import { CorruptFileError } from '../errors'
-import { sortedForm } from './canonical-form'
+import { itemSortedForm, sortedForm } from './canonical-form'
 import { crc32 } from './checksum'
 import { BINARY_MAGIC, FORMAT_NAME, FORMAT_VERSION, checkHeader, limits, type DocumentReader, type DocumentSink, type Section } from './document'
 
@@ -60,7 +60,7 @@ export function* encodeBinary(header: Readonly<Record<string, unknown>>, section
     sectionCount++
     for (let i = 0; i < items.length; ) {
       // Keys in canonical order: msgpackr writes them as it enumerates them (same state, same bytes).
-      const chunk = items.slice(i, i + per).map(sortedForm)
+      const chunk = items.slice(i, i + per).map(itemSortedForm)
       const payload = packr.pack(chunk)
       yield frame(Frame.Items, payload)
       i += chunk.length

@@ -1,3 +1,4 @@
+import { flatShapeOf } from './canonical-shape'
 import { tagDate, tagBigint, escapeObject } from './json-values'
 
 /*
@@ -55,6 +56,35 @@ export function jsonForm(value: unknown): unknown {
   if (value instanceof Date) return tagDate(value)
   if (Array.isArray(value)) return mapArray(value, jsonForm)
   return mapObject(value as Record<string, unknown>, jsonForm, true)
+}
+
+/**
+ * {@link jsonForm} of an item of a file (a record, an op): a flat record of a known shape takes
+ * the compiled path (canonical-shape.ts), anything else the general walk.
+ */
+export function itemJsonForm(value: unknown): unknown {
+  if (isRecordLike(value)) {
+    const out = flatShapeOf(value, sortKeys)?.json(value)
+    if (out != null) return out
+  }
+  return jsonForm(value)
+}
+
+/** {@link sortedForm} of an item of a file, as {@link itemJsonForm}. */
+export function itemSortedForm(value: unknown): unknown {
+  if (isRecordLike(value)) {
+    const out = flatShapeOf(value, sortKeys)?.sorted(value)
+    if (out != null) return out
+  }
+  return sortedForm(value)
+}
+
+function isRecordLike(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date)
+}
+
+function sortKeys(keys: string[]): readonly string[] {
+  return keys.sort()
 }
 
 function needsWalk(v: unknown): boolean {

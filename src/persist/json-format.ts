@@ -73,9 +73,12 @@ export class JsonReader implements DocumentReader {
   #offset = 0
   #line = 0
   #crc = 0
-  /** Item lines not parsed yet (each ends with `,` except a section's last). */
-  #pending: string[] = []
-  #pendingChars = 0
+  /**
+   * Item lines read but not parsed yet, as they are in the file (each with its newline, and a
+   * comma before it but for a section's last), and how many: parsed a chunk at a time.
+   */
+  #carry = ''
+  #carryLines = 0
   /** The last item flushed had no comma: only the end of its section may follow. */
   #lacksComma = false
   /** After a section's `]},` another section must follow; after `]}` only the closing line. */
@@ -121,8 +124,8 @@ export class JsonReader implements DocumentReader {
   }
 
   /**
-   * Reads complete lines (`region` ends with a newline): decoded once, split in JS. Item lines
-   * wait in `#pending` and are parsed a chunk at a time as one JSON array.
+   * Reads complete lines (`region` ends with a newline), decoded once. Item lines go to
+   * {@link #items}; the others are cut apart and read one by one.
    */
   #region(region: Buffer): void {
     const text = region.toString('utf8')
@@ -133,6 +136,10 @@ export class JsonReader implements DocumentReader {
     // The checksum covers every byte before the closing line.
     let summed = this.#state === 'done'
     while (pos < text.length) {
+      if (this.#state === 'items') {
+        pos = this.#items(text, pos)
+        continue
+      }
       const nl = text.indexOf('\n', pos)
       const raw = text.slice(pos, nl)
       const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw
@@ -153,19 +160,6 @@ export class JsonReader implements DocumentReader {
           if (!line.startsWith(SECTION_PREFIX) || !line.endsWith(SECTION_SUFFIX)) throw this.#bad('expected a section or the closing line')
           this.#sink.section(this.#sectionName(line), at(pos))
           this.#state = 'items'
-          break
-        case 'items':
-          if (line === ']}' || line === ']},') {
-            this.#flush(true)
-            this.#lacksComma = false
-            this.#state = 'between'
-            this.#more = line === ']},'
-          } else {
-            if (this.#lacksComma) throw this.#bad('the line before lacks its comma')
-            this.#pending.push(line)
-            this.#pendingChars += line.length
-            if (this.#pending.length >= limits.itemsPerChunk || this.#pendingChars >= limits.bytesPerChunk) this.#flush(false)
-          }
           break
         default:
           if (line.trim() !== '') throw this.#bad('unexpected content after the closing line')
@@ -201,26 +195,67 @@ export class JsonReader implements DocumentReader {
     this.#sink.end(endOffset)
   }
 
-  /** Parses the pending item lines as one JSON array and hands them to the sink. */
+  /**
+   * Reads item lines from `pos` to the end of their section or of `text`, and returns where it
+   * stopped. The lines are not cut apart: a chunk of them is parsed as it stands in the file
+   * (newlines are JSON whitespace), so an item costs one `JSON.parse` pass and no string of its own.
+   */
+  #items(text: string, pos: number): number {
+    let start = pos
+    while (pos < text.length) {
+      const nl = text.indexOf('\n', pos)
+      this.#line++
+      if (text.charCodeAt(pos) === 93 /* ] */) {
+        const line = text.slice(pos, text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl)
+        if (line === ']}' || line === ']},') {
+          this.#take(text, start, pos)
+          this.#flush(true)
+          this.#lacksComma = false
+          this.#state = 'between'
+          this.#more = line === ']},'
+          return nl + 1
+        }
+      }
+      if (this.#lacksComma) throw this.#bad('the line before lacks its comma')
+      pos = nl + 1
+      if (++this.#carryLines >= limits.itemsPerChunk || this.#carry.length + (pos - start) >= limits.bytesPerChunk) {
+        this.#take(text, start, pos)
+        this.#flush(false)
+        start = pos
+      }
+    }
+    // The block ends mid-section: its lines wait for the next block (chunks do not depend on blocks).
+    this.#take(text, start, pos)
+    return pos
+  }
+
+  /** Adds whole lines `text[from, to)` to the lines waiting to be parsed. */
+  #take(text: string, from: number, to: number): void {
+    if (to > from) this.#carry = this.#carry === '' ? text.slice(from, to) : this.#carry + text.slice(from, to)
+  }
+
+  /** Parses the waiting item lines as one JSON array and hands them to the sink. */
   #flush(last: boolean): void {
-    const lines = this.#pending
-    if (lines.length === 0) return
-    const tail = lines[lines.length - 1] as string
-    if (last && tail.endsWith(',')) throw this.#bad('the last item of a section ends with a comma')
-    // Mid-section, the chunk may end on the section's last item (no comma), or on a comma.
-    const trim = !last && tail.endsWith(',')
-    this.#lacksComma = !last && !trim
-    const body = lines.join('')
-    const firstLine = this.#line - lines.length - (last ? 1 : 0)
+    const lines = this.#carryLines
+    if (lines === 0) return
+    const body = this.#carry
+    this.#carry = ''
+    this.#carryLines = 0
+    // `body` ends with a newline (maybe \r\n); before it, a comma unless it is the section's last
+    // item. Mid-section, a chunk may end on the section's last item (no comma), or on a comma.
+    let end = body.length - 1
+    if (body.charCodeAt(end - 1) === 13) end--
+    const comma = body.charCodeAt(end - 1) === 44 /* , */
+    if (last && comma) throw this.#bad('the last item of a section ends with a comma')
+    this.#lacksComma = !last && !comma
+    const firstLine = this.#line - lines - (last ? 1 : 0)
     let items: unknown[]
     try {
-      items = JSON.parse(`[${trim ? body.slice(0, -1) : body}]`) as unknown[]
+      items = JSON.parse(`[${comma ? body.slice(0, end - 1) : body}]`) as unknown[]
     } catch (error) {
-      throw new CorruptFileError(`${this.#where} is corrupt: invalid JSON in lines ${firstLine + 1}–${firstLine + lines.length}`, { cause: error })
+      throw new CorruptFileError(`${this.#where} is corrupt: invalid JSON in lines ${firstLine + 1}–${firstLine + lines}`, { cause: error })
     }
-    if (items.length !== lines.length) throw new CorruptFileError(`${this.#where} is corrupt: lines ${firstLine + 1}–${firstLine + lines.length} are not one item per line`)
-    this.#pending = []
-    this.#pendingChars = 0
+    if (items.length !== lines) throw new CorruptFileError(`${this.#where} is corrupt: lines ${firstLine + 1}–${firstLine + lines} are not one item per line`)
     // Tags are `{"$…` objects: a chunk without that text has none to undo.
     if (body.includes('{"$')) for (let i = 0; i < items.length; i++) items[i] = untag(items[i])
     this.#sink.items(items)

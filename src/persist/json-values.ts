@@ -1,4 +1,4 @@
-import { jsonForm } from './canonical-form'
+import { itemJsonForm, jsonForm } from './canonical-form'
 import { CorruptFileError } from '../errors'
 
 /*
@@ -31,7 +31,7 @@ export function escapeObject(obj: Readonly<Record<string, unknown>>): unknown {
 
 /** One line of JSON for a stored value (records, ops): canonical key order, tagged; no newline inside. */
 export function toJsonText(value: unknown): string {
-  return JSON.stringify(jsonForm(value))
+  return JSON.stringify(itemJsonForm(value))
 }
 
 /**

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, describe } from '../errors'
+import { isFlat } from './input-shape'
 
 /**
  * A `Date` whose setters throw, so a stored date is as read-only as the frozen object holding
@@ -129,7 +130,21 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
  */
 export function adoptRecord(record: unknown, what = 'record'): Readonly<Record<string, unknown>> {
   if (!isPlainObject(record)) throw new InvalidArgumentError(`Expected ${what} to be a plain object, got ${describe(record)}`)
+  // Most records are flat: freezing them in place is all there is to do (no key array, no path).
+  if (!Object.isFrozen(record) && hasFlatFields(record)) return Object.freeze(record)
   return adopt(record, what, []) as Readonly<Record<string, unknown>>
+}
+
+/** Whether every field of `record` is stored as it is (flat or null) and none needs a check. */
+function hasFlatFields(record: Record<string, unknown>): boolean {
+  for (const field in record) {
+    if (!isFlatOrNull(record[field]) || field === '__proto__') return false
+  }
+  return true
+}
+
+function isFlatOrNull(value: unknown): boolean {
+  return value === null || isFlat(value)
 }
 
 function adopt(value: unknown, path: string, ancestors: unknown[]): unknown {
@@ -149,7 +164,8 @@ function adopt(value: unknown, path: string, ancestors: unknown[]): unknown {
       const v = value[field]
       if (v === undefined) delete value[field]
       else if (field === '__proto__') throw unstorable(`${path}.${field}`, v, 'the field name `__proto__` is not allowed')
-      else value[field] = adopt(v, `${path}.${field}`, ancestors)
+      // A flat value stays as it is: only the others need a path (for their errors).
+      else if (!isFlatOrNull(v)) value[field] = adopt(v, `${path}.${field}`, ancestors)
     }
   }
   ancestors.pop()

@@ -41,6 +41,14 @@ describe('stored values', () => {
     )
   })
 
+  it('are written with every field after a value of another shape whose key list joins to the same text', () => {
+    // `[]` and `['']` (or `['a\u0000b']` and `['a', 'b']`) are different shapes.
+    for (const [first, second] of [[{}, { '': 1n }], [{ 'a\u0000b': 1 }, { a: 1, b: new Date(0) }]] as const) {
+      toJsonText(first)
+      expect(untag(JSON.parse(toJsonText(second)))).toEqual(second)
+    }
+  })
+
   it.each(['json', 'binary'] as const)('round-trip through a %s document', (format) => {
     fc.assert(
       fc.property(fc.array(fc.dictionary(key, value, { maxKeys: 5 }), { maxLength: 20 }), (records) => {

@@ -15,6 +15,8 @@ import { environment, printTable } from './harness.mjs'
 const PROCESSES = 4
 const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 3000)
 const IN_FLIGHT = 16
+// BENCH_ONLY=<regex>: run only the workloads whose label matches (e.g. '1 in flight').
+const ONLY = new RegExp(process.env.BENCH_ONLY ?? '')
 const JOIN_RECORDS = 100_000
 const self = fileURLToPath(import.meta.url)
 
@@ -109,6 +111,7 @@ async function main() {
     await prepare(url, name)
     const rows = []
     const add = async (label, task, keyOf) => {
+      if (!ONLY.test(label)) return
       const r = await runProcesses({ url, name, ...task }, keyOf)
       rows.push({ workload: label, ...r })
       console.log(`${label}: ${r.commitsPerSec}/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms`)

@@ -6,7 +6,7 @@ import type { Op } from '../storage/change'
 import type { SharedSync } from '../txn/transactions'
 import { Connection, asLockTimeout, isConnectionLoss } from './connection'
 import { ConnectedReplica, frame } from './replica'
-import { Statements } from './sql'
+import { type Entry, Statements } from './sql'
 import { Syncer } from './syncer'
 
 /** How a connected log is set up (checked by `connect()`). */
@@ -37,8 +37,6 @@ interface Call {
 
 /** The most calls one PostgreSQL transaction carries (group commit). */
 const MAX_GROUP = 512
-/** One-statement commits tried before taking the head row's lock across round trips. */
-const FAST_TRIES = 3
 /** Snapshots kept in PostgreSQL; the log before the oldest is pruned. */
 const KEEP_SNAPSHOTS = 2
 
@@ -65,6 +63,10 @@ export class PgLog implements RemoteLog {
   /** The highest position other processes announced, and whether a catch-up to it is queued. */
   #notified = 0
   #catchingUp = false
+  /** Other processes committed between this one's last two commits: take the locked path. */
+  #contended = false
+  /** The log position of this process's latest commit. */
+  #lastOwn = 0
   readonly #channel: string
 
   readonly sync_: SharedSync = {
@@ -137,6 +139,7 @@ export class PgLog implements RemoteLog {
       await this.#commitBatch(batch)
     }
     this.#draining = false
+    this.#catchUpSoon()
   }
 
   #append(ops: readonly Op[]): void {
@@ -158,11 +161,12 @@ export class PgLog implements RemoteLog {
         return settleFailed(batch, error)
       }
       try {
-        // Lock-free first (the head row is locked only for the one statement); after a few lost
-        // races, the locked path, which cannot lose one.
-        for (let i = 0; i < FAST_TRIES && !this.#syncer.dirty; i++) {
+        // Lock-free (one round trip, the head row locked by that statement only) while other
+        // processes are not writing too. Under contention a lost race costs a round trip and the
+        // next try loses again: the locked path queues for the head row in the server instead.
+        if (!this.#contended && !this.#syncer.dirty && this.#notified <= this.#replica.position) {
           if (await this.#attemptOptimistic(client, batch)) return
-          await this.#syncer.catchUp(client, this.#replica.position + 1)
+          this.#contended = true
         }
         return await this.#attempt(client, batch)
       } catch (error) {
@@ -175,40 +179,52 @@ export class PgLog implements RemoteLog {
   /**
    * The fast path: runs the bodies on the replica as it is, then commits with one statement that
    * moves the head only if no other process committed since (see Statements.appendIf). False when
-   * one did: everything is undone, and the caller takes the locked path.
+   * one did: everything is undone and the replica has caught up with what that round trip read.
    */
   async #attemptOptimistic(client: pg.Client, batch: Call[]): Promise<boolean> {
     const base = this.#replica.position
     const commits = this.#runBodies(batch)
     const commitId = randomUUID()
-    let won: boolean
+    let outcome: { won: boolean; entries: Entry[] }
     try {
-      won =
+      outcome =
         commits.length === 0
-          ? (await this.#sql.headPosition(client, this.#options.name)) === base // read-only: was the replica current?
+          ? await this.#readOnlyCheck(client, base)
           : await this.#sql.appendIf(client, this.#options.name, base, commitId, frame(commits), this.#channel)
     } catch (error) {
-      const outcome = commits.length > 0 && isConnectionLoss(error) && !neverSent(error) ? await this.#inDoubt(commitId, batch, commits) : 'lost'
-      if (outcome === 'unknown') return true
-      if (outcome === 'lost') throw (this.#undo(batch, commits), error)
-      won = true
+      const doubt = commits.length > 0 && isConnectionLoss(error) && !neverSent(error) ? await this.#inDoubt(commitId, batch, commits) : 'lost'
+      if (doubt === 'unknown') return true
+      if (doubt === 'lost') throw (this.#undo(batch, commits), error)
+      outcome = { won: true, entries: [] }
     }
-    if (!won) {
+    if (!outcome.won) {
       this.#undo(batch, commits)
+      await this.#syncer.catchUp(client, base + 1, outcome.entries)
       return false
     }
     this.#committed(batch, commits.length === 0 ? base : base + 1)
     return true
   }
 
-  /** The locked path: throws a connection loss only when nothing of the batch was committed. */
+  /** A read-only batch's check: no entry after `base` means the replica it ran on was current. */
+  async #readOnlyCheck(client: pg.Client, base: number): Promise<{ won: boolean; entries: Entry[] }> {
+    const entries = await this.#sql.entriesAfter(client, this.#options.name, base)
+    return { won: entries.length === 0, entries }
+  }
+
+  /**
+   * The locked path, two round trips: lock the head and read what is missing; run the bodies;
+   * append and commit. Throws a connection loss only when nothing of the batch was committed.
+   */
   async #attempt(client: pg.Client, batch: Call[]): Promise<void> {
     const name = this.#options.name
-    await client.query('BEGIN')
     let head: number
     try {
-      head = await this.#sql.lockHead(client, name)
-      await this.#syncer.catchUp(client, head)
+      const locked = await this.#sql.lockAndRead(client, name, this.#replica.position)
+      head = locked.head
+      // The way back to the fast path: no other process committed since this one's last commit.
+      this.#contended = head > this.#lastOwn
+      await this.#syncer.catchUp(client, head, locked.entries)
     } catch (error) {
       await rollback(client)
       throw asLockTimeout(error) ?? error
@@ -220,17 +236,14 @@ export class PgLog implements RemoteLog {
     }
     const position = head + 1
     const commitId = randomUUID()
-    let sent = false
     try {
-      await this.#sql.append(client, name, position, commitId, frame(commits), this.#channel)
-      sent = true
-      await client.query('COMMIT')
+      await this.#sql.appendAndCommit(client, name, position, commitId, frame(commits), this.#channel)
     } catch (error) {
-      const outcome = sent && isConnectionLoss(error) ? await this.#inDoubt(commitId, batch, commits) : 'lost'
+      const outcome = isConnectionLoss(error) && !neverSent(error) ? await this.#inDoubt(commitId, batch, commits) : 'lost'
       if (outcome === 'unknown') return
       if (outcome === 'lost') {
         this.#undo(batch, commits)
-        if (!sent) await rollback(client)
+        await rollback(client)
         throw error
       }
     }
@@ -290,6 +303,7 @@ export class PgLog implements RemoteLog {
     const every = this.#options.snapshotEvery
     const moved = position !== this.#replica.position
     this.#replica.position = position
+    if (moved) this.#lastOwn = position
     for (const call of batch) for (const ops of call.commits) this.#replica.publish(ops)
     settleDone(batch)
     // Whoever crosses the threshold takes the snapshot, of the state at exactly this position.
@@ -304,11 +318,17 @@ export class PgLog implements RemoteLog {
     const space = payload.indexOf(' ')
     if (payload.slice(space + 1) !== this.#options.name || this.#closed) return
     this.#notified = Math.max(this.#notified, Number(payload.slice(0, space)))
+    this.#catchUpSoon()
+  }
+
+  #catchUpSoon(): void {
     if (this.#notified <= this.#replica.position || this.#catchingUp) return
     this.#catchingUp = true
     void this.#enqueue(async () => {
       this.#catchingUp = false
-      if (this.#notified <= this.#replica.position) return
+      // A commit under way or queued catches up itself (under the head lock, in its round trip),
+      // and queues this again when it is done.
+      if (this.#notified <= this.#replica.position || this.#draining) return
       await this.#syncer.catchUp(await this.#conn.client(Date.now() + this.#options.lockTimeoutMs), this.#notified)
     }).catch(() => {})
   }

@@ -1,6 +1,15 @@
 import type pg from 'pg'
 import { quoteIdent } from './connection'
 
+/** A log entry: one commit of the head (one or more change sets). */
+export interface Entry {
+  position: number
+  ops: Buffer
+}
+
+/** Entries read per query. */
+export const PAGE = 1000
+
 /**
  * The statements of the connected log. Three tables, shared by every dictdb database of a
  * PostgreSQL database (a row per dictdb database, `name`):
@@ -42,7 +51,7 @@ export class Statements {
     await client.query(`INSERT INTO ${this.head} (name) VALUES ($1) ON CONFLICT DO NOTHING`, [name])
   }
 
-  /** Locks the head row; its position. */
+  /** Locks the head row (inside a transaction); its position. */
   async lockHead(client: pg.Client, name: string): Promise<number> {
     const { rows } = await client.query<{ position: string }>(`SELECT position FROM ${this.head} WHERE name = $1 FOR UPDATE`, [name])
     return Number(rows[0]?.position ?? 0)
@@ -59,26 +68,55 @@ export class Statements {
   }
 
   /**
-   * The fast path, in one autocommit statement: appends the entry and moves the head only if the
-   * head is still at `base` (a version check, no lock held across round trips); whether it did.
+   * The fast path, in one round trip: appends the entry and moves the head only if the head is
+   * still at `base` (a version check: the head row is locked by this statement only, never
+   * across round trips). On a lost race, the same round trip brings back the entries committed
+   * since `base` (the second statement sees what the first waited for), so a retry can go at once.
    */
-  async appendIf(client: pg.Client, name: string, base: number, commitId: string, ops: Uint8Array, channel: string): Promise<boolean> {
-    const result = await client.query(
-      `WITH head AS (UPDATE ${this.head} SET position = $2::bigint + 1 WHERE name = $1 AND position = $2 RETURNING position),
-            entry AS (INSERT INTO ${this.log} (name, position, commit_id, ops) SELECT $1, position, $3, $4 FROM head)
-       SELECT pg_notify($5, position || ' ' || $1) FROM head`,
-      [name, base, commitId, ops, channel],
+  async appendIf(client: pg.Client, name: string, base: number, commitId: string, ops: Uint8Array, channel: string): Promise<{ won: boolean; entries: Entry[] }> {
+    const n = client.escapeLiteral(name)
+    const results = await multi(
+      client,
+      `WITH head AS (UPDATE ${this.head} SET position = ${base + 1} WHERE name = ${n} AND position = ${base} RETURNING position),
+            entry AS (INSERT INTO ${this.log} (name, position, commit_id, ops) SELECT ${n}, position, '${uuid(commitId)}', ${bytea(ops)} FROM head)
+       SELECT pg_notify(${client.escapeLiteral(channel)}, position || ' ' || ${n}) FROM head;
+       ${this.#entriesSql(n, base, PAGE, `AND commit_id <> '${uuid(commitId)}'`)}`,
     )
-    return result.rowCount === 1
+    return { won: results[0]?.rowCount === 1, entries: toEntries(results[1]) }
+  }
+
+  /**
+   * The locked path's first round trip: opens a transaction, locks the head row (waiting in the
+   * server's queue behind the holder) and reads the entries after `after` once it has it.
+   */
+  async lockAndRead(client: pg.Client, name: string, after: number): Promise<{ head: number; entries: Entry[] }> {
+    const n = client.escapeLiteral(name)
+    const results = await multi(client, `BEGIN; SELECT position FROM ${this.head} WHERE name = ${n} FOR UPDATE; ${this.#entriesSql(n, after, PAGE, '')}`)
+    return { head: Number(results[1]?.rows[0]?.position ?? 0), entries: toEntries(results[2]) }
+  }
+
+  /** The locked path's second round trip: appends the entry, moves the head, announces it and commits. */
+  async appendAndCommit(client: pg.Client, name: string, position: number, commitId: string, ops: Uint8Array, channel: string): Promise<void> {
+    const n = client.escapeLiteral(name)
+    await multi(
+      client,
+      `WITH entry AS (INSERT INTO ${this.log} (name, position, commit_id, ops) VALUES (${n}, ${position}, '${uuid(commitId)}', ${bytea(ops)})),
+            head AS (UPDATE ${this.head} SET position = ${position} WHERE name = ${n})
+       SELECT pg_notify(${client.escapeLiteral(channel)}, ${client.escapeLiteral(`${position} ${name}`)}); COMMIT`,
+    )
+  }
+
+  #entriesSql(n: string, after: number, limit: number, extra: string): string {
+    return `SELECT position, ops FROM ${this.log} WHERE name = ${n} AND position > ${after} ${extra} ORDER BY position LIMIT ${limit}`
   }
 
   /** The entries after `position`, oldest first, at most `limit`; the first position the log still has. */
-  async entriesAfter(client: pg.Client, name: string, position: number, limit: number): Promise<{ position: number; ops: Buffer }[]> {
-    const { rows } = await client.query<{ position: string; ops: Buffer }>(
+  async entriesAfter(client: pg.Client, name: string, position: number, limit: number = PAGE): Promise<Entry[]> {
+    const result = await client.query<{ position: string; ops: Buffer }>(
       `SELECT position, ops FROM ${this.log} WHERE name = $1 AND position > $2 ORDER BY position LIMIT $3`,
       [name, position, limit],
     )
-    return rows.map((row) => ({ position: Number(row.position), ops: row.ops }))
+    return toEntries(result)
   }
 
   /** The head's position, without locking it. */
@@ -122,4 +160,28 @@ export class Statements {
       throw error
     }
   }
+}
+
+/**
+ * Several statements in one round trip (the simple query protocol, which takes no parameters:
+ * the callers put in only numbers, UUIDs they made, hex and `escapeLiteral`ed strings).
+ */
+async function multi(client: pg.Client, text: string): Promise<pg.QueryResult[]> {
+  const result = (await client.query(text)) as unknown as pg.QueryResult | pg.QueryResult[]
+  return Array.isArray(result) ? result : [result]
+}
+
+function toEntries(result: pg.QueryResult | undefined): Entry[] {
+  return (result?.rows ?? []).map((row: { position: string; ops: Buffer }) => ({ position: Number(row.position), ops: row.ops }))
+}
+
+/** A bytea literal (hex: no character of it needs escaping). */
+function bytea(bytes: Uint8Array): string {
+  return `'\\x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}'::bytea`
+}
+
+/** A UUID made by this process, checked before it goes into SQL text. */
+function uuid(id: string): string {
+  if (!/^[0-9a-f-]{36}$/.test(id)) throw new TypeError(`Not a UUID: ${id}`)
+  return id
 }

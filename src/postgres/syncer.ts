@@ -2,10 +2,7 @@ import type pg from 'pg'
 import { ConnectionError } from '../errors'
 import type { Connection } from './connection'
 import type { ConnectedReplica } from './replica'
-import type { Statements } from './sql'
-
-/** Entries read per catch-up query. */
-const PAGE = 1000
+import type { Entry, Statements } from './sql'
 
 /**
  * Keeps a replica caught up with the PostgreSQL log: by query, after every notification, every
@@ -39,11 +36,18 @@ export class Syncer {
     if (!this.holding) await this.catchUp(client, await this.#sql.headPosition(client, this.#name))
   }
 
-  /** Applies the log up to `target` at least. */
-  async catchUp(client: pg.Client, target: number): Promise<void> {
+  /**
+   * Applies the log up to `target` at least, starting with `fetched` (entries a commit's round
+   * trip already brought back) and querying for the rest.
+   */
+  async catchUp(client: pg.Client, target: number, fetched: Entry[] | null = null): Promise<void> {
     if (this.dirty) await this.#fromSnapshot(client, true)
     while (this.#replica.position < target) {
-      const entries = await this.#sql.entriesAfter(client, this.#name, this.#replica.position, PAGE)
+      const after = this.#replica.position
+      // Fetched entries that do not follow this replica (it was rebuilt since): query instead.
+      const usable = fetched?.filter((entry) => entry.position > after)
+      const entries = usable?.[0]?.position === after + 1 ? usable : await this.#sql.entriesAfter(client, this.#name, after)
+      fetched = null
       if (entries[0]?.position !== this.#replica.position + 1) {
         // Pruned past this replica: the snapshot that replaced those entries is newer than it.
         if (!(await this.#fromSnapshot(client, false))) {

@@ -105,9 +105,31 @@ describe('a connected database', () => {
     // The commit is one statement when nothing contends (the fast path): the one that notifies.
     proxy.cutAtNext('pg_notify', forward)
     await expect(db.transactionAsync(() => db.counter('c').add(1))).resolves.toBe(2)
+    expect(proxy.cutPending).toBe(false)
     expect(db.counter('c').value).toBe(2)
     const check = await open({ name })
     expect(check.counter('c').value).toBe(2)
+  })
+
+  it.each([
+    ['after the server committed', true],
+    ['before the server got it', false],
+  ])('a locked-path commit whose answer was lost %s is looked up and applied exactly once', async (_, forward) => {
+    const name = freshName()
+    const proxy = new Proxy(pgUrl())
+    await proxy.start()
+    const db = await open({ name, url: proxy.url(pgUrl()) })
+    const other = await open({ name })
+    await db.transactionAsync(() => db.counter('c').add(1))
+    await other.transactionAsync(() => other.counter('c').add(1))
+    // Another process committed between db's commits: db takes the locked path from now on,
+    // whose commit is the one message ending with `; COMMIT`.
+    await db.transactionAsync(() => db.counter('c').add(1))
+    proxy.cutAtNext('; COMMIT', forward)
+    await expect(db.transactionAsync(() => db.counter('c').add(1))).resolves.toBe(4)
+    expect(proxy.cutPending).toBe(false)
+    const check = await open({ name })
+    expect(check.counter('c').value).toBe(4)
   })
 
   it('with connections terminated mid-run every resolved transaction is applied once and no rejected one', async () => {

@@ -39,6 +39,11 @@ export class Proxy {
     this.#commitCut = { marker, forward }
   }
 
+  /** A cut asked for with cutAtNext has not happened yet. */
+  get cutPending(): boolean {
+    return this.#commitCut !== null
+  }
+
   #fromClient(chunk: Buffer, client: Socket, upstream: Socket): void {
     const cut = this.#commitCut
     if (cut === null || !chunk.includes(cut.marker)) return void upstream.write(chunk)

@@ -72,6 +72,13 @@ describe('storable values', () => {
     expect(Object.keys(t.get(id) as object)).toEqual(['id', 'a'])
   })
 
+  it('every field is stored whatever the field names of records inserted before (shapes whose name lists join alike)', () => {
+    const { t } = setup()
+    const inputs = [{}, { '': 5 }, { 'a\u0000b': 1 }, { a: 2, b: 3 }, { id: 90, 'x\u0000y': 1 }, { id: 91, x: 1, y: 2 }]
+    const ids = inputs.map((input) => t.insert({ ...input }))
+    ids.forEach((id, i) => expect(t.get(id)).toEqual({ id, ...inputs[i] }))
+  })
+
   it('-0 and 0 are stored', () => {
     const { t } = setup()
     const id = t.insert({ z: -0 })

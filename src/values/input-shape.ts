@@ -24,7 +24,8 @@ const cache = new Map<string, InputShape | null>()
 /** The compiled copier of `input`'s shape for a table keyed by `keyField`, or null if none fits. */
 export function inputShapeOf(input: object, keyField: string): InputShape | null {
   const fields = Object.keys(input)
-  const signature = `${keyField}\u0000${fields.join('\u0000')}`
+  // Unambiguous: a join would confuse `[]` with `['']`, and names holding the separator.
+  const signature = JSON.stringify([keyField, ...fields])
   let shape = cache.get(signature)
   if (shape === undefined) {
     if (cache.size >= MAX_SHAPES) return null

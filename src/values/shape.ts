@@ -22,7 +22,8 @@ const cache = new Map<string, Shape>()
 /** The shape of a record, compiled on first sight. */
 export function shapeOf(rec: Rec, thaw: (value: unknown) => unknown): Shape {
   const fields = Object.keys(rec)
-  const signature = fields.join('\u0000')
+  // Unambiguous: a join would confuse `[]` with `['']`, and names holding the separator.
+  const signature = JSON.stringify(fields)
   let shape = cache.get(signature)
   if (shape === undefined) {
     shape = cache.size >= MAX_SHAPES || fields.length > MAX_FIELDS ? generic(thaw) : compile(fields, thaw)

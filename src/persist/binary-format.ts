@@ -1,6 +1,6 @@
 import { Packr, Unpackr } from 'msgpackr'
 import { CorruptFileError } from '../errors'
-import { itemSortedForm, sortedForm } from './canonical-form'
+import { canonicalItems, itemSortedForm, sortedForm } from './canonical-form'
 import { crc32 } from './checksum'
 import { BINARY_MAGIC, FORMAT_NAME, FORMAT_VERSION, checkHeader, limits, type DocumentReader, type DocumentSink, type Section } from './document'
 
@@ -169,6 +169,7 @@ export class BinaryReader implements DocumentReader {
       case Frame.Items:
         if (!Array.isArray(value) || this.#sections === 0) throw this.#corrupt('an items frame outside a section')
         this.#items += value.length
+        canonicalItems(value)
         return this.#sink.items(value)
       case Frame.End: {
         const counts = value as { sections?: unknown; items?: unknown } | null

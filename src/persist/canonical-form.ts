@@ -79,6 +79,15 @@ export function itemSortedForm(value: unknown): unknown {
   return sortedForm(value)
 }
 
+/**
+ * Puts decoded items (records, ops) in canonical order, in place. A file written by dictdb holds
+ * them so already, and they are kept as they are; a file edited by hand may not, and every way in
+ * then stores the same fields in the same order, the order a save would write.
+ */
+export function canonicalItems(items: unknown[]): void {
+  for (let i = 0; i < items.length; i++) items[i] = itemSortedForm(items[i])
+}
+
 function isRecordLike(value: unknown): value is object {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date)
 }
@@ -104,6 +113,8 @@ function mapArray(array: readonly unknown[], fn: (v: unknown) => unknown): reado
 
 function mapObject(obj: Record<string, unknown>, fn: (v: unknown) => unknown, escape: boolean): unknown {
   const keys = Object.keys(obj)
+  // A copy would take such a field for the prototype: keep the object (decoded from a file; it is refused when stored).
+  if (keys.includes('__proto__')) return obj
   let out: Record<string, unknown> | null = null
   if (inOrder(keys)) {
     // Copied only from the first field whose value changes (a tagged Date, a reordered object).

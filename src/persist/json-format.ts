@@ -1,7 +1,7 @@
 import { CorruptFileError } from '../errors'
 import { crc32, crcHex } from './checksum'
 import { FORMAT_NAME, FORMAT_VERSION, checkHeader, limits, notDictdb, type DocumentReader, type DocumentSink, type Section } from './document'
-import { sortedForm } from './canonical-form'
+import { canonicalItems, sortedForm } from './canonical-form'
 import { toJsonText, untag } from './json-values'
 
 /*
@@ -272,6 +272,7 @@ export class JsonReader implements DocumentReader {
     if (items.length !== lines) throw new CorruptFileError(`${this.#where} is corrupt: lines ${firstLine + 1}–${firstLine + lines} are not one item per line`)
     // Tags are `{"$…` objects: a chunk without that text has none to undo.
     if (body.includes('{"$')) for (let i = 0; i < items.length; i++) items[i] = untag(items[i])
+    canonicalItems(items)
     this.#sink.items(items)
   }
 
@@ -327,6 +328,7 @@ export class JsonReader implements DocumentReader {
       if (typeof section !== 'string' || !Array.isArray(items)) throw new CorruptFileError(`${this.#where} is corrupt: a section is not { "section": name, "items": [...] }`)
       this.#sink.section(section, 0)
       for (let i = 0; i < items.length; i++) items[i] = untag(items[i])
+      canonicalItems(items)
       if (items.length > 0) this.#sink.items(items)
     }
     this.#state = 'done'

@@ -37,6 +37,27 @@ describe('every way in', () => {
     expect(outcome).toHaveProperty('db', expect.stringContaining('Alan Turing'))
   })
 
+  it('stores the fields of a hand-edited file in canonical order, at every depth, whichever way it comes in', async () => {
+    const db = new Database()
+    db.createTable('users').insert({ name: 'Ada', tags: { b: 1, a: 2 } })
+    const bytes = editedJson(db, (text) => text.replace('{"id":1,"name":"Ada","tags":{"a":2,"b":1}}', '{"tags":{"b":1,"a":2},"name":"Ada","id":1}'))
+    expect(bytes.toString()).toContain('"name":"Ada","id":1')
+    const outcome = expectAgreement(await everyWayIn(tempDir(), bytes), 'fields out of order')
+    expect(outcome).toHaveProperty('db', expect.stringContaining('{"id":1,"name":"Ada","tags":{"a":2,"b":1}}'))
+  })
+
+  it('stores the fields of the records of a delta in canonical order when a restore replays it', async () => {
+    const dir = tempDir()
+    const db = new Database()
+    const backups = new BackupManager(db, dir, { incremental: true })
+    await backups.backupNow()
+    db.createTable('t').insert({ v: 1, w: { d: 1, c: 2 } })
+    const { file } = (await backups.backupNow()) as { file: string }
+    writeFileSync(file, withoutChecksum(readFileSync(file, 'utf8')).replace('{"id":1,"v":1,"w":{"c":2,"d":1}}', '{"w":{"d":1,"c":2},"v":1,"id":1}'))
+    const record = BackupManager.restore(dir).getTable('t').get(1) as Record<string, Record<string, unknown>>
+    expect([Object.keys(record), Object.keys(record.w as object)]).toEqual([['id', 'v', 'w'], ['c', 'd']])
+  })
+
   it('keeps the key counter a restore derives from replayed puts, as a table does', async () => {
     const dir = tempDir()
     const db = new Database()

@@ -4,7 +4,6 @@ import { expect } from 'vitest'
 import { verify, restoreTo, type Context } from '../../src/cli/commands'
 import { Reporter } from '../../src/cli/progress'
 import { BackupManager, CorruptFileError, Database } from '../../src/index'
-import { sortedForm } from '../../src/persist/canonical-form'
 import { databaseDocument } from '../../src/persist/database-file'
 
 /*
@@ -16,12 +15,12 @@ import { databaseDocument } from '../../src/persist/database-file'
 export type Outcome = { readonly db: string } | { readonly error: string; readonly message: string }
 
 /**
- * The content of a database, comparable across ways in: its saved document with keys in canonical
- * order. A damaged file re-checksummed by hand may hold a record's keys out of order; one way in
- * keeps that order in memory, another re-reads its own canonical save, and both are the same state.
+ * The content of a database, comparable across ways in: its state as it is in memory, fields in
+ * the order they are stored (every way in stores a file's records in canonical order, even when a
+ * damaged file re-checksummed by hand holds them in another).
  */
 export function content(db: Database): string {
-  return JSON.stringify(sortedForm(databaseDocument(db.exportState())), (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))
+  return JSON.stringify(databaseDocument(db.exportState()), (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))
 }
 
 function outcomeOf(error: unknown, mask: readonly string[]): Outcome {

@@ -35,6 +35,8 @@ export class Catalog {
   shared: SharedParts | null = null
   /** Keeps this thread caught up with other threads' commits while a live query needs them. */
   follow: () => () => void = () => () => undefined
+  /** How each open live query closes: all of them close with the database. */
+  readonly #live = new Set<() => void>()
   /** Told when a table whose records expire appears (created, loaded or replicated here). */
   onExpiringTable: () => void = () => undefined
 
@@ -81,7 +83,7 @@ export class Catalog {
       validator: this.#validatorOf(def),
       schema: def.schema,
       dead: null,
-      follow: () => this.follow(),
+      follow: (onClose) => this.#keepLive(onClose),
     }
     this.#contexts.set(def.name, ctx)
     this.#tables.set(def.name, new Table(ctx))
@@ -105,6 +107,17 @@ export class Catalog {
   /** Marks every table unusable (the database closed). */
   close(dead: () => Error): void {
     for (const ctx of this.#contexts.values()) ctx.dead = dead
+    for (const close of [...this.#live]) close()
+  }
+
+  /** Registers a live query (followed across threads, closed with the database) until the returned stop. */
+  #keepLive(onClose: () => void): () => void {
+    const unfollow = this.follow()
+    this.#live.add(onClose)
+    return () => {
+      unfollow()
+      this.#live.delete(onClose)
+    }
   }
 
   /**

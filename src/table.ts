@@ -39,8 +39,11 @@ export interface TableContext {
   readonly schema: unknown
   /** Why the table cannot be used any more (dropped, database closed), or null while it can. */
   dead: (() => Error) | null
-  /** Keeps a shared replica caught up while live queries wait; returns the stop function. */
-  readonly follow: () => () => void
+  /**
+   * Registers a live query: a shared replica is kept caught up while it waits, and `onClose`
+   * runs when the database closes. Returns the stop function.
+   */
+  readonly follow: (onClose: () => void) => () => void
 }
 
 const INDEX_OPTIONS = ['type', 'unique'] as const
@@ -189,9 +192,9 @@ export class Table<T extends object = Record<string, unknown>, out K extends str
     const compiled = compileWatch(query)
     checkQueryOptionFields({ table: this.name, known: this.#known }, query)
     const ctx = this.#ctx
-    const subscribe = (listener: CommitListener) => {
+    const subscribe = (listener: CommitListener, onClose: () => void) => {
       const off = this.#tx.subscribe(listener)
-      const unfollow = ctx.follow()
+      const unfollow = ctx.follow(onClose)
       return () => (off(), unfollow())
     }
     const host = { table: this.name, primaryKey: this.primaryKey, store: this.#store, isDead: () => ctx.dead !== null, subscribe }

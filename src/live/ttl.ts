@@ -1,6 +1,7 @@
 import { InvalidArgumentError, describe } from '../errors'
 import { checkName, checkOptions } from '../options'
 import type { Validator } from '../schema'
+import type { DatabaseState } from '../storage/change'
 import type { Row } from '../storage/row'
 import type { Rec } from '../values/types'
 
@@ -82,5 +83,19 @@ export class ExpiryScan {
       else if (at < this.#soonest) this.#soonest = at
     }
     return { expired, more: true }
+  }
+}
+
+/**
+ * `state` without the records that have expired at `now`: what `save` writes, so a saved file
+ * holds what a read sees, and is byte for byte the file of the same table after the sweep.
+ */
+export function withoutExpired(state: DatabaseState, now = Date.now()): DatabaseState {
+  if (!state.tables.some((t) => t.definition.ttl !== undefined)) return state
+  return {
+    tables: state.tables.map((t) => {
+      const rule = t.definition.ttl
+      return rule === undefined ? t : { ...t, records: t.records.filter((rec) => !isExpired(rule, rec, now)) }
+    }),
   }
 }

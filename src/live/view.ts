@@ -1,4 +1,4 @@
-import { select as runSelect } from '../query/select'
+import { matchRows, select as runSelect } from '../query/select'
 import type { Commit, RecordChange } from '../storage/change'
 import type { TableStore } from '../storage/table-store'
 import type { CommitListener } from '../txn/transactions'
@@ -28,7 +28,8 @@ export interface ViewHost {
   readonly store: TableStore
   /** Set once the table cannot be read any more (dropped, database closed). */
   isDead(): boolean
-  subscribe(listener: CommitListener): () => void
+  /** Listens to commits; `onClose` runs if the database closes first. Returns the stop function. */
+  subscribe(listener: CommitListener, onClose: () => void): () => void
 }
 
 /** Above this many changes to the table in one commit, re-running beats placing each one. */
@@ -66,18 +67,19 @@ export class LiveView<T = Rec> {
     this.#q = query
     this.#callback = callback
     this.#window = new Window(query.cmp, query.limit, query.offset)
-    // A distinct result holds projections only: its expired rows leave when the sweep deletes them.
-    this.#expiry = new ExpiryTimer(query.distinct ? null : host.store.ttl, () => this.#expire())
+    this.#expiry = new ExpiryTimer(host.store.ttl, () => this.#expire())
     // A fresh select checks what compiling alone cannot (fields a schema lacks) and fills a distinct view.
     const first = runSelect(host.store, host.primaryKey, query.select)
-    if (query.distinct) this.#distinct = first
-    else {
+    if (query.distinct) {
+      this.#distinct = first
+      this.#noteDistinct()
+    } else {
       const { rows, complete } = runWindow(host.store, host.primaryKey, query)
       this.#window.reset(rows, complete)
       this.#window.settle()
       this.#expiry.note(rows.map((e) => e.rec))
     }
-    this.#off = host.subscribe(this.#onCommit)
+    this.#off = host.subscribe(this.#onCommit, () => this.close())
   }
 
   /** @internal The first callback, made by `table.watch` once the read lock is released. */
@@ -101,7 +103,7 @@ export class LiveView<T = Rec> {
     return this.#snapshot
   }
 
-  /** Whether `close()` was called (or the table was dropped). */
+  /** Whether the view stopped: `close()` was called, the table was dropped or the database closed. */
   get closed(): boolean {
     return this.#off === null
   }
@@ -120,7 +122,15 @@ export class LiveView<T = Rec> {
     if (this.#host.isDead()) return this.close()
     this.#refresh()
     this.#emit()
-    this.#expiry.note(this.#window.rows.map((e) => e.rec))
+    if (!this.#q.distinct) this.#expiry.note(this.#window.rows.map((e) => e.rec))
+  }
+
+  /**
+   * A distinct result holds projections, which do not say when their records expire: the timer
+   * is armed from the matching records themselves (one more scan, only on a table with `ttl`).
+   */
+  #noteDistinct(): void {
+    if (this.#expiry.active) this.#expiry.note(matchRows(this.#host.store, this.#host.primaryKey, this.#q.node).map((row) => row.rec))
   }
 
   readonly #onCommit = (commit: Commit): void => {
@@ -188,6 +198,7 @@ export class LiveView<T = Rec> {
     const old = this.#distinct
     this.#distinct = runSelect(this.#host.store, this.#host.primaryKey, this.#q.select)
     this.#snapshot = null
+    this.#noteDistinct()
     if (old.length === this.#distinct.length && old.every((r, i) => encode(r) === encode(this.#distinct[i]))) return
     // Rows of a distinct result have no identity: the diff compares contents (a pure reorder is empty).
     const diff = contentDiff(old, this.#distinct)

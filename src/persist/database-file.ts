@@ -1,6 +1,7 @@
 import type { Database, DatabaseOptions, Logger } from '../database'
 import { CorruptFileError, InvalidArgumentError, describe } from '../errors'
 import { checkOptions } from '../options'
+import { withoutExpired } from '../live/ttl'
 import type { Schema } from '../schema'
 import type { DatabaseState } from '../storage/change'
 import { writeFileAtomic, writeFileAtomicSync } from './atomic'
@@ -67,7 +68,7 @@ export interface Progress {
 export function saveDatabase(db: Database, path: string, options?: SaveOptions, progress?: Progress): void {
   checkPath(path)
   const format = checkFormat(checkOptions(options, SAVE_OPTIONS, 'save()').format) ?? 'json'
-  const state = db.exportState()
+  const state = withoutExpired(db.exportState())
   const total = state.tables.reduce((n, t) => n + t.records.length, 0)
   const onItems = progress?.onItems
   writeFileAtomicSync(path, encodeDatabase(state, format, undefined, onItems && ((done) => onItems(done, total))))
@@ -77,7 +78,7 @@ export function saveDatabase(db: Database, path: string, options?: SaveOptions, 
 export async function saveDatabaseAsync(db: Database, path: string, options?: SaveOptions): Promise<void> {
   checkPath(path)
   const format = checkFormat(checkOptions(options, SAVE_OPTIONS, 'saveAsync()').format) ?? 'json'
-  const state = await snapshotAsync(db)
+  const state = withoutExpired(await snapshotAsync(db))
   await writeFileAtomic(path, encodeDatabase(state, format))
 }
 

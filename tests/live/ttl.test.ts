@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
@@ -169,6 +169,23 @@ describe('the TTL sweep', () => {
     await vi.advanceTimersByTimeAsync(5000)
     expect(vi.getTimerCount()).toBe(0)
   })
+
+  it('a distinct watch drops a row the moment its last record expires, before the sweep', async () => {
+    const { db, table } = sessions({ field: 'until' })
+    table.insert([
+      { id: 'a', user: 'u1', until: T0 + 300 },
+      { id: 'b', user: 'u2', until: T0 + 300 },
+      { id: 'c', user: 'u2', until: T0 + 900 },
+    ])
+    const calls: unknown[][] = []
+    const view = table.watch({ columns: ['user'], distinct: true, orderBy: 'user' }, (rows) => calls.push(rows.map((r) => r.user)))
+    await vi.advanceTimersByTimeAsync(300)
+    expect(calls).toEqual([['u1', 'u2'], ['u2']])
+    await vi.advanceTimersByTimeAsync(600)
+    expect(calls.at(-1)).toEqual([])
+    expect(view.rows).toEqual(table.select({ columns: ['user'], distinct: true, orderBy: 'user', copy: false }))
+    db.close()
+  })
 })
 
 describe('ttl and persistence', () => {
@@ -193,6 +210,36 @@ describe('ttl and persistence', () => {
     expect(again.get('fresh')).toEqual({ id: 'fresh', expiresAt: T0 + 6000 + 5000 })
     await vi.advanceTimersByTimeAsync(1000)
     expect(loaded.exportState().tables[0]?.records.map((r) => r.id)).toEqual(['new', 'fresh'])
+    loaded.close()
+  })
+
+  it('save writes no expired record: the file is byte for byte the one of the same table without it', () => {
+    for (const format of ['json', 'binary'] as const) {
+      const { db, table } = sessions({ ms: 5000 })
+      table.insert([{ id: 'old' }, { id: 'new', expiresAt: T0 + 60_000 }])
+      const { db: db2, table: table2 } = sessions({ ms: 5000 })
+      table2.insert([{ id: 'old' }, { id: 'new', expiresAt: T0 + 60_000 }])
+      table2.delete({ id: 'old' })
+      vi.setSystemTime(T0 + 6000)
+      db.save(join(dir, `a.${format}`), { format })
+      db2.save(join(dir, `b.${format}`), { format })
+      expect(readFileSync(join(dir, `a.${format}`))).toEqual(readFileSync(join(dir, `b.${format}`)))
+      db.close()
+      db2.close()
+      vi.setSystemTime(T0)
+    }
+  })
+
+  it('saveAsync writes no expired record either', async () => {
+    const { db, table } = sessions({ ms: 5000 })
+    table.insert([{ id: 'old' }, { id: 'new', expiresAt: T0 + 60_000 }])
+    vi.setSystemTime(T0 + 6000)
+    const file = join(dir, 'db.json')
+    await db.saveAsync(file)
+    db.close()
+    expect(readFileSync(file, 'utf8')).not.toContain('"old"')
+    const loaded = Database.load(file)
+    expect(loaded.exportState().tables[0]?.records.map((r) => r.id)).toEqual(['new'])
     loaded.close()
   })
 })

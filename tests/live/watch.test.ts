@@ -130,6 +130,14 @@ describe('table.watch', () => {
     expect(view.closed).toBe(true)
   })
 
+  it('closing the database closes its views: view.closed is true and no callback follows', () => {
+    const { db, orders, calls, record } = setup()
+    const view = orders.watch({ where: { status: 'open' } }, record)
+    db.close()
+    expect(view.closed).toBe(true)
+    expect(calls).toHaveLength(1)
+  })
+
   it('a dropped table empties the view once and closes it', () => {
     const { db, orders, calls, record } = setup()
     const view = orders.watch({ where: { status: 'open' } }, record)

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { Database, InvalidArgumentError, RecordNotFoundError, count, type Commit } from '../../src/index'
+import { BackupManager, Database, InvalidArgumentError, RecordNotFoundError, count, type Commit } from '../../src/index'
 import { thrown } from '../support/helpers'
 
 const T0 = 1_800_000_000_000
@@ -241,6 +241,21 @@ describe('ttl and persistence', () => {
     const loaded = Database.load(file)
     expect(loaded.exportState().tables[0]?.records.map((r) => r.id)).toEqual(['new'])
     loaded.close()
+  })
+
+  it('a backup restores past the sweep: the delta deleting an expired record replays', async () => {
+    const { db, table } = sessions({ field: 'until' })
+    table.insert([{ id: 'a', until: T0 + 300 }, { id: 'b', until: null }])
+    const backups = new BackupManager(db, dir, { incremental: true, intervalMs: 60_000 })
+    await backups.backupNow()
+    await vi.advanceTimersByTimeAsync(2000) // expires, then the sweep deletes it
+    await backups.backupNow()
+    await backups.stop()
+    db.close()
+    const report = BackupManager.restoreWithReport(dir)
+    expect(report.lost).toEqual([])
+    expect(report.db.exportState().tables[0]?.records.map((r) => r.id)).toEqual(['b'])
+    report.db.close()
   })
 })
 

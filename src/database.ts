@@ -15,7 +15,7 @@ import { compileSchema, type Schema } from './schema'
 import { SharedParts, connectShared, type DatabaseHandle } from './shared/connect'
 import { replicaHost, toWire } from './shared/host'
 import type { DatabaseState, TableDefinition } from './storage/change'
-import { ChangeFeed, type ChangesOptions } from './live/changes'
+import { ChangeFeed, type ChangesOptions, type FeedLog } from './live/changes'
 import { Follower } from './live/follower'
 import { Sweeper } from './live/sweeper'
 import { checkTtl, type TtlOption } from './live/ttl'
@@ -184,6 +184,7 @@ export class Database {
         append: (ops) => shared.replica.append(ops.map((op) => toWire(catalog, op))),
         readLocal: (lock, fn) => (lock as SharedRWLock).localReadSync(fn),
         quiet: (lock) => shared.replica.current() && !(lock as SharedRWLock).heldHere,
+        position: () => shared.replica.position,
       })
       shared.start()
       const follower = new Follower(shared.memory, () => this.#tx.sync(), (error) => this.#logger.error('dictdb: catching up with other threads failed', error))
@@ -438,8 +439,10 @@ export class Database {
   /**
    * The committed change sets, from now on, as an async iterator: every commit in order (only
    * the ops of `tables` when given). A consumer that falls `maxBuffered` commits behind gets a
-   * `ChangeFeedOverflowError` (or, with `onOverflow: 'reset'`, a reset commit): memory stays
-   * bounded. `break` ends the feed and frees it.
+   * `ChangeFeedOverflowError` (or, with `onOverflow: 'reset'`, a reset commit carrying the
+   * position its state is at): memory stays bounded. `break` ends the feed and frees it. Each
+   * commit carries its `position`; `{ from: position }` resumes after it where this thread has
+   * not applied the commits after it yet (docs/live.md says when that is).
    *
    * @example
    * ```ts
@@ -450,14 +453,20 @@ export class Database {
    */
   changes(options?: ChangesOptions): ChangeFeed {
     this.#open()
-    // "From now" means every commit made anywhere before this call is not in the feed.
-    this.#tx.sync()
     let self: ChangeFeed | undefined
-    const feed = new ChangeFeed((listener) => {
-      const off = this.#tx.subscribe(listener)
-      const unfollow = this.#follower?.follow()
-      return () => (off(), unfollow?.(), self !== undefined && this.#feeds.delete(self))
-    }, options)
+    const tx = this.#tx
+    const shared = this.#shared
+    const log: FeedLog = {
+      subscribe: (listener) => {
+        const off = tx.subscribe(listener)
+        const unfollow = this.#follower?.follow()
+        return () => (off(), unfollow?.(), self !== undefined && this.#feeds.delete(self))
+      },
+      position: () => tx.position,
+      tail: () => (shared === null ? tx.position : shared.memory.tail),
+      sync: () => tx.sync(),
+    }
+    const feed = new ChangeFeed(log, options)
     self = feed
     this.#feeds.add(feed)
     return feed

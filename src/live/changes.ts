@@ -15,6 +15,24 @@ export interface ChangesOptions {
    * one `{ ops: [], reset: true }` commit in place of the buffered ones, then the commits after it.
    */
   onOverflow?: 'error' | 'reset'
+  /**
+   * Resumes after this `Commit.position` instead of starting from now: the commits after it
+   * that this thread has not applied yet (a shared database's log still holds them) come first.
+   * A position this thread's state has already passed cannot be replayed: `ChangeFeedOverflowError`,
+   * or with `onOverflow: 'reset'` a reset first. Not in a connected database.
+   */
+  from?: number
+}
+
+/** What a change feed needs of its database's log. */
+export interface FeedLog {
+  subscribe(listener: CommitListener): () => void
+  /** Where this thread's state stands (`Commit.position`), or undefined where positions are not kept. */
+  position(): number | undefined
+  /** The furthest position the log has reached (in any thread). */
+  tail(): number | undefined
+  /** Applies (and delivers) what other threads committed. */
+  sync(): void
 }
 
 /**
@@ -25,6 +43,7 @@ export class ChangeFeedOverflowError extends InvalidStateError {}
 
 const DEFAULT_MAX_BUFFERED = 10_000
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true })
+const RESET: Commit = Object.freeze({ ops: Object.freeze([]), reset: true as const })
 
 /**
  * The async iterator of `db.changes()`. It listens from its creation: commits wait in a bounded
@@ -42,9 +61,12 @@ export class ChangeFeed implements AsyncIterableIterator<Commit> {
   /** After a reset is queued, commits are dropped until the consumer takes it (it reads afresh then). */
   #resetQueued = false
   #off: (() => void) | null
+  readonly #log: FeedLog
+  /** Commits at or before this position are skipped (a resumed feed catching up), or null. */
+  #skipTo: number | null = null
 
-  constructor(subscribe: (listener: CommitListener) => () => void, options: ChangesOptions | undefined) {
-    const opts = checkOptions(options, ['tables', 'maxBuffered', 'onOverflow'], 'changes()')
+  constructor(log: FeedLog, options: ChangesOptions | undefined) {
+    const opts = checkOptions(options, ['tables', 'maxBuffered', 'onOverflow', 'from'], 'changes()')
     this.#tables = opts.tables === undefined ? null : new Set(checkTables(opts.tables))
     this.#max = opts.maxBuffered ?? DEFAULT_MAX_BUFFERED
     if (!Number.isSafeInteger(this.#max) || this.#max < 1) {
@@ -55,7 +77,32 @@ export class ChangeFeed implements AsyncIterableIterator<Commit> {
       throw new InvalidArgumentError(`Expected \`onOverflow\` to be 'error' or 'reset', got ${describe(onOverflow)}`)
     }
     this.#onOverflow = onOverflow
-    this.#off = subscribe(this.#onCommit)
+    this.#log = log
+    // From now: every commit made anywhere before this call is left out.
+    if (opts.from === undefined) log.sync()
+    else this.#resume(opts.from)
+    this.#off = log.subscribe(this.#onCommit)
+    if (this.#skipTo !== null) log.sync()
+  }
+
+  /** Starts after `from`: skips what comes up to it, or starts with a gap (the error or a reset). */
+  #resume(from: unknown): void {
+    if (typeof from !== 'number' || !Number.isSafeInteger(from) || from < 0) {
+      throw new InvalidArgumentError(`Expected \`from\` to be a position (a non-negative integer, a commit's \`position\`), got ${describe(from)}`)
+    }
+    const at = this.#log.position()
+    const tail = this.#log.tail()
+    if (at === undefined || tail === undefined) throw new InvalidArgumentError('changes(): `from` needs a log with positions, which a connected database does not keep')
+    if (from > tail) throw new InvalidArgumentError(`changes(): the position ${from} is past the end of the log (${tail})`)
+    if (from >= at) {
+      this.#skipTo = from
+      return
+    }
+    const why = `changes(): the commits after position ${from} cannot be replayed: this thread's state is already at ${at}`
+    if (this.#onOverflow === 'error') {
+      throw new ChangeFeedOverflowError(`${why}. Read the state afresh, then resume from its position, or pass \`onOverflow: 'reset'\``)
+    }
+    this.#queueReset()
   }
 
   [Symbol.asyncIterator](): this {
@@ -94,29 +141,59 @@ export class ChangeFeed implements AsyncIterableIterator<Commit> {
       this.#queue = []
       this.#head = 0
     }
-    if (commit.reset === true) this.#resetQueued = false
-    return commit
+    return commit.reset === true ? this.#stamp() : commit
+  }
+
+  /**
+   * The reset the consumer takes now: this thread catches up (what that delivers is in the state,
+   * so it is dropped), the reset carries the position the state is at, and the commits queued
+   * behind it that the state already holds are dropped.
+   */
+  #stamp(): Commit {
+    if (this.#off !== null) {
+      this.#resetQueued = true
+      try {
+        this.#log.sync()
+      } finally {
+        this.#resetQueued = false
+      }
+    }
+    this.#resetQueued = false
+    const position = this.#log.position()
+    if (position === undefined) return RESET
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      const p = (this.#queue[i] as Commit).position
+      if (p !== undefined && p <= position) this.#queue[i] = undefined as never
+    }
+    this.#queue = this.#queue.slice(this.#head).filter((c) => c !== undefined)
+    this.#head = 0
+    return { ops: [], reset: true, position }
+  }
+
+  #queueReset(): void {
+    this.#queue = [RESET]
+    this.#head = 0
+    this.#resetQueued = true
   }
 
   readonly #onCommit = (commit: Commit): void => {
+    if (this.#skipTo !== null) {
+      if (commit.position !== undefined && commit.position <= this.#skipTo) return
+      this.#skipTo = null
+    }
     const filtered = this.#filter(commit)
     if (filtered === null) return
     const waiting = this.#waiting
     if (waiting !== null) {
       this.#waiting = null
-      return waiting.resolve({ value: filtered, done: false })
+      return waiting.resolve({ value: filtered.reset === true ? this.#stamp() : filtered, done: false })
     }
     if (this.#resetQueued && filtered.reset !== true) return
     if (this.buffered < this.#max) {
       this.#queue.push(filtered)
       return
     }
-    if (this.#onOverflow === 'reset') {
-      this.#queue = [{ ops: [], reset: true }]
-      this.#head = 0
-      this.#resetQueued = true
-      return
-    }
+    if (this.#onOverflow === 'reset') return this.#queueReset()
     this.#error = new ChangeFeedOverflowError(
       `changes(): the consumer fell more than ${this.#max} commits behind; the feed stopped. ` +
         'Read faster, raise `maxBuffered`, or pass `onOverflow: \'reset\'` to get a reset and read the state afresh',
@@ -129,7 +206,8 @@ export class ChangeFeed implements AsyncIterableIterator<Commit> {
     if (tables === null || commit.reset === true) return commit
     const ops = commit.ops.filter((op) => tables.has(op.table))
     if (ops.length === 0) return null
-    return ops.length === commit.ops.length ? commit : { ops }
+    if (ops.length === commit.ops.length) return commit
+    return commit.position === undefined ? { ops } : { ops, position: commit.position }
   }
 
   #stop(): void {

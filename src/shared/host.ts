@@ -13,7 +13,7 @@ export function replicaHost(
   reportError: (error: unknown) => void = (error) => console.error('dictdb:', error),
 ): ReplicaHost {
   return {
-    applyRemote: (ops, publish) => applyRemote(catalog, tx, ops, publish),
+    applyRemote: (ops, publish, position) => applyRemote(catalog, tx, ops, publish, position),
     rawState: () => catalog.state(catalog.contexts(), true),
     resetFromState: (state) => resetFromState(catalog, tx, state),
     reportError,
@@ -28,7 +28,7 @@ export function toWire(catalog: Catalog, op: Op): WireOp {
 }
 
 /** Applies ops another thread committed, and tells this thread's listeners. */
-function applyRemote(catalog: Catalog, tx: Transactions, ops: readonly WireOp[], publish: boolean): void {
+function applyRemote(catalog: Catalog, tx: Transactions, ops: readonly WireOp[], publish: boolean, position?: number): void {
   const applied: Op[] = []
   for (const op of ops) {
     if (op.type === 'record') {
@@ -45,7 +45,7 @@ function applyRemote(catalog: Catalog, tx: Transactions, ops: readonly WireOp[],
     else catalog.context(op.table).store.removeIndex(op.field)
     applied.push(op.type === 'createTable' ? { type: 'createTable', table: op.table, definition: op.definition } : op)
   }
-  if (publish && applied.length > 0) tx.publish({ ops: applied })
+  if (publish && applied.length > 0) tx.publish(position === undefined ? { ops: applied } : { ops: applied, position })
 }
 
 /** Replaces the local state by a shared snapshot; tables that persist keep their objects. */

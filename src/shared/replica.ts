@@ -8,8 +8,11 @@ import { MAX_THREADS, type SharedMemory } from './memory'
 
 /** What a replica needs from its database. */
 export interface ReplicaHost {
-  /** Applies ops committed by another thread (or re-applies this thread's own after a rebuild). */
-  applyRemote(ops: readonly WireOp[], publish: boolean): void
+  /**
+   * Applies ops committed by another thread (or re-applies this thread's own after a rebuild);
+   * `position`: the log's offset after them, told to the listeners with the commit.
+   */
+  applyRemote(ops: readonly WireOp[], publish: boolean, position?: number): void
   /** The whole local state, without taking locks (the caller holds the append mutex). */
   rawState(): DatabaseState
   /** Replaces the local state by a snapshot, keeping table objects alive where they persist. */
@@ -50,6 +53,11 @@ export class Replica {
    * Applies every entry committed since the last catch-up. `canRebuild` is false while this
    * thread holds uncommitted changes: a replica that fell too far behind then asks for a retry.
    */
+  /** The log offset this replica has applied up to (`Commit.position` in a shared database). */
+  get position(): number {
+    return this.#applied
+  }
+
   /** Whether this replica has every commit of the log (one `Atomics.load`). */
   current(): boolean {
     return this.memory.commits === this.#seen
@@ -130,7 +138,7 @@ export class Replica {
       const entries = this.#log.read(this.#applied, tail)
       if (entries === null) return false
       for (const entry of entries) {
-        this.#host.applyRemote(decodeOps(entry.bytes), true)
+        this.#host.applyRemote(decodeOps(entry.bytes), true, entry.end)
         this.#setApplied(entry.end)
       }
     }

@@ -43,6 +43,12 @@ export interface Commit {
    * observer that keeps deltas (incremental backups) must start over from the full state.
    */
   readonly reset?: true
+  /**
+   * Where the log stands after this commit (`db.changes({ from })` resumes after it): in a local
+   * database, the number of commits since the \`Database\` was made; in a shared one, the shared
+   * log's byte offset after the commit, the same in every thread. Absent in a connected database.
+   */
+  readonly position?: number
 }
 
 /** The change that undoes `change`. */

@@ -52,6 +52,8 @@ export interface SharedSync {
    * listeners itself, once it is, so they never see a commit that is then undone.
    */
   readonly defersPublish?: boolean
+  /** Where this replica stands in the log (see `Commit.position`); absent: positions are not kept. */
+  readonly position?: () => number
 }
 
 /**
@@ -73,6 +75,8 @@ export class Transactions {
   #depth = 0
   #tx: Tx | null = null
   #shared: SharedSync | null = null
+  /** Commits made in a local database (its log position). */
+  #commits = 0
 
   constructor(catalog: Catalog) {
     this.#catalog = catalog
@@ -91,6 +95,15 @@ export class Transactions {
     } finally {
       if (--this.#depth === 0) this.#deliver()
     }
+  }
+
+  /**
+   * Where this thread's state stands in the log (`Commit.position` of the last commit applied
+   * here), or undefined where positions are not kept (a connected database).
+   */
+  get position(): number | undefined {
+    const shared = this.#shared
+    return shared === null ? this.#commits : shared.position?.()
   }
 
   /** Subscribes to commits made from now on; returns the unsubscribe function. */
@@ -154,6 +167,7 @@ export class Transactions {
     if (this.#tx !== null || this.#shared !== null || this.#listeners.size !== 0) return this.write(store, [change])
     store.checkUniqueOne(change)
     store.apply(change)
+    this.#commits++
   }
 
   /** Validates (unique indexes), applies and records a change set planned under the write lock. */
@@ -290,9 +304,9 @@ export class Transactions {
         throw error
       }
       if (this.#shared.defersPublish === true) return
-    }
+    } else this.#commits++
     // Nobody listens: no commit object to build.
-    if (this.#listeners.size !== 0) this.publish({ ops })
+    if (this.#listeners.size !== 0) this.publish({ ops, position: this.position })
   }
 
   /**

@@ -113,7 +113,7 @@ describe('db.changes', () => {
     for (let i = 0; i < 1000; i++) users.insert({ id: i })
     expect(feed.buffered).toBe(1)
     const [reset] = await take(feed, 1)
-    expect(reset).toEqual({ ops: [], reset: true })
+    expect(reset).toEqual({ ops: [], reset: true, position: 1002 }) // 2 createTable commits, then 1000 inserts
     users.insert({ id: 'after' })
     expect(keys(await take(feed, 1))).toEqual([['after']])
   })
@@ -142,5 +142,88 @@ describe('db.changes', () => {
     expect(thrown(() => db.changes({ tables: 'users' } as never))).toBeInstanceOf(InvalidArgumentError)
     expect(thrown(() => db.changes({ onOverflow: 'drop' } as never))).toBeInstanceOf(InvalidArgumentError)
     expect(thrown(() => db.changes({ buffer: 1 } as never))).toBeInstanceOf(InvalidArgumentError)
+  })
+})
+
+describe('db.changes positions', () => {
+  it('every commit carries its position: in a local database, the number of commits since the database was made', async () => {
+    const { db, users } = setup() // two createTable commits: positions 1 and 2
+    users.insert({ id: 1 })
+    const feed = db.changes()
+    users.insert({ id: 2 })
+    db.transaction(() => users.insert([{ id: 3 }, { id: 4 }]))
+    expect((await take(feed, 2)).map((c) => c.position)).toEqual([4, 5])
+  })
+
+  it('a feed resumed from the position of the last commit read gets the commits after it', async () => {
+    const { db, users } = setup()
+    const first = db.changes()
+    users.insert({ id: 1 })
+    const [last] = await take(first, 1)
+    await first.return()
+    const resumed = db.changes({ from: last?.position as number })
+    users.insert({ id: 2 })
+    expect(keys(await take(resumed, 1))).toEqual([[2]])
+  })
+
+  it('resuming from a position the local database has passed is ChangeFeedOverflowError, since no log keeps the commits in between', () => {
+    const { db, users } = setup()
+    users.insert([{ id: 1 }])
+    users.insert([{ id: 2 }])
+    const error = thrown(() => db.changes({ from: 3 }))
+    expect(error).toBeInstanceOf(ChangeFeedOverflowError)
+    expect((error as Error).message).toContain('position 3')
+  })
+
+  it("resuming from a passed position with onOverflow: 'reset' starts with a reset carrying the state's position", async () => {
+    const { db, users } = setup()
+    users.insert({ id: 1 })
+    users.insert({ id: 2 })
+    const feed = db.changes({ from: 0, onOverflow: 'reset' })
+    users.insert({ id: 3 }) // in the state read at the reset: not delivered after it
+    const [reset] = await take(feed, 1)
+    expect(reset).toEqual({ ops: [], reset: true, position: 5 })
+    users.insert({ id: 4 })
+    expect((await take(feed, 1)).map((c) => c.position)).toEqual([6])
+  })
+
+  it('refuses a position past the end of the log, or one that is not a position', () => {
+    const { db, users } = setup()
+    users.insert({ id: 1 })
+    expect(thrown(() => db.changes({ from: 4 }))).toBeInstanceOf(InvalidArgumentError)
+    expect(thrown(() => db.changes({ from: -1 }))).toBeInstanceOf(InvalidArgumentError)
+    expect(thrown(() => db.changes({ from: '1' } as never))).toBeInstanceOf(InvalidArgumentError)
+  })
+
+  it('in a shared database, positions are offsets of the shared log, the same in every thread', async () => {
+    const db = new Database({ shared: true })
+    const other = Database.attach(db.handle())
+    const users = db.createTable('users')
+    const here = db.changes()
+    const there = other.changes()
+    users.insert({ id: 1 })
+    users.insert({ id: 2 })
+    const a = (await take(here, 2)).map((c) => c.position)
+    other.listTables() // catches the other handle up
+    const b = (await take(there, 2)).map((c) => c.position)
+    expect(a).toEqual(b)
+    expect(a[0]).toBeLessThan(a[1] as number)
+    other.close()
+    db.close()
+  })
+
+  it('in a shared database, a handle resumes from a position another thread kept, over the commits it has not applied yet', async () => {
+    const db = new Database({ shared: true })
+    const users = db.createTable('users')
+    const other = Database.attach(db.handle())
+    const feed = db.changes()
+    users.insert({ id: 1 })
+    users.insert({ id: 2 })
+    users.insert({ id: 3 })
+    const [first] = await take(feed, 1)
+    const resumed = other.changes({ from: first?.position as number })
+    expect(keys(await take(resumed, 2))).toEqual([[2], [3]])
+    other.close()
+    db.close()
   })
 })

@@ -136,10 +136,31 @@ export class LiveView<T = Rec> {
   readonly #onCommit = (commit: Commit): void => {
     if (this.#off === null) return
     if (this.#host.isDead()) return this.#end()
+    const ops = commit.ops
+    if (ops.length === 1 && !this.#q.distinct && this.#updateInPlace(ops[0] as Commit['ops'][number])) return
     if (commit.reset === true) this.#rerun = true
     else if (!this.#applyCommit(commit)) return
     if (this.#rerun) this.#refresh()
     this.#emit()
+  }
+
+  /**
+   * The most common commit of all, alone: an update of a row that stays in the result, in its
+   * place. It is replaced there and told without the general bookkeeping (what each row was,
+   * then a diff of every touched row). False: not that case, nothing done.
+   */
+  #updateInPlace(op: Commit['ops'][number]): boolean {
+    if (op.type !== 'record' || op.table !== this.#host.table || op.after === undefined) return false
+    const old = this.#window.byKey.get(op.key)
+    if (old === undefined || !this.#q.matches(op.after) || this.#host.store.expired(op.after)) return false
+    // An update keeps the record's insertion rank.
+    const next = this.#q.entry(op.key, op.after, old.seq)
+    if (!this.#window.replace(old, next, false)) return false
+    if (this.#expiry.active) this.#expiry.note([op.after])
+    if (this.#q.sameOut(old, next)) return true
+    this.#snapshot = null
+    this.#callback(this.rows, { added: [], removed: [], changed: [next.out] } as WatchDiff<T>)
+    return true
   }
 
   /** Places the commit's changes to this table; false when none concerns it. */

@@ -64,7 +64,7 @@ export class Window {
     if (this.#limit === 0) return true
     const old = this.byKey.get(key)
     if (old === undefined && beforeMatch !== undefined && !this.#isPastEnd(beforeMatch)) return false
-    if (old !== undefined && next !== undefined && this.#replace(old, next)) return true
+    if (old !== undefined && next !== undefined && this.replace(old, next)) return true
     if (old !== undefined) this.#remove(old)
     if (next !== undefined && !this.#place(next)) return false
     const full = this.#limit === undefined || this.rows.length >= this.#limit
@@ -106,8 +106,11 @@ export class Window {
     return true
   }
 
-  /** Puts `next` in the place of `old` when the order keeps it there (most updates): no shifting. */
-  #replace(old: Entry, next: Entry): boolean {
+  /**
+   * Puts `next` in the place of `old` when the order keeps it there (most updates): no shifting.
+   * `touch`: false when the caller makes the diff itself (nothing else changes in this commit).
+   */
+  replace(old: Entry, next: Entry, touch = true): boolean {
     const index = this.#search(old)
     const prev = this.rows[index - 1]
     const after = this.rows[index + 1]
@@ -115,7 +118,7 @@ export class Window {
     const prevOk = prev === undefined ? this.#offset === 0 : this.#cmp(prev, next) < 0
     const afterOk = after === undefined ? this.#complete : this.#cmp(next, after) < 0
     if (!prevOk || !afterOk) return false
-    this.#touch(old, index)
+    if (touch) this.#touch(old, index)
     this.rows[index] = next
     this.outs[index] = next.out
     this.byKey.set(next.key, next)

@@ -12,7 +12,9 @@ export interface ChangesOptions {
   /**
    * What a consumer that falls `maxBuffered` commits behind gets: `'error'` (default) a
    * `ChangeFeedOverflowError` from its next read, after the commits already buffered; `'reset'`
-   * one `{ ops: [], reset: true }` commit in place of the buffered ones, then the commits after it.
+   * one `{ ops: [], reset: true, position }` commit in place of the buffered ones, then the commits
+   * after it. The same when this thread's shared replica was rebuilt from a snapshot (it fell
+   * behind the log): the commits in between were never delivered one by one.
    */
   onOverflow?: 'error' | 'reset'
   /**
@@ -183,6 +185,12 @@ export class ChangeFeed implements AsyncIterableIterator<Commit> {
     }
     const filtered = this.#filter(commit)
     if (filtered === null) return
+    if (filtered.reset === true && this.#onOverflow === 'error') {
+      return this.#fail(
+        'changes(): this thread fell so far behind the shared log that its state was rebuilt from a snapshot: ' +
+          "the commits in between are not in the feed, which stopped. Pass `onOverflow: 'reset'` to get a reset and read the state afresh",
+      )
+    }
     const waiting = this.#waiting
     if (waiting !== null) {
       this.#waiting = null
@@ -194,11 +202,22 @@ export class ChangeFeed implements AsyncIterableIterator<Commit> {
       return
     }
     if (this.#onOverflow === 'reset') return this.#queueReset()
-    this.#error = new ChangeFeedOverflowError(
+    this.#fail(
       `changes(): the consumer fell more than ${this.#max} commits behind; the feed stopped. ` +
         'Read faster, raise `maxBuffered`, or pass `onOverflow: \'reset\'` to get a reset and read the state afresh',
     )
+  }
+
+  /** Stops the feed: the consumer gets what is queued, then a `ChangeFeedOverflowError`. */
+  #fail(message: string): void {
+    const error = new ChangeFeedOverflowError(message)
     this.#stop()
+    const waiting = this.#waiting
+    if (waiting === null) this.#error = error
+    else {
+      this.#waiting = null
+      waiting.reject(error)
+    }
   }
 
   #filter(commit: Commit): Commit | null {

@@ -70,7 +70,7 @@ export class Catalog {
 
   /** Makes a table (in a shared database, with a lock slot of its own unless one is given). */
   add(def: TableDefinition, lockSlot = this.shared?.memory.allocateLock() ?? -1): void {
-    const store = new TableStore(def.name)
+    const store = new TableStore(def.name, def.primaryKey)
     if (def.ttl !== undefined) store.ttl = def.ttl
     for (const spec of def.indexes) store.addIndex(spec as Required<IndexSpec>)
     const ctx: TableContext = {
@@ -141,7 +141,7 @@ export class Catalog {
         const key = planner.checkKey(rec[ctx.primaryKey])
         const isFresh = typeof key === 'number' && key >= fresh && Number.isInteger(key)
         if (isFresh) fresh = key + 1
-        const before = isFresh ? undefined : ctx.store.row(key)?.rec
+        const before = isFresh ? undefined : ctx.store.get(key)
         if ((before !== undefined && !replace) || keys.has(key)) throw planner.duplicate(key)
         keys.add(key)
         changes[i] = { type: 'record', table: name, key, before, after: ctx.validator?.validate(rec) ?? rec }
@@ -168,7 +168,7 @@ export class Catalog {
       tables: contexts.map((ctx) => ({
         definition: (this.#tables.get(ctx.name) as Table<any>).definition(),
         nextAutoKey: ctx.store.nextAutoKey,
-        records: [...ctx.store.rows()].map((row) => row.rec),
+        records: [...ctx.store.records()],
         ...(withLockSlots ? { lockSlot: ctx.lockSlot } : {}),
       })),
     }

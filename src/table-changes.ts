@@ -2,7 +2,6 @@ import { DuplicateKeyError, InvalidArgumentError, describe } from './errors'
 import { Increment } from './operators'
 import type { Validator } from './schema'
 import type { RecordChange } from './storage/change'
-import type { Row } from './storage/row'
 import type { TableStore } from './storage/table-store'
 import { copyRecord, freezeCopy, isPlainObject } from './values/freeze'
 import { inputShapeOf, isFlat, type InputShape } from './values/input-shape'
@@ -70,7 +69,7 @@ export class ChangePlanner {
     }
     // Every stored integer key is below the auto key: a key at or past it needs no lookup.
     const surelyNew = typeof key === 'number' && key >= this.store.nextAutoKey && Number.isInteger(key)
-    const existing = surelyNew ? undefined : this.store.row(key)?.rec
+    const existing = surelyNew ? undefined : this.store.get(key)
     // An expired record (not swept yet) is invisible: a new one with its key replaces it.
     if ((existing !== undefined && !this.store.expired(existing)) || (batch !== undefined && !batch.add(key))) throw this.duplicate(key)
     const ttl = this.store.ttl
@@ -89,28 +88,29 @@ export class ChangePlanner {
     return shape !== null && shape.assignsKey === (key !== undefined) ? shape.copy(input, key) : null
   }
 
-  /** The change that merges `fields` (from {@link changes}: frozen values or operators) into `row`. */
-  merge(row: Row, fields: FieldChanges): RecordChange {
-    const out = this.store.shallowCopyOf(row)
+  /** The change that merges `fields` (from {@link changes}: frozen values or operators) into the stored `rec`. */
+  merge(rec: Rec, fields: FieldChanges): RecordChange {
+    const out = this.store.shallowCopyOf(rec)
     for (let i = 0; i < fields.length; i += 2) {
       const field = fields[i] as string
       const value = fields[i + 1]
-      out[field] = value instanceof Increment ? value.applyTo(row.rec[field], field, this.table) : value
+      out[field] = value instanceof Increment ? value.applyTo(rec[field], field, this.table) : value
     }
-    return this.#change(row.key, row.rec, this.#validate(Object.freeze(out)))
+    return this.#change(this.store.keyOf(rec), rec, this.#validate(Object.freeze(out)))
   }
 
-  /** The change that replaces `row` with the fields of an upsert (merged in). */
-  upsertMerge(row: Row, input: unknown): RecordChange {
+  /** The change that replaces the stored `rec` with the fields of an upsert (merged in). */
+  upsertMerge(rec: Rec, input: unknown): RecordChange {
     const given = copyRecord(input)
     // Not a spread: a frozen record made by a spread is slow to copy in V8 (see values/shape.ts).
-    const out = this.store.shallowCopyOf(row)
+    const out = this.store.shallowCopyOf(rec)
     for (const field of Object.keys(given)) out[field] = given[field]
-    return this.#change(row.key, row.rec, this.#validate(Object.freeze(out)))
+    return this.#change(this.store.keyOf(rec), rec, this.#validate(Object.freeze(out)))
   }
 
-  remove(row: Row): RecordChange {
-    return this.#change(row.key, row.rec, undefined)
+  /** The change that deletes the stored `rec`. */
+  remove(rec: Rec): RecordChange {
+    return this.#change(this.store.keyOf(rec), rec, undefined)
   }
 
   /**

@@ -13,14 +13,13 @@ import type { ConditionNode } from './query/ast'
 import { toNode, type Where } from './query/where'
 import type { Validator } from './schema'
 import type { RecordChange, TableDefinition } from './storage/change'
-import type { Row } from './storage/row'
 import type { TableStore } from './storage/table-store'
 import { ChangePlanner, InsertBatch, type FieldChanges } from './table-changes'
 import { exportCsv, type ExportCsvOptions } from './persist/csv-export'
 import type { CommitListener, Transactions } from './txn/transactions'
 import { clip } from './values/describe'
 import { isPlainObject, thaw } from './values/freeze'
-import type { Key } from './values/types'
+import type { Key, Rec } from './values/types'
 import type { AggregateRow, Changes, GroupRow, KeyOf, Projection, QueryPlan, UpsertResult } from './table-types'
 
 /** The aggregations `aggregate()` takes on records `T`: each names a field of `T` (or none, for `count()`). */
@@ -134,17 +133,17 @@ export class Table<T extends object = Record<string, unknown>, out K extends str
     }
     return this.#write(() => {
       const given = readingInput('the record given to upsert()', () => (record as Record<string, unknown> | null)?.[this.primaryKey])
-      const found = given == null ? undefined : this.#store.row(this.#plan.checkKey(given))
-      const row = found === undefined || this.#store.expired(found.rec) ? undefined : found
-      if (row === undefined) {
+      const found = given == null ? undefined : this.#store.get(this.#plan.checkKey(given))
+      const rec = found === undefined || this.#store.expired(found) ? undefined : found
+      if (rec === undefined) {
         const change = readingInput('the record given to upsert()', () => this.#plan.insert(record))
         this.#tx.write(this.#store, [change])
         return { key: change.key as KeyOf<T, K>, action: 'inserted' }
       }
-      if (onConflict === 'error') throw this.#plan.duplicate(row.key)
-      const key = row.key as KeyOf<T, K>
+      const key = this.#store.keyOf(rec) as KeyOf<T, K>
+      if (onConflict === 'error') throw this.#plan.duplicate(key)
       if (onConflict === 'ignore') return { key, action: 'ignored' }
-      this.#tx.write(this.#store, [readingInput('the record given to upsert()', () => this.#plan.upsertMerge(row, record))])
+      this.#tx.write(this.#store, [readingInput('the record given to upsert()', () => this.#plan.upsertMerge(rec, record))])
       return { key, action: 'updated' }
     })
   }
@@ -157,8 +156,8 @@ export class Table<T extends object = Record<string, unknown>, out K extends str
 
   readonly #getOne = (key: Key): T | undefined => {
     this.#alive()
-    const row = this.#store.row(key)
-    return row === undefined || this.#store.expired(row.rec) ? undefined : (this.#store.copyOf(row) as T)
+    const rec = this.#store.get(key)
+    return rec === undefined || this.#store.expired(rec) ? undefined : (this.#store.copyOf(rec) as T)
   }
 
   /**
@@ -223,18 +222,18 @@ export class Table<T extends object = Record<string, unknown>, out K extends str
     if (key !== undefined) return this.#tx.withLock(this.lock, 'write', this.#updateOne, fields, key)
     const node = this.#where(where)
     return this.#write(() => {
-      const rows = this.#matchOrThrow(node, 'update')
-      this.#tx.write(this.#store, rows.map((row) => this.#plan.merge(row, fields)))
-      return rows.length
+      const recs = this.#matchOrThrow(node, 'update')
+      this.#tx.write(this.#store, recs.map((rec) => this.#plan.merge(rec, fields)))
+      return recs.length
     })
   }
 
   readonly #updateOne = (fields: FieldChanges, key: Key): number => {
     this.#alive()
-    const row = this.#store.row(key)
+    const rec = this.#store.get(key)
     // An expired record (a table with `ttl`) is invisible to writes too, as to `matchRows`.
-    if (row === undefined || this.#store.expired(row.rec)) throw this.#noMatch('update')
-    this.#tx.writeOne(this.#store, this.#plan.merge(row, fields))
+    if (rec === undefined || this.#store.expired(rec)) throw this.#noMatch('update')
+    this.#tx.writeOne(this.#store, this.#plan.merge(rec, fields))
     return 1
   }
 
@@ -243,9 +242,9 @@ export class Table<T extends object = Record<string, unknown>, out K extends str
     this.#alive()
     const node = this.#where(where)
     return this.#write(() => {
-      const rows = this.#matchOrThrow(node, 'delete')
-      this.#tx.write(this.#store, rows.map((row) => this.#plan.remove(row)))
-      return rows.length
+      const recs = this.#matchOrThrow(node, 'delete')
+      this.#tx.write(this.#store, recs.map((rec) => this.#plan.remove(rec)))
+      return recs.length
     })
   }
 
@@ -289,7 +288,7 @@ export class Table<T extends object = Record<string, unknown>, out K extends str
     return this.#read(() => {
       const out = new Map<KeyOf<T, K>, T>()
       const live = this.#store.liveTest()
-      for (const row of this.#store.rows()) if (live === null || live(row.rec)) out.set(row.key as KeyOf<T, K>, this.#store.copyOf(row) as T)
+      for (const rec of this.#store.records()) if (live === null || live(rec)) out.set(this.#store.keyOf(rec) as KeyOf<T, K>, this.#store.copyOf(rec) as T)
       return out
     })
   }
@@ -300,7 +299,7 @@ export class Table<T extends object = Record<string, unknown>, out K extends str
     const fields = new Set<string>([this.primaryKey])
     const declared = this.#ctx.validator?.fields
     if (declared) declared.forEach((f) => fields.add(f))
-    else this.#read(() => { for (const row of matchRows(this.#store, this.primaryKey, { op: 'true' })) for (const f in row.rec) fields.add(f) })
+    else this.#read(() => { for (const rec of matchRows(this.#store, this.primaryKey, { op: 'true' })) for (const f in rec) fields.add(f) })
     return [...fields]
   }
 
@@ -381,7 +380,7 @@ export class Table<T extends object = Record<string, unknown>, out K extends str
     for (const [, { field }] of specs) if (field !== undefined) checkKnownField(field, this.#known, this.name, 'aggregate()')
     for (const field of groupBy ?? []) checkKnownField(field, this.#known, this.name, '`groupBy`')
     const node = this.#where(readingInput('the options of aggregate()', () => options?.where))
-    return this.#read(() => runAggregate(matchRows(this.#store, this.primaryKey, node).map((r) => r.rec), specs, groupBy))
+    return this.#read(() => runAggregate(matchRows(this.#store, this.primaryKey, node), specs, groupBy))
   }
 
   /** How a query would find its rows: the index used (or a full scan) and how many it examines. */
@@ -426,14 +425,14 @@ export class Table<T extends object = Record<string, unknown>, out K extends str
    * @internal Deletes expired records through the write path (the TTL sweep): `find` picks them
    * under the write lock, `mayDelete` (the sweep lease) is asked only when there are some.
    */
-  deleteExpired(find: (store: TableStore) => Row[], mayDelete: () => boolean): number {
+  deleteExpired(find: (store: TableStore) => Rec[], mayDelete: () => boolean): number {
     this.#alive()
     return this.#write(() => {
       const now = Date.now()
-      const rows = find(this.#store).filter((row) => this.#store.row(row.key) === row && this.#store.expired(row.rec, now))
-      if (rows.length === 0 || !mayDelete()) return 0
-      this.#tx.write(this.#store, rows.map((row) => this.#plan.remove(row)))
-      return rows.length
+      const recs = find(this.#store).filter((rec) => this.#store.get(this.#store.keyOf(rec)) === rec && this.#store.expired(rec, now))
+      if (recs.length === 0 || !mayDelete()) return 0
+      this.#tx.write(this.#store, recs.map((rec) => this.#plan.remove(rec)))
+      return recs.length
     })
   }
 

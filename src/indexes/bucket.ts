@@ -1,26 +1,26 @@
-import type { Row } from '../storage/row'
+import type { Key } from '../values/types'
 
 /**
- * The rows of an index that share one value: the row itself while it is alone (a unique or
+ * The keys of an index that share one value: the key itself while it is alone (a unique or
  * nearly unique field then costs no object per record), a `Set` once there are several. A Set
  * keeps insertion order, so an equality hit is usually in insertion order already (the planner
- * sorts by `seq` when it is not).
+ * sorts by rank when it is not).
  */
-export type Bucket = Row | Set<Row>
+export type Bucket = Key | Set<Key>
 
-/** The bucket after adding `row` (a new Set when a lone row gets company). */
-export function addTo(bucket: Bucket | undefined, row: Row): Bucket {
-  if (bucket === undefined) return row
-  if (bucket instanceof Set) return bucket.add(row)
-  return new Set([bucket, row])
+/** The bucket after adding `key` (a new Set when a lone key gets company). */
+export function addTo(bucket: Bucket | undefined, key: Key): Bucket {
+  if (bucket === undefined) return key
+  if (bucket instanceof Set) return bucket.add(key)
+  return new Set([bucket, key])
 }
 
-/** The bucket after removing `row`: undefined when empty, the last row alone when one is left. */
-export function removeFrom(bucket: Bucket, row: Row): Bucket | undefined {
-  if (!(bucket instanceof Set)) return bucket === row ? undefined : bucket
-  bucket.delete(row)
+/** The bucket after removing `key`: undefined when empty, the last key alone when one is left. */
+export function removeFrom(bucket: Bucket, key: Key): Bucket | undefined {
+  if (!(bucket instanceof Set)) return bucket === key ? undefined : bucket
+  bucket.delete(key)
   if (bucket.size > 1) return bucket
-  // Back to a lone row: no Set kept for a value that lost its company.
+  // Back to a lone key: no Set kept for a value that lost its company.
   for (const last of bucket) return last
   return undefined
 }
@@ -29,8 +29,8 @@ export function sizeOf(bucket: Bucket | undefined): number {
   return bucket === undefined ? 0 : bucket instanceof Set ? bucket.size : 1
 }
 
-/** Appends (or, with `out` null, counts) at most `room` of the bucket's rows; returns how many. */
-export function pushRows(bucket: Bucket, out: Row[] | null, room: number): number {
+/** Appends (or, with `out` null, counts) at most `room` of the bucket's keys; returns how many. */
+export function pushKeys(bucket: Bucket, out: Key[] | null, room: number): number {
   if (room <= 0) return 0
   if (!(bucket instanceof Set)) {
     if (out !== null) out.push(bucket)
@@ -38,9 +38,9 @@ export function pushRows(bucket: Bucket, out: Row[] | null, room: number): numbe
   }
   if (out === null) return Math.min(bucket.size, room)
   let n = 0
-  for (const row of bucket) {
+  for (const key of bucket) {
     if (n >= room) break
-    out.push(row)
+    out.push(key)
     n++
   }
   return n

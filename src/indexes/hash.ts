@@ -1,9 +1,9 @@
 import { canonical } from '../values/canonical'
-import type { Row } from '../storage/row'
-import { addTo, pushRows, removeFrom, sizeOf, type Bucket } from './bucket'
+import type { Key } from '../values/types'
+import { addTo, pushKeys, removeFrom, sizeOf, type Bucket } from './bucket'
 import type { Index } from './types'
 
-/** Equality index: canonical value → the rows with that value (a lone row or a Set of them). */
+/** Equality index: canonical value → the keys with that value (a lone key or a Set of them). */
 export class HashIndex implements Index {
   readonly type = 'hash' as const
   readonly #buckets = new Map<unknown, Bucket>()
@@ -13,37 +13,40 @@ export class HashIndex implements Index {
     readonly unique: boolean,
   ) {}
 
-  add(row: Row, value: unknown): void {
-    const key = canonical(value)
-    const bucket = this.#buckets.get(key)
+  add(key: Key, value: unknown): void {
+    const c = canonical(value)
+    const bucket = this.#buckets.get(c)
     // A Set grows in place: only a new or a first-shared value writes the Map.
-    if (bucket instanceof Set) bucket.add(row)
-    else this.#buckets.set(key, addTo(bucket, row))
+    if (bucket instanceof Set) bucket.add(key)
+    else this.#buckets.set(c, addTo(bucket, key))
   }
 
-  remove(row: Row, value: unknown): void {
-    const key = canonical(value)
-    const bucket = this.#buckets.get(key)
+  remove(key: Key, value: unknown): void {
+    const c = canonical(value)
+    const bucket = this.#buckets.get(c)
     if (bucket === undefined) return
-    const left = removeFrom(bucket, row)
-    if (left === undefined) this.#buckets.delete(key)
-    else if (left !== bucket) this.#buckets.set(key, left)
+    const left = removeFrom(bucket, key)
+    if (left === undefined) this.#buckets.delete(c)
+    else if (left !== bucket) this.#buckets.set(c, left)
   }
 
-  eq(value: unknown, out: Row[]): void {
+  eq(value: unknown, out: Key[]): void {
     const bucket = this.#buckets.get(canonical(value))
-    if (bucket !== undefined) pushRows(bucket, out, Infinity)
+    if (bucket !== undefined) pushKeys(bucket, out, Infinity)
   }
 
   countEq(value: unknown): number {
     return sizeOf(this.#buckets.get(canonical(value)))
   }
 
-  entries(): Array<[unknown, Row]> {
-    const out: Array<[unknown, Row]> = []
-    const rows: Row[] = []
-    for (const bucket of this.#buckets.values()) pushRows(bucket, rows, Infinity)
-    for (const row of rows) out.push([row.rec[this.field], row])
+  entries(): Array<[unknown, Key]> {
+    const out: Array<[unknown, Key]> = []
+    const keys: Key[] = []
+    for (const [c, bucket] of this.#buckets) {
+      keys.length = 0
+      pushKeys(bucket, keys, Infinity)
+      for (const key of keys) out.push([c, key])
+    }
     return out
   }
 }

@@ -1,7 +1,7 @@
 import BTreeModule from 'sorted-btree'
 import { compare, rank } from '../values/compare'
-import type { Row } from '../storage/row'
-import { addTo, pushRows, removeFrom, sizeOf, type Bucket } from './bucket'
+import type { Key } from '../values/types'
+import { addTo, pushKeys, removeFrom, sizeOf, type Bucket } from './bucket'
 import type { Index, Range } from './types'
 
 // sorted-btree is CommonJS with `exports.default`: under Node's ESM loader the default import is
@@ -42,7 +42,7 @@ function kindBounds(kind: unknown): [Bound, Bound] | null {
 }
 
 /**
- * Ordered index: value → the rows with that value (a lone row or a Set of them), in a B+ tree,
+ * Ordered index: value → the keys with that value (a lone key or a Set of them), in a B+ tree,
  * for equality and range scans in O(log n + k). Entries are per distinct value, not per record:
  * a record costs no object of its own here.
  */
@@ -55,32 +55,32 @@ export class SortedIndex implements Index {
     readonly unique: boolean,
   ) {}
 
-  add(row: Row, value: unknown): void {
+  add(key: Key, value: unknown): void {
     const v = value ?? null
     const bucket = this.#tree.get(v)
-    if (bucket instanceof Set) bucket.add(row)
-    else this.#tree.set(v, addTo(bucket, row))
+    if (bucket instanceof Set) bucket.add(key)
+    else this.#tree.set(v, addTo(bucket, key))
   }
 
-  remove(row: Row, value: unknown): void {
+  remove(key: Key, value: unknown): void {
     const v = value ?? null
     const bucket = this.#tree.get(v)
     if (bucket === undefined) return
-    const left = removeFrom(bucket, row)
+    const left = removeFrom(bucket, key)
     if (left === undefined) this.#tree.delete(v)
     else if (left !== bucket) this.#tree.set(v, left)
   }
 
-  eq(value: unknown, out: Row[]): void {
+  eq(value: unknown, out: Key[]): void {
     const bucket = this.#tree.get(value ?? null)
-    if (bucket !== undefined) pushRows(bucket, out, Infinity)
+    if (bucket !== undefined) pushKeys(bucket, out, Infinity)
   }
 
   countEq(value: unknown, cap: number): number {
     return Math.min(sizeOf(this.#tree.get(value ?? null)), cap)
   }
 
-  range(range: Range, out: Row[] | null, cap: number): number {
+  range(range: Range, out: Key[] | null, cap: number): number {
     const bounds = kindBounds(range.kind)
     if (bounds === null) return -1
     const lo = range.lo === undefined ? bounds[0] : { v: range.lo, in: range.loInclusive !== false }
@@ -88,25 +88,25 @@ export class SortedIndex implements Index {
     return this.#scan(lo, hi, out, cap)
   }
 
-  entries(): Array<[unknown, Row]> {
-    const out: Array<[unknown, Row]> = []
-    const rows: Row[] = []
+  entries(): Array<[unknown, Key]> {
+    const out: Array<[unknown, Key]> = []
+    const keys: Key[] = []
     this.#tree.forEachPair((v, bucket) => {
-      rows.length = 0
-      pushRows(bucket, rows, Infinity)
-      for (const row of rows) out.push([v, row])
+      keys.length = 0
+      pushKeys(bucket, keys, Infinity)
+      for (const key of keys) out.push([v, key])
     })
     return out
   }
 
-  /** Visits the buckets from `lo` to `hi`; counts (and collects) up to `cap` rows. */
-  #scan(lo: Bound, hi: Bound, out: Row[] | null, cap: number): number {
+  /** Visits the buckets from `lo` to `hi`; counts (and collects) up to `cap` keys. */
+  #scan(lo: Bound, hi: Bound, out: Key[] | null, cap: number): number {
     const c = compareValues(lo.v, hi.v)
     if (c > 0 || (c === 0 && !(lo.in && hi.in))) return 0
     let n = 0
     this.#tree.forRange(lo.v, hi.v, hi.in, (v, bucket) => {
       if (!lo.in && compareValues(v, lo.v) === 0) return undefined
-      n += pushRows(bucket, out, cap - n)
+      n += pushKeys(bucket, out, cap - n)
       return n >= cap ? { break: n } : undefined
     })
     return n

@@ -1,4 +1,4 @@
-import type { Row } from '../storage/row'
+import type { Key } from '../values/types'
 
 /** Index kinds: `hash` (equality) and `sorted` (equality and ranges, a B+ tree). */
 export type IndexType = 'hash' | 'sorted'
@@ -25,14 +25,14 @@ export interface Index {
   readonly field: string
   readonly type: IndexType
   readonly unique: boolean
-  add(row: Row, value: unknown): void
-  remove(row: Row, value: unknown): void
-  /** Rows whose value equals `value` (canonical equality; null = null or missing). */
-  eq(value: unknown, out: Row[]): void
-  /** How many rows `eq(value)` would give, at most `cap`. */
+  add(key: Key, value: unknown): void
+  remove(key: Key, value: unknown): void
+  /** Keys whose value equals `value` (canonical equality; null = null or missing). */
+  eq(value: unknown, out: Key[]): void
+  /** How many keys `eq(value)` would give, at most `cap`. */
   countEq(value: unknown, cap: number): number
-  /** Rows in `range` (sorted indexes only), at most `cap` counted when `out` is null. */
-  range?(range: Range, out: Row[] | null, cap: number): number
-  /** Every (value, row) pair, for checks against a rebuild. */
-  entries(): Array<[unknown, Row]>
+  /** Keys in `range` (sorted indexes only), at most `cap` counted when `out` is null. */
+  range?(range: Range, out: Key[] | null, cap: number): number
+  /** Every (value, key) pair, for checks against a rebuild. */
+  entries(): Array<[unknown, Key]>
 }

@@ -68,13 +68,13 @@ export function compileWatch(query: unknown): WatchedQuery {
 /** Runs the query for its window: the rows in result order, and whether nothing matched after them. */
 export function runWindow(store: TableStore, primaryKey: string, q: WatchedQuery): { rows: Entry[]; complete: boolean } {
   if (q.limit === 0) return { rows: [], complete: true }
-  const rows = matchRows(store, primaryKey, q.node)
+  const rows = matchRows(store, primaryKey, q.node).map((rec) => ({ rec, seq: store.rank(rec) }))
   rows.sort(q.cmp)
   const end = q.limit === undefined ? rows.length : q.offset + q.limit
   const out: Entry[] = []
   for (let i = q.offset; i < Math.min(end, rows.length); i++) {
     const row = rows[i] as (typeof rows)[number]
-    out.push(q.entry(row.key, row.rec, row.seq))
+    out.push(q.entry(store.keyOf(row.rec), row.rec, row.seq))
   }
   return { rows: out, complete: end >= rows.length }
 }

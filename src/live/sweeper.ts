@@ -102,7 +102,7 @@ export class Sweeper {
     const count = await this.#db.transactionAsync(() =>
       table.deleteExpired(
         (store) => {
-          const step = found.next(() => store.rows(), store.ttl ?? { field: '' }, now, SCAN_PER_RUN, DELETES_PER_RUN)
+          const step = found.next(() => store.records(), store.ttl ?? { field: '' }, now, SCAN_PER_RUN, DELETES_PER_RUN)
           more = step.more
           return step.expired
         },

@@ -2,7 +2,6 @@ import { InvalidArgumentError, describe } from '../errors'
 import { checkName, checkOptions } from '../options'
 import type { Validator } from '../schema'
 import type { DatabaseState } from '../storage/change'
-import type { Row } from '../storage/row'
 import type { Rec } from '../values/types'
 
 /** The `ttl` option of `createTable`: from insert time (`ms`), or a Date/epoch-ms `field`. */
@@ -60,16 +59,16 @@ export function isExpired(rule: TtlRule, rec: Rec, now: number): boolean {
  * rows and takes no more than `batch`, resuming where the last run stopped.
  */
 export class ExpiryScan {
-  #cursor: Iterator<Row> | null = null
+  #cursor: Iterator<Rec> | null = null
   /** The earliest expiry still ahead among the rows looked at since the pass began. */
   #soonest = Infinity
   /** The earliest expiry found by the last complete pass (when the next sweep is worth it). */
   soonest = Infinity
 
   /** Up to `batch` expired rows of `rows()`, looking at up to `scan` rows; `more`: not done. */
-  next(rows: () => Iterator<Row>, rule: TtlRule, now: number, scan: number, batch: number): { expired: Row[]; more: boolean } {
-    const expired: Row[] = []
-    this.#cursor ??= rows()
+  next(records: () => Iterator<Rec>, rule: TtlRule, now: number, scan: number, batch: number): { expired: Rec[]; more: boolean } {
+    const expired: Rec[] = []
+    this.#cursor ??= records()
     for (let seen = 0; seen < scan && expired.length < batch; seen++) {
       const step = this.#cursor.next()
       if (step.done === true) {
@@ -78,7 +77,7 @@ export class ExpiryScan {
         this.#soonest = Infinity
         return { expired, more: false }
       }
-      const at = expiryTime(step.value.rec[rule.field])
+      const at = expiryTime(step.value[rule.field])
       if (at <= now) expired.push(step.value)
       else if (at < this.#soonest) this.#soonest = at
     }

@@ -130,7 +130,7 @@ export class LiveView<T = Rec> {
    * is armed from the matching records themselves (one more scan, only on a table with `ttl`).
    */
   #noteDistinct(): void {
-    if (this.#expiry.active) this.#expiry.note(matchRows(this.#host.store, this.#host.primaryKey, this.#q.node).map((row) => row.rec))
+    if (this.#expiry.active) this.#expiry.note(matchRows(this.#host.store, this.#host.primaryKey, this.#q.node))
   }
 
   readonly #onCommit = (commit: Commit): void => {
@@ -199,10 +199,10 @@ export class LiveView<T = Rec> {
     let beforeMatch: Ranked | undefined
     if (!w.unbounded && before !== undefined && !w.byKey.has(key) && q.matches(before)) {
       // Unknown rank (deleted): -Infinity makes a tie count as inside the window, so it re-runs.
-      beforeMatch = { rec: before, seq: this.#host.store.row(key)?.seq ?? this.#host.store.deletedSeq(op) ?? -Infinity }
+      beforeMatch = { rec: before, seq: this.#host.store.rankOf(key) ?? this.#host.store.deletedSeq(op) ?? -Infinity }
     }
     if (next === undefined && beforeMatch === undefined && !w.byKey.has(key)) return true
-    const seq = this.#host.store.row(key)?.seq ?? Number.MAX_SAFE_INTEGER
+    const seq = this.#host.store.rankOf(key) ?? Number.MAX_SAFE_INTEGER
     return w.apply(key, beforeMatch, next === undefined ? undefined : q.entry(key, next, seq))
   }
 

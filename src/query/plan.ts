@@ -1,7 +1,7 @@
 import type { Index } from '../indexes/types'
-import type { Row } from '../storage/row'
 import type { TableStore } from '../storage/table-store'
 import { canonical } from '../values/canonical'
+import type { Key } from '../values/types'
 import type { ConditionNode } from './ast'
 
 /** How a query finds its candidate rows; the full condition is still applied to each. */
@@ -12,8 +12,8 @@ export interface Access {
   readonly indexType?: 'hash' | 'sorted'
   /** Candidate count, exact up to `cap` (counting stops there). */
   estimate(cap: number): number
-  /** The candidate rows, in no particular order, without duplicates. */
-  collect(): Row[]
+  /** The keys of the candidate records, in no particular order, without duplicates. */
+  collect(): Key[]
 }
 
 /**
@@ -75,11 +75,10 @@ function planOr(store: TableStore, primaryKey: string, items: readonly Condition
 }
 
 function keyAccess(store: TableStore, primaryKey: string, keys: readonly unknown[]): Access {
-  const collect = (): Row[] => {
-    const out: Row[] = []
+  const collect = (): Key[] => {
+    const out: Key[] = []
     for (const key of new Set(keys)) {
-      const row = typeof key === 'string' || typeof key === 'number' ? store.row(key) : undefined
-      if (row !== undefined) out.push(row)
+      if ((typeof key === 'string' || typeof key === 'number') && store.get(key) !== undefined) out.push(key)
     }
     return out
   }
@@ -89,7 +88,7 @@ function keyAccess(store: TableStore, primaryKey: string, keys: readonly unknown
 function indexAccess(
   store: TableStore,
   field: string,
-  collectFrom: (index: Index, out: Row[]) => void,
+  collectFrom: (index: Index, out: Key[]) => void,
   countFrom: (index: Index, cap: number) => number,
 ): Access | null {
   const index = store.index(field)
@@ -100,7 +99,7 @@ function indexAccess(
     indexType: index.type,
     estimate: (cap) => countFrom(index, cap),
     collect: () => {
-      const out: Row[] = []
+      const out: Key[] = []
       collectFrom(index, out)
       return out
     },
@@ -128,6 +127,6 @@ function rangeAccess(store: TableStore, field: string, range: Parameters<NonNull
   )
 }
 
-function dedupe(rows: Row[]): Row[] {
-  return [...new Set(rows)]
+function dedupe(keys: Key[]): Key[] {
+  return [...new Set(keys)]
 }

@@ -1,12 +1,11 @@
 import { InvalidArgumentError, describe, readingInput } from '../errors'
 import { checkBoolean, checkCount, checkOptions } from '../options'
-import type { Row } from '../storage/row'
 import type { TableStore } from '../storage/table-store'
 import { encode } from '../values/canonical'
 import { compare } from '../values/compare'
 import { clip } from '../values/describe'
 import { thaw } from '../values/freeze'
-import type { Rec } from '../values/types'
+import type { Key, Rec } from '../values/types'
 import type { ConditionNode } from './ast'
 import { compile } from './compile'
 import { checkKnownField, checkNodeFields, type KnownFields } from './fields'
@@ -41,29 +40,30 @@ export interface SortKey {
   readonly desc: boolean
 }
 
-/** Finds the rows matching `where`, in insertion order (planner + compiled predicate). */
-export function matchRows(store: TableStore, primaryKey: string, node: ConditionNode, limit = Infinity): Row[] {
+/** Finds the stored records matching `where`, in insertion order (planner + compiled predicate). */
+export function matchRows(store: TableStore, primaryKey: string, node: ConditionNode, limit = Infinity): Rec[] {
   // The most common write of all, `update(changes, { id })`: one lookup, nothing to plan.
   const live = store.liveTest()
   if (node.op === 'eq' && node.field === primaryKey && (typeof node.value === 'string' || typeof node.value === 'number')) {
-    const row = store.row(node.value)
-    return row === undefined || limit === 0 || (live !== null && !live(row.rec)) ? [] : [row]
+    const rec = store.get(node.value)
+    return rec === undefined || limit === 0 || (live !== null && !live(rec)) ? [] : [rec]
   }
   const test = compile(node)
   // Expired records (a table with `ttl`) are invisible to every read from the moment they expire.
   const predicate = live === null ? test : (rec: Rec) => live(rec) && test(rec)
   const access = node.op === 'true' ? null : plan(store, primaryKey, node)
-  const out: Row[] = []
-  if (access === null) {
-    if (limit === 0) return out
-    for (const row of store.rows()) {
-      if (predicate(row.rec) && out.push(row) >= limit) break
-    }
-    return out
+  const out: Rec[] = []
+  if (limit === 0) return out
+  if (access === null) return store.filter(predicate, limit)
+  // Keys are put in insertion order before any record is read (a rank is the key itself while
+  // keys rise), so records are read in the order they were stored and `limit` stops early.
+  const keys = access.collect()
+  if (!store.inRankOrder(keys)) store.sortByRank(keys)
+  for (let i = 0; i < keys.length; i++) {
+    const rec = store.get(keys[i] as Key) as Rec
+    if (predicate(rec) && out.push(rec) >= limit) break
   }
-  for (const row of access.collect()) if (predicate(row.rec)) out.push(row)
-  if (!inInsertionOrder(out)) out.sort((a, b) => a.seq - b.seq)
-  return out.length > limit ? out.slice(0, limit) : out
+  return out
 }
 
 /** The table a query runs on, for messages and for the field names it knows. */
@@ -88,10 +88,13 @@ export function select(store: TableStore, primaryKey: string, options: unknown, 
   if (limit === 0) return []
   const early = sortKeys.length === 0 && !distinct && limit !== undefined ? offset + limit : Infinity
   let rows = matchRows(store, primaryKey, node, early)
-  if (sortKeys.length > 0) rows.sort(sortComparator(sortKeys))
+  if (sortKeys.length > 0) {
+    const byFields = fieldComparator(sortKeys)
+    rows.sort((a, b) => byFields(a, b) || store.rank(a) - store.rank(b))
+  }
   if (!distinct && (offset > 0 || limit !== undefined)) rows = rows.slice(offset, limit === undefined ? undefined : offset + limit)
-  if (project === null && !distinct) return copy ? rows.map((r) => store.copyOf(r)) : rows.map((r) => r.rec)
-  let out: Rec[] = project === null ? rows.map((r) => r.rec) : rows.map((r) => project(r.rec))
+  if (project === null && !distinct) return copy ? rows.map((r) => store.copyOf(r)) : rows
+  let out: Rec[] = project === null ? rows : rows.map((r) => project(r))
   if (distinct) out = dedupeRows(out).slice(offset, limit === undefined ? undefined : offset + limit)
   if (copy) return out.map(thaw)
   return project === null ? out : out.map((r) => Object.freeze(r))
@@ -114,11 +117,6 @@ export function checkQueryOptionFields(scope: QueryScope, options: unknown): voi
   checkQueryFields(scope, toNode(opts.where, 'where', scope.table), sortKeys, project)
 }
 
-function inInsertionOrder(rows: Row[]): boolean {
-  for (let i = 1; i < rows.length; i++) if ((rows[i - 1] as Row).seq > (rows[i] as Row).seq) return false
-  return true
-}
-
 /** Parses `orderBy` into sort keys. */
 export function parseOrderBy(orderBy: unknown): SortKey[] {
   if (orderBy === undefined) return []
@@ -139,14 +137,20 @@ export function parseOrderBy(orderBy: unknown): SortKey[] {
   })
 }
 
-/** Sorts by the keys, then by insertion order (a stable sort). */
-export function sortComparator(keys: readonly SortKey[]): (a: Pick<Row, 'rec' | 'seq'>, b: Pick<Row, 'rec' | 'seq'>) => number {
+/** Sorts records with their insertion rank by the keys, then by insertion order (a stable sort). */
+export function sortComparator(keys: readonly SortKey[]): (a: { readonly rec: Rec; readonly seq: number }, b: { readonly rec: Rec; readonly seq: number }) => number {
+  const byFields = fieldComparator(keys)
+  return (a, b) => byFields(a.rec, b.rec) || a.seq - b.seq
+}
+
+/** Compares records by the sort keys alone (0 on a tie). */
+export function fieldComparator(keys: readonly SortKey[]): (a: Rec, b: Rec) => number {
   return (a, b) => {
     for (const { field, desc } of keys) {
-      const c = compare(a.rec[field], b.rec[field])
+      const c = compare(a[field], b[field])
       if (c !== 0) return desc ? -c : c
     }
-    return a.seq - b.seq
+    return 0
   }
 }
 

@@ -33,7 +33,7 @@ function applyRemote(catalog: Catalog, tx: Transactions, ops: readonly WireOp[],
   for (const op of ops) {
     if (op.type === 'record') {
       const store = catalog.context(op.table).store
-      const change: RecordChange = { type: 'record', table: op.table, key: op.key, before: store.row(op.key)?.rec, after: op.after }
+      const change: RecordChange = { type: 'record', table: op.table, key: op.key, before: store.get(op.key), after: op.after }
       if (change.before === undefined && change.after === undefined) continue
       store.apply(change)
       applied.push(change)

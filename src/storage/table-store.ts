@@ -8,40 +8,74 @@ import { shapeOf, type Shape } from '../values/shape'
 import type { Key, Rec } from '../values/types'
 import { isExpired, type TtlRule } from '../live/ttl'
 import { inverse, type RecordChange } from './change'
-import type { Row } from './row'
+import { Records } from './records'
 
 /**
  * A table's records and indexes. `apply` is the only code that writes either, so indexes can
  * never drift from the records: inserts, updates, deletes and rollbacks all come through it.
+ *
+ * The primary Map holds the frozen records themselves (a read is one lookup, no handle between
+ * key and record, see {@link Records}); indexes hold keys. A record's key is its primary-key field.
  */
 export class TableStore {
   readonly name: string
-  readonly #rows = new Map<Key, Row>()
+  readonly primaryKey: string
+  readonly #records = new Records()
   readonly #indexes = new Map<string, Index>()
   /** The indexes as arrays, for the write path's loops (no iterator per write). */
   #indexList: Index[] = []
   #uniqueList: Index[] = []
-  #nextSeq = 1
-  /** Insertion rank of deleted rows, so that undoing the delete puts the row back in place. */
+  /** Insertion rank of deleted records, so that undoing the delete puts the record back in place. */
   readonly #deletedSeq = new WeakMap<RecordChange, number>()
-  /** Set when a rollback re-inserted a row out of insertion order; fixed by the next scan. */
-  #orderDirty = false
+  /** The shape of the last record copied: records of a table mostly share one. */
   #lastShape: Shape | undefined = undefined
   /** The next auto-assigned key: past every integer key ever stored (derived from the changes). */
   nextAutoKey = 1
   /** The expiry rule of a table created with `ttl`: expired records are invisible to reads. */
   ttl: TtlRule | null = null
 
-  constructor(name: string) {
+  constructor(name: string, primaryKey: string) {
     this.name = name
+    this.primaryKey = primaryKey
   }
 
   get size(): number {
-    return this.#rows.size
+    return this.#records.size
   }
 
-  row(key: Key): Row | undefined {
-    return this.#rows.get(key)
+  /** The record with this key (expired or not), or undefined. */
+  get(key: Key): Rec | undefined {
+    return this.#records.get(key)
+  }
+
+  /** A stored record's key. */
+  keyOf(rec: Rec): Key {
+    return rec[this.primaryKey] as Key
+  }
+
+  /** The insertion rank of the record stored under `key`, or undefined if there is none. */
+  rankOf(key: Key): number | undefined {
+    return this.#records.rankOf(key)
+  }
+
+  /** The insertion rank of a stored record. */
+  rank(rec: Rec): number {
+    return this.#records.rankOf(rec[this.primaryKey] as Key) as number
+  }
+
+  /** Sorts stored keys into insertion order (in place). */
+  sortByRank(keys: Key[]): void {
+    this.#records.sort(keys)
+  }
+
+  /** Whether stored keys are in insertion order. */
+  inRankOrder(keys: readonly Key[]): boolean {
+    return this.#records.ordered(keys)
+  }
+
+  /** The stored records matching `test`, at most `limit`, in insertion order (a full scan). */
+  filter(test: (rec: Rec) => boolean, limit: number): Rec[] {
+    return this.#records.filter(test, limit)
   }
 
   /** Whether `rec` has expired (never, in a table without `ttl`). */
@@ -58,31 +92,29 @@ export class TableStore {
     return (rec) => !isExpired(rule, rec, now)
   }
 
-  /** A mutable deep copy of a row's record (compiled per record shape: fast on frozen records). */
-  copyOf(row: Row): Record<string, unknown> {
-    return (row.shape ?? this.#shapeOf(row)).deep(row.rec)
+  /** A mutable deep copy of a stored record (compiled per record shape: fast on frozen records). */
+  copyOf(rec: Rec): Record<string, unknown> {
+    return this.#shapeOf(rec).deep(rec)
   }
 
-  /** A mutable top-level copy of a row's record, nested values shared (an update's start). */
-  shallowCopyOf(row: Row): Record<string, unknown> {
-    return (row.shape ?? this.#shapeOf(row)).shallow(row.rec)
+  /** A mutable top-level copy of a stored record, nested values shared (an update's start). */
+  shallowCopyOf(rec: Rec): Record<string, unknown> {
+    return this.#shapeOf(rec).shallow(rec)
   }
 
   /**
-   * Finds and keeps a row's shape on its first copy. Records of a table mostly share one shape:
-   * the last one found is tried first, which allocates nothing (`shapeOf` builds a signature).
+   * The compiled copiers of a record's shape. The last shape found is tried first, which
+   * allocates nothing (`shapeOf` builds a signature).
    */
-  #shapeOf(row: Row): Shape {
+  #shapeOf(rec: Rec): Shape {
     const last = this.#lastShape
-    const shape = last !== undefined && last.matches(row.rec) ? last : shapeOf(row.rec, thaw)
-    this.#lastShape = shape
-    return (row.shape = shape)
+    if (last !== undefined && last.matches(rec)) return last
+    return (this.#lastShape = shapeOf(rec, thaw))
   }
 
-  /** Every row in insertion order. */
-  rows(): IterableIterator<Row> {
-    if (this.#orderDirty) this.#restoreOrder()
-    return this.#rows.values()
+  /** Every record in insertion order. */
+  records(): IterableIterator<Rec> {
+    return this.#records.values()
   }
 
   index(field: string): Index | undefined {
@@ -98,21 +130,22 @@ export class TableStore {
     const index = createIndex(spec.field, spec.type, spec.unique)
     const seen = spec.unique ? new Map<unknown, Key>() : null
     const now = Date.now()
-    for (const row of this.rows()) {
-      const value = row.rec[spec.field]
+    for (const rec of this.#records.values()) {
+      const key = this.keyOf(rec)
+      const value = rec[spec.field]
       // An expired record is as good as deleted (the sweep will): it holds no unique value.
-      if (seen !== null && value != null && !this.expired(row.rec, now)) {
+      if (seen !== null && value != null && !this.expired(rec, now)) {
         const c = canonical(value)
         const other = seen.get(c)
         if (other !== undefined) {
           throw new DuplicateKeyError(
-            `Cannot create unique index on \`${this.name}.${spec.field}\`: records ${String(other)} and ${String(row.key)} share the value ${String(value)}`,
-            { table: this.name, field: spec.field, key: row.key },
+            `Cannot create unique index on \`${this.name}.${spec.field}\`: records ${String(other)} and ${String(key)} share the value ${String(value)}`,
+            { table: this.name, field: spec.field, key },
           )
         }
-        seen.set(c, row.key)
+        seen.set(c, key)
       }
-      index.add(row, value)
+      index.add(key, value)
     }
     this.#indexes.set(spec.field, index)
     this.#listIndexes()
@@ -125,10 +158,9 @@ export class TableStore {
 
   /** Empties the store (records and indexes) before a replica reloads it from a snapshot. */
   clear(): void {
-    this.#rows.clear()
+    this.#records.clear()
     this.#indexes.clear()
     this.#listIndexes()
-    this.#orderDirty = false
     this.nextAutoKey = 1
   }
 
@@ -156,9 +188,9 @@ export class TableStore {
   #checkOne(index: Index, change: RecordChange): void {
     const value = change.after?.[index.field]
     if (value == null || (change.before !== undefined && equals(change.before[index.field], value))) return
-    const hits: Row[] = []
+    const hits: Key[] = []
     index.eq(value, hits)
-    for (const row of hits) if (row.key !== change.key && !this.expired(row.rec)) throw this.#duplicate(index, change.key, value)
+    for (const key of hits) if (key !== change.key && !this.#expiredKey(key)) throw this.#duplicate(index, change.key, value)
   }
 
   #checkMany(index: Index, changes: readonly RecordChange[]): void {
@@ -172,10 +204,15 @@ export class TableStore {
       const other = taken.get(canon)
       if (other !== undefined && other !== c.key) throw this.#duplicate(index, c.key, value)
       taken.set(canon, c.key)
-      const hits: Row[] = []
+      const hits: Key[] = []
       index.eq(value, hits)
-      for (const row of hits) if (row.key !== c.key && !changed.has(row.key) && !this.expired(row.rec)) throw this.#duplicate(index, c.key, value)
+      for (const key of hits) if (key !== c.key && !changed.has(key) && !this.#expiredKey(key)) throw this.#duplicate(index, c.key, value)
     }
+  }
+
+  #expiredKey(key: Key): boolean {
+    const rec = this.#records.get(key)
+    return rec === undefined || this.expired(rec)
   }
 
   #duplicate(index: Index, key: Key, value: unknown): DuplicateKeyError {
@@ -198,20 +235,31 @@ export class TableStore {
     }
   }
 
-  /** Applies one change to the records and every index. */
+  /**
+   * Applies one change to the records and every index. The change was planned against the
+   * stored state, so its `before` is the stored record: no second lookup to find it. Whether the
+   * key was there is still checked (the Map's size tells it for an update), and a mismatch (a
+   * bug) throws with nothing changed: `applyAll` or the transaction undoes what was applied.
+   */
   apply(change: RecordChange): void {
-    const { key, after } = change
-    const row = this.#rows.get(key)
+    const { key, before, after } = change
     if (after === undefined) {
-      if (row === undefined) throw new Error(`dictdb internal: delete of missing key ${String(key)} in ${this.name}`)
-      for (const index of this.#indexList) index.remove(row, row.rec[index.field])
-      this.#rows.delete(key)
-      this.#deletedSeq.set(change, row.seq)
-    } else if (row === undefined) {
-      this.#insert(key, after, undefined)
+      const rank = before === undefined ? undefined : this.#records.remove(key)
+      if (rank === undefined) throw this.#mismatch(change)
+      for (const index of this.#indexList) index.remove(key, (before as Rec)[index.field])
+      this.#deletedSeq.set(change, rank)
+    } else if (before === undefined) {
+      if (this.#records.has(key)) throw this.#mismatch(change)
+      this.#records.add(key, after)
+      this.#added(key, after)
     } else {
-      this.#update(row, after)
+      if (!this.#records.replace(key, after)) throw this.#mismatch(change)
+      this.#updated(key, before, after)
     }
+  }
+
+  #mismatch(change: RecordChange): Error {
+    return new Error(`dictdb internal: ${change.before === undefined ? 'insert of a stored' : 'change of a missing'} key ${String(change.key)} in ${this.name}`)
   }
 
   /** The insertion rank a delete `change` removed (so observers can still place the old record). */
@@ -221,38 +269,26 @@ export class TableStore {
 
   /** Applies the inverse of an applied change. */
   undo(change: RecordChange): void {
-    const seq = this.#deletedSeq.get(change)
-    if (seq === undefined || change.before === undefined) return this.apply(inverse(change))
+    const rank = this.#deletedSeq.get(change)
+    if (rank === undefined || change.before === undefined) return this.apply(inverse(change))
     // Undoing a delete: the record goes back to its original place.
-    this.#insert(change.key, change.before, seq)
+    if (!this.#records.restore(change.key, change.before, rank)) throw this.#mismatch(inverse(change))
+    this.#added(change.key, change.before)
   }
 
-  #insert(key: Key, rec: Rec, seq: number | undefined): void {
-    if (seq === undefined) seq = this.#nextSeq++
-    else if (seq < this.#nextSeq - 1) this.#orderDirty = true
-    const row: Row = { key, rec, seq, shape: undefined }
-    this.#rows.set(key, row)
-    for (const index of this.#indexList) index.add(row, rec[index.field])
+  #added(key: Key, rec: Rec): void {
+    for (const index of this.#indexList) index.add(key, rec[index.field])
     if (typeof key === 'number' && Number.isInteger(key) && key >= this.nextAutoKey) this.nextAutoKey = key + 1
   }
 
-  #update(row: Row, after: Rec): void {
-    const before = row.rec
-    if (row.shape !== undefined && !row.shape.matches(after)) row.shape = undefined
+  #updated(key: Key, before: Rec, after: Rec): void {
     for (const index of this.#indexList) {
       const a = before[index.field]
       const b = after[index.field]
       if (a === b || equals(a, b)) continue
-      index.remove(row, a)
-      index.add(row, b)
+      index.remove(key, a)
+      index.add(key, b)
     }
-    row.rec = after
   }
 
-  #restoreOrder(): void {
-    const sorted = [...this.#rows.values()].sort((a, b) => a.seq - b.seq)
-    this.#rows.clear()
-    for (const row of sorted) this.#rows.set(row.key, row)
-    this.#orderDirty = false
-  }
 }

@@ -104,7 +104,7 @@ export function applyItem(db: Database, item: CheckedItem, where: string): void 
       const table = db.getTable(item.table)
       if (table.get(item.key) !== undefined) return void table.delete({ [table.primaryKey]: item.key })
       // The TTL sweep's delete: the record is still held, expired (invisible to get and delete).
-      if (table.deleteExpired((store) => [store.row(item.key)].filter((row) => row !== undefined), () => true) === 1) return
+      if (table.deleteExpired((store) => [store.get(item.key)].filter((rec) => rec !== undefined), () => true) === 1) return
       throw bad(where, `a delete of the key ${describe(item.key)}, which \`${item.table}\` does not hold`)
     }
     case 'dropTable':

@@ -43,7 +43,7 @@ function table(indexed = true) {
 const inGroup = (i) => ((i * GROUPS) % N) + 8 // id - 1 ≡ 7 (mod 100)
 const outOfGroup = (i) => ((i * 7919) % N) + 1 + (((i * 7919) % N) % GROUPS === 7 ? 1 : 0)
 
-/** This thread's CPU time in ms: on a machine shared with other work, steadier than wall time. */
+/** This process's CPU time in ms (GC threads included): on a machine shared with other work, steadier than wall time. */
 const cpuMs = () => {
   const { user, system } = process.cpuUsage()
   return (user + system) / 1000
@@ -115,7 +115,7 @@ async function sweep() {
   })
   const histogram = monitorEventLoopDelay({ resolution: 1 })
   // A 1 ms ticker: the longest gap between its ticks is the longest stall; the CPU time this
-  // thread spent within a gap tells the sweep's own work from waiting for a shared core.
+  // process spent within a gap tells the sweep's own work from waiting for a shared core.
   let longestGap = 0
   let longestCpu = 0
   let previous = performance.now()
@@ -162,6 +162,6 @@ const sweeps = []
 for (let r = 0; r < (only === 'watch' ? 0 : Math.min(ROUNDS, 3)); r++) sweeps.push(await sweep())
 if (sweeps.length > 0) console.log(
   `TTL sweep of ${N} expired records: ${median(sweeps.map((s) => s.ms)).toFixed(0)} ms (first to last delete), ` +
-    `longest event-loop stall (the longest gap of a 1 ms timer) ${median(sweeps.map((s) => s.longestGap)).toFixed(1)} ms (goal < 20; CPU of this thread within it ${median(sweeps.map((s) => s.longestCpu)).toFixed(1)} ms), ` +
+    `longest event-loop stall (the longest gap of a 1 ms timer) ${median(sweeps.map((s) => s.longestGap)).toFixed(1)} ms (goal < 20; CPU of this process within it, GC threads included ${median(sweeps.map((s) => s.longestCpu)).toFixed(1)} ms), ` +
     `event-loop delay max ${median(sweeps.map((s) => s.histogramMax)).toFixed(1)} ms`,
 )

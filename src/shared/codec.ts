@@ -24,13 +24,43 @@ export function portableDefinition(def: TableDefinition): TableDefinition {
 }
 
 const OP_KINDS = ['record', 'createTable', 'dropTable', 'createIndex', 'dropIndex'] as const
+/**
+ * An op's kind is one byte, `KIND_BASE + index`. The first layout wrote it as a tagged int (tag
+ * byte 4, then 4 bytes): entries written that way (a PostgreSQL log) are still read.
+ */
+const KIND_BASE = 16
+const KIND_AS_INT = 4
 const writer = new BinaryWriter()
+const reader = new BinaryReader(new Uint8Array(0))
 
 /** Encodes a commit's ops compactly (the bytes are a copy, safe to keep). */
 export function encodeOps(ops: readonly WireOp[]): Uint8Array {
+  writeOps(ops)
+  return writer.copy()
+}
+
+/** A commit encoded in the encoder's own buffer: its first `length` bytes, valid until the next encoding. */
+export interface EncodedOps {
+  readonly bytes: Uint8Array
+  /** The same buffer as 32-bit words. */
+  readonly words: Int32Array
+  readonly length: number
+}
+
+/**
+ * Encodes a commit's ops in place. A copy of a few hundred bytes costs more than encoding them
+ * (a new array buffer each time): the shared log copies these straight into its ring.
+ */
+export function encodeOpsInPlace(ops: readonly WireOp[]): EncodedOps {
+  writeOps(ops)
+  return writer
+}
+
+function writeOps(ops: readonly WireOp[]): void {
+  writer.reset()
   writer.uint(ops.length)
   for (const op of ops) {
-    writer.value(OP_KINDS.indexOf(op.type))
+    writer.byte(KIND_BASE + OP_KINDS.indexOf(op.type))
     writer.string(op.table, -1)
     switch (op.type) {
       case 'record':
@@ -49,16 +79,18 @@ export function encodeOps(ops: readonly WireOp[]): Uint8Array {
         break
     }
   }
-  // A Buffer's slice() is a view, not a copy: copy into a new Uint8Array.
-  return new Uint8Array(writer.finish())
 }
 
-/** Decodes ops; their records come out deep-frozen, the way the store keeps them. */
-export function decodeOps(bytes: Uint8Array): WireOp[] {
-  const reader = new BinaryReader(bytes)
+/**
+ * Decodes ops (from `bytes[start, end)`, all of it by default); their records come out
+ * deep-frozen, the way the store keeps them.
+ */
+export function decodeOps(bytes: Uint8Array, start = 0, end = bytes.length): WireOp[] {
+  reader.reset(bytes, start, end)
   const ops: WireOp[] = new Array(reader.uint())
   for (let i = 0; i < ops.length; i++) {
-    const type = OP_KINDS[reader.value() as number]
+    const kind = reader.byte()
+    const type = OP_KINDS[kind === KIND_AS_INT ? reader.uint() : kind - KIND_BASE]
     const table = reader.string()
     switch (type) {
       case 'record':

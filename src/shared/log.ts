@@ -1,19 +1,24 @@
 import { InvalidStateError } from '../errors'
+import type { EncodedOps } from './codec'
 import type { SharedMemory } from './memory'
 
 const HEADER = 8
 const WRAP = 0xffffffff
+const SCRATCH_BYTES = 1 << 16
+const SCRATCH_KEPT = 1 << 20
 
 function align8(n: number): number {
   return (n + 7) & ~7
 }
 
-/** One entry read from the log: its bytes copied out of shared memory. */
+/** One entry read from the log: its bytes, copied out of shared memory, are `bytes[start, start + length)`. */
 export interface LogEntry {
   readonly pos: number
   readonly end: number
   readonly writer: number
   readonly bytes: Uint8Array
+  readonly start: number
+  readonly length: number
 }
 
 /**
@@ -25,6 +30,12 @@ export interface LogEntry {
  */
 export class SharedLog {
   readonly #mem: SharedMemory
+  /**
+   * Where `read` copies entries: reused, since a new buffer per entry costs more than decoding it.
+   * The entries of one `read` are valid until the next `read`.
+   */
+  #scratch: Uint8Array = new Uint8Array(SCRATCH_BYTES)
+  #scratchWords = new Int32Array(this.#scratch.buffer)
 
   constructor(mem: SharedMemory) {
     this.#mem = mem
@@ -61,21 +72,29 @@ export class SharedLog {
   }
 
   /** Writes an entry placed by {@link place} (append mutex held, head already advanced). */
-  write(tail: number, start: number, writer: number, payload: Uint8Array): void {
+  write(tail: number, start: number, writer: number, payload: EncodedOps): void {
     const view = this.#mem.logView
     const cap = this.#mem.capacity
     if (start !== tail) view.setUint32(tail % cap, WRAP, true)
     const off = start % cap
     view.setUint32(off, payload.length, true)
     view.setUint32(off + 4, writer, true)
-    this.#mem.log.set(payload, off + HEADER)
+    // Whole words: the entry's padding to 8 bytes has room for the last one.
+    copyWords(payload.words, 0, this.#mem.logWords, (off + HEADER) >> 2, (payload.length + 3) >> 2)
   }
 
-  /** Reads the entries in [from, to); null if the ring overtook `from` meanwhile. */
+  /**
+   * Reads the entries in [from, to), copied out of the ring (valid until the next `read`); null if
+   * the ring overtook `from` meanwhile.
+   */
   read(from: number, to: number): LogEntry[] | null {
     const out: LogEntry[] = []
     const view = this.#mem.logView
     const cap = this.#mem.capacity
+    // A long catch-up may have grown the buffer: it is not kept beyond a bound.
+    if (this.#scratch.length > SCRATCH_KEPT) this.#setScratch(new Uint8Array(SCRATCH_BYTES))
+    let scratch = this.#scratch
+    let at = 0
     let pos = from
     while (pos < to) {
       const off = pos % cap
@@ -85,12 +104,30 @@ export class SharedLog {
         continue
       }
       const writer = view.getUint32(off + 4, true)
-      const bytes = this.#mem.log.slice(off + HEADER, off + HEADER + Math.min(length, cap - off - HEADER))
+      // A torn header may claim anything: copy no further than the ring's end (the head check
+      // below then discards the read).
+      const n = Math.min(length, cap - off - HEADER)
+      const words = (n + 3) >> 2
+      if (at + words * 4 > scratch.length) scratch = this.#grow(at + words * 4)
+      copyWords(this.#mem.logWords, (off + HEADER) >> 2, this.#scratchWords, at >> 2, words)
       const end = pos + align8(HEADER + length)
-      out.push({ pos, end, writer, bytes })
+      out.push({ pos, end, writer, bytes: scratch, start: at, length: n })
+      at += words * 4
       pos = end
     }
     return this.#mem.head > from ? null : out
+  }
+
+  #grow(min: number): Uint8Array {
+    const next = new Uint8Array(Math.max(min, this.#scratch.length * 2))
+    next.set(this.#scratch)
+    this.#setScratch(next)
+    return next
+  }
+
+  #setScratch(bytes: Uint8Array): void {
+    this.#scratch = bytes
+    this.#scratchWords = new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2)
   }
 
   #next(pos: number): number {
@@ -99,4 +136,13 @@ export class SharedLog {
     const length = this.#mem.logView.getUint32(off, true)
     return length === WRAP ? pos + (cap - off) : pos + align8(HEADER + length)
   }
+}
+
+/** Copies `n` words; a loop for the small entries of most commits (cheaper than a subarray and `set`). */
+function copyWords(from: Int32Array, at: number, to: Int32Array, toAt: number, n: number): void {
+  if (n > 256) {
+    to.set(from.subarray(at, at + n), toAt)
+    return
+  }
+  for (let i = 0; i < n; i++) to[toAt + i] = from[at + i] as number
 }

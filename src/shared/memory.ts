@@ -82,6 +82,8 @@ export class SharedMemory {
   readonly i32: Int32Array
   readonly #i64: BigInt64Array
   readonly log: Uint8Array
+  /** The log ring as 32-bit words (entries are 8-byte aligned: copies go a word at a time). */
+  readonly logWords: Int32Array
   readonly logView: DataView
 
   constructor(buffers: SharedBuffers) {
@@ -89,6 +91,7 @@ export class SharedMemory {
     this.i32 = new Int32Array(buffers.control)
     this.#i64 = new BigInt64Array(buffers.control)
     this.log = new Uint8Array(buffers.log)
+    this.logWords = new Int32Array(buffers.log)
     this.logView = new DataView(buffers.log)
   }
 
@@ -131,12 +134,14 @@ export class SharedMemory {
   get commits(): number {
     return Atomics.load(this.i32, H_COMMITS)
   }
-  bumpCommits(): void {
-    Atomics.add(this.i32, H_COMMITS, 1)
+  /** Counts an append; returns the new count. */
+  bumpCommits(): number {
+    const count = (Atomics.add(this.i32, H_COMMITS, 1) + 1) | 0
     // Wakes threads that follow the log while idle (live queries, change feeds); a notify costs
     // a few hundred ns, so only when one waits. (Counting before reading the count, as waiters
     // do in the other order, no wake-up is missed.)
     if (Atomics.load(this.i32, H_FOLLOWERS) > 0) Atomics.notify(this.i32, H_COMMITS)
+    return count
   }
   /** Resolves once the commit count is no longer `seen`, or after `timeoutMs`. */
   async commitsChanged(seen: number, timeoutMs: number): Promise<void> {

@@ -1,10 +1,13 @@
 import { DeadlockError, InvalidStateError, LockTimeoutError } from '../errors'
 import { sleepSync } from '../txn/backoff'
 import type { DatabaseState } from '../storage/change'
-import { decodeOps, decodeState, encodeOps, encodeState, type WireOp } from './codec'
+import { decodeOps, decodeState, encodeOpsInPlace, encodeState, type WireOp } from './codec'
 import { guardLock, guardUnlock } from './guard'
 import { SharedLog } from './log'
 import { MAX_THREADS, type SharedMemory } from './memory'
+
+/** Appends that overwrite the ring free 1/32 of it at once (each freeing costs a walk over the thread slots). */
+const RECLAIM_CHUNK_SHIFT = 5
 
 /** What a replica needs from its database. */
 export interface ReplicaHost {
@@ -34,6 +37,8 @@ export class Replica {
   #applied: number
   /** The commit count when this replica last caught up to the tail. */
   #seen = -1
+  /** The ring's head as this thread last read it (it never moves back). */
+  #headSeen = 0
 
   constructor(memory: SharedMemory, host: ReplicaHost, timeoutMs: number) {
     this.memory = memory
@@ -73,30 +78,39 @@ export class Replica {
    * table the ops touch, so the entry is ordered after everything it depends on.
    */
   append(ops: readonly WireOp[]): void {
-    const payload = encodeOps(ops)
+    // Valid until the next encoding: nothing below encodes ops before the ring has these bytes.
+    const payload = encodeOpsInPlace(ops)
+    let snapshotDue = false
     const end = this.#withAppendMutex(() => {
       const mem = this.memory
-      if (!this.#tryCatchUp()) {
+      if (mem.commits !== this.#seen && !this.#tryCatchUp()) {
         // Overtaken while holding these changes: rebuild from the snapshot (which cannot contain
         // changes to the tables this thread holds), catch up, and re-apply our own ops on top.
         this.#rebuild()
-        this.#host.applyRemote(decodeOps(payload), false)
+        this.#host.applyRemote(decodeOps(payload.bytes, 0, payload.length), false)
       }
-      const tail = mem.tail
+      // Caught up, under the append mutex: this replica's position is the tail.
+      const tail = this.#applied
       const { start, end } = this.#log.place(tail, payload.length)
       const reclaimTo = end - mem.capacity
-      if (reclaimTo > mem.head) this.#reclaim(reclaimTo)
+      // `head` only grows: what this thread saw of it is a lower bound, read again only when the
+      // entry would overwrite past it (reclaiming a chunk at a time makes that rare).
+      if (reclaimTo > this.#headSeen) {
+        this.#headSeen = mem.head
+        if (reclaimTo > this.#headSeen) this.#reclaim(reclaimTo + (mem.capacity >> RECLAIM_CHUNK_SHIFT), tail)
+        // The ring dropped entries the snapshot does not cover (or a snapshot failed since).
+        snapshotDue = mem.snapshotPos < this.#headSeen
+      }
       this.#log.write(tail, start, this.slot, payload)
       mem.tail = end
-      mem.bumpCommits()
       // Under the append mutex nothing else was appended: this replica is at the tail.
-      this.#seen = mem.commits
+      this.#seen = mem.bumpCommits()
       this.#setApplied(end)
       return end
     })
-    // The ring dropped entries the snapshot does not cover: publish this replica's state, which
-    // is exactly the log up to `end`, encoded outside the append mutex (other writers go on).
-    if (this.memory.snapshotPos < this.memory.head) this.#snapshotAfterCommit(end)
+    // Publish this replica's state, which is exactly the log up to `end`, encoded outside the
+    // append mutex (other writers go on).
+    if (snapshotDue) this.#snapshotAfterCommit(end)
   }
 
   /**
@@ -137,9 +151,12 @@ export class Replica {
       if (mem.isStale(this.slot) || this.#applied < mem.head) return false
       const entries = this.#log.read(this.#applied, tail)
       if (entries === null) return false
-      for (const entry of entries) {
-        this.#host.applyRemote(decodeOps(entry.bytes), true, entry.end)
-        this.#setApplied(entry.end)
+      // Decoded before any is applied: applying may read the log again, reusing its buffer.
+      const decoded = entries.map((entry) => decodeOps(entry.bytes, entry.start, entry.start + entry.length))
+      for (let i = 0; i < entries.length; i++) {
+        const end = (entries[i] as { end: number }).end
+        this.#host.applyRemote(decoded[i] as WireOp[], true, end)
+        this.#setApplied(end)
       }
     }
   }
@@ -149,14 +166,18 @@ export class Replica {
     this.memory.setApplied(this.slot, pos)
   }
 
-  /** Frees ring space up to `min`: replicas still behind it are marked stale (they will rebuild). */
-  #reclaim(min: number): void {
+  /**
+   * Frees ring space up to `min` (at most to `tail`): replicas still behind it are marked stale
+   * (they will rebuild).
+   */
+  #reclaim(min: number, tail: number): void {
     const mem = this.memory
-    const head = this.#log.boundaryAfter(min)
+    const head = this.#log.boundaryAfter(Math.min(min, tail))
     for (let t = 0; t < MAX_THREADS; t++) {
       if (t !== this.slot && mem.isAttached(t) && mem.applied(t) < head) mem.setStale(t, true)
     }
     mem.head = head
+    this.#headSeen = head
   }
 
   /** A snapshot after this thread's commit: the commit stands whatever happens to it. */

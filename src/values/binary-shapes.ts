@@ -1,0 +1,156 @@
+/*
+ * Per-shape code for the binary value codec (./binary.ts). Records of a table mostly share one
+ * list of fields: the writer compiles, per list, a function that reads each field by name, and
+ * the reader one that builds the object as a literal. Both try the last shape first, which costs
+ * a few comparisons and allocates nothing.
+ */
+
+/** What a value writer offers a compiled shape. */
+export interface ValueWriter {
+  value(v: unknown): void
+}
+
+/** What a value reader offers a compiled shape. */
+export interface ValueReader {
+  value(): unknown
+}
+
+/** How objects of one field list are written: the names block, then each value in order. */
+export interface EncodeShape {
+  readonly fields: readonly string[]
+  /** `[count u32]([length u32][UTF-8 bytes])*`, written once per object as it is. */
+  readonly names: Uint8Array
+  readonly write: (v: object, w: ValueWriter) => void
+}
+
+/** How objects of one names block are read. */
+export interface DecodeShape {
+  readonly names: Uint8Array
+  readonly read: (r: ValueReader) => Record<string, unknown>
+}
+
+/** Beyond this many shapes (or fields), objects are handled field by field, uncompiled. */
+const MAX_SHAPES = 2000
+const MAX_FIELDS = 100
+
+const encoders = new Map<string, EncodeShape>()
+let lastEncoder: EncodeShape | undefined
+
+/** The writer of `v`'s field list (in `Object.keys` order, which a literal reproduces). */
+export function encoderOf(v: object): EncodeShape {
+  const last = lastEncoder
+  const fields = Object.keys(v)
+  if (last !== undefined && sameFields(last.fields, fields)) return last
+  // JSON: unambiguous whatever the names hold (a join could make [] and [''] one shape).
+  const signature = JSON.stringify(fields)
+  let shape = encoders.get(signature)
+  if (shape === undefined) {
+    shape = encoders.size >= MAX_SHAPES || !compilable(fields) ? genericEncoder(fields) : compileEncoder(fields)
+    // A shape made for one object only (too many shapes) is not kept.
+    if (encoders.size < MAX_SHAPES) encoders.set(signature, shape)
+  }
+  lastEncoder = shape
+  return shape
+}
+
+function sameFields(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+/** Field names enter generated code only as JSON string literals; `__proto__` never does. */
+function compilable(fields: readonly string[]): boolean {
+  return fields.length <= MAX_FIELDS && !fields.includes('__proto__')
+}
+
+function namesBlock(fields: readonly string[]): Uint8Array {
+  const encoded = fields.map((f) => utf8.encode(f))
+  const out = new Uint8Array(4 + encoded.reduce((n, e) => n + 4 + e.length, 0))
+  const view = new DataView(out.buffer)
+  view.setUint32(0, fields.length, true)
+  let at = 4
+  for (const e of encoded) {
+    view.setUint32(at, e.length, true)
+    out.set(e, at + 4)
+    at += 4 + e.length
+  }
+  return out
+}
+
+function compileEncoder(fields: readonly string[]): EncodeShape {
+  const body = fields.map((f) => `w.value(v[${JSON.stringify(f)}]);`).join('\n')
+  const write = new Function('v', 'w', body) as EncodeShape['write']
+  return { fields, names: namesBlock(fields), write }
+}
+
+function genericEncoder(fields: readonly string[]): EncodeShape {
+  const write = (v: object, w: ValueWriter): void => {
+    for (const f of fields) w.value((v as Record<string, unknown>)[f])
+  }
+  return { fields, names: namesBlock(fields), write }
+}
+
+const decoders = new Map<number, DecodeShape[]>()
+let decoderCount = 0
+let lastDecoder: DecodeShape | undefined
+
+/** The reader of the names block `bytes[start, end)`, if one was made already. */
+export function knownDecoder(bytes: Uint8Array, start: number, end: number): DecodeShape | undefined {
+  const last = lastDecoder
+  if (last !== undefined && sameBytes(last.names, bytes, start, end)) return last
+  const candidates = decoders.get(hash(bytes, start, end))
+  if (candidates === undefined) return undefined
+  for (const shape of candidates) {
+    if (sameBytes(shape.names, bytes, start, end)) return (lastDecoder = shape)
+  }
+  return undefined
+}
+
+/** Makes (and keeps, up to a limit) the reader of a names block whose fields are `fields`. */
+export function newDecoder(bytes: Uint8Array, start: number, end: number, fields: readonly string[]): DecodeShape {
+  const names = bytes.slice(start, end)
+  const shape: DecodeShape = { names, read: compilable(fields) ? compileDecoder(fields) : genericDecoder(fields) }
+  if (decoderCount < MAX_SHAPES) {
+    decoderCount++
+    const h = hash(bytes, start, end)
+    const list = decoders.get(h)
+    if (list === undefined) decoders.set(h, [shape])
+    else list.push(shape)
+    lastDecoder = shape
+  }
+  return shape
+}
+
+function compileDecoder(fields: readonly string[]): DecodeShape['read'] {
+  // An object literal evaluates its values in order: each field reads the next value.
+  const props = fields.map((f) => `${JSON.stringify(f)}: r.value()`).join(',\n')
+  return new Function('r', `return {\n${props}\n}`) as DecodeShape['read']
+}
+
+function genericDecoder(fields: readonly string[]): DecodeShape['read'] {
+  return (r) => {
+    const obj: Record<string, unknown> = {}
+    for (const f of fields) {
+      const value = r.value()
+      // Defined, not assigned: a `__proto__` field is data, never the prototype.
+      Object.defineProperty(obj, f, { value, enumerable: true, writable: true, configurable: true })
+    }
+    return obj
+  }
+}
+
+function sameBytes(names: Uint8Array, bytes: Uint8Array, start: number, end: number): boolean {
+  if (names.length !== end - start) return false
+  for (let i = 0; i < names.length; i++) if (names[i] !== bytes[start + i]) return false
+  return true
+}
+
+/** FNV-1a over a names block. */
+function hash(bytes: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5
+  for (let i = start; i < end; i++) h = Math.imul(h ^ (bytes[i] as number), 0x01000193)
+  return h
+}
+
+const utf8 = new TextEncoder()

@@ -40,7 +40,7 @@ describe('change codec', () => {
 
   it('decoded records are deep-frozen', () => {
     const [op] = roundTrip([record({ id: 1, tags: ['x'], at: new Date(0), nested: { ok: true } })])
-    const after = (op as { after: { tags: string[]; nested: object } }).after
+    const after = (op as unknown as { after: { tags: string[]; nested: object } }).after
     expect(Object.isFrozen(after) && Object.isFrozen(after.tags) && Object.isFrozen(after.nested)).toBe(true)
   })
 

@@ -141,6 +141,16 @@ describe('insert: copies', () => {
     const { t } = setup()
     expect(t.get(42)).toBeUndefined()
   })
+
+  it('records whose field names would join into the same list are stored and read as given', () => {
+    const { t } = setup()
+    t.insert({ id: 1, 'a\u0000': 1, b: 2 })
+    t.insert({ id: 2, a: 1, '\u0000b': 2 })
+    expect([t.get(1), t.get(2)]).toEqual([
+      { id: 1, 'a\u0000': 1, b: 2 },
+      { id: 2, a: 1, '\u0000b': 2 },
+    ])
+  })
 })
 
 describe('insert: lists', () => {

@@ -13,7 +13,7 @@ import { buildDatabase } from './persist/ingest'
 import { loadDatabase, loadDatabaseAsync, saveDatabase, saveDatabaseAsync, type LoadOptions, type SaveOptions } from './persist/database-file'
 import { compileSchema, type Schema } from './schema'
 import { SharedParts, connectShared, type DatabaseHandle } from './shared/connect'
-import { replicaHost, toWire } from './shared/host'
+import { replicaHost, wireOps } from './shared/host'
 import type { DatabaseState, TableDefinition } from './storage/change'
 import { ChangeFeed, type ChangesOptions, type FeedLog } from './live/changes'
 import { Follower } from './live/follower'
@@ -181,7 +181,7 @@ export class Database {
       catalog.shared = shared
       this.#tx.share({
         catchUp: (canRebuild) => shared.replica.catchUp(canRebuild),
-        append: (ops) => shared.replica.append(ops.map((op) => toWire(catalog, op))),
+        append: (ops) => shared.replica.append(wireOps(catalog, ops)),
         readLocal: (lock, fn) => (lock as SharedRWLock).localReadSync(fn),
         quiet: (lock) => shared.replica.current() && !(lock as SharedRWLock).heldHere,
         position: () => shared.replica.position,

@@ -114,7 +114,7 @@ export class LocalRWLock implements RWLock {
 
   acquireSync(mode: LockMode, options?: AcquireOptions): Release {
     if (mode !== 'read' && mode !== 'write') throw expected('mode', "'read' or 'write'", mode)
-    if (options !== undefined) this.#timeoutOf(options)
+    if (options !== undefined) this.timeoutOf(options)
     const grant = this.#takeSync(mode === 'write')
     let released = false
     return () => {
@@ -134,7 +134,7 @@ export class LocalRWLock implements RWLock {
 
   #runSync<R>(write: boolean, fn: () => R, options: AcquireOptions | undefined): R {
     if (typeof fn !== 'function') throw expected('fn', 'a function', fn)
-    if (options !== undefined) this.#timeoutOf(options)
+    if (options !== undefined) this.timeoutOf(options)
     const grant = this.#takeSync(write)
     try {
       return fn()
@@ -145,7 +145,7 @@ export class LocalRWLock implements RWLock {
 
   async #enter<R>(write: boolean, fn: () => R | Promise<R>, options: AcquireOptions | undefined): Promise<Awaited<R>> {
     if (typeof fn !== 'function') throw expected('fn', 'a function', fn)
-    const timeoutMs = this.#timeoutOf(options)
+    const timeoutMs = this.timeoutOf(options)
     const store = context.getStore()
     if (this.#holds === 0) this.#count(write)
     else {
@@ -315,7 +315,8 @@ export class LocalRWLock implements RWLock {
     waiter.resolve()
   }
 
-  #timeoutOf(options: AcquireOptions | undefined): number {
+  /** The timeout of one acquisition: `options.timeoutMs`, checked, or the lock's. @internal */
+  timeoutOf(options: AcquireOptions | undefined): number {
     if (options === undefined) return this.#timeoutMs
     const { timeoutMs } = checkOptions(options, ['timeoutMs'], 'the lock')
     return timeoutMs === undefined ? this.#timeoutMs : checkTimeout(timeoutMs)

@@ -51,6 +51,8 @@ export class SharedRWLock implements RWLock {
   readonly #timeoutMs: number
   /** How errors name this lock's guard word. */
   readonly #guard: string
+  /** Modes of the `enterSync` grants held, innermost last. */
+  readonly #syncModes: LockMode[] = []
 
   constructor(options: { name: string; timeoutMs: number; memory: SharedMemory; lockSlot: number; threadSlot: number }) {
     this.#local = new LocalRWLock({
@@ -98,41 +100,52 @@ export class SharedRWLock implements RWLock {
 
   #runSync<R>(mode: LockMode, fn: () => R, options?: AcquireOptions): R {
     checkFn(fn)
-    const release = this.acquireSync(mode, options)
+    // Read the caller's options once, checked (a getter or proxy of theirs cannot throw later).
+    const grant = this.#enter(mode, this.#local.timeoutOf(options))
     try {
       return fn()
     } finally {
-      release()
+      this.#exit(mode, grant)
     }
   }
 
   acquireSync(mode: LockMode, options?: AcquireOptions): Release {
-    // Read the caller's options once, checked (a getter or proxy of theirs cannot throw later).
-    options = options === undefined ? undefined : checkOptions(options, ['timeoutMs'], 'the lock')
-    const timeout = options?.timeoutMs ?? this.#timeoutMs
-    const deadline = Date.now() + timeout
-    const releaseLocal = this.#local.acquireSync(mode, options)
-    try {
-      this.#acquireShared(mode, deadline, timeout)
-    } catch (error) {
-      releaseLocal()
-      throw error
-    }
+    if (mode !== 'read' && mode !== 'write') throw new InvalidArgumentError(`Expected \`mode\` to be 'read' or 'write', got ${describe(mode)}`)
+    const grant = this.#enter(mode, this.#local.timeoutOf(options))
     let done = false
     return () => {
       if (done) return
       done = true
-      this.#releaseShared(mode)
-      releaseLocal()
+      this.#exit(mode, grant)
     }
   }
 
   enterSync(mode: LockMode): unknown {
-    return this.acquireSync(mode)
+    const grant = this.#enter(mode, this.#timeoutMs)
+    // Synchronous grants end in the reverse order (before the thread yields): a stack of modes.
+    this.#syncModes.push(mode)
+    return grant
   }
 
   exitSync(grant: unknown): void {
-    ;(grant as Release)()
+    this.#exit(this.#syncModes.pop() as LockMode, grant)
+  }
+
+  /** Takes the in-thread part (it never waits), then the cross-thread grant; returns the former's. */
+  #enter(mode: LockMode, timeout: number): unknown {
+    const local = this.#local.enterSync(mode)
+    try {
+      this.#acquireShared(mode, timeout)
+    } catch (error) {
+      this.#local.exitSync(local)
+      throw error
+    }
+    return local
+  }
+
+  #exit(mode: LockMode, local: unknown): void {
+    this.#releaseShared(mode)
+    this.#local.exitSync(local)
   }
 
   /** Acquires only the in-thread part: lock-free reads still respect own-thread async holders. */
@@ -201,8 +214,10 @@ export class SharedRWLock implements RWLock {
     guardUnlock(this.#i32, this.#base + L_GUARD)
   }
 
-  #acquireShared(mode: LockMode, deadline: number, timeout: number): void {
+  #acquireShared(mode: LockMode, timeout: number): void {
     if (this.#tryGrant(mode, false)) return
+    // The deadline is read only once a wait begins (the in-thread part never waits).
+    const deadline = Date.now() + timeout
     const waiter = this.#startWaiting(mode, false)
     try {
       for (;;) {

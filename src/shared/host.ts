@@ -20,6 +20,15 @@ export function replicaHost(
   }
 }
 
+/**
+ * A commit's ops as they are appended to the shared log. Record changes go as they are (the codec
+ * reads no `before`): only catalog changes are rewritten.
+ */
+export function wireOps(catalog: Catalog, ops: readonly Op[]): readonly WireOp[] {
+  for (const op of ops) if (op.type !== 'record') return ops.map((o) => toWire(catalog, o))
+  return ops as readonly RecordChange[]
+}
+
 /** An op as it is appended to the shared log. */
 export function toWire(catalog: Catalog, op: Op): WireOp {
   if (op.type === 'record') return { type: 'record', table: op.table, key: op.key, after: op.after }

@@ -123,17 +123,15 @@ export class Transactions {
     if (tx === null) {
       this.#depth++
       try {
-        if (shared === null) {
-          const grant = lock.enterSync(mode)
-          try {
-            return fn(a as A, b as B)
-          } finally {
-            lock.exitSync(grant)
-          }
-        }
         // A single read needs no cross-thread lock: the replica, caught up, is the latest commit.
-        if (mode === 'read') return shared.readLocal(lock, () => (shared.catchUp(true), fn(a as A, b as B)))
-        return lock.writeSync(() => (shared.catchUp(true), fn(a as A, b as B)))
+        if (shared !== null && mode === 'read') return shared.readLocal(lock, () => (shared.catchUp(true), fn(a as A, b as B)))
+        const grant = lock.enterSync(mode)
+        try {
+          shared?.catchUp(true)
+          return fn(a as A, b as B)
+        } finally {
+          lock.exitSync(grant)
+        }
       } finally {
         // Listeners run once the outermost call has let go of its lock (and of nothing else).
         if (--this.#depth === 0) this.#deliver()

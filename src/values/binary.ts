@@ -68,11 +68,14 @@ export class BinaryWriter {
   }
 
   value(v: unknown): void {
+    // Strings and numbers first, in a body small enough to inline into the compiled shapes.
+    if (typeof v === 'string') this.string(v, T_STRING)
+    else if (typeof v === 'number') this.#number(v)
+    else this.#other(v)
+  }
+
+  #other(v: unknown): void {
     switch (typeof v) {
-      case 'string':
-        return this.string(v, T_STRING)
-      case 'number':
-        return this.#number(v)
       case 'boolean':
         return this.byte(v ? T_TRUE : T_FALSE)
       case 'undefined':

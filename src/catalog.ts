@@ -188,13 +188,13 @@ export class Catalog {
   }
 }
 
-/** The validator of a table whose Standard Schema stayed in another thread. */
+/** The validator of a table whose Standard Schema stayed in another thread or process. */
 function missingValidator(table: string): Validator {
   return {
     fields: null,
     validate() {
       throw new InvalidStateError(
-        `Table \`${table}\` was created with a Standard Schema validator in another thread; pass it to Database.attach(handle, { schemas: { ${table}: validator } }) to write to it here`,
+        `Table \`${table}\` was created with a Standard Schema validator in another thread or process; to write to it here, pass it again: Database.attach(handle, { schemas: { ${table}: validator } }), or connect({ url, schemas: { ${table}: validator } }) for a connected database`,
         { table },
       )
     },

@@ -73,7 +73,7 @@ export interface RemoteParts {
 }
 
 /** Set by {@link openConnected} for the constructor it calls (a private channel). */
-let connecting: ((parts: RemoteParts) => RemoteLog) | null = null
+let connecting: { makeLog: (parts: RemoteParts) => RemoteLog; schemas: Readonly<Record<string, Schema>> } | null = null
 
 /**
  * Makes an async `fn` a compile error: `R & NotAPromise<R>` is `R` for a synchronous result and
@@ -147,6 +147,7 @@ export class Database {
   /** Open change feeds, ended when the database closes. */
   readonly #feeds = new Set<ChangeFeed>()
   #closed = false
+  #remoteClosed: Promise<void> = Promise.resolve()
 
   constructor(options?: DatabaseOptions) {
     const opts = checkOptions(options, ['shared', 'lockTimeoutMs', 'logger', 'logBytes'], 'new Database()')
@@ -168,7 +169,7 @@ export class Database {
         if (table !== undefined && this.#catalog.has(table)) this.#catalog.context(table).lock.counters.deadlockRetried()
       },
     })
-    const catalog = new Catalog(this.#tx, timeout, attaching?.schemas ?? {})
+    const catalog = new Catalog(this.#tx, timeout, attaching?.schemas ?? connecting?.schemas ?? {})
     this.#catalog = catalog
     const sweeper = new Sweeper(this, opts.shared === true || connecting !== null, (error) => this.#logger.error('dictdb: a TTL sweep failed', error))
     this.#sweeper = sweeper
@@ -192,17 +193,25 @@ export class Database {
       catalog.follow = () => follower.follow()
     }
     if (connecting !== null) {
-      const remote = connecting({ catalog, tx: this.#tx })
+      const remote = connecting.makeLog({ catalog, tx: this.#tx })
       this.#remote = remote
       this.#tx.share(remote.sync_)
     }
   }
 
-  /** @internal Opens a database whose log is remote (dictdb/postgres builds it this way). */
-  static openConnected(options: DatabaseOptions, makeLog: (parts: RemoteParts) => RemoteLog): Database {
-    connecting = makeLog
+  /**
+   * @internal Opens a database whose log is remote (dictdb/postgres builds its subclass this
+   * way); `schemas` re-attaches Standard Schema validators, which cannot cross processes.
+   */
+  static openConnected<D extends Database>(
+    this: new (options: DatabaseOptions) => D,
+    options: DatabaseOptions,
+    makeLog: (parts: RemoteParts) => RemoteLog,
+    schemas: Readonly<Record<string, Schema>> = {},
+  ): D {
+    connecting = { makeLog, schemas }
     try {
-      return new Database(options)
+      return new this(options)
     } finally {
       connecting = null
     }
@@ -651,18 +660,29 @@ export class Database {
   }
 
   /**
-   * Closes the database: every later call on it or its tables throws. A connected database
-   * returns a promise that resolves once its connection is closed (`await db.close()`).
+   * Closes the database: every later call on it or its tables throws. (A connected database,
+   * from `dictdb/postgres`, is a `ConnectedDatabase`, whose `close()` returns a promise.)
+   *
+   * @example
+   * ```ts
+   * const db = new Database()
+   * db.close()
+   * ```
    */
-  close(): void | Promise<void> {
-    if (this.#closed) return this.#remote === null ? undefined : Promise.resolve()
+  close(): void {
+    if (this.#closed) return
     this.#closed = true
     this.#shared?.close()
     this.#catalog.close(closedError)
     this.#follower?.stop()
     this.#sweeper.stop()
     for (const feed of [...this.#feeds]) void feed.return()
-    return this.#remote?.close()
+    if (this.#remote !== null) this.#remoteClosed = this.#remote.close()
+  }
+
+  /** @internal Resolves once the remote log's connection is closed (after `close()`). */
+  remoteClosed(): Promise<void> {
+    return this.#remoteClosed
   }
 
   /** Runs a catalog change: under the shared catalog lock in a shared database. */

@@ -1,6 +1,8 @@
-import { Database, type Logger } from '../database'
+import type { Logger } from '../database'
 import { InvalidArgumentError, describe } from '../errors'
 import { checkBoolean, checkCount, checkName, checkOptions } from '../options'
+import { isStandardSchema, type StandardSchemaV1 } from '../schema'
+import { ConnectedDatabase } from './database'
 import { PgLog } from './log'
 
 /** Options of {@link connect}. */
@@ -18,6 +20,11 @@ export interface ConnectOptions {
   snapshotEvery?: number
   /** Prefix of the log's tables in PostgreSQL (default `'dictdb_'`). */
   tablePrefix?: string
+  /**
+   * Standard Schema validators of tables created with one, by table name: a validator cannot
+   * go through the log, so each process passes it again (as `Database.attach` does for threads).
+   */
+  schemas?: Readonly<Record<string, StandardSchemaV1>>
 }
 
 /**
@@ -34,8 +41,8 @@ export interface ConnectOptions {
  * await db.close()
  * ```
  */
-export async function connect(options: ConnectOptions): Promise<Database> {
-  const opts = checkOptions(options, ['url', 'name', 'lockTimeoutMs', 'logger', 'groupCommit', 'snapshotEvery', 'tablePrefix'], 'connect()')
+export async function connect(options: ConnectOptions): Promise<ConnectedDatabase> {
+  const opts = checkOptions(options, ['url', 'name', 'lockTimeoutMs', 'logger', 'groupCommit', 'snapshotEvery', 'tablePrefix', 'schemas'], 'connect()')
   if (typeof opts.url !== 'string' || opts.url === '') throw new InvalidArgumentError(`Expected \`url\` to be a PostgreSQL URL, got ${describe(opts.url)}`)
   const lockTimeoutMs = opts.lockTimeoutMs ?? 5000
   if (typeof lockTimeoutMs !== 'number' || !Number.isFinite(lockTimeoutMs) || lockTimeoutMs <= 0) {
@@ -49,8 +56,10 @@ export async function connect(options: ConnectOptions): Promise<Database> {
     snapshotEvery: checkCount(opts.snapshotEvery, 'snapshotEvery') ?? 1000,
     tablePrefix: opts.tablePrefix === undefined ? 'dictdb_' : checkName(opts.tablePrefix, 'tablePrefix'),
   }
+  const schemas = checkSchemas(opts.schemas)
   let log: PgLog | undefined
-  const db = Database.openConnected(opts.logger === undefined ? { lockTimeoutMs } : { lockTimeoutMs, logger: opts.logger }, (parts) => (log = new PgLog(parts, settings)))
+  const dbOptions = opts.logger === undefined ? { lockTimeoutMs } : { lockTimeoutMs, logger: opts.logger }
+  const db = ConnectedDatabase.openWith(dbOptions, (parts) => (log = new PgLog(parts, settings)), schemas)
   try {
     await (log as PgLog).open()
   } catch (error) {
@@ -58,4 +67,18 @@ export async function connect(options: ConnectOptions): Promise<Database> {
     throw error
   }
   return db
+}
+
+/** The `schemas` option: an object of table name → Standard Schema validator. */
+function checkSchemas(schemas: unknown): Readonly<Record<string, StandardSchemaV1>> {
+  if (schemas === undefined) return {}
+  if (typeof schemas !== 'object' || schemas === null || Array.isArray(schemas)) {
+    throw new InvalidArgumentError(`Expected \`schemas\` to be an object of table name → Standard Schema validator, got ${describe(schemas)}`)
+  }
+  for (const [table, schema] of Object.entries(schemas)) {
+    if (!isStandardSchema(schema)) {
+      throw new InvalidArgumentError(`Expected \`schemas.${table}\` to be a Standard Schema validator (type-string schemas go through the log), got ${describe(schema)}`, { table })
+    }
+  }
+  return schemas as Readonly<Record<string, StandardSchemaV1>>
 }

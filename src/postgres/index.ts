@@ -1,2 +1,3 @@
 export { connect } from './connect'
 export type { ConnectOptions } from './connect'
+export { ConnectedDatabase } from './database'

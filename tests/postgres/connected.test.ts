@@ -1,6 +1,7 @@
 import pg from 'pg'
 import { describe, expect, it } from 'vitest'
-import { DictDBError } from '../../src/index'
+import { Database, DictDBError, InvalidStateError } from '../../src/index'
+import { ConnectedDatabase, connect } from '../../src/postgres/index'
 import { connectedClosedAfterEach, freshName } from './support'
 import { Proxy } from './proxy'
 import { pgUrl } from './server'
@@ -44,6 +45,20 @@ describe('a connected database', () => {
     const db = await open({ name: freshName() })
     await db.transactionAsync(() => db.createTable('users').insert({ id: 1, name: 'Ada' }))
     expect(db.getTable('users').get(1)).toEqual({ id: 1, name: 'Ada' })
+  })
+
+  it('close() resolves once the connection is closed, again when called twice, and every later call throws', async () => {
+    const db = await connect({ url: pgUrl(), name: freshName() })
+    expect(db).toBeInstanceOf(ConnectedDatabase)
+    expect(db).toBeInstanceOf(Database)
+    await db.transactionAsync(() => db.createTable('users'))
+    await expect(db.close()).resolves.toBeUndefined()
+    await expect(db.close()).resolves.toBeUndefined()
+    expect(() => db.getTable('users')).toThrow(InvalidStateError)
+  })
+
+  it('a ConnectedDatabase is opened by connect() only: new ConnectedDatabase() throws InvalidStateError', () => {
+    expect(() => new ConnectedDatabase({})).toThrow(InvalidStateError)
   })
 
   it('transactionAsync calls of one event-loop turn are committed as one log entry', async () => {

@@ -33,4 +33,9 @@ describe('the dictdb/postgres entry', () => {
     const out = node('commonjs', `const { DictDBError } = require('dictdb'); const { connect } = require('dictdb/postgres'); connect(${REFUSED}).catch((e) => console.log(e instanceof DictDBError, e.code))`)
     expect(out).toBe('true ConnectionError')
   })
+
+  it('ConnectedDatabase, from either module system, extends the Database of dictdb', () => {
+    expect(node('module', "import { Database } from 'dictdb'; import { ConnectedDatabase } from 'dictdb/postgres'; console.log(ConnectedDatabase.prototype instanceof Database)")).toBe('true')
+    expect(node('commonjs', "const { Database } = require('dictdb'); const { ConnectedDatabase } = require('dictdb/postgres'); console.log(ConnectedDatabase.prototype instanceof Database)")).toBe('true')
+  })
 })

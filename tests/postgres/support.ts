@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { afterEach } from 'vitest'
-import type { Database } from '../../src/index'
-import { connect, type ConnectOptions } from '../../src/postgres/index'
+import { connect, type ConnectedDatabase, type ConnectOptions } from '../../src/postgres/index'
 import { pgUrl } from './server'
 
 /** A fresh database name on the test server: tests never see each other's data. */
@@ -10,8 +9,8 @@ export function freshName(): string {
 }
 
 /** A `connect` whose databases are closed after each test of the calling file. */
-export function connectedClosedAfterEach(): (options?: Partial<ConnectOptions>) => Promise<Database> {
-  const open: Database[] = []
+export function connectedClosedAfterEach(): (options?: Partial<ConnectOptions>) => Promise<ConnectedDatabase> {
+  const open: ConnectedDatabase[] = []
   afterEach(async () => {
     await Promise.all(open.splice(0).map((db) => db.close()))
   })

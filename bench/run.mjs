@@ -3,6 +3,8 @@
 //   npm run bench                      (from the repo root: builds dist/, installs bench/, runs this)
 //   node --expose-gc run.mjs [--quick] [--only=insert,get,...] [--engines=dictdb,sqlite,...]
 //                            [--records=N] [--samples=N] [--min-time=MS] [--clock=cpu] [--out=FILE]
+//                            [--runs=N]   (default 3, 1 with --quick: each run in its own process,
+//                                          then the median of each ratio across the runs)
 //
 // See README.md for what each workload does and how to read the ratios.
 
@@ -26,6 +28,7 @@ import {
   parseArgs,
 } from './harness.mjs'
 import { AGE_MAX, AGE_MIN, CITIES, CITY_COUNT, SEED, makeRecords, randomKeys } from './data.mjs'
+import { runSeveral } from './runs.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const require = createRequire(import.meta.url)
@@ -44,6 +47,11 @@ const harnessOpts = {
 const onlyWorkloads = args.only ? String(args.only).split(',') : null
 const onlyEngines = args.engines ? String(args.engines).split(',') : null
 const outFile = resolve(here, String(args.out ?? 'results/core.json'))
+const runs = Number(args.runs ?? (quick ? 1 : 3))
+if (!(Number.isInteger(runs) && runs >= 1)) {
+  console.error(`--runs takes a positive integer, got ${args.runs}`)
+  process.exit(2)
+}
 
 // ---------------------------------------------------------------- data
 
@@ -565,4 +573,5 @@ async function main() {
   }
 }
 
-await main()
+if (runs > 1) runSeveral(new URL(import.meta.url), process.argv.slice(2), runs, outFile)
+else await main()

@@ -59,11 +59,39 @@ export function matchRows(store: TableStore, primaryKey: string, node: Condition
   // keys rise), so records are read in the order they were stored and `limit` stops early.
   const keys = access.collect()
   if (!store.inRankOrder(keys)) store.sortByRank(keys)
+  if (live === null && access.strategy === 'index' && indexAnswers(node)) {
+    // The index gave exactly the matches: no record needs testing (nor reading, until copied).
+    const n = Math.min(keys.length, limit)
+    for (let i = 0; i < n; i++) out.push(store.get(keys[i] as Key) as Rec)
+    return out
+  }
   for (let i = 0; i < keys.length; i++) {
     const rec = store.get(keys[i] as Key) as Rec
     if (predicate(rec) && out.push(rec) >= limit) break
   }
   return out
+}
+
+/**
+ * Whether an index's candidates for `node` (a leaf the planner turned into an index access) are
+ * exactly its matches: equality to a string, number or boolean (the index's canonical equality
+ * is `===` there), or a range between numbers (the sorted index compares numbers as the
+ * predicate does). Anything else is tested record by record.
+ */
+function indexAnswers(node: ConditionNode): boolean {
+  switch (node.op) {
+    case 'eq':
+      return typeof node.value === 'string' || typeof node.value === 'number' || typeof node.value === 'boolean'
+    case 'between':
+      return typeof node.lo === 'number' && typeof node.hi === 'number'
+    case 'lt':
+    case 'lte':
+    case 'gt':
+    case 'gte':
+      return typeof node.value === 'number'
+    default:
+      return false
+  }
 }
 
 /** The table a query runs on, for messages and for the field names it knows. */

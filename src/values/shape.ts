@@ -3,7 +3,7 @@ import type { Rec } from './types'
 /**
  * Copiers compiled for one record shape (its list of fields). Copying a *frozen* object with a
  * spread or `for…in` takes V8's slow path; a function that names each field is about 5× faster.
- * Rows cache their shape, so a read pays one property load to find its copier.
+ * A table tries the shape of the last record it copied first (`matches`), then looks one up.
  */
 export interface Shape {
   /** A mutable deep copy (what `get`/`select` return). */

@@ -101,3 +101,35 @@ describe('explain', () => {
     expect(t.explain(or(t.field('city').eq('Lyon'), t.field('name').eq('a')))).toMatchObject({ strategy: 'scan' })
   })
 })
+
+describe('an index that answers a condition alone', () => {
+  function mixed() {
+    const t = new Database().createTable('t', { indexes: [{ field: 'v' }, { field: 'n', type: 'sorted' }] })
+    t.insert([
+      { id: 1, v: 1, n: 5 },
+      { id: 2, v: '1', n: '5' },
+      { id: 3, v: true, n: 7 },
+      { id: 4, v: 1, n: new Date(5) },
+      { id: 5, v: null, n: 6 },
+      { id: 6, n: 5n },
+    ])
+    return t
+  }
+
+  it('equality to a number, a string or a boolean gives only records of that exact value', () => {
+    const t = mixed()
+    expect([1, '1', true].map((v) => t.select({ where: { v } }).map((r) => r.id))).toEqual([[1, 4], [2], [3]])
+  })
+
+  it('a numeric range on a sorted index gives only numbers in range, whatever else the field holds', () => {
+    const t = mixed()
+    expect(t.select({ where: t.field('n').between(5, 6) }).map((r) => r.id)).toEqual([1, 5])
+    expect(t.select({ where: t.field('n').gte(6) }).map((r) => r.id)).toEqual([3, 5])
+  })
+
+  it('a limit keeps the first matches in insertion order', () => {
+    const t = mixed()
+    t.update({ n: 6 }, { id: 1 })
+    expect(t.select({ where: t.field('n').lte(7), limit: 2 }).map((r) => r.id)).toEqual([1, 3])
+  })
+})

@@ -133,6 +133,22 @@ describe('db.onCommit', () => {
     expect(commits).toHaveLength(1)
   })
 
+  it('a listener unsubscribed by another during a delivery is not called for that commit, one subscribed then hears the next', () => {
+    const { db, users } = setup()
+    const heard: string[] = []
+    let offB = (): void => undefined
+    db.onCommit(() => {
+      heard.push('a')
+      offB()
+      db.onCommit(() => heard.push('c'))
+    })
+    offB = db.onCommit(() => heard.push('b'))
+    users.insert({})
+    expect(heard).toEqual(['a'])
+    users.insert({})
+    expect(heard).toEqual(['a', 'a', 'c'])
+  })
+
   it('every listener is called, in subscription order', () => {
     const { db, users } = setup()
     const order: string[] = []

@@ -65,6 +65,8 @@ export class Transactions {
   readonly #catalog: Catalog
   /** Each listener, with the number of the first commit it hears (the count at subscription). */
   readonly #listeners = new Map<CommitListener, number>()
+  /** The listeners as a list, made again only when they change (not for every commit delivered). */
+  #listenerList: [CommitListener, number][] | null = null
   /** Commits applied in this thread, not yet delivered, in commit order; live from `#head`. */
   #queue: Commit[] = []
   #head = 0
@@ -108,8 +110,13 @@ export class Transactions {
 
   /** Subscribes to commits made from now on; returns the unsubscribe function. */
   subscribe(listener: CommitListener): () => void {
-    if (!this.#listeners.has(listener)) this.#listeners.set(listener, this.#queued)
-    return () => this.#listeners.delete(listener)
+    if (!this.#listeners.has(listener)) {
+      this.#listeners.set(listener, this.#queued)
+      this.#listenerList = null
+    }
+    return () => {
+      if (this.#listeners.delete(listener)) this.#listenerList = null
+    }
   }
 
   /**
@@ -330,7 +337,10 @@ export class Transactions {
       while (this.#head < this.#queue.length) {
         const number = this.#queued - (this.#queue.length - this.#head)
         const commit = this.#queue[this.#head++] as Commit
-        for (const [listener, from] of [...this.#listeners]) {
+        // A copy: a listener may subscribe or unsubscribe others while the commit is delivered.
+        const list = (this.#listenerList ??= [...this.#listeners])
+        for (let i = 0; i < list.length; i++) {
+          const [listener, from] = list[i] as [CommitListener, number]
           if (from <= number && this.#listeners.has(listener)) this.#call(listener, commit)
         }
       }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { Database } from '../src/index'
 import { portableSuite } from './support/portable-code'
+import { portableCoreSuite } from './support/portable-core'
 
 const open: Database[] = []
 afterEach(() => {
@@ -8,11 +9,13 @@ afterEach(() => {
 })
 
 describe('transactionAsync and sync on a local database', () => {
-  portableSuite(async () => {
+  const openLocal = async () => {
     const db = new Database()
     open.push(db)
     return { db, other: db }
-  })
+  }
+  portableSuite(openLocal)
+  portableCoreSuite(openLocal)
 
   it('sync resolves at once when there is nothing to wait for', async () => {
     const db = new Database()
@@ -37,10 +40,12 @@ describe('transactionAsync and sync on a local database', () => {
 
 describe('transactionAsync and sync on a worker-shared database', () => {
   // Two replicas in this thread stand for two threads: each reads its own replica.
-  portableSuite(async () => {
+  const openShared = async () => {
     const db = new Database({ shared: true })
     const other = Database.attach(db.handle())
     open.push(other, db)
     return { db, other }
-  })
+  }
+  portableSuite(openShared)
+  portableCoreSuite(openShared)
 })

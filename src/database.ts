@@ -186,6 +186,8 @@ export class Database {
         readLocal: (lock, fn) => (lock as SharedRWLock).localReadSync(fn),
         quiet: (lock) => shared.replica.current() && !(lock as SharedRWLock).heldHere,
         position: () => shared.replica.position,
+        enterIntent: (lock) => (lock as SharedRWLock).enterIntent(),
+        appendIf: (ops, check, apply) => shared.replica.appendIf(wireOps(catalog, ops), check, apply),
       })
       shared.start()
       const follower = new Follower(shared.memory, () => this.#tx.sync(), (error) => this.#logger.error('dictdb: catching up with other threads failed', error))

@@ -219,7 +219,7 @@ export class Table<T extends object = Record<string, unknown>, out K extends str
     } catch (error) {
       throw inputError('`where`', error)
     }
-    if (key !== undefined) return this.#tx.withLock(this.lock, 'write', this.#updateOne, fields, key)
+    if (key !== undefined) return this.#tx.writeRecord(this.lock, this.#store, this.#updateOne, fields, key)
     const node = this.#where(where)
     return this.#write(() => {
       const recs = this.#matchOrThrow(node, 'update')

@@ -1,6 +1,6 @@
 import { DeadlockError, InvalidArgumentError, LockTimeoutError, describe } from '../errors'
 import { guardLock, guardUnlock } from '../shared/guard'
-import { ASYNC_RECORDS, L_GUARD, L_READERS, L_VERSION, L_WAITERS, L_WRITER, L_WRITER_DEPTH, L_WRITERS_WAITING, WAIT_ONE, WAIT_WRITER, type SharedMemory } from '../shared/memory'
+import { ASYNC_RECORDS, INTENT_GRANTS, INTENT_WAITING, L_GUARD, L_INTENTS, L_INTENTS_WAITING, L_READERS, L_VERSION, L_WAITERS, L_WRITER, L_WRITER_DEPTH, L_WRITERS_WAITING, WAIT_ONE, WAIT_WRITER, type SharedMemory } from '../shared/memory'
 import { LocalRWLock, heldTags } from './local-lock'
 import { SharedCounters, type LockCounters } from './stats'
 import { SYNC_WAIT, findCycle, waiterId } from './wait-graph'
@@ -15,6 +15,13 @@ interface Waiter {
   granted(): void
   stop(): void
 }
+
+/**
+ * What a grant lets its holder do across threads: read, write, or write single records while
+ * other such writers do ('intent'): intent grants share the lock with each other only, and their
+ * writes are checked per record when they reach the shared log.
+ */
+type Grant = LockMode | 'intent'
 
 /** Loads spent watching a lock word before going to sleep on it (a few microseconds). */
 const SPINS = 4000
@@ -45,6 +52,7 @@ export class SharedRWLock implements RWLock {
   readonly #slot: number
   readonly #me: number
   readonly #myReaders: number
+  readonly #myIntents: number
   /** This thread's waits in flight on this lock (undone by the reaper if it dies). */
   readonly #myWaits: number
   readonly #name: string
@@ -52,7 +60,7 @@ export class SharedRWLock implements RWLock {
   /** How errors name this lock's guard word. */
   readonly #guard: string
   /** Modes of the `enterSync` grants held, innermost last. */
-  readonly #syncModes: LockMode[] = []
+  readonly #syncModes: Grant[] = []
 
   constructor(options: { name: string; timeoutMs: number; memory: SharedMemory; lockSlot: number; threadSlot: number }) {
     this.#local = new LocalRWLock({
@@ -67,6 +75,7 @@ export class SharedRWLock implements RWLock {
     this.#base = options.memory.lock(options.lockSlot)
     this.#me = options.threadSlot
     this.#myReaders = options.memory.readers(options.lockSlot, options.threadSlot)
+    this.#myIntents = options.memory.intents(options.lockSlot, options.threadSlot)
     this.#myWaits = options.memory.waits(options.lockSlot, options.threadSlot)
     this.#name = options.name
     this.#timeoutMs = options.timeoutMs
@@ -79,7 +88,9 @@ export class SharedRWLock implements RWLock {
   }
 
   get locked(): boolean {
-    return this.#local.locked || Atomics.load(this.#i32, this.#base + L_WRITER) !== 0 || Atomics.load(this.#i32, this.#base + L_READERS) !== 0
+    const i32 = this.#i32
+    const base = this.#base
+    return this.#local.locked || Atomics.load(i32, base + L_WRITER) !== 0 || Atomics.load(i32, base + L_READERS) !== 0 || Atomics.load(i32, base + L_INTENTS) !== 0
   }
 
   read<R>(fn: () => R | Promise<R>, options?: AcquireOptions): Promise<Awaited<R>> {
@@ -128,12 +139,23 @@ export class SharedRWLock implements RWLock {
   }
 
   exitSync(grant: unknown): void {
-    this.#exit(this.#syncModes.pop() as LockMode, grant)
+    this.#exit(this.#syncModes.pop() as Grant, grant)
+  }
+
+  /**
+   * Takes the lock for one single-record write outside a transaction: shared with other such
+   * writers (in this thread, the write lock), excluding every reader and writer. The caller
+   * appends its change only if its record did not change meanwhile. Give it back with `exitSync`.
+   */
+  enterIntent(): unknown {
+    const grant = this.#enter('intent', this.#timeoutMs)
+    this.#syncModes.push('intent')
+    return grant
   }
 
   /** Takes the in-thread part (it never waits), then the cross-thread grant; returns the former's. */
-  #enter(mode: LockMode, timeout: number): unknown {
-    const local = this.#local.enterSync(mode)
+  #enter(mode: Grant, timeout: number): unknown {
+    const local = this.#local.enterSync(mode === 'read' ? 'read' : 'write')
     try {
       this.#acquireShared(mode, timeout)
     } catch (error) {
@@ -143,7 +165,7 @@ export class SharedRWLock implements RWLock {
     return local
   }
 
-  #exit(mode: LockMode, local: unknown): void {
+  #exit(mode: Grant, local: unknown): void {
     this.#releaseShared(mode)
     this.#local.exitSync(local)
   }
@@ -175,26 +197,42 @@ export class SharedRWLock implements RWLock {
     return mode === 'read' ? this.#local.read(run, options) : this.#local.write(run, options)
   }
 
-  /** One attempt at the cross-thread grant; registers a waiting writer when asked. */
-  #tryGrant(mode: LockMode, registerWriter: boolean): boolean {
+  /** One attempt at the cross-thread grant; `registered`: a waiter counted as a waiting writer. */
+  #tryGrant(mode: Grant, registered: boolean): boolean {
     const i32 = this.#i32
     const base = this.#base
     const me = this.#me + 1
     guardLock(i32, base + L_GUARD, this.#me, this.#timeoutMs, this.#guard)
     try {
       const writer = i32[base + L_WRITER] as number
+      const myIntents = i32[this.#myIntents] as number
+      // Other threads' grants (this thread's own never exclude its calls).
+      const othersIntents = (i32[base + L_INTENTS] as number) !== (myIntents & INTENT_GRANTS)
       if (mode === 'read') {
-        if (writer === me || (writer === 0 && ((i32[base + L_WRITERS_WAITING] as number) === 0 || (i32[this.#myReaders] as number) > 0))) {
+        // Writer-preferring: a waiting writer (single-record ones too) keeps new readers out.
+        const writersWait = (i32[base + L_WRITERS_WAITING] as number) + (i32[base + L_INTENTS_WAITING] as number) !== 0
+        if (writer === me || (writer === 0 && !othersIntents && (!writersWait || (i32[this.#myReaders] as number) > 0))) {
           i32[base + L_READERS] = (i32[base + L_READERS] as number) + 1
           i32[this.#myReaders] = (i32[this.#myReaders] as number) + 1
           return true
         }
         return false
       }
-      if ((writer === 0 || writer === me) && i32[base + L_READERS] === i32[this.#myReaders]) {
+      const othersRead = i32[base + L_READERS] !== i32[this.#myReaders]
+      if (mode === 'intent') {
+        // Single-record writers share the lock with each other, but let a waiting writer in first.
+        if (writer === me || (writer === 0 && !othersRead && (i32[base + L_WRITERS_WAITING] as number) === 0)) {
+          i32[base + L_INTENTS] = (i32[base + L_INTENTS] as number) + 1
+          i32[this.#myIntents] = myIntents + 1 - (registered ? INTENT_WAITING : 0)
+          if (registered) i32[base + L_INTENTS_WAITING] = (i32[base + L_INTENTS_WAITING] as number) - 1
+          return true
+        }
+        return false
+      }
+      if ((writer === 0 || writer === me) && !othersRead && !othersIntents) {
         i32[base + L_WRITER] = me
         i32[base + L_WRITER_DEPTH] = (i32[base + L_WRITER_DEPTH] as number) + 1
-        if (registerWriter) {
+        if (registered) {
           i32[base + L_WRITERS_WAITING] = (i32[base + L_WRITERS_WAITING] as number) - 1
           Atomics.sub(i32, this.#myWaits, WAIT_WRITER)
         }
@@ -206,15 +244,24 @@ export class SharedRWLock implements RWLock {
     }
   }
 
-  /** Registers (+1) or withdraws (-1) a waiting writer, counted per thread for the reaper too. */
-  #setWritersWaiting(delta: number): void {
-    guardLock(this.#i32, this.#base + L_GUARD, this.#me, this.#timeoutMs, this.#guard)
-    this.#i32[this.#base + L_WRITERS_WAITING] = (this.#i32[this.#base + L_WRITERS_WAITING] as number) + delta
-    Atomics.add(this.#i32, this.#myWaits, delta * WAIT_WRITER)
-    guardUnlock(this.#i32, this.#base + L_GUARD)
+  /**
+   * Registers (+1) or withdraws (-1) a waiting writer (`intent`: a single-record one), counted
+   * per thread for the reaper too.
+   */
+  #setWritersWaiting(mode: Grant, delta: number): void {
+    const i32 = this.#i32
+    guardLock(i32, this.#base + L_GUARD, this.#me, this.#timeoutMs, this.#guard)
+    if (mode === 'intent') {
+      i32[this.#base + L_INTENTS_WAITING] = (i32[this.#base + L_INTENTS_WAITING] as number) + delta
+      i32[this.#myIntents] = (i32[this.#myIntents] as number) + delta * INTENT_WAITING
+    } else {
+      i32[this.#base + L_WRITERS_WAITING] = (i32[this.#base + L_WRITERS_WAITING] as number) + delta
+      Atomics.add(i32, this.#myWaits, delta * WAIT_WRITER)
+    }
+    guardUnlock(i32, this.#base + L_GUARD)
   }
 
-  #acquireShared(mode: LockMode, timeout: number): void {
+  #acquireShared(mode: Grant, timeout: number): void {
     if (this.#tryGrant(mode, false)) return
     // The deadline is read only once a wait begins (the in-thread part never waits).
     const deadline = Date.now() + timeout
@@ -222,7 +269,7 @@ export class SharedRWLock implements RWLock {
     try {
       for (;;) {
         const version = Atomics.load(this.#i32, this.#base + L_VERSION)
-        if (this.#tryGrant(mode, mode === 'write')) return waiter.granted()
+        if (this.#tryGrant(mode, mode !== 'read')) return waiter.granted()
         this.#checkWait(mode, waiter, deadline, timeout)
         // A holder on another core usually lets go within microseconds: spin a little before
         // sleeping, since waking a sleeping thread costs far more than the wait itself.
@@ -242,7 +289,7 @@ export class SharedRWLock implements RWLock {
     try {
       for (;;) {
         const version = Atomics.load(this.#i32, this.#base + L_VERSION)
-        if (this.#tryGrant(mode, mode === 'write')) return waiter.granted()
+        if (this.#tryGrant(mode, mode !== 'read')) return waiter.granted()
         this.#checkWait(mode, waiter, deadline, timeout)
         const wait = Atomics.waitAsync(this.#i32, this.#base + L_VERSION, version, Math.min(deadline - Date.now(), POLL_MS))
         if (wait.async) await wait.value
@@ -258,11 +305,11 @@ export class SharedRWLock implements RWLock {
    * and publishes it for deadlock detection: a synchronous wait as the thread's, an async one as
    * its holder's, with the locks that holder holds.
    */
-  #startWaiting(mode: LockMode, async: boolean): Waiter {
-    let registered = mode === 'write'
+  #startWaiting(mode: Grant, async: boolean): Waiter {
+    let registered = mode !== 'read'
     Atomics.add(this.#i32, this.#base + L_WAITERS, 1)
     Atomics.add(this.#i32, this.#myWaits, WAIT_ONE)
-    if (registered) this.#setWritersWaiting(1)
+    if (registered) this.#setWritersWaiting(mode, 1)
     const published = async ? this.#publishAsyncWait() : this.#publishSyncWait()
     const since = Date.now()
     return {
@@ -274,7 +321,7 @@ export class SharedRWLock implements RWLock {
       stop: () => {
         this.counters.waited(Date.now() - since)
         published.withdraw()
-        if (registered) this.#setWritersWaiting(-1)
+        if (registered) this.#setWritersWaiting(mode, -1)
         Atomics.sub(this.#i32, this.#myWaits, WAIT_ONE)
         Atomics.sub(this.#i32, this.#base + L_WAITERS, 1)
       },
@@ -305,7 +352,7 @@ export class SharedRWLock implements RWLock {
     }
   }
 
-  #checkWait(mode: LockMode, waiter: Waiter, deadline: number, timeout: number): void {
+  #checkWait(mode: Grant, waiter: Waiter, deadline: number, timeout: number): void {
     const cycle = waiter.record < 0 ? null : findCycle(this.#mem, this.#me, waiter.record, this.#slot)
     if (cycle !== null && (Math.max(...cycle) === waiterId(this.#me, waiter.record) || Date.now() - waiter.since > CYCLE_PATIENCE_MS)) {
       throw new DeadlockError(`Deadlock on table \`${this.#name}\`: waiters ${cycle.join(' → ')} wait for each other; this one backs off`, {
@@ -314,19 +361,22 @@ export class SharedRWLock implements RWLock {
     }
     if (Date.now() >= deadline) {
       this.counters.timedOut()
-      throw new LockTimeoutError(`Timed out after ${timeout} ms waiting for the ${mode} lock of table \`${this.#name}\` (held by another thread)`, {
+      throw new LockTimeoutError(`Timed out after ${timeout} ms waiting for the ${mode === 'read' ? 'read' : 'write'} lock of table \`${this.#name}\` (held by another thread)`, {
         table: this.#name,
       })
     }
   }
 
-  #releaseShared(mode: LockMode): void {
+  #releaseShared(mode: Grant): void {
     const i32 = this.#i32
     const base = this.#base
     guardLock(i32, base + L_GUARD, this.#me, this.#timeoutMs, this.#guard)
     if (mode === 'read') {
       i32[base + L_READERS] = (i32[base + L_READERS] as number) - 1
       i32[this.#myReaders] = (i32[this.#myReaders] as number) - 1
+    } else if (mode === 'intent') {
+      i32[base + L_INTENTS] = (i32[base + L_INTENTS] as number) - 1
+      i32[this.#myIntents] = (i32[this.#myIntents] as number) - 1
     } else {
       const depth = (i32[base + L_WRITER_DEPTH] as number) - 1
       i32[base + L_WRITER_DEPTH] = depth

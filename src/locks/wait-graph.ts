@@ -1,4 +1,4 @@
-import { ASYNC_RECORDS, L_WRITER, MAX_THREADS, type SharedMemory } from '../shared/memory'
+import { ASYNC_RECORDS, INTENT_GRANTS, L_WRITER, MAX_THREADS, type SharedMemory } from '../shared/memory'
 
 /**
  * The record id of a thread's synchronous wait. A synchronous wait blocks the whole thread, so
@@ -12,20 +12,25 @@ export function waiterId(thread: number, record: number): number {
   return thread * (ASYNC_RECORDS + 1) + record
 }
 
-/** The threads holding a lock (writer and readers), other than `except`. */
+/** The threads holding a lock (writer, readers and single-record writers), other than `except`. */
 export function holdersOf(mem: SharedMemory, lock: number, except: number): number[] {
   const out: number[] = []
   const writer = Atomics.load(mem.i32, mem.lock(lock) + L_WRITER) - 1
   if (writer >= 0 && writer !== except) out.push(writer)
   for (let t = 0; t < MAX_THREADS; t++) {
-    if (t !== except && t !== writer && Atomics.load(mem.i32, mem.readers(lock, t)) > 0) out.push(t)
+    if (t !== except && t !== writer && holdsShared(mem, lock, t)) out.push(t)
   }
   return out
 }
 
-/** Whether thread `t` holds lock `lock` (written or read). */
+/** Whether thread `t` holds lock `lock` (written, read or with intent). */
 function threadHolds(mem: SharedMemory, lock: number, t: number): boolean {
-  return Atomics.load(mem.i32, mem.lock(lock) + L_WRITER) === t + 1 || Atomics.load(mem.i32, mem.readers(lock, t)) > 0
+  return Atomics.load(mem.i32, mem.lock(lock) + L_WRITER) === t + 1 || holdsShared(mem, lock, t)
+}
+
+/** Whether thread `t` holds a read or an intent grant of `lock`. */
+function holdsShared(mem: SharedMemory, lock: number, t: number): boolean {
+  return Atomics.load(mem.i32, mem.readers(lock, t)) > 0 || (Atomics.load(mem.i32, mem.intents(lock, t)) & INTENT_GRANTS) > 0
 }
 
 /** The waits of thread `t` that keep it from releasing `lock`: pairs (lock waited for, record). */

@@ -78,17 +78,33 @@ export class Replica {
    * table the ops touch, so the entry is ordered after everything it depends on.
    */
   append(ops: readonly WireOp[]): void {
+    this.#append(ops, null, null)
+  }
+
+  /**
+   * Appends ops not yet applied here (planned under intent grants, beside other writers of their
+   * tables) only if `check()` holds once this replica has caught up under the append mutex; then
+   * applies them with `apply()`, before anything else reads the replica. False if the check failed.
+   */
+  appendIf(ops: readonly WireOp[], check: () => boolean, apply: () => void): boolean {
+    return this.#append(ops, check, apply)
+  }
+
+  #append(ops: readonly WireOp[], check: (() => boolean) | null, apply: (() => void) | null): boolean {
     // Valid until the next encoding: nothing below encodes ops before the ring has these bytes.
     const payload = encodeOpsInPlace(ops)
     let snapshotDue = false
     const end = this.#withAppendMutex(() => {
       const mem = this.memory
       if (mem.commits !== this.#seen && !this.#tryCatchUp()) {
+        this.#rebuild()
+        // Unapplied ops were planned from records the rebuild replaced: they are planned again.
+        if (check !== null) return -1
         // Overtaken while holding these changes: rebuild from the snapshot (which cannot contain
         // changes to the tables this thread holds), catch up, and re-apply our own ops on top.
-        this.#rebuild()
         this.#host.applyRemote(decodeOps(payload.bytes, 0, payload.length), false)
       }
+      if (check !== null && !check()) return -1
       // Caught up, under the append mutex: this replica's position is the tail.
       const tail = this.#applied
       const { start, end } = this.#log.place(tail, payload.length)
@@ -108,9 +124,23 @@ export class Replica {
       this.#setApplied(end)
       return end
     })
+    if (end < 0) return false
+    if (apply !== null) this.#applyOwn(apply)
     // Publish this replica's state, which is exactly the log up to `end`, encoded outside the
     // append mutex (other writers go on).
     if (snapshotDue) this.#snapshotAfterCommit(end)
+    return true
+  }
+
+  /** Applies ops this thread just appended; if that fails (a bug), the replica rebuilds from the log. */
+  #applyOwn(apply: () => void): void {
+    try {
+      apply()
+    } catch (error) {
+      this.memory.setStale(this.slot, true)
+      this.#seen = Number.NaN // the next catch-up looks at the log (and finds this replica stale)
+      throw error
+    }
   }
 
   /**

@@ -43,6 +43,11 @@ export class TableStore {
     return this.#records.size
   }
 
+  /** Whether a unique index (besides the primary key) constrains writes to this table. */
+  get hasUnique(): boolean {
+    return this.#uniqueList.length > 0
+  }
+
   /** The record with this key (expired or not), or undefined. */
   get(key: Key): Rec | undefined {
     return this.#records.get(key)

@@ -4,6 +4,11 @@ import type { Commit, Op, RecordChange, SchemaChange } from '../storage/change'
 import type { TableStore } from '../storage/table-store'
 import { backoffDelay, sleepSync } from './backoff'
 
+/** Thrown by a single-record write whose record changed in another thread since it was read. */
+const CONFLICT = Symbol('dictdb: record changed meanwhile')
+/** Single-record writes that met this many conflicts in a row take the table's write lock. */
+const OPTIMISTIC_TRIES = 3
+
 /** Receives every committed change set, in commit order. */
 export type CommitListener = (commit: Commit) => void
 
@@ -48,6 +53,16 @@ export interface SharedSync {
    */
   readonly quiet?: (lock: RWLock) => boolean
   /**
+   * Takes `lock` for one single-record write outside a transaction, beside other threads' such
+   * writes (give it back with `exitSync`). Absent: single-record writes take the write lock.
+   */
+  readonly enterIntent?: (lock: RWLock) => unknown
+  /**
+   * Appends a commit only if `check()` holds once the replica has caught up under the append
+   * mutex, then runs `apply()` (before anything else reads the replica); false if `check()` failed.
+   */
+  readonly appendIf?: (ops: readonly Op[], check: () => boolean, apply: () => void) => boolean
+  /**
    * True when a commit is durable only later (a connected database): the log then tells the
    * listeners itself, once it is, so they never see a commit that is then undone.
    */
@@ -79,6 +94,8 @@ export class Transactions {
   #shared: SharedSync | null = null
   /** Commits made in a local database (its log position). */
   #commits = 0
+  /** The store whose single-record write runs under an intent grant (its change is appended checked). */
+  #optimistic: TableStore | null = null
 
   constructor(catalog: Catalog) {
     this.#catalog = catalog
@@ -129,6 +146,9 @@ export class Transactions {
     const shared = this.#shared
     if (tx === null) {
       this.#depth++
+      // A call nested in a checked single-record write (a validator's) is not checked itself.
+      const optimistic = this.#optimistic
+      this.#optimistic = null
       try {
         // A single read needs no cross-thread lock: the replica, caught up, is the latest commit.
         if (shared !== null && mode === 'read') return shared.readLocal(lock, () => (shared.catchUp(true), fn(a as A, b as B)))
@@ -140,6 +160,7 @@ export class Transactions {
           lock.exitSync(grant)
         }
       } finally {
+        this.#optimistic = optimistic
         // Listeners run once the outermost call has let go of its lock (and of nothing else).
         if (--this.#depth === 0) this.#deliver()
       }
@@ -147,6 +168,45 @@ export class Transactions {
     hold(tx, lock, mode)
     shared?.catchUp(tx.log.length === 0)
     return fn(a as A, b as B)
+  }
+
+  /**
+   * Runs `fn`, a single-record write by key that writes through `writeOne`. Outside a transaction
+   * in a shared database, it runs beside other threads' single-record writes to the same table
+   * (under its intent grant): its change reaches the log only if its record did not change since
+   * `fn` read it, and `fn` runs again if it did; after a few such conflicts, under the write lock.
+   * A table with a unique index (whose checks span records) always takes the write lock.
+   */
+  writeRecord<R, A, B>(lock: RWLock, store: TableStore, fn: (a: A, b: B) => R, a: A, b: B): R {
+    const shared = this.#shared
+    if (this.#tx === null && shared?.enterIntent !== undefined && !store.hasUnique) {
+      for (let attempt = 0; attempt < OPTIMISTIC_TRIES; attempt++) {
+        const result = this.#tryOptimistic(shared, lock, store, fn, a, b)
+        if (result !== CONFLICT) return result as R
+      }
+    }
+    return this.withLock(lock, 'write', fn, a, b)
+  }
+
+  #tryOptimistic<R, A, B>(shared: SharedSync, lock: RWLock, store: TableStore, fn: (a: A, b: B) => R, a: A, b: B): R | typeof CONFLICT {
+    this.#depth++
+    const outer = this.#optimistic
+    try {
+      const grant = (shared.enterIntent as (lock: RWLock) => unknown)(lock)
+      this.#optimistic = store
+      try {
+        shared.catchUp(true)
+        return fn(a, b)
+      } finally {
+        this.#optimistic = outer
+        lock.exitSync(grant)
+      }
+    } catch (error) {
+      if (error === CONFLICT) return CONFLICT
+      throw error
+    } finally {
+      if (--this.#depth === 0) this.#deliver()
+    }
   }
 
   /**
@@ -169,10 +229,22 @@ export class Transactions {
    * building the list around the change.
    */
   writeOne(store: TableStore, change: RecordChange): void {
+    if (this.#optimistic === store && this.#tx === null) return this.#writeChecked(store, change)
     if (this.#tx !== null || this.#shared !== null || this.#listeners.size !== 0) return this.write(store, [change])
     store.checkUniqueOne(change)
     store.apply(change)
     this.#commits++
+  }
+
+  /**
+   * Commits a single-record change planned under an intent grant: appended only if its record is
+   * still the one it was planned from (and no unique index appeared), then applied.
+   */
+  #writeChecked(store: TableStore, change: RecordChange): void {
+    const check = (): boolean => !store.hasUnique && store.get(change.key) === change.before
+    const ops = [change]
+    if (!(this.#shared?.appendIf as NonNullable<SharedSync['appendIf']>)(ops, check, () => store.apply(change))) throw CONFLICT
+    if (this.#listeners.size !== 0) this.publish({ ops, position: this.position })
   }
 
   /** Validates (unique indexes), applies and records a change set planned under the write lock. */

@@ -1,6 +1,7 @@
 import { DeadlockError, InvalidArgumentError, LockTimeoutError, describe } from '../errors'
 import { guardLock, guardUnlock } from '../shared/guard'
-import { ASYNC_RECORDS, INTENT_GRANTS, INTENT_WAITING, L_GUARD, L_INTENTS, L_INTENTS_WAITING, L_READERS, L_VERSION, L_WAITERS, L_WRITER, L_WRITER_DEPTH, L_WRITERS_WAITING, WAIT_ONE, WAIT_WRITER, type SharedMemory } from '../shared/memory'
+import { ASYNC_RECORDS, INTENT_GRANTS, INTENT_WAITING, L_GUARD, L_INTENTS, L_INTENTS_WAITING, L_READERS, L_VERSION, L_WAITERS, L_WRITER, L_WRITER_DEPTH, L_WRITERS_WAITING, WAIT_ONE, WAIT_WRITER } from '../shared/layout'
+import { type SharedMemory } from '../shared/memory'
 import { LocalRWLock, heldTags } from './local-lock'
 import { SharedCounters, type LockCounters } from './stats'
 import { SYNC_WAIT, findCycle, waiterId } from './wait-graph'

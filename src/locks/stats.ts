@@ -1,4 +1,5 @@
-import { L_STAT_DEADLOCKS, L_STAT_TIMEOUTS, L_STAT_WAITED_US, L_STAT_WAITS, type SharedMemory } from '../shared/memory'
+import { L_STAT_DEADLOCKS, L_STAT_TIMEOUTS, L_STAT_WAITED_US, L_STAT_WAITS } from '../shared/layout'
+import { type SharedMemory } from '../shared/memory'
 
 /** Contention figures of one table's lock (see `db.stats()`). */
 export interface LockStats {

@@ -1,4 +1,5 @@
-import { ASYNC_RECORDS, INTENT_GRANTS, L_WRITER, MAX_THREADS, type SharedMemory } from '../shared/memory'
+import { ASYNC_RECORDS, INTENT_GRANTS, L_WRITER, MAX_THREADS } from '../shared/layout'
+import { type SharedMemory } from '../shared/memory'
 
 /**
  * The record id of a thread's synchronous wait. A synchronous wait blocks the whole thread, so

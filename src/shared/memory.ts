@@ -1,77 +1,46 @@
 import { threadId } from 'node:worker_threads'
 import { InvalidArgumentError, InvalidStateError, describe } from '../errors'
+import {
+  MAX_THREADS,
+  MAX_LOCKS,
+  CATALOG_LOCK,
+  MAGIC,
+  H_MAGIC,
+  H_APPEND,
+  H_SNAP_SEQ,
+  H_CLOSED,
+  H_TAIL,
+  H_HEAD,
+  H_SNAP_POS,
+  H_SNAP_MUTEX,
+  H_NEXT_LOCK,
+  H_COMMITS,
+  H_SNAP_LEN,
+  H_SNAPSHOTS,
+  H_FOLLOWERS,
+  T_STATE,
+  T_THREAD_ID,
+  T_WAITING,
+  T_APPLIED,
+  T_STALE,
+  T_RECORDS,
+  ASYNC_RECORDS,
+  THREAD_WORDS,
+  LOCK_WORDS,
+  WAIT_ONE,
+  WAIT_WRITER,
+  INTENT_WAITING,
+  MAX_PARENTS,
+  THREADS_BASE,
+  LOCKS_BASE,
+  READERS_BASE,
+  WAITS_BASE,
+  HOLDS_BASE,
+  INTENTS_BASE,
+  PARENTS_BASE,
+  CONTROL_WORDS,
+} from './layout'
 
-/** Most threads attached to one shared database at once. */
-export const MAX_THREADS = 64
-/** Most locks (tables created over the database's life, plus the catalog lock). */
-export const MAX_LOCKS = 1024
-/** Lock slot of the catalog (table creation and removal). */
-export const CATALOG_LOCK = 0
-
-const MAGIC = 0x44444231 // "DDB1"
-
-// Header, in Int32 words. 64-bit positions live in the BigInt64 view at word/2.
-const H_MAGIC = 0
-const H_APPEND = 1 // append mutex: 0 free, else holder slot + 1
-const H_SNAP_SEQ = 2 // snapshot seqlock: odd while a snapshot is being written
-const H_CLOSED = 3
-const H_TAIL = 4 // i64: end of the last committed entry (byte position, never decreases)
-const H_HEAD = 6 // i64: oldest byte position still in the ring
-const H_SNAP_POS = 8 // i64: log position the snapshot reflects
-const H_SNAP_MUTEX = 10 // snapshot writer mutex (guard protocol): writers encode outside the append mutex
-const H_NEXT_LOCK = 11
-const H_COMMITS = 12 // bumped after every append: the cheap "anything new?" check (wraps; compared for equality)
-const H_SNAP_LEN = 14 // i64: snapshot bytes (the buffer may grow past 2 GiB)
-const H_SNAPSHOTS = 16 // snapshots written so far
-const H_FOLLOWERS = 17 // threads waiting for the next commit (live queries, change feeds): appends notify only then
-const HEADER_WORDS = 32
-
-// Per thread slot.
-const T_STATE = 0 // 0 free, 1 attached
-const T_THREAD_ID = 1
-const T_WAITING = 2 // lock slot this thread waits for synchronously (all of it is blocked), or -1
-const T_APPLIED = 4 // i64: log position applied by this replica
-const T_STALE = 6 // 1 when the ring overtook this replica: it must rebuild from the snapshot
-const T_RECORDS = 8 // ASYNC_RECORDS words: the lock slot one async holder of this thread waits for, or -1
-/** Async waits of one thread that the deadlock detector sees (more still wait, unseen by it). */
-export const ASYNC_RECORDS = 32
-const THREAD_WORDS = T_RECORDS + ASYNC_RECORDS
-
-// Per lock slot.
-export const L_GUARD = 0 // tiny spin guard over the other fields: 0 free, else slot + 1
-export const L_VERSION = 1 // bumped and notified on every release
-export const L_WRITER = 2 // writer slot + 1, or 0
-export const L_WRITER_DEPTH = 3
-export const L_READERS = 4 // total read grants, all threads
-export const L_WRITERS_WAITING = 5
-export const L_WAITERS = 6 // waits in flight on this lock (any mode): release notifies only if > 0
-export const L_INTENTS = 7 // intent grants, all threads: single-record writers, together, checked per record at append
-export const L_STAT_WAITS = 8 // statistics, every thread: acquisitions that had to wait
-export const L_STAT_TIMEOUTS = 9
-export const L_STAT_WAITED_US = 10 // i64 (lock slots are 16 words, so this is 8-byte aligned): µs waited
-export const L_STAT_DEADLOCKS = 12 // transactions re-run after losing a deadlock here
-export const L_INTENTS_WAITING = 13 // single-record writers waiting: like waiting writers, they keep new readers out
-const LOCK_WORDS = 16
-
-/** Per (lock, thread) wait word: waits in flight (low 16 bits) and, of these, registered writers. */
-export const WAIT_ONE = 1
-export const WAIT_WRITER = 0x10000
-
-/** Per (lock, thread) intent word: intent grants held (low 16 bits) and intent waits registered. */
-export const INTENT_GRANTS = 0xffff
-export const INTENT_WAITING = 0x10000
-
-/** Pairs (child thread id, parent thread id): a worker dies with its parent, and must be reaped with it. */
-const MAX_PARENTS = 1024
-
-const THREADS_BASE = HEADER_WORDS
-const LOCKS_BASE = THREADS_BASE + MAX_THREADS * THREAD_WORDS
-const READERS_BASE = LOCKS_BASE + MAX_LOCKS * LOCK_WORDS
-const WAITS_BASE = READERS_BASE + MAX_LOCKS * MAX_THREADS
-const HOLDS_BASE = WAITS_BASE + MAX_LOCKS * MAX_THREADS
-const INTENTS_BASE = HOLDS_BASE + MAX_LOCKS * MAX_THREADS
-const PARENTS_BASE = INTENTS_BASE + MAX_LOCKS * MAX_THREADS
-const CONTROL_WORDS = PARENTS_BASE + MAX_PARENTS * 2
 
 /** The buffers that make one shared database; structured-cloneable into a worker. */
 export interface SharedBuffers {

@@ -1,5 +1,6 @@
 import { guardLock, guardRecover, guardUnlock } from './guard'
-import { ASYNC_RECORDS, INTENT_GRANTS, INTENT_WAITING, L_GUARD, L_INTENTS, L_INTENTS_WAITING, L_READERS, L_VERSION, L_WAITERS, L_WRITER, L_WRITER_DEPTH, L_WRITERS_WAITING, MAX_THREADS, WAIT_WRITER, type SharedMemory } from './memory'
+import { ASYNC_RECORDS, INTENT_GRANTS, INTENT_WAITING, L_GUARD, L_INTENTS, L_INTENTS_WAITING, L_READERS, L_VERSION, L_WAITERS, L_WRITER, L_WRITER_DEPTH, L_WRITERS_WAITING, MAX_THREADS, WAIT_WRITER } from './layout'
+import { type SharedMemory } from './memory'
 
 /**
  * Gives back everything a dead thread held: its lock grants, every wait it had in flight (per

@@ -4,7 +4,8 @@ import type { DatabaseState } from '../storage/change'
 import { decodeOps, decodeState, encodeOpsInPlace, encodeState, type WireOp } from './codec'
 import { guardLock, guardUnlock } from './guard'
 import { SharedLog } from './log'
-import { MAX_THREADS, type SharedMemory } from './memory'
+import { MAX_THREADS } from './layout'
+import { type SharedMemory } from './memory'
 
 /** Appends that overwrite the ring free 1/32 of it at once (each freeing costs a walk over the thread slots). */
 const RECLAIM_CHUNK_SHIFT = 5

@@ -1,6 +1,7 @@
 import type { LockStats } from '../locks/stats'
 import type { RWLock } from '../locks/types'
-import { MAX_THREADS, type SharedMemory } from '../shared/memory'
+import { MAX_THREADS } from '../shared/layout'
+import { type SharedMemory } from '../shared/memory'
 
 export type { LockStats } from '../locks/stats'
 

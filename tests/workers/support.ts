@@ -9,7 +9,8 @@ import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { Database, type DatabaseOptions } from 'dictdb'
-import { L_INTENTS_WAITING, L_WRITERS_WAITING, SharedMemory } from '../../src/shared/memory'
+import { L_INTENTS_WAITING, L_WRITERS_WAITING } from '../../src/shared/layout'
+import { SharedMemory } from '../../src/shared/memory'
 
 /** One running worker: its messages, by type, in arrival order. */
 export class Running {

@@ -2,7 +2,7 @@
 // changes never appear; a worker that holds a lock forever makes others give up at the timeout.
 import { afterEach, describe, expect, it } from 'vitest'
 import { Database, LockTimeoutError, increment } from 'dictdb'
-import { L_WAITERS } from '../../src/shared/memory'
+import { L_WAITERS } from '../../src/shared/layout'
 import { Remote, Workers, memoryOf, sharedInts, waitUntil, writersWaiting } from './support'
 
 const workers = new Workers()

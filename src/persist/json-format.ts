@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer'
 import { CorruptFileError } from '../errors'
 import { crc32, crcHex } from './checksum'
 import { FORMAT_NAME, FORMAT_VERSION, checkHeader, limits, notDictdb, type DocumentReader, type DocumentSink, type Section } from './document'
@@ -128,8 +129,9 @@ export class JsonReader implements DocumentReader {
    * {@link #items}; the others are cut apart and read one by one.
    */
   #region(region: Buffer): void {
-    const text = region.toString('utf8')
-    const ascii = text.length === region.length
+    // Most files are ASCII, decoded as such ~10× faster than as UTF-8 (the same text).
+    const ascii = isAscii(region)
+    const text = region.toString(ascii ? 'latin1' : 'utf8')
     /** Byte offset in the file of char `pos` of `text` (cheap for ASCII, exact otherwise). */
     const at = (pos: number) => this.#offset + (ascii ? pos : Buffer.byteLength(text.slice(0, pos)))
     let pos = 0

@@ -77,6 +77,20 @@ describe.each(FORMATS)('%s files are written and read in chunks', (format) => {
   })
 })
 
+describe('JSON files with text beyond ASCII', () => {
+  it('load intact when blocks of ASCII and blocks of multi-byte characters alternate, whatever the block size', async () => {
+    const db = new Database()
+    db.createTable('t').insert(Array.from({ length: 200 }, (_, i) => ({ text: i % 3 === 0 ? `Zürich ✓ 😀 ${'é'.repeat(i % 7)}` : `plain ${i}` })))
+    const file = join(tempDir(), 'db')
+    db.save(file)
+    for (const readBytes of [5, 64, 1000]) {
+      withLimits({ readBytes })
+      expect(snapshot(Database.load(file))).toEqual(snapshot(db))
+      expect(snapshot(await Database.loadAsync(file))).toEqual(snapshot(db))
+    }
+  })
+})
+
 describe('saveAsync and loadAsync', () => {
   it('let other work run between chunks', async () => {
     withLimits({ itemsPerChunk: 50, readBytes: 4096 })

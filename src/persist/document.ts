@@ -47,8 +47,11 @@ export const limits = {
   itemsPerChunk: 2048,
   /** A chunk is cut once its encoded text reaches this many bytes. */
   bytesPerChunk: 1 << 20,
-  /** Bytes read per read call. */
-  readBytes: 1 << 20,
+  /**
+   * Bytes read per read call: small enough that a block (and its text) is a young object that
+   * dies young, not one of V8's large objects, which bring full garbage collections closer.
+   */
+  readBytes: 64 << 10,
   /** A JSON file not in dictdb's own line layout (reformatted by hand) is parsed whole up to this size. */
   maxWholeJsonBytes: 256 << 20,
 }

@@ -22,6 +22,13 @@ import { toJsonText, untag } from './json-values'
  * if it drops the checksum (then it may even be reformatted: it is parsed whole).
  */
 
+/**
+ * Item lines are parsed this many chars at a time at most: a string this short is a young
+ * object that dies young, where a larger one goes to V8's large-object space and brings the
+ * next full garbage collection closer.
+ */
+const PARSE_CHARS = 64 << 10
+
 const SECTION_PREFIX = '{"section":'
 const SECTION_SUFFIX = ',"items":['
 const TRAILER = /^\],"checksum":"crc32:([0-9a-f]{8})"\}$/
@@ -205,7 +212,7 @@ export class JsonReader implements DocumentReader {
   #items(text: string, pos: number): number {
     // Per line: one indexOf and one char look (locals, not fields: this loop runs per record).
     const maxLines = limits.itemsPerChunk
-    const maxChars = limits.bytesPerChunk
+    const maxChars = Math.min(limits.bytesPerChunk, PARSE_CHARS)
     let start = pos
     let lines = this.#carryLines
     let chars = this.#carry.length

@@ -23,11 +23,11 @@ import { toJsonText, untag } from './json-values'
  */
 
 /**
- * Item lines are parsed this many chars at a time at most: a string this short is a young
- * object that dies young, where a larger one goes to V8's large-object space and brings the
- * next full garbage collection closer.
+ * Item lines are encoded and parsed this many chars at a time at most: a string this short is a
+ * young object that dies young, where a larger one goes to V8's large-object space and brings
+ * the next full garbage collection closer.
  */
-const PARSE_CHARS = 64 << 10
+const TEXT_CHUNK_CHARS = 64 << 10
 
 const SECTION_PREFIX = '{"section":'
 const SECTION_SUFFIX = ',"items":['
@@ -54,7 +54,7 @@ export function* encodeJson(header: Readonly<Record<string, unknown>>, sections:
     for (let i = 0; i < items.length; i++) {
       text += toJsonText(items[i])
       text += i === items.length - 1 ? '\n' : ',\n'
-      if (++count >= limits.itemsPerChunk || text.length >= limits.bytesPerChunk) {
+      if (++count >= limits.itemsPerChunk || text.length >= Math.min(limits.bytesPerChunk, TEXT_CHUNK_CHARS)) {
         yield emit(text)
         onItems?.((done += count))
         text = ''
@@ -212,7 +212,7 @@ export class JsonReader implements DocumentReader {
   #items(text: string, pos: number): number {
     // Per line: one indexOf and one char look (locals, not fields: this loop runs per record).
     const maxLines = limits.itemsPerChunk
-    const maxChars = Math.min(limits.bytesPerChunk, PARSE_CHARS)
+    const maxChars = Math.min(limits.bytesPerChunk, TEXT_CHUNK_CHARS)
     let start = pos
     let lines = this.#carryLines
     let chars = this.#carry.length

@@ -137,7 +137,10 @@ export class LiveView<T = Rec> {
     if (this.#off === null) return
     if (this.#host.isDead()) return this.#end()
     const ops = commit.ops
-    if (ops.length === 1 && !this.#q.distinct && this.#updateInPlace(ops[0] as Commit['ops'][number])) return
+    if (ops.length === 1 && !this.#q.distinct) {
+      const op = ops[0] as Commit['ops'][number]
+      if (this.#updateInPlace(op) || this.#passesBy(op)) return
+    }
     if (commit.reset === true) this.#rerun = true
     else if (!this.#applyCommit(commit)) return
     if (this.#rerun) this.#refresh()
@@ -161,6 +164,18 @@ export class LiveView<T = Rec> {
     this.#snapshot = null
     this.#callback(this.rows, { added: [], removed: [], changed: [next.out] } as WatchDiff<T>)
     return true
+  }
+
+  /**
+   * Whether a lone change leaves the result alone without placing it: another table's, or a
+   * record outside the window whose versions do not match (an old version that matched only
+   * matters at a bounded window's edge).
+   */
+  #passesBy(op: Commit['ops'][number]): boolean {
+    if (op.type !== 'record' || op.table !== this.#host.table) return true
+    const q = this.#q
+    if (this.#window.byKey.has(op.key) || (op.after !== undefined && q.matches(op.after))) return false
+    return op.before === undefined || this.#window.unbounded || !q.matches(op.before)
   }
 
   /** Places the commit's changes to this table; false when none concerns it. */

@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, renameSync as realRenameSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { BackupManager, Database, InvalidStateError } from '../../src/index'
-import { LOCK_NAME } from '../../src/persist/backup/folder-lock'
+import { FolderLock, LOCK_NAME } from '../../src/persist/backup/folder-lock'
+import { replaceFileSystem } from '../../src/persist/fs'
 import { startChild, tempDir } from './support'
 
 const quiet = { warn() {}, error() {} }
@@ -47,6 +48,32 @@ describe('a BackupManager owns its folder', () => {
     await new BackupManager(db('b'), dir, { logger: { warn: (m) => warnings.push(m), error() {} } }).backupNow()
     expect(warnings.join('\n')).toMatch(/took over the backup folder .* which is not running/)
     expect(JSON.parse(readFileSync(join(dir, LOCK_NAME), 'utf8'))).toMatchObject({ pid: process.pid, host: hostname() })
+  })
+
+  it('of two writers taking over the same dead lock at once, one gets the folder and the other is refused', () => {
+    const dir = tempDir()
+    const path = join(dir, LOCK_NAME)
+    writeFileSync(path, JSON.stringify({ pid: deadPid(), host: hostname(), token: 'old', since: '2020-01-01T00:00:00.000Z' }))
+    const [a, b] = [new FolderLock(dir, quiet), new FolderLock(dir, quiet)]
+    let raced = false
+    const restore = replaceFileSystem({
+      // B takes the folder over after A saw the dead lock and before A's own move of it.
+      renameSync: (from, to) => {
+        if (!raced && (from === path || to === path)) {
+          raced = true
+          b.acquire()
+        }
+        realRenameSync(from, to)
+      },
+    })
+    try {
+      expect(() => a.acquire()).toThrow(InvalidStateError)
+    } finally {
+      restore()
+    }
+    expect(raced).toBe(true)
+    expect(() => b.acquire()).not.toThrow()
+    expect(readdirSync(dir)).toEqual([LOCK_NAME])
   })
 
   it('stops writing when its lock was taken over behind its back', async () => {

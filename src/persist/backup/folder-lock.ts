@@ -12,8 +12,9 @@ import { io } from '../fs'
  * is a file, `dictdb-backup.lock`, holding the owner's pid, host and a token; it is created with
  * its content in one step (a hard link of a written temp file: never seen empty), taken at the
  * first write and given up by `stop()`. A lock whose process is gone (same host, pid not
- * running) is taken over. Every write checks the lock still holds this owner's token, so of two
- * processes that took over the same dead lock at once, only one goes on writing.
+ * running) is taken over: moved aside, checked, removed, and created anew, so that of two
+ * processes taking over the same dead lock at once only one gets it. Every write also checks
+ * that the lock still holds this owner's token.
  */
 
 /** The lock file's name in a backup folder. */
@@ -51,11 +52,13 @@ export class FolderLock {
     const me = { ...this.#me, since: new Date().toISOString() }
     for (let attempt = 0; attempt < 3; attempt++) {
       if (this.#create(me)) return void (this.#held = true)
-      const owner = this.#read()
-      if (owner === undefined) continue // removed meanwhile: try again
+      const text = this.#readText(this.#path)
+      if (text === undefined) continue // removed meanwhile: try again
+      const owner = parseOwner(text)
       if (owner !== null && isAlive(owner)) throw this.#taken(owner, 'another BackupManager writes there')
-      this.#replace(me)
-      if (this.#read()?.token === me.token) {
+      // Of two processes taking over the same dead lock, one removes it and creates its own; the
+      // other finds that one (live) on its next turn.
+      if (this.#removeStale(text, me) && this.#create(me)) {
         this.#held = true
         const who = owner === null ? 'an unreadable lock' : `process ${owner.pid} on ${owner.host}, which is not running`
         this.#logger.warn(`dictdb: took over the backup folder \`${this.#dir}\` from ${who}`)
@@ -91,14 +94,30 @@ export class FolderLock {
     }
   }
 
-  #replace(me: Owner): void {
-    const temp = this.#writeTemp(me)
+  /**
+   * Removes the lock whose content is `stale` (a dead owner's), unless another process took the
+   * folder over meanwhile. The lock is moved aside first (of two processes moving it, one does,
+   * the other finds nothing) and its content checked: a live lock moved by mistake goes back.
+   * True when the stale lock is gone.
+   */
+  #removeStale(stale: string, me: Owner): boolean {
+    const aside = `${this.#path}.${me.token}.stale`
     try {
-      io.renameSync(temp, this.#path)
+      io.renameSync(this.#path, aside)
     } catch (error) {
-      io.unlinkSync(temp)
+      if (systemCode(error) === 'ENOENT') return false
       throw fileError('lock the backup folder', this.#dir, error)
     }
+    try {
+      if (this.#readText(aside) === stale) return true
+      io.linkSync(aside, this.#path)
+    } catch (error) {
+      // EEXIST: a third process created a lock in the meantime; the one moved aside learns of it at its next write.
+      if (systemCode(error) !== 'EEXIST') throw fileError('lock the backup folder', this.#dir, error)
+    } finally {
+      io.unlinkSync(aside)
+    }
+    return false
   }
 
   #writeTemp(me: Owner): string {
@@ -123,24 +142,23 @@ export class FolderLock {
 
   /** The lock's owner; undefined when there is no lock, null when it cannot be read as one. */
   #read(): Owner | null | undefined {
-    let text: string
+    const text = this.#readText(this.#path)
+    return text === undefined ? undefined : parseOwner(text)
+  }
+
+  /** The text of a lock file; undefined when there is none. */
+  #readText(path: string): string | undefined {
     try {
-      const fd = io.openSync(this.#path, 'r')
+      const fd = io.openSync(path, 'r')
       try {
         const buf = Buffer.alloc(Math.min(io.fstatSync(fd).size, 4096))
-        text = buf.subarray(0, io.readSync(fd, buf, 0, buf.length, 0)).toString('utf8')
+        return buf.subarray(0, io.readSync(fd, buf, 0, buf.length, 0)).toString('utf8')
       } finally {
         io.closeSync(fd)
       }
     } catch (error) {
       if (systemCode(error) === 'ENOENT') return undefined
       throw fileError('read the lock of', this.#dir, error)
-    }
-    try {
-      const owner = JSON.parse(text) as Partial<Owner>
-      return typeof owner.pid === 'number' && typeof owner.host === 'string' && typeof owner.token === 'string' ? (owner as Owner) : null
-    } catch {
-      return null // unreadable: no one can prove to hold it
     }
   }
 
@@ -150,6 +168,16 @@ export class FolderLock {
       `The backup folder \`${this.#dir}\` is in use by ${who}: ${why}, and two writers would fork its chain of backups. ` +
         `Stop the other BackupManager, or give this one another folder; if that process is gone for good, delete \`${this.#path}\`.`,
     )
+  }
+}
+
+/** The owner a lock file names; null when it cannot be read as one (no one can prove to hold it). */
+function parseOwner(text: string): Owner | null {
+  try {
+    const owner = JSON.parse(text) as Partial<Owner>
+    return typeof owner.pid === 'number' && typeof owner.host === 'string' && typeof owner.token === 'string' ? (owner as Owner) : null
+  } catch {
+    return null
   }
 }
 

@@ -13,6 +13,8 @@ interface Waiter {
   readonly since: number
   /** Its wait record ({@link SYNC_WAIT} for a synchronous wait), or -1 if it could not be published. */
   readonly record: number
+  /** The cycle this wait last saw and when it first saw it: reported only if it lasts. */
+  cycle: { readonly path: string; readonly since: number } | null
   granted(): void
   stop(): void
 }
@@ -316,6 +318,7 @@ export class SharedRWLock implements RWLock {
     return {
       since,
       record: published.record,
+      cycle: null,
       granted: () => {
         registered = false
       },
@@ -355,7 +358,8 @@ export class SharedRWLock implements RWLock {
 
   #checkWait(mode: Grant, waiter: Waiter, deadline: number, timeout: number): void {
     const cycle = waiter.record < 0 ? null : findCycle(this.#mem, this.#me, waiter.record, this.#slot)
-    if (cycle !== null && (Math.max(...cycle) === waiterId(this.#me, waiter.record) || Date.now() - waiter.since > CYCLE_PATIENCE_MS)) {
+    if (cycle === null) waiter.cycle = null
+    if (cycle !== null && this.#cycleLasts(waiter, cycle) && (Math.max(...cycle) === waiterId(this.#me, waiter.record) || Date.now() - waiter.since > CYCLE_PATIENCE_MS)) {
       throw new DeadlockError(`Deadlock on table \`${this.#name}\`: waiters ${cycle.join(' → ')} wait for each other; this one backs off`, {
         table: this.#name,
       })
@@ -366,6 +370,22 @@ export class SharedRWLock implements RWLock {
         table: this.#name,
       })
     }
+  }
+
+  /**
+   * Whether the same cycle was already seen at least a poll ago. The graph is read word by word
+   * while other threads move on, so one reading can join edges of different instants (a holder
+   * that let a lock go and began another wait in between): a real deadlock is still there a
+   * poll later, such a phantom is not.
+   */
+  #cycleLasts(waiter: Waiter, cycle: number[]): boolean {
+    const path = cycle.join(' ')
+    const now = Date.now()
+    if (waiter.cycle === null || waiter.cycle.path !== path) {
+      waiter.cycle = { path, since: now }
+      return false
+    }
+    return now - waiter.cycle.since >= POLL_MS
   }
 
   #releaseShared(mode: Grant): void {

@@ -359,7 +359,7 @@ export class SharedRWLock implements RWLock {
   #checkWait(mode: Grant, waiter: Waiter, deadline: number, timeout: number): void {
     const cycle = waiter.record < 0 ? null : findCycle(this.#mem, this.#me, waiter.record, this.#slot)
     if (cycle === null) waiter.cycle = null
-    if (cycle !== null && this.#cycleLasts(waiter, cycle) && (Math.max(...cycle) === waiterId(this.#me, waiter.record) || Date.now() - waiter.since > CYCLE_PATIENCE_MS)) {
+    else if (this.#cycleLasts(waiter, cycle) && (Math.max(...cycle) === waiterId(this.#me, waiter.record) || Date.now() - waiter.since > CYCLE_PATIENCE_MS)) {
       throw new DeadlockError(`Deadlock on table \`${this.#name}\`: waiters ${cycle.join(' → ')} wait for each other; this one backs off`, {
         table: this.#name,
       })

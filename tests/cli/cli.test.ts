@@ -55,6 +55,20 @@ function sample(dir: string, format: 'json' | 'binary' = 'json'): string {
   return file
 }
 
+/** A folder of `n` incremental backups (a full one, then deltas), one inserted record each. */
+async function backupFolder(n: number): Promise<{ db: Database; dir: string }> {
+  const db = new Database()
+  const dir = tempDir()
+  const backups = new BackupManager(db, dir, { incremental: true })
+  const t = db.createTable('t')
+  for (let i = 0; i < n; i++) {
+    t.insert({ i })
+    await backups.backupNow()
+  }
+  await backups.stop()
+  return { db, dir }
+}
+
 describe('the dictdb command', () => {
   it('is the package bin, with a #! line', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
@@ -97,15 +111,7 @@ describe('the dictdb command', () => {
   })
 
   it('verify and restore a backup directory: 0 when whole, 3 when files are lost', async () => {
-    const db = new Database()
-    const dir = tempDir()
-    const backups = new BackupManager(db, dir, { incremental: true })
-    const t = db.createTable('t')
-    for (let i = 0; i < 4; i++) {
-      t.insert({ i })
-      await backups.backupNow()
-    }
-    await backups.stop()
+    const { db, dir } = await backupFolder(4)
     const out = join(tempDir(), 'restored.json')
     expect(run('verify', dir)).toMatchObject({ code: 0, stdout: expect.stringContaining('Restored to backup #4') })
     expect(run('restore', dir, out)).toMatchObject({ code: 0 })
@@ -186,15 +192,7 @@ describe('the dictdb command', () => {
   })
 
   it('restore reports the lost backup files once', async () => {
-    const db = new Database()
-    const dir = tempDir()
-    const backups = new BackupManager(db, dir, { incremental: true })
-    const t = db.createTable('t')
-    for (let i = 0; i < 3; i++) {
-      t.insert({ i })
-      await backups.backupNow()
-    }
-    await backups.stop()
+    const { dir } = await backupFolder(3)
     writeFileSync(join(dir, 'delta-000000000003.json'), 'damaged')
     const r = run('restore', dir, join(tempDir(), 'out.json'))
     expect(r.code).toBe(3)

@@ -21,7 +21,8 @@ export interface ChangesOptions {
    * Resumes after this `Commit.position` instead of starting from now: the commits after it
    * that this thread has not applied yet (a shared database's log still holds them) come first.
    * A position this thread's state has already passed cannot be replayed: `ChangeFeedOverflowError`,
-   * or with `onOverflow: 'reset'` a reset first. Not in a connected database.
+   * or with `onOverflow: 'reset'` a reset first. A position past the end of the log is an
+   * `InvalidArgumentError` (in a connected database, from the first read once the log was asked).
    */
   from?: number
 }
@@ -31,8 +32,10 @@ export interface FeedLog {
   subscribe(listener: CommitListener): () => void
   /** Where this thread's state stands (`Commit.position`), or undefined where positions are not kept. */
   position(): number | undefined
-  /** The furthest position the log has reached (in any thread). */
+  /** The furthest position the log has reached (in any thread), as far as this thread knows. */
   tail(): number | undefined
+  /** Where `tail()` may lag behind the log (a connected database): resolves once it has caught up. */
+  refreshTail?: () => Promise<void>
   /** Applies (and delivers) what other threads committed. */
   sync(): void
 }
@@ -94,10 +97,11 @@ export class ChangeFeed implements AsyncIterableIterator<Commit> {
     }
     const at = this.#log.position()
     const tail = this.#log.tail()
-    if (at === undefined || tail === undefined) throw new InvalidArgumentError('changes(): `from` needs a log with positions, which a connected database does not keep')
-    if (from > tail) throw new InvalidArgumentError(`changes(): the position ${from} is past the end of the log (${tail})`)
+    if (at === undefined || tail === undefined) throw new InvalidArgumentError('changes(): `from` needs a log with positions')
+    if (from > tail && this.#log.refreshTail === undefined) throw pastTheEnd(from, tail)
     if (from >= at) {
       this.#skipTo = from
+      if (from > tail) this.#checkTail(from)
       return
     }
     const why = `changes(): the commits after position ${from} cannot be replayed: this thread's state is already at ${at}`
@@ -105,6 +109,20 @@ export class ChangeFeed implements AsyncIterableIterator<Commit> {
       throw new ChangeFeedOverflowError(`${why}. Read the state afresh, then resume from its position, or pass \`onOverflow: 'reset'\``)
     }
     this.#queueReset()
+  }
+
+  /** A position past what this process has heard of: asks the log, and stops the feed if it is past its end. */
+  #checkTail(from: number): void {
+    const refresh = this.#log.refreshTail as () => Promise<void>
+    refresh().then(
+      () => {
+        const tail = this.#log.tail() as number
+        if (from > tail && this.#off !== null) this.#fail(pastTheEnd(from, tail))
+      },
+      (error: unknown) => {
+        if (this.#skipTo !== null && this.#off !== null) this.#fail(error instanceof Error ? error : new Error(String(error)))
+      },
+    )
   }
 
   [Symbol.asyncIterator](): this {
@@ -186,7 +204,7 @@ export class ChangeFeed implements AsyncIterableIterator<Commit> {
     const filtered = this.#filter(commit)
     if (filtered === null) return
     if (filtered.reset === true && this.#onOverflow === 'error') {
-      return this.#fail(
+      return this.#overflow(
         'changes(): this thread fell so far behind the shared log that its state was rebuilt from a snapshot: ' +
           "the commits in between are not in the feed, which stopped. Pass `onOverflow: 'reset'` to get a reset and read the state afresh",
       )
@@ -202,15 +220,18 @@ export class ChangeFeed implements AsyncIterableIterator<Commit> {
       return
     }
     if (this.#onOverflow === 'reset') return this.#queueReset()
-    this.#fail(
+    this.#overflow(
       `changes(): the consumer fell more than ${this.#max} commits behind; the feed stopped. ` +
         'Read faster, raise `maxBuffered`, or pass `onOverflow: \'reset\'` to get a reset and read the state afresh',
     )
   }
 
-  /** Stops the feed: the consumer gets what is queued, then a `ChangeFeedOverflowError`. */
-  #fail(message: string): void {
-    const error = new ChangeFeedOverflowError(message)
+  #overflow(message: string): void {
+    this.#fail(new ChangeFeedOverflowError(message))
+  }
+
+  /** Stops the feed: the consumer gets what is queued, then `error`. */
+  #fail(error: Error): void {
     this.#stop()
     const waiting = this.#waiting
     if (waiting === null) this.#error = error
@@ -233,6 +254,10 @@ export class ChangeFeed implements AsyncIterableIterator<Commit> {
     this.#off?.()
     this.#off = null
   }
+}
+
+function pastTheEnd(from: number, tail: number): InvalidArgumentError {
+  return new InvalidArgumentError(`changes(): the position ${from} is past the end of the log (${tail})`)
 }
 
 function checkTables(tables: unknown): string[] {

@@ -5,7 +5,7 @@ import { ConnectionError, DictDBError, InvalidStateError } from '../errors'
 import type { Op } from '../storage/change'
 import type { SharedSync } from '../txn/transactions'
 import { Connection, asLockTimeout, isConnectionLoss } from './connection'
-import { ConnectedReplica, frame } from './replica'
+import { COMMITS_PER_ENTRY, ConnectedReplica, frame } from './replica'
 import { type Entry, Statements } from './sql'
 import { Syncer } from './syncer'
 
@@ -35,8 +35,9 @@ interface Call {
   done: boolean
 }
 
-/** The most calls one PostgreSQL transaction carries (group commit). */
+/** The most calls one PostgreSQL transaction carries (group commit): fewer than COMMITS_PER_ENTRY. */
 const MAX_GROUP = 512
+if (MAX_GROUP >= COMMITS_PER_ENTRY) throw new Error('MAX_GROUP must stay under COMMITS_PER_ENTRY (commit positions)')
 /** Snapshots kept in PostgreSQL; the log before the oldest is pruned. */
 const KEEP_SNAPSHOTS = 2
 
@@ -74,6 +75,7 @@ export class PgLog implements RemoteLog {
     append: (ops) => this.#append(ops),
     readLocal: (lock, fn) => lock.readSync(fn),
     defersPublish: true,
+    position: () => this.#replica.at,
   }
 
   constructor(parts: RemoteParts, options: PgLogOptions) {
@@ -118,6 +120,10 @@ export class PgLog implements RemoteLog {
       const client = await this.#conn.client(Date.now() + this.#options.lockTimeoutMs)
       await this.#syncer.catchUp(client, await this.#sql.headPosition(client, this.#options.name))
     })
+  }
+
+  tail(): number {
+    return Math.max(this.#replica.position, this.#notified) * COMMITS_PER_ENTRY
   }
 
   async close(): Promise<void> {
@@ -304,7 +310,7 @@ export class PgLog implements RemoteLog {
     const moved = position !== this.#replica.position
     this.#replica.position = position
     if (moved) this.#lastOwn = position
-    for (const call of batch) for (const ops of call.commits) this.#replica.publish(ops)
+    this.#replica.publish(position, batch.flatMap((call) => call.commits))
     settleDone(batch)
     // Whoever crosses the threshold takes the snapshot, of the state at exactly this position.
     if (moved && every > 0 && position % every === 0) {

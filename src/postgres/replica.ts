@@ -5,23 +5,52 @@ import type { ReplicaHost } from '../shared/replica'
 import type { Op } from '../storage/change'
 
 /**
+ * A commit's `position` in a connected database: its log entry's position × this, minus the
+ * number of commits after it in the entry. Group commit puts several commits in one entry, so the
+ * last one is exactly `entry × COMMITS_PER_ENTRY` and those before it count down from there; every
+ * process reads the same entries, so the same commit has the same position everywhere. An entry
+ * holds fewer commits than this (see MAX_GROUP in log.ts), and positions stay safe integers up to
+ * 2^43 entries.
+ */
+export const COMMITS_PER_ENTRY = 1024
+
+/**
  * A process's replica of a connected database: the same catalog and stores as a local database,
  * fed by the PostgreSQL log with the change codec of the worker_threads mode.
  */
 export class ConnectedReplica {
   readonly #parts: RemoteParts
   readonly #host: ReplicaHost
-  /** The log position this replica has applied. */
+  /** The log position this replica has applied (an entry's, not a commit's: see {@link at}). */
   position = 0
+  /** While an entry is being applied: the position of its last commit applied so far. */
+  #mid: number | null = null
 
   constructor(parts: RemoteParts) {
     this.#parts = parts
     this.#host = replicaHost(parts.catalog, parts.tx)
   }
 
+  /**
+   * Where the state stands as a `Commit.position`: the position of the last commit it holds
+   * (`position × COMMITS_PER_ENTRY` once an entry is applied whole).
+   */
+  get at(): number {
+    return this.#mid ?? this.position * COMMITS_PER_ENTRY
+  }
+
   /** Applies a log entry (one or more commits) made elsewhere, telling the listeners. */
   applyEntry(position: number, bytes: Uint8Array): void {
-    for (const commit of unframe(bytes)) this.#host.applyRemote(decodeOps(commit), true)
+    const commits = unframe(bytes)
+    let at = position * COMMITS_PER_ENTRY - commits.length
+    try {
+      for (const commit of commits) {
+        this.#mid = ++at
+        this.#host.applyRemote(decodeOps(commit), true, at)
+      }
+    } finally {
+      this.#mid = null
+    }
     this.position = position
   }
 
@@ -36,9 +65,13 @@ export class ConnectedReplica {
     return encodeState(this.#host.rawState())
   }
 
-  /** Tells the listeners about a commit of this process, once it is durable. */
-  publish(ops: readonly Op[]): void {
-    this.#parts.tx.publish({ ops: ops as Op[] })
+  /**
+   * Tells the listeners about this process's commits, once they are durable as the entry at
+   * `position` (the replica's position by now), each with its `Commit.position`.
+   */
+  publish(position: number, commits: readonly (readonly Op[])[]): void {
+    let at = position * COMMITS_PER_ENTRY - commits.length
+    for (const ops of commits) this.#parts.tx.publish({ ops: ops as Op[], position: ++at })
   }
 
   /**

@@ -46,7 +46,9 @@ export interface Commit {
   /**
    * Where the log stands after this commit (`db.changes({ from })` resumes after it): in a local
    * database, the number of commits since the \`Database\` was made; in a shared one, the shared
-   * log's byte offset after the commit, the same in every thread. Absent in a connected database.
+   * log's byte offset after the commit, the same in every thread; in a connected one, its
+   * PostgreSQL log row's position × 1,024 minus the commits after it in that row (group commit),
+   * the same in every process.
    */
   readonly position?: number
 }

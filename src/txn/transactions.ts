@@ -118,7 +118,7 @@ export class Transactions {
 
   /**
    * Where this thread's state stands in the log (`Commit.position` of the last commit applied
-   * here), or undefined where positions are not kept (a connected database).
+   * here), or undefined where positions are not kept.
    */
   get position(): number | undefined {
     const shared = this.#shared

@@ -1,7 +1,7 @@
 // Live queries, change feeds and TTL in a connected database (PostgreSQL): commits made by
 // another process's database reach them once durable in the log, each once and in order.
 import { describe, expect, it } from 'vitest'
-import { InvalidArgumentError, type Commit } from '../../src/index'
+import type { Commit } from '../../src/index'
 import { connectedClosedAfterEach, freshName } from '../postgres/support'
 import { waitUntil } from '../workers/support'
 
@@ -45,11 +45,6 @@ describe('live queries in a connected database', () => {
       }),
     ).rejects.toThrow('no')
     expect(seen).toEqual([[], ['a']])
-  })
-
-  it('refuses to resume a change feed from a position: a connected database gives no positions yet', async () => {
-    const here = await open({ name: freshName() })
-    expect(() => here.changes({ from: 0 })).toThrow(InvalidArgumentError)
   })
 
   it('the TTL sweep deletes expired records through transactionAsync', async () => {

@@ -60,8 +60,8 @@ export interface RemoteLog {
   transact<R>(run: () => R): Promise<R>
   /** Resolves once the replica has every commit acknowledged anywhere before the call. */
   sync(): Promise<void>
-  /** The furthest `Commit.position` this process knows the log has reached. */
-  tail(): number
+  /** The furthest `Commit.position` this process knows the log has reached (absent: none kept). */
+  tail?(): number
   /** Ends the connection (after the commits under way). */
   close(): Promise<void>
   /** The seam the write path calls: appends a commit's ops, or refuses a write outside `transact`. */
@@ -477,7 +477,7 @@ export class Database {
         return () => (off(), unfollow?.(), self !== undefined && this.#feeds.delete(self))
       },
       position: () => tx.position,
-      tail: () => (shared !== null ? shared.memory.tail : remote !== null ? remote.tail() : tx.position),
+      tail: () => (shared !== null ? shared.memory.tail : remote !== null ? remote.tail?.() : tx.position),
       sync: () => tx.sync(),
       // Another process's commit may be announced here later than its position reached the caller.
       refreshTail: remote === null ? undefined : () => remote.sync(),

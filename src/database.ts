@@ -189,7 +189,7 @@ export class Database {
         quiet: (lock) => shared.replica.current() && !(lock as SharedRWLock).heldHere,
         position: () => shared.replica.position,
         enterIntent: (lock) => (lock as SharedRWLock).enterIntent(),
-        appendIf: (ops, check, apply) => shared.replica.appendIf(wireOps(catalog, ops), check, apply),
+        appendIf: (ops, write) => shared.replica.appendIf(wireOps(catalog, ops), write),
       })
       shared.start()
       const follower = new Follower(shared.memory, () => this.#tx.sync(), (error) => this.#logger.error('dictdb: catching up with other threads failed', error))

@@ -2,6 +2,7 @@ import { DeadlockError, InvalidStateError } from '../errors'
 import type { LockMode, Release, RWLock } from '../locks/types'
 import type { Commit, Op, RecordChange, SchemaChange } from '../storage/change'
 import type { TableStore } from '../storage/table-store'
+import type { CheckedWrite } from '../shared/replica'
 import { backoffDelay, sleepSync } from './backoff'
 
 /** Thrown by a single-record write whose record changed in another thread since it was read. */
@@ -58,10 +59,10 @@ export interface SharedSync {
    */
   readonly enterIntent?: (lock: RWLock) => unknown
   /**
-   * Appends a commit only if `check()` holds once the replica has caught up under the append
-   * mutex, then runs `apply()` (before anything else reads the replica); false if `check()` failed.
+   * Appends a commit only if `write.holds()` once the replica has caught up under the append
+   * mutex, then runs `write.apply()` (before anything else reads the replica); false if the check failed.
    */
-  readonly appendIf?: (ops: readonly Op[], check: () => boolean, apply: () => void) => boolean
+  readonly appendIf?: (ops: readonly Op[], write: CheckedWrite) => boolean
   /**
    * True when a commit is durable only later (a connected database): the log then tells the
    * listeners itself, once it is, so they never see a commit that is then undone.
@@ -241,9 +242,8 @@ export class Transactions {
    * still the one it was planned from (and no unique index appeared), then applied.
    */
   #writeChecked(store: TableStore, change: RecordChange): void {
-    const check = (): boolean => !store.hasUnique && store.get(change.key) === change.before
     const ops = [change]
-    if (!(this.#shared?.appendIf as NonNullable<SharedSync['appendIf']>)(ops, check, () => store.apply(change))) throw CONFLICT
+    if (!(this.#shared?.appendIf as NonNullable<SharedSync['appendIf']>)(ops, new CheckedChange(store, change))) throw CONFLICT
     if (this.#listeners.size !== 0) this.publish({ ops, position: this.position })
   }
 
@@ -432,6 +432,26 @@ export class Transactions {
       // The commit stands; a failing observer must not look like a failed write.
       this.#catalog.reportListenerError(error)
     }
+  }
+}
+
+/** A single-record change planned under an intent grant, as the shared log checks and applies it. */
+class CheckedChange implements CheckedWrite {
+  readonly #store: TableStore
+  readonly #change: RecordChange
+
+  constructor(store: TableStore, change: RecordChange) {
+    this.#store = store
+    this.#change = change
+  }
+
+  /** Its record is still the one it was planned from, and no unique index appeared meanwhile. */
+  holds(): boolean {
+    return !this.#store.hasUnique && this.#store.get(this.#change.key) === this.#change.before
+  }
+
+  apply(): void {
+    this.#store.apply(this.#change)
   }
 }
 

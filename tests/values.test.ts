@@ -79,6 +79,19 @@ describe('storable values', () => {
     ids.forEach((id, i) => expect(t.get(id)).toEqual({ id, ...inputs[i] }))
   })
 
+  it('a record comes back with its own fields after one with a field named like an Object method (toString)', () => {
+    const { t } = setup()
+    const first = t.insert({ a: 1, toString: 'x' })
+    expect(t.get(first)).toEqual({ id: first, a: 1, toString: 'x' })
+    const second = t.insert({ a: 1, b: 2 })
+    expect(t.get(second)).toEqual({ id: second, a: 1, b: 2 })
+    const expected: object[] = [
+      { id: first, a: 1, toString: 'x' },
+      { id: second, a: 1, b: 2 },
+    ]
+    expect(t.select({ where: { a: 1 } })).toEqual(expected)
+  })
+
   it('-0 and 0 are stored', () => {
     const { t } = setup()
     const id = t.insert({ z: -0 })

@@ -121,7 +121,7 @@ export function select(store: TableStore, primaryKey: string, options: unknown, 
     rows.sort((a, b) => byFields(a, b) || store.rank(a) - store.rank(b))
   }
   if (!distinct && (offset > 0 || limit !== undefined)) rows = rows.slice(offset, limit === undefined ? undefined : offset + limit)
-  if (project === null && !distinct) return copy ? rows.map((r) => store.copyOf(r)) : rows
+  if (project === null && !distinct) return copy ? store.copyEach(rows) : rows
   let out: Rec[] = project === null ? rows : rows.map((r) => project(r))
   if (distinct) out = dedupeRows(out).slice(offset, limit === undefined ? undefined : offset + limit)
   if (copy) return out.map(thaw)

@@ -111,8 +111,11 @@ export class Records {
 
   /** Sorts stored keys into insertion order, in place. */
   sort(keys: Key[]): void {
-    if (this.#dense !== null) {
-      keys.sort((a, b) => (a as number) - (b as number))
+    const dense = this.#dense
+    if (dense !== null) {
+      // Many keys (a range over a few index values): one bit per slot, then read the bits out
+      // in order, in place of a comparison sort (which was a sixth of such a select).
+      if (keys.length < 64 || keys.length < dense.length >>> 9 || !byBits(keys as number[], dense.length)) keys.sort((a, b) => (a as number) - (b as number))
       return
     }
     // One lookup per key, not two per comparison.
@@ -197,4 +200,28 @@ export class Records {
     for (let i = 0; i < keys.length; i++) this.#map.set(keys[i] as Key, recs[i] as Rec)
     this.#dirty = false
   }
+}
+
+/**
+ * Sorts distinct integer keys in `[0, length)` in place through a bitmap of `length` bits; false
+ * (keys untouched) when a key repeats.
+ */
+function byBits(keys: number[], length: number): boolean {
+  const words = new Int32Array((length >>> 5) + 1)
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as number
+    const bit = 1 << (key & 31)
+    if ((words[key >>> 5] as number) & bit) return false
+    words[key >>> 5] = (words[key >>> 5] as number) | bit
+  }
+  let n = 0
+  for (let w = 0; w < words.length; w++) {
+    let bits = words[w] as number
+    while (bits !== 0) {
+      const low = bits & -bits
+      keys[n++] = (w << 5) + 31 - Math.clz32(low)
+      bits ^= low
+    }
+  }
+  return true
 }

@@ -3,11 +3,10 @@ import { createIndex } from '../indexes/create'
 import type { Index, IndexSpec } from '../indexes/types'
 import { canonical } from '../values/canonical'
 import { equals } from '../values/compare'
-import { thaw } from '../values/freeze'
-import { shapeOf, type Shape } from '../values/shape'
 import type { Key, Rec } from '../values/types'
 import { isExpired, type TtlRule } from '../live/ttl'
 import { inverse, type RecordChange } from './change'
+import { Copies } from './copies'
 import { Records } from './records'
 
 /**
@@ -27,8 +26,7 @@ export class TableStore {
   #uniqueList: Index[] = []
   /** Insertion rank of deleted records, so that undoing the delete puts the record back in place. */
   readonly #deletedSeq = new WeakMap<RecordChange, number>()
-  /** The shape of the last record copied: records of a table mostly share one. */
-  #lastShape: Shape | undefined = undefined
+  readonly #copies = new Copies()
   /** The next auto-assigned key: past every integer key ever stored (derived from the changes). */
   nextAutoKey = 1
   /** The expiry rule of a table created with `ttl`: expired records are invisible to reads. */
@@ -97,24 +95,19 @@ export class TableStore {
     return (rec) => !isExpired(rule, rec, now)
   }
 
-  /** A mutable deep copy of a stored record (compiled per record shape: fast on frozen records). */
+  /** A mutable deep copy of a stored record. */
   copyOf(rec: Rec): Record<string, unknown> {
-    return this.#shapeOf(rec).deep(rec)
+    return this.#copies.deep(rec)
+  }
+
+  /** Replaces each stored record of `rows` by its {@link copyOf}, in place; returns `rows`. */
+  copyEach(rows: Rec[]): Rec[] {
+    return this.#copies.each(rows)
   }
 
   /** A mutable top-level copy of a stored record, nested values shared (an update's start). */
   shallowCopyOf(rec: Rec): Record<string, unknown> {
-    return this.#shapeOf(rec).shallow(rec)
-  }
-
-  /**
-   * The compiled copiers of a record's shape. The last shape found is tried first, which
-   * allocates nothing (`shapeOf` builds a signature).
-   */
-  #shapeOf(rec: Rec): Shape {
-    const last = this.#lastShape
-    if (last !== undefined && last.matches(rec)) return last
-    return (this.#lastShape = shapeOf(rec, thaw))
+    return this.#copies.shallow(rec)
   }
 
   /** Every record in insertion order. */
@@ -167,6 +160,7 @@ export class TableStore {
     this.#indexes.clear()
     this.#listIndexes()
     this.nextAutoKey = 1
+    this.#copies.emptied()
   }
 
   removeIndex(field: string): void {
@@ -253,12 +247,14 @@ export class TableStore {
       if (rank === undefined) throw this.#mismatch(change)
       for (const index of this.#indexList) index.remove(key, (before as Rec)[index.field])
       this.#deletedSeq.set(change, rank)
+      if (this.#records.size === 0) this.#copies.emptied()
     } else if (before === undefined) {
       if (this.#records.has(key)) throw this.#mismatch(change)
       this.#records.add(key, after)
       this.#added(key, after)
     } else {
       if (!this.#records.replace(key, after)) throw this.#mismatch(change)
+      this.#copies.admit(after, before, false)
       this.#updated(key, before, after)
     }
   }
@@ -282,6 +278,7 @@ export class TableStore {
   }
 
   #added(key: Key, rec: Rec): void {
+    this.#copies.admit(rec, undefined, this.#records.size === 1)
     for (const index of this.#indexList) index.add(key, rec[index.field])
     if (typeof key === 'number' && Number.isInteger(key) && key >= this.nextAutoKey) this.nextAutoKey = key + 1
   }

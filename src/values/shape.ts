@@ -8,10 +8,19 @@ import type { Rec } from './types'
 export interface Shape {
   /** A mutable deep copy (what `get`/`select` return). */
   readonly deep: (rec: Rec) => Record<string, unknown>
-  /** A mutable copy of the top level, nested values shared (the start of an update's merge). */
+  /**
+   * A mutable copy of the top level, nested values shared (the start of an update's merge). Of
+   * a record that {@link holds} this shape, it is also a full copy: there is nothing nested.
+   */
   readonly shallow: (rec: Rec) => Record<string, unknown>
-  /** Whether `rec` has exactly this shape's fields (counted with for…in: no key array per update). */
+  /** Whether `rec` has exactly this shape's own fields (counted with for…in: no key array per update). */
   readonly matches: (rec: Rec) => boolean
+  /**
+   * Whether `rec` has exactly this shape's fields and no object among its values (so that
+   * `shallow` copies it fully). A value identical to the same field of `from`, a record known
+   * to hold the shape, is not looked at: an update's unchanged fields cost no read of the value.
+   */
+  readonly holds: (rec: Rec, from: Rec | undefined) => boolean
 }
 
 /** Beyond this many shapes (or fields), fall back to generic copies instead of compiling more. */
@@ -37,16 +46,23 @@ function compile(fields: string[], thaw: (value: unknown) => unknown): Shape {
   const names = fields.map((f) => JSON.stringify(f))
   const deep = names.map((n) => `${n}: (x = v[${n}], typeof x === 'object' && x !== null ? thaw(x) : x)`).join(',\n')
   const shallow = names.map((n) => `${n}: v[${n}]`).join(',\n')
-  const has = names.map((n) => `${n} in v`).join(' && ')
+  // Own fields. `in` is the cheaper test, but it finds `toString` on any record, through its prototype.
+  const has = fields.map((f, i) => (f in Object.prototype ? `has.call(v, ${names[i]})` : `${names[i]} in v`)).join(' && ')
+  // The identity test comes first: it reads no value (typeof reads a string's header).
+  const flat = names.map((n) => `(x = v[${n}], (f !== undefined && same(x, f[${n}])) || typeof x !== 'object' || x === null)`).join(' && ')
   const make = new Function(
     'thaw',
-    `return {
+    'has',
+    'same',
+    `function matches(v) { if (!(${has || 'true'})) return false; var n = 0; for (var k in v) n++; return n === ${fields.length} }
+    return {
       deep: function (v) { var x; return {\n${deep}\n} },
       shallow: function (v) { return {\n${shallow}\n} },
-      matches: function (v) { if (!(${has || 'true'})) return false; var n = 0; for (var k in v) n++; return n === ${fields.length} },
+      matches: matches,
+      holds: function (v, f) { if (!matches(v)) return false; var x; return ${flat || 'true'} },
     }`,
-  ) as (t: typeof thaw) => Shape
-  return make(thaw)
+  ) as (t: typeof thaw, h: typeof Object.prototype.hasOwnProperty, s: typeof Object.is) => Shape
+  return make(thaw, Object.prototype.hasOwnProperty, Object.is)
 }
 
 function generic(thaw: (value: unknown) => unknown): Shape {
@@ -54,5 +70,6 @@ function generic(thaw: (value: unknown) => unknown): Shape {
     deep: (rec) => thaw(rec) as Record<string, unknown>,
     shallow: (rec) => ({ ...rec }),
     matches: () => false,
+    holds: () => false,
   }
 }

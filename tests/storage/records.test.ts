@@ -52,6 +52,18 @@ describe('records in insertion order whatever the keys', () => {
     expect(ids(t.select({ where: { team: 'a' } }))).toEqual([5, 9])
   })
 
+  it('a range hitting hundreds of records gives them in insertion order when index order and key order differ', () => {
+    const t = new Database().createTable('t')
+    t.createIndex('n', { type: 'sorted' })
+    // n falls as the key rises, and every third record moves to a value of its own.
+    t.insert(Array.from({ length: 3_000 }, (_, i) => ({ id: i + 1, n: (3_000 - i) % 97 })))
+    for (let id = 3; id <= 3_000; id += 3) t.update({ n: 200 + (id % 7) }, { id })
+    const hits = t.select({ where: t.field('n').between(10, 210) })
+    const expected = t.select().filter((r) => (r.n as number) >= 10 && (r.n as number) <= 210)
+    expect(hits.length).toBeGreaterThan(2_000)
+    expect(ids(hits)).toEqual(ids(expected))
+  })
+
   it('deleting most records of a long table keeps the others, in order, and new keys go last', () => {
     const t = new Database().createTable('t')
     t.insert(Array.from({ length: 10_000 }, (_, i) => ({ id: i + 1 })))

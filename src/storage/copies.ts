@@ -1,0 +1,68 @@
+import { thaw } from '../values/freeze'
+import { shapeOf, type Shape } from '../values/shape'
+import type { Rec } from '../values/types'
+
+/**
+ * How a table copies its stored records out (`get`, `select`) and starts an update's merge.
+ *
+ * While every stored record has one shape and only flat values (no object, array or Date), a
+ * copy is the shape's `shallow` copier: no test per record, nor a read of each value. The
+ * store tells each record it stores ({@link admit}), so this stays true or is dropped. Otherwise
+ * each record's shape is found (the last one first) and copied deeply.
+ */
+export class Copies {
+  /** The shape of the last record copied the general way: records of a table mostly share one. */
+  #last: Shape | undefined = undefined
+  /**
+   * The shape every stored record {@link Shape.holds}; null once a record of another kind was
+   * stored (until the table is empty again); undefined while the table is empty.
+   */
+  #flat: Shape | null | undefined = undefined
+
+  /** A mutable deep copy of a stored record. */
+  deep(rec: Rec): Record<string, unknown> {
+    const flat = this.#flat
+    return flat ? flat.shallow(rec) : this.#shapeOf(rec).deep(rec)
+  }
+
+  /** Replaces each stored record of `rows` by its {@link deep} copy, in place; returns `rows`. */
+  each(rows: Rec[]): Rec[] {
+    const flat = this.#flat
+    if (flat) for (let i = 0; i < rows.length; i++) rows[i] = flat.shallow(rows[i] as Rec)
+    else for (let i = 0; i < rows.length; i++) rows[i] = this.#shapeOf(rows[i] as Rec).deep(rows[i] as Rec)
+    return rows
+  }
+
+  /** A mutable top-level copy of a stored record, nested values shared. */
+  shallow(rec: Rec): Record<string, unknown> {
+    return (this.#flat ?? this.#shapeOf(rec)).shallow(rec)
+  }
+
+  /**
+   * Notes a record being stored: `from` is the record it replaces (an update), `alone` whether
+   * it is now the table's only record.
+   */
+  admit(rec: Rec, from: Rec | undefined, alone: boolean): void {
+    const flat = this.#flat
+    if (flat === null) return
+    if (flat === undefined) {
+      // Undefined only while the table was empty: `rec` is then its only record.
+      const shape = shapeOf(rec, thaw)
+      this.#flat = alone && shape.holds(rec, undefined) ? shape : null
+    } else if (!flat.holds(rec, from)) {
+      this.#flat = null
+    }
+  }
+
+  /** The table is empty: the next record stored sets the shape. */
+  emptied(): void {
+    this.#flat = undefined
+  }
+
+  /** The last shape found is tried first, which allocates nothing (`shapeOf` builds a signature). */
+  #shapeOf(rec: Rec): Shape {
+    const last = this.#last
+    if (last !== undefined && last.matches(rec)) return last
+    return (this.#last = shapeOf(rec, thaw))
+  }
+}

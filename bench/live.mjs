@@ -1,17 +1,23 @@
 // Live queries and TTL benchmark (issue 13).
 //
-//   npm run build && node --expose-gc bench/live.mjs [--quick] [--records=N] [--updates=N] [--rounds=N] [--only=watch|sweep]
+//   npm run build && node --expose-gc bench/live.mjs [--quick] [--records=N] [--updates=N] [--rounds=N] [--only=watch|alloc|sweep]
 //
-// 1. A watch of ~1% of a 100k-record table (an indexed `group`), then 10k single-record updates:
-//    the time per update with the watch, against re-running the select after each update
-//    (goal: >= 100x faster), and — for updates that do not touch the result — against the same
-//    updates without any watch (goal: within 1.5x).
-// 2. The TTL sweep of 100k expired records: how long until all are deleted, and the longest
+// 1. The issue's workload: a watch of ~1% of a 100k-record table (an indexed `group`), then 10k
+//    single-record updates over the whole table (so ~1% touch the watched rows): the time per
+//    update with the watch, against re-running the select after each update (goal: >= 100x
+//    faster), and against the same updates without any watch. Then the worst case, labelled so:
+//    every update touches the watched rows (each callback gets a new 1,000-row `rows`). Then
+//    updates that never touch the result, with the watch and without (goal: within 1.5x).
+// 2. Bytes allocated per update (a child process with a young generation large enough that a
+//    loop runs without a collection): with the watch and without, touching and over the table.
+// 3. The TTL sweep of 100k expired records: how long until all are deleted, and the longest
 //    event-loop stall it causes (goal: < 20 ms).
 // Update figures are CPU time per update (process.cpuUsage), medians over rounds: steadier than
 // wall time on a machine shared with other work. Read them as orders of magnitude there.
+// DICTDB_MODULE=/path/to/dist/index.js runs another build (an A/B against main's, say).
 
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
+import { spawnSync } from 'node:child_process'
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { collectGarbage, parseArgs } from './harness.mjs'
 
@@ -35,13 +41,19 @@ function table(indexed = true) {
   for (let i = 0; i < UPDATES; i++) {
     t.update({ v: increment(1) }, { id: inGroup(i) })
     t.update({ v: increment(1) }, { id: outOfGroup(i) })
+    t.update({ v: increment(1) }, { id: anyKey(i) })
   }
   return { db, t }
 }
 
-/** Keys of records in the watched group (touching the result) or out of it (not touching it). */
+/**
+ * Keys of records in the watched group (touching the result), out of it (not touching it), or
+ * anywhere in the table: the issue's workload, where 1 update in 100 touches the result.
+ */
 const inGroup = (i) => ((i * GROUPS) % N) + 8 // id - 1 ≡ 7 (mod 100)
+const anyKey = (i) => ((i * 7919 + 3) % N) + 1
 const outOfGroup = (i) => ((i * 7919) % N) + 1 + (((i * 7919) % N) % GROUPS === 7 ? 1 : 0)
+const touchesOf = (key) => Array.from({ length: UPDATES }, (_, i) => key(i)).filter((id) => (id - 1) % GROUPS === 7).length
 
 /** This process's CPU time in ms (GC threads included): on a machine shared with other work, steadier than wall time. */
 const cpuMs = () => {
@@ -68,17 +80,21 @@ function round() {
     let calls = 0
     const view = t.watch(query, () => calls++)
     perUpdate(t, outOfGroup) // discarded: the first measure of a table runs slower, whatever it is
+    out.watchMixed = perUpdate(t, anyKey)
     out.watchTouching = perUpdate(t, inGroup)
     out.watchNotTouching = perUpdate(t, outOfGroup)
-    if (view.rows.length !== N / GROUPS || calls !== UPDATES + 1) throw new Error(`watch saw ${calls} calls, ${view.rows.length} rows`)
+    const expected = 1 + touchesOf(anyKey) + UPDATES
+    if (view.rows.length !== N / GROUPS || calls !== expected) throw new Error(`watch saw ${calls} calls (expected ${expected}), ${view.rows.length} rows`)
     view.close()
     db.close()
   }
   {
     const { db, t } = table()
     perUpdate(t, outOfGroup) // discarded, as above
+    out.bareMixed = perUpdate(t, anyKey)
     out.bareNotTouching = perUpdate(t, outOfGroup)
     out.bareTouching = perUpdate(t, inGroup)
+    out.rerunMixed = perUpdate(t, anyKey, () => t.select(query))
     out.rerunCopy = perUpdate(t, inGroup, () => t.select(query))
     out.rerunNoCopy = perUpdate(t, inGroup, () => t.select({ ...query, copy: false }))
     db.close()
@@ -96,6 +112,50 @@ function round() {
     out.rerunScan = (cpuMs() - start) / n
     db.close()
   }
+  return out
+}
+
+/**
+ * Bytes allocated per update, in a child whose young generation holds a whole loop: the heap's
+ * growth across the loop divided by its updates (a loop during which V8 collected is left out).
+ */
+function allocation() {
+  const flags = ['--expose-gc', '--min-semi-space-size=256', '--max-semi-space-size=256']
+  const child = spawnSync(process.execPath, [...flags, fileURLToPath(import.meta.url), ...process.argv.slice(2), '--alloc-child'], { encoding: 'utf8' })
+  if (child.status !== 0) throw new Error(`the allocation child failed: ${child.stderr}`)
+  return JSON.parse(child.stdout)
+}
+
+async function allocationChild() {
+  let collections = 0
+  new PerformanceObserver((list) => (collections += list.getEntries().length)).observe({ entryTypes: ['gc'] })
+  const settle = () => new Promise((r) => setTimeout(r, 5)) // the observer reports collections so far
+  const bytes = async (t, key) => {
+    const samples = []
+    for (let r = 0; r < 5; r++) {
+      collectGarbage()
+      await settle()
+      const before = collections
+      const used = process.memoryUsage().heapUsed
+      for (let i = 0; i < 2000; i++) t.update({ v: increment(1) }, { id: key(i + r * 2000) })
+      const grown = process.memoryUsage().heapUsed - used
+      await settle()
+      if (collections === before) samples.push(grown / 2000)
+    }
+    return samples.length === 0 ? NaN : median(samples)
+  }
+  const query = { where: { group: 7 } }
+  const out = {}
+  const watched = table()
+  const view = watched.t.watch(query, () => {})
+  out.watchTouching = await bytes(watched.t, inGroup)
+  out.watchMixed = await bytes(watched.t, anyKey)
+  view.close()
+  watched.db.close()
+  const bare = table()
+  out.bareTouching = await bytes(bare.t, inGroup)
+  out.bareMixed = await bytes(bare.t, anyKey)
+  bare.db.close()
   return out
 }
 
@@ -140,26 +200,42 @@ async function sweep() {
   return { ms: last - first, longestGap, longestCpu, histogramMax: histogram.max / 1e6 }
 }
 
-const only = args.only // 'watch' or 'sweep': one half of the bench
+const only = args.only // 'watch', 'alloc' or 'sweep': one part of the bench
+if (args['alloc-child']) {
+  console.log(JSON.stringify(await allocationChild()))
+  process.exit(0)
+}
 const rounds = []
-for (let r = 0; r < (only === 'sweep' ? 0 : ROUNDS); r++) rounds.push(round())
+for (let r = 0; r < (only === undefined || only === 'watch' ? ROUNDS : 0); r++) rounds.push(round())
 const m = (k) => median(rounds.map((x) => x[k]))
+const x = (a, b) => `${(m(a) / m(b)).toFixed(m(a) / m(b) < 10 ? 2 : 0)}x`
 if (rounds.length > 0) {
-  console.log(`records ${N}, watched ${N / GROUPS} (1%), ${UPDATES} updates per measure, median of ${ROUNDS} rounds`)
-  console.log(`update touching the result, with the watch:     ${us(m('watchTouching'))}`)
-  console.log(`update + re-run select (copies):                ${us(m('rerunCopy'))}   -> watch ${(m('rerunCopy') / m('watchTouching')).toFixed(0)}x faster`)
-  console.log(`update + re-run select (copy: false):           ${us(m('rerunNoCopy'))}   -> watch ${(m('rerunNoCopy') / m('watchTouching')).toFixed(0)}x faster`)
-  console.log(`update + re-run select, no index (a scan):     ${us(m('rerunScan'))}   -> watch ${(m('rerunScan') / m('watchTouching')).toFixed(0)}x faster`)
+  console.log(`records ${N}, a watch of ${N / GROUPS} (1%), ${UPDATES} single-record updates per measure, CPU time per update, median of ${ROUNDS} rounds`)
+  console.log(`The issue's workload: updates over the whole table, ${touchesOf(anyKey)} of ${UPDATES} touch the watched rows`)
+  console.log(`  update with the watch:                          ${us(m('watchMixed'))}`)
+  console.log(`  update + re-run the select after each (copies): ${us(m('rerunMixed'))}   -> watch ${x('rerunMixed', 'watchMixed')} faster (goal >= 100x)`)
+  console.log(`  the same updates, no watch, no select:          ${us(m('bareMixed'))}   -> the watch costs ${x('watchMixed', 'bareMixed')}`)
+  console.log('Worst case: every update touches the watched rows (each callback gets a new 1,000-row `rows`)')
+  console.log(`  update with the watch:                          ${us(m('watchTouching'))}`)
+  console.log(`  update + re-run select (copies):                ${us(m('rerunCopy'))}   -> watch ${x('rerunCopy', 'watchTouching')} faster`)
+  console.log(`  update + re-run select (copy: false):           ${us(m('rerunNoCopy'))}   -> watch ${x('rerunNoCopy', 'watchTouching')} faster`)
+  console.log(`  update + re-run select, no index (a scan):      ${us(m('rerunScan'))}   -> watch ${x('rerunScan', 'watchTouching')} faster`)
+  console.log(`  the same update, no watch, no select:           ${us(m('bareTouching'))}`)
   const watchAdds = m('watchTouching') - m('bareTouching')
   const selectAdds = m('rerunCopy') - m('bareTouching')
-  console.log(`the same update, no watch, no select:           ${us(m('bareTouching'))}`)
-  console.log(`what each adds to an update: the watch ${us(watchAdds)}, the select ${us(selectAdds)} -> ${(selectAdds / Math.max(watchAdds, 1e-6)).toFixed(0)}x`)
-  console.log(`update not touching the result, with the watch: ${us(m('watchNotTouching'))}`)
-  console.log(`the same update, no watch:                      ${us(m('bareNotTouching'))}   -> ratio ${(m('watchNotTouching') / m('bareNotTouching')).toFixed(2)}x`)
+  console.log(`  what each adds to an update: the watch ${us(watchAdds)}, the select ${us(selectAdds)} -> ${(selectAdds / Math.max(watchAdds, 1e-6)).toFixed(0)}x`)
+  console.log('Updates that never touch the result')
+  console.log(`  update with the watch:                          ${us(m('watchNotTouching'))}`)
+  console.log(`  the same update, no watch:                      ${us(m('bareNotTouching'))}   -> ratio ${x('watchNotTouching', 'bareNotTouching')} (goal <= 1.5x)`)
+}
+if (only === undefined || only === 'alloc') {
+  const a = allocation()
+  const b = (v) => (Number.isNaN(v) ? 'n/a (collected)' : `${Math.round(v)} B`)
+  console.log(`Bytes allocated per update: touching, with the watch ${b(a.watchTouching)}, without ${b(a.bareTouching)}; ` + `over the table, with the watch ${b(a.watchMixed)}, without ${b(a.bareMixed)}`)
 }
 
 const sweeps = []
-for (let r = 0; r < (only === 'watch' ? 0 : Math.min(ROUNDS, 3)); r++) sweeps.push(await sweep())
+for (let r = 0; r < (only === undefined || only === 'sweep' ? Math.min(ROUNDS, 3) : 0); r++) sweeps.push(await sweep())
 if (sweeps.length > 0) console.log(
   `TTL sweep of ${N} expired records: ${median(sweeps.map((s) => s.ms)).toFixed(0)} ms (first to last delete), ` +
     `longest event-loop stall (the longest gap of a 1 ms timer) ${median(sweeps.map((s) => s.longestGap)).toFixed(1)} ms (goal < 20; CPU of this process within it, GC threads included ${median(sweeps.map((s) => s.longestCpu)).toFixed(1)} ms), ` +

@@ -72,6 +72,9 @@ export interface SharedSync {
   readonly position?: () => number
 }
 
+/** The longest delivery queue kept, once drained, for the next commits. */
+const MAX_KEPT_QUEUE = 64
+
 /**
  * The tail of the one write path and the transaction machinery. Every change goes through
  * `write` or `schema`: applied at once (reads see own writes), logged while a transaction runs,
@@ -83,10 +86,14 @@ export class Transactions {
   readonly #listeners = new Map<CommitListener, number>()
   /** The listeners as a list, made again only when they change (not for every commit delivered). */
   #listenerList: [CommitListener, number][] | null = null
-  /** Commits applied in this thread, not yet delivered, in commit order; live from `#head`. */
-  #queue: Commit[] = []
+  /**
+   * Commits applied in this thread, not yet delivered, in commit order: slots `[#head, #tail)`.
+   * Drained, it is reused from slot 0 (not made anew), so a commit costs no queue allocation.
+   */
+  #queue: (Commit | undefined)[] = []
   #head = 0
-  /** Commits queued so far: `#queued - (queue length - head)` numbers the one at `#head`. */
+  #tail = 0
+  /** Commits queued so far: `#queued - (#tail - #head)` numbers the one at `#head`. */
   #queued = 0
   #delivering = false
   /** Calls in progress in this thread (outside a transaction): delivery waits for the outermost. */
@@ -225,16 +232,18 @@ export class Transactions {
   }
 
   /**
-   * `write` of a single change (insert or update of one record). Outside a transaction, with no
-   * listener and no shared log, nothing keeps the change set: it is validated and applied without
-   * building the list around the change.
+   * `write` of a single change (insert or update of one record). Outside a transaction and with
+   * no shared log, it is validated, applied and counted without the general path's bookkeeping
+   * (nothing to undo: a local commit cannot fail once applied); the change set is built only
+   * for listeners.
    */
   writeOne(store: TableStore, change: RecordChange): void {
     if (this.#optimistic === store && this.#tx === null) return this.#writeChecked(store, change)
-    if (this.#tx !== null || this.#shared !== null || this.#listeners.size !== 0) return this.write(store, [change])
+    if (this.#tx !== null || this.#shared !== null) return this.write(store, [change])
     store.checkUniqueOne(change)
     store.apply(change)
     this.#commits++
+    if (this.#listeners.size !== 0) this.publish({ ops: [change], position: this.#commits })
   }
 
   /**
@@ -393,7 +402,9 @@ export class Transactions {
    */
   publish(commit: Commit): void {
     if (this.#listeners.size === 0) return
-    this.#queue.push(commit)
+    if (this.#tail === this.#queue.length) this.#queue.push(commit)
+    else this.#queue[this.#tail] = commit
+    this.#tail++
     this.#queued++
     this.#deliver()
   }
@@ -403,12 +414,13 @@ export class Transactions {
    * listener's own writes are queued behind the current commit and delivered by this same loop.
    */
   #deliver(): void {
-    if (this.#head === this.#queue.length || this.#delivering || this.#depth !== 0 || this.#tx !== null) return
+    if (this.#head === this.#tail || this.#delivering || this.#depth !== 0 || this.#tx !== null) return
     this.#delivering = true
     try {
-      while (this.#head < this.#queue.length) {
-        const number = this.#queued - (this.#queue.length - this.#head)
-        const commit = this.#queue[this.#head++] as Commit
+      while (this.#head < this.#tail) {
+        const number = this.#queued - (this.#tail - this.#head)
+        const commit = this.#queue[this.#head] as Commit
+        this.#queue[this.#head++] = undefined
         // A copy: a listener may subscribe or unsubscribe others while the commit is delivered.
         const list = (this.#listenerList ??= [...this.#listeners])
         for (let i = 0; i < list.length; i++) {
@@ -417,9 +429,11 @@ export class Transactions {
         }
       }
     } finally {
-      if (this.#head === this.#queue.length) {
-        this.#queue = []
+      if (this.#head === this.#tail) {
+        // A burst's long queue is let go; a short one is kept for the next commits.
+        if (this.#queue.length > MAX_KEPT_QUEUE) this.#queue = []
         this.#head = 0
+        this.#tail = 0
       }
       this.#delivering = false
     }

@@ -64,6 +64,24 @@ describe('records in insertion order whatever the keys', () => {
     expect(ids(hits)).toEqual(ids(expected))
   })
 
+  it('rolled-back deletes put each record back in its place, whether its rank was its key or not', () => {
+    const db = new Database()
+    const t = db.createTable('t')
+    t.insert(Array.from({ length: 10_000 }, (_, i) => ({ id: i + 1 })))
+    t.insert([{ id: 2.5 }, { id: 'x' }, { id: 20_000 }])
+    const all = ids(t.select())
+    expect(() =>
+      db.transaction(() => {
+        t.delete(t.field('id').lte(9_000))
+        for (const id of ['x', 20_000, 9_500]) t.delete({ id })
+        t.insert([{ id: 4 }, { id: 9_500 }])
+        throw new Error('abort')
+      }),
+    ).toThrow('abort')
+    expect(ids(t.select())).toEqual(all)
+    expect(t.insert({ name: 'auto' })).toBe(20_001)
+  })
+
   it('deleting most records of a long table keeps the others, in order, and new keys go last', () => {
     const t = new Database().createTable('t')
     t.insert(Array.from({ length: 10_000 }, (_, i) => ({ id: i + 1 })))

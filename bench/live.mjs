@@ -1,6 +1,6 @@
 // Live queries and TTL benchmark (issue 13).
 //
-//   npm run build && node --expose-gc bench/live.mjs [--quick] [--records=N] [--updates=N] [--rounds=N] [--only=watch|alloc|sweep]
+//   npm run build && node --expose-gc bench/live.mjs [--quick] [--records=N] [--updates=N] [--rounds=N] [--pairs=N] [--only=watch|alloc|sweep]
 //
 // 1. The issue's workload: a watch of ~1% of a 100k-record table (an indexed `group`), then 10k
 //    single-record updates over the whole table (so ~1% touch the watched rows): the time per
@@ -26,6 +26,7 @@ const quick = Boolean(args.quick)
 const N = Number(args.records ?? 100_000)
 const UPDATES = Number(args.updates ?? (quick ? 2000 : 10_000))
 const ROUNDS = Number(args.rounds ?? (quick ? 3 : 5))
+const PAIRS = Number(args.pairs ?? (quick ? 1 : 5))
 const GROUPS = 100 // group 7 is the watched 1%
 const modulePath = process.env.DICTDB_MODULE ?? fileURLToPath(new URL('../dist/index.js', import.meta.url))
 const { Database, increment } = await import(pathToFileURL(modulePath).href)
@@ -53,7 +54,7 @@ function table(indexed = true) {
 const inGroup = (i) => ((i * GROUPS) % N) + 8 // id - 1 ≡ 7 (mod 100)
 const anyKey = (i) => ((i * 7919 + 3) % N) + 1
 const outOfGroup = (i) => ((i * 7919) % N) + 1 + (((i * 7919) % N) % GROUPS === 7 ? 1 : 0)
-const touchesOf = (key) => Array.from({ length: UPDATES }, (_, i) => key(i)).filter((id) => (id - 1) % GROUPS === 7).length
+const touchesOf = (key, n = UPDATES) => Array.from({ length: n }, (_, i) => key(i)).filter((id) => (id - 1) % GROUPS === 7).length
 
 /** This process's CPU time in ms (GC threads included): on a machine shared with other work, steadier than wall time. */
 const cpuMs = () => {
@@ -61,8 +62,16 @@ const cpuMs = () => {
   return (user + system) / 1000
 }
 
-/** CPU milliseconds per update of `UPDATES` updates of key(i), with `after` run after each. */
+/**
+ * CPU milliseconds per update of `UPDATES` updates of key(i), with `after` run after each. A
+ * thousand untimed updates first: adding or removing a watch switches the write path, and the
+ * first updates after a switch pay for V8 compiling it again.
+ */
 function perUpdate(t, key, after) {
+  for (let i = 0; i < 1000; i++) {
+    t.update({ v: increment(1) }, { id: key(i) })
+    after?.()
+  }
   collectGarbage()
   const start = cpuMs()
   for (let i = 0; i < UPDATES; i++) {
@@ -76,24 +85,32 @@ function round() {
   const out = {}
   const query = { where: { group: 7 } }
   {
+    // One table: each measure with the watch is taken right after the same one without it,
+    // PAIRS times (medians kept), so both see the same records and the same moments of a busy machine.
     const { db, t } = table()
-    let calls = 0
-    const view = t.watch(query, () => calls++)
-    perUpdate(t, outOfGroup) // discarded: the first measure of a table runs slower, whatever it is
-    out.watchMixed = perUpdate(t, anyKey)
-    out.watchTouching = perUpdate(t, inGroup)
-    out.watchNotTouching = perUpdate(t, outOfGroup)
-    const expected = 1 + touchesOf(anyKey) + UPDATES
-    if (view.rows.length !== N / GROUPS || calls !== expected) throw new Error(`watch saw ${calls} calls (expected ${expected}), ${view.rows.length} rows`)
-    view.close()
-    db.close()
-  }
-  {
-    const { db, t } = table()
-    perUpdate(t, outOfGroup) // discarded, as above
-    out.bareMixed = perUpdate(t, anyKey)
-    out.bareNotTouching = perUpdate(t, outOfGroup)
-    out.bareTouching = perUpdate(t, inGroup)
+    // Discarded: the first measures of a table run slower, whatever they are; the watch's code warms up.
+    perUpdate(t, outOfGroup)
+    const warm = t.watch(query, () => {})
+    for (const key of [anyKey, inGroup, outOfGroup]) perUpdate(t, key)
+    warm.close()
+    const pair = (name, key) => {
+      const bare = []
+      const watched = []
+      for (let k = 0; k < PAIRS; k++) {
+        bare.push(perUpdate(t, key))
+        let calls = 0
+        const view = t.watch(query, () => calls++)
+        watched.push(perUpdate(t, key))
+        const expected = 1 + touchesOf(key) + touchesOf(key, 1000)
+        if (view.rows.length !== N / GROUPS || calls !== expected) throw new Error(`watch saw ${calls} calls (expected ${expected}), ${view.rows.length} rows`)
+        view.close()
+      }
+      out[`bare${name}`] = median(bare)
+      out[`watch${name}`] = median(watched)
+    }
+    pair('Mixed', anyKey)
+    pair('Touching', inGroup)
+    pair('NotTouching', outOfGroup)
     out.rerunMixed = perUpdate(t, anyKey, () => t.select(query))
     out.rerunCopy = perUpdate(t, inGroup, () => t.select(query))
     out.rerunNoCopy = perUpdate(t, inGroup, () => t.select({ ...query, copy: false }))
@@ -215,6 +232,9 @@ if (rounds.length > 0) {
   console.log(`  update with the watch:                          ${us(m('watchMixed'))}`)
   console.log(`  update + re-run the select after each (copies): ${us(m('rerunMixed'))}   -> watch ${x('rerunMixed', 'watchMixed')} faster (goal >= 100x)`)
   console.log(`  the same updates, no watch, no select:          ${us(m('bareMixed'))}   -> the watch costs ${x('watchMixed', 'bareMixed')}`)
+  const watchAddsMixed = m('watchMixed') - m('bareMixed')
+  const selectAddsMixed = m('rerunMixed') - m('bareMixed')
+  console.log(`  what each adds to an update: the watch ${us(watchAddsMixed)}, the select ${us(selectAddsMixed)} -> ${(selectAddsMixed / Math.max(watchAddsMixed, 1e-6)).toFixed(0)}x`)
   console.log('Worst case: every update touches the watched rows (each callback gets a new 1,000-row `rows`)')
   console.log(`  update with the watch:                          ${us(m('watchTouching'))}`)
   console.log(`  update + re-run select (copies):                ${us(m('rerunCopy'))}   -> watch ${x('rerunCopy', 'watchTouching')} faster`)

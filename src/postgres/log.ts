@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import type pg from 'pg'
 import type { RemoteLog, RemoteParts } from '../database'
-import { ConnectionError, DictDBError, InvalidStateError } from '../errors'
+import { ConnectionError, InvalidStateError } from '../errors'
 import type { Op } from '../storage/change'
 import type { SharedSync } from '../txn/transactions'
+import { Bodies, type Call, neverSent, rollback, settleDone, settleFailed } from './calls'
 import { Connection, asLockTimeout, isConnectionLoss } from './connection'
 import { COMMITS_PER_ENTRY, ConnectedReplica, frame } from './replica'
 import { type Entry, Statements } from './sql'
@@ -19,34 +20,24 @@ export interface PgLogOptions {
   tablePrefix: string
 }
 
-/** One `transactionAsync` call waiting for, or in, a commit of the head. */
-interface Call {
-  readonly run: () => unknown
-  readonly resolve: (value: unknown) => void
-  readonly reject: (error: unknown) => void
-  readonly deadline: number
-  /** Change sets its local transaction committed (one, or none for a read-only body). */
-  commits: Op[][]
-  result: unknown
-  /** What its body threw on the last run (settled only once that run's state is known current). */
-  error: unknown
-  failed: boolean
-  /** Settled already. */
-  done: boolean
-}
-
 /** The most calls one PostgreSQL transaction carries (group commit): fewer than COMMITS_PER_ENTRY. */
 const MAX_GROUP = 512
 if (MAX_GROUP >= COMMITS_PER_ENTRY) throw new Error('MAX_GROUP must stay under COMMITS_PER_ENTRY (commit positions)')
 /** Snapshots kept in PostgreSQL; the log before the oldest is pruned. */
 const KEEP_SNAPSHOTS = 2
+/** Batches committed on the locked path after a validated commit met a conflict. */
+const LOCKED_RUN = 8
 
 /**
  * The PostgreSQL log of a connected database, its write authority. Writes are serialized in this
- * process (one chain of tasks) and across processes by the head row's lock: a commit locks the
- * head, catches the replica up, runs the bodies against it, appends their change sets with a
- * commit id, moves the head and commits. Calls made while one commit is in flight go together
- * in the next one (group commit).
+ * process (one chain of tasks) and across processes by the head row's lock, in one of two ways:
+ * - validated (one round trip): the bodies run on the replica as it is, and the commit stands
+ *   only if no commit made since wrote what they read (Footprint); the head row is locked by the
+ *   server's work only, so commits of other processes on other records follow one another at
+ *   the server's pace, not at the pace of a round trip to each process;
+ * - locked (two round trips), after a conflict: lock the head, catch the replica up, run the
+ *   bodies against it, append and commit: it always succeeds.
+ * Calls made while one commit is in flight go together in the next one (group commit).
  */
 export class PgLog implements RemoteLog {
   readonly #options: PgLogOptions
@@ -57,30 +48,31 @@ export class PgLog implements RemoteLog {
   readonly #pending: Call[] = []
   #chain: Promise<void> = Promise.resolve()
   #draining = false
-  /** The call whose body is running: the only place a write may happen. */
-  #current: Call | null = null
   #closed = false
   #reconnecting = false
   /** The highest position other processes announced, and whether a catch-up to it is queued. */
   #notified = 0
   #catchingUp = false
-  /** Other processes committed between this one's last two commits: take the locked path. */
-  #contended = false
+  /** Batches still to commit on the locked path (a validated commit met a conflict). */
+  #lockedFor = 0
   /** The log position of this process's latest commit. */
   #lastOwn = 0
   readonly #channel: string
+  readonly #bodies: Bodies
 
   readonly sync_: SharedSync = {
     catchUp: () => {},
-    append: (ops) => this.#append(ops),
+    append: (ops) => this.#bodies.append(ops),
     readLocal: (lock, fn) => lock.readSync(fn),
     defersPublish: true,
     position: () => this.#replica.at,
+    track: (lock, key) => this.#bodies.track(lock, key),
   }
 
   constructor(parts: RemoteParts, options: PgLogOptions) {
     this.#options = options
     this.#replica = new ConnectedReplica(parts)
+    this.#bodies = new Bodies(parts.catalog)
     this.#sql = new Statements(options.tablePrefix)
     const channel = `${options.tablePrefix}log`
     this.#channel = channel
@@ -148,14 +140,6 @@ export class PgLog implements RemoteLog {
     this.#catchUpSoon()
   }
 
-  #append(ops: readonly Op[]): void {
-    const call = this.#current
-    if (call === null) {
-      throw new InvalidStateError('A connected database is written only inside a transaction: use `await db.transactionAsync(() => ...)`')
-    }
-    call.commits.push(ops.slice())
-  }
-
   /** Commits a group of calls, retrying on a lost connection until the earliest deadline. */
   async #commitBatch(batch: Call[]): Promise<void> {
     const deadline = Math.min(...batch.map((c) => c.deadline))
@@ -167,13 +151,13 @@ export class PgLog implements RemoteLog {
         return settleFailed(batch, error)
       }
       try {
-        // Lock-free (one round trip, the head row locked by that statement only) while other
-        // processes are not writing too. Under contention a lost race costs a round trip and the
-        // next try loses again: the locked path queues for the head row in the server instead.
-        if (!this.#contended && !this.#syncer.dirty && this.#notified <= this.#replica.position) {
-          if (await this.#attemptOptimistic(client, batch)) return
-          this.#contended = true
+        // Validated while it succeeds. After a conflict, the next try would likely meet one too
+        // (the same records are hot): the locked path queues for the head row in the server.
+        if (this.#lockedFor === 0 && !this.#syncer.dirty) {
+          if (await this.#attemptValidated(client, batch)) return
+          this.#lockedFor = LOCKED_RUN
         }
+        this.#lockedFor = Math.max(0, this.#lockedFor - 1)
         return await this.#attempt(client, batch)
       } catch (error) {
         this.#conn.drop(client)
@@ -183,39 +167,64 @@ export class PgLog implements RemoteLog {
   }
 
   /**
-   * The fast path: runs the bodies on the replica as it is, then commits with one statement that
-   * moves the head only if no other process committed since (see Statements.appendIf). False when
-   * one did: everything is undone and the replica has caught up with what that round trip read.
+   * The validated path: runs the bodies on the replica as it is, then commits in one round trip
+   * if nothing they read was written since (see Statements.commitIf). False on a conflict:
+   * everything is undone and the replica has caught up with what that round trip read.
    */
-  async #attemptOptimistic(client: pg.Client, batch: Call[]): Promise<boolean> {
+  async #attemptValidated(client: pg.Client, batch: Call[]): Promise<boolean> {
     const base = this.#replica.position
-    const commits = this.#runBodies(batch)
-    const commitId = randomUUID()
-    let outcome: { won: boolean; entries: Entry[] }
-    try {
-      outcome =
-        commits.length === 0
-          ? await this.#readOnlyCheck(client, base)
-          : await this.#sql.appendIf(client, this.#options.name, base, commitId, frame(commits), this.#channel)
-    } catch (error) {
-      const doubt = commits.length > 0 && isConnectionLoss(error) && !neverSent(error) ? await this.#inDoubt(commitId, batch, commits) : 'lost'
-      if (doubt === 'unknown') return true
-      if (doubt === 'lost') throw (this.#undo(batch, commits), error)
-      outcome = { won: true, entries: [] }
+    const commits = this.#bodies.run(batch)
+    const writes = this.#bodies.footprint.writes(commits)
+    const check = { reads: [...this.#bodies.footprint.reads], writes }
+    if (commits.length === 0) {
+      const { ok, entries } = await this.#sql.unchanged(client, this.#options.name, base, check.reads)
+      if (ok) this.#committed(batch, base)
+      await this.#syncer.catchUp(client, entries.at(-1)?.position ?? base, entries)
+      return ok
     }
-    if (!outcome.won) {
+    const commitId = randomUUID()
+    let outcome: { position: number | null; entries: Entry[] }
+    try {
+      outcome = await this.#sql.commitIf(client, this.#options.name, base, check, commitId, frame(commits), this.#channel)
+    } catch (error) {
+      const doubt = isConnectionLoss(error) && !neverSent(error) ? await this.#inDoubt(commitId, batch, commits) : 'lost'
+      if (doubt === 'unknown') return true
+      if (doubt === 'lost') {
+        this.#undo(batch, commits)
+        if (!isConnectionLoss(error)) await rollback(client) // an error of the statement: the transaction is aborted
+        throw error
+      }
+      outcome = { position: doubt, entries: [] }
+    }
+    if (outcome.position === null) {
       this.#undo(batch, commits)
-      await this.#syncer.catchUp(client, base + 1, outcome.entries)
+      await this.#syncer.catchUp(client, outcome.entries.at(-1)?.position ?? base, outcome.entries)
       return false
     }
-    this.#committed(batch, commits.length === 0 ? base : base + 1)
+    await this.#landed(batch, base, outcome.position, outcome.entries)
     return true
   }
 
-  /** A read-only batch's check: no entry after `base` means the replica it ran on was current. */
-  async #readOnlyCheck(client: pg.Client, base: number): Promise<{ won: boolean; entries: Entry[] }> {
-    const entries = await this.#sql.entriesAfter(client, this.#options.name, base)
-    return { won: entries.length === 0, entries }
+  /**
+   * A validated commit landed at `position`: the replica takes the other processes' entries
+   * before it (they wrote nothing the batch read, so they apply on top of its changes), then the
+   * batch's, then those after. Never throws: the commit stands whatever happens here.
+   */
+  async #landed(batch: Call[], base: number, position: number, entries: Entry[]): Promise<void> {
+    try {
+      const client = await this.#conn.client(Date.now() + this.#options.lockTimeoutMs)
+      const rebuilds = this.#syncer.rebuilds
+      if (position > base + 1) await this.#syncer.catchUp(client, position - 1, entries, position - 1)
+      // Rebuilt from a snapshot meanwhile (the log was pruned): the batch comes back from the log.
+      if (this.#syncer.rebuilds !== rebuilds) await this.#syncer.catchUp(client, position)
+      this.#committed(batch, position, this.#syncer.rebuilds === rebuilds)
+      await this.#syncer.catchUp(client, entries.at(-1)?.position ?? position, entries)
+    } catch {
+      // The replica's place in the log is unknown: it is rebuilt from the log before its next use.
+      this.#syncer.dirty = true
+      this.#lastOwn = position
+      settleDone(batch)
+    }
   }
 
   /**
@@ -228,14 +237,14 @@ export class PgLog implements RemoteLog {
     try {
       const locked = await this.#sql.lockAndRead(client, name, this.#replica.position)
       head = locked.head
-      // The way back to the fast path: no other process committed since this one's last commit.
-      this.#contended = head > this.#lastOwn
+      // The way back to the validated path: no other process committed since this one's last commit.
+      if (head === this.#lastOwn) this.#lockedFor = 0
       await this.#syncer.catchUp(client, head, locked.entries)
     } catch (error) {
       await rollback(client)
       throw asLockTimeout(error) ?? error
     }
-    const commits = this.#runBodies(batch)
+    const commits = this.#bodies.run(batch)
     if (commits.length === 0) {
       await client.query('COMMIT')
       return this.#committed(batch, head)
@@ -243,7 +252,7 @@ export class PgLog implements RemoteLog {
     const position = head + 1
     const commitId = randomUUID()
     try {
-      await this.#sql.appendAndCommit(client, name, position, commitId, frame(commits), this.#channel)
+      await this.#sql.appendAndCommit(client, name, position, commitId, frame(commits), this.#bodies.footprint.writes(commits), this.#channel)
     } catch (error) {
       const outcome = isConnectionLoss(error) && !neverSent(error) ? await this.#inDoubt(commitId, batch, commits) : 'lost'
       if (outcome === 'unknown') return
@@ -256,38 +265,16 @@ export class PgLog implements RemoteLog {
     this.#committed(batch, position)
   }
 
-  /** Runs each body in its own local transaction; the change sets of those that committed. */
-  #runBodies(batch: Call[]): Op[][] {
-    const commits: Op[][] = []
-    for (const call of batch) {
-      if (call.done) continue
-      call.commits = []
-      call.failed = false
-      this.#current = call
-      try {
-        call.result = call.run()
-      } catch (error) {
-        // Not settled yet: on a replica found stale afterwards, the body runs again.
-        call.failed = true
-        call.error = error
-      } finally {
-        this.#current = null
-      }
-      commits.push(...call.commits)
-    }
-    return commits
-  }
-
   /**
    * The commit's acknowledgement was lost: looks its id up. `unknown` (the server stayed out of
    * reach) rejects the calls with `ConnectionError` saying so, and rebuilds the replica from the
    * log before its next use.
    */
-  async #inDoubt(commitId: string, batch: Call[], commits: Op[][]): Promise<'landed' | 'lost' | 'unknown'> {
+  async #inDoubt(commitId: string, batch: Call[], commits: Op[][]): Promise<number | 'lost' | 'unknown'> {
     const deadline = Math.max(Date.now() + this.#options.lockTimeoutMs, ...batch.map((c) => c.deadline))
     this.#syncer.holding = true // the replica holds the commit: no catch-up may apply it twice
     try {
-      return (await this.#syncer.findCommit(this.#conn, commitId, deadline)) ? 'landed' : 'lost'
+      return (await this.#syncer.findCommit(this.#conn, commitId, deadline)) ?? 'lost'
     } catch (error) {
       // Reads show what is known to be committed: the rebuild brings the commit back if it landed.
       this.#undo(batch, commits)
@@ -304,13 +291,16 @@ export class PgLog implements RemoteLog {
     for (const call of batch) call.commits = []
   }
 
-  /** The batch's commits are durable at `position` (or it wrote nothing): tell and settle. */
-  #committed(batch: Call[], position: number): void {
+  /**
+   * The batch's commits are durable at `position` (or it wrote nothing): tell (unless the replica
+   * got them from the log) and settle.
+   */
+  #committed(batch: Call[], position: number, publish = true): void {
     const every = this.#options.snapshotEvery
     const moved = position !== this.#replica.position
     this.#replica.position = position
     if (moved) this.#lastOwn = position
-    this.#replica.publish(position, batch.flatMap((call) => call.commits))
+    if (publish) this.#replica.publish(position, batch.flatMap((call) => call.commits))
     settleDone(batch)
     // Whoever crosses the threshold takes the snapshot, of the state at exactly this position.
     if (moved && every > 0 && position % every === 0) {
@@ -350,27 +340,4 @@ export class PgLog implements RemoteLog {
     }, 100)
     timer.unref()
   }
-}
-
-function settleDone(batch: Call[]): void {
-  for (const call of batch) {
-    if (call.done) continue
-    call.done = true
-    if (call.failed) call.reject(call.error)
-    else call.resolve(call.result)
-  }
-}
-
-function settleFailed(batch: Call[], error: unknown): void {
-  const reason = error instanceof DictDBError ? error : isConnectionLoss(error) ? new ConnectionError(`Lost the PostgreSQL server: ${(error as Error).message}`, { cause: error }) : error
-  for (const call of batch) if (!call.done) ((call.done = true), call.reject(reason))
-}
-
-/** node-postgres refused the query before sending it: its client was already closed or broken. */
-function neverSent(error: unknown): boolean {
-  return error instanceof Error && /not queryable/.test(error.message)
-}
-
-async function rollback(client: pg.Client): Promise<void> {
-  await client.query('ROLLBACK').catch(() => {})
 }

@@ -1,6 +1,12 @@
 import type pg from 'pg'
 import { quoteIdent } from './connection'
 
+/** What a validated commit is checked by and records (see Footprint). */
+export interface Check {
+  readonly reads: readonly string[]
+  readonly writes: readonly string[]
+}
+
 /** A log entry: one commit of the head (one or more change sets). */
 export interface Entry {
   position: number
@@ -11,24 +17,34 @@ export interface Entry {
 export const PAGE = 1000
 
 /**
- * The statements of the connected log. Three tables, shared by every dictdb database of a
+ * The statements of the connected log. Four tables, shared by every dictdb database of a
  * PostgreSQL database (a row per dictdb database, `name`):
  * - head: one row per database, its latest log position. Every writing transaction locks it
  *   (`SELECT … FOR UPDATE`) and moves it: that row is where commits are ordered, so positions
  *   are gap-free and in commit order (a bare sequence is neither).
  * - log: one row per commit of the head (a group of `transactionAsync` calls), its change sets.
- * - snapshot: the state at a position, for processes that join; the log before the oldest
+ * - version: per item a commit wrote (a record, a table, the catalog: see Footprint), the position
+ *   of its latest write; a commit made on an older replica is validated against it.
+ * - snapshot: the state at a position, for processes that join; the log (and the versions
+ *   written) before the oldest
  *   kept snapshot is pruned.
  */
 export class Statements {
   readonly head: string
   readonly log: string
   readonly snapshot: string
+  readonly version: string
+  /** The validated commit, a function (its plans are kept by each session: nothing to parse per commit). */
+  readonly commitFn: string
+  readonly #commitCall: { name: string; text: string }
 
   constructor(prefix: string) {
     this.head = quoteIdent(`${prefix}head`)
     this.log = quoteIdent(`${prefix}log`)
     this.snapshot = quoteIdent(`${prefix}snapshot`)
+    this.version = quoteIdent(`${prefix}version`)
+    this.commitFn = quoteIdent(`${prefix}commit_v1`)
+    this.#commitCall = { name: `${prefix}commit_v1`, text: `SELECT pos, entry FROM ${this.commitFn}($1, $2, $3, $4, $5, $6, $7)` }
   }
 
   /** Creates the tables and the database's head row (idempotent; safe to run concurrently). */
@@ -37,6 +53,7 @@ export class Statements {
       `CREATE TABLE IF NOT EXISTS ${this.head} (name text PRIMARY KEY, position bigint NOT NULL DEFAULT 0)`,
       `CREATE TABLE IF NOT EXISTS ${this.log} (name text NOT NULL, position bigint NOT NULL, commit_id uuid NOT NULL UNIQUE, ops bytea NOT NULL, PRIMARY KEY (name, position))`,
       `CREATE TABLE IF NOT EXISTS ${this.snapshot} (name text NOT NULL, position bigint NOT NULL, state bytea NOT NULL, PRIMARY KEY (name, position))`,
+      `CREATE TABLE IF NOT EXISTS ${this.version} (name text NOT NULL, item text NOT NULL, position bigint NOT NULL, PRIMARY KEY (name, item))`,
     ]
     for (let attempt = 0; ; attempt++) {
       try {
@@ -48,7 +65,49 @@ export class Statements {
         if ((code !== '23505' && code !== '42P07') || attempt >= 5) throw error
       }
     }
+    await this.#installFunction(client)
     await client.query(`INSERT INTO ${this.head} (name) VALUES ($1) ON CONFLICT DO NOTHING`, [name])
+  }
+
+  /** Creates the commit function unless it exists (its name carries its version). */
+  async #installFunction(client: pg.Client): Promise<void> {
+    const signature = `${this.commitFn}(text, bigint, text[], text[], uuid, bytea, text)`
+    for (let attempt = 0; ; attempt++) {
+      const { rows } = await client.query<{ ok: boolean }>('SELECT to_regprocedure($1) IS NOT NULL AS ok', [signature])
+      if (rows[0]?.ok === true) return
+      try {
+        return void (await client.query(this.#commitFunction()))
+      } catch (error) {
+        // Another process created it at the same moment (a unique index of the catalog, or its row).
+        const code = (error as { code?: string }).code
+        if (!['23505', '42723', 'XX000'].includes(code ?? '') || attempt >= 5) throw error
+      }
+    }
+  }
+
+  /**
+   * The validated commit (see commitIf). A VOLATILE plpgsql function: each statement in it takes
+   * a new snapshot, so the checks after the head row's lock see every commit before this one.
+   */
+  #commitFunction(): string {
+    return `CREATE FUNCTION ${this.commitFn}(n text, base bigint, reads text[], writes text[], id uuid, body bytea, channel text)
+      RETURNS TABLE (pos bigint, entry bytea) LANGUAGE plpgsql VOLATILE AS $fn$
+      DECLARE h bigint;
+      BEGIN
+        SELECT hd.position INTO h FROM ${this.head} hd WHERE hd.name = n FOR UPDATE;
+        IF h = base OR (EXISTS (SELECT 1 FROM ${this.log} l WHERE l.name = n AND l.position = base + 1)
+            AND NOT EXISTS (SELECT 1 FROM ${this.version} v WHERE v.name = n AND v.item = ANY(reads) AND v.position > base)) THEN
+          UPDATE ${this.head} hd SET position = h + 1 WHERE hd.name = n;
+          INSERT INTO ${this.log} (name, position, commit_id, ops) VALUES (n, h + 1, id, body);
+          INSERT INTO ${this.version} (name, item, position) SELECT n, w, h + 1 FROM unnest(writes) AS w
+            ON CONFLICT (name, item) DO UPDATE SET position = EXCLUDED.position;
+          PERFORM pg_notify(channel, (h + 1) || ' ' || n);
+          pos := h + 1;
+          entry := NULL;
+          RETURN NEXT;
+        END IF;
+        RETURN QUERY SELECT l.position, l.ops FROM ${this.log} l WHERE l.name = n AND l.position > base AND l.position <= h ORDER BY l.position LIMIT ${PAGE};
+      END $fn$`
   }
 
   /** Locks the head row (inside a transaction); its position. */
@@ -68,21 +127,47 @@ export class Statements {
   }
 
   /**
-   * The fast path, in one round trip: appends the entry and moves the head only if the head is
-   * still at `base` (a version check: the head row is locked by this statement only, never
-   * across round trips). On a lost race, the same round trip brings back the entries committed
-   * since `base` (the second statement sees what the first waited for), so a retry can go at once.
+   * The validated commit, one round trip (the commit function): waits for the head row's lock in
+   * the server, then moves the head, appends the entry and records the items it writes — only if
+   * no commit after `base` wrote an item in `reads` (see Footprint). The lock is held for the
+   * server's work only, never across round trips. Brings back the entries after `base` before
+   * this commit (other processes' commits, or on a conflict what the batch must run on again).
    */
-  async appendIf(client: pg.Client, name: string, base: number, commitId: string, ops: Uint8Array, channel: string): Promise<{ won: boolean; entries: Entry[] }> {
+  async commitIf(client: pg.Client, name: string, base: number, check: Check, commitId: string, ops: Uint8Array, channel: string): Promise<{ position: number | null; entries: Entry[] }> {
+    const values = [name, base, check.reads, check.writes, commitId, Buffer.from(ops.buffer, ops.byteOffset, ops.byteLength), channel]
+    const { rows } = await client.query<{ pos: string; entry: Buffer | null }>({ ...this.#commitCall, values })
+    let position: number | null = null
+    const entries: Entry[] = []
+    for (const row of rows) {
+      if (row.entry === null) position = Number(row.pos)
+      else entries.push({ position: Number(row.pos), ops: row.entry })
+    }
+    return { position, entries }
+  }
+
+  /**
+   * A read-only batch's check, without any lock: whether the items it read are unchanged since
+   * `base` (its results then hold at the latest commit), and the entries after `base`.
+   */
+  async unchanged(client: pg.Client, name: string, base: number, reads: readonly string[]): Promise<{ ok: boolean; entries: Entry[] }> {
     const n = client.escapeLiteral(name)
-    const results = await multi(
-      client,
-      `WITH head AS (UPDATE ${this.head} SET position = ${base + 1} WHERE name = ${n} AND position = ${base} RETURNING position),
-            entry AS (INSERT INTO ${this.log} (name, position, commit_id, ops) SELECT ${n}, position, '${uuid(commitId)}', ${bytea(ops)} FROM head)
-       SELECT pg_notify(${client.escapeLiteral(channel)}, position || ' ' || ${n}) FROM head;
-       ${this.#entriesSql(n, base, PAGE, `AND commit_id <> '${uuid(commitId)}'`)}`,
-    )
-    return { won: results[0]?.rowCount === 1, entries: toEntries(results[1]) }
+    const results = await multi(client, `SELECT ${this.#unchanged(client, n, base, reads)} AS ok FROM ${this.head} h WHERE h.name = ${n}; ${this.#entriesSql(n, base, PAGE, '')}`)
+    return { ok: results[0]?.rows[0]?.ok === true, entries: toEntries(results[1]) }
+  }
+
+  /**
+   * No commit after `base` wrote an item of `reads`. The items written at or before the log's
+   * pruning point are gone with it: a `base` before it (its next entry pruned) never passes.
+   */
+  #unchanged(client: pg.Client, n: string, base: number, reads: readonly string[]): string {
+    return `(h.position = ${base} OR (EXISTS (SELECT 1 FROM ${this.log} l WHERE l.name = ${n} AND l.position = ${base + 1})
+      AND NOT EXISTS (SELECT 1 FROM ${this.version} v WHERE v.name = ${n} AND v.item = ANY(${textArray(client, reads)}) AND v.position > ${base})))`
+  }
+
+  /** A CTE recording that `writes` were written at the position `from` selects. */
+  #versions(client: pg.Client, n: string, writes: readonly string[], from: string): string {
+    return `versions AS (INSERT INTO ${this.version} (name, item, position) SELECT ${n}, w, ${from} unnest(${textArray(client, writes)}) AS w
+      ON CONFLICT (name, item) DO UPDATE SET position = EXCLUDED.position)`
   }
 
   /**
@@ -96,13 +181,14 @@ export class Statements {
   }
 
   /** The locked path's second round trip: appends the entry, moves the head, announces it and commits. */
-  async appendAndCommit(client: pg.Client, name: string, position: number, commitId: string, ops: Uint8Array, channel: string): Promise<void> {
+  async appendAndCommit(client: pg.Client, name: string, position: number, commitId: string, ops: Uint8Array, writes: readonly string[], channel: string): Promise<void> {
     const n = client.escapeLiteral(name)
     await multi(
       client,
       `WITH entry AS (INSERT INTO ${this.log} (name, position, commit_id, ops) VALUES (${n}, ${position}, '${uuid(commitId)}', ${bytea(ops)})),
-            head AS (UPDATE ${this.head} SET position = ${position} WHERE name = ${n})
-       SELECT pg_notify(${client.escapeLiteral(channel)}, ${client.escapeLiteral(`${position} ${name}`)}); COMMIT`,
+            head AS (UPDATE ${this.head} SET position = ${position} WHERE name = ${n}),
+            ${this.#versions(client, n, writes, `${position} FROM`)}
+       /* locked */ SELECT pg_notify(${client.escapeLiteral(channel)}, ${client.escapeLiteral(`${position} ${name}`)}); COMMIT`,
     )
   }
 
@@ -153,6 +239,7 @@ export class Statements {
       if (oldest !== undefined) {
         await client.query(`DELETE FROM ${this.snapshot} WHERE name = $1 AND position < $2`, [name, oldest])
         await client.query(`DELETE FROM ${this.log} WHERE name = $1 AND position <= $2`, [name, oldest])
+        await client.query(`DELETE FROM ${this.version} WHERE name = $1 AND position <= $2`, [name, oldest])
       }
       await client.query('COMMIT')
     } catch (error) {
@@ -178,6 +265,11 @@ function toEntries(result: pg.QueryResult | undefined): Entry[] {
 /** A bytea literal (hex: no character of it needs escaping). */
 function bytea(bytes: Uint8Array): string {
   return `'\\x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}'::bytea`
+}
+
+/** A text[] literal. */
+function textArray(client: pg.Client, items: readonly string[]): string {
+  return `ARRAY[${items.map((i) => client.escapeLiteral(i)).join(',')}]::text[]`
 }
 
 /** A UUID made by this process, checked before it goes into SQL text. */

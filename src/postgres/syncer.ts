@@ -19,6 +19,8 @@ export class Syncer {
   holding = false
   /** The replica may hold changes that are not in the log: rebuild it before its next use. */
   dirty = false
+  /** How many times the replica was rebuilt (from a snapshot): what it held locally is gone. */
+  rebuilds = 0
 
   constructor(replica: ConnectedReplica, sql: Statements, name: string) {
     this.#replica = replica
@@ -37,16 +39,17 @@ export class Syncer {
   }
 
   /**
-   * Applies the log up to `target` at least, starting with `fetched` (entries a commit's round
-   * trip already brought back) and querying for the rest.
+   * Applies the log up to `target` at least (none past `limit`), starting with `fetched` (entries
+   * a commit's round trip already brought back) and querying for the rest.
    */
-  async catchUp(client: pg.Client, target: number, fetched: Entry[] | null = null): Promise<void> {
+  async catchUp(client: pg.Client, target: number, fetched: Entry[] | null = null, limit = Infinity): Promise<void> {
     if (this.dirty) await this.#fromSnapshot(client, true)
     while (this.#replica.position < target) {
       const after = this.#replica.position
       // Fetched entries that do not follow this replica (it was rebuilt since): query instead.
       const usable = fetched?.filter((entry) => entry.position > after)
-      const entries = usable?.[0]?.position === after + 1 ? usable : await this.#sql.entriesAfter(client, this.#name, after)
+      const found = usable?.[0]?.position === after + 1 ? usable : await this.#sql.entriesAfter(client, this.#name, after)
+      const entries = found.filter((entry) => entry.position <= limit)
       fetched = null
       if (entries[0]?.position !== this.#replica.position + 1) {
         // Pruned past this replica: the snapshot that replaced those entries is newer than it.
@@ -59,8 +62,8 @@ export class Syncer {
     }
   }
 
-  /** Whether a commit id is in the log, waiting out the lock of the session that sent it. */
-  async findCommit(conn: Connection, commitId: string, deadline: number): Promise<boolean> {
+  /** Where a commit id is in the log (null: not there), waiting out the lock of the session that sent it. */
+  async findCommit(conn: Connection, commitId: string, deadline: number): Promise<number | null> {
     for (;;) {
       const client = await conn.client(deadline)
       try {
@@ -69,7 +72,7 @@ export class Syncer {
         await this.#sql.lockHead(client, this.#name)
         const position = await this.#sql.findCommit(client, commitId)
         await client.query('COMMIT')
-        return position !== null
+        return position
       } catch (error) {
         conn.drop(client)
         if (Date.now() >= deadline) throw error
@@ -89,6 +92,7 @@ export class Syncer {
     if (!always && (snapshot === null || snapshot.position <= this.#replica.position)) return false
     this.#replica.reset(snapshot?.position ?? 0, snapshot?.state ?? null)
     this.dirty = false
+    this.rebuilds++
     return true
   }
 }

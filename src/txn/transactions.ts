@@ -3,6 +3,7 @@ import type { LockMode, Release, RWLock } from '../locks/types'
 import type { Commit, Op, RecordChange, SchemaChange } from '../storage/change'
 import type { TableStore } from '../storage/table-store'
 import type { CheckedWrite } from '../shared/replica'
+import type { Key } from '../values/types'
 import { backoffDelay, sleepSync } from './backoff'
 
 /** Thrown by a single-record write whose record changed in another thread since it was read. */
@@ -70,6 +71,13 @@ export interface SharedSync {
   readonly defersPublish?: boolean
   /** Where this replica stands in the log (see `Commit.position`); absent: positions are not kept. */
   readonly position?: () => number
+  /**
+   * Told what a transaction reads, as it reads it: the table's lock, with the key when the call
+   * reads one record by key (`get`, `update` by key), else a read of the whole table. A log that
+   * validates a commit against what other processes wrote meanwhile (a connected database)
+   * commits it only if none of that changed.
+   */
+  readonly track?: (lock: RWLock, key: Key | undefined) => void
 }
 
 /** The longest delivery queue kept, once drained, for the next commits. */
@@ -104,6 +112,8 @@ export class Transactions {
   #commits = 0
   /** The store whose single-record write runs under an intent grant (its change is appended checked). */
   #optimistic: TableStore | null = null
+  /** The key the next `withLock` in a transaction reads by (one record), for `SharedSync.track`. */
+  #keyed: Key | undefined = undefined
 
   constructor(catalog: Catalog) {
     this.#catalog = catalog
@@ -174,6 +184,10 @@ export class Transactions {
       }
     }
     hold(tx, lock, mode)
+    // Consumed here: a call nested in `fn` (a validator's read) is tracked as a table read.
+    const keyed = this.#keyed
+    this.#keyed = undefined
+    shared?.track?.(lock, keyed)
     shared?.catchUp(tx.log.length === 0)
     return fn(a as A, b as B)
   }
@@ -185,15 +199,16 @@ export class Transactions {
    * `fn` read it, and `fn` runs again if it did; after a few such conflicts, under the write lock.
    * A table with a unique index (whose checks span records) always takes the write lock.
    */
-  writeRecord<R, A, B>(lock: RWLock, store: TableStore, fn: (a: A, b: B) => R, a: A, b: B): R {
+  writeRecord<R, A>(lock: RWLock, store: TableStore, fn: (a: A, key: Key) => R, a: A, key: Key): R {
     const shared = this.#shared
     if (this.#tx === null && shared?.enterIntent !== undefined && !store.hasUnique) {
       for (let attempt = 0; attempt < OPTIMISTIC_TRIES; attempt++) {
-        const result = this.#tryOptimistic(shared, lock, store, fn, a, b)
+        const result = this.#tryOptimistic(shared, lock, store, fn, a, key)
         if (result !== CONFLICT) return result as R
       }
     }
-    return this.withLock(lock, 'write', fn, a, b)
+    if (this.#tx !== null) this.#keyed = key
+    return this.withLock(lock, 'write', fn, a, key)
   }
 
   #tryOptimistic<R, A, B>(shared: SharedSync, lock: RWLock, store: TableStore, fn: (a: A, b: B) => R, a: A, b: B): R | typeof CONFLICT {
@@ -218,17 +233,17 @@ export class Transactions {
   }
 
   /**
-   * Runs a read that calls no user code (`get`). Outside a transaction, when nothing in this
+   * Runs a read of one record by key that calls no user code (`get`). Outside a transaction, when nothing in this
    * thread holds the lock (and a shared replica already has every commit, so there is nothing to
    * catch up or deliver), nothing can run between taking the lock and giving it back, so the
    * read skips both (on a cache-missing lookup, the bookkeeping costs as much as the read).
    */
-  readQuiet<R, A>(lock: RWLock, fn: (a: A) => R, a: A): R {
+  readQuiet<R>(lock: RWLock, fn: (key: Key) => R, key: Key): R {
     if (this.#tx === null) {
       const shared = this.#shared
-      if (shared === null ? !lock.locked : shared.quiet?.(lock) === true) return fn(a)
-    }
-    return this.withLock(lock, 'read', fn, a)
+      if (shared === null ? !lock.locked : shared.quiet?.(lock) === true) return fn(key)
+    } else this.#keyed = key
+    return this.withLock(lock, 'read', fn, key)
   }
 
   /**

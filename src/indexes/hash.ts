@@ -1,6 +1,6 @@
 import { canonical } from '../values/canonical'
 import type { Key } from '../values/types'
-import { addTo, pushKeys, removeFrom, sizeOf, type Bucket } from './bucket'
+import { addKey, pushKeys, removeKey, sizeOf, type Bucket } from './bucket'
 import type { Index } from './types'
 
 /** Equality index: canonical value → the keys with that value (a lone key or a Set of them). */
@@ -14,20 +14,11 @@ export class HashIndex implements Index {
   ) {}
 
   add(key: Key, value: unknown): void {
-    const c = canonical(value)
-    const bucket = this.#buckets.get(c)
-    // A Set grows in place: only a new or a first-shared value writes the Map.
-    if (bucket instanceof Set) bucket.add(key)
-    else this.#buckets.set(c, addTo(bucket, key))
+    addKey(this.#buckets, canonical(value), key)
   }
 
   remove(key: Key, value: unknown): void {
-    const c = canonical(value)
-    const bucket = this.#buckets.get(c)
-    if (bucket === undefined) return
-    const left = removeFrom(bucket, key)
-    if (left === undefined) this.#buckets.delete(c)
-    else if (left !== bucket) this.#buckets.set(c, left)
+    removeKey(this.#buckets, canonical(value), key)
   }
 
   eq(value: unknown, out: Key[]): void {

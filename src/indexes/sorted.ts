@@ -1,7 +1,7 @@
 import BTreeModule from 'sorted-btree'
 import { compare, rank } from '../values/compare'
 import type { Key } from '../values/types'
-import { addTo, pushKeys, removeFrom, sizeOf, type Bucket } from './bucket'
+import { addKey, pushKeys, removeKey, sizeOf, type Bucket } from './bucket'
 import type { Index, Range } from './types'
 
 // sorted-btree is CommonJS with `exports.default`: under Node's ESM loader the default import is
@@ -56,19 +56,11 @@ export class SortedIndex implements Index {
   ) {}
 
   add(key: Key, value: unknown): void {
-    const v = value ?? null
-    const bucket = this.#tree.get(v)
-    if (bucket instanceof Set) bucket.add(key)
-    else this.#tree.set(v, addTo(bucket, key))
+    addKey(this.#tree, value ?? null, key)
   }
 
   remove(key: Key, value: unknown): void {
-    const v = value ?? null
-    const bucket = this.#tree.get(v)
-    if (bucket === undefined) return
-    const left = removeFrom(bucket, key)
-    if (left === undefined) this.#tree.delete(v)
-    else if (left !== bucket) this.#tree.set(v, left)
+    removeKey(this.#tree, value ?? null, key)
   }
 
   eq(value: unknown, out: Key[]): void {

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict'
 import { describe, expect, it, vi } from 'vitest'
 import { Database, type Commit, type Logger } from '../src/index'
 import { thrown } from './support/helpers'
@@ -36,6 +37,18 @@ describe('db.onCommit', () => {
     users.insert({ id: 1 })
     users.delete({ id: 1 })
     expect(commits[1]?.ops).toMatchObject([{ type: 'record', table: 'users', key: 1, before: { id: 1 }, after: undefined }])
+  })
+
+  it("a delete's op has only the fields of a record change, whatever the key (nothing the store keeps shows)", () => {
+    const { users, commits } = setup()
+    users.insert([{ id: 'b', n: 1 }, { id: 1, n: 2 }])
+    users.delete({ id: 'b' })
+    users.delete({ id: 1 })
+    for (const [key, n] of [['b', 1], [1, 2]] as const) {
+      const op = commits.find((c) => c.ops[0]?.key === key && c.ops[0].after === undefined)?.ops[0]
+      assert.deepStrictEqual(op, { type: 'record', table: 'users', key, before: { id: key, n }, after: undefined })
+      expect(JSON.stringify(op)).toBe(JSON.stringify({ type: 'record', table: 'users', key, before: { id: key, n } }))
+    }
   })
 
   it('a list insert or a many-record update is one commit with every op in order', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, expect, it, vi } from 'vitest'
-import { Database, type Commit, type Logger } from '../src/index'
+import { Database, type Commit, type Logger, type RecordChange } from '../src/index'
 import { thrown } from './support/helpers'
 
 function setup(logger?: Logger) {
@@ -45,7 +45,7 @@ describe('db.onCommit', () => {
     users.delete({ id: 'b' })
     users.delete({ id: 1 })
     for (const [key, n] of [['b', 1], [1, 2]] as const) {
-      const op = commits.find((c) => c.ops[0]?.key === key && c.ops[0].after === undefined)?.ops[0]
+      const op = commits.map((c) => c.ops[0] as RecordChange).find((o) => o.key === key && o.after === undefined)
       assert.deepStrictEqual(op, { type: 'record', table: 'users', key, before: { id: key, n }, after: undefined })
       expect(JSON.stringify(op)).toBe(JSON.stringify({ type: 'record', table: 'users', key, before: { id: key, n } }))
     }

@@ -2,7 +2,9 @@ import type { IndexSpec } from '../indexes/types'
 import type { Catalog } from '../catalog'
 import type { DatabaseState, Op, RecordChange } from '../storage/change'
 import type { Transactions } from '../txn/transactions'
-import type { Key } from '../values/types'
+import type { Key, Rec } from '../values/types'
+import type { TableStore } from '../storage/table-store'
+import { InvalidStateError } from '../errors'
 import { portableDefinition, type WireOp } from './codec'
 import type { ReplicaHost } from './replica'
 
@@ -40,9 +42,11 @@ export function toWire(catalog: Catalog, op: Op): WireOp {
 function applyRemote(catalog: Catalog, tx: Transactions, ops: readonly WireOp[], publish: boolean, position?: number): void {
   const applied: Op[] = []
   for (const op of ops) {
-    if (op.type === 'record') {
+    if (op.type === 'record' || op.type === 'patch') {
       const store = catalog.context(op.table).store
-      const change: RecordChange = { type: 'record', table: op.table, key: op.key, before: store.get(op.key), after: op.after }
+      const before = store.get(op.key)
+      const after = op.type === 'record' ? op.after : patched(store, before, op)
+      const change: RecordChange = { type: 'record', table: op.table, key: op.key, before, after }
       if (change.before === undefined && change.after === undefined) continue
       store.apply(change)
       applied.push(change)
@@ -55,6 +59,13 @@ function applyRemote(catalog: Catalog, tx: Transactions, ops: readonly WireOp[],
     applied.push(op.type === 'createTable' ? { type: 'createTable', table: op.table, definition: op.definition } : op)
   }
   if (publish && applied.length > 0) tx.publish(position === undefined ? { ops: applied } : { ops: applied, position })
+}
+
+/** The record a patch makes of this replica's copy of it. */
+function patched(store: TableStore, before: Rec | undefined, op: { table: string; key: Key; fields: readonly unknown[] }): Rec {
+  // Every replica holds the record the patch was made against: a missing one is a bug.
+  if (before === undefined) throw new InvalidStateError(`dictdb internal: a patch of missing record ${String(op.key)} in ${op.table}`)
+  return store.patched(before, op.fields)
 }
 
 /** Replaces the local state by a shared snapshot; tables that persist keep their objects. */

@@ -118,6 +118,14 @@ export class TableStore {
     return this.#copies.shallow(rec)
   }
 
+  /** `rec` with some fields replaced (`[name, value, …]`, frozen values: a shared log's patch), frozen as stored. */
+  patched(rec: Rec, fields: readonly unknown[]): Rec {
+    const out = this.shallowCopyOf(rec)
+    // Assigned: a stored record never has a field named `__proto__` (refused on the way in).
+    for (let i = 0; i < fields.length; i += 2) out[fields[i] as string] = fields[i + 1]
+    return Object.freeze(out) as Rec
+  }
+
   /** Every record in insertion order. */
   records(): IterableIterator<Rec> {
     return this.#records.values()

@@ -8,6 +8,8 @@
 /** What a value writer offers a compiled shape. */
 export interface ValueWriter {
   value(v: unknown): void
+  /** A string with its tag, or as a bare key (tag -1). */
+  string(s: string, tag: number): void
 }
 
 /** What a value reader offers a compiled shape. */
@@ -21,6 +23,11 @@ export interface EncodeShape {
   /** `[count u32]([length u32][UTF-8 bytes])*`, written once per object as it is. */
   readonly names: Uint8Array
   readonly write: (v: object, w: ValueWriter) => void
+  /**
+   * Writes the fields whose values differ between `before` (an object of the same fields, in the
+   * same order) and `after`, each as its name then its value; returns how many.
+   */
+  readonly diff: (before: object, after: object, w: ValueWriter) => number
 }
 
 /** How objects of one names block are read. */
@@ -79,16 +86,38 @@ function namesBlock(fields: readonly string[]): Uint8Array {
 }
 
 function compileEncoder(fields: readonly string[]): EncodeShape {
-  const body = fields.map((f) => `w.value(v[${JSON.stringify(f)}]);`).join('\n')
+  const names = fields.map((f) => JSON.stringify(f))
+  const body = names.map((f) => `w.value(v[${f}]);`).join('\n')
   const write = new Function('v', 'w', body) as EncodeShape['write']
-  return { fields, names: namesBlock(fields), write }
+  // Same value: identical, and for zeros the same sign (0 and -0 are distinct values).
+  const tests = names.map((f) => `x = a[${f}]; y = b[${f}]; if (x !== y || (x === 0 && 1 / x !== 1 / y)) { w.string(${f}, -1); w.value(x); n++ }`)
+  const diff = new Function('b', 'a', 'w', `var n = 0, x, y;\n${tests.join('\n')}\nreturn n`) as EncodeShape['diff']
+  return { fields, names: namesBlock(fields), write, diff }
 }
 
 function genericEncoder(fields: readonly string[]): EncodeShape {
   const write = (v: object, w: ValueWriter): void => {
     for (const f of fields) w.value((v as Record<string, unknown>)[f])
   }
-  return { fields, names: namesBlock(fields), write }
+  const diff = (before: object, after: object, w: ValueWriter): number => {
+    let n = 0
+    for (const f of fields) {
+      const x = (after as Record<string, unknown>)[f]
+      if (Object.is(x, (before as Record<string, unknown>)[f])) continue
+      w.string(f, -1)
+      w.value(x)
+      n++
+    }
+    return n
+  }
+  return { fields, names: namesBlock(fields), write, diff }
+}
+
+/** Whether `rec` has exactly the fields `fields`, in that order (no key array made). */
+export function hasFields(rec: object, fields: readonly string[]): boolean {
+  let i = 0
+  for (const k in rec) if (k !== fields[i++]) return false
+  return i === fields.length
 }
 
 const decoders = new Map<number, DecodeShape[]>()

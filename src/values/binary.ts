@@ -107,6 +107,11 @@ export class BinaryWriter {
     this.#pos = start + length
   }
 
+  /** Overwrites the 32-bit word at `at` (written before with {@link uint}). */
+  setUint(at: number, n: number): void {
+    this.#view.setUint32(at, n, true)
+  }
+
   uint(n: number): void {
     this.#ensure(4)
     this.#view.setUint32(this.#pos, n, true)

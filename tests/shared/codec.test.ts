@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { decodeOps, encodeOps, type WireOp } from '../../src/shared/codec'
+import { decodeOps, encodeOps, encodeOpsInPlace, type WireOp, type WireRecord } from '../../src/shared/codec'
 
 const record = (after: object): WireOp => ({ type: 'record', table: 't', key: 1, after: Object.freeze(after) as never })
 const roundTrip = (ops: WireOp[]): WireOp[] => decodeOps(encodeOps(ops))
+/** An update as a shared database appends it (with its `before`), decoded. */
+const sharedRoundTrip = (before: object, after: object): WireOp[] => {
+  const encoded = encodeOpsInPlace([{ type: 'record', table: 't', key: 1, before: Object.freeze(before) as never, after: Object.freeze(after) as never }])
+  return decodeOps(encoded.bytes.slice(0, encoded.length))
+}
 
 describe('change codec', () => {
   it('encoded bytes are a copy that a later encoding does not overwrite', () => {
@@ -59,5 +64,53 @@ describe('change codec', () => {
   it('non-ASCII strings and field names decode as written', () => {
     const [op] = roundTrip([record({ id: 1, 'naïve': 'café ☕ 𝄞', long: 'é'.repeat(100) })])
     expect((op as { after: unknown }).after).toEqual({ id: 1, 'naïve': 'café ☕ 𝄞', long: 'é'.repeat(100) })
+  })
+
+  it('an op of a kind this build does not know is refused, not guessed', () => {
+    // One op: kind byte 16 + 40, then the table name "t".
+    const bytes = new Uint8Array([1, 0, 0, 0, 16 + 40, 1, 0, 0, 0, 0x74])
+    expect(() => decodeOps(bytes)).toThrow(/unknown op kind/)
+  })
+
+  describe('updates in a shared database', () => {
+    it('an update that keeps its record\'s fields travels as the changed fields only', () => {
+      expect(sharedRoundTrip({ id: 1, name: 'ann', score: 1 }, { id: 1, name: 'ann', score: 2 })).toEqual([
+        { type: 'patch', table: 't', key: 1, fields: ['score', 2] },
+      ])
+    })
+
+    it('a zero that changes sign is a change', () => {
+      expect(sharedRoundTrip({ id: 1, score: 0 }, { id: 1, score: -0 })).toEqual([{ type: 'patch', table: 't', key: 1, fields: ['score', -0] }])
+    })
+
+    it('an update that adds, removes or reorders fields travels as the whole record', () => {
+      const cases = [
+        [{ id: 1, a: 1 }, { id: 1, a: 1, b: 2 }],
+        [{ id: 1, a: 1, b: 2 }, { id: 1, a: 1 }],
+        [{ id: 1, a: 1, b: 2 }, { id: 1, b: 2, a: 1 }],
+      ]
+      for (const [before, after] of cases) {
+        expect(sharedRoundTrip(before as object, after as object)).toEqual([{ type: 'record', table: 't', key: 1, after }])
+      }
+    })
+
+    it('inserts and deletes travel whole, and a log for other processes never holds patches', () => {
+      const before = Object.freeze({ id: 1, a: 1 })
+      const after = Object.freeze({ id: 1, a: 2 })
+      const ops: WireRecord[] = [
+        { type: 'record', table: 't', key: 1, before: undefined, after },
+        { type: 'record', table: 't', key: 1, before, after: undefined },
+      ]
+      const encoded = encodeOpsInPlace(ops)
+      expect(decodeOps(encoded.bytes.slice(0, encoded.length))).toEqual(ops.map(({ before: _, ...op }) => op))
+      expect(decodeOps(encodeOps([{ type: 'record', table: 't', key: 1, before, after }]))).toEqual([{ type: 'record', table: 't', key: 1, after }])
+    })
+
+    it('a patched field named __proto__ decodes as data', () => {
+      const before = JSON.parse('{"id":1,"__proto__":{"x":5}}') as object
+      const after = JSON.parse('{"id":1,"__proto__":{"x":6}}') as object
+      const [op] = sharedRoundTrip(before, after) as unknown as [{ fields: unknown[] }]
+      expect(op.fields).toEqual(['__proto__', { x: 6 }])
+    })
   })
 })

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { Database } from '../../src/index'
+import { TableStore } from '../../src/storage/table-store'
+import type { Rec } from '../../src/values/types'
 
 /** A table of flat records of one shape (what lets copies skip every per-record test). */
 function flatTable() {
@@ -73,5 +75,16 @@ describe('copies of stored records when the records stop sharing one flat shape'
     expect(first?.when).toEqual(new Date(0))
     first?.when.setTime(99)
     expect(t.get(5)).toEqual({ id: 5, when: new Date(0) })
+  })
+})
+
+describe('a record patched from the shared log', () => {
+  it('has the given fields replaced and the others kept, in their order, frozen', () => {
+    const store = new TableStore('t', 'id')
+    const rec = Object.freeze({ id: 1, name: 'ann', score: 1 }) as Rec
+    const out = store.patched(rec, ['score', 2])
+    expect(Object.entries(out)).toEqual([['id', 1], ['name', 'ann'], ['score', 2]])
+    expect(Object.isFrozen(out)).toBe(true)
+    expect(rec.score).toBe(1)
   })
 })

@@ -11,7 +11,8 @@ import type { Key, Rec } from '../values/types'
 /**
  * An op as it crosses threads: records travel without `before` (a replica reads it from its own
  * state), a created table carries its lock slot. An update whose record keeps its fields may
- * travel as a `patch`: only the fields that changed, as `[name, value, name, value, …]`, which
+ * travel as a `patch`: only the fields that changed, as `[index, value, index, value, …]` (the
+ * field's place among the record's fields, which every replica holds in the same order), which
  * each replica lays over its own copy of the record.
  */
 export type WireOp =
@@ -127,7 +128,8 @@ export function decodeOps(bytes: Uint8Array, start = 0, end = bytes.length): Wir
   for (let i = 0; i < ops.length; i++) {
     const kind = reader.byte()
     const type = OP_KINDS[kind === KIND_AS_INT ? reader.uint() : kind - KIND_BASE]
-    const table = reader.string()
+    // Table names repeat from op to op: the last one is not decoded again.
+    const table = reader.repeatedString()
     switch (type) {
       case 'record':
         ops[i] = { type, table, key: reader.value() as Key, after: reader.value() as Rec | undefined }
@@ -155,11 +157,11 @@ export function decodeOps(bytes: Uint8Array, start = 0, end = bytes.length): Wir
   return ops
 }
 
-/** A patch's fields: `[name, value, …]`. */
+/** A patch's fields: `[index, value, …]`. */
 function readPatch(): unknown[] {
   const fields = new Array<unknown>(2 * reader.uint())
   for (let i = 0; i < fields.length; i += 2) {
-    fields[i] = reader.string()
+    fields[i] = reader.uint()
     fields[i + 1] = reader.value()
   }
   return fields

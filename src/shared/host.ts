@@ -40,7 +40,8 @@ export function toWire(catalog: Catalog, op: Op): WireOp {
 
 /** Applies ops another thread committed, and tells this thread's listeners. */
 function applyRemote(catalog: Catalog, tx: Transactions, ops: readonly WireOp[], publish: boolean, position?: number): void {
-  const applied: Op[] = []
+  // Nobody listens: no list of the changes applied to keep (most commits of a busy database).
+  const applied: Op[] | null = publish && tx.listened ? [] : null
   for (const op of ops) {
     if (op.type === 'record' || op.type === 'patch') {
       const store = catalog.context(op.table).store
@@ -49,16 +50,16 @@ function applyRemote(catalog: Catalog, tx: Transactions, ops: readonly WireOp[],
       const change: RecordChange = { type: 'record', table: op.table, key: op.key, before, after }
       if (change.before === undefined && change.after === undefined) continue
       store.apply(change)
-      applied.push(change)
+      applied?.push(change)
       continue
     }
     if (op.type === 'createTable') catalog.add(op.definition, op.lockSlot)
     else if (op.type === 'dropTable') catalog.remove(op.table)
     else if (op.type === 'createIndex') catalog.context(op.table).store.addIndex(op.index)
     else catalog.context(op.table).store.removeIndex(op.field)
-    applied.push(op.type === 'createTable' ? { type: 'createTable', table: op.table, definition: op.definition } : op)
+    applied?.push(op.type === 'createTable' ? { type: 'createTable', table: op.table, definition: op.definition } : op)
   }
-  if (publish && applied.length > 0) tx.publish(position === undefined ? { ops: applied } : { ops: applied, position })
+  if (applied !== null && applied.length > 0) tx.publish(position === undefined ? { ops: applied } : { ops: applied, position })
 }
 
 /** The record a patch makes of this replica's copy of it. */

@@ -3,7 +3,7 @@ import { sleepSync } from '../txn/backoff'
 import type { DatabaseState } from '../storage/change'
 import { decodeOps, decodeState, encodeOpsInPlace, encodeState, type WireOp } from './codec'
 import { guardLock, guardUnlock } from './guard'
-import { SharedLog } from './log'
+import { SharedLog, type LogEntry } from './log'
 import { MAX_THREADS } from './layout'
 import { type SharedMemory } from './memory'
 
@@ -210,7 +210,11 @@ export class Replica {
       const entries = this.#log.read(this.#applied, tail)
       if (entries === null) return false
       // Decoded before any is applied: applying may read the log again, reusing its buffer.
-      const decoded = entries.map((entry) => decodeOps(entry.bytes, entry.start, entry.start + entry.length))
+      const decoded = new Array<WireOp[]>(entries.length)
+      for (let i = 0; i < entries.length; i++) {
+        const entry = entries[i] as LogEntry
+        decoded[i] = decodeOps(entry.bytes, entry.start, entry.start + entry.length)
+      }
       for (let i = 0; i < entries.length; i++) {
         const end = (entries[i] as { end: number }).end
         this.#host.applyRemote(decoded[i] as WireOp[], true, end)

@@ -143,6 +143,11 @@ export class Transactions {
     return shared === null ? this.#commits : shared.position?.()
   }
 
+  /** Whether any listener is subscribed (else a commit needs no change list kept for them). */
+  get listened(): boolean {
+    return this.#listeners.size !== 0
+  }
+
   /** Subscribes to commits made from now on; returns the unsubscribe function. */
   subscribe(listener: CommitListener): () => void {
     if (!this.#listeners.has(listener)) {

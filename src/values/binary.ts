@@ -184,6 +184,9 @@ export class BinaryReader {
   #view: DataView
   #pos = 0
   #end: number
+  /** The last string read by {@link repeatedString}, and its bytes. */
+  #lastText = ''
+  #lastBytes = new Uint8Array(0)
 
   constructor(bytes: Uint8Array) {
     this.#bytes = bytes
@@ -246,6 +249,26 @@ export class BinaryReader {
     const start = this.#pos
     this.#pos += n
     return this.#text(start, n)
+  }
+
+  /**
+   * A string like {@link string}, for one that repeats (a table's name): when its bytes are those
+   * of the last one read this way, that same string comes back, neither rebuilt nor re-hashed.
+   */
+  repeatedString(): string {
+    const n = this.uint()
+    const start = this.#pos
+    this.#pos += n
+    const bytes = this.#bytes
+    const last = this.#lastBytes
+    if (last.length === n) {
+      let i = 0
+      while (i < n && last[i] === bytes[start + i]) i++
+      if (i === n) return this.#lastText
+    }
+    this.#lastBytes = bytes.slice(start, start + n)
+    this.#lastText = this.#text(start, n)
+    return this.#lastText
   }
 
   byte(): number {

@@ -188,7 +188,8 @@ export class Database {
         readLocal: (lock, fn) => (lock as SharedRWLock).localReadSync(fn),
         quiet: (lock) => shared.replica.current() && !(lock as SharedRWLock).heldHere,
         position: () => shared.replica.position,
-        enterIntent: (lock) => (lock as SharedRWLock).enterIntent(),
+        enterChecked: (lock) => (lock as SharedRWLock).enterChecked(),
+        heldElsewhere: (lock) => (lock as SharedRWLock).heldElsewhere(),
         appendIf: (ops, write) => shared.replica.appendIf(wireOps(catalog, ops), write),
       })
       shared.start()

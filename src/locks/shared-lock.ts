@@ -1,6 +1,6 @@
 import { DeadlockError, InvalidArgumentError, LockTimeoutError, describe } from '../errors'
 import { guardLock, guardUnlock } from '../shared/guard'
-import { ASYNC_RECORDS, INTENT_GRANTS, INTENT_WAITING, L_GUARD, L_INTENTS, L_INTENTS_WAITING, L_READERS, L_VERSION, L_WAITERS, L_WRITER, L_WRITER_DEPTH, L_WRITERS_WAITING, WAIT_ONE, WAIT_WRITER } from '../shared/layout'
+import { ASYNC_RECORDS, L_GUARD, L_READERS, L_VERSION, L_WAITERS, L_WRITER, L_WRITER_DEPTH, L_WRITERS_WAITING, WAIT_ONE, WAIT_WRITER } from '../shared/layout'
 import { type SharedMemory } from '../shared/memory'
 import { LocalRWLock, heldTags } from './local-lock'
 import { SharedCounters, type LockCounters } from './stats'
@@ -20,11 +20,11 @@ interface Waiter {
 }
 
 /**
- * What a grant lets its holder do across threads: read, write, or write single records while
- * other such writers do ('intent'): intent grants share the lock with each other only, and their
- * writes are checked per record when they reach the shared log.
+ * What a synchronous grant took: a cross-thread read or write grant, or only the in-thread part
+ * ('checked': a single-record write, which takes no cross-thread grant; its change is checked
+ * when it reaches the shared log).
  */
-type Grant = LockMode | 'intent'
+type SyncMode = LockMode | 'checked'
 
 /** Loads spent watching a lock word before going to sleep on it (a few microseconds). */
 const SPINS = 4000
@@ -55,7 +55,6 @@ export class SharedRWLock implements RWLock {
   readonly #slot: number
   readonly #me: number
   readonly #myReaders: number
-  readonly #myIntents: number
   /** This thread's waits in flight on this lock (undone by the reaper if it dies). */
   readonly #myWaits: number
   readonly #name: string
@@ -63,7 +62,7 @@ export class SharedRWLock implements RWLock {
   /** How errors name this lock's guard word. */
   readonly #guard: string
   /** Modes of the `enterSync` grants held, innermost last. */
-  readonly #syncModes: Grant[] = []
+  readonly #syncModes: SyncMode[] = []
 
   constructor(options: { name: string; timeoutMs: number; memory: SharedMemory; lockSlot: number; threadSlot: number }) {
     this.#local = new LocalRWLock({
@@ -78,7 +77,6 @@ export class SharedRWLock implements RWLock {
     this.#base = options.memory.lock(options.lockSlot)
     this.#me = options.threadSlot
     this.#myReaders = options.memory.readers(options.lockSlot, options.threadSlot)
-    this.#myIntents = options.memory.intents(options.lockSlot, options.threadSlot)
     this.#myWaits = options.memory.waits(options.lockSlot, options.threadSlot)
     this.#name = options.name
     this.#timeoutMs = options.timeoutMs
@@ -93,7 +91,7 @@ export class SharedRWLock implements RWLock {
   get locked(): boolean {
     const i32 = this.#i32
     const base = this.#base
-    return this.#local.locked || Atomics.load(i32, base + L_WRITER) !== 0 || Atomics.load(i32, base + L_READERS) !== 0 || Atomics.load(i32, base + L_INTENTS) !== 0
+    return this.#local.locked || Atomics.load(i32, base + L_WRITER) !== 0 || Atomics.load(i32, base + L_READERS) !== 0
   }
 
   read<R>(fn: () => R | Promise<R>, options?: AcquireOptions): Promise<Awaited<R>> {
@@ -142,23 +140,38 @@ export class SharedRWLock implements RWLock {
   }
 
   exitSync(grant: unknown): void {
-    this.#exit(this.#syncModes.pop() as Grant, grant)
+    const mode = this.#syncModes.pop() as SyncMode
+    if (mode === 'checked') this.#local.exitSync(grant)
+    else this.#exit(mode, grant)
   }
 
   /**
-   * Takes the lock for one single-record write outside a transaction: shared with other such
-   * writers (in this thread, the write lock), excluding every reader and writer. The caller
-   * appends its change only if its record did not change meanwhile. Give it back with `exitSync`.
+   * Takes the in-thread part of the lock for one single-record write outside a transaction (an
+   * async holder of this thread still excludes it), no cross-thread grant: the caller appends its
+   * change only if its record did not change meanwhile and {@link heldElsewhere} is false then.
+   * Give it back with `exitSync`.
    */
-  enterIntent(): unknown {
-    const grant = this.#enter('intent', this.#timeoutMs)
-    this.#syncModes.push('intent')
+  enterChecked(): unknown {
+    const grant = this.#local.enterSync('write')
+    this.#syncModes.push('checked')
     return grant
   }
 
+  /**
+   * Whether another thread holds a cross-thread grant of this lock. Asked under the append mutex:
+   * plain reads suffice, since every grant is followed by a pass through that mutex (see
+   * {@link #fence}) — a grant made before this look was seen, and one made after it is followed
+   * by a catch-up that sees what this look let through.
+   */
+  heldElsewhere(): boolean {
+    const i32 = this.#i32
+    const writer = i32[this.#base + L_WRITER] as number
+    return (writer !== 0 && writer !== this.#me + 1) || i32[this.#base + L_READERS] !== i32[this.#myReaders]
+  }
+
   /** Takes the in-thread part (it never waits), then the cross-thread grant; returns the former's. */
-  #enter(mode: Grant, timeout: number): unknown {
-    const local = this.#local.enterSync(mode === 'read' ? 'read' : 'write')
+  #enter(mode: LockMode, timeout: number): unknown {
+    const local = this.#local.enterSync(mode)
     try {
       this.#acquireShared(mode, timeout)
     } catch (error) {
@@ -168,7 +181,7 @@ export class SharedRWLock implements RWLock {
     return local
   }
 
-  #exit(mode: Grant, local: unknown): void {
+  #exit(mode: LockMode, local: unknown): void {
     this.#releaseShared(mode)
     this.#local.exitSync(local)
   }
@@ -201,38 +214,25 @@ export class SharedRWLock implements RWLock {
   }
 
   /** One attempt at the cross-thread grant; `registered`: a waiter counted as a waiting writer. */
-  #tryGrant(mode: Grant, registered: boolean): boolean {
+  #tryGrant(mode: LockMode, registered: boolean): boolean {
     const i32 = this.#i32
     const base = this.#base
     const me = this.#me + 1
     guardLock(i32, base + L_GUARD, this.#me, this.#timeoutMs, this.#guard)
     try {
       const writer = i32[base + L_WRITER] as number
-      const myIntents = i32[this.#myIntents] as number
-      // Other threads' grants (this thread's own never exclude its calls).
-      const othersIntents = (i32[base + L_INTENTS] as number) !== (myIntents & INTENT_GRANTS)
       if (mode === 'read') {
-        // Writer-preferring: a waiting writer (single-record ones too) keeps new readers out.
-        const writersWait = (i32[base + L_WRITERS_WAITING] as number) + (i32[base + L_INTENTS_WAITING] as number) !== 0
-        if (writer === me || (writer === 0 && !othersIntents && (!writersWait || (i32[this.#myReaders] as number) > 0))) {
+        // Writer-preferring: a waiting writer keeps new readers out.
+        if (writer === me || (writer === 0 && ((i32[base + L_WRITERS_WAITING] as number) === 0 || (i32[this.#myReaders] as number) > 0))) {
           i32[base + L_READERS] = (i32[base + L_READERS] as number) + 1
           i32[this.#myReaders] = (i32[this.#myReaders] as number) + 1
           return true
         }
         return false
       }
+      // Other threads' grants (this thread's own never exclude its calls).
       const othersRead = i32[base + L_READERS] !== i32[this.#myReaders]
-      if (mode === 'intent') {
-        // Single-record writers share the lock with each other, but let a waiting writer in first.
-        if (writer === me || (writer === 0 && !othersRead && (i32[base + L_WRITERS_WAITING] as number) === 0)) {
-          i32[base + L_INTENTS] = (i32[base + L_INTENTS] as number) + 1
-          i32[this.#myIntents] = myIntents + 1 - (registered ? INTENT_WAITING : 0)
-          if (registered) i32[base + L_INTENTS_WAITING] = (i32[base + L_INTENTS_WAITING] as number) - 1
-          return true
-        }
-        return false
-      }
-      if ((writer === 0 || writer === me) && !othersRead && !othersIntents) {
+      if ((writer === 0 || writer === me) && !othersRead) {
         i32[base + L_WRITER] = me
         i32[base + L_WRITER_DEPTH] = (i32[base + L_WRITER_DEPTH] as number) + 1
         if (registered) {
@@ -248,24 +248,37 @@ export class SharedRWLock implements RWLock {
   }
 
   /**
-   * Registers (+1) or withdraws (-1) a waiting writer (`intent`: a single-record one), counted
-   * per thread for the reaper too.
+   * Passes through the shared log's append mutex once a grant is made: a single-record write that
+   * looked at this lock (under that mutex) before the grant has then reached the log, so the
+   * holder's next catch-up sees it; one that looks after sees the grant ({@link heldElsewhere}).
+   * If the mutex cannot be had in time, the grant is given back.
    */
-  #setWritersWaiting(mode: Grant, delta: number): void {
+  #fence(mode: LockMode): void {
+    const i32 = this.#i32
+    try {
+      guardLock(i32, this.#mem.appendWord, this.#me, this.#timeoutMs, "the shared log's append mutex")
+    } catch (error) {
+      this.#releaseShared(mode)
+      throw error
+    }
+    guardUnlock(i32, this.#mem.appendWord)
+  }
+
+  /** Registers (+1) or withdraws (-1) a waiting writer, counted per thread for the reaper too. */
+  #setWritersWaiting(delta: number): void {
     const i32 = this.#i32
     guardLock(i32, this.#base + L_GUARD, this.#me, this.#timeoutMs, this.#guard)
-    if (mode === 'intent') {
-      i32[this.#base + L_INTENTS_WAITING] = (i32[this.#base + L_INTENTS_WAITING] as number) + delta
-      i32[this.#myIntents] = (i32[this.#myIntents] as number) + delta * INTENT_WAITING
-    } else {
-      i32[this.#base + L_WRITERS_WAITING] = (i32[this.#base + L_WRITERS_WAITING] as number) + delta
-      Atomics.add(i32, this.#myWaits, delta * WAIT_WRITER)
-    }
+    i32[this.#base + L_WRITERS_WAITING] = (i32[this.#base + L_WRITERS_WAITING] as number) + delta
+    Atomics.add(i32, this.#myWaits, delta * WAIT_WRITER)
     guardUnlock(i32, this.#base + L_GUARD)
   }
 
-  #acquireShared(mode: Grant, timeout: number): void {
-    if (this.#tryGrant(mode, false)) return
+  #acquireShared(mode: LockMode, timeout: number): void {
+    if (!this.#tryGrant(mode, false)) this.#waitForGrant(mode, timeout)
+    this.#fence(mode)
+  }
+
+  #waitForGrant(mode: LockMode, timeout: number): void {
     // The deadline is read only once a wait begins (the in-thread part never waits).
     const deadline = Date.now() + timeout
     const waiter = this.#startWaiting(mode, false)
@@ -285,7 +298,11 @@ export class SharedRWLock implements RWLock {
   }
 
   async #acquireSharedAsync(mode: LockMode, deadline: number, timeout: number): Promise<void> {
-    if (this.#tryGrant(mode, false)) return
+    if (!this.#tryGrant(mode, false)) await this.#waitForGrantAsync(mode, deadline, timeout)
+    this.#fence(mode)
+  }
+
+  async #waitForGrantAsync(mode: LockMode, deadline: number, timeout: number): Promise<void> {
     const waiter = this.#startWaiting(mode, true)
     // A pending Atomics.waitAsync does not keep Node alive: hold a timer while waiting.
     const keepAlive = setInterval(() => {}, 1 << 30)
@@ -308,11 +325,11 @@ export class SharedRWLock implements RWLock {
    * and publishes it for deadlock detection: a synchronous wait as the thread's, an async one as
    * its holder's, with the locks that holder holds.
    */
-  #startWaiting(mode: Grant, async: boolean): Waiter {
+  #startWaiting(mode: LockMode, async: boolean): Waiter {
     let registered = mode !== 'read'
     Atomics.add(this.#i32, this.#base + L_WAITERS, 1)
     Atomics.add(this.#i32, this.#myWaits, WAIT_ONE)
-    if (registered) this.#setWritersWaiting(mode, 1)
+    if (registered) this.#setWritersWaiting(1)
     const published = async ? this.#publishAsyncWait() : this.#publishSyncWait()
     const since = Date.now()
     return {
@@ -325,7 +342,7 @@ export class SharedRWLock implements RWLock {
       stop: () => {
         this.counters.waited(Date.now() - since)
         published.withdraw()
-        if (registered) this.#setWritersWaiting(mode, -1)
+        if (registered) this.#setWritersWaiting(-1)
         Atomics.sub(this.#i32, this.#myWaits, WAIT_ONE)
         Atomics.sub(this.#i32, this.#base + L_WAITERS, 1)
       },
@@ -356,7 +373,7 @@ export class SharedRWLock implements RWLock {
     }
   }
 
-  #checkWait(mode: Grant, waiter: Waiter, deadline: number, timeout: number): void {
+  #checkWait(mode: LockMode, waiter: Waiter, deadline: number, timeout: number): void {
     const cycle = waiter.record < 0 ? null : findCycle(this.#mem, this.#me, waiter.record, this.#slot)
     if (cycle === null) waiter.cycle = null
     else if (this.#cycleLasts(waiter, cycle) && (Math.max(...cycle) === waiterId(this.#me, waiter.record) || Date.now() - waiter.since > CYCLE_PATIENCE_MS)) {
@@ -388,16 +405,13 @@ export class SharedRWLock implements RWLock {
     return now - waiter.cycle.since >= POLL_MS
   }
 
-  #releaseShared(mode: Grant): void {
+  #releaseShared(mode: LockMode): void {
     const i32 = this.#i32
     const base = this.#base
     guardLock(i32, base + L_GUARD, this.#me, this.#timeoutMs, this.#guard)
     if (mode === 'read') {
       i32[base + L_READERS] = (i32[base + L_READERS] as number) - 1
       i32[this.#myReaders] = (i32[this.#myReaders] as number) - 1
-    } else if (mode === 'intent') {
-      i32[base + L_INTENTS] = (i32[base + L_INTENTS] as number) - 1
-      i32[this.#myIntents] = (i32[this.#myIntents] as number) - 1
     } else {
       const depth = (i32[base + L_WRITER_DEPTH] as number) - 1
       i32[base + L_WRITER_DEPTH] = depth

@@ -1,4 +1,4 @@
-import { ASYNC_RECORDS, INTENT_GRANTS, L_WRITER, MAX_THREADS } from '../shared/layout'
+import { ASYNC_RECORDS, L_WRITER, MAX_THREADS } from '../shared/layout'
 import { type SharedMemory } from '../shared/memory'
 
 /**
@@ -24,14 +24,14 @@ export function holdersOf(mem: SharedMemory, lock: number, except: number): numb
   return out
 }
 
-/** Whether thread `t` holds lock `lock` (written, read or with intent). */
+/** Whether thread `t` holds lock `lock` (written or read). */
 function threadHolds(mem: SharedMemory, lock: number, t: number): boolean {
   return Atomics.load(mem.i32, mem.lock(lock) + L_WRITER) === t + 1 || holdsShared(mem, lock, t)
 }
 
-/** Whether thread `t` holds a read or an intent grant of `lock`. */
+/** Whether thread `t` holds a read grant of `lock`. */
 function holdsShared(mem: SharedMemory, lock: number, t: number): boolean {
-  return Atomics.load(mem.i32, mem.readers(lock, t)) > 0 || (Atomics.load(mem.i32, mem.intents(lock, t)) & INTENT_GRANTS) > 0
+  return Atomics.load(mem.i32, mem.readers(lock, t)) > 0
 }
 
 /** The waits of thread `t` that keep it from releasing `lock`: pairs (lock waited for, record). */

@@ -48,21 +48,16 @@ export const L_WRITER_DEPTH = 3
 export const L_READERS = 4 // total read grants, all threads
 export const L_WRITERS_WAITING = 5
 export const L_WAITERS = 6 // waits in flight on this lock (any mode): release notifies only if > 0
-export const L_INTENTS = 7 // intent grants, all threads: single-record writers, together, checked per record at append
 export const L_STAT_WAITS = 8 // statistics, every thread: acquisitions that had to wait
 export const L_STAT_TIMEOUTS = 9
 export const L_STAT_WAITED_US = 10 // i64 (lock slots are 16 words, so this is 8-byte aligned): µs waited
 export const L_STAT_DEADLOCKS = 12 // transactions re-run after losing a deadlock here
-export const L_INTENTS_WAITING = 13 // single-record writers waiting: like waiting writers, they keep new readers out
 export const LOCK_WORDS = 16
 
 /** Per (lock, thread) wait word: waits in flight (low 16 bits) and, of these, registered writers. */
 export const WAIT_ONE = 1
 export const WAIT_WRITER = 0x10000
 
-/** Per (lock, thread) intent word: intent grants held (low 16 bits) and intent waits registered. */
-export const INTENT_GRANTS = 0xffff
-export const INTENT_WAITING = 0x10000
 
 /** Pairs (child thread id, parent thread id): a worker dies with its parent, and must be reaped with it. */
 export const MAX_PARENTS = 1024
@@ -72,6 +67,5 @@ export const LOCKS_BASE = THREADS_BASE + MAX_THREADS * THREAD_WORDS
 export const READERS_BASE = LOCKS_BASE + MAX_LOCKS * LOCK_WORDS
 export const WAITS_BASE = READERS_BASE + MAX_LOCKS * MAX_THREADS
 export const HOLDS_BASE = WAITS_BASE + MAX_LOCKS * MAX_THREADS
-export const INTENTS_BASE = HOLDS_BASE + MAX_LOCKS * MAX_THREADS
-export const PARENTS_BASE = INTENTS_BASE + MAX_LOCKS * MAX_THREADS
+export const PARENTS_BASE = HOLDS_BASE + MAX_LOCKS * MAX_THREADS
 export const CONTROL_WORDS = PARENTS_BASE + MAX_PARENTS * 2

@@ -29,14 +29,12 @@ import {
   LOCK_WORDS,
   WAIT_ONE,
   WAIT_WRITER,
-  INTENT_WAITING,
   MAX_PARENTS,
   THREADS_BASE,
   LOCKS_BASE,
   READERS_BASE,
   WAITS_BASE,
   HOLDS_BASE,
-  INTENTS_BASE,
   PARENTS_BASE,
   CONTROL_WORDS,
 } from './layout'
@@ -200,11 +198,6 @@ export class SharedMemory {
   /** Word index of the waits thread `thread` has in flight on lock `lock` ({@link WAIT_ONE}, {@link WAIT_WRITER}). */
   waits(lock: number, thread: number): number {
     return WAITS_BASE + lock * MAX_THREADS + thread
-  }
-
-  /** Word index of the intent grants thread `thread` holds on lock `lock`, and its registered intent waits ({@link INTENT_WAITING}). */
-  intents(lock: number, thread: number): number {
-    return INTENTS_BASE + lock * MAX_THREADS + thread
   }
 
   /** Word index of the mask of `thread`'s async wait records whose holder holds lock `lock`. */

@@ -1,5 +1,5 @@
 import { guardLock, guardRecover, guardUnlock } from './guard'
-import { ASYNC_RECORDS, INTENT_GRANTS, INTENT_WAITING, L_GUARD, L_INTENTS, L_INTENTS_WAITING, L_READERS, L_VERSION, L_WAITERS, L_WRITER, L_WRITER_DEPTH, L_WRITERS_WAITING, MAX_THREADS, WAIT_WRITER } from './layout'
+import { ASYNC_RECORDS, L_GUARD, L_READERS, L_VERSION, L_WAITERS, L_WRITER, L_WRITER_DEPTH, L_WRITERS_WAITING, MAX_THREADS, WAIT_WRITER } from './layout'
 import { type SharedMemory } from './memory'
 
 /**
@@ -24,18 +24,12 @@ function releaseDeadHolds(mem: SharedMemory, lock: number, dead: number, timeout
   // A slot number no thread uses: the reaper (reapers in several threads may share it).
   guardLock(i32, base + L_GUARD, MAX_THREADS, timeoutMs, `the guard word of lock ${lock}`, true)
   const reads = i32[mem.readers(lock, dead)] as number
-  const intentWord = i32[mem.intents(lock, dead)] as number
-  const intents = intentWord & INTENT_GRANTS
-  const intentsWaiting = Math.floor(intentWord / INTENT_WAITING)
   const waits = Atomics.exchange(i32, mem.waits(lock, dead), 0)
   const writersWaiting = Math.floor(waits / WAIT_WRITER)
   const waiting = waits % WAIT_WRITER
-  let changed = reads > 0 || intents > 0 || writersWaiting > 0 || intentsWaiting > 0
+  let changed = reads > 0 || writersWaiting > 0
   i32[base + L_READERS] = (i32[base + L_READERS] as number) - reads
   i32[mem.readers(lock, dead)] = 0
-  i32[base + L_INTENTS] = (i32[base + L_INTENTS] as number) - intents
-  i32[base + L_INTENTS_WAITING] = Math.max(0, (i32[base + L_INTENTS_WAITING] as number) - intentsWaiting)
-  i32[mem.intents(lock, dead)] = 0
   i32[base + L_WRITERS_WAITING] = Math.max(0, (i32[base + L_WRITERS_WAITING] as number) - writersWaiting)
   if (i32[base + L_WRITER] === dead + 1) {
     i32[base + L_WRITER] = 0

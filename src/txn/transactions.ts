@@ -8,6 +8,8 @@ import { backoffDelay, sleepSync } from './backoff'
 
 /** Thrown by a single-record write whose record changed in another thread since it was read. */
 const CONFLICT = Symbol('dictdb: record changed meanwhile')
+/** Thrown by a single-record write that found another thread holding its table's lock. */
+const BLOCKED = Symbol('dictdb: table held by another thread')
 /** Single-record writes that met this many conflicts in a row take the table's write lock. */
 const OPTIMISTIC_TRIES = 3
 
@@ -55,10 +57,13 @@ export interface SharedSync {
    */
   readonly quiet?: (lock: RWLock) => boolean
   /**
-   * Takes `lock` for one single-record write outside a transaction, beside other threads' such
-   * writes (give it back with `exitSync`). Absent: single-record writes take the write lock.
+   * Takes the in-thread part of `lock` for one single-record write outside a transaction, and no
+   * cross-thread grant: the write is checked when it reaches the log (give it back with
+   * `exitSync`). Absent: single-record writes take the write lock.
    */
-  readonly enterIntent?: (lock: RWLock) => unknown
+  readonly enterChecked?: (lock: RWLock) => unknown
+  /** Whether another thread holds a grant of `lock` (asked under the append mutex). */
+  readonly heldElsewhere?: (lock: RWLock) => boolean
   /**
    * Appends a commit only if `write.holds()` once the replica has caught up under the append
    * mutex, then runs `write.apply()` (before anything else reads the replica); false if the check failed.
@@ -110,10 +115,11 @@ export class Transactions {
   #shared: SharedSync | null = null
   /** Commits made in a local database (its log position). */
   #commits = 0
-  /** The store whose single-record write runs under an intent grant (its change is appended checked). */
+  /** The store whose single-record write runs checked (without a cross-thread grant) and its table's lock. */
   #optimistic: TableStore | null = null
   /** The key the next `withLock` in a transaction reads by (one record), for `SharedSync.track`. */
   #keyed: Key | undefined = undefined
+  #optimisticLock: RWLock | null = null
 
   constructor(catalog: Catalog) {
     this.#catalog = catalog
@@ -199,16 +205,18 @@ export class Transactions {
 
   /**
    * Runs `fn`, a single-record write by key that writes through `writeOne`. Outside a transaction
-   * in a shared database, it runs beside other threads' single-record writes to the same table
-   * (under its intent grant): its change reaches the log only if its record did not change since
-   * `fn` read it, and `fn` runs again if it did; after a few such conflicts, under the write lock.
-   * A table with a unique index (whose checks span records) always takes the write lock.
+   * in a shared database, it takes no cross-thread grant: its change reaches the log only if, once
+   * caught up under the append mutex, its record is still the one `fn` read and no other thread
+   * holds the table's lock. If the record changed, `fn` runs again; after a few such conflicts,
+   * or at once if another thread holds the lock, it runs under the write lock. A table with a
+   * unique index (whose checks span records) always takes the write lock.
    */
   writeRecord<R, A>(lock: RWLock, store: TableStore, fn: (a: A, key: Key) => R, a: A, key: Key): R {
     const shared = this.#shared
-    if (this.#tx === null && shared?.enterIntent !== undefined && !store.hasUnique) {
+    if (this.#tx === null && shared?.enterChecked !== undefined && !store.hasUnique) {
       for (let attempt = 0; attempt < OPTIMISTIC_TRIES; attempt++) {
         const result = this.#tryOptimistic(shared, lock, store, fn, a, key)
+        if (result === BLOCKED) break
         if (result !== CONFLICT) return result as R
       }
     }
@@ -216,21 +224,24 @@ export class Transactions {
     return this.withLock(lock, 'write', fn, a, key)
   }
 
-  #tryOptimistic<R, A, B>(shared: SharedSync, lock: RWLock, store: TableStore, fn: (a: A, b: B) => R, a: A, b: B): R | typeof CONFLICT {
+  #tryOptimistic<R, A, B>(shared: SharedSync, lock: RWLock, store: TableStore, fn: (a: A, b: B) => R, a: A, b: B): R | typeof CONFLICT | typeof BLOCKED {
     this.#depth++
     const outer = this.#optimistic
+    const outerLock = this.#optimisticLock
     try {
-      const grant = (shared.enterIntent as (lock: RWLock) => unknown)(lock)
+      const grant = (shared.enterChecked as (lock: RWLock) => unknown)(lock)
       this.#optimistic = store
+      this.#optimisticLock = lock
       try {
         shared.catchUp(true)
         return fn(a, b)
       } finally {
         this.#optimistic = outer
+        this.#optimisticLock = outerLock
         lock.exitSync(grant)
       }
     } catch (error) {
-      if (error === CONFLICT) return CONFLICT
+      if (error === CONFLICT || error === BLOCKED) return error
       throw error
     } finally {
       if (--this.#depth === 0) this.#deliver()
@@ -267,12 +278,15 @@ export class Transactions {
   }
 
   /**
-   * Commits a single-record change planned under an intent grant: appended only if its record is
-   * still the one it was planned from (and no unique index appeared), then applied.
+   * Commits a single-record change planned without a cross-thread grant: appended only if its
+   * record is still the one it was planned from (and no unique index appeared, and no other
+   * thread holds the table's lock), then applied.
    */
   #writeChecked(store: TableStore, change: RecordChange): void {
     const ops = [change]
-    if (!(this.#shared?.appendIf as NonNullable<SharedSync['appendIf']>)(ops, new CheckedChange(store, change))) throw CONFLICT
+    const shared = this.#shared as SharedSync
+    const checked = new CheckedChange(store, change, this.#optimisticLock as RWLock, shared.heldElsewhere as NonNullable<SharedSync['heldElsewhere']>)
+    if (!(shared.appendIf as NonNullable<SharedSync['appendIf']>)(ops, checked)) throw checked.blocked ? BLOCKED : CONFLICT
     if (this.#listeners.size !== 0) this.publish({ ops, position: this.position })
   }
 
@@ -469,18 +483,31 @@ export class Transactions {
   }
 }
 
-/** A single-record change planned under an intent grant, as the shared log checks and applies it. */
+/** A single-record change planned without a cross-thread grant, as the shared log checks and applies it. */
 class CheckedChange implements CheckedWrite {
   readonly #store: TableStore
   readonly #change: RecordChange
+  readonly #lock: RWLock
+  readonly #heldElsewhere: (lock: RWLock) => boolean
+  /** The check failed because another thread holds the table's lock (not because the record changed). */
+  blocked = false
 
-  constructor(store: TableStore, change: RecordChange) {
+  constructor(store: TableStore, change: RecordChange, lock: RWLock, heldElsewhere: (lock: RWLock) => boolean) {
     this.#store = store
     this.#change = change
+    this.#lock = lock
+    this.#heldElsewhere = heldElsewhere
   }
 
-  /** Its record is still the one it was planned from, and no unique index appeared meanwhile. */
+  /**
+   * No other thread holds the table's lock (a reader or writer there counts on the table staying
+   * as it is), its record is still the one it was planned from, and no unique index appeared.
+   */
   holds(): boolean {
+    if (this.#heldElsewhere(this.#lock)) {
+      this.blocked = true
+      return false
+    }
     return !this.#store.hasUnique && this.#store.get(this.#change.key) === this.#change.before
   }
 

@@ -22,6 +22,19 @@ describe('updates by key from several workers', () => {
     expect(counters.select().map((r) => r.v)).toEqual(Array.from({ length: R }, () => (N * M) / R))
   })
 
+  it('updates by key and transactions that read and rewrite the same record from several workers lose no increment', async () => {
+    const M = 300
+    const db = workers.database()
+    const counters = db.createTable('counters')
+    counters.insert({ id: 1, v: 0 })
+    db.createTable('items')
+    const modes = ['key', 'transaction', 'key', 'transaction']
+    const ws = modes.map((mode, i) => workers.spawn('increment', { db: db.handle(), i, m: M, insertEvery: M, mode }))
+    await workers.start(ws)
+    await workers.results(ws)
+    expect(counters.get(1)).toEqual({ id: 1, v: modes.length * M })
+  })
+
   it('an update by key waits while another thread holds the read lock, and lands once it is released', async () => {
     const db = workers.database({ lockTimeoutMs: 60_000 })
     const a = db.createTable('a')

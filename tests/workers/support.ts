@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { Database, type DatabaseOptions } from 'dictdb'
-import { L_INTENTS_WAITING, L_WRITERS_WAITING } from '../../src/shared/layout'
+import { L_WRITERS_WAITING } from '../../src/shared/layout'
 import { SharedMemory } from '../../src/shared/memory'
 
 /** One running worker: its messages, by type, in arrival order. */
@@ -184,15 +184,12 @@ export function memoryOf(db: Database): SharedMemory {
   return SharedMemory.open(db.handle().buffers)
 }
 
-/**
- * How many writers wait, over every lock of the database (a worker is blocked in a write):
- * single-record writers (an update by key, under an intent grant) count as writers.
- */
+/** How many writers wait, over every lock of the database (a worker is blocked in a write). */
 export function writersWaiting(db: Database): number {
   const mem = memoryOf(db)
   let n = 0
   for (let lock = 0; lock < mem.lockCount; lock++) {
-    n += Atomics.load(mem.i32, mem.lock(lock) + L_WRITERS_WAITING) + Atomics.load(mem.i32, mem.lock(lock) + L_INTENTS_WAITING)
+    n += Atomics.load(mem.i32, mem.lock(lock) + L_WRITERS_WAITING)
   }
   return n
 }

@@ -3,7 +3,7 @@ import { InvalidArgumentError } from '../errors'
 import { isStandardSchema } from '../schema'
 import type { DatabaseState, Op, TableDefinition } from '../storage/change'
 import type { IndexSpec } from '../indexes/types'
-import { BinaryReader, BinaryWriter } from '../values/binary'
+import { BinaryReader, BinaryWriter, RepeatedString } from '../values/binary'
 import { encoderOf, hasFields } from '../values/binary-shapes'
 import { FrozenDate } from '../values/freeze'
 import type { Key, Rec } from '../values/types'
@@ -11,9 +11,9 @@ import type { Key, Rec } from '../values/types'
 /**
  * An op as it crosses threads: records travel without `before` (a replica reads it from its own
  * state), a created table carries its lock slot. An update whose record keeps its fields may
- * travel as a `patch`: only the fields that changed, as `[index, value, index, value, …]` (the
- * field's place among the record's fields, which every replica holds in the same order), which
- * each replica lays over its own copy of the record.
+ * travel as a `patch`: only the fields that changed, as `[name, value, name, value, …]`, which
+ * each replica lays over its own copy of the record (by name: replicas may hold a record's
+ * fields in different orders).
  */
 export type WireOp =
   | WireRecord
@@ -51,6 +51,9 @@ const KIND_BASE = 16
 const KIND_AS_INT = 4
 const writer = new BinaryWriter()
 const reader = new BinaryReader(new Uint8Array(0))
+/** The last table name and patched field name decoded. */
+const tableNames = new RepeatedString()
+const fieldNames = new RepeatedString()
 
 /** Encodes a commit's ops compactly (the bytes are a copy, safe to keep); no patches. */
 export function encodeOps(ops: readonly WireOp[]): Uint8Array {
@@ -129,7 +132,7 @@ export function decodeOps(bytes: Uint8Array, start = 0, end = bytes.length): Wir
     const kind = reader.byte()
     const type = OP_KINDS[kind === KIND_AS_INT ? reader.uint() : kind - KIND_BASE]
     // Table names repeat from op to op: the last one is not decoded again.
-    const table = reader.repeatedString()
+    const table = reader.repeatedString(tableNames)
     switch (type) {
       case 'record':
         ops[i] = { type, table, key: reader.value() as Key, after: reader.value() as Rec | undefined }
@@ -157,11 +160,11 @@ export function decodeOps(bytes: Uint8Array, start = 0, end = bytes.length): Wir
   return ops
 }
 
-/** A patch's fields: `[index, value, …]`. */
+/** A patch's fields: `[name, value, …]` (a field that changes mostly changes again: its name is not decoded again). */
 function readPatch(): unknown[] {
   const fields = new Array<unknown>(2 * reader.uint())
   for (let i = 0; i < fields.length; i += 2) {
-    fields[i] = reader.uint()
+    fields[i] = reader.repeatedString(fieldNames)
     fields[i + 1] = reader.value()
   }
   return fields

@@ -118,19 +118,11 @@ export class TableStore {
     return this.#copies.shallow(rec)
   }
 
-  /**
-   * `rec` with some fields replaced, frozen as stored: a shared log's patch, `[index, value, …]`
-   * (a field's place among `rec`'s fields; the values are frozen already).
-   */
+  /** `rec` with some fields replaced (`[name, value, …]`, frozen values: a shared log's patch), frozen as stored. */
   patched(rec: Rec, fields: readonly unknown[]): Rec {
-    const names = Object.keys(rec)
     const out = this.shallowCopyOf(rec)
-    for (let i = 0; i < fields.length; i += 2) {
-      const name = names[fields[i] as number]
-      if (name === undefined) throw new Error(`dictdb internal: a patch of field #${String(fields[i])} of a record of ${this.name} with ${names.length} fields`)
-      // Assigned: a stored record never has a field named `__proto__` (refused on the way in).
-      out[name] = fields[i + 1]
-    }
+    // Assigned: a stored record never has a field named `__proto__` (refused on the way in).
+    for (let i = 0; i < fields.length; i += 2) out[fields[i] as string] = fields[i + 1]
     return Object.freeze(out) as Rec
   }
 

@@ -8,7 +8,8 @@
 /** What a value writer offers a compiled shape. */
 export interface ValueWriter {
   value(v: unknown): void
-  uint(n: number): void
+  /** A string with its tag, or as a bare key (tag -1). */
+  string(s: string, tag: number): void
 }
 
 /** What a value reader offers a compiled shape. */
@@ -24,7 +25,7 @@ export interface EncodeShape {
   readonly write: (v: object, w: ValueWriter) => void
   /**
    * Writes the fields whose values differ between `before` (an object of the same fields, in the
-   * same order) and `after`, each as its index in the field list then its value; returns how many.
+   * same order) and `after`, each as its name then its value; returns how many.
    */
   readonly diff: (before: object, after: object, w: ValueWriter) => number
 }
@@ -89,7 +90,7 @@ function compileEncoder(fields: readonly string[]): EncodeShape {
   const body = names.map((f) => `w.value(v[${f}]);`).join('\n')
   const write = new Function('v', 'w', body) as EncodeShape['write']
   // Same value: identical, and for zeros the same sign (0 and -0 are distinct values).
-  const tests = names.map((f, i) => `x = a[${f}]; y = b[${f}]; if (x !== y || (x === 0 && 1 / x !== 1 / y)) { w.uint(${i}); w.value(x); n++ }`)
+  const tests = names.map((f) => `x = a[${f}]; y = b[${f}]; if (x !== y || (x === 0 && 1 / x !== 1 / y)) { w.string(${f}, -1); w.value(x); n++ }`)
   const diff = new Function('b', 'a', 'w', `var n = 0, x, y;\n${tests.join('\n')}\nreturn n`) as EncodeShape['diff']
   return { fields, names: namesBlock(fields), write, diff }
 }
@@ -100,11 +101,10 @@ function genericEncoder(fields: readonly string[]): EncodeShape {
   }
   const diff = (before: object, after: object, w: ValueWriter): number => {
     let n = 0
-    for (let i = 0; i < fields.length; i++) {
-      const f = fields[i] as string
+    for (const f of fields) {
       const x = (after as Record<string, unknown>)[f]
       if (Object.is(x, (before as Record<string, unknown>)[f])) continue
-      w.uint(i)
+      w.string(f, -1)
       w.value(x)
       n++
     }

@@ -178,15 +178,18 @@ export class BinaryWriter {
 const utf8 = new TextEncoder()
 const utf8Decoder = new TextDecoder()
 
+/** The last string {@link BinaryReader.repeatedString} read at one place, and its bytes. */
+export class RepeatedString {
+  text = ''
+  bytes = new Uint8Array(0)
+}
+
 /** Reads values written by {@link BinaryWriter}; composite values come out deep-frozen. */
 export class BinaryReader {
   #bytes: Uint8Array
   #view: DataView
   #pos = 0
   #end: number
-  /** The last string read by {@link repeatedString}, and its bytes. */
-  #lastText = ''
-  #lastBytes = new Uint8Array(0)
 
   constructor(bytes: Uint8Array) {
     this.#bytes = bytes
@@ -253,22 +256,22 @@ export class BinaryReader {
 
   /**
    * A string like {@link string}, for one that repeats (a table's name): when its bytes are those
-   * of the last one read this way, that same string comes back, neither rebuilt nor re-hashed.
+   * of the last one read into `last`, that same string comes back, neither rebuilt nor re-hashed.
    */
-  repeatedString(): string {
+  repeatedString(last: RepeatedString): string {
     const n = this.uint()
     const start = this.#pos
     this.#pos += n
     const bytes = this.#bytes
-    const last = this.#lastBytes
-    if (last.length === n) {
+    const known = last.bytes
+    if (known.length === n) {
       let i = 0
-      while (i < n && last[i] === bytes[start + i]) i++
-      if (i === n) return this.#lastText
+      while (i < n && known[i] === bytes[start + i]) i++
+      if (i === n) return last.text
     }
-    this.#lastBytes = bytes.slice(start, start + n)
-    this.#lastText = this.#text(start, n)
-    return this.#lastText
+    last.bytes = bytes.slice(start, start + n)
+    last.text = this.#text(start, n)
+    return last.text
   }
 
   byte(): number {

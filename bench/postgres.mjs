@@ -3,7 +3,7 @@
 // one from npm (fsync on, as a real server).
 // Run from the repo root: npm run build && node bench/postgres.mjs   (writes bench/results/postgres.json)
 import { fork } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
@@ -29,6 +29,7 @@ async function child(task) {
   process.send({ ready: true })
   await new Promise((resolve) => process.once('message', resolve))
   const latencies = []
+  const cpu = process.cpuUsage()
   const end = performance.now() + WINDOW_MS
   await Promise.all(Array.from({ length: task.streams }, async () => {
     while (performance.now() < end) {
@@ -37,8 +38,12 @@ async function child(task) {
       latencies.push(performance.now() - t)
     }
   }))
+  const used = process.cpuUsage(cpu)
+  process.send({ latencies, cpuUs: used.user + used.system })
+  // Closed once the parent has read the server sessions' CPU time.
+  await new Promise((resolve) => process.once('message', resolve))
   await ops.close()
-  process.send({ latencies })
+  process.disconnect()
 }
 
 async function workload({ engine, url, name, key, groupCommit }) {
@@ -47,7 +52,7 @@ async function workload({ engine, url, name, key, groupCommit }) {
     const hits = db.getTable('hits')
     return { run: () => db.transactionAsync(() => hits.update({ n: increment(1) }, { id: key })), close: () => db.close() }
   }
-  const client = new pg.Client(url)
+  const client = new pg.Client({ connectionString: url, application_name: name })
   await client.connect()
   const sql = engine === 'sql-update' ? 'UPDATE bench_hits SET n = n + 1 WHERE id = $1 RETURNING n' : 'INSERT INTO bench_ids (id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING id'
   let i = 0
@@ -59,10 +64,47 @@ async function runProcesses(task, keyOf) {
   const children = Array.from({ length: PROCESSES }, (_, p) => fork(self, ['child', JSON.stringify({ ...task, key: keyOf(p) })]))
   const messages = children.map((c) => new Promise((resolve) => c.on('message', (m) => m.latencies && resolve(m))))
   await Promise.all(children.map((c) => new Promise((resolve) => c.once('message', resolve))))
+  const backends = await serverCpu(task.url, task.name)
   for (const c of children) c.send('go')
-  const latencies = (await Promise.all(messages)).flatMap((m) => m.latencies).sort((a, b) => a - b)
+  const done = await Promise.all(messages)
+  const serverUs = backends.used()
+  for (const c of children) c.send('close')
+  await Promise.all(children.map((c) => new Promise((resolve) => (c.exitCode !== null ? resolve() : c.once('exit', resolve)))))
+  const latencies = done.flatMap((m) => m.latencies).sort((a, b) => a - b)
   const pct = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]
-  return { commitsPerSec: Math.round(latencies.length / (WINDOW_MS / 1000)), p50: pct(0.5), p99: pct(0.99) }
+  const clientUs = done.reduce((sum, m) => sum + m.cpuUs, 0)
+  const n = latencies.length
+  return {
+    commitsPerSec: Math.round(n / (WINDOW_MS / 1000)),
+    p50: pct(0.5),
+    p99: pct(0.99),
+    // CPU time per commit: a figure that a loaded machine distorts far less than throughput.
+    clientCpuUs: Math.round(clientUs / n),
+    serverCpuUs: serverUs === null ? null : Math.round(serverUs / n),
+  }
+}
+
+/**
+ * CPU time used by the server sessions of a workload (by application_name), read from /proc:
+ * only for a server on this machine (a throwaway one), else null.
+ */
+async function serverCpu(url, name) {
+  const client = new pg.Client(url)
+  await client.connect()
+  const { rows } = await client.query('SELECT pid FROM pg_stat_activity WHERE application_name IN ($1, $2)', [name, `dictdb:${name}`.slice(0, 63)])
+  await client.end()
+  const read = () => {
+    try {
+      return rows.reduce((sum, { pid }) => {
+        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+        return sum + (Number(fields[11]) + Number(fields[12])) * (1e6 / 100)
+      }, 0)
+    } catch {
+      return null
+    }
+  }
+  const start = rows.length === 0 ? null : read()
+  return { used: () => (start === null ? null : read() - start) }
 }
 
 async function prepare(url, name) {
@@ -114,7 +156,7 @@ async function main() {
       if (!ONLY.test(label)) return
       const r = await runProcesses({ url, name, ...task }, keyOf)
       rows.push({ workload: label, ...r })
-      console.log(`${label}: ${r.commitsPerSec}/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms`)
+      console.log(`${label}: ${r.commitsPerSec}/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, CPU per commit: client ${r.clientCpuUs} µs, server ${r.serverCpuUs ?? '?'} µs`)
     }
     const distinct = (p) => `k${p}`
     const hot = () => 'k0'
@@ -129,7 +171,10 @@ async function main() {
     console.log(`read after sync(): ${syncMs.toFixed(3)} ms`)
     const joinMs = await joinTime(url)
     console.log(`join a ${JOIN_RECORDS}-record database: ${joinMs.toFixed(0)} ms`)
-    printTable([['workload', 'commits/s', 'p50 ms', 'p99 ms'], ...rows.map((r) => [r.workload, String(r.commitsPerSec), r.p50.toFixed(2), r.p99.toFixed(2)])])
+    printTable([
+      ['workload', 'commits/s', 'p50 ms', 'p99 ms', 'CPU µs/commit client + server'],
+      ...rows.map((r) => [r.workload, String(r.commitsPerSec), r.p50.toFixed(2), r.p99.toFixed(2), `${r.clientCpuUs} + ${r.serverCpuUs ?? '?'}`]),
+    ])
     const out = join(dirname(self), 'results', 'postgres.json')
     mkdirSync(dirname(out), { recursive: true })
     writeFileSync(out, JSON.stringify({ environment: environment(), windowMs: WINDOW_MS, processes: PROCESSES, rows, readAfterSyncMs: syncMs, joinMs, joinRecords: JOIN_RECORDS }, null, 2))

@@ -318,12 +318,12 @@ export class PgLog implements RemoteLog {
   }
 
   #catchUpSoon(): void {
-    if (this.#notified <= this.#replica.position || this.#catchingUp) return
+    // A commit under way catches up in its own round trip (and calls this again once drained).
+    if (this.#notified <= this.#replica.position || this.#catchingUp || this.#draining) return
     this.#catchingUp = true
     void this.#enqueue(async () => {
       this.#catchingUp = false
-      // A commit under way or queued catches up itself (under the head lock, in its round trip),
-      // and queues this again when it is done.
+      // A commit queued meanwhile catches up itself.
       if (this.#notified <= this.#replica.position || this.#draining) return
       await this.#syncer.catchUp(await this.#conn.client(Date.now() + this.#options.lockTimeoutMs), this.#notified)
     }).catch(() => {})

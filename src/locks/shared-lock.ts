@@ -1,23 +1,12 @@
-import { DeadlockError, InvalidArgumentError, LockTimeoutError, describe } from '../errors'
+import { InvalidArgumentError, describe } from '../errors'
 import { guardLock, guardUnlock } from '../shared/guard'
-import { ASYNC_RECORDS, L_GUARD, L_READERS, L_VERSION, L_WAITERS, L_WRITER, L_WRITER_DEPTH, L_WRITERS_WAITING, WAIT_ONE, WAIT_WRITER } from '../shared/layout'
+import { L_GUARD, L_READERS, L_VERSION, L_WAITERS, L_WRITER, L_WRITER_DEPTH, L_WRITERS_WAITING, WAIT_WRITER } from '../shared/layout'
 import { type SharedMemory } from '../shared/memory'
-import { LocalRWLock, heldTags } from './local-lock'
+import { LocalRWLock } from './local-lock'
 import { SharedCounters, type LockCounters } from './stats'
-import { SYNC_WAIT, findCycle, waiterId } from './wait-graph'
+import { LockWaits, POLL_MS } from './shared-waits'
 import { checkOptions } from '../options'
 import type { AcquireOptions, LockMode, Release, RWLock } from './types'
-
-/** One wait in flight: when it began, its record in the wait graph, and how it ends. */
-interface Waiter {
-  readonly since: number
-  /** Its wait record ({@link SYNC_WAIT} for a synchronous wait), or -1 if it could not be published. */
-  readonly record: number
-  /** The cycle this wait last saw and when it first saw it: reported only if it lasts. */
-  cycle: { readonly path: string; readonly since: number } | null
-  granted(): void
-  stop(): void
-}
 
 /**
  * What a synchronous grant took: a cross-thread read or write grant, or only the in-thread part
@@ -28,11 +17,6 @@ type SyncMode = LockMode | 'checked'
 
 /** Loads spent watching a lock word before going to sleep on it (a few microseconds). */
 const SPINS = 4000
-/** How long one wait lasts before re-checking for deadlock and timeout. */
-const POLL_MS = 20
-/** After this long in a cycle, any member aborts (not just the designated one). */
-const CYCLE_PATIENCE_MS = 500
-
 /**
  * A table's reader-writer lock shared by every thread of a shared database. Within a thread it
  * behaves like {@link LocalRWLock} (async holders, re-entrancy, sync calls that never wait for an
@@ -52,17 +36,16 @@ export class SharedRWLock implements RWLock {
   readonly #mem: SharedMemory
   readonly #i32: Int32Array
   readonly #base: number
-  readonly #slot: number
   readonly #me: number
   readonly #myReaders: number
   /** This thread's waits in flight on this lock (undone by the reaper if it dies). */
   readonly #myWaits: number
-  readonly #name: string
   readonly #timeoutMs: number
   /** How errors name this lock's guard word. */
   readonly #guard: string
   /** Modes of the `enterSync` grants held, innermost last. */
   readonly #syncModes: SyncMode[] = []
+  readonly #waits: LockWaits
 
   constructor(options: { name: string; timeoutMs: number; memory: SharedMemory; lockSlot: number; threadSlot: number }) {
     this.#local = new LocalRWLock({
@@ -73,14 +56,13 @@ export class SharedRWLock implements RWLock {
     })
     this.#mem = options.memory
     this.#i32 = options.memory.i32
-    this.#slot = options.lockSlot
     this.#base = options.memory.lock(options.lockSlot)
     this.#me = options.threadSlot
     this.#myReaders = options.memory.readers(options.lockSlot, options.threadSlot)
     this.#myWaits = options.memory.waits(options.lockSlot, options.threadSlot)
-    this.#name = options.name
     this.#timeoutMs = options.timeoutMs
     this.#guard = `the guard word of table \`${options.name}\``
+    this.#waits = new LockWaits({ ...options, counters: this.#local.counters })
   }
 
   /** Database-wide: every thread's waits on this table add up here. */
@@ -264,15 +246,6 @@ export class SharedRWLock implements RWLock {
     guardUnlock(i32, this.#mem.appendWord)
   }
 
-  /** Registers (+1) or withdraws (-1) a waiting writer, counted per thread for the reaper too. */
-  #setWritersWaiting(delta: number): void {
-    const i32 = this.#i32
-    guardLock(i32, this.#base + L_GUARD, this.#me, this.#timeoutMs, this.#guard)
-    i32[this.#base + L_WRITERS_WAITING] = (i32[this.#base + L_WRITERS_WAITING] as number) + delta
-    Atomics.add(i32, this.#myWaits, delta * WAIT_WRITER)
-    guardUnlock(i32, this.#base + L_GUARD)
-  }
-
   #acquireShared(mode: LockMode, timeout: number): void {
     if (!this.#tryGrant(mode, false)) this.#waitForGrant(mode, timeout)
     this.#fence(mode)
@@ -281,12 +254,12 @@ export class SharedRWLock implements RWLock {
   #waitForGrant(mode: LockMode, timeout: number): void {
     // The deadline is read only once a wait begins (the in-thread part never waits).
     const deadline = Date.now() + timeout
-    const waiter = this.#startWaiting(mode, false)
+    const waiter = this.#waits.start(mode, false)
     try {
       for (;;) {
         const version = Atomics.load(this.#i32, this.#base + L_VERSION)
         if (this.#tryGrant(mode, mode !== 'read')) return waiter.granted()
-        this.#checkWait(mode, waiter, deadline, timeout)
+        this.#waits.check(mode, waiter, deadline, timeout)
         // A holder on another core usually lets go within microseconds: spin a little before
         // sleeping, since waking a sleeping thread costs far more than the wait itself.
         if (spinWhile(this.#i32, this.#base + L_VERSION, version)) continue
@@ -303,14 +276,14 @@ export class SharedRWLock implements RWLock {
   }
 
   async #waitForGrantAsync(mode: LockMode, deadline: number, timeout: number): Promise<void> {
-    const waiter = this.#startWaiting(mode, true)
+    const waiter = this.#waits.start(mode, true)
     // A pending Atomics.waitAsync does not keep Node alive: hold a timer while waiting.
     const keepAlive = setInterval(() => {}, 1 << 30)
     try {
       for (;;) {
         const version = Atomics.load(this.#i32, this.#base + L_VERSION)
         if (this.#tryGrant(mode, mode !== 'read')) return waiter.granted()
-        this.#checkWait(mode, waiter, deadline, timeout)
+        this.#waits.check(mode, waiter, deadline, timeout)
         const wait = Atomics.waitAsync(this.#i32, this.#base + L_VERSION, version, Math.min(deadline - Date.now(), POLL_MS))
         if (wait.async) await wait.value
       }
@@ -318,91 +291,6 @@ export class SharedRWLock implements RWLock {
       clearInterval(keepAlive)
       waiter.stop()
     }
-  }
-
-  /**
-   * Counts a wait in flight (per thread and lock, so a reaper undoes every one of a dead thread)
-   * and publishes it for deadlock detection: a synchronous wait as the thread's, an async one as
-   * its holder's, with the locks that holder holds.
-   */
-  #startWaiting(mode: LockMode, async: boolean): Waiter {
-    let registered = mode !== 'read'
-    Atomics.add(this.#i32, this.#base + L_WAITERS, 1)
-    Atomics.add(this.#i32, this.#myWaits, WAIT_ONE)
-    if (registered) this.#setWritersWaiting(1)
-    const published = async ? this.#publishAsyncWait() : this.#publishSyncWait()
-    const since = Date.now()
-    return {
-      since,
-      record: published.record,
-      cycle: null,
-      granted: () => {
-        registered = false
-      },
-      stop: () => {
-        this.counters.waited(Date.now() - since)
-        published.withdraw()
-        if (registered) this.#setWritersWaiting(-1)
-        Atomics.sub(this.#i32, this.#myWaits, WAIT_ONE)
-        Atomics.sub(this.#i32, this.#base + L_WAITERS, 1)
-      },
-    }
-  }
-
-  #publishSyncWait(): { record: number; withdraw(): void } {
-    this.#mem.setWaitingFor(this.#me, this.#slot)
-    return { record: SYNC_WAIT, withdraw: () => this.#mem.setWaitingFor(this.#me, -1) }
-  }
-
-  /** A free async wait record of this thread, holding this wait; record -1 if all are taken. */
-  #publishAsyncWait(): { record: number; withdraw(): void } {
-    const mem = this.#mem
-    let record = 0
-    while (record < ASYNC_RECORDS && Atomics.load(this.#i32, mem.record(this.#me, record)) >= 0) record++
-    if (record === ASYNC_RECORDS) return { record: -1, withdraw: () => {} }
-    const bit = 1 << record
-    const held = heldTags().filter((tag) => tag !== this.#slot)
-    for (const tag of held) Atomics.or(this.#i32, mem.holds(tag, this.#me), bit)
-    Atomics.store(this.#i32, mem.record(this.#me, record), this.#slot)
-    return {
-      record,
-      withdraw: () => {
-        Atomics.store(this.#i32, mem.record(this.#me, record), -1)
-        for (const tag of held) Atomics.and(this.#i32, mem.holds(tag, this.#me), ~bit)
-      },
-    }
-  }
-
-  #checkWait(mode: LockMode, waiter: Waiter, deadline: number, timeout: number): void {
-    const cycle = waiter.record < 0 ? null : findCycle(this.#mem, this.#me, waiter.record, this.#slot)
-    if (cycle === null) waiter.cycle = null
-    else if (this.#cycleLasts(waiter, cycle) && (Math.max(...cycle) === waiterId(this.#me, waiter.record) || Date.now() - waiter.since > CYCLE_PATIENCE_MS)) {
-      throw new DeadlockError(`Deadlock on table \`${this.#name}\`: waiters ${cycle.join(' → ')} wait for each other; this one backs off`, {
-        table: this.#name,
-      })
-    }
-    if (Date.now() >= deadline) {
-      this.counters.timedOut()
-      throw new LockTimeoutError(`Timed out after ${timeout} ms waiting for the ${mode === 'read' ? 'read' : 'write'} lock of table \`${this.#name}\` (held by another thread)`, {
-        table: this.#name,
-      })
-    }
-  }
-
-  /**
-   * Whether the same cycle was already seen at least a poll ago. The graph is read word by word
-   * while other threads move on, so one reading can join edges of different instants (a holder
-   * that let a lock go and began another wait in between): a real deadlock is still there a
-   * poll later, such a phantom is not.
-   */
-  #cycleLasts(waiter: Waiter, cycle: number[]): boolean {
-    const path = cycle.join(' ')
-    const now = Date.now()
-    if (waiter.cycle === null || waiter.cycle.path !== path) {
-      waiter.cycle = { path, since: now }
-      return false
-    }
-    return now - waiter.cycle.since >= POLL_MS
   }
 
   #releaseShared(mode: LockMode): void {

@@ -2,9 +2,11 @@ import { DeadlockError, InvalidStateError } from '../errors'
 import type { LockMode, Release, RWLock } from '../locks/types'
 import type { Commit, Op, RecordChange, SchemaChange } from '../storage/change'
 import type { TableStore } from '../storage/table-store'
-import type { CheckedWrite } from '../shared/replica'
 import type { Key } from '../values/types'
 import { backoffDelay, sleepSync } from './backoff'
+import { CheckedChange, type SharedSync } from './shared-sync'
+
+export type { SharedSync } from './shared-sync'
 
 /** Thrown by a single-record write whose record changed in another thread since it was read. */
 const CONFLICT = Symbol('dictdb: record changed meanwhile')
@@ -38,51 +40,6 @@ export interface Catalog {
   reportListenerError(error: unknown): void
   /** Counts a transaction re-run after losing a deadlock on `table` (`db.stats()`). */
   deadlockRetried(table: string | undefined): void
-}
-
-/**
- * How a shared database plugs into the write path: catch the replica up before touching a
- * table, append each commit to the shared log while its locks are still held.
- */
-export interface SharedSync {
-  /** Applies what other threads committed; may rebuild the replica only if `canRebuild`. */
-  catchUp(canRebuild: boolean): void
-  /** Appends a commit's ops to the shared log. */
-  append(ops: readonly Op[]): void
-  /** Runs a lock-free read: only the in-thread part of the lock (own-thread async holders). */
-  readLocal<R>(lock: RWLock, fn: () => R): R
-  /**
-   * True when a read of `lock`'s table may run bare: the replica already has every commit and no
-   * async holder in this thread holds the lock. Absent: every read takes the slow path.
-   */
-  readonly quiet?: (lock: RWLock) => boolean
-  /**
-   * Takes the in-thread part of `lock` for one single-record write outside a transaction, and no
-   * cross-thread grant: the write is checked when it reaches the log (give it back with
-   * `exitSync`). Absent: single-record writes take the write lock.
-   */
-  readonly enterChecked?: (lock: RWLock) => unknown
-  /** Whether another thread holds a grant of `lock` (asked under the append mutex). */
-  readonly heldElsewhere?: (lock: RWLock) => boolean
-  /**
-   * Appends a commit only if `write.holds()` once the replica has caught up under the append
-   * mutex, then runs `write.apply()` (before anything else reads the replica); false if the check failed.
-   */
-  readonly appendIf?: (ops: readonly Op[], write: CheckedWrite) => boolean
-  /**
-   * True when a commit is durable only later (a connected database): the log then tells the
-   * listeners itself, once it is, so they never see a commit that is then undone.
-   */
-  readonly defersPublish?: boolean
-  /** Where this replica stands in the log (see `Commit.position`); absent: positions are not kept. */
-  readonly position?: () => number
-  /**
-   * Told what a transaction reads, as it reads it: the table's lock, with the key when the call
-   * reads one record by key (`get`, `update` by key), else a read of the whole table. A log that
-   * validates a commit against what other processes wrote meanwhile (a connected database)
-   * commits it only if none of that changed.
-   */
-  readonly track?: (lock: RWLock, key: Key | undefined) => void
 }
 
 /** The longest delivery queue kept, once drained, for the next commits. */
@@ -480,39 +437,6 @@ export class Transactions {
       // The commit stands; a failing observer must not look like a failed write.
       this.#catalog.reportListenerError(error)
     }
-  }
-}
-
-/** A single-record change planned without a cross-thread grant, as the shared log checks and applies it. */
-class CheckedChange implements CheckedWrite {
-  readonly #store: TableStore
-  readonly #change: RecordChange
-  readonly #lock: RWLock
-  readonly #heldElsewhere: (lock: RWLock) => boolean
-  /** The check failed because another thread holds the table's lock (not because the record changed). */
-  blocked = false
-
-  constructor(store: TableStore, change: RecordChange, lock: RWLock, heldElsewhere: (lock: RWLock) => boolean) {
-    this.#store = store
-    this.#change = change
-    this.#lock = lock
-    this.#heldElsewhere = heldElsewhere
-  }
-
-  /**
-   * No other thread holds the table's lock (a reader or writer there counts on the table staying
-   * as it is), its record is still the one it was planned from, and no unique index appeared.
-   */
-  holds(): boolean {
-    if (this.#heldElsewhere(this.#lock)) {
-      this.blocked = true
-      return false
-    }
-    return !this.#store.hasUnique && this.#store.get(this.#change.key) === this.#change.before
-  }
-
-  apply(): void {
-    this.#store.apply(this.#change)
   }
 }
 

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { Database } from '../src/index'
 import { portableSuite } from './support/portable-code'
 import { portableCoreSuite } from './support/portable-core'
+import { portableHelpersSuite } from './support/portable-helpers'
 
 const open: Database[] = []
 afterEach(() => {
@@ -16,6 +17,7 @@ describe('transactionAsync and sync on a local database', () => {
   }
   portableSuite(openLocal)
   portableCoreSuite(openLocal)
+  portableHelpersSuite(openLocal)
 
   it('sync resolves at once when there is nothing to wait for', async () => {
     const db = new Database()
@@ -48,4 +50,5 @@ describe('transactionAsync and sync on a worker-shared database', () => {
   }
   portableSuite(openShared)
   portableCoreSuite(openShared)
+  portableHelpersSuite(openShared)
 })

@@ -1,6 +1,7 @@
 import { describe } from 'vitest'
 import { portableSuite } from '../support/portable-code'
 import { portableCoreSuite } from '../support/portable-core'
+import { portableHelpersSuite } from '../support/portable-helpers'
 import { connectedClosedAfterEach, freshName } from './support'
 
 describe('transactionAsync and sync on a connected database', () => {
@@ -12,4 +13,5 @@ describe('transactionAsync and sync on a connected database', () => {
   }
   portableSuite(openPair)
   portableCoreSuite(openPair)
+  portableHelpersSuite(openPair)
 })

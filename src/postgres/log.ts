@@ -216,7 +216,7 @@ export class PgLog implements RemoteLog {
       const rebuilds = this.#syncer.rebuilds
       if (position > base + 1) await this.#syncer.catchUp(client, position - 1, entries, position - 1)
       // Rebuilt from a snapshot meanwhile (the log was pruned): the batch comes back from the log.
-      if (this.#syncer.rebuilds !== rebuilds) await this.#syncer.catchUp(client, position)
+      if (this.#syncer.rebuilds !== rebuilds) await this.#syncer.catchUp(client, position, null, position)
       this.#committed(batch, position, this.#syncer.rebuilds === rebuilds)
       await this.#syncer.catchUp(client, entries.at(-1)?.position ?? position, entries)
     } catch {

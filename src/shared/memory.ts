@@ -109,12 +109,12 @@ export class SharedMemory {
     return Atomics.load(this.i32, H_COMMITS)
   }
   /**
-   * The same count, read without `Atomics` (an inlined load, where `Atomics.load` is a call in
-   * Node 20): enough to tell whether anything is new, never to read the log after it (see
-   * `Replica.current`).
+   * The count's word alone, for reads without `Atomics` (an inlined load, where `Atomics.load` is
+   * a call in Node 20): enough to tell whether anything is new, never to read the log after it
+   * (see `Replica.current`).
    */
-  get commitsPlain(): number {
-    return this.i32[H_COMMITS] as number
+  commitsWord(): Int32Array {
+    return new Int32Array(this.buffers.control, H_COMMITS * 4, 1)
   }
   /** Counts an append; returns the new count. */
   bumpCommits(): number {

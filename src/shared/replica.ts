@@ -7,6 +7,8 @@ import { SharedLog, type LogEntry } from './log'
 import { MAX_THREADS } from './layout'
 import { type SharedMemory } from './memory'
 
+/** Of the plain reads of the commit count by `current()`, each this-many-th is an `Atomics.load`. */
+const CHECKS_PER_ATOMIC_LOAD = 64
 /** Appends that overwrite the ring free 1/32 of it at once (each freeing costs a walk over the thread slots). */
 const RECLAIM_CHUNK_SHIFT = 5
 
@@ -51,11 +53,14 @@ export class Replica {
   #seen = -1
   /** The ring's head as this thread last read it (it never moves back). */
   #headSeen = 0
-  /** Counts `current()` checks modulo 64: each 64th reads the commit count with `Atomics`. */
-  #checks = 0
+  /** `current()` checks left before one answers false (its caller then catches up, with `Atomics`). */
+  #checks = CHECKS_PER_ATOMIC_LOAD
+  /** The commit count's word, read plainly by `current()`. */
+  readonly #commitsWord: Int32Array
 
   constructor(memory: SharedMemory, host: ReplicaHost, timeoutMs: number) {
     this.memory = memory
+    this.#commitsWord = memory.commitsWord()
     this.#log = new SharedLog(memory)
     this.#host = host
     this.#timeoutMs = timeoutMs
@@ -78,8 +83,8 @@ export class Replica {
   }
 
   /**
-   * Whether this replica has every commit that happens before this call (the check of every
-   * `get`). The commit count is read plainly, and with `Atomics` only every 64th time:
+   * True only if this replica has every commit that happens before this call (the check of every
+   * `get`; false sends the read through `catchUp`). The commit count is read plainly, and with `Atomics` only every 64th time:
    * - Every append bumps the count with `Atomics.add`, so the bumps are ordered by happens-before,
    *   and a read of the count that happens after a commit (it was told through a message, an
    *   `Atomics` operation or a lock) cannot see a count older than that commit's (ECMAScript
@@ -88,15 +93,16 @@ export class Replica {
    * - A plain read is never used to read the log: a count that moved sends the read to `catchUp`,
    *   which reads it again with `Atomics.load` (acquire) before the log's bytes.
    * - A polling loop with no other synchronization might, once optimized, keep a plain read's
-   *   value; every 64th check reads with `Atomics`, so such a loop still sees progress.
+   *   value; every 64th check answers false, so the read goes through `catchUp` and its
+   *   `Atomics.load`, and such a loop still sees progress. (That slow path is not inlined into
+   *   the caller, which keeps `get` small enough to be inlined whole.)
    */
   current(): boolean {
-    if (this.memory.commitsPlain !== this.#seen) return false
-    this.#checks = (this.#checks + 1) & 63
-    return this.#checks !== 0 || this.memory.commits === this.#seen
+    return (this.#commitsWord[0] as number) === this.#seen && --this.#checks > 0
   }
 
   catchUp(canRebuild = true): void {
+    this.#checks = CHECKS_PER_ATOMIC_LOAD
     if (this.memory.commits === this.#seen) return
     this.#catchUpSlow(canRebuild)
   }

@@ -92,6 +92,16 @@ describe('storable values', () => {
     expect(t.select({ where: { a: 1 } })).toEqual(expected)
   })
 
+  it('a record keeps the order of its fields, whatever the order of the records before it', () => {
+    const { t } = setup()
+    t.insert({ id: 101, a: 1, b: 2 })
+    t.insert({ id: 102, b: 3, a: 4 })
+    expect(Object.keys(t.get(102) ?? {})).toEqual(['id', 'b', 'a'])
+    expect(t.select().filter((r) => Number(r.id) > 100).map((r) => Object.keys(r))).toEqual([['id', 'a', 'b'], ['id', 'b', 'a']])
+    t.update({ a: 5 }, { id: 102 })
+    expect(JSON.stringify(t.get(102))).toBe('{"id":102,"b":3,"a":5}')
+  })
+
   it('-0 and 0 are stored', () => {
     const { t } = setup()
     const id = t.insert({ z: -0 })

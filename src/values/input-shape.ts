@@ -6,7 +6,10 @@
  * (`copyRecord`), which checks, reports and deep-freezes them.
  */
 export interface InputShape {
-  /** Whether `input` has exactly these own enumerable fields (no key array: `for…in` counts). */
+  /**
+   * Whether `input` has exactly these own enumerable fields, in this order (no key array:
+   * `for…in` walks them), so that a record is stored with its fields in the order it was given.
+   */
   readonly matches: (input: object) => boolean
   /**
    * A copy of a flat `input`, or null when a value is not flat (then copy the general way).
@@ -47,13 +50,14 @@ function compile(fields: string[], keyField: string): InputShape {
   const make = new Function(
     'flat',
     'has',
+    'fields',
     `return {
-      matches: function (v) { if (!(${own || 'true'})) return false; var n = 0; for (var k in v) n++; return n === ${fields.length} },
+      matches: function (v) { if (!(${own || 'true'})) return false; var n = 0; for (var k in v) if (k !== fields[n++]) return false; return n === ${fields.length} },
       copy: function (v, key) { var ${loads || '_'}; if (!(${flat || 'true'})) return null; return {\n${props.join(',\n')}\n} },
       assignsKey: ${assignsKey},
     }`,
-  ) as (f: typeof isFlat, h: typeof Object.prototype.hasOwnProperty) => InputShape
-  return make(isFlat, Object.prototype.hasOwnProperty)
+  ) as (f: typeof isFlat, h: typeof Object.prototype.hasOwnProperty, n: readonly string[]) => InputShape
+  return make(isFlat, Object.prototype.hasOwnProperty, fields)
 }
 
 /** A value stored as it is: no copy and no check beyond this. */

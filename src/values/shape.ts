@@ -13,7 +13,10 @@ export interface Shape {
    * a record that {@link holds} this shape, it is also a full copy: there is nothing nested.
    */
   readonly shallow: (rec: Rec) => Record<string, unknown>
-  /** Whether `rec` has exactly this shape's own fields (counted with for…in: no key array per update). */
+  /**
+   * Whether `rec` has exactly this shape's own fields, in this order (walked with for…in: no key
+   * array per update): a copy keeps the order of the record's fields.
+   */
   readonly matches: (rec: Rec) => boolean
   /**
    * Whether `rec` has exactly this shape's fields and no object among its values (so that
@@ -54,15 +57,16 @@ function compile(fields: string[], thaw: (value: unknown) => unknown): Shape {
     'thaw',
     'has',
     'same',
-    `function matches(v) { if (!(${has || 'true'})) return false; var n = 0; for (var k in v) n++; return n === ${fields.length} }
+    'fields',
+    `function matches(v) { if (!(${has || 'true'})) return false; var n = 0; for (var k in v) if (k !== fields[n++]) return false; return n === ${fields.length} }
     return {
       deep: function (v) { var x; return {\n${deep}\n} },
       shallow: function (v) { return {\n${shallow}\n} },
       matches: matches,
       holds: function (v, f) { if (!matches(v)) return false; var x; return ${flat || 'true'} },
     }`,
-  ) as (t: typeof thaw, h: typeof Object.prototype.hasOwnProperty, s: typeof Object.is) => Shape
-  return make(thaw, Object.prototype.hasOwnProperty, Object.is)
+  ) as (t: typeof thaw, h: typeof Object.prototype.hasOwnProperty, s: typeof Object.is, f: readonly string[]) => Shape
+  return make(thaw, Object.prototype.hasOwnProperty, Object.is, fields)
 }
 
 function generic(thaw: (value: unknown) => unknown): Shape {

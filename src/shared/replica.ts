@@ -28,7 +28,7 @@ export interface ReplicaHost {
 }
 
 /**
- * A change planned beside other writers of its table (under intent grants): appended only if
+ * A change planned beside other writers of its table (with no cross-thread grant): appended only if
  * `holds()` once the replica has caught up under the append mutex, then applied with `apply()`.
  * An object with methods rather than two closures: a closure made per write costs as much as
  * the write (the build names every closure it makes, with a `defineProperty` call).
@@ -40,7 +40,7 @@ export interface CheckedWrite {
 
 /**
  * One thread's view of a shared database: it keeps its replica caught up with the shared log and
- * appends this thread's commits. Catching up costs one `Atomics.load` when nothing is new.
+ * appends this thread's commits. Checking for new commits costs a plain read (see `current()`).
  */
 export class Replica {
   readonly memory: SharedMemory
@@ -116,7 +116,7 @@ export class Replica {
   }
 
   /**
-   * Appends ops not yet applied here (planned under intent grants, beside other writers of their
+   * Appends ops not yet applied here (planned with no cross-thread grant, beside other writers of their
    * tables) only if `write.holds()` once this replica has caught up under the append mutex; then
    * applies them, before anything else reads the replica. False if the check failed.
    */

@@ -46,18 +46,18 @@ function compile(fields: string[], keyField: string): InputShape {
   const flat = names.map((_, i) => `flat(a${i})`).join(' && ')
   const props = names.map((n, i) => `${n}: a${i}`)
   if (assignsKey) props.unshift(`${JSON.stringify(keyField)}: key`)
-  const own = names.map((n) => `has.call(v, ${n})`).join(' && ')
+  // `matches`: for…in walks own enumerable fields in order (an input is a plain object, checked
+  // before), so the walk alone tells the fields and their order.
   const make = new Function(
     'flat',
-    'has',
     'fields',
     `return {
-      matches: function (v) { if (!(${own || 'true'})) return false; var n = 0; for (var k in v) if (k !== fields[n++]) return false; return n === ${fields.length} },
+      matches: function (v) { var n = 0; for (var k in v) if (k !== fields[n++]) return false; return n === ${fields.length} },
       copy: function (v, key) { var ${loads || '_'}; if (!(${flat || 'true'})) return null; return {\n${props.join(',\n')}\n} },
       assignsKey: ${assignsKey},
     }`,
-  ) as (f: typeof isFlat, h: typeof Object.prototype.hasOwnProperty, n: readonly string[]) => InputShape
-  return make(isFlat, Object.prototype.hasOwnProperty, fields)
+  ) as (f: typeof isFlat, n: readonly string[]) => InputShape
+  return make(isFlat, fields)
 }
 
 /** A value stored as it is: no copy and no check beyond this. */

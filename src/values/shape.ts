@@ -49,24 +49,23 @@ function compile(fields: string[], thaw: (value: unknown) => unknown): Shape {
   const names = fields.map((f) => JSON.stringify(f))
   const deep = names.map((n) => `${n}: (x = v[${n}], typeof x === 'object' && x !== null ? thaw(x) : x)`).join(',\n')
   const shallow = names.map((n) => `${n}: v[${n}]`).join(',\n')
-  // Own fields. `in` is the cheaper test, but it finds `toString` on any record, through its prototype.
-  const has = fields.map((f, i) => (f in Object.prototype ? `has.call(v, ${names[i]})` : `${names[i]} in v`)).join(' && ')
   // The identity test comes first: it reads no value (typeof reads a string's header).
   const flat = names.map((n) => `(x = v[${n}], (f !== undefined && same(x, f[${n}])) || typeof x !== 'object' || x === null)`).join(' && ')
   const make = new Function(
     'thaw',
-    'has',
     'same',
     'fields',
-    `function matches(v) { if (!(${has || 'true'})) return false; var n = 0; for (var k in v) if (k !== fields[n++]) return false; return n === ${fields.length} }
+    // for…in walks own enumerable fields in order (a stored record is a plain object we made),
+    // so the walk alone tells the fields and their order: no `in` test per field.
+    `function matches(v) { var n = 0; for (var k in v) if (k !== fields[n++]) return false; return n === ${fields.length} }
     return {
       deep: function (v) { var x; return {\n${deep}\n} },
       shallow: function (v) { return {\n${shallow}\n} },
       matches: matches,
       holds: function (v, f) { if (!matches(v)) return false; var x; return ${flat || 'true'} },
     }`,
-  ) as (t: typeof thaw, h: typeof Object.prototype.hasOwnProperty, s: typeof Object.is, f: readonly string[]) => Shape
-  return make(thaw, Object.prototype.hasOwnProperty, Object.is, fields)
+  ) as (t: typeof thaw, s: typeof Object.is, f: readonly string[]) => Shape
+  return make(thaw, Object.is, fields)
 }
 
 function generic(thaw: (value: unknown) => unknown): Shape {

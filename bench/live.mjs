@@ -1,6 +1,6 @@
 // Live queries and TTL benchmark (issue 13).
 //
-//   npm run build && node --expose-gc bench/live.mjs [--quick] [--records=N] [--updates=N] [--rounds=N] [--only=watch|alloc|sweep]
+//   npm run build && node --expose-gc bench/live.mjs [--quick] [--records=N] [--updates=N] [--rounds=N] [--settle=N] [--only=watch|alloc|sweep]
 //
 // 1. The issue's workload: a watch of ~1% of a 100k-record table (an indexed `group`), then 10k
 //    single-record updates over the whole table (so ~1% touch the watched rows): the time per
@@ -14,6 +14,10 @@
 //    event-loop stall it causes (goal: < 20 ms).
 // Update figures are CPU time per update (process.cpuUsage), medians over rounds: steadier than
 // wall time on a machine shared with other work. Read them as orders of magnitude there.
+// Every measure starts after a full collection and SETTLE untimed updates (default 1000): the
+// collection deoptimizes code that V8 re-optimizes during the next updates, and whichever
+// measure runs first pays for it. Until session 5 no measure had them (the re-run measure's
+// thousand untimed updates came before its collection): `--settle=0` gives the old measure.
 // DICTDB_MODULE=/path/to/dist/index.js runs another build (an A/B against main's, say).
 
 import { spawnSync } from 'node:child_process'
@@ -27,6 +31,7 @@ const N = Number(args.records ?? 100_000)
 const UPDATES = Number(args.updates ?? (quick ? 2000 : 10_000))
 const ROUNDS = Number(args.rounds ?? (quick ? 3 : 5))
 const CHUNK = 500 // updates timed at a time, alternating between the watched table and the bare one
+const SETTLE = Number(args.settle ?? 1000) // untimed updates after each full collection
 const GROUPS = 100 // group 7 is the watched 1%
 const modulePath = process.env.DICTDB_MODULE ?? fileURLToPath(new URL('../dist/index.js', import.meta.url))
 const { Database, increment } = await import(pathToFileURL(modulePath).href)
@@ -54,7 +59,7 @@ function table(indexed = true) {
 const inGroup = (i) => ((i * GROUPS) % N) + 8 // id - 1 ≡ 7 (mod 100)
 const anyKey = (i) => ((i * 7919 + 3) % N) + 1
 const outOfGroup = (i) => ((i * 7919) % N) + 1 + (((i * 7919) % N) % GROUPS === 7 ? 1 : 0)
-const touchesOf = (key) => Array.from({ length: UPDATES }, (_, i) => key(i)).filter((id) => (id - 1) % GROUPS === 7).length
+const touchesOf = (key, n = UPDATES) => Array.from({ length: n }, (_, i) => key(i)).filter((id) => (id - 1) % GROUPS === 7).length
 
 /** This process's CPU time in ms (GC threads included): on a machine shared with other work, steadier than wall time. */
 const cpuMs = () => {
@@ -64,15 +69,20 @@ const cpuMs = () => {
 
 /**
  * CPU milliseconds per update of `UPDATES` updates of key(i), with `after` run after each. A
- * thousand untimed updates first: adding or removing a watch switches the write path, and the
- * first updates after a switch pay for V8 compiling it again.
+ * thousand untimed updates first (adding or removing a watch switches the write path, and the
+ * first updates after a switch pay for V8 compiling it again), then, as every measure, a full
+ * collection and SETTLE untimed updates.
  */
 function perUpdate(t, key, after) {
-  for (let i = 0; i < 1000; i++) {
-    t.update({ v: increment(1) }, { id: key(i) })
-    after?.()
+  const updates = (n) => {
+    for (let i = 0; i < n; i++) {
+      t.update({ v: increment(1) }, { id: key(i) })
+      after?.()
+    }
   }
+  updates(1000)
   collectGarbage()
+  updates(SETTLE)
   const start = cpuMs()
   for (let i = 0; i < UPDATES; i++) {
     t.update({ v: increment(1) }, { id: key(i) })
@@ -102,6 +112,8 @@ function round() {
     for (const key of [anyKey, inGroup, outOfGroup]) perUpdate(bare.t, key)
     const alternate = (name, key) => {
       collectGarbage()
+      chunk(bare.t, key, 0, SETTLE)
+      chunk(watched.t, key, 0, SETTLE)
       let b = 0
       let w = 0
       for (let from = 0; from < UPDATES; from += CHUNK) {
@@ -116,7 +128,7 @@ function round() {
     alternate('Mixed', anyKey)
     alternate('Touching', inGroup)
     alternate('NotTouching', outOfGroup)
-    const expected = touchesOf(anyKey) + UPDATES
+    const expected = touchesOf(anyKey) + touchesOf(anyKey, SETTLE) + UPDATES + SETTLE
     if (view.rows.length !== N / GROUPS || calls !== expected) throw new Error(`watch saw ${calls} calls (expected ${expected}), ${view.rows.length} rows`)
     view.close()
     watched.db.close()

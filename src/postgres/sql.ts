@@ -22,18 +22,16 @@ export const PAGE = 1000
  * - head: one row per database, its latest log position. Every writing transaction locks it
  *   (`SELECT … FOR UPDATE`) and moves it: that row is where commits are ordered, so positions
  *   are gap-free and in commit order (a bare sequence is neither).
- * - log: one row per commit of the head (a group of `transactionAsync` calls), its change sets.
- * - version: per item a commit wrote (a record, a table, the catalog: see Footprint), the position
- *   of its latest write; a commit made on an older replica is validated against it.
- * - snapshot: the state at a position, for processes that join; the log (and the versions
- *   written) before the oldest
+ * - log: one row per commit of the head (a group of `transactionAsync` calls), its change sets
+ *   and the items it wrote (see Footprint): a commit made on an older replica is validated
+ *   against the entries after it.
+ * - snapshot: the state at a position, for processes that join; the log before the oldest
  *   kept snapshot is pruned.
  */
 export class Statements {
   readonly head: string
   readonly log: string
   readonly snapshot: string
-  readonly version: string
   /** The validated commit, a function (its plans are kept by each session: nothing to parse per commit). */
   readonly commitFn: string
   readonly #commitCall: { name: string; text: string }
@@ -42,18 +40,16 @@ export class Statements {
     this.head = quoteIdent(`${prefix}head`)
     this.log = quoteIdent(`${prefix}log`)
     this.snapshot = quoteIdent(`${prefix}snapshot`)
-    this.version = quoteIdent(`${prefix}version`)
-    this.commitFn = quoteIdent(`${prefix}commit_v1`)
-    this.#commitCall = { name: `${prefix}commit_v1`, text: `SELECT pos, entry FROM ${this.commitFn}($1, $2, $3, $4, $5, $6, $7)` }
+    this.commitFn = quoteIdent(`${prefix}commit_v2`)
+    this.#commitCall = { name: `${prefix}commit_v2`, text: `SELECT pos, entry FROM ${this.commitFn}($1, $2, $3, $4, $5, $6, $7)` }
   }
 
   /** Creates the tables and the database's head row (idempotent; safe to run concurrently). */
   async install(client: pg.Client, name: string): Promise<void> {
     const ddl = [
       `CREATE TABLE IF NOT EXISTS ${this.head} (name text PRIMARY KEY, position bigint NOT NULL DEFAULT 0)`,
-      `CREATE TABLE IF NOT EXISTS ${this.log} (name text NOT NULL, position bigint NOT NULL, commit_id uuid NOT NULL UNIQUE, ops bytea NOT NULL, PRIMARY KEY (name, position))`,
+      `CREATE TABLE IF NOT EXISTS ${this.log} (name text NOT NULL, position bigint NOT NULL, commit_id uuid NOT NULL UNIQUE, ops bytea NOT NULL, writes text[], PRIMARY KEY (name, position))`,
       `CREATE TABLE IF NOT EXISTS ${this.snapshot} (name text NOT NULL, position bigint NOT NULL, state bytea NOT NULL, PRIMARY KEY (name, position))`,
-      `CREATE TABLE IF NOT EXISTS ${this.version} (name text NOT NULL, item text NOT NULL, position bigint NOT NULL, PRIMARY KEY (name, item))`,
     ]
     for (let attempt = 0; ; attempt++) {
       try {
@@ -65,8 +61,18 @@ export class Statements {
         if ((code !== '23505' && code !== '42P07') || attempt >= 5) throw error
       }
     }
+    await this.#addWrites(client)
     await this.#installFunction(client)
     await client.query(`INSERT INTO ${this.head} (name) VALUES ($1) ON CONFLICT DO NOTHING`, [name])
+  }
+
+  /**
+   * A log made by an earlier version gets its items column (its entries have none: NULL, which
+   * clashes with every read). Checked first: ALTER would lock the log against every commit.
+   */
+  async #addWrites(client: pg.Client): Promise<void> {
+    const { rows } = await client.query('SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2', [this.log, 'writes'])
+    if (rows.length === 0) await client.query(`ALTER TABLE ${this.log} ADD COLUMN IF NOT EXISTS writes text[]`)
   }
 
   /** Creates the commit function unless it exists (its name carries its version). */
@@ -87,7 +93,7 @@ export class Statements {
 
   /**
    * The validated commit (see commitIf). A VOLATILE plpgsql function: each statement in it takes
-   * a new snapshot, so the checks after the head row's lock see every commit before this one.
+   * a new snapshot, so the check after the head row's lock sees every commit before this one.
    */
   #commitFunction(): string {
     return `CREATE FUNCTION ${this.commitFn}(n text, base bigint, reads text[], writes text[], id uuid, body bytea, channel text)
@@ -95,12 +101,9 @@ export class Statements {
       DECLARE h bigint;
       BEGIN
         SELECT hd.position INTO h FROM ${this.head} hd WHERE hd.name = n FOR UPDATE;
-        IF h = base OR (EXISTS (SELECT 1 FROM ${this.log} l WHERE l.name = n AND l.position = base + 1)
-            AND NOT EXISTS (SELECT 1 FROM ${this.version} v WHERE v.name = n AND v.item = ANY(reads) AND v.position > base)) THEN
+        IF h = base OR (h - base <= ${PAGE} AND ${this.#clear('n', 'base', 'h', 'reads')}) THEN
           UPDATE ${this.head} hd SET position = h + 1 WHERE hd.name = n;
-          INSERT INTO ${this.log} (name, position, commit_id, ops) VALUES (n, h + 1, id, body);
-          INSERT INTO ${this.version} (name, item, position) SELECT n, w, h + 1 FROM unnest(writes) AS w
-            ON CONFLICT (name, item) DO UPDATE SET position = EXCLUDED.position;
+          INSERT INTO ${this.log} (name, position, commit_id, ops, writes) VALUES (n, h + 1, id, body, writes);
           PERFORM pg_notify(channel, (h + 1) || ' ' || n);
           pos := h + 1;
           entry := NULL;
@@ -108,6 +111,16 @@ export class Statements {
         END IF;
         RETURN QUERY SELECT l.position, l.ops FROM ${this.log} l WHERE l.name = n AND l.position > base AND l.position <= h ORDER BY l.position LIMIT ${PAGE};
       END $fn$`
+  }
+
+  /**
+   * An SQL condition: the log holds every entry in (base, head] (none pruned: pruning takes a
+   * prefix) and none of them wrote an item of `reads`. An entry without items (written by an
+   * earlier version) clashes.
+   */
+  #clear(n: string, base: string, head: string, reads: string): string {
+    return `(SELECT count(*) = ${head} - ${base} AND NOT coalesce(bool_or(l.writes IS NULL OR l.writes && ${reads}), false)
+      FROM ${this.log} l WHERE l.name = ${n} AND l.position > ${base} AND l.position <= ${head})`
   }
 
   /** Locks the head row (inside a transaction); its position. */
@@ -151,23 +164,9 @@ export class Statements {
    */
   async unchanged(client: pg.Client, name: string, base: number, reads: readonly string[]): Promise<{ ok: boolean; entries: Entry[] }> {
     const n = client.escapeLiteral(name)
-    const results = await multi(client, `SELECT ${this.#unchanged(client, n, base, reads)} AS ok FROM ${this.head} h WHERE h.name = ${n}; ${this.#entriesSql(n, base, PAGE, '')}`)
+    const clear = this.#clear(n, String(base), 'h.position', textArray(client, reads))
+    const results = await multi(client, `SELECT h.position = ${base} OR (h.position - ${base} <= ${PAGE} AND ${clear}) AS ok FROM ${this.head} h WHERE h.name = ${n}; ${this.#entriesSql(n, base, PAGE, '')}`)
     return { ok: results[0]?.rows[0]?.ok === true, entries: toEntries(results[1]) }
-  }
-
-  /**
-   * No commit after `base` wrote an item of `reads`. The items written at or before the log's
-   * pruning point are gone with it: a `base` before it (its next entry pruned) never passes.
-   */
-  #unchanged(client: pg.Client, n: string, base: number, reads: readonly string[]): string {
-    return `(h.position = ${base} OR (EXISTS (SELECT 1 FROM ${this.log} l WHERE l.name = ${n} AND l.position = ${base + 1})
-      AND NOT EXISTS (SELECT 1 FROM ${this.version} v WHERE v.name = ${n} AND v.item = ANY(${textArray(client, reads)}) AND v.position > ${base})))`
-  }
-
-  /** A CTE recording that `writes` were written at the position `from` selects. */
-  #versions(client: pg.Client, n: string, writes: readonly string[], from: string): string {
-    return `versions AS (INSERT INTO ${this.version} (name, item, position) SELECT ${n}, w, ${from} unnest(${textArray(client, writes)}) AS w
-      ON CONFLICT (name, item) DO UPDATE SET position = EXCLUDED.position)`
   }
 
   /**
@@ -185,9 +184,8 @@ export class Statements {
     const n = client.escapeLiteral(name)
     await multi(
       client,
-      `WITH entry AS (INSERT INTO ${this.log} (name, position, commit_id, ops) VALUES (${n}, ${position}, '${uuid(commitId)}', ${bytea(ops)})),
-            head AS (UPDATE ${this.head} SET position = ${position} WHERE name = ${n}),
-            ${this.#versions(client, n, writes, `${position} FROM`)}
+      `WITH entry AS (INSERT INTO ${this.log} (name, position, commit_id, ops, writes) VALUES (${n}, ${position}, '${uuid(commitId)}', ${bytea(ops)}, ${textArray(client, writes)})),
+            head AS (UPDATE ${this.head} SET position = ${position} WHERE name = ${n})
        /* locked */ SELECT pg_notify(${client.escapeLiteral(channel)}, ${client.escapeLiteral(`${position} ${name}`)}); COMMIT`,
     )
   }
@@ -239,7 +237,6 @@ export class Statements {
       if (oldest !== undefined) {
         await client.query(`DELETE FROM ${this.snapshot} WHERE name = $1 AND position < $2`, [name, oldest])
         await client.query(`DELETE FROM ${this.log} WHERE name = $1 AND position <= $2`, [name, oldest])
-        await client.query(`DELETE FROM ${this.version} WHERE name = $1 AND position <= $2`, [name, oldest])
       }
       await client.query('COMMIT')
     } catch (error) {

@@ -81,7 +81,8 @@ describe('validated commits', () => {
     expect([JSON.stringify([true, true]), JSON.stringify([false, false])]).toContain(JSON.stringify(seen))
   })
 
-  it('a commit based on a position the log was pruned past is refused', async () => {
+  /** Runs `body` with a client on a fresh log and its commit through Statements.commitIf. */
+  async function onLog(body: (commit: (base: number, writes: string[]) => Promise<{ position: number | null }>, sql: Statements, client: pg.Client, name: string) => Promise<void>): Promise<void> {
     const name = freshName()
     const sql = new Statements('dictdb_')
     const client = new pg.Client(pgUrl())
@@ -90,14 +91,45 @@ describe('validated commits', () => {
       await sql.install(client, name)
       const commit = (base: number, writes: string[]) =>
         sql.commitIf(client, name, base, { reads: ['["c"]', ...writes], writes }, crypto.randomUUID(), new Uint8Array([0, 0, 0, 0]), 'dictdb_log')
+      await body(commit, sql, client, name)
+    } finally {
+      await client.end()
+    }
+  }
+
+  it('a commit based on an older position goes through when the entries after it wrote nothing it read', async () => {
+    await onLog(async (commit) => {
+      expect((await commit(0, ['["k","t","a"]'])).position).toBe(1)
+      expect((await commit(1, ['["k","t","b"]'])).position).toBe(2)
+      expect((await commit(1, ['["k","t","c"]'])).position).toBe(3)
+    })
+  })
+
+  it('a commit based on an older position is refused when an entry after it wrote an item it read', async () => {
+    await onLog(async (commit) => {
+      expect((await commit(0, ['["k","t","a"]'])).position).toBe(1)
+      expect((await commit(1, ['["k","t","b"]'])).position).toBe(2)
+      expect((await commit(1, ['["k","t","c"]', '["k","t","b"]'])).position).toBeNull()
+    })
+  })
+
+  it('an entry that lists no items (written by an earlier version) refuses every commit based before it', async () => {
+    await onLog(async (commit, sql, client, name) => {
+      expect((await commit(0, ['["k","t","a"]'])).position).toBe(1)
+      await sql.append(client, name, 2, crypto.randomUUID(), new Uint8Array([0, 0, 0, 0]), 'dictdb_log')
+      expect((await commit(1, ['["k","t","z"]'])).position).toBeNull()
+      expect((await commit(2, ['["k","t","z"]'])).position).toBe(3)
+    })
+  })
+
+  it('a commit based on a position the log was pruned past is refused', async () => {
+    await onLog(async (commit, sql, client, name) => {
       expect((await commit(0, ['["k","t","a"]'])).position).toBe(1)
       expect((await commit(1, ['["k","t","b"]'])).position).toBe(2)
       await sql.saveSnapshot(client, name, 2, new Uint8Array(), 1)
       // Nothing written after position 0 is read, but what was written at 1 and 2 is not known any more.
       expect((await commit(0, ['["k","t","z"]'])).position).toBeNull()
       expect((await commit(2, ['["k","t","z"]'])).position).toBe(3)
-    } finally {
-      await client.end()
-    }
+    })
   })
 })

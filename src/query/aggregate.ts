@@ -68,6 +68,8 @@ function readAggregations(aggregations: unknown, options: unknown): { specs: Arr
     throw new InvalidArgumentError(`Expected aggregate() to take { name: count() | sum(field) | ... }, got ${describe(aggregations)}`)
   }
   const specs = Object.entries(aggregations as Record<string, unknown>).map(([name, agg]) => {
+    // Assigned to a result object, `__proto__` would set its prototype and vanish from the result.
+    if (name === '__proto__') throw new InvalidArgumentError('An aggregation cannot be named `__proto__`')
     if (typeof agg !== 'object' || agg === null || !('fn' in agg) || !['count', 'sum', 'avg', 'min', 'max'].includes(String(agg.fn))) {
       throw new InvalidArgumentError(`Expected aggregation \`${name}\` to be made by count(), sum(), avg(), min() or max(), got ${describe(agg)}`)
     }
@@ -84,6 +86,11 @@ function readAggregations(aggregations: unknown, options: unknown): { specs: Arr
   const groupBy = Array.isArray(g) ? [...g] : [g]
   if (groupBy.length === 0 || groupBy.some((f) => typeof f !== 'string' || f.length === 0)) {
     throw new InvalidArgumentError(`Expected \`groupBy\` to be a field name or a non-empty list of them, got ${describe(g)}`)
+  }
+  // A group's row carries its group fields: an aggregation of the same name would overwrite one.
+  const clash = specs.find(([name]) => groupBy.includes(name))
+  if (clash !== undefined) {
+    throw new InvalidArgumentError(`Aggregation \`${clash[0]}\` has the name of a \`groupBy\` field, whose value it would hide in each group; name it otherwise`)
   }
   return { specs, groupBy: groupBy as string[] }
 }

@@ -126,3 +126,19 @@ describe('aggregate of bigints', () => {
     expectDictDBError(() => t.aggregate({ s: sum('amount') }), 'InvalidArgumentError', /amount/)
   })
 })
+
+describe('aggregate names', () => {
+  it('an aggregation named like a groupBy field is an error, not a group field overwritten', () => {
+    const db = new Database()
+    const t = db.createTable('staff')
+    t.insert(STAFF)
+    expectDictDBError(() => t.aggregate({ dept: count() }, { groupBy: 'dept' }), 'InvalidArgumentError', /dept/)
+  })
+
+  it('an aggregation named __proto__ is an error, not a result without it', () => {
+    const db = new Database()
+    const t = db.createTable('staff')
+    t.insert(STAFF)
+    expectDictDBError(() => t.aggregate(JSON.parse('{"__proto__": {"fn": "count"}}')), 'InvalidArgumentError', /__proto__/)
+  })
+})

@@ -138,7 +138,7 @@ export class Catalog {
       let fresh = ctx.store.nextAutoKey
       for (let i = 0; i < records.length; i++) {
         const rec = adoptRecord(records[i])
-        const key = planner.checkKey(rec[ctx.primaryKey])
+        const key = planner.checkNewKey(rec[ctx.primaryKey])
         const isFresh = typeof key === 'number' && key >= fresh && Number.isInteger(key)
         if (isFresh) fresh = key + 1
         const before = isFresh ? undefined : ctx.store.get(key)

@@ -1,4 +1,4 @@
-import { DuplicateKeyError, InvalidArgumentError, describe } from './errors'
+import { DuplicateKeyError, InvalidArgumentError, InvalidStateError, describe } from './errors'
 import { Increment } from './operators'
 import type { Validator } from './schema'
 import type { RecordChange } from './storage/change'
@@ -62,9 +62,10 @@ export class ChangePlanner {
     let rec: Record<string, unknown>
     if (given == null) {
       key = batch === undefined ? this.store.nextAutoKey : Math.max(batch.next, this.store.nextAutoKey)
+      if (key > Number.MAX_SAFE_INTEGER) throw this.#keysUsedUp()
       rec = this.#copy(input, key) ?? copyRecord(input, 'record', this.primaryKey, key)
     } else {
-      key = this.checkKey(given)
+      key = this.checkNewKey(given)
       rec = this.#copy(input, undefined) ?? copyRecord(input)
     }
     // Every stored integer key is below the auto key: a key at or past it needs no lookup.
@@ -162,6 +163,27 @@ export class ChangePlanner {
     throw new InvalidArgumentError(`Expected primary key \`${this.primaryKey}\` to be a string or a finite number, got ${describe(key)}`, {
       table: this.table,
       field: this.primaryKey,
+    })
+  }
+
+  /**
+   * {@link checkKey} for a key about to be stored: a number past 2^53 − 1 is refused, since it
+   * cannot be told from its neighbours (and the next auto key after it could not be made).
+   */
+  checkNewKey(key: unknown): Key {
+    const checked = this.checkKey(key)
+    if (typeof checked === 'number' && Math.abs(checked) > Number.MAX_SAFE_INTEGER) {
+      throw new InvalidArgumentError(
+        `Expected primary key \`${this.primaryKey}\` to be at most Number.MAX_SAFE_INTEGER in size (use a string for larger ids), got ${describe(key)}`,
+        { table: this.table, field: this.primaryKey },
+      )
+    }
+    return checked
+  }
+
+  #keysUsedUp(): InvalidStateError {
+    return new InvalidStateError(`Table \`${this.table}\` has used up its auto keys (the next would be past Number.MAX_SAFE_INTEGER): give keys explicitly`, {
+      table: this.table,
     })
   }
 

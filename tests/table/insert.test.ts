@@ -74,6 +74,22 @@ describe('insert: keys', () => {
     expect(t.insert({})).toBe(1)
   })
 
+  it('an integer key past Number.MAX_SAFE_INTEGER is an InvalidArgumentError and nothing is stored', () => {
+    const { t } = setup()
+    expectDictDBError(() => t.insert({ id: 2 ** 60 }), 'InvalidArgumentError', /MAX_SAFE_INTEGER/)
+    expectDictDBError(() => t.insert([{ id: 1 }, { id: -(2 ** 53) }]), 'InvalidArgumentError')
+    expect(t.count()).toBe(0)
+    expect(t.insert({})).toBe(1)
+  })
+
+  it('an auto key past Number.MAX_SAFE_INTEGER is an InvalidStateError, not a duplicate of its neighbour', () => {
+    const { t } = setup()
+    t.insert({ id: Number.MAX_SAFE_INTEGER })
+    expectDictDBError(() => t.insert({}), 'InvalidStateError', /auto keys/)
+    expect(t.count()).toBe(1)
+    expect(t.insert({ id: 'next' })).toBe('next')
+  })
+
   it('a null primary key counts as missing and is assigned', () => {
     const { t } = setup()
     expect(t.insert({ id: null, a: 1 })).toBe(1)

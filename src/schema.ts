@@ -1,6 +1,7 @@
 import { InvalidArgumentError, SchemaValidationError, describe } from './errors'
 import { freezeRecord } from './values/freeze'
 import type { Rec } from './values/types'
+import { checkOptions } from './options'
 
 /** Field types of a type-string schema. */
 export type FieldType = 'string' | 'number' | 'integer' | 'boolean' | 'date' | 'bigint' | 'object' | 'array'
@@ -56,6 +57,8 @@ interface ParsedField {
 }
 
 function parseField(table: string, field: string, spec: unknown): ParsedField {
+  // A misspelled `optional` would otherwise make the field silently required.
+  if (typeof spec === 'object' && spec !== null && !Array.isArray(spec)) checkOptions(spec, ['type', 'optional'], `the schema of field \`${field}\` in table \`${table}\``)
   const type = typeof spec === 'object' && spec !== null ? (spec as { type?: unknown }).type : spec
   const optional = typeof spec === 'object' && spec !== null ? (spec as { optional?: unknown }).optional ?? false : false
   if (typeof type !== 'string' || !FIELD_TYPES.has(type) || typeof optional !== 'boolean') {

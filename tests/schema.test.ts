@@ -122,6 +122,12 @@ describe('type-string schemas', () => {
     expect(t.columns()).toEqual(['id', ...Object.keys(SCHEMA)])
   })
 
+  it('a misspelled key in a field definition is refused, naming the field and the key', () => {
+    const db = new Database()
+    expectDictDBError(() => db.createTable('bad', { schema: { a: { type: 'string', optinal: true } as never } }), 'InvalidArgumentError', /`a`/, /optinal/)
+    expect(db.hasTable('bad')).toBe(false)
+  })
+
   it('an invalid schema definition is refused when the table is created, and no table is made', () => {
     const db = new Database()
     expectDictDBError(() => db.createTable('bad', { schema: { a: 'text' as 'string' } }), 'InvalidArgumentError', /`a`/, /text/)

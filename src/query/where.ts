@@ -29,6 +29,7 @@ function fromObject(where: Record<string, unknown>, what: string, table: string)
   const items: ConditionNode[] = []
   for (const field of Object.keys(where)) {
     const value = where[field]
+    if (LOGICAL_OPERATORS.has(field)) refuseLogicalOperator(field, what)
     if (value === undefined) throw new InvalidArgumentError(`Expected \`${what}.${field}\` to be a value, got \`undefined\``, { field })
     if (value !== null) refuseOperatorObject(value, field, what, table)
     items.push(value === null ? { op: 'isNull', field } : { op: 'eq', field, value: freezeCopy(value, `${what}.${field}`) })
@@ -43,6 +44,18 @@ const OPERATORS: Readonly<Record<string, string>> = {
   like: 'like', ilike: 'ilike', startsWith: 'startsWith', endsWith: 'endsWith', contains: 'contains', iequals: 'iequals',
   icontains: 'icontains', istartsWith: 'istartsWith', iendsWith: 'iendsWith', isNull: 'isNull', isNotNull: 'isNotNull',
   exists: 'isNotNull', not: '', and: '', or: '', nin: '', regex: '',
+}
+
+/** MongoDB's top-level operators: as a field of a where object, each would match nothing, silently. */
+const LOGICAL_OPERATORS = new Set(['$and', '$or', '$nor', '$not', '$expr', '$where', '$text'])
+
+function refuseLogicalOperator(field: string, what: string): never {
+  const dsl = field === '$and' || field === '$or' || field === '$not' ? `${field.slice(1)}(c1, c2, …)` : 'and(…), or(…) and not(…)'
+  throw new InvalidArgumentError(
+    `\`${what}\` has the field \`${field}\`, which looks like a MongoDB operator and would match no record. ` +
+      `Combine conditions with ${dsl} from 'dictdb'. To match a field of that name, use field('${field}').eq(…)`,
+    { field },
+  )
 }
 
 /**

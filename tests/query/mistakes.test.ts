@@ -41,6 +41,15 @@ describe('operator-looking objects in a where object', () => {
     expect(snapshot(db)).toEqual(before)
   })
 
+  it('refuses a MongoDB logical operator as a field of the where object ({ $or: [...] })', () => {
+    const { db, loose } = people()
+    const before = snapshot(db)
+    expectDictDBError(() => loose.select({ where: { $or: [{ name: 'Ada' }, { age: 25 }] } as never }), 'InvalidArgumentError', /\$or/, /or\(/)
+    expectDictDBError(() => loose.count({ $and: [{ name: 'Ada' }] } as never), 'InvalidArgumentError', /\$and/)
+    expectDictDBError(() => loose.delete({ $nor: [{ name: 'Ada' }] } as never), 'InvalidArgumentError', /\$nor/)
+    expect(snapshot(db)).toEqual(before)
+  })
+
   it('names the way to match an object with such keys: field().eq({...})', () => {
     const { loose } = people()
     loose.insert({ name: 'range', bounds: { gt: 1 } })

@@ -11,7 +11,7 @@ const NO_OPTIONS = Object.freeze({})
 export function checkOptions<O extends object>(options: O | undefined, allowed: readonly string[], what: string): Partial<O> {
   if (options === undefined) return NO_OPTIONS
   return readingInput(`the options of ${what}`, () => {
-    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    if (!isOptionsObject(options)) {
       throw new InvalidArgumentError(`Expected the options of ${what} to be an object, got ${describe(options)}`)
     }
     const out: Record<string, unknown> = {}
@@ -21,6 +21,14 @@ export function checkOptions<O extends object>(options: O | undefined, allowed: 
     }
     return out as Partial<O>
   })
+}
+
+/**
+ * An object that can hold options: not null, a list, or a built-in such as a Date or a Map (whose
+ * entries are not its keys, so its options would be silently ignored).
+ */
+export function isOptionsObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && Object.prototype.toString.call(value) === '[object Object]'
 }
 
 /** `Did you mean \`age\`?` for the nearest of `known`, or the list of them under `listName`. */

@@ -1,12 +1,13 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { Condition, Database, DictDBError, and, avg, count, increment, max, min, not, or, sum, type Table } from '../src/index'
+import { Condition, Database, DictDBError, and, avg, count, increment, max, min, not, or, sum, type Ledger, type Table } from '../src/index'
 import { expectDictDBError, snapshot } from './support/helpers'
 
 interface World {
   db: Database
   users: Table
   typed: Table
+  ledger: Ledger
 }
 
 function world(): World {
@@ -18,7 +19,12 @@ function world(): World {
   ])
   const typed = db.createTable('typed', { schema: { name: 'string', qty: { type: 'integer', optional: true } } })
   typed.insert({ name: 'pen', qty: 1 })
-  return { db, users, typed }
+  const ledger = db.ledger()
+  ledger.openAccount('ann')
+  ledger.deposit('ann', 100)
+  ledger.hold('ann', 10, { ref: 'order-1' })
+  db.counter('hits').add(1)
+  return { db, users, typed, ledger }
 }
 
 type Case = readonly [says: string, call: (w: World) => unknown, patterns: readonly RegExp[], code?: string]
@@ -50,6 +56,9 @@ const CASES: Case[] = [
   ['upsert with an unknown onConflict', ({ users }) => users.upsert({ id: 1 }, any({ onConflict: 'replace' })), [/'update', 'ignore' or 'error'/, /replace/]],
   ['upsert with a bad key', ({ users }) => users.upsert({ id: [1] }), [/primary key/, /array/]],
   ['upsert with an unstorable value', ({ users }) => users.upsert({ id: 1, f: () => 1 }), [/Cannot store/, /function/]],
+  ['select with a Map as options', ({ users }) => users.select(any(new Map([['limit', 1]]))), [/options/, /Map/]],
+  ['createTable with a Date as options', ({ db }) => db.createTable('t', any(new Date(0))), [/options/, /Date/]],
+  ['aggregate of a Map of aggregations', ({ users }) => users.aggregate(any(new Map([['n', count()]]))), [/aggregate/, /Map/]],
   // get
   ['get(true)', ({ users }) => users.get(any(true)), [/primary key/, /true/]],
   ['get({})', ({ users }) => users.get(any({})), [/primary key/, /object/]],
@@ -319,6 +328,17 @@ const FUZZED_CALLS: Call[] = [
   ['watch({}, v)', ({ users }, v) => users.watch({}, v).close()],
   ['db.changes(v)', ({ db }, v) => db.changes(v)],
   ['db.createTable("t", { ttl: v })', ({ db }, v) => db.createTable('t', { ttl: v })],
+  ['db.counter("hits").add(v)', ({ db }, v) => db.counter('hits').add(v)],
+  ['ledger.openAccount(v)', ({ ledger }, v) => ledger.openAccount(v)],
+  ['ledger.deposit("ann", v)', ({ ledger }, v) => ledger.deposit('ann', v)],
+  ['ledger.deposit("ann", 1, v)', ({ ledger }, v) => ledger.deposit('ann', 1, v)],
+  ['ledger.transfer("ann", v, 1)', ({ ledger }, v) => ledger.transfer('ann', v, 1)],
+  ['ledger.hold("ann", v)', ({ ledger }, v) => ledger.hold('ann', v)],
+  ['ledger.release(v, { to: "ann" })', ({ ledger }, v) => ledger.release(v, { to: 'ann' })],
+  ['ledger.release("order-1", v)', ({ ledger }, v) => ledger.release('order-1', v)],
+  ['ledger.refund(v)', ({ ledger }, v) => ledger.refund(v)],
+  ['ledger.balance(v)', ({ ledger }, v) => ledger.balance(v)],
+  ['ledger.escrows(v)', ({ ledger }, v) => ledger.escrows(v)],
 ]
 
 describe('fuzz: any value in any argument gets a DictDBError (or a result), never another exception', () => {

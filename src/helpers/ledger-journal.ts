@@ -1,5 +1,6 @@
 import { InsufficientFundsError, InvalidStateError, RecordNotFoundError } from '../errors'
 import { increment } from '../operators'
+import { clip } from '../values/describe'
 import type { Value } from '../values/types'
 import { formatMinor } from './money'
 import { ESCROW, EXTERNAL, type LedgerTables } from './ledger-tables'
@@ -51,7 +52,7 @@ export class Journal {
   account(id: string): LedgerAccount {
     const row = this.#tables.accounts.get(id)
     if (row === undefined) {
-      throw new RecordNotFoundError(`No account \`${id}\` in ledger \`${this.#ledger}\`: open it first (openAccount or getOrCreateAccount)`, {
+      throw new RecordNotFoundError(`No account \`${clip(String(id))}\` in ledger \`${this.#ledger}\`: open it first (openAccount or getOrCreateAccount)`, {
         table: this.#tables.names.accounts,
         key: id,
       })

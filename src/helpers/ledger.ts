@@ -1,5 +1,5 @@
 import type { Database, NotAPromise } from '../database'
-import { DuplicateKeyError, InvalidArgumentError, describe } from '../errors'
+import { DuplicateKeyError, InvalidArgumentError, describe, readingInput } from '../errors'
 import { checkBoolean, checkFunction, checkOptions } from '../options'
 import type { Value } from '../values/types'
 import { audit } from './ledger-audit'
@@ -142,7 +142,7 @@ export class Ledger {
     if (options === undefined) throw new InvalidArgumentError('release() needs options with `to`, the account to pay')
     const plan = releasePlan(opts)
     const meta = { memo: checkText(opts.memo, 'memo'), ref: typeof target === 'string' ? target : null }
-    const what = `release of ${describeTarget(target)} to \`${plan.to}\` (commission ${plan.commission.rate.text}, fees ${plan.fee.rate.text})`
+    const what = `release of ${readingInput('the escrows to release', () => describeTarget(target))} to \`${plan.to}\` (commission ${plan.commission.rate.text}, fees ${plan.fee.rate.text})`
     return this.#operation(what, options, () => {
       const escrows = heldEscrows(this.#tables, target)
       this.#journal.account(plan.to)
@@ -155,7 +155,7 @@ export class Ledger {
   /** Gives escrows — one id, a list, or every escrow held with a ref — back to the accounts they came from. */
   refund(target: EscrowTarget, options?: MoveOptions): RefundResult {
     const meta: PostingMeta = { ...moveMeta(options, 'refund()'), ref: typeof target === 'string' ? target : null }
-    return this.#operation(`refund of ${describeTarget(target)}`, options, () => refund(this.#journal, this.#tables, heldEscrows(this.#tables, target), meta))
+    return this.#operation(`refund of ${readingInput('the escrows to refund', () => describeTarget(target))}`, options, () => refund(this.#journal, this.#tables, heldEscrows(this.#tables, target), meta))
   }
 
   /** The account's balance in minor units (what is held in escrow is not in it). */
@@ -275,8 +275,13 @@ function checkText(value: unknown, name: string): string | null {
 /** A short, exact description of a release or refund target, for idempotency checks. */
 function describeTarget(target: EscrowTarget): string {
   if (typeof target === 'string') return `ref '${target}'`
-  if (!Array.isArray(target)) return `escrow ${String(target)}`
+  if (!Array.isArray(target)) return `escrow ${idText(target)}`
   let hash = 0x811c9dc5
-  for (const id of target as readonly unknown[]) hash = Math.imul(hash ^ Number(id), 0x01000193) >>> 0
-  return `${target.length} escrow(s) [${String(target[0])}…${String(target[target.length - 1])} #${hash.toString(16)}]`
+  for (const id of target as readonly unknown[]) hash = Math.imul(hash ^ (typeof id === 'number' ? id : 0), 0x01000193) >>> 0
+  return `${target.length} escrow(s) [${idText(target[0])}…${idText(target[target.length - 1])} #${hash.toString(16)}]`
+}
+
+/** An escrow id as text; anything else (a caller's mistake, refused later) without calling its toString. */
+function idText(id: unknown): string {
+  return typeof id === 'number' ? String(id) : describe(id)
 }

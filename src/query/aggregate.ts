@@ -1,5 +1,5 @@
 import { InvalidArgumentError, describe, readingInput } from '../errors'
-import { checkOptions } from '../options'
+import { checkOptions, isOptionsObject } from '../options'
 import { encode } from '../values/canonical'
 import { compare } from '../values/compare'
 import { thaw } from '../values/freeze'
@@ -64,7 +64,7 @@ export function checkAggregations(aggregations: unknown, options: unknown): { sp
 }
 
 function readAggregations(aggregations: unknown, options: unknown): { specs: Array<[string, Aggregation]>; groupBy: string[] | null } {
-  if (typeof aggregations !== 'object' || aggregations === null || Array.isArray(aggregations)) {
+  if (!isOptionsObject(aggregations)) {
     throw new InvalidArgumentError(`Expected aggregate() to take { name: count() | sum(field) | ... }, got ${describe(aggregations)}`)
   }
   const specs = Object.entries(aggregations as Record<string, unknown>).map(([name, agg]) => {

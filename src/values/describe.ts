@@ -25,13 +25,16 @@ export function preview(value: unknown): string {
   return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 3)}...` : text
 }
 
-/** The kind shown in parentheses: `null`, `array`, `Date`, or `typeof`. */
+/** The kind shown in parentheses: `null`, `array`, `Date`, a built-in's tag (`Map`), or `typeof`. */
 export function kindOf(value: unknown): string {
   if (value === null) return 'null'
   if (typeof value !== 'object') return typeof value
   try {
     if (Array.isArray(value)) return 'array'
     if (value instanceof Date) return 'Date'
+    // A Map, a Set, a RegExp, a boxed value…: not an object of fields, and the message says so.
+    const tag = Object.prototype.toString.call(value).slice(8, -1)
+    if (tag !== 'Object') return tag
   } catch {
     // A revoked proxy, or a proxy whose getPrototypeOf trap throws: still an object.
   }

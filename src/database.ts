@@ -12,6 +12,7 @@ import { importCsv, type ImportCsvOptions } from './persist/csv-import'
 import { buildDatabase } from './persist/ingest'
 import { loadDatabase, loadDatabaseAsync, saveDatabase, saveDatabaseAsync, type LoadOptions, type SaveOptions } from './persist/database-file'
 import { compileSchema, type Schema } from './schema'
+import { checkKnownField } from './query/fields'
 import { SharedParts, connectShared, type DatabaseHandle } from './shared/connect'
 import { replicaHost, wireOps } from './shared/host'
 import type { DatabaseState, TableDefinition } from './storage/change'
@@ -283,6 +284,7 @@ export class Database {
     const primaryKey = opts.primaryKey === undefined ? 'id' : checkName(opts.primaryKey, 'primaryKey')
     const indexes = checkIndexList(opts.indexes)
     const validator = opts.schema === undefined ? null : compileSchema(opts.schema, name, primaryKey)
+    if (validator?.fields) for (const { field } of indexes) checkKnownField(field, new Set([primaryKey, ...validator.fields]), name, '`indexes`')
     const definition: { -readonly [K in keyof TableDefinition]: TableDefinition[K] } = { name, primaryKey, indexes }
     if (opts.schema !== undefined) definition.schema = opts.schema
     if (opts.ttl !== undefined) definition.ttl = checkTtl(opts.ttl, primaryKey, validator)

@@ -314,6 +314,7 @@ export class Table<T extends object = Record<string, unknown>, out K extends str
   createIndex(field: keyof T & string, options?: { type?: IndexType; unique?: boolean }): void {
     this.#alive()
     const spec = checkIndexSpec({ field, ...checkOptions(options, INDEX_OPTIONS, 'createIndex()') })
+    checkKnownField(spec.field, this.#known, this.name, 'createIndex()')
     this.#write(() => {
       const existing = this.#store.index(spec.field)
       if (existing !== undefined) {
@@ -350,6 +351,7 @@ export class Table<T extends object = Record<string, unknown>, out K extends str
   /** Whether `field` has an index. */
   hasIndex(field: keyof T & string): boolean {
     this.#alive()
+    checkName(field, 'field')
     return this.#read(() => this.#store.index(field) !== undefined)
   }
 

@@ -40,6 +40,8 @@ export function exportCsv<T extends object>(table: Table<T>, path: string, optio
   if (opts.columns !== undefined && (!Array.isArray(opts.columns) || opts.columns.some((c) => typeof c !== 'string' || c === ''))) {
     throw new InvalidArgumentError(`Expected \`columns\` to be a list of field names, got ${describe(opts.columns)}`)
   }
+  // Checks the columns against a schema (an unknown field is a likely typo), through select's own check.
+  if (opts.columns !== undefined) table.select({ columns: opts.columns as (keyof T & string)[], limit: 0 })
   const columns = opts.columns ?? table.columns()
   const rows = opts.where === undefined ? table.select({ copy: false }) : table.select({ where: opts.where, copy: false })
   writeFileAtomicSync(path, csvChunks(rows as readonly Record<string, unknown>[], columns, delimiter, header, bom))

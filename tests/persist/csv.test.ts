@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
@@ -131,6 +131,15 @@ describe('exportCsv', () => {
     ])
     return db
   }
+
+  it('columns naming a field a type-string schema does not have is an error, and no file is written', () => {
+    const db = new Database()
+    const t = db.createTable('typed', { schema: { name: 'string' } })
+    t.insert({ name: 'Ada' })
+    const file = join(tempDir(), 'typo.csv')
+    expectDictDBError(() => t.exportCsv(file, { columns: ['nmae'] }), 'InvalidArgumentError', /`nmae`/, /`name`/)
+    expect(existsSync(file)).toBe(false)
+  })
 
   it('writes every column with RFC 4180 quoting and returns the row count', () => {
     const file = join(tempDir(), 'out.csv')

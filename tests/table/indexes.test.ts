@@ -59,6 +59,23 @@ describe('createIndex and friends', () => {
     expect(t.hasIndex('a')).toBe(false)
   })
 
+  it('createIndex of a field a type-string schema does not have is an error with a did-you-mean, and no index is made', () => {
+    const t = new Database().createTable('t', { schema: { name: 'string' } })
+    expectDictDBError(() => t.createIndex('nmae' as never), 'InvalidArgumentError', /`nmae`/, /`name`/)
+    expect(t.indexedFields()).toEqual([])
+  })
+
+  it('createTable with an index on a field its type-string schema does not have is an error, and no table is made', () => {
+    const db = new Database()
+    expectDictDBError(() => db.createTable('t', { schema: { name: 'string' }, indexes: [{ field: 'nmae' }] }), 'InvalidArgumentError', /`nmae`/)
+    expect(db.hasTable('t')).toBe(false)
+  })
+
+  it('hasIndex of something other than a field name is an error, as for hasTable', () => {
+    const t = new Database().createTable('t')
+    expectDictDBError(() => t.hasIndex(5 as never), 'InvalidArgumentError', /field/)
+  })
+
   it('dropIndex removes the index, and queries still answer the same', () => {
     const t = new Database().createTable('t', { indexes: [{ field: 'a' }] })
     t.insert([{ a: 1 }, { a: 2 }])

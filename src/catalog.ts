@@ -19,6 +19,8 @@ import { adoptRecord } from './values/freeze'
 const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype', '.', '..'])
 // Characters that are unsafe in a file name on some platform, and control characters.
 const UNSAFE_NAME = /[/\\:*?"<>|\u0000-\u001f\u007f]/
+// Names Windows gives to devices (with any extension), and a final dot or space, which Windows drops.
+const UNSAFE_FILE_NAME = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$|[. ]$/i
 
 /**
  * A database's tables: their `Table` objects and internal contexts (store, lock, validator), in
@@ -212,10 +214,11 @@ function insertAt<V>(map: Map<string, V>, position: number, key: string, value: 
 /** A table name must be usable as a property key and as a file name. */
 export function checkTableName(name: unknown): asserts name is string {
   checkName(name, 'name')
-  if (RESERVED_NAMES.has(name as string) || UNSAFE_NAME.test(name as string) || (name as string).length > 200) {
+  if (RESERVED_NAMES.has(name as string) || UNSAFE_NAME.test(name as string) || UNSAFE_FILE_NAME.test(name as string) || (name as string).length > 200) {
     throw new InvalidArgumentError(
       `Table name ${describe(name)} is not allowed: it must be usable as a property key and as a file name ` +
-        '(no `__proto__`, `constructor`, `prototype`, `.`, `..`, path separators, control characters or `:*?"<>|`, at most 200 characters)',
+        '(no `__proto__`, `constructor`, `prototype`, `.`, `..`, path separators, control characters or `:*?"<>|`, ' +
+        'no device name such as `con` or `nul`, no final dot or space, at most 200 characters)',
     )
   }
 }

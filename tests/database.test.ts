@@ -148,6 +148,14 @@ describe('unsafe table names', () => {
     ['what?'],
     ['star*'],
     ['x'.repeat(201)],
+    ['CON'],
+    ['nul'],
+    ['Com1'],
+    ['lpt9.txt'],
+    ['aux.'],
+    ['trailing dot.'],
+    ['trailing space '],
+    [' '],
   ])('the table name %j is refused with a clear error, database unchanged', (name) => {
     const db = new Database()
     db.createTable('users').insert({ a: 1 })

@@ -88,6 +88,10 @@ export function or(...conditions: Condition[]): Condition {
  * @example `users.select({ where: not(city.eq('Paris')) })`
  */
 export function not(condition: Condition): Condition {
+  // A second condition would be ignored: `not(a, b)` reads as not(a and b) or not(a or b).
+  if (arguments.length > 1) {
+    throw new InvalidArgumentError(`not() takes one condition, got ${arguments.length}: write not(and(…)) or not(or(…))`)
+  }
   if (!(condition instanceof Condition)) {
     throw new InvalidArgumentError(`Expected not() to take a Condition, got ${describe(condition)}`)
   }

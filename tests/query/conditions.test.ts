@@ -165,6 +165,10 @@ describe('condition builders', () => {
     expectDictDBError(() => or(), 'InvalidArgumentError', /or\(\)/, /one or more/)
   })
 
+  it('not() with two conditions is an error, not the second one ignored', () => {
+    expectDictDBError(() => (not as (...c: unknown[]) => unknown)(t.field('a').eq(1), t.field('b').eq(2)), 'InvalidArgumentError', /not\(\)/, /one condition/, /and\(|or\(/)
+  })
+
   it('and() and or() refuse something that is not a condition', () => {
     expect(thrown(() => and(t.field('a').eq(1), { a: 1 } as never))).toBeInstanceOf(InvalidArgumentError)
     expect(thrown(() => or(null as never))).toBeInstanceOf(InvalidArgumentError)

@@ -185,6 +185,9 @@ export class Database {
       catalog.shared = shared
       this.#tx.share({
         catchUp: (canRebuild) => shared.replica.catchUp(canRebuild),
+        refresh: () => {
+          if (!shared.replica.current()) shared.replica.catchUp(true)
+        },
         append: (ops) => shared.replica.append(wireOps(catalog, ops)),
         readLocal: (lock, fn) => (lock as SharedRWLock).localReadSync(fn),
         quiet: (lock) => shared.replica.current() && !(lock as SharedRWLock).heldHere,

@@ -33,7 +33,7 @@ export const HEADER_WORDS = 32
 export const T_STATE = 0 // 0 free, 1 attached
 export const T_THREAD_ID = 1
 export const T_WAITING = 2 // lock slot this thread waits for synchronously (all of it is blocked), or -1
-export const T_APPLIED = 4 // i64: log position applied by this replica
+export const T_APPLIED = 4 // f64 (8-byte aligned): log position applied by this replica, a hint (see SharedMemory.applied)
 export const T_STALE = 6 // 1 when the ring overtook this replica: it must rebuild from the snapshot
 export const T_RECORDS = 8 // ASYNC_RECORDS words: the lock slot one async holder of this thread waits for, or -1
 /** Async waits of one thread that the deadlock detector sees (more still wait, unseen by it). */

@@ -11,6 +11,11 @@ function align8(n: number): number {
   return (n + 7) & ~7
 }
 
+/** Bytes an entry of a `length`-byte payload takes in the ring (header and padding included). */
+export function entrySize(length: number): number {
+  return align8(HEADER + length)
+}
+
 /** One entry read from the log: its bytes, copied out of shared memory, are `bytes[start, start + length)`. */
 export interface LogEntry {
   readonly pos: number
@@ -47,20 +52,18 @@ export class SharedLog {
   }
 
   /**
-   * Where an entry of `length` bytes appended at `tail` starts and ends (skipping to the ring's
-   * start when it would not fit before its end).
+   * Where an entry of `length` bytes appended at `tail` starts (skipping to the ring's start when
+   * it would not fit before its end); it ends {@link entrySize} bytes later.
    */
-  place(tail: number, length: number): { start: number; end: number } {
+  place(tail: number, length: number): number {
     if (length > this.maxPayload) {
       throw new InvalidStateError(
         `This commit needs ${length} bytes in the shared log, more than its limit of ${this.maxPayload}; create the database with a larger \`logBytes\``,
       )
     }
     const cap = this.#mem.capacity
-    const size = align8(HEADER + length)
     const off = tail % cap
-    const start = off + size > cap ? tail + (cap - off) : tail
-    return { start, end: start + size }
+    return off + entrySize(length) > cap ? tail + (cap - off) : tail
   }
 
   /** The first entry boundary at or after `min`, walking from the current head. */

@@ -55,6 +55,8 @@ export class SharedMemory {
   readonly buffers: SharedBuffers
   readonly i32: Int32Array
   readonly #i64: BigInt64Array
+  /** Replicas' published positions ({@link applied}), 8-byte aligned like the BigInt words. */
+  readonly #f64: Float64Array
   readonly log: Uint8Array
   /** The log ring as 32-bit words (entries are 8-byte aligned: copies go a word at a time). */
   readonly logWords: Int32Array
@@ -64,6 +66,7 @@ export class SharedMemory {
     this.buffers = buffers
     this.i32 = new Int32Array(buffers.control)
     this.#i64 = new BigInt64Array(buffers.control)
+    this.#f64 = new Float64Array(buffers.control)
     this.log = new Uint8Array(buffers.log)
     this.logWords = new Int32Array(buffers.log)
     this.logView = new DataView(buffers.log)
@@ -242,11 +245,19 @@ export class SharedMemory {
     return Atomics.load(this.i32, this.thread(slot) + T_THREAD_ID)
   }
 
+  /**
+   * The log position thread `slot` has applied, as it last published it: a hint, read by the
+   * appender that frees ring space (to mark replicas it overtook stale) and by `db.stats()`.
+   * A plain Float64 store and load (no `Atomics`, no BigInt: this is written on every append and
+   * every catch-up). Nothing depends on it for safety: a replica that was overtaken finds out
+   * by itself (the ring's head has passed its position; `SharedLog.read` checks the head after
+   * copying), so a late or even torn value costs at most one needless rebuild, or a stats figure.
+   */
   applied(slot: number): number {
-    return Number(Atomics.load(this.#i64, (this.thread(slot) + T_APPLIED) / 2))
+    return this.#f64[(this.thread(slot) + T_APPLIED) >> 1] as number
   }
   setApplied(slot: number, pos: number): void {
-    Atomics.store(this.#i64, (this.thread(slot) + T_APPLIED) / 2, BigInt(pos))
+    this.#f64[(this.thread(slot) + T_APPLIED) >> 1] = pos
   }
 
   isStale(slot: number): boolean {

@@ -11,6 +11,11 @@ import type { Key } from '../values/types'
 export interface SharedSync {
   /** Applies what other threads committed; may rebuild the replica only if `canRebuild`. */
   catchUp(canRebuild: boolean): void
+  /**
+   * Catches up (rebuilding if need be) unless a cheap look says nothing is new: for planning a
+   * change that is checked again when it reaches the log. Absent: `catchUp(true)`.
+   */
+  readonly refresh?: () => void
   /** Appends a commit's ops to the shared log. */
   append(ops: readonly Op[]): void
   /** Runs a lock-free read: only the in-thread part of the lock (own-thread async holders). */
@@ -49,20 +54,37 @@ export interface SharedSync {
   readonly track?: (lock: RWLock, key: Key | undefined) => void
 }
 
-/** A single-record change planned without a cross-thread grant, as the shared log checks and applies it. */
+/**
+ * A single-record change planned without a cross-thread grant, as the shared log checks and
+ * applies it. One object per thread, set for each such change (`set`): the log calls it back only
+ * while `appendIf` runs, and nothing in between can plan another (no user code runs there).
+ */
 export class CheckedChange implements CheckedWrite {
-  readonly #store: TableStore
-  readonly #change: RecordChange
-  readonly #lock: RWLock
+  #store: TableStore | null = null
+  #change: RecordChange | null = null
+  #lock: RWLock | null = null
   readonly #heldElsewhere: (lock: RWLock) => boolean
   /** The check failed because another thread holds the table's lock (not because the record changed). */
   blocked = false
 
-  constructor(store: TableStore, change: RecordChange, lock: RWLock, heldElsewhere: (lock: RWLock) => boolean) {
+  constructor(heldElsewhere: (lock: RWLock) => boolean) {
+    this.#heldElsewhere = heldElsewhere
+  }
+
+  /** Makes this the check of `change` to `store`'s record, planned beside other writers of `lock`. */
+  set(store: TableStore, change: RecordChange, lock: RWLock): this {
     this.#store = store
     this.#change = change
     this.#lock = lock
-    this.#heldElsewhere = heldElsewhere
+    this.blocked = false
+    return this
+  }
+
+  /** Lets go of the last change (its records are not kept alive by this thread). */
+  clear(): void {
+    this.#store = null
+    this.#change = null
+    this.#lock = null
   }
 
   /**
@@ -70,14 +92,16 @@ export class CheckedChange implements CheckedWrite {
    * as it is), its record is still the one it was planned from, and no unique index appeared.
    */
   holds(): boolean {
-    if (this.#heldElsewhere(this.#lock)) {
+    const store = this.#store as TableStore
+    if (this.#heldElsewhere(this.#lock as RWLock)) {
       this.blocked = true
       return false
     }
-    return !this.#store.hasUnique && this.#store.get(this.#change.key) === this.#change.before
+    const change = this.#change as RecordChange
+    return !store.hasUnique && store.get(change.key) === change.before
   }
 
   apply(): void {
-    this.#store.apply(this.#change)
+    ;(this.#store as TableStore).apply(this.#change as RecordChange)
   }
 }

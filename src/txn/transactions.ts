@@ -77,6 +77,8 @@ export class Transactions {
   /** The key the next `withLock` in a transaction reads by (one record), for `SharedSync.track`. */
   #keyed: Key | undefined = undefined
   #optimisticLock: RWLock | null = null
+  /** The check of this thread's single-record writes planned without a cross-thread grant (made once). */
+  #checked: CheckedChange | null = null
 
   constructor(catalog: Catalog) {
     this.#catalog = catalog
@@ -190,7 +192,8 @@ export class Transactions {
       this.#optimistic = store
       this.#optimisticLock = lock
       try {
-        shared.catchUp(true)
+        if (shared.refresh !== undefined) shared.refresh()
+        else shared.catchUp(true)
         return fn(a, b)
       } finally {
         this.#optimistic = outer
@@ -242,8 +245,15 @@ export class Transactions {
   #writeChecked(store: TableStore, change: RecordChange): void {
     const ops = [change]
     const shared = this.#shared as SharedSync
-    const checked = new CheckedChange(store, change, this.#optimisticLock as RWLock, shared.heldElsewhere as NonNullable<SharedSync['heldElsewhere']>)
-    if (!(shared.appendIf as NonNullable<SharedSync['appendIf']>)(ops, checked)) throw checked.blocked ? BLOCKED : CONFLICT
+    const checked = (this.#checked ??= new CheckedChange(shared.heldElsewhere as NonNullable<SharedSync['heldElsewhere']>))
+    checked.set(store, change, this.#optimisticLock as RWLock)
+    let appended: boolean
+    try {
+      appended = (shared.appendIf as NonNullable<SharedSync['appendIf']>)(ops, checked)
+    } finally {
+      checked.clear()
+    }
+    if (!appended) throw checked.blocked ? BLOCKED : CONFLICT
     if (this.#listeners.size !== 0) this.publish({ ops, position: this.position })
   }
 

@@ -46,8 +46,10 @@ let lastEncoder: EncodeShape | undefined
 /** The writer of `v`'s field list (in `Object.keys` order, which a literal reproduces). */
 export function encoderOf(v: object): EncodeShape {
   const last = lastEncoder
+  // The last shape is checked by walking `v`'s fields against it, which makes no key array (most
+  // objects encoded in a row are records of one table).
+  if (last !== undefined && hasFields(v, last.fields)) return last
   const fields = Object.keys(v)
-  if (last !== undefined && sameFields(last.fields, fields)) return last
   // JSON: unambiguous whatever the names hold (a join could make [] and [''] one shape).
   const signature = JSON.stringify(fields)
   let shape = encoders.get(signature)
@@ -58,12 +60,6 @@ export function encoderOf(v: object): EncodeShape {
   }
   lastEncoder = shape
   return shape
-}
-
-function sameFields(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
 }
 
 /** Field names enter generated code only as JSON string literals; `__proto__` never does. */

@@ -19,7 +19,10 @@ function guardLockSlow(i32: Int32Array, index: number, slot: number, timeoutMs: 
     throw new LockTimeoutError(`This thread already holds ${what}; waiting for it would never end`)
   }
   let deadline = 0
-  for (let spins = 0; Atomics.compareExchange(i32, index, 0, slot + 1) !== 0; spins++) {
+  for (let spins = 0; ; spins++) {
+    // Read until the word looks free, and only then try to take it: a failed compare-and-swap
+    // takes the word's cache line from the holder, which is writing to it (or next to it).
+    if (Atomics.load(i32, index) === 0 && Atomics.compareExchange(i32, index, 0, slot + 1) === 0) return
     if (spins < SPINS) continue
     const now = Date.now()
     if (deadline === 0) deadline = now + timeoutMs

@@ -13,21 +13,27 @@ export const CATALOG_LOCK = 0
 
 export const MAGIC = 0x44444231 // "DDB1"
 
-// Header, in Int32 words. 64-bit positions live in the BigInt64 view at word/2.
+// Header, in Int32 words. 64-bit positions live in the BigInt64 view at word/2. Cache lines are
+// 64 bytes (16 words), and the words that threads write often are placed by who writes them:
+// - line 0: words written once or rarely (magic, closed, lock slots, snapshot bookkeeping);
+// - line 1: what an append publishes (tail, head, commit count): written by the append mutex's
+//   holder, read by every thread catching up or checking for news;
+// - line 2: the append mutex alone, so that a writer waiting for it (it reads the word in a
+//   loop) does not take from its holder the line the holder is writing the tail and count to.
 export const H_MAGIC = 0
-export const H_APPEND = 1 // append mutex: 0 free, else holder slot + 1
 export const H_SNAP_SEQ = 2 // snapshot seqlock: odd while a snapshot is being written
 export const H_CLOSED = 3
-export const H_TAIL = 4 // i64: end of the last committed entry (byte position, never decreases)
-export const H_HEAD = 6 // i64: oldest byte position still in the ring
-export const H_SNAP_POS = 8 // i64: log position the snapshot reflects
-export const H_SNAP_MUTEX = 10 // snapshot writer mutex (guard protocol): writers encode outside the append mutex
-export const H_NEXT_LOCK = 11
-export const H_COMMITS = 12 // bumped after every append: the cheap "anything new?" check (wraps; compared for equality)
-export const H_SNAP_LEN = 14 // i64: snapshot bytes (the buffer may grow past 2 GiB)
-export const H_SNAPSHOTS = 16 // snapshots written so far
-export const H_FOLLOWERS = 17 // threads waiting for the next commit (live queries, change feeds): appends notify only then
-export const HEADER_WORDS = 32
+export const H_SNAP_POS = 4 // i64: log position the snapshot reflects
+export const H_SNAP_LEN = 6 // i64: snapshot bytes (the buffer may grow past 2 GiB)
+export const H_SNAP_MUTEX = 8 // snapshot writer mutex (guard protocol): writers encode outside the append mutex
+export const H_NEXT_LOCK = 9
+export const H_SNAPSHOTS = 10 // snapshots written so far
+export const H_FOLLOWERS = 11 // threads waiting for the next commit (live queries, change feeds): appends notify only then
+export const H_TAIL = 16 // i64: end of the last committed entry (byte position, never decreases)
+export const H_HEAD = 18 // i64: oldest byte position still in the ring
+export const H_COMMITS = 20 // bumped after every append: the cheap "anything new?" check (wraps; compared for equality)
+export const H_APPEND = 32 // append mutex: 0 free, else holder slot + 1
+export const HEADER_WORDS = 48
 
 // Per thread slot.
 export const T_STATE = 0 // 0 free, 1 attached
@@ -38,7 +44,11 @@ export const T_STALE = 6 // 1 when the ring overtook this replica: it must rebui
 export const T_RECORDS = 8 // ASYNC_RECORDS words: the lock slot one async holder of this thread waits for, or -1
 /** Async waits of one thread that the deadlock detector sees (more still wait, unseen by it). */
 export const ASYNC_RECORDS = 32
-export const THREAD_WORDS = T_RECORDS + ASYNC_RECORDS
+/**
+ * Slots are whole cache lines (48 words): a thread's applied position, written on every append and
+ * catch-up, shares its line with no other thread's words.
+ */
+export const THREAD_WORDS = 48
 
 // Per lock slot.
 export const L_GUARD = 0 // tiny spin guard over the other fields: 0 free, else slot + 1

@@ -16,16 +16,6 @@ export function entrySize(length: number): number {
   return align8(HEADER + length)
 }
 
-/** One entry read from the log: its bytes, copied out of shared memory, are `bytes[start, start + length)`. */
-export interface LogEntry {
-  readonly pos: number
-  readonly end: number
-  readonly writer: number
-  readonly bytes: Uint8Array
-  readonly start: number
-  readonly length: number
-}
-
 /**
  * The shared change log: a ring of committed change sets, each `[length u32][writer u32][bytes]`
  * at a monotonically increasing byte position. Only the holder of the append mutex writes;
@@ -41,6 +31,8 @@ export class SharedLog {
    */
   #scratch: Uint8Array = new Uint8Array(SCRATCH_BYTES)
   #scratchWords = new Int32Array(this.#scratch.buffer)
+  /** Per entry of the last `read`: start in the scratch buffer, payload length, end position. */
+  #places: number[] = []
 
   constructor(mem: SharedMemory) {
     this.#mem = mem
@@ -87,18 +79,21 @@ export class SharedLog {
   }
 
   /**
-   * Reads the entries in [from, to), copied out of the ring (valid until the next `read`); null if
-   * the ring overtook `from` meanwhile.
+   * Copies the entries in [from, to) out of the ring; returns how many, or -1 if the ring overtook
+   * `from` meanwhile. Entry `i` is `bytes[start(i), start(i) + length(i))` and ends at log
+   * position `end(i)`, valid until the next `read` (no object per entry: a catch-up mostly reads one).
    */
-  read(from: number, to: number): LogEntry[] | null {
-    const out: LogEntry[] = []
+  read(from: number, to: number): number {
     const view = this.#mem.logView
     const cap = this.#mem.capacity
-    // A long catch-up may have grown the buffer: it is not kept beyond a bound.
+    // A long catch-up may have grown the buffers: they are not kept beyond a bound.
     if (this.#scratch.length > SCRATCH_KEPT) this.#setScratch(new Uint8Array(SCRATCH_BYTES))
+    if (this.#places.length > SCRATCH_BYTES) this.#places = []
+    const places = this.#places
     let scratch = this.#scratch
     let at = 0
     let pos = from
+    let count = 0
     while (pos < to) {
       const off = pos % cap
       const length = view.getUint32(off, true)
@@ -106,19 +101,37 @@ export class SharedLog {
         pos += cap - off
         continue
       }
-      const writer = view.getUint32(off + 4, true)
       // A torn header may claim anything: copy no further than the ring's end (the head check
       // below then discards the read).
       const n = Math.min(length, cap - off - HEADER)
       const words = (n + 3) >> 2
       if (at + words * 4 > scratch.length) scratch = this.#grow(at + words * 4)
       copyWords(this.#mem.logWords, (off + HEADER) >> 2, this.#scratchWords, at >> 2, words)
-      const end = pos + align8(HEADER + length)
-      out.push({ pos, end, writer, bytes: scratch, start: at, length: n })
+      pos += entrySize(length)
+      places[3 * count] = at
+      places[3 * count + 1] = n
+      places[3 * count + 2] = pos
+      count++
       at += words * 4
-      pos = end
     }
-    return this.#mem.head > from ? null : out
+    return this.#mem.head > from ? -1 : count
+  }
+
+  /** The buffer the last {@link read} copied its entries to. */
+  get bytes(): Uint8Array {
+    return this.#scratch
+  }
+  /** Where entry `i` of the last {@link read} starts in {@link bytes}. */
+  start(i: number): number {
+    return this.#places[3 * i] as number
+  }
+  /** The payload length of entry `i` of the last {@link read}. */
+  length(i: number): number {
+    return this.#places[3 * i + 1] as number
+  }
+  /** The log position after entry `i` of the last {@link read}. */
+  end(i: number): number {
+    return this.#places[3 * i + 2] as number
   }
 
   #grow(min: number): Uint8Array {

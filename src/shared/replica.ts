@@ -3,7 +3,7 @@ import { sleepSync } from '../txn/backoff'
 import type { DatabaseState } from '../storage/change'
 import { decodeOps, decodeState, encodeOpsInPlace, encodeState, type EncodedOps, type WireOp } from './codec'
 import { guardLock, guardUnlock } from './guard'
-import { SharedLog, entrySize, type LogEntry } from './log'
+import { SharedLog, entrySize } from './log'
 import { MAX_THREADS } from './layout'
 import { type SharedMemory } from './memory'
 
@@ -226,32 +226,40 @@ export class Replica {
     this.#rebuild()
   }
 
-  /** Applies the log from `applied` to the tail; false if this replica was overtaken. */
+  /**
+   * Applies the log from `applied` to the tail; false if this replica was overtaken. One pass: the
+   * count is read before the tail, so the entries up to that tail include every commit it counts
+   * (an append writes the tail before it bumps the count); what came after is the next catch-up's.
+   */
   #tryCatchUp(): boolean {
     const mem = this.memory
-    for (;;) {
-      // Read the count before the tail: if it moved meanwhile, the next catch-up looks again.
-      const commits = mem.commits
-      const tail = mem.tail
-      if (tail === this.#applied) {
-        this.#seen = commits
-        return true
-      }
+    const commits = mem.commits
+    const tail = mem.tail
+    if (tail !== this.#applied) {
       if (mem.isStale(this.slot) || this.#applied < mem.head) return false
-      const entries = this.#log.read(this.#applied, tail)
-      if (entries === null) return false
+      const log = this.#log
+      const count = log.read(this.#applied, tail)
+      if (count < 0) return false
       // Decoded before any is applied: applying may read the log again, reusing its buffer.
-      const decoded = new Array<WireOp[]>(entries.length)
-      for (let i = 0; i < entries.length; i++) {
-        const entry = entries[i] as LogEntry
-        decoded[i] = decodeOps(entry.bytes, entry.start, entry.start + entry.length)
-      }
-      for (let i = 0; i < entries.length; i++) {
-        const end = (entries[i] as { end: number }).end
-        this.#host.applyRemote(decoded[i] as WireOp[], true, end)
-        this.#setApplied(end)
+      if (count === 1) {
+        this.#applyEntry(decodeOps(log.bytes, log.start(0), log.start(0) + log.length(0)), log.end(0))
+      } else {
+        const decoded = new Array<WireOp[]>(count)
+        const ends = new Array<number>(count)
+        for (let i = 0; i < count; i++) {
+          decoded[i] = decodeOps(log.bytes, log.start(i), log.start(i) + log.length(i))
+          ends[i] = log.end(i)
+        }
+        for (let i = 0; i < count; i++) this.#applyEntry(decoded[i] as WireOp[], ends[i] as number)
       }
     }
+    this.#seen = commits
+    return true
+  }
+
+  #applyEntry(ops: WireOp[], end: number): void {
+    this.#host.applyRemote(ops, true, end)
+    this.#setApplied(end)
   }
 
   #setApplied(pos: number): void {

@@ -2,6 +2,11 @@
 // thread started which (a worker dies with its parent, and is reaped with it).
 import { describe, expect, it } from 'vitest'
 import { SharedMemory } from '../../src/shared/memory'
+import * as layout from '../../src/shared/layout'
+import { H_APPEND, H_COMMITS, H_FOLLOWERS, H_HEAD, H_TAIL, LOCK_WORDS, LOCKS_BASE, THREADS_BASE, THREAD_WORDS, T_APPLIED } from '../../src/shared/layout'
+
+/** The 64-byte cache line an Int32 word of the control block is on. */
+const line = (word: number): number => Math.floor((word * 4) / 64)
 
 describe('SharedMemory', () => {
   it('keeps a snapshot length past 2 GiB whole', () => {
@@ -18,6 +23,29 @@ describe('SharedMemory', () => {
       mem.forgetChild(child) // reaped when it exits
     }
     expect(mem.childrenOf(3)).toEqual([7])
+  })
+
+  it('the append mutex shares its cache line with no other header word', () => {
+    // Every named header word (`H_…`); a 64-bit one takes two words.
+    const named = Object.entries(layout).filter(([name]) => name.startsWith('H_') && name !== 'H_APPEND')
+    const words = named.flatMap(([, w]) => [w as number, (w as number) + 1])
+    expect(words.filter((w) => line(w) === line(H_APPEND))).toEqual([])
+    expect([H_TAIL, H_HEAD, H_COMMITS, H_FOLLOWERS].map(line)).not.toContain(line(H_APPEND))
+  })
+
+  it('each thread slot and each lock slot starts a cache line of its own', () => {
+    for (const slot of [0, 1, 2, 63]) expect(((THREADS_BASE + slot * THREAD_WORDS) * 4) % 64).toBe(0)
+    expect(THREAD_WORDS % 16).toBe(0)
+    expect((LOCK_WORDS * 4) % 64).toBe(0)
+    expect((LOCKS_BASE * 4) % 64).toBe(0)
+  })
+
+  it("a thread's published applied position is whole, and apart from other threads'", () => {
+    const mem = SharedMemory.create(1 << 16)
+    mem.setApplied(1, 2 ** 40 + 8)
+    mem.setApplied(2, 16)
+    expect([mem.applied(1), mem.applied(2)]).toEqual([2 ** 40 + 8, 16])
+    expect(line(mem.thread(1) + T_APPLIED)).not.toBe(line(mem.thread(2) + T_APPLIED))
   })
 
   it('a reaped child is no longer anyone\'s, not even the main thread\'s', () => {

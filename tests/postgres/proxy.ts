@@ -6,6 +6,8 @@ export class Proxy {
   readonly #sockets = new Set<Socket>()
   #server: Server | null = null
   #commitCut: { marker: string; forward: boolean } | null = null
+  /** What the server sent while held, to deliver on release (null: not held). */
+  #held: [Socket, Buffer][] | null = null
   port = 0
 
   constructor(url: string) {
@@ -22,7 +24,8 @@ export class Proxy {
         s.on('close', () => this.#sockets.delete(s))
         s.on('error', () => (client.destroy(), upstream.destroy()))
       }
-      upstream.pipe(client)
+      upstream.on('data', (chunk: Buffer) => (this.#held === null ? client.write(chunk) : this.#held.push([client, chunk])))
+      upstream.on('end', () => client.end())
       client.on('data', (chunk: Buffer) => this.#fromClient(chunk, client, upstream))
     })
     await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve))
@@ -37,6 +40,21 @@ export class Proxy {
    */
   cutAtNext(marker: string, forward: boolean): void {
     this.#commitCut = { marker, forward }
+  }
+
+  /**
+   * Holds back what the server sends (answers, notifications) until release(); what clients
+   * send still goes through: a process that hears nothing for a while.
+   */
+  hold(): void {
+    this.#held ??= []
+  }
+
+  /** Delivers what was held back, in order, and stops holding. */
+  release(): void {
+    const held = this.#held ?? []
+    this.#held = null
+    for (const [client, chunk] of held) if (!client.destroyed) client.write(chunk)
   }
 
   /** A cut asked for with cutAtNext has not happened yet. */

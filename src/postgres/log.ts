@@ -6,6 +6,7 @@ import type { Op } from '../storage/change'
 import type { SharedSync } from '../txn/transactions'
 import { Bodies, type Call, neverSent, rollback, settleDone, settleFailed } from './calls'
 import { Connection, asLockTimeout, isConnectionLoss } from './connection'
+import { Follower } from './follow'
 import { COMMITS_PER_ENTRY, ConnectedReplica, frame } from './replica'
 import { type Entry, Statements } from './sql'
 import { Syncer } from './syncer'
@@ -49,10 +50,7 @@ export class PgLog implements RemoteLog {
   #chain: Promise<void> = Promise.resolve()
   #draining = false
   #closed = false
-  #reconnecting = false
-  /** The highest position other processes announced, and whether a catch-up to it is queued. */
-  #notified = 0
-  #catchingUp = false
+  readonly #follower: Follower
   /** Batches still to commit on the locked path (a validated commit met a conflict). */
   #lockedFor = 0
   /** The log position of this process's latest commit. */
@@ -82,9 +80,13 @@ export class PgLog implements RemoteLog {
       lockTimeoutMs: options.lockTimeoutMs,
       channel,
       applicationName: `dictdb:${options.name}`,
-      onNotify: (payload) => this.#onNotify(payload),
+      onNotify: (payload) => this.#follower.onNotify(payload),
       onConnect: (client) => this.#syncer.onConnect(client),
-      onLost: () => this.#reconnectSoon(),
+      onLost: () => this.#follower.reconnectSoon(),
+    })
+    this.#follower = new Follower({
+      ...{ name: options.name, lockTimeoutMs: options.lockTimeoutMs, replica: this.#replica, syncer: this.#syncer, conn: this.#conn },
+      ...{ enqueue: (task) => this.#enqueue(task), draining: () => this.#draining, closed: () => this.#closed },
     })
   }
 
@@ -115,7 +117,7 @@ export class PgLog implements RemoteLog {
   }
 
   tail(): number {
-    return Math.max(this.#replica.position, this.#notified) * COMMITS_PER_ENTRY
+    return Math.max(this.#replica.position, this.#follower.notified) * COMMITS_PER_ENTRY
   }
 
   async close(): Promise<void> {
@@ -137,7 +139,7 @@ export class PgLog implements RemoteLog {
       await this.#commitBatch(batch)
     }
     this.#draining = false
-    this.#catchUpSoon()
+    this.#follower.catchUpSoon()
   }
 
   /** Commits a group of calls, retrying on a lost connection until the earliest deadline. */
@@ -307,37 +309,5 @@ export class PgLog implements RemoteLog {
       const state = this.#replica.snapshot()
       void this.#enqueue(() => this.#syncer.saveSnapshot(this.#conn, position, state, KEEP_SNAPSHOTS, this.#options.lockTimeoutMs)).catch(() => {})
     }
-  }
-
-  /** Another process committed: one catch-up at a time, to the highest position announced. */
-  #onNotify(payload: string): void {
-    const space = payload.indexOf(' ')
-    if (payload.slice(space + 1) !== this.#options.name || this.#closed) return
-    this.#notified = Math.max(this.#notified, Number(payload.slice(0, space)))
-    this.#catchUpSoon()
-  }
-
-  #catchUpSoon(): void {
-    // A commit under way catches up in its own round trip (and calls this again once drained).
-    if (this.#notified <= this.#replica.position || this.#catchingUp || this.#draining) return
-    this.#catchingUp = true
-    void this.#enqueue(async () => {
-      this.#catchingUp = false
-      // A commit queued meanwhile catches up itself.
-      if (this.#notified <= this.#replica.position || this.#draining) return
-      await this.#syncer.catchUp(await this.#conn.client(Date.now() + this.#options.lockTimeoutMs), this.#notified)
-    }).catch(() => {})
-  }
-
-  /** A connection lost while idle comes back by itself, so other processes' commits keep coming. */
-  #reconnectSoon(): void {
-    if (this.#closed || this.#reconnecting) return
-    this.#reconnecting = true
-    const timer = setTimeout(() => {
-      this.#reconnecting = false
-      if (this.#closed) return
-      this.#enqueue(async () => void (await this.#conn.client(Date.now() + this.#options.lockTimeoutMs))).catch(() => this.#reconnectSoon())
-    }, 100)
-    timer.unref()
   }
 }

@@ -7,7 +7,7 @@ import type { LedgerOptions } from './helpers/ledger-types'
 import { Sequence, openSequence, type SequenceOptions } from './helpers/sequence'
 import type { IndexSpec } from './indexes/types'
 import type { SharedRWLock } from './locks/shared-lock'
-import { checkFunction, checkName, checkOptions } from './options'
+import { checkFunction, checkLogger, checkName, checkOptions } from './options'
 import { importCsv, type ImportCsvOptions } from './persist/csv-import'
 import { buildDatabase } from './persist/ingest'
 import { loadDatabase, loadDatabaseAsync, saveDatabase, saveDatabaseAsync, type LoadOptions, type SaveOptions } from './persist/database-file'
@@ -163,7 +163,7 @@ export class Database {
     }
     if (opts.logBytes !== undefined && opts.shared !== true) throw new InvalidArgumentError('`logBytes` applies to shared databases only')
     this.#lockTimeoutMs = timeout
-    this.#logger = opts.logger ?? console
+    this.#logger = opts.logger === undefined ? console : checkLogger(opts.logger)
     this.#tx = new Transactions({
       store: (name) => this.#catalog.context(name).store,
       lock: (name) => this.#catalog.context(name).lock,

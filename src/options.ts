@@ -1,5 +1,6 @@
 import { InvalidArgumentError, describe, readingInput } from './errors'
 import { clip } from './values/describe'
+import type { Logger } from './database'
 
 const NO_OPTIONS = Object.freeze({})
 
@@ -99,4 +100,13 @@ function distance(a: string, b: string): number {
     }
   }
   return row[b.length] as number
+}
+
+/** A logger is only called once something went wrong: check it when it is given, not at that moment. */
+export function checkLogger(logger: unknown): Logger {
+  const l = logger as Partial<Record<keyof Logger, unknown>> | null
+  if (typeof l !== 'object' || l === null || typeof l.warn !== 'function' || typeof l.error !== 'function') {
+    throw new InvalidArgumentError(`Expected \`logger\` to have warn() and error() methods (console does), got ${describe(logger)}`)
+  }
+  return logger as Logger
 }

@@ -232,6 +232,8 @@ describe('database options', () => {
     [{ shared: 'yes' }, /shared/, /boolean/],
     [{ locktimeoutms: 10 }, /locktimeoutms/, /lockTimeoutMs/],
     [{ sharde: true }, /sharde/, /shared/],
+    [{ logger: 5 }, /logger/, /warn/, /error/],
+    [{ logger: { error: () => {} } }, /logger/, /warn/],
   ] as Array<[object, ...RegExp[]]>)('new Database(%j) is refused with InvalidArgumentError', (options, ...patterns) => {
     const error = expectDictDBError(() => new Database(options as never), 'InvalidArgumentError', ...patterns)
     expect(error).toBeInstanceOf(InvalidArgumentError)

@@ -147,6 +147,17 @@ describe('BackupManager options and modes', () => {
     expectDictDBError(() => new BackupManager(db, ''), 'InvalidArgumentError', /dir/)
   })
 
+  it('refuses a logger without warn() and error(), in the constructor and in restore (not later, when something fails)', async () => {
+    const db = new Database()
+    db.createTable('t').insert({ a: 1 })
+    const dir = tempDir()
+    expectDictDBError(() => new BackupManager(db, dir, { logger: 5 as never }), 'InvalidArgumentError', /logger/, /warn/)
+    const backups = new BackupManager(db, dir)
+    await backups.backupNow()
+    await backups.stop()
+    expectDictDBError(() => BackupManager.restore(dir, { logger: { error() {} } as never }), 'InvalidArgumentError', /logger/, /warn/)
+  })
+
   it('re-attaches Standard Schema validators on restore', async () => {
     const db = new Database()
     const schema = z.object({ id: z.number().optional(), name: z.string() })

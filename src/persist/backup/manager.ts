@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import type { Database, Logger } from '../../database'
 import { InvalidArgumentError, InvalidStateError, describe } from '../../errors'
-import { checkBoolean, checkFunction, checkOptions } from '../../options'
+import { checkBoolean, checkFunction, checkLogger, checkOptions } from '../../options'
 import type { Commit } from '../../storage/change'
 import { writeFileAtomic } from '../atomic'
 import { checkFormat, encodeDatabase } from '../database-file'
@@ -84,7 +84,7 @@ export class BackupManager {
     this.#keep = checkCount(opts.keep, 'keep', Infinity)
     if (opts.onFailure !== undefined) checkFunction(opts.onFailure, 'onFailure')
     this.#onFailure = opts.onFailure
-    this.#logger = opts.logger ?? console
+    this.#logger = opts.logger === undefined ? console : checkLogger(opts.logger)
     this.#folder = new FolderLock(dir, this.#logger)
     this.#listen()
   }

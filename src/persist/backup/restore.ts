@@ -1,6 +1,6 @@
 import { Database, type DatabaseOptions, type Logger } from '../../database'
 import { CorruptFileError, DictDBError, InvalidArgumentError, describe } from '../../errors'
-import { checkOptions } from '../../options'
+import { checkLogger, checkOptions } from '../../options'
 import type { Schema } from '../../schema'
 import { checkSchemasOption, type SchemaSource } from '../catalog'
 import { fileError, FileSystemError } from '../errors'
@@ -71,7 +71,7 @@ interface DeltaInfo {
 export function restoreWithReport(dir: string, options?: RestoreOptions): RestoreReport {
   if (typeof dir !== 'string' || dir === '') throw new InvalidArgumentError(`Expected \`dir\` to be a non-empty string, got ${describe(dir)}`)
   const { schemas, ...dbOptions } = checkOptions(options, OPTIONS, 'BackupManager.restore()')
-  const logger: Logger = dbOptions.logger ?? console
+  const logger: Logger = dbOptions.logger === undefined ? console : checkLogger(dbOptions.logger)
   checkDirectory(dir)
   const files = listBackups(dir)
   const fulls = files.filter((f) => f.kind === 'full')

@@ -161,6 +161,10 @@ export function parseOrderBy(orderBy: unknown): SortKey[] {
       const write = dir.toLowerCase() === 'desc' ? `-${field}` : field
       throw new InvalidArgumentError(`\`orderBy\` takes a field name, with a leading \`-\` for descending: write '${clip(write)}', not ${describe(spec)}${minus ? ' (the `-` and the direction contradict each other)' : ''}`)
     }
+    // A leading `+` (ascending, as in some ORMs) would sort by a field named "+age", which no record has.
+    if (spec.length > 1 && spec.startsWith('+')) {
+      throw new InvalidArgumentError(`\`orderBy\` takes a field name, ascending by default: write '${clip(spec.slice(1))}', not ${describe(spec)}`)
+    }
     return spec.startsWith('-') ? { field: spec.slice(1), desc: true } : { field: spec, desc: false }
   })
 }

@@ -123,4 +123,9 @@ describe("orderBy: 'age desc'", () => {
     const { loose } = people()
     expectDictDBError(() => loose.select({ orderBy: ['age', 'name ASC'] as never }), 'InvalidArgumentError', /write 'name'/)
   })
+
+  it("'+age' is refused too, showing 'age' (ascending is the default), not sorted by a field named '+age'", () => {
+    const { loose } = people()
+    expectDictDBError(() => loose.select({ orderBy: '+age' as never }), 'InvalidArgumentError', /write 'age'/)
+  })
 })

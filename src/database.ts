@@ -284,7 +284,7 @@ export class Database {
     this.#open()
     checkTableName(name)
     const opts = checkOptions(options, ['primaryKey', 'schema', 'indexes', 'ttl'], 'createTable()')
-    const primaryKey = opts.primaryKey === undefined ? 'id' : checkName(opts.primaryKey, 'primaryKey')
+    const primaryKey = opts.primaryKey === undefined ? 'id' : checkPrimaryKey(opts.primaryKey)
     const indexes = checkIndexList(opts.indexes)
     const validator = opts.schema === undefined ? null : compileSchema(opts.schema, name, primaryKey)
     if (validator?.fields) for (const { field } of indexes) checkKnownField(field, new Set([primaryKey, ...validator.fields]), name, '`indexes`')
@@ -707,4 +707,16 @@ export class Database {
   #open(): void {
     if (this.#closed) throw closedError()
   }
+}
+
+/**
+ * A primary key is read from the records given to insert: a name every object has (`constructor`,
+ * `toString`, `__proto__`…) would read as a key where none was given.
+ */
+function checkPrimaryKey(name: unknown): string {
+  checkName(name, 'primaryKey')
+  if ((name as string) in Object.prototype) {
+    throw new InvalidArgumentError(`Expected \`primaryKey\` to be a field name, got ${describe(name)}, a property every object has`)
+  }
+  return name as string
 }

@@ -57,6 +57,7 @@ interface ParsedField {
 }
 
 function parseField(table: string, field: string, spec: unknown): ParsedField {
+  if (field === '__proto__') throw new InvalidArgumentError(`A schema cannot declare the field \`__proto__\`: no record can hold it`, { table, field })
   // A misspelled `optional` would otherwise make the field silently required.
   if (typeof spec === 'object' && spec !== null && !Array.isArray(spec)) checkOptions(spec, ['type', 'optional'], `the schema of field \`${field}\` in table \`${table}\``)
   const type = typeof spec === 'object' && spec !== null ? (spec as { type?: unknown }).type : spec

@@ -123,6 +123,21 @@ describe('tables in a database', () => {
     expect(t.indexedFields()).toEqual(['name'])
   })
 
+  it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty'])(
+    'a primary key named %s (a property every object has) is refused, and no table is made',
+    (primaryKey) => {
+      const db = new Database()
+      expectDictDBError(() => db.createTable('t', { primaryKey }), 'InvalidArgumentError', /primaryKey/)
+      expect(db.hasTable('t')).toBe(false)
+    },
+  )
+
+  it('a schema with a field named __proto__ (no record can hold it) is refused, and no table is made', () => {
+    const db = new Database()
+    expectDictDBError(() => db.createTable('t', { schema: JSON.parse('{"__proto__": "string"}') }), 'InvalidArgumentError', /__proto__/)
+    expect(db.hasTable('t')).toBe(false)
+  })
+
   it('table names may contain letters, digits, spaces, dots, dashes and unicode', () => {
     const db = new Database()
     for (const name of ['users', 'user_2', 'my table', 'v1.2', 'a-b', 'café', 'Users2024']) db.createTable(name)

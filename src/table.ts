@@ -191,8 +191,8 @@ export class Table<T extends object = Record<string, unknown>, out K extends str
     const compiled = compileWatch(query)
     checkQueryOptionFields({ table: this.name, known: this.#known }, query)
     const ctx = this.#ctx
-    const subscribe = (listener: CommitListener, onClose: () => void) => {
-      const off = this.#tx.subscribe(listener)
+    const subscribe = (listener: CommitListener, onClose: () => void, ignores?: (change: RecordChange) => boolean) => {
+      const off = this.#tx.subscribe(listener, ignores)
       const unfollow = ctx.follow(onClose)
       return () => (off(), unfollow())
     }

@@ -25,6 +25,8 @@ export interface WatchedQuery {
   readonly limit: number | undefined
   readonly offset: number
   readonly distinct: boolean
+  /** Whether the condition has a function (user code) among its leaves. */
+  readonly callsUser: boolean
   /** The options a fresh `select` takes to give the same rows (frozen, not copied). */
   readonly select: SelectOptions<Rec>
   entry(key: Key, rec: Rec, seq: number): Entry
@@ -57,6 +59,7 @@ export function compileWatch(query: unknown): WatchedQuery {
     limit,
     offset,
     distinct,
+    callsUser: hasFunction(node),
     select: { ...opts, copy: false },
     entry: (key, rec, seq) => ({ key, rec, seq, out: project === null ? rec : Object.freeze(project(rec)) }),
     // Without a projection, a new version of a record is a change (comparing contents would cost
@@ -77,4 +80,19 @@ export function runWindow(store: TableStore, primaryKey: string, q: WatchedQuery
     out.push(q.entry(store.keyOf(row.rec), row.rec, row.seq))
   }
   return { rows: out, complete: end >= rows.length }
+}
+
+/** Whether a condition has a function leaf (user code). */
+function hasFunction(node: ConditionNode): boolean {
+  switch (node.op) {
+    case 'fn':
+      return true
+    case 'and':
+    case 'or':
+      return node.items.some(hasFunction)
+    case 'not':
+      return hasFunction(node.item)
+    default:
+      return false
+  }
 }

@@ -6,7 +6,7 @@ import { encode } from '../values/canonical'
 import type { Rec } from '../values/types'
 import { runWindow, type Ranked, type WatchedQuery } from './query'
 import { ExpiryTimer } from './view-expiry'
-import { Window } from './window'
+import { Window, type Entry } from './window'
 
 /** What changed in a watched result: rows as the query returns them. */
 export interface WatchDiff<T> {
@@ -28,8 +28,12 @@ export interface ViewHost {
   readonly store: TableStore
   /** Set once the table cannot be read any more (dropped, database closed). */
   isDead(): boolean
-  /** Listens to commits; `onClose` runs if the database closes first. Returns the stop function. */
-  subscribe(listener: CommitListener, onClose: () => void): () => void
+  /**
+   * Listens to commits; `onClose` runs if the database closes first. `ignores(change)` tells a
+   * lone record change whose commit the listener would do nothing with (it need not be
+   * published to it). Returns the stop function.
+   */
+  subscribe(listener: CommitListener, onClose: () => void, ignores?: (change: RecordChange) => boolean): () => void
 }
 
 /** Above this many changes to the table in one commit, re-running beats placing each one. */
@@ -79,7 +83,8 @@ export class LiveView<T = Rec> {
       this.#window.settle()
       this.#expiry.note(rows.map((e) => e.rec))
     }
-    this.#off = host.subscribe(this.#onCommit, () => this.close())
+    // A condition with a function runs user code: not under the writer's lock, only in delivery.
+    this.#off = host.subscribe(this.#onCommit, () => this.close(), query.callsUser ? undefined : this.#ignores)
   }
 
   /** @internal The first callback, made by `table.watch` once the read lock is released. */
@@ -137,10 +142,7 @@ export class LiveView<T = Rec> {
     if (this.#off === null) return
     if (this.#host.isDead()) return this.#end()
     const ops = commit.ops
-    if (ops.length === 1 && !this.#q.distinct) {
-      const op = ops[0] as Commit['ops'][number]
-      if (this.#updateInPlace(op) || this.#passesBy(op)) return
-    }
+    if (ops.length === 1 && !this.#q.distinct && this.#single(ops[0] as Commit['ops'][number])) return
     if (commit.reset === true) this.#rerun = true
     else if (!this.#applyCommit(commit)) return
     if (this.#rerun) this.#refresh()
@@ -148,14 +150,34 @@ export class LiveView<T = Rec> {
   }
 
   /**
-   * The most common commit of all, alone: an update of a row that stays in the result, in its
-   * place. It is replaced there and told without the general bookkeeping (what each row was,
-   * then a diff of every touched row). False: not that case, nothing done.
+   * Whether the commit of this lone change would leave the view as it is (then the writer need
+   * not publish it): what {@link onCommit} does with it, minus the doing. Asked by the writer,
+   * under its lock, once every earlier commit was delivered.
    */
-  #updateInPlace(op: Commit['ops'][number]): boolean {
-    if (op.type !== 'record' || op.table !== this.#host.table || op.after === undefined) return false
+  readonly #ignores = (op: RecordChange): boolean => {
+    if (this.#off === null || this.#host.isDead()) return false
+    if (op.table !== this.#host.table) return true
+    if (this.#q.distinct) return !this.#concerns(op)
+    return !this.#window.byKey.has(op.key) && this.#passesBy(op)
+  }
+
+  /**
+   * A commit of one change, the most common: true when it was handled here (one lookup in the
+   * window), false when the general path must place it.
+   */
+  #single(op: Commit['ops'][number]): boolean {
+    if (op.type !== 'record' || op.table !== this.#host.table) return true
     const old = this.#window.byKey.get(op.key)
-    if (old === undefined || !this.#q.matches(op.after) || this.#host.store.expired(op.after)) return false
+    return old === undefined ? this.#passesBy(op) : this.#updateInPlace(op, old)
+  }
+
+  /**
+   * An update of a row that stays in the result, in its place. It is replaced there and told
+   * without the general bookkeeping (what each row was, then a diff of every touched row).
+   * False: not that case, nothing done.
+   */
+  #updateInPlace(op: RecordChange, old: Entry): boolean {
+    if (op.after === undefined || !this.#q.matches(op.after) || this.#host.store.expired(op.after)) return false
     // An update keeps the record's insertion rank.
     const next = this.#q.entry(op.key, op.after, old.seq)
     if (!this.#window.replace(old, next, false)) return false
@@ -167,14 +189,13 @@ export class LiveView<T = Rec> {
   }
 
   /**
-   * Whether a lone change leaves the result alone without placing it: another table's, or a
-   * record outside the window whose versions do not match (an old version that matched only
-   * matters at a bounded window's edge).
+   * Whether a change of a record outside the window leaves the result alone without placing
+   * it: its versions do not match (an old version that matched only matters at a bounded
+   * window's edge).
    */
-  #passesBy(op: Commit['ops'][number]): boolean {
-    if (op.type !== 'record' || op.table !== this.#host.table) return true
+  #passesBy(op: RecordChange): boolean {
     const q = this.#q
-    if (this.#window.byKey.has(op.key) || (op.after !== undefined && q.matches(op.after))) return false
+    if (op.after !== undefined && q.matches(op.after)) return false
     return op.before === undefined || this.#window.unbounded || !q.matches(op.before)
   }
 

@@ -56,6 +56,10 @@ export class Transactions {
   readonly #listeners = new Map<CommitListener, number>()
   /** The listeners as a list, made again only when they change (not for every commit delivered). */
   #listenerList: [CommitListener, number][] | null = null
+  /** The listeners that can tell a lone record change they would ignore (live views), and how. */
+  readonly #ignores = new Map<CommitListener, (change: RecordChange) => boolean>()
+  /** Their tests while every listener has one (else null): see {@link ignoredByAll}. */
+  #ignoreList: ((change: RecordChange) => boolean)[] | null = null
   /**
    * Commits applied in this thread, not yet delivered, in commit order: slots `[#head, #tail)`.
    * Drained, it is reused from slot 0 (not made anew), so a commit costs no queue allocation.
@@ -113,15 +117,40 @@ export class Transactions {
     return this.#listeners.size !== 0
   }
 
-  /** Subscribes to commits made from now on; returns the unsubscribe function. */
-  subscribe(listener: CommitListener): () => void {
+  /**
+   * Subscribes to commits made from now on; returns the unsubscribe function. `ignores(change)`,
+   * if given, tells that the listener would do nothing with the commit of that one change alone
+   * (it must call no user code, and answer from the state the listener has after every commit
+   * delivered so far).
+   */
+  subscribe(listener: CommitListener, ignores?: (change: RecordChange) => boolean): () => void {
     if (!this.#listeners.has(listener)) {
       this.#listeners.set(listener, this.#queued)
-      this.#listenerList = null
+      if (ignores !== undefined) this.#ignores.set(listener, ignores)
+      this.#listenersChanged()
     }
     return () => {
-      if (this.#listeners.delete(listener)) this.#listenerList = null
+      if (this.#listeners.delete(listener)) {
+        this.#ignores.delete(listener)
+        this.#listenersChanged()
+      }
     }
+  }
+
+  #listenersChanged(): void {
+    this.#listenerList = null
+    this.#ignoreList = this.#ignores.size === this.#listeners.size ? [...this.#ignores.values()] : null
+  }
+
+  /**
+   * Whether the commit of a lone local change need not be published: every listener says it
+   * would ignore it. Asked only when every commit so far was delivered (their state is current).
+   */
+  #ignoredByAll(change: RecordChange): boolean {
+    const tests = this.#ignoreList
+    if (tests === null || this.#head !== this.#tail || this.#delivering) return false
+    for (let i = 0; i < tests.length; i++) if (!(tests[i] as (change: RecordChange) => boolean)(change)) return false
+    return true
   }
 
   /**
@@ -234,7 +263,8 @@ export class Transactions {
     store.checkUniqueOne(change)
     store.apply(change)
     this.#commits++
-    if (this.#listeners.size !== 0) this.publish({ ops: [change], position: this.#commits })
+    // Live views that this change leaves alone: no commit object, no delivery.
+    if (this.#listeners.size !== 0 && !this.#ignoredByAll(change)) this.publish({ ops: [change], position: this.#commits })
   }
 
   /**

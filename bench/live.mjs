@@ -189,11 +189,13 @@ async function allocationChild() {
   const view = watched.t.watch(query, () => {})
   out.watchTouching = await bytes(watched.t, inGroup)
   out.watchMixed = await bytes(watched.t, anyKey)
+  out.watchNotTouching = await bytes(watched.t, outOfGroup)
   view.close()
   watched.db.close()
   const bare = table()
   out.bareTouching = await bytes(bare.t, inGroup)
   out.bareMixed = await bytes(bare.t, anyKey)
+  out.bareNotTouching = await bytes(bare.t, outOfGroup)
   bare.db.close()
   return out
 }
@@ -277,7 +279,11 @@ if (rounds.length > 0) {
 if (only === undefined || only === 'alloc') {
   const a = allocation()
   const b = (v) => (Number.isNaN(v) ? 'n/a (collected)' : `${Math.round(v)} B`)
-  console.log(`Bytes allocated per update: touching, with the watch ${b(a.watchTouching)}, without ${b(a.bareTouching)}; ` + `over the table, with the watch ${b(a.watchMixed)}, without ${b(a.bareMixed)}`)
+  console.log(
+    `Bytes allocated per update: touching, with the watch ${b(a.watchTouching)}, without ${b(a.bareTouching)}; ` +
+      `over the table, with the watch ${b(a.watchMixed)}, without ${b(a.bareMixed)}; ` +
+      `not touching, with the watch ${b(a.watchNotTouching)}, without ${b(a.bareNotTouching)}`,
+  )
 }
 
 for (const [keys, id] of [['integer', (i) => i], ['string', (i) => `session-${i}`]]) {

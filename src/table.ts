@@ -102,10 +102,15 @@ export class Table<T extends object = Record<string, unknown>, out K extends str
       throw inputError('the argument of insert()', error)
     }
     if (!list) return this.#tx.withLock(this.lock, 'write', this.#insertOne, input, !skip)
+    return this.#insertList(input as readonly T[], skip)
+  }
+
+  // Apart from `insert`: variables its closures capture would cost every single insert a context object.
+  #insertList(input: readonly T[], skip: boolean): Key[] {
     return this.#write(() => {
       const batch = new InsertBatch(this.#store.nextAutoKey)
       // Array.from, not map: a hole in a sparse list is visited (and refused), not skipped.
-      const changes = readingInput('the records given to insert()', () => Array.from(input as readonly T[], (r) => this.#plan.insert(r, batch, !skip)))
+      const changes = readingInput('the records given to insert()', () => Array.from(input, (r) => this.#plan.insert(r, batch, !skip)))
       this.#tx.write(this.#store, changes)
       return batch.keys
     })
@@ -220,6 +225,11 @@ export class Table<T extends object = Record<string, unknown>, out K extends str
       throw inputError('`where`', error)
     }
     if (key !== undefined) return this.#tx.writeRecord(this.lock, this.#store, this.#updateOne, fields, key)
+    return this.#updateWhere(fields, where)
+  }
+
+  // Apart from `update`: variables its closures capture would cost every update by key a context object.
+  #updateWhere(fields: FieldChanges, where: unknown): number {
     const node = this.#where(where)
     return this.#write(() => {
       const recs = this.#matchOrThrow(node, 'update')

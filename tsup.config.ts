@@ -13,7 +13,11 @@ export default defineConfig({
   target: 'node20',
   // One copy of the core shared by the entries: `dictdb` and `dictdb/postgres` hand out the same classes.
   splitting: true,
-  // A class with static members is emitted as `var X = class _X`: without this its `name` (and
-  // an error's `name` and `code`, taken from the class) would read `_X`.
-  keepNames: true,
+  // No keepNames: it wraps every function the code makes in `__name(fn, "fn")` (a defineProperty
+  // per closure made at run time, on hot paths such as an async lock's acquisition or a query's
+  // planning). A class's `name` is observable only for the exported ones (an error's `name` and
+  // `code` are its class name): the bundler may rename a class (`var X = class _X` when it refers
+  // to itself, `X2` for two of one name), so those give themselves their name (`named()` in
+  // src/brand.ts), and tests/package.test.ts checks every exported class of both builds.
+  keepNames: false,
 })

@@ -8,9 +8,19 @@
 
 const BRAND = Symbol.for('dictdb.brand')
 
-/** Marks `cls` so that `instanceof` recognises its instances from either build. */
+/** Marks `cls` so that `instanceof` recognises its instances from either build; names it `name`. */
 export function brand(cls: abstract new (...args: never[]) => unknown, name: string): void {
   Object.defineProperty(cls.prototype, BRAND, { value: name })
+  named(cls, name)
+}
+
+/**
+ * Gives an exported class its own name whatever the bundler called it: the build renames a class
+ * that refers to itself (`var Database = class _Database`), and keeps no names (see
+ * tsup.config.ts). Its `name` is observable: an error's `name` and `code` are its class's.
+ */
+export function named(cls: abstract new (...args: never[]) => unknown, name: string): void {
+  Object.defineProperty(cls, 'name', { value: name, configurable: true })
 }
 
 /**

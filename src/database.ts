@@ -1,3 +1,4 @@
+import { named } from './brand'
 import { Catalog, checkIndexList, checkTableName } from './catalog'
 import { DuplicateTableError, InvalidArgumentError, InvalidStateError, TableNotFoundError, describe } from './errors'
 import { clip } from './values/describe'
@@ -720,3 +721,5 @@ function checkPrimaryKey(name: unknown): string {
   }
   return name as string
 }
+
+named(Database, 'Database')

@@ -145,6 +145,30 @@ console.log(JSON.stringify(out))
 `
 
 describe('the ESM and CommonJS builds loaded in one process (the dual-package hazard)', () => {
+  it('names every exported class of both builds and both entries as it is exported, and gives each error the code of its name', () => {
+    // The bundler may rename a class (`class _Database` for one that refers to itself, `X2` for two
+    // of one name): its `name`, and an error's `name` and `code`, must still be the exported name.
+    const script = `
+      const out = []
+      const Base = { esm: (await import('dictdb')).DictDBError, cjs: require('dictdb').DictDBError }
+      for (const entry of ['dictdb', 'dictdb/postgres']) {
+        for (const [system, m] of [['esm', await import(entry)], ['cjs', require(entry)]]) {
+          for (const [key, value] of Object.entries(m)) {
+            if (typeof value !== 'function' || !/^[A-Z]/.test(key)) continue
+            if (value.name !== key) out.push(entry + ' ' + system + ' ' + key + ' is named ' + value.name)
+            if (value.prototype instanceof Base[system] || value === Base[system]) {
+              const e = new value('x')
+              if (e.name !== key || e.code !== key) out.push(entry + ' ' + system + ' ' + key + ' makes errors named ' + e.name + ', code ' + e.code)
+            }
+          }
+        }
+      }
+      console.log(JSON.stringify(out))`
+    const out = node(['--input-type=module', '-e'], `import { createRequire } from 'node:module'\nconst require = createRequire(import.meta.url)\n${script}`)
+    expect(out.stderr).toBe('')
+    expect(JSON.parse(out.stdout)).toEqual([])
+  })
+
   it('keeps class names in the build: an error code is its class name, DictDBError included', () => {
     const script = "const d = require('dictdb'); console.log(JSON.stringify([new d.DictDBError('x').code, new d.DuplicateKeyError('x').name, d.Condition.name, d.Increment.name, d.Database.name]))"
     expect(JSON.parse(node(['--input-type=commonjs', '-e'], script).stdout)).toEqual(['DictDBError', 'DuplicateKeyError', 'Condition', 'Increment', 'Database'])

@@ -1,3 +1,4 @@
+import { named } from '../brand'
 import { Database, type DatabaseOptions, type RemoteLog, type RemoteParts } from '../database'
 import { InvalidStateError } from '../errors'
 import type { StandardSchemaV1 } from '../schema'
@@ -51,3 +52,5 @@ export class ConnectedDatabase extends Database {
     return this.remoteClosed()
   }
 }
+
+named(ConnectedDatabase, 'ConnectedDatabase')

@@ -85,8 +85,14 @@ export class PgLog implements RemoteLog {
       onLost: () => this.#follower.reconnectSoon(),
     })
     this.#follower = new Follower({
-      ...{ name: options.name, lockTimeoutMs: options.lockTimeoutMs, replica: this.#replica, syncer: this.#syncer, conn: this.#conn },
-      ...{ enqueue: (task) => this.#enqueue(task), draining: () => this.#draining, closed: () => this.#closed },
+      name: options.name,
+      lockTimeoutMs: options.lockTimeoutMs,
+      replica: this.#replica,
+      syncer: this.#syncer,
+      conn: this.#conn,
+      enqueue: (task) => this.#enqueue(task),
+      draining: () => this.#draining,
+      closed: () => this.#closed,
     })
   }
 

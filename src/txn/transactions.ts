@@ -1,12 +1,15 @@
-import { DeadlockError, InvalidStateError } from '../errors'
-import type { LockMode, Release, RWLock } from '../locks/types'
+import { DeadlockError } from '../errors'
+import type { LockMode, RWLock } from '../locks/types'
 import type { Commit, Op, RecordChange, SchemaChange } from '../storage/change'
 import type { TableStore } from '../storage/table-store'
 import type { Key } from '../values/types'
 import { backoffDelay, sleepSync } from './backoff'
+import { Delivery, type CommitListener } from './delivery'
 import { CheckedChange, type SharedSync } from './shared-sync'
+import { Tx, asyncBody, isAsyncFunction } from './tx'
 
 export type { SharedSync } from './shared-sync'
+export type { CommitListener } from './delivery'
 
 /** Thrown by a single-record write whose record changed in another thread since it was read. */
 const CONFLICT = Symbol('dictdb: record changed meanwhile')
@@ -14,24 +17,6 @@ const CONFLICT = Symbol('dictdb: record changed meanwhile')
 const BLOCKED = Symbol('dictdb: table held by another thread')
 /** Single-record writes that met this many conflicts in a row take the table's write lock. */
 const OPTIMISTIC_TRIES = 3
-
-/** Receives every committed change set, in commit order. */
-export type CommitListener = (commit: Commit) => void
-
-/** A running top-level transaction: its log (for undo and publish) and the locks it holds. */
-interface Tx {
-  readonly log: Op[]
-  readonly schemaUndo: Map<SchemaChange, () => void>
-  readonly locks: Map<RWLock, { mode: LockMode; release: Release }>
-  /**
-   * Per savepoint level, each touched table's auto-key counter as it was when the level began:
-   * a rollback gives handed-out keys back, so the counter only reflects committed inserts — the
-   * value every replica and backup derives from the committed change stream.
-   */
-  readonly autoKeys: Map<TableStore, number>[]
-  /** The top level's counters, kept until the commit has gone through. */
-  baseKeys: Map<TableStore, number> | null
-}
 
 /** What the transaction manager needs from the catalog. */
 export interface Catalog {
@@ -42,9 +27,6 @@ export interface Catalog {
   deadlockRetried(table: string | undefined): void
 }
 
-/** The longest delivery queue kept, once drained, for the next commits. */
-const MAX_KEPT_QUEUE = 64
-
 /**
  * The tail of the one write path and the transaction machinery. Every change goes through
  * `write` or `schema`: applied at once (reads see own writes), logged while a transaction runs,
@@ -52,24 +34,7 @@ const MAX_KEPT_QUEUE = 64
  */
 export class Transactions {
   readonly #catalog: Catalog
-  /** Each listener, with the number of the first commit it hears (the count at subscription). */
-  readonly #listeners = new Map<CommitListener, number>()
-  /** The listeners as a list, made again only when they change (not for every commit delivered). */
-  #listenerList: [CommitListener, number][] | null = null
-  /** The listeners that can tell a lone record change they would ignore (live views), and how. */
-  readonly #ignores = new Map<CommitListener, (change: RecordChange) => boolean>()
-  /** Their tests while every listener has one (else null): see {@link ignoredByAll}. */
-  #ignoreList: ((change: RecordChange) => boolean)[] | null = null
-  /**
-   * Commits applied in this thread, not yet delivered, in commit order: slots `[#head, #tail)`.
-   * Drained, it is reused from slot 0 (not made anew), so a commit costs no queue allocation.
-   */
-  #queue: (Commit | undefined)[] = []
-  #head = 0
-  #tail = 0
-  /** Commits queued so far: `#queued - (#tail - #head)` numbers the one at `#head`. */
-  #queued = 0
-  #delivering = false
+  readonly #delivery: Delivery
   /** Calls in progress in this thread (outside a transaction): delivery waits for the outermost. */
   #depth = 0
   #tx: Tx | null = null
@@ -86,6 +51,7 @@ export class Transactions {
 
   constructor(catalog: Catalog) {
     this.#catalog = catalog
+    this.#delivery = new Delivery((error) => catalog.reportListenerError(error))
   }
 
   /** Connects a shared database's replica (set once, at construction). */
@@ -114,7 +80,7 @@ export class Transactions {
 
   /** Whether any listener is subscribed (else a commit needs no change list kept for them). */
   get listened(): boolean {
-    return this.#listeners.size !== 0
+    return this.#delivery.size !== 0
   }
 
   /**
@@ -124,33 +90,7 @@ export class Transactions {
    * delivered so far).
    */
   subscribe(listener: CommitListener, ignores?: (change: RecordChange) => boolean): () => void {
-    if (!this.#listeners.has(listener)) {
-      this.#listeners.set(listener, this.#queued)
-      if (ignores !== undefined) this.#ignores.set(listener, ignores)
-      this.#listenersChanged()
-    }
-    return () => {
-      if (this.#listeners.delete(listener)) {
-        this.#ignores.delete(listener)
-        this.#listenersChanged()
-      }
-    }
-  }
-
-  #listenersChanged(): void {
-    this.#listenerList = null
-    this.#ignoreList = this.#ignores.size === this.#listeners.size ? [...this.#ignores.values()] : null
-  }
-
-  /**
-   * Whether the commit of a lone local change need not be published: every listener says it
-   * would ignore it. Asked only when every commit so far was delivered (their state is current).
-   */
-  #ignoredByAll(change: RecordChange): boolean {
-    const tests = this.#ignoreList
-    if (tests === null || this.#head !== this.#tail || this.#delivering) return false
-    for (let i = 0; i < tests.length; i++) if (!(tests[i] as (change: RecordChange) => boolean)(change)) return false
-    return true
+    return this.#delivery.subscribe(listener, ignores)
   }
 
   /**
@@ -182,7 +122,7 @@ export class Transactions {
         if (--this.#depth === 0) this.#deliver()
       }
     }
-    hold(tx, lock, mode)
+    tx.hold(lock, mode)
     // Consumed here: a call nested in `fn` (a validator's read) is tracked as a table read.
     const keyed = this.#keyed
     this.#keyed = undefined
@@ -264,7 +204,7 @@ export class Transactions {
     store.apply(change)
     this.#commits++
     // Live views that this change leaves alone: no commit object, no delivery.
-    if (this.#listeners.size !== 0 && !this.#ignoredByAll(change)) this.publish({ ops: [change], position: this.#commits })
+    if (this.#delivery.size !== 0 && !this.#delivery.ignoredByAll(change)) this.publish({ ops: [change], position: this.#commits })
   }
 
   /**
@@ -284,7 +224,7 @@ export class Transactions {
       checked.clear()
     }
     if (!appended) throw checked.blocked ? BLOCKED : CONFLICT
-    if (this.#listeners.size !== 0) this.publish({ ops, position: this.position })
+    if (this.#delivery.size !== 0) this.publish({ ops, position: this.position })
   }
 
   /** Validates (unique indexes), applies and records a change set planned under the write lock. */
@@ -348,60 +288,23 @@ export class Transactions {
   }
 
   #top<R>(fn: () => R, tables: readonly string[]): R {
-    const tx: Tx = { log: [], schemaUndo: new Map(), locks: new Map(), autoKeys: [], baseKeys: null }
+    const tx = new Tx(this.#catalog)
     this.#tx = tx
     try {
-      for (const name of [...new Set(tables)].sort()) hold(tx, this.#catalog.lock(name), 'write')
-      const result = this.#body(tx, fn, 0)
+      for (const name of [...new Set(tables)].sort()) tx.hold(this.#catalog.lock(name), 'write')
+      const result = tx.level(fn, 0)
       this.#tx = null
       if (tx.log.length > 0) this.#commit(tx.log, tx)
       return result
     } finally {
       this.#tx = null
-      for (const { release } of tx.locks.values()) release()
+      tx.release()
     }
   }
 
   #savepoint<R>(tx: Tx, fn: () => R, tables: readonly string[]): R {
-    for (const name of [...new Set(tables)].sort()) hold(tx, this.#catalog.lock(name), 'write')
-    return this.#body(tx, fn, tx.log.length)
-  }
-
-  /** Runs the body; on a throw (or a promise), rolls back to `mark` and rethrows. */
-  #body<R>(tx: Tx, fn: () => R, mark: number): R {
-    tx.autoKeys.push(new Map())
-    let result: R
-    try {
-      result = fn()
-    } catch (error) {
-      this.#rollbackLevel(tx, mark)
-      throw error
-    }
-    if (isThenable(result)) {
-      this.#rollbackLevel(tx, mark)
-      throw asyncBody()
-    }
-    const level = tx.autoKeys.pop() as Map<TableStore, number>
-    const parent = tx.autoKeys[tx.autoKeys.length - 1]
-    if (parent === undefined) tx.baseKeys = level
-    else for (const [store, key] of level) if (!parent.has(store)) parent.set(store, key)
-    return result
-  }
-
-  /** Rolls the current savepoint level back: its changes, then its auto-key counters. */
-  #rollbackLevel(tx: Tx, mark: number): void {
-    this.#rollback(tx, mark)
-    restoreKeys(tx.autoKeys.pop())
-  }
-
-  /** Undoes the log back to `mark`, newest first. The original error is what the caller sees. */
-  #rollback(tx: Tx, mark: number): void {
-    for (let i = tx.log.length - 1; i >= mark; i--) {
-      const op = tx.log[i] as Op
-      if (op.type === 'record') this.#catalog.store(op.table).undo(op)
-      else tx.schemaUndo.get(op)?.()
-    }
-    tx.log.length = mark
+    for (const name of [...new Set(tables)].sort()) tx.hold(this.#catalog.lock(name), 'write')
+    return tx.level(fn, tx.log.length)
   }
 
   /**
@@ -415,15 +318,14 @@ export class Transactions {
       } catch (error) {
         // A single call undoes its own changes (see write/schema); a transaction is undone here.
         if (tx !== undefined) {
-          this.#rollback(tx, 0)
-          restoreKeys(tx.baseKeys ?? undefined)
+          tx.rollbackAll()
         }
         throw error
       }
       if (this.#shared.defersPublish === true) return
     } else this.#commits++
     // Nobody listens: no commit object to build.
-    if (this.#listeners.size !== 0) this.publish({ ops, position: this.position })
+    if (this.#delivery.size !== 0) this.publish({ ops, position: this.position })
   }
 
   /**
@@ -432,84 +334,13 @@ export class Transactions {
    * once if no call is in progress (a log that learns of a commit later publishes it that way).
    */
   publish(commit: Commit): void {
-    if (this.#listeners.size === 0) return
-    if (this.#tail === this.#queue.length) this.#queue.push(commit)
-    else this.#queue[this.#tail] = commit
-    this.#tail++
-    this.#queued++
+    if (this.#delivery.size === 0) return
+    this.#delivery.enqueue(commit)
     this.#deliver()
   }
 
-  /**
-   * Delivers the queued commits, in order, each to every listener once. Not re-entrant: a
-   * listener's own writes are queued behind the current commit and delivered by this same loop.
-   */
   #deliver(): void {
-    if (this.#head === this.#tail || this.#delivering || this.#depth !== 0 || this.#tx !== null) return
-    this.#delivering = true
-    try {
-      while (this.#head < this.#tail) {
-        const number = this.#queued - (this.#tail - this.#head)
-        const commit = this.#queue[this.#head] as Commit
-        this.#queue[this.#head++] = undefined
-        // A copy: a listener may subscribe or unsubscribe others while the commit is delivered.
-        const list = (this.#listenerList ??= [...this.#listeners])
-        for (let i = 0; i < list.length; i++) {
-          const [listener, from] = list[i] as [CommitListener, number]
-          if (from <= number && this.#listeners.has(listener)) this.#call(listener, commit)
-        }
-      }
-    } finally {
-      if (this.#head === this.#tail) {
-        // A burst's long queue is let go; a short one is kept for the next commits.
-        if (this.#queue.length > MAX_KEPT_QUEUE) this.#queue = []
-        this.#head = 0
-        this.#tail = 0
-      }
-      this.#delivering = false
-    }
+    if (this.#depth === 0 && this.#tx === null) this.#delivery.drain()
   }
-
-  #call(listener: CommitListener, commit: Commit): void {
-    try {
-      listener(commit)
-    } catch (error) {
-      // The commit stands; a failing observer must not look like a failed write.
-      this.#catalog.reportListenerError(error)
-    }
-  }
-}
-
-function restoreKeys(level: Map<TableStore, number> | undefined): void {
-  if (level !== undefined) for (const [store, key] of level) store.nextAutoKey = key
-}
-
-function hold(tx: Tx, lock: RWLock, mode: LockMode): void {
-  const held = tx.locks.get(lock)
-  if (held !== undefined && (held.mode === 'write' || mode === 'read')) return
-  const release = lock.acquireSync(mode)
-  if (held !== undefined) {
-    // Upgraded: keep both grants and release them together at the end.
-    const first = held.release
-    tx.locks.set(lock, { mode, release: () => (release(), first()) })
-  } else {
-    tx.locks.set(lock, { mode, release })
-  }
-}
-
-function isAsyncFunction(fn: unknown): boolean {
-  const name = (fn as { constructor?: { name?: string } }).constructor?.name
-  return name === 'AsyncFunction' || name === 'AsyncGeneratorFunction'
-}
-
-function isThenable(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
-}
-
-function asyncBody(): InvalidStateError {
-  return new InvalidStateError(
-    'db.transaction() runs its body synchronously: an async function (or one returning a promise) cannot be atomic. ' +
-      'Do the awaiting before or after, or hold table.lock.write(async () => ...) instead.',
-  )
 }
 

@@ -1,24 +1,9 @@
-import { AsyncLocalStorage } from 'node:async_hooks'
-import { processWide } from '../brand'
-import { InvalidArgumentError, LockTimeoutError, describe } from '../errors'
+import { LockTimeoutError } from '../errors'
+import { CANNOT_UPGRADE, cannotWait, checkTimeout, expected } from './lock-checks'
+import { context, holderIn, type Holder } from './lock-context'
 import { LocalCounters, type LockCounters } from './stats'
 import { checkOptions } from '../options'
 import type { AcquireOptions, LockMode, Release, RWLock } from './types'
-
-/** One async acquisition; it holds the lock while `refs > 0` (its callback, plus re-entrant calls). */
-interface Holder {
-  readonly write: boolean
-  refs: number
-  /** Write grants made to this read holder (upgrades); the lock is write-held while > 0. */
-  upgrades: number
-}
-
-/** The locks an async context holds: a persistent list, so nested contexts compose. */
-interface Held {
-  readonly lock: LocalRWLock
-  readonly holder: Holder
-  readonly parent: Held | undefined
-}
 
 interface Waiter {
   readonly write: boolean
@@ -39,9 +24,6 @@ const SYNC_WRITE = 1
 /** What a synchronous grant took, so that it can be given back without allocating a closure. */
 type SyncGrant = typeof SYNC_READ | typeof SYNC_WRITE | Holder | Upgrade
 
-// One per process: a lock of the ESM build taken inside a holder of the CommonJS build's (both
-// loaded, dictdb required by a dependency) must see that holder, as within one build.
-const context = processWide('lock-context', () => new AsyncLocalStorage<Held>())
 /** setTimeout fires at once above this. */
 const MAX_TIMER_MS = 2 ** 31 - 1
 
@@ -149,7 +131,7 @@ export class LocalRWLock implements RWLock {
     const store = context.getStore()
     if (this.#holds === 0) this.#count(write)
     else {
-      const holder = this.#heldBy(store)
+      const holder = holderIn(store, this)
       if (holder !== undefined) return this.#reenter(holder, write, fn, timeoutMs)
       if (this.#mayEnter(write)) this.#count(write)
       else await this.#wait(write, undefined, timeoutMs)
@@ -187,10 +169,10 @@ export class LocalRWLock implements RWLock {
       else this.#syncReads++
       return write ? SYNC_WRITE : SYNC_READ
     }
-    const holder = this.#heldBy(context.getStore())
+    const holder = holderIn(context.getStore(), this)
     if (holder !== undefined) return this.#reenterSync(holder, write)
     // Queued writers cannot run before this synchronous reader returns, so it may share.
-    if (write || this.#writer) throw this.#cannotWait(write)
+    if (write || this.#writer) throw this.#refuse(cannotWait(this.#writer, this.#readers, write))
     this.#holds++
     this.#syncReads++
     return SYNC_READ
@@ -201,7 +183,7 @@ export class LocalRWLock implements RWLock {
       holder.refs++
       return holder
     }
-    if (holder.upgrades === 0 && !this.#soleReader()) throw this.#cannotUpgrade()
+    if (holder.upgrades === 0 && !this.#soleReader()) throw this.#refuse(CANNOT_UPGRADE)
     holder.refs++
     this.#beginUpgrade(holder)
     return new Upgrade(holder)
@@ -217,13 +199,6 @@ export class LocalRWLock implements RWLock {
       this.#endUpgrade(grant.holder)
       this.#unref(grant.holder)
     } else this.#unref(grant)
-  }
-
-  #heldBy(store: Held | undefined): Holder | undefined {
-    for (let held = store; held !== undefined; held = held.parent) {
-      if (held.lock === this) return held.holder.refs > 0 ? held.holder : undefined
-    }
-    return undefined
   }
 
   #mayEnter(write: boolean): boolean {
@@ -322,37 +297,8 @@ export class LocalRWLock implements RWLock {
     return timeoutMs === undefined ? this.#timeoutMs : checkTimeout(timeoutMs)
   }
 
-  #cannotWait(write: boolean): LockTimeoutError {
-    const state = this.#writer ? 'write-locked by an async holder' : `read-locked by ${this.#readers} async holder(s)`
-    return this.#refuse(`is ${state} in this thread; a synchronous call cannot wait for it (it would never be released). ` +
-      `Run this call inside the holder's callback, or await table.lock.${write ? 'write' : 'read'}(...) instead.`)
-  }
-
-  #cannotUpgrade(): LockTimeoutError {
-    return this.#refuse('is also read-locked by other holders in this thread; a synchronous call cannot upgrade this read ' +
-      'lock to write while they hold it (they would never be released). Await table.lock.write(...) instead.')
-  }
-
   #refuse(why: string): LockTimeoutError {
     this.counters.timedOut()
     return new LockTimeoutError(`table \`${this.#name}\` ${why}`, { table: this.#name })
   }
-}
-
-/** The tags of the locks the current async context holds (its own and its parents'). */
-export function heldTags(): number[] {
-  const out: number[] = []
-  for (let held = context.getStore(); held !== undefined; held = held.parent) {
-    if (held.holder.refs > 0 && held.lock.tag >= 0) out.push(held.lock.tag)
-  }
-  return out
-}
-
-function checkTimeout(value: unknown): number {
-  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value
-  throw expected('timeoutMs', 'a non-negative finite number', value)
-}
-
-function expected(what: string, kind: string, value: unknown): InvalidArgumentError {
-  return new InvalidArgumentError(`Expected \`${what}\` to be ${kind}, got ${describe(value)}`)
 }

@@ -160,6 +160,35 @@ export function decodeOps(bytes: Uint8Array, start = 0, end = bytes.length): Wir
   return ops
 }
 
+/**
+ * Starts reading `bytes[start, end)` if it is a commit of one patch and nothing else (an update by
+ * key, the commonest entry by far): returns its table, and leaves its key to {@link readPatchKey}
+ * and its fields to {@link readPatchInto}; else null. Decoding straight into the record spares the
+ * ops array, the op and the fields array that {@link decodeOps} builds for it.
+ */
+export function openSinglePatch(bytes: Uint8Array, start: number, end: number): string | null {
+  reader.reset(bytes, start, end)
+  if (reader.uint() !== 1 || reader.byte() !== KIND_BASE + PATCH_KIND) return null
+  return reader.repeatedString(tableNames)
+}
+
+/** The key of the patch {@link openSinglePatch} opened (read once, before its fields). */
+export function readPatchKey(): Key {
+  return reader.value() as Key
+}
+
+/**
+ * Lays the fields of the patch {@link openSinglePatch} opened over `out` (a copy of the record,
+ * not yet frozen). Assigned: a stored record never has a field named `__proto__` (refused on the
+ * way in), as in `TableStore.patched`.
+ */
+export function readPatchInto(out: Record<string, unknown>): void {
+  for (let n = reader.uint(); n > 0; n--) {
+    const name = reader.repeatedString(fieldNames)
+    out[name] = reader.value()
+  }
+}
+
 /** A patch's fields: `[name, value, …]` (a field that changes mostly changes again: its name is not decoded again). */
 function readPatch(): unknown[] {
   const fields = new Array<unknown>(2 * reader.uint())

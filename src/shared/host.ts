@@ -5,7 +5,7 @@ import type { Transactions } from '../txn/transactions'
 import type { Key, Rec } from '../values/types'
 import type { TableStore } from '../storage/table-store'
 import { InvalidStateError } from '../errors'
-import { portableDefinition, type WireOp } from './codec'
+import { openSinglePatch, portableDefinition, readPatchInto, readPatchKey, type WireOp } from './codec'
 import type { ReplicaHost } from './replica'
 
 /** How a database's catalog serves as the replica of a shared database in this thread. */
@@ -16,6 +16,7 @@ export function replicaHost(
 ): ReplicaHost {
   return {
     applyRemote: (ops, publish, position) => applyRemote(catalog, tx, ops, publish, position),
+    applyPatch: (bytes, start, end) => !tx.listened && applyPatch(catalog, bytes, start, end),
     rawState: () => catalog.state(catalog.contexts(), true),
     resetFromState: (state) => resetFromState(catalog, tx, state),
     reportError,
@@ -62,11 +63,33 @@ function applyRemote(catalog: Catalog, tx: Transactions, ops: readonly WireOp[],
   if (applied !== null && applied.length > 0) tx.publish(position === undefined ? { ops: applied } : { ops: applied, position })
 }
 
+/**
+ * Applies an entry of the log that is one patch, decoded straight into the copy of its record;
+ * false, with nothing read or applied, if it is anything else. Called only when nobody listens:
+ * then nothing is published, and applying runs no user code (which could read the log again).
+ */
+function applyPatch(catalog: Catalog, bytes: Uint8Array, start: number, end: number): boolean {
+  const table = openSinglePatch(bytes, start, end)
+  if (table === null) return false
+  const key = readPatchKey()
+  const store = catalog.context(table).store
+  const before = store.get(key)
+  if (before === undefined) throw missingPatched(table, key)
+  const after = store.shallowCopyOf(before)
+  readPatchInto(after)
+  store.apply({ type: 'record', table, key, before, after: Object.freeze(after) as Rec })
+  return true
+}
+
 /** The record a patch makes of this replica's copy of it. */
 function patched(store: TableStore, before: Rec | undefined, op: { table: string; key: Key; fields: readonly unknown[] }): Rec {
-  // Every replica holds the record the patch was made against: a missing one is a bug.
-  if (before === undefined) throw new InvalidStateError(`dictdb internal: a patch of missing record ${String(op.key)} in ${op.table}`)
+  if (before === undefined) throw missingPatched(op.table, op.key)
   return store.patched(before, op.fields)
+}
+
+/** Every replica holds the record a patch was made against: a missing one is a bug. */
+function missingPatched(table: string, key: Key): Error {
+  return new InvalidStateError(`dictdb internal: a patch of missing record ${String(key)} in ${table}`)
 }
 
 /** Replaces the local state by a shared snapshot; tables that persist keep their objects. */

@@ -20,6 +20,12 @@ export interface ReplicaHost {
    * `position`: the log's offset after them, told to the listeners with the commit.
    */
   applyRemote(ops: readonly WireOp[], publish: boolean, position?: number): void
+  /**
+   * Applies the log entry `bytes[start, end)` without publishing it, if nobody listens and it is
+   * one patch (an update by key): decoded straight into the record. False, with nothing read or
+   * applied, otherwise (the caller then decodes it and uses `applyRemote`).
+   */
+  applyPatch(bytes: Uint8Array, start: number, end: number): boolean
   /** The whole local state, without taking locks (the caller holds the append mutex). */
   rawState(): DatabaseState
   /** Replaces the local state by a snapshot, keeping table objects alive where they persist. */
@@ -240,21 +246,31 @@ export class Replica {
       const log = this.#log
       const count = log.read(this.#applied, tail)
       if (count < 0) return false
-      // Decoded before any is applied: applying may read the log again, reusing its buffer.
-      if (count === 1) {
-        this.#applyEntry(decodeOps(log.bytes, log.start(0), log.start(0) + log.length(0)), log.end(0))
-      } else {
-        const decoded = new Array<WireOp[]>(count)
-        const ends = new Array<number>(count)
-        for (let i = 0; i < count; i++) {
-          decoded[i] = decodeOps(log.bytes, log.start(i), log.start(i) + log.length(i))
-          ends[i] = log.end(i)
-        }
-        for (let i = 0; i < count; i++) this.#applyEntry(decoded[i] as WireOp[], ends[i] as number)
+      // Patches while nobody listens are applied as they are decoded (no user code runs, so the
+      // log's buffer stays as it is); from the first other entry on, all are decoded before any
+      // is applied: a listener may read the log again, reusing its buffer.
+      let i = 0
+      while (i < count && this.#host.applyPatch(log.bytes, log.start(i), log.start(i) + log.length(i))) this.#setApplied(log.end(i++))
+      if (i === count - 1) {
+        this.#applyEntry(decodeOps(log.bytes, log.start(i), log.start(i) + log.length(i)), log.end(i))
+      } else if (i < count) {
+        this.#applyDecoded(i, count)
       }
     }
     this.#seen = commits
     return true
+  }
+
+  /** Decodes entries `from` to `to` of the last log read, then applies them. */
+  #applyDecoded(from: number, to: number): void {
+    const log = this.#log
+    const decoded = new Array<WireOp[]>(to - from)
+    const ends = new Array<number>(to - from)
+    for (let i = from; i < to; i++) {
+      decoded[i - from] = decodeOps(log.bytes, log.start(i), log.start(i) + log.length(i))
+      ends[i - from] = log.end(i)
+    }
+    for (let i = 0; i < decoded.length; i++) this.#applyEntry(decoded[i] as WireOp[], ends[i] as number)
   }
 
   #applyEntry(ops: WireOp[], end: number): void {

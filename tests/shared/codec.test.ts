@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { decodeOps, encodeOps, encodeOpsInPlace, type WireOp, type WireRecord } from '../../src/shared/codec'
+import { decodeOps, encodeOps, encodeOpsInPlace, openSinglePatch, readPatchInto, readPatchKey, type WireOp, type WireRecord } from '../../src/shared/codec'
 
 const record = (after: object): WireOp => ({ type: 'record', table: 't', key: 1, after: Object.freeze(after) as never })
 const roundTrip = (ops: WireOp[]): WireOp[] => decodeOps(encodeOps(ops))
@@ -121,6 +121,28 @@ describe('change codec', () => {
       const rec = (id: number): WireRecord => ({ type: 'record', table: id % 2 === 0 ? 'even' : 'odd', key: id, after: Object.freeze({ id }) })
       const ops = [rec(1), rec(2), rec(3), rec(3), rec(4)]
       expect(decodeOps(encodeOps(ops)).map((op) => op.table)).toEqual(['odd', 'even', 'odd', 'odd', 'even'])
+    })
+
+    it('a change set of one patch is read straight into a copy of the record, with its table and key', () => {
+      const before = Object.freeze({ id: 7, a: 1, tags: Object.freeze(['x']), b: 'same' })
+      const after = Object.freeze({ id: 7, a: 2, tags: Object.freeze(['x', 'y']), b: 'same' })
+      const encoded = encodeOpsInPlace([{ type: 'record', table: 'things', key: 7, before, after }])
+      const bytes = encoded.bytes.slice(0, encoded.length)
+      expect(openSinglePatch(bytes, 0, bytes.length)).toBe('things')
+      expect(readPatchKey()).toBe(7)
+      const out: Record<string, unknown> = { ...before }
+      readPatchInto(out)
+      expect(out).toEqual(after)
+      expect(Object.isFrozen(out.tags)).toBe(true)
+    })
+
+    it('only a change set of exactly one patch is read straight into a record', () => {
+      const rec = (a: number): WireRecord => ({ type: 'record', table: 't', key: 1, before: Object.freeze({ id: 1, a: 0 }), after: Object.freeze({ id: 1, a }) })
+      const insert: WireRecord = { type: 'record', table: 't', key: 2, before: undefined, after: Object.freeze({ id: 2 }) }
+      for (const ops of [[rec(1), rec(2)], [insert], [rec(1), insert], [{ type: 'dropTable', table: 't' } as WireOp]]) {
+        const encoded = encodeOpsInPlace(ops)
+        expect(openSinglePatch(encoded.bytes.slice(0, encoded.length), 0, encoded.length)).toBeNull()
+      }
     })
   })
 })

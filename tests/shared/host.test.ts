@@ -1,0 +1,79 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { Database, increment } from '../../src'
+import type { Commit } from '../../src'
+
+// Two replicas in this thread stand for two threads: each reads its own replica.
+const open: Database[] = []
+afterEach(() => {
+  for (const db of open.splice(0)) db.close()
+})
+
+function pair(): { db: Database; other: Database } {
+  const db = new Database({ shared: true })
+  db.createTable('t').insert([
+    { id: 1, n: 0, tags: ['a'] },
+    { id: 2, n: 0, tags: ['b'] },
+  ])
+  const other = Database.attach(db.handle())
+  open.push(other, db)
+  return { db, other }
+}
+
+/** Updates by key (appended as patches), with a table created among them: a catch-up of every kind of entry. */
+function writeMixed(db: Database): void {
+  const t = db.getTable('t')
+  t.update({ n: increment(1) }, { id: 1 })
+  t.update({ tags: ['a', 'c'] }, { id: 2 })
+  db.createTable('u').insert({ id: 1 })
+  t.update({ n: increment(5) }, { id: 2 })
+  t.update({ n: increment(1) }, { id: 1 })
+}
+
+describe('a replica catching up on updates by key', () => {
+  it('ends with the records the writer holds, deep-frozen, when nobody listens', () => {
+    const { db, other } = pair()
+    const t = db.getTable('t')
+    t.update({ n: increment(1) }, { id: 1 })
+    t.update({ tags: ['a', 'c'] }, { id: 2 })
+    t.update({ n: increment(5) }, { id: 2 })
+    const rows = other.getTable('t').select({ copy: false })
+    expect(rows).toEqual(t.select())
+    expect(rows.every((r) => Object.isFrozen(r) && Object.isFrozen(r.tags))).toBe(true)
+  })
+
+  it('ends with the records and tables the writer holds when a table was created among the updates', () => {
+    const { db, other } = pair()
+    writeMixed(db)
+    expect(other.getTable('t').select()).toEqual(db.getTable('t').select())
+    expect(other.getTable('u').get(1)).toEqual({ id: 1 })
+  })
+
+  it('catching up one update at a time ends with the records the writer holds', () => {
+    const { db, other } = pair()
+    const t = db.getTable('t')
+    const seen: unknown[] = []
+    for (let i = 0; i < 5; i++) {
+      t.update({ n: increment(1) }, { id: 1 + (i % 2) })
+      seen.push(other.getTable('t').get(1 + (i % 2))?.n)
+    }
+    expect(seen).toEqual([1, 1, 2, 2, 3])
+  })
+
+  it('tells a listener every change of the catch-up, once and in order', () => {
+    const { db, other } = pair()
+    const heard: string[] = []
+    other.onCommit((commit: Commit) => {
+      for (const op of commit.ops) heard.push(op.type === 'record' ? `${op.table}:${String(op.key)}:${JSON.stringify(op.after)}` : `${op.type}:${op.table}`)
+    })
+    writeMixed(db)
+    other.getTable('t').get(1)
+    expect(heard).toEqual([
+      't:1:{"id":1,"n":1,"tags":["a"]}',
+      't:2:{"id":2,"n":0,"tags":["a","c"]}',
+      'createTable:u',
+      'u:1:{"id":1}',
+      't:2:{"id":2,"n":5,"tags":["a","c"]}',
+      't:1:{"id":1,"n":2,"tags":["a"]}',
+    ])
+  })
+})

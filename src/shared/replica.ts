@@ -242,7 +242,9 @@ export class Replica {
     const commits = mem.commits
     const tail = mem.tail
     if (tail !== this.#applied) {
-      if (mem.isStale(this.slot) || this.#applied < mem.head) return false
+      // Overtaken: `read` finds it by the ring's head after copying (the one check safety needs);
+      // a replica more than a ring behind is refused before copying (no head read: a BigInt load).
+      if (mem.isStale(this.slot) || tail - this.#applied > mem.capacity) return false
       const log = this.#log
       const count = log.read(this.#applied, tail)
       if (count < 0) return false

@@ -32,13 +32,18 @@ describe('following the other processes', () => {
   const open = connectedClosedAfterEach()
   afterEach(() => void vi.restoreAllMocks())
 
-  it('a process committing back to back stops listening, and each commit still brings the commits made elsewhere', async () => {
+  /** Two processes of one database with records `a` and `b`; the statements sent from now on. */
+  async function twoProcesses(): Promise<{ a: ConnectedDatabase; b: ConnectedDatabase; sent: string[] }> {
     const name = freshName()
     const a = await open({ name })
     const b = await open({ name })
     await a.transactionAsync(() => a.createTable('t').insert([{ id: 'a', n: 0 }, { id: 'b', n: 0 }]))
     await b.sync()
-    const sent = statements()
+    return { a, b, sent: statements() }
+  }
+
+  it('a process committing back to back stops listening, and each commit still brings the commits made elsewhere', async () => {
+    const { a, b, sent } = await twoProcesses()
     await increments(a, 'a', 3)
     expect(sent.filter((text) => text.startsWith('UNLISTEN'))).toHaveLength(1)
     await increments(b, 'b', 1)
@@ -47,12 +52,7 @@ describe('following the other processes', () => {
   })
 
   it('a process that stopped listening listens again once quiet and catches up without sync()', async () => {
-    const name = freshName()
-    const a = await open({ name })
-    const b = await open({ name })
-    await a.transactionAsync(() => a.createTable('t').insert([{ id: 'a', n: 0 }, { id: 'b', n: 0 }]))
-    await b.sync()
-    const sent = statements()
+    const { a, b, sent } = await twoProcesses()
     await increments(a, 'a', 3)
     await until(() => sent.some((text) => text.startsWith('LISTEN')))
     await increments(b, 'b', 2)

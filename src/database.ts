@@ -8,6 +8,7 @@ import type { LedgerOptions } from './helpers/ledger-types'
 import { Sequence, openSequence, type SequenceOptions } from './helpers/sequence'
 import type { IndexSpec } from './indexes/types'
 import type { SharedRWLock } from './locks/shared-lock'
+import { dropTicket, takeTicket } from './locks/wait-graph'
 import { checkFunction, checkLogger, checkName, checkOptions } from './options'
 import { importCsv, type ImportCsvOptions } from './persist/csv-import'
 import { buildDatabase } from './persist/ingest'
@@ -171,6 +172,12 @@ export class Database {
       reportListenerError: (error) => this.#logger.error('dictdb: a commit listener threw; the commit stands', error),
       deadlockRetried: (table) => {
         if (table !== undefined && this.#catalog.has(table)) this.#catalog.context(table).lock.counters.deadlockRetried()
+      },
+      names: () => this.#catalog.names(),
+      has: (name) => this.#catalog.has(name),
+      retrying: (on) => {
+        const shared = this.#shared
+        if (shared !== null) (on ? takeTicket : dropTicket)(shared.memory, shared.replica.slot)
       },
     })
     const catalog = new Catalog(this.#tx, timeout, attaching?.schemas ?? connecting?.schemas ?? {})

@@ -372,6 +372,45 @@ describe('deadlock retries', () => {
     expect(log.select({ columns: ['outer'] })).toEqual([{ outer: 2 }])
   })
 
+  it('a re-run holds, before its body runs, the locks of every table its lost attempt locked and of the one it lost on', () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0)
+    const { db, accounts, log } = setup()
+    const other = db.createTable('other')
+    const lost = db.createTable('lost')
+    const heldAtStart: boolean[][] = []
+    let runs = 0
+    db.transaction(() => {
+      heldAtStart.push([accounts, log, other, lost].map((t) => t.lock.locked))
+      if (++runs === 1) {
+        accounts.count()
+        log.insert({ n: 1 })
+        throw new DeadlockError('lost', { table: 'lost' })
+      }
+    })
+    expect(heldAtStart).toEqual([
+      [false, false, false, false],
+      [true, true, false, true],
+    ])
+  })
+
+  it('a re-run does not fail when a table its lost attempt locked was dropped meanwhile', () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.5)
+    const { db, log } = setup()
+    const temp = db.createTable('temp')
+    // The backoff sleeps with Atomics.wait: the table goes during the sleep.
+    vi.spyOn(Atomics, 'wait').mockImplementation(() => (db.dropTable('temp'), 'timed-out'))
+    let runs = 0
+    const result = db.transaction(() => {
+      if (++runs === 1) {
+        temp.count()
+        throw new DeadlockError('lost', { table: 'temp' })
+      }
+      return log.count()
+    }, { retries: 1 })
+    expect(result).toBe(0)
+    expect(db.hasTable('temp')).toBe(false)
+  })
+
   it('retries back off for longer each time', () => {
     vi.spyOn(Math, 'random').mockReturnValue(0.5)
     const { db } = setup()

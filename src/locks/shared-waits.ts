@@ -5,7 +5,7 @@ import { type SharedMemory } from '../shared/memory'
 import { heldTags } from './lock-context'
 import type { LockCounters } from './stats'
 import type { LockMode } from './types'
-import { SYNC_WAIT, findCycle, waiterId } from './wait-graph'
+import { SYNC_WAIT, findCycle, victimOf, waiterId } from './wait-graph'
 
 /** One wait in flight: when it began, its record in the wait graph, and how it ends. */
 export interface Waiter {
@@ -110,7 +110,7 @@ export class LockWaits {
   check(mode: LockMode, waiter: Waiter, deadline: number, timeout: number): void {
     const cycle = waiter.record < 0 ? null : findCycle(this.#mem, this.#me, waiter.record, this.#slot)
     if (cycle === null) waiter.cycle = null
-    else if (this.#cycleLasts(waiter, cycle) && (Math.max(...cycle) === waiterId(this.#me, waiter.record) || Date.now() - waiter.since > CYCLE_PATIENCE_MS)) {
+    else if (this.#cycleLasts(waiter, cycle) && (victimOf(this.#mem, cycle) === waiterId(this.#me, waiter.record) || Date.now() - (waiter.cycle as { since: number }).since > CYCLE_PATIENCE_MS)) {
       throw new DeadlockError(`Deadlock on table \`${this.#name}\`: waiters ${cycle.join(' → ')} wait for each other; this one backs off`, {
         table: this.#name,
       })

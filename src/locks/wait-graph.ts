@@ -1,4 +1,4 @@
-import { ASYNC_RECORDS, L_WRITER, MAX_THREADS } from '../shared/layout'
+import { ASYNC_RECORDS, H_TICKETS, L_WRITER, MAX_THREADS, T_TICKET } from '../shared/layout'
 import { type SharedMemory } from '../shared/memory'
 
 /**
@@ -78,4 +78,49 @@ export function findCycle(mem: SharedMemory, me: number, record: number, lock: n
     return false
   }
   return visit(lock, me) ? path : null
+}
+
+/**
+ * The waiter of a cycle that backs off. A transaction that lost a deadlock holds a ticket, taken
+ * at its first loss and kept across its re-runs ({@link takeTicket}); first attempts, single
+ * calls and async waits hold none. The loser is a waiter without a ticket if there is one, else
+ * the youngest ticket; among equals, the highest id. So a re-run loses only to older re-runs,
+ * and the oldest one in the database never loses: re-runs converge instead of losing again and
+ * again to the same first attempts.
+ */
+export function victimOf(mem: SharedMemory, cycle: readonly number[]): number {
+  let victim = -1
+  let victimTicket = 0
+  for (const id of cycle) {
+    const ticket = ticketOf(mem, id)
+    // Unsigned: no ticket (0) ranks above every ticket, and a younger ticket above an older one.
+    const rank = (ticket - 1) >>> 0
+    const best = (victimTicket - 1) >>> 0
+    if (victim < 0 || rank > best || (rank === best && id > victim)) {
+      victim = id
+      victimTicket = ticket
+    }
+  }
+  return victim
+}
+
+/** The ticket of waiter `id`: its thread's, for a synchronous wait (a transaction's); else 0. */
+function ticketOf(mem: SharedMemory, id: number): number {
+  const thread = Math.floor(id / (ASYNC_RECORDS + 1))
+  if (id - thread * (ASYNC_RECORDS + 1) !== SYNC_WAIT) return 0
+  return Atomics.load(mem.i32, mem.thread(thread) + T_TICKET)
+}
+
+/**
+ * Gives thread `t`'s transaction, which just lost a deadlock, a ticket (once: a re-run keeps the
+ * one of its first loss). Tickets grow; one of 2^31 deadlocks later wraps, harmlessly rare.
+ */
+export function takeTicket(mem: SharedMemory, t: number): void {
+  const word = mem.thread(t) + T_TICKET
+  if (Atomics.load(mem.i32, word) === 0) Atomics.store(mem.i32, word, (Atomics.add(mem.i32, H_TICKETS, 1) + 1) | 0 || 1)
+}
+
+/** Thread `t`'s transaction ended: its waits are first attempts' again. */
+export function dropTicket(mem: SharedMemory, t: number): void {
+  Atomics.store(mem.i32, mem.thread(t) + T_TICKET, 0)
 }

@@ -20,6 +20,7 @@ import {
   H_FOLLOWERS,
   T_STATE,
   T_THREAD_ID,
+  T_TICKET,
   T_WAITING,
   T_APPLIED,
   T_STALE,
@@ -220,6 +221,7 @@ export class SharedMemory {
       if (Atomics.compareExchange(this.i32, base + T_STATE, 0, 1) === 0) {
         Atomics.store(this.i32, base + T_THREAD_ID, threadId)
         Atomics.store(this.i32, base + T_WAITING, -1)
+        Atomics.store(this.i32, base + T_TICKET, 0)
         for (let r = 0; r < ASYNC_RECORDS; r++) Atomics.store(this.i32, base + T_RECORDS + r, -1)
         for (let lock = 0; lock < MAX_LOCKS; lock++) {
           Atomics.store(this.i32, this.waits(lock, s), 0)

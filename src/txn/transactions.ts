@@ -6,6 +6,7 @@ import type { Key } from '../values/types'
 import { backoffDelay, sleepSync } from './backoff'
 import { Delivery, type CommitListener } from './delivery'
 import { CheckedChange, type SharedSync } from './shared-sync'
+import { retryTables, type TableLocks } from './retry'
 import { Tx, asyncBody, isAsyncFunction } from './tx'
 
 export type { SharedSync } from './shared-sync'
@@ -19,12 +20,16 @@ const BLOCKED = Symbol('dictdb: table held by another thread')
 const OPTIMISTIC_TRIES = 3
 
 /** What the transaction manager needs from the catalog. */
-export interface Catalog {
+export interface Catalog extends TableLocks {
   store(table: string): TableStore
-  lock(table: string): RWLock
   reportListenerError(error: unknown): void
   /** Counts a transaction re-run after losing a deadlock on `table` (`db.stats()`). */
   deadlockRetried(table: string | undefined): void
+  /**
+   * Marks this thread's transaction as one that lost a deadlock (`true`, before each re-run) or
+   * ended (`false`): a shared database's deadlock detector then picks other losers first.
+   */
+  retrying(on: boolean): void
 }
 
 /**
@@ -266,32 +271,45 @@ export class Transactions {
     tx.schemaUndo.set(op, undo)
   }
 
-  /** Runs `fn` as a transaction; nested calls are savepoints. */
+  /**
+   * Runs `fn` as a transaction; nested calls are savepoints. A top-level transaction that loses a
+   * deadlock is rolled back and run again, up to `retries` times, after a backoff: holding from
+   * the start the write locks of what it locked before ({@link retryTables}), and outranking
+   * first attempts in the deadlocks it meets, so that its re-runs converge.
+   */
   run<R>(fn: () => R, tables: readonly string[], retries: number): R {
     if (isAsyncFunction(fn)) throw asyncBody()
     const outer = this.#tx
     if (outer !== null) return this.#savepoint(outer, fn, tables)
     this.#depth++
+    let upfront = [...new Set(tables)].sort()
+    let retried = false
     try {
       for (let attempt = 0; ; attempt++) {
+        const tx = new Tx(this.#catalog)
         try {
-          return this.#top(fn, tables)
+          return this.#top(tx, fn, upfront)
         } catch (error) {
           if (!(error instanceof DeadlockError) || attempt >= retries) throw error
           this.#catalog.deadlockRetried(error.table)
+          upfront = retryTables(this.#catalog, tx, upfront, error.table)
+          if (!retried) this.#catalog.retrying(true)
+          retried = true
           sleepSync(backoffDelay(attempt))
         }
       }
     } finally {
+      if (retried) this.#catalog.retrying(false)
       if (--this.#depth === 0) this.#deliver()
     }
   }
 
-  #top<R>(fn: () => R, tables: readonly string[]): R {
-    const tx = new Tx(this.#catalog)
+  /** One attempt: locks `upfront` (sorted) for writing, runs the body, commits. */
+  #top<R>(tx: Tx, fn: () => R, upfront: readonly string[]): R {
     this.#tx = tx
     try {
-      for (const name of [...new Set(tables)].sort()) tx.hold(this.#catalog.lock(name), 'write')
+      // A table of a lost attempt may have been dropped since (by another thread).
+      for (const name of upfront) if (this.#catalog.has(name)) tx.hold(this.#catalog.lock(name), 'write')
       const result = tx.level(fn, 0)
       this.#tx = null
       if (tx.log.length > 0) this.#commit(tx.log, tx)

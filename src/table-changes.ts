@@ -1,9 +1,9 @@
 import { DuplicateKeyError, InvalidArgumentError, InvalidStateError, describe } from './errors'
 import { Increment } from './operators'
 import type { Validator } from './schema'
-import type { RecordChange } from './storage/change'
+import { recordChange, type RecordChange } from './storage/change'
 import type { TableStore } from './storage/table-store'
-import { copyRecord, freezeCopy, isPlainObject } from './values/freeze'
+import { copyRecord, freezeCopy, isPlainArgument, isPlainObject } from './values/freeze'
 import { inputShapeOf, isFlat, type InputShape } from './values/input-shape'
 import type { Key, Rec } from './values/types'
 
@@ -12,8 +12,6 @@ import type { Key, Rec } from './values/types'
  * where a Map would cost a table per call).
  */
 export type FieldChanges = readonly unknown[]
-
-const hasOwn = Object.prototype.hasOwnProperty
 
 /**
  * What a list insert has planned so far (nothing is applied before the whole list is planned),
@@ -119,28 +117,43 @@ export class ChangePlanner {
    * primary key. Values are frozen here, so each record's merge shares them.
    */
   changes(changes: unknown): FieldChanges {
-    if (!isPlainObject(changes)) {
-      throw new InvalidArgumentError(`Expected the changes of update() to be a plain object of field values, got ${describe(changes)}`, { table: this.table })
-    }
-    // for…in (own fields only, as Object.keys) twice: sizes the array without a key array.
+    if (!isPlainArgument(changes)) throw this.#notChanges(changes)
+    // One for…in (own fields only, as Object.keys) for the usual single field; a second one,
+    // to fill an array sized by the first, only for more: no key array either way. The own-field
+    // test is written out, not a saved `hasOwnProperty`: the compiler then sees it is the loop's
+    // own key of the object it walks, and drops it.
     let n = 0
-    for (const field in changes) if (hasOwn.call(changes, field)) n++
+    let first = ''
+    for (const field in changes) {
+      if (!Object.prototype.hasOwnProperty.call(changes, field)) continue
+      if (n++ === 0) first = field
+    }
+    if (n === 1) return [first, this.#changeValue(first, changes[first])]
+    if (n === 0) throw new InvalidArgumentError('update() needs at least one field to change', { table: this.table })
     const out = new Array<unknown>(2 * n)
     let i = 0
     for (const field in changes) {
-      if (!hasOwn.call(changes, field)) continue
-      const value = changes[field]
-      if (field === this.primaryKey) {
-        throw new InvalidArgumentError(`update() cannot change the primary key \`${field}\`; delete and insert instead`, { table: this.table, field })
-      }
-      if (value === undefined) {
-        throw new InvalidArgumentError(`Expected update() field \`${field}\` to be a value, got \`undefined\` (use null to clear it)`, { table: this.table, field })
-      }
+      if (!Object.prototype.hasOwnProperty.call(changes, field)) continue
       out[i++] = field
-      out[i++] = value instanceof Increment || isFlat(value) ? value : freezeCopy(value, `changes.${field}`)
+      out[i++] = this.#changeValue(field, changes[field])
     }
-    if (out.length === 0) throw new InvalidArgumentError('update() needs at least one field to change', { table: this.table })
     return out
+  }
+
+  #notChanges(changes: unknown): InvalidArgumentError {
+    return new InvalidArgumentError(`Expected the changes of update() to be a plain object of field values, got ${describe(changes)}`, { table: this.table })
+  }
+
+  /** A checked value of `changes`: an operator, a flat value, or a frozen copy. */
+  #changeValue(field: string, value: unknown): unknown {
+    if (field === this.primaryKey || value === undefined) throw this.#badChange(field)
+    return value instanceof Increment || isFlat(value) ? value : freezeCopy(value, `changes.${field}`)
+  }
+
+  #badChange(field: string): InvalidArgumentError {
+    return field === this.primaryKey
+      ? new InvalidArgumentError(`update() cannot change the primary key \`${field}\`; delete and insert instead`, { table: this.table, field })
+      : new InvalidArgumentError(`Expected update() field \`${field}\` to be a value, got \`undefined\` (use null to clear it)`, { table: this.table, field })
   }
 
   /**
@@ -148,7 +161,7 @@ export class ChangePlanner {
    * other condition: the planner's shortcut for the most common write, with no condition to build.
    */
   keyOf(where: unknown): Key | undefined {
-    if (!isPlainObject(where)) return undefined
+    if (!isPlainArgument(where)) return undefined
     let key: unknown
     let fields = 0
     for (const field in where) {
@@ -196,6 +209,6 @@ export class ChangePlanner {
   }
 
   #change(key: Key, before: Rec | undefined, after: Rec | undefined): RecordChange {
-    return { type: 'record', table: this.table, key, before, after }
+    return recordChange(this.table, key, before, after)
   }
 }

@@ -14,6 +14,30 @@ export interface RecordChange {
   readonly after: Rec | undefined
 }
 
+type Writable<T> = { -readonly [K in keyof T]: T[K] }
+
+/**
+ * Made with `new` and not as a literal, yet a plain object like one (its prototype is
+ * `Object.prototype`, its fields the same, in the same order): V8 pretenures a literal's
+ * allocation site once most of its objects survive a young collection, as the changes of a
+ * large insert all do, and from then on every single write's change, which dies at once, was
+ * allocated in the old generation and left there for a full collection. A constructor has no
+ * such site.
+ */
+const Change = function (this: Writable<RecordChange>, table: string, key: Key, before: Rec | undefined, after: Rec | undefined) {
+  this.type = 'record'
+  this.table = table
+  this.key = key
+  this.before = before
+  this.after = after
+} as unknown as new (table: string, key: Key, before: Rec | undefined, after: Rec | undefined) => RecordChange
+Change.prototype = Object.prototype
+
+/** A record change (`before` undefined: an insert; `after` undefined: a delete). */
+export function recordChange(table: string, key: Key, before: Rec | undefined, after: Rec | undefined): RecordChange {
+  return new Change(table, key, before, after)
+}
+
 /** What a table is made of, as created, saved and replicated. */
 export interface TableDefinition {
   readonly name: string
@@ -55,7 +79,7 @@ export interface Commit {
 
 /** The change that undoes `change`. */
 export function inverse(change: RecordChange): RecordChange {
-  return { type: 'record', table: change.table, key: change.key, before: change.after, after: change.before }
+  return recordChange(change.table, change.key, change.after, change.before)
 }
 
 /** One table in a {@link DatabaseState}. */

@@ -195,9 +195,10 @@ export class TableStore {
     }
   }
 
-  /** `checkUnique` of a single change. */
+  /** `checkUnique` of a single change (small enough to be inlined where no unique index is). */
   checkUniqueOne(change: RecordChange): void {
-    for (const index of this.#uniqueList) this.#checkOne(index, change)
+    const list = this.#uniqueList
+    for (let i = 0; i < list.length; i++) this.#checkOne(list[i] as Index, change)
   }
 
   #checkOne(index: Index, change: RecordChange): void {

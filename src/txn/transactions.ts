@@ -146,6 +146,7 @@ export class Transactions {
    */
   writeRecord<R, A>(lock: RWLock, store: TableStore, fn: (a: A, key: Key) => R, a: A, key: Key): R {
     const shared = this.#shared
+    if (this.#tx === null && shared === null) return this.#writeLocal(lock, fn, a, key)
     if (this.#tx === null && shared?.enterChecked !== undefined && !store.hasUnique) {
       for (let attempt = 0; attempt < OPTIMISTIC_TRIES; attempt++) {
         const result = this.#tryOptimistic(shared, lock, store, fn, a, key)
@@ -155,6 +156,25 @@ export class Transactions {
     }
     if (this.#tx !== null) this.#keyed = key
     return this.withLock(lock, 'write', fn, a, key)
+  }
+
+  /**
+   * `withLock(lock, 'write', fn, a, key)` of a local database outside a transaction, the most
+   * common write, without what only a shared replica or a transaction needs (small enough for
+   * the compiler to inline it whole into the caller).
+   */
+  #writeLocal<R, A>(lock: RWLock, fn: (a: A, key: Key) => R, a: A, key: Key): R {
+    this.#depth++
+    try {
+      const grant = lock.enterSync('write')
+      try {
+        return fn(a, key)
+      } finally {
+        lock.exitSync(grant)
+      }
+    } finally {
+      if (--this.#depth === 0 && this.#head !== this.#tail) this.#deliver()
+    }
   }
 
   #tryOptimistic<R, A, B>(shared: SharedSync, lock: RWLock, store: TableStore, fn: (a: A, b: B) => R, a: A, b: B): R | typeof CONFLICT | typeof BLOCKED {

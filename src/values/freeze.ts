@@ -124,6 +124,20 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 }
 
 /**
+ * {@link isPlainObject} for an argument on a hot path (`update`'s changes and `where`). It reads
+ * `constructor` first: that load tells the compiler the object's map, so that
+ * `Object.getPrototypeOf` folds to a constant, where on an object it knows nothing of it is a
+ * runtime call (about a tenth of an update by key). The read runs a getter or a proxy's trap
+ * named `constructor`, which is why the other inputs keep {@link isPlainObject}.
+ */
+export function isPlainArgument(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false
+  if ((value as { constructor?: unknown }).constructor !== Object) return isPlainObject(value)
+  const proto = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}
+
+/**
  * Checks and deep-freezes, in place, a record nothing else references (just decoded from a file
  * or a snapshot): the stored form without a second copy. Dates become `FrozenDate`s. A value
  * that is already frozen (someone else's) is copied instead.

@@ -49,11 +49,11 @@ function compile(fields: string[], thaw: (value: unknown) => unknown): Shape {
   const names = fields.map((f) => JSON.stringify(f))
   const deep = names.map((n) => `${n}: (x = v[${n}], typeof x === 'object' && x !== null ? thaw(x) : x)`).join(',\n')
   const shallow = names.map((n) => `${n}: v[${n}]`).join(',\n')
-  // The identity test comes first: it reads no value (typeof reads a string's header).
-  const flat = names.map((n) => `(x = v[${n}], (f !== undefined && same(x, f[${n}])) || typeof x !== 'object' || x === null)`).join(' && ')
+  // The identity test comes first: it reads no value (typeof reads a string's header). `===`, not
+  // Object.is (a builtin call per field): where they differ (NaN, ±0) the value is not an object either.
+  const flat = names.map((n) => `(x = v[${n}], (f !== undefined && x === f[${n}]) || typeof x !== 'object' || x === null)`).join(' && ')
   const make = new Function(
     'thaw',
-    'same',
     'fields',
     // for…in walks own enumerable fields in order (a stored record is a plain object we made),
     // so the walk alone tells the fields and their order: no `in` test per field.
@@ -64,8 +64,8 @@ function compile(fields: string[], thaw: (value: unknown) => unknown): Shape {
       matches: matches,
       holds: function (v, f) { if (!matches(v)) return false; var x; return ${flat || 'true'} },
     }`,
-  ) as (t: typeof thaw, s: typeof Object.is, f: readonly string[]) => Shape
-  return make(thaw, Object.is, fields)
+  ) as (t: typeof thaw, f: readonly string[]) => Shape
+  return make(thaw, fields)
 }
 
 function generic(thaw: (value: unknown) => unknown): Shape {

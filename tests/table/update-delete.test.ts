@@ -109,6 +109,31 @@ describe('update', () => {
     expect(t.get('a')).toBeDefined()
     expect(t.get('z')).toBeUndefined()
   })
+
+  it('update by key takes changes and a where made without a prototype or with a field named constructor', () => {
+    const { t } = setup()
+    const changes = Object.assign(Object.create(null) as Record<string, unknown>, { balance: 7 })
+    const where = Object.assign(Object.create(null) as Record<string, unknown>, { id: 'a' })
+    expect(t.update(changes, where)).toBe(1)
+    expect(t.update({ constructor: 'x' }, { id: 'b' })).toBe(1)
+    expect(t.get('a')).toMatchObject({ balance: 7 })
+    expect(t.get('b')).toMatchObject({ constructor: 'x' })
+  })
+
+  it('update refuses changes made by a class, even one whose fields are all values', () => {
+    const { t } = setup()
+    class Changes {
+      balance = 1
+    }
+    expectDictDBError(() => t.update(new Changes() as never, { id: 'a' }), 'InvalidArgumentError', /plain object/)
+    expect(t.get('a')).toMatchObject({ balance: 100 })
+  })
+
+  it('update with several fields by key changes each of them', () => {
+    const { t } = setup()
+    t.update({ balance: increment(5), team: 'z', owner: 'Anne' }, { id: 'a' })
+    expect(t.get('a')).toEqual({ id: 'a', owner: 'Anne', balance: 105, team: 'z' })
+  })
 })
 
 describe('update with increment', () => {

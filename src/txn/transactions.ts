@@ -173,7 +173,7 @@ export class Transactions {
         lock.exitSync(grant)
       }
     } finally {
-      if (--this.#depth === 0 && this.#head !== this.#tail) this.#deliver()
+      if (--this.#depth === 0 && this.#delivery.pending) this.#deliver()
     }
   }
 

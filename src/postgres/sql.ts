@@ -40,8 +40,8 @@ export class Statements {
     this.head = quoteIdent(`${prefix}head`)
     this.log = quoteIdent(`${prefix}log`)
     this.snapshot = quoteIdent(`${prefix}snapshot`)
-    this.commitFn = quoteIdent(`${prefix}commit_v2`)
-    this.#commitCall = { name: `${prefix}commit_v2`, text: `SELECT pos, entry FROM ${this.commitFn}($1, $2, $3, $4, $5, $6, $7)` }
+    this.commitFn = quoteIdent(`${prefix}commit_v3`)
+    this.#commitCall = { name: `${prefix}commit_v3`, text: `SELECT pos, entry FROM ${this.commitFn}($1, $2, $3, $4, $5, $6, $7)` }
   }
 
   /** Creates the tables and the database's head row (idempotent; safe to run concurrently). */
@@ -94,20 +94,24 @@ export class Statements {
   /**
    * The validated commit (see commitIf). A VOLATILE plpgsql function: each statement in it takes
    * a new snapshot, so the check after the head row's lock sees every commit before this one.
+   * The head is locked and moved by one statement (v2 locked it, then moved it: one statement
+   * more inside the lock, which every commit of the database waits for); a refused commit puts
+   * it back. Same arguments, answer and log rows as v2: processes of both can run together.
    */
   #commitFunction(): string {
     return `CREATE FUNCTION ${this.commitFn}(n text, base bigint, reads text[], writes text[], id uuid, body bytea, channel text)
       RETURNS TABLE (pos bigint, entry bytea) LANGUAGE plpgsql VOLATILE AS $fn$
       DECLARE h bigint;
       BEGIN
-        SELECT hd.position INTO h FROM ${this.head} hd WHERE hd.name = n FOR UPDATE;
+        UPDATE ${this.head} hd SET position = hd.position + 1 WHERE hd.name = n RETURNING hd.position - 1 INTO h;
         IF h = base OR (h - base <= ${PAGE} AND ${this.#clear('n', 'base', 'h', 'reads')}) THEN
-          UPDATE ${this.head} hd SET position = h + 1 WHERE hd.name = n;
           INSERT INTO ${this.log} (name, position, commit_id, ops, writes) VALUES (n, h + 1, id, body, writes);
           PERFORM pg_notify(channel, (h + 1) || ' ' || n);
           pos := h + 1;
           entry := NULL;
           RETURN NEXT;
+        ELSE
+          UPDATE ${this.head} hd SET position = h WHERE hd.name = n;
         END IF;
         RETURN QUERY SELECT l.position, l.ops FROM ${this.log} l WHERE l.name = n AND l.position > base AND l.position <= h ORDER BY l.position LIMIT ${PAGE};
       END $fn$`

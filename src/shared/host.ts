@@ -17,6 +17,7 @@ export function replicaHost(
   return {
     applyRemote: (ops, publish, position) => applyRemote(catalog, tx, ops, publish, position),
     applyPatch: (bytes, start, end) => !tx.listened && applyPatch(catalog, bytes, start, end),
+    listened: () => tx.listened,
     rawState: () => catalog.state(catalog.contexts(), true),
     resetFromState: (state) => resetFromState(catalog, tx, state),
     reportError,

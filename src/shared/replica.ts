@@ -5,6 +5,8 @@ import { decodeOps, decodeState, encodeOpsInPlace, encodeState, type EncodedOps,
 import { guardLock, guardUnlock } from './guard'
 import { SharedLog, entrySize } from './log'
 import { MAX_THREADS } from './layout'
+import { patchesBeside } from './defer'
+import type { Key } from '../values/types'
 import { type SharedMemory } from './memory'
 
 /** Of the plain reads of the commit count by `current()`, each this-many-th is an `Atomics.load`. */
@@ -26,6 +28,8 @@ export interface ReplicaHost {
    * applied, otherwise (the caller then decodes it and uses `applyRemote`).
    */
   applyPatch(bytes: Uint8Array, start: number, end: number): boolean
+  /** Whether this thread has commit listeners (while it has none, catching up runs no user code). */
+  listened(): boolean
   /** The whole local state, without taking locks (the caller holds the append mutex). */
   rawState(): DatabaseState
   /** Replaces the local state by a snapshot, keeping table objects alive where they persist. */
@@ -43,6 +47,8 @@ export interface ReplicaHost {
 export interface CheckedWrite {
   holds(): boolean
   apply(): void
+  /** Whether this write changes record `key` of `table`. */
+  touches(table: string, key: Key): boolean
 }
 
 /**
@@ -66,6 +72,11 @@ export class Replica {
   readonly #commitsWord: Int32Array
   /** Set by an append that found the snapshot behind the ring's head: a snapshot follows it. */
   #snapshotDue = false
+  /**
+   * Entries of the last log read that an append left to apply once it has let go of the append
+   * mutex (see `#deferBeside`): the replica's position is already past them.
+   */
+  #deferred = 0
 
   constructor(memory: SharedMemory, host: ReplicaHost, timeoutMs: number) {
     this.memory = memory
@@ -143,10 +154,16 @@ export class Replica {
     let end: number
     try {
       end = this.#appendHeld(payload, check)
+    } catch (error) {
+      // Thrown before the entry was written (a commit too large for the ring): nothing was
+      // applied, and the next catch-up reads the deferred entries again.
+      this.#deferred = 0
+      throw error
     } finally {
       guardUnlock(mem.i32, mem.appendWord)
     }
     if (end < 0) return false
+    if (this.#deferred > 0) this.#applyDeferred()
     if (check !== null) this.#applyOwn(check)
     // Publish this replica's state, which is exactly the log up to `end`, encoded outside the
     // append mutex (other writers go on). `#snapshotDue` was set under the mutex.
@@ -167,7 +184,12 @@ export class Replica {
    */
   #appendHeld(payload: EncodedOps, check: CheckedWrite | null): number {
     const mem = this.memory
-    if ((this.#commitsWord[0] as number) !== this.#seen && !this.#tryCatchUp()) {
+    let deferredTail = -1
+    if ((this.#commitsWord[0] as number) === this.#seen) {
+      // Caught up already.
+    } else if (check !== null && (deferredTail = this.#deferBeside(check)) >= 0) {
+      // Caught up but for deferred entries of other records (copied out in the log's buffer).
+    } else if (!this.#tryCatchUp()) {
       this.#rebuild()
       // Unapplied ops were planned from records the rebuild replaced: they are planned again.
       if (check !== null) return -1
@@ -175,9 +197,12 @@ export class Replica {
       // changes to the tables this thread holds), catch up, and re-apply our own ops on top.
       this.#host.applyRemote(decodeOps(payload.bytes, 0, payload.length), false)
     }
-    if (check !== null && !check.holds()) return -1
-    // Caught up, under the append mutex: this replica's position is the tail.
-    const tail = this.#applied
+    if (check !== null && !check.holds()) {
+      this.#deferred = 0 // the next catch-up reads them again
+      return -1
+    }
+    // Under the append mutex, caught up (or deferring): this replica's position is the tail.
+    const tail = deferredTail >= 0 ? deferredTail : this.#applied
     const start = this.#log.place(tail, payload.length)
     const end = start + entrySize(payload.length)
     const reclaimTo = end - mem.capacity
@@ -197,15 +222,56 @@ export class Replica {
     return end
   }
 
+  /**
+   * Under the append mutex, for a single-record write: copies the entries this replica lacks and,
+   * if each is a patch of another record and nobody here listens, leaves them to apply after the
+   * mutex is given back (`#deferred`), so that the mutex is held only to check and write. The
+   * write's check is sound without them: none changes its record, and none is of a kind that
+   * could change a check (a table's lock, a unique index). They are applied, from the copy, before
+   * anything reads this replica (`#applyDeferred`, before the write's own change): no user code
+   * runs in between. Returns the log's tail, or -1, with nothing deferred, if it cannot defer
+   * (the caller catches up as usual).
+   */
+  #deferBeside(check: CheckedWrite): number {
+    const mem = this.memory
+    if (this.#host.listened()) return -1
+    const tail = mem.tail
+    if (mem.isStale(this.slot) || tail - this.#applied > mem.capacity) return -1
+    const count = this.#log.read(this.#applied, tail)
+    if (count <= 0 || !patchesBeside(this.#log, count, check)) return -1
+    this.#deferred = count
+    return tail
+  }
+
+  /** Applies the entries an append deferred; if that fails (a bug), the replica rebuilds from the log. */
+  #applyDeferred(): void {
+    const log = this.#log
+    const count = this.#deferred
+    this.#deferred = 0
+    try {
+      for (let i = 0; i < count; i++) {
+        if (!this.#host.applyPatch(log.bytes, log.start(i), log.start(i) + log.length(i))) throw new InvalidStateError('dictdb internal: a deferred log entry could not be applied')
+      }
+    } catch (error) {
+      this.#markBroken()
+      throw error
+    }
+  }
+
   /** Applies ops this thread just appended; if that fails (a bug), the replica rebuilds from the log. */
   #applyOwn(write: CheckedWrite): void {
     try {
       write.apply()
     } catch (error) {
-      this.memory.setStale(this.slot, true)
-      this.#seen = Number.NaN // the next catch-up looks at the log (and finds this replica stale)
+      this.#markBroken()
       throw error
     }
+  }
+
+  /** After a failed apply (a bug): the next access rebuilds this replica. */
+  #markBroken(): void {
+    this.memory.setStale(this.slot, true)
+    this.#seen = Number.NaN // the next catch-up looks at the log (and finds this replica stale)
   }
 
   /**

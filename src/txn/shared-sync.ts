@@ -104,4 +104,10 @@ export class CheckedChange implements CheckedWrite {
   apply(): void {
     ;(this.#store as TableStore).apply(this.#change as RecordChange)
   }
+
+  touches(table: string, key: Key): boolean {
+    const change = this.#change as RecordChange
+    // SameValueZero, as the store's Map compares keys.
+    return change.table === table && (change.key === key || (change.key !== change.key && key !== key))
+  }
 }

@@ -32,8 +32,6 @@ export class Connection {
   #client: pg.Client | null = null
   #connecting: Promise<pg.Client> | null = null
   #closed = false
-  /** The live client LISTENs on the channel (every new one does, from its first moment). */
-  listening = false
 
   constructor(options: ConnectionOptions) {
     this.#options = options
@@ -44,16 +42,6 @@ export class Connection {
     if (this.#client !== null) return this.#client
     this.#connecting ??= this.#connectUntil(deadline).finally(() => (this.#connecting = null))
     return this.#connecting
-  }
-
-  /**
-   * Starts or stops listening on the channel (`LISTEN` takes effect once it has run: a commit
-   * made after this resolves is announced to this process).
-   */
-  async listen(client: pg.Client, on: boolean): Promise<void> {
-    if (this.#client !== client || this.listening === on) return
-    await client.query(`${on ? 'LISTEN' : 'UNLISTEN'} ${quoteIdent(this.#options.channel)}`)
-    if (this.#client === client) this.listening = on
   }
 
   /** Forgets a client that failed (its session is gone or in an unknown state). */
@@ -108,7 +96,6 @@ export class Connection {
       await client.connect()
       await client.query(`LISTEN ${quoteIdent(channel)}`)
       this.#client = client
-      this.listening = true
       await this.#options.onConnect(client)
       return client
     } catch (error) {

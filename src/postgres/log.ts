@@ -118,7 +118,7 @@ export class PgLog implements RemoteLog {
   sync(): Promise<void> {
     return this.#enqueue(async () => {
       const client = await this.#conn.client(Date.now() + this.#options.lockTimeoutMs)
-      await this.#syncer.catchUp(client, await this.#syncer.head(client))
+      await this.#syncer.catchUp(client, await this.#sql.headPosition(client, this.#options.name))
     })
   }
 
@@ -128,7 +128,6 @@ export class PgLog implements RemoteLog {
 
   async close(): Promise<void> {
     this.#closed = true
-    this.#follower.stop()
     await this.#chain
     await this.#conn.close()
   }
@@ -144,10 +143,9 @@ export class PgLog implements RemoteLog {
     while (this.#pending.length > 0) {
       const batch = this.#pending.splice(0, this.#options.groupCommit ? MAX_GROUP : 1)
       await this.#commitBatch(batch)
-      this.#follower.committed()
     }
     this.#draining = false
-    this.#follower.idle()
+    this.#follower.catchUpSoon()
   }
 
   /** Commits a group of calls, retrying on a lost connection until the earliest deadline. */
@@ -161,7 +159,6 @@ export class PgLog implements RemoteLog {
         return settleFailed(batch, error)
       }
       try {
-        await this.#follower.committing(client)
         // Validated while it succeeds. After a conflict, the next try would likely meet one too
         // (the same records are hot): the locked path queues for the head row in the server.
         if (this.#lockedFor === 0 && !this.#syncer.dirty) {

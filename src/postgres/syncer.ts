@@ -35,12 +35,7 @@ export class Syncer {
       this.#installed = true
       this.dirty = true // join: the latest snapshot, then the log after it
     }
-    if (!this.holding) await this.catchUp(client, await this.head(client))
-  }
-
-  /** The head's position, without locking it. */
-  head(client: pg.Client): Promise<number> {
-    return this.#sql.headPosition(client, this.#name)
+    if (!this.holding) await this.catchUp(client, await this.#sql.headPosition(client, this.#name))
   }
 
   /**

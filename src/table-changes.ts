@@ -90,12 +90,18 @@ export class ChangePlanner {
   /** The change that merges `fields` (from {@link changes}: frozen values or operators) into the stored `rec`. */
   merge(rec: Rec, fields: FieldChanges): RecordChange {
     const out = this.store.shallowCopyOf(rec)
+    // Whether only fields `rec` has change, each to a value that is not an object (see `vouch`).
+    let kept = true
     for (let i = 0; i < fields.length; i += 2) {
       const field = fields[i] as string
-      const value = fields[i + 1]
-      out[field] = value instanceof Increment ? value.applyTo(rec[field], field, this.table) : value
+      const given = fields[i + 1]
+      const value = given instanceof Increment ? given.applyTo(rec[field], field, this.table) : given
+      if (kept && ((typeof value === 'object' && value !== null) || !Object.prototype.hasOwnProperty.call(rec, field))) kept = false
+      out[field] = value
     }
-    return this.#change(this.store.keyOf(rec), rec, this.#validate(Object.freeze(out)))
+    const after = Object.freeze(out)
+    if (kept) this.store.vouch(after, rec)
+    return this.#change(this.store.keyOf(rec), rec, this.#validate(after))
   }
 
   /** The change that replaces the stored `rec` with the fields of an upsert (merged in). */

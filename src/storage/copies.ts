@@ -19,6 +19,10 @@ export class Copies {
    */
   #flat: Shape | null | undefined = undefined
 
+  /** The record last {@link vouch}ed for, and the one it was made from. */
+  #vouched: Rec | null = null
+  #vouchedFrom: Rec | null = null
+
   /** A mutable deep copy of a stored record. */
   deep(rec: Rec): Record<string, unknown> {
     const flat = this.#flat
@@ -45,6 +49,12 @@ export class Copies {
   admit(rec: Rec, from: Rec | undefined, alone: boolean): void {
     const flat = this.#flat
     if (flat === null) return
+    if (rec === this.#vouched) {
+      const same = from === this.#vouchedFrom
+      this.#vouched = this.#vouchedFrom = null
+      // `from`, stored, holds the shape, and `rec` is its copy with some values, none an object, replaced.
+      if (same && flat !== undefined) return
+    }
     if (flat === undefined) {
       // Undefined only while the table was empty: `rec` is then its only record.
       const shape = shapeOf(rec, thaw)
@@ -52,6 +62,17 @@ export class Copies {
     } else if (!flat.holds(rec, from)) {
       this.#flat = null
     }
+  }
+
+  /**
+   * Notes that `rec` is a {@link shallow} copy of the stored `from` where only fields `from` has
+   * were given values that are not objects: while every record holds the flat shape, `rec` does
+   * too, and its {@link admit} (the update that stores it, right after) skips the walk of its
+   * fields. Only the last one is kept; one that is never stored is forgotten at the next.
+   */
+  vouch(rec: Rec, from: Rec): void {
+    this.#vouched = rec
+    this.#vouchedFrom = from
   }
 
   /** The table is empty: the next record stored sets the shape. */

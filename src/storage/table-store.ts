@@ -118,6 +118,14 @@ export class TableStore {
     return this.#copies.shallow(rec)
   }
 
+  /**
+   * Notes that `rec` is the stored `from` copied by {@link shallowCopyOf} with only fields of
+   * `from` changed, each to a value that is not an object: applying it needs no walk of its fields.
+   */
+  vouch(rec: Rec, from: Rec): void {
+    this.#copies.vouch(rec, from)
+  }
+
   /** `rec` with some fields replaced (`[name, value, …]`, frozen values: a shared log's patch), frozen as stored. */
   patched(rec: Rec, fields: readonly unknown[]): Rec {
     const out = this.shallowCopyOf(rec)

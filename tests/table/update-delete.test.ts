@@ -129,6 +129,23 @@ describe('update', () => {
     expect(t.get('a')).toMatchObject({ balance: 100 })
   })
 
+  it('get after an update by key that adds a field returns the new field too', () => {
+    const { t } = setup()
+    t.update({ balance: increment(1) }, { id: 'a' })
+    t.update({ note: 'new' }, { id: 'a' })
+    expect(t.get('a')).toEqual({ id: 'a', owner: 'Ann', balance: 101, team: 'x', note: 'new' })
+  })
+
+  it('get after an update by key that stores an object returns a copy of it that can be changed freely', () => {
+    const { t } = setup()
+    t.update({ balance: increment(1) }, { id: 'a' })
+    t.update({ team: { name: 'x' } }, { id: 'a' })
+    const copy = t.get('a') as { team: { name: string } }
+    expect(Object.isFrozen(copy.team)).toBe(false)
+    copy.team.name = 'changed'
+    expect(t.get('a')).toMatchObject({ team: { name: 'x' } })
+  })
+
   it('update with several fields by key changes each of them', () => {
     const { t } = setup()
     t.update({ balance: increment(5), team: 'z', owner: 'Anne' }, { id: 'a' })

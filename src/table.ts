@@ -412,7 +412,7 @@ export class Table<T extends object = Record<string, unknown>, out K extends str
 
   /**
    * Writes the matching records to a CSV file (RFC 4180 quoting, UTF-8, written atomically) and
-   * returns how many rows it wrote.
+   * returns how many rows it wrote. Records end with `\n`, or `\r\n` with `lineEnding: 'crlf'`.
    *
    * @example
    * ```ts

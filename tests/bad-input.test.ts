@@ -86,6 +86,8 @@ const CASES: Case[] = [
   ['select with orderBy a bare minus', ({ users }) => users.select({ orderBy: any(['age', '-']) }), [/`orderBy`/, /-/]],
   ['select with columns a string', ({ users }) => users.select({ columns: any('name') }), [/`columns`/, /list of fields/, /name/]],
   ['select with columns holding a number', ({ users }) => users.select({ columns: any([1]) }), [/`columns`/, /non-empty strings/]],
+  ['select with columns an empty list', ({ users }) => users.select({ columns: [] }), [/`columns`/, /at least one field/, /\[\]/]],
+  ['select with columns an empty object', ({ users }) => users.select({ columns: {} }), [/`columns`/, /at least one field/]],
   // update
   ['update(null)', ({ users }) => users.update(any(null)), [/changes/, /plain object/, /null/]],
   ['update(a Condition)', ({ users }) => users.update(any(users.field('a').eq(1))), [/changes/, /plain object/]],

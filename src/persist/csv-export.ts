@@ -19,9 +19,15 @@ export interface ExportCsvOptions<T> {
   header?: boolean
   /** Start with a UTF-8 byte order mark, for spreadsheet programs that need one (default false). */
   bom?: boolean
+  /**
+   * How records end: `'lf'` (`\n`, the default, as Unix tools and PostgreSQL's `COPY` write) or
+   * `'crlf'` (`\r\n`, as RFC 4180 and Excel write). Line breaks inside quoted fields are kept as
+   * they are. `importCsv` reads both.
+   */
+  lineEnding?: 'lf' | 'crlf'
 }
 
-const OPTIONS = ['columns', 'where', 'delimiter', 'header', 'bom'] as const
+const OPTIONS = ['columns', 'where', 'delimiter', 'header', 'bom', 'lineEnding'] as const
 
 /**
  * `table.exportCsv()`: writes the matching records as CSV (RFC 4180 quoting, UTF-8), atomically,
@@ -37,6 +43,8 @@ export function exportCsv<T extends object>(table: Table<T>, path: string, optio
   }
   const header = checkBoolean(opts.header, 'header') ?? true
   const bom = checkBoolean(opts.bom, 'bom') ?? false
+  const lineEnding = opts.lineEnding ?? 'lf'
+  if (lineEnding !== 'lf' && lineEnding !== 'crlf') throw new InvalidArgumentError(`Expected \`lineEnding\` to be 'lf' or 'crlf', got ${describe(lineEnding)}`)
   if (opts.columns !== undefined && (!Array.isArray(opts.columns) || opts.columns.some((c) => typeof c !== 'string' || c === ''))) {
     throw new InvalidArgumentError(`Expected \`columns\` to be a list of field names, got ${describe(opts.columns)}`)
   }
@@ -44,13 +52,20 @@ export function exportCsv<T extends object>(table: Table<T>, path: string, optio
   if (opts.columns !== undefined) table.select({ columns: opts.columns as (keyof T & string)[], limit: 0 })
   const columns = opts.columns ?? table.columns()
   const rows = opts.where === undefined ? table.select({ copy: false }) : table.select({ where: opts.where, copy: false })
-  writeFileAtomicSync(path, csvChunks(rows as readonly Record<string, unknown>[], columns, delimiter, header, bom))
+  writeFileAtomicSync(path, csvChunks(rows as readonly Record<string, unknown>[], columns, { delimiter, header, bom, lineEnding }))
   return rows.length
 }
 
-function* csvChunks(rows: readonly Record<string, unknown>[], columns: readonly string[], delimiter: string, header: boolean, bom: boolean): Generator<Uint8Array> {
+interface Format {
+  delimiter: string
+  header: boolean
+  bom: boolean
+  lineEnding: 'lf' | 'crlf'
+}
+
+function* csvChunks(rows: readonly Record<string, unknown>[], columns: readonly string[], { delimiter, header, bom, lineEnding }: Format): Generator<Uint8Array> {
   // Empty strings are quoted (`""`), missing values are not: an import tells them apart.
-  const options = { delimiter, quoted_match: /^$/, record_delimiter: 'unix' } as const
+  const options = { delimiter, quoted_match: /^$/, record_delimiter: lineEnding === 'crlf' ? '\r\n' : '\n' }
   let text = (bom ? '\uFEFF' : '') + (header ? stringify([columns as string[]], options) : '')
   for (let i = 0; i < rows.length; i += limits.itemsPerChunk) {
     const cells = rows.slice(i, i + limits.itemsPerChunk).map((row) => columns.map((c) => toCell(row[c])))

@@ -204,6 +204,8 @@ export function projector(columns: unknown): Projector | null {
       throw new InvalidArgumentError(`Expected \`columns\` to name fields with non-empty strings, got ${describe(columns)}`)
     }
   }
+  // An empty projection gives one `{}` per record: a list that came out empty by mistake.
+  if (pairs.length === 0) throw new InvalidArgumentError(`Expected \`columns\` to name at least one field, got ${describe(columns)} (to count records, use count())`)
   const project = (rec: Rec): Rec => {
     const out: Record<string, unknown> = {}
     for (const [alias, field] of pairs) out[alias] = rec[field] ?? null

@@ -177,9 +177,35 @@ describe('exportCsv', () => {
     expect(readFileSync(file, 'utf8')).toBe('\uFEFFAda\nAlan\nGrace\n')
   })
 
+  it('columns: [] is an error (it would write empty lines), and no file is written', () => {
+    const file = join(tempDir(), 'none.csv')
+    expectDictDBError(() => people().getTable('people').exportCsv(file, { columns: [] }), 'InvalidArgumentError', /`columns`/, /at least one field/)
+    expect(existsSync(file)).toBe(false)
+  })
+
+  it("with lineEnding: 'crlf', ends every record with CRLF as RFC 4180 does, line breaks inside quoted fields kept as they are", () => {
+    const file = join(tempDir(), 'crlf.csv')
+    people().getTable('people').exportCsv(file, { columns: ['name', 'note'], lineEnding: 'crlf' })
+    expect(readFileSync(file, 'utf8')).toBe('name,note\r\nAda,"said ""hi"", left\nearly"\r\nAlan,\r\nGrace,\r\n')
+  })
+
+  it('a CRLF export reads back through importCsv like an LF one', () => {
+    const db = people()
+    const lf = join(tempDir(), 'lf.csv')
+    const crlf = join(tempDir(), 'crlf.csv')
+    db.getTable('people').exportCsv(lf, { columns: ['id', 'name', 'note'] })
+    db.getTable('people').exportCsv(crlf, { columns: ['id', 'name', 'note'], lineEnding: 'crlf' })
+    const back = new Database()
+    back.importCsv(lf, 'lf')
+    back.importCsv(crlf, 'crlf')
+    expect(back.getTable('crlf').all()).toEqual(back.getTable('lf').all())
+    expect(back.getTable('crlf').get(1)?.note).toBe('said "hi", left\nearly')
+  })
+
   it('checks its arguments', () => {
     const t = people().getTable('people')
     expectDictDBError(() => t.exportCsv(join(tempDir(), 'x'), { delimiter: '"' }), 'InvalidArgumentError', /delimiter/)
     expectDictDBError(() => t.exportCsv(join(tempDir(), 'x'), { colums: ['a'] } as never), 'InvalidArgumentError', /columns/)
+    expectDictDBError(() => t.exportCsv(join(tempDir(), 'x'), { lineEnding: 'cr' as never }), 'InvalidArgumentError', /`lineEnding`/, /'lf' or 'crlf'/, /cr/)
   })
 })

@@ -1,11 +1,50 @@
+import { DeadlockError } from '../errors'
 import type { RWLock } from '../locks/types'
-import type { Tx } from './tx'
+import type { TableStore } from '../storage/table-store'
+import { backoffDelay, sleepSync } from './backoff'
+import { Tx } from './tx'
 
-/** What choosing a re-run's locks needs from the catalog. */
-export interface TableLocks {
+/** What re-running a transaction needs from the catalog. */
+export interface RetryCatalog {
   names(): string[]
   has(table: string): boolean
   lock(table: string): RWLock
+  store(table: string): TableStore
+  /** Counts a transaction re-run after losing a deadlock on `table` (`db.stats()`). */
+  deadlockRetried(table: string | undefined): void
+  /**
+   * Marks this thread's transaction as one that lost a deadlock (`true`, before each re-run) or
+   * ended (`false`): a shared database's deadlock detector then picks other losers first.
+   */
+  retrying(on: boolean): void
+}
+
+/**
+ * Runs `attempt` (one try at a top-level transaction, given its write locks to take up front in
+ * name order) until it does not lose a deadlock, at most `retries` times more, backing off
+ * exponentially with jitter in between; the last `DeadlockError` is rethrown. A re-run takes up
+ * front what {@link retryTables} says and outranks first attempts (`catalog.retrying`).
+ */
+export function withRetries<R>(catalog: RetryCatalog, tables: readonly string[], retries: number, attempt: (tx: Tx, upfront: readonly string[]) => R): R {
+  let upfront = [...new Set(tables)].sort()
+  let retried = false
+  try {
+    for (let n = 0; ; n++) {
+      const tx = new Tx(catalog)
+      try {
+        return attempt(tx, upfront)
+      } catch (error) {
+        if (!(error instanceof DeadlockError) || n >= retries) throw error
+        catalog.deadlockRetried(error.table)
+        upfront = retryTables(catalog, tx, upfront, error.table)
+        if (!retried) catalog.retrying(true)
+        retried = true
+        sleepSync(backoffDelay(n))
+      }
+    }
+  } finally {
+    if (retried) catalog.retrying(false)
+  }
 }
 
 /**
@@ -16,7 +55,7 @@ export interface TableLocks {
  * on first touch, they win (see `victimOf` in ../locks/wait-graph.ts). So a re-run loses again
  * only if its body touches a table its lost attempts did not reach, and only to an older re-run.
  */
-export function retryTables(catalog: TableLocks, tx: Tx, before: readonly string[], lost: string | undefined): string[] {
+export function retryTables(catalog: RetryCatalog, tx: Tx, before: readonly string[], lost: string | undefined): string[] {
   const names = new Set(before)
   for (const name of catalog.names()) if (tx.locks.has(catalog.lock(name))) names.add(name)
   if (lost !== undefined && catalog.has(lost)) names.add(lost)

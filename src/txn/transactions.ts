@@ -1,13 +1,11 @@
-import { DeadlockError } from '../errors'
 import type { LockMode, RWLock } from '../locks/types'
 import type { Commit, Op, RecordChange, SchemaChange } from '../storage/change'
 import type { TableStore } from '../storage/table-store'
 import type { Key } from '../values/types'
-import { backoffDelay, sleepSync } from './backoff'
 import { Delivery, type CommitListener } from './delivery'
 import { CheckedChange, type SharedSync } from './shared-sync'
-import { retryTables, type TableLocks } from './retry'
-import { Tx, asyncBody, isAsyncFunction } from './tx'
+import { withRetries, type RetryCatalog } from './retry'
+import { asyncBody, isAsyncFunction, type Tx } from './tx'
 
 export type { SharedSync } from './shared-sync'
 export type { CommitListener } from './delivery'
@@ -20,16 +18,8 @@ const BLOCKED = Symbol('dictdb: table held by another thread')
 const OPTIMISTIC_TRIES = 3
 
 /** What the transaction manager needs from the catalog. */
-export interface Catalog extends TableLocks {
-  store(table: string): TableStore
+export interface Catalog extends RetryCatalog {
   reportListenerError(error: unknown): void
-  /** Counts a transaction re-run after losing a deadlock on `table` (`db.stats()`). */
-  deadlockRetried(table: string | undefined): void
-  /**
-   * Marks this thread's transaction as one that lost a deadlock (`true`, before each re-run) or
-   * ended (`false`): a shared database's deadlock detector then picks other losers first.
-   */
-  retrying(on: boolean): void
 }
 
 /**
@@ -294,32 +284,17 @@ export class Transactions {
   /**
    * Runs `fn` as a transaction; nested calls are savepoints. A top-level transaction that loses a
    * deadlock is rolled back and run again, up to `retries` times, after a backoff: holding from
-   * the start the write locks of what it locked before ({@link retryTables}), and outranking
-   * first attempts in the deadlocks it meets, so that its re-runs converge.
+   * the start the write locks of what it locked before, and outranking
+   * first attempts in the deadlocks it meets, so that its re-runs converge ({@link withRetries}).
    */
   run<R>(fn: () => R, tables: readonly string[], retries: number): R {
     if (isAsyncFunction(fn)) throw asyncBody()
     const outer = this.#tx
     if (outer !== null) return this.#savepoint(outer, fn, tables)
     this.#depth++
-    let upfront = [...new Set(tables)].sort()
-    let retried = false
     try {
-      for (let attempt = 0; ; attempt++) {
-        const tx = new Tx(this.#catalog)
-        try {
-          return this.#top(tx, fn, upfront)
-        } catch (error) {
-          if (!(error instanceof DeadlockError) || attempt >= retries) throw error
-          this.#catalog.deadlockRetried(error.table)
-          upfront = retryTables(this.#catalog, tx, upfront, error.table)
-          if (!retried) this.#catalog.retrying(true)
-          retried = true
-          sleepSync(backoffDelay(attempt))
-        }
-      }
+      return withRetries(this.#catalog, tables, retries, (tx, upfront) => this.#top(tx, fn, upfront))
     } finally {
-      if (retried) this.#catalog.retrying(false)
       if (--this.#depth === 0) this.#deliver()
     }
   }

@@ -191,6 +191,9 @@ export class Database {
       const shared = connectShared(host, { handle: attaching?.handle, logBytes: opts.logBytes, timeoutMs: timeout })
       this.#shared = shared
       catalog.shared = shared
+      // The commit count's word, for the bare-read check of every `get` (SharedRWLock.quiet): a
+      // constant of this closure, read with one instruction.
+      const commits = shared.memory.commitsWord()
       this.#tx.share({
         catchUp: (canRebuild) => shared.replica.catchUp(canRebuild),
         refresh: () => {
@@ -198,7 +201,7 @@ export class Database {
         },
         append: (ops) => shared.replica.append(wireOps(catalog, ops)),
         readLocal: (lock, fn) => (lock as SharedRWLock).localReadSync(fn),
-        quiet: (lock) => shared.replica.current() && !(lock as SharedRWLock).heldHere,
+        quiet: (lock) => (lock as SharedRWLock).quiet(commits) || shared.replica.quietRead(lock as SharedRWLock),
         position: () => shared.replica.position,
         enterChecked: (lock) => (lock as SharedRWLock).enterChecked(),
         heldElsewhere: (lock) => (lock as SharedRWLock).heldElsewhere(),

@@ -2,6 +2,7 @@ import { InvalidArgumentError, describe } from '../errors'
 import { guardLock, guardUnlock } from '../shared/guard'
 import { L_GUARD, L_READERS, L_VERSION, L_WAITERS, L_WRITER, L_WRITER_DEPTH, L_WRITERS_WAITING, WAIT_WRITER } from '../shared/layout'
 import { type SharedMemory } from '../shared/memory'
+import { CHECKS_PER_ATOMIC_LOAD } from '../shared/replica'
 import { LocalRWLock } from './local-lock'
 import { SharedCounters, type LockCounters } from './stats'
 import { LockWaits, POLL_MS } from './shared-waits'
@@ -46,6 +47,17 @@ export class SharedRWLock implements RWLock {
   /** Modes of the `enterSync` grants held, innermost last. */
   readonly #syncModes: SyncMode[] = []
   readonly #waits: LockWaits
+  /**
+   * The commit count at which this thread last found that a bare read of this table may run: its
+   * replica had every commit, and no holder in this thread held this lock. Every way of taking
+   * this lock in this thread first moves it one back ({@link #unsettle}), to a count already
+   * passed, which the count will not equal again short of 2^32 commits: so one compare with the
+   * count answers both questions (see {@link quiet}). (An integer, not NaN: a number field that
+   * may hold NaN is a boxed double, and the compare costs more.)
+   */
+  #quietAt = 0
+  /** Bare reads left before {@link quiet} answers false, so that the count is read with `Atomics` again. */
+  #quietLeft = 0
 
   constructor(options: { name: string; timeoutMs: number; memory: SharedMemory; lockSlot: number; threadSlot: number }) {
     this.#local = new LocalRWLock({
@@ -63,6 +75,7 @@ export class SharedRWLock implements RWLock {
     this.#timeoutMs = options.timeoutMs
     this.#guard = `the guard word of table \`${options.name}\``
     this.#waits = new LockWaits({ ...options, counters: this.#local.counters })
+    this.#quietAt = (options.memory.commits - 1) | 0
   }
 
   /** Database-wide: every thread's waits on this table add up here. */
@@ -134,6 +147,7 @@ export class SharedRWLock implements RWLock {
    * Give it back with `exitSync`.
    */
   enterChecked(): unknown {
+    this.#unsettle()
     const grant = this.#local.enterSync('write')
     this.#syncModes.push('checked')
     return grant
@@ -153,6 +167,7 @@ export class SharedRWLock implements RWLock {
 
   /** Takes the in-thread part (it never waits), then the cross-thread grant; returns the former's. */
   #enter(mode: LockMode, timeout: number): unknown {
+    this.#unsettle()
     const local = this.#local.enterSync(mode)
     try {
       this.#acquireShared(mode, timeout)
@@ -168,13 +183,40 @@ export class SharedRWLock implements RWLock {
     this.#local.exitSync(local)
   }
 
-  /** Acquires only the in-thread part: lock-free reads still respect own-thread async holders. */
-  /** Whether a holder in this thread (an async one) holds this lock. */
-  get heldHere(): boolean {
-    return this.#local.locked
+  /**
+   * True when a read of one record by key (`get`) may run bare, with neither lock nor catch-up:
+   * the commit count, read plainly from `commits` (its word: `SharedMemory.commitsWord()`), is
+   * the one at which {@link settle} last let it (so this replica still has every commit, and
+   * nothing in this thread took this lock since), and fewer than 64 bare reads of this table ran
+   * since. False sends the caller to the replica (`Replica.quietRead`), which reads the count
+   * with `Atomics` and calls {@link settle} (or the read takes the lock). One load and compare,
+   * and a countdown: the whole cost of a shared `get` over a local one. Why it is safe:
+   * `Replica.quietRead` and docs/concurrency.md. (The caller passes the word: held in a closure,
+   * it is a constant to the optimizing compiler, which then reads it with one instruction.)
+   */
+  quiet(commits: Int32Array): boolean {
+    return commits[0] === this.#quietAt && --this.#quietLeft > 0
   }
 
+  /**
+   * Called by the replica, which has every commit up to count `seen` (read with `Atomics`): lets
+   * the next bare reads run unless a holder in this thread holds this lock; restarts the countdown.
+   */
+  settle(seen: number): boolean {
+    this.#quietLeft = CHECKS_PER_ATOMIC_LOAD
+    if (this.#local.locked) return false
+    this.#quietAt = seen
+    return true
+  }
+
+  /** Before this thread takes this lock: no bare read until it settles again (see {@link #quietAt}). */
+  #unsettle(): void {
+    this.#quietAt = (this.#quietAt - 1) | 0
+  }
+
+  /** Acquires only the in-thread part: lock-free reads still respect own-thread async holders. */
   localReadSync<R>(fn: () => R): R {
+    this.#unsettle()
     return this.#local.readSync(fn)
   }
 
@@ -184,6 +226,8 @@ export class SharedRWLock implements RWLock {
     options = options === undefined ? undefined : checkOptions(options, ['timeoutMs'], 'the lock')
     const timeout = options?.timeoutMs ?? this.#timeoutMs
     const deadline = Date.now() + timeout
+    // Before the in-thread part is taken (it stays taken, or queued behind a holder, until the end).
+    this.#unsettle()
     const run = async (): Promise<Awaited<R>> => {
       await this.#acquireSharedAsync(mode, deadline, timeout)
       try {

@@ -9,8 +9,11 @@ import { patchesBeside } from './defer'
 import type { Key } from '../values/types'
 import { type SharedMemory } from './memory'
 
-/** Of the plain reads of the commit count by `current()`, each this-many-th is an `Atomics.load`. */
-const CHECKS_PER_ATOMIC_LOAD = 64
+/**
+ * Of the plain reads of the commit count by `current()` (and by the bare reads of a thread: see
+ * `quietRead`), each this-many-th is an `Atomics.load`.
+ */
+export const CHECKS_PER_ATOMIC_LOAD = 64
 /** Appends that overwrite the ring free 1/32 of it at once (each freeing costs a walk over the thread slots). */
 const RECLAIM_CHUNK_SHIFT = 5
 const APPEND_MUTEX = "the shared log's append mutex"
@@ -36,6 +39,12 @@ export interface ReplicaHost {
   resetFromState(state: DatabaseState): void
   /** Reports what cannot be thrown (a snapshot that failed after its commit stood). */
   reportError(error: unknown): void
+}
+
+/** A table lock as a bare read sees it (`SharedRWLock`). */
+export interface QuietLock {
+  /** Lets bare reads run from commit count `seen` on, unless a holder in this thread holds the lock. */
+  settle(seen: number): boolean
 }
 
 /**
@@ -68,6 +77,7 @@ export class Replica {
   #headSeen = 0
   /** `current()` checks left before one answers false (its caller then catches up, with `Atomics`). */
   #checks = CHECKS_PER_ATOMIC_LOAD
+
   /** The commit count's word, read plainly by `current()`. */
   readonly #commitsWord: Int32Array
   /** Set by an append that found the snapshot behind the ring's head: a snapshot follows it. */
@@ -103,22 +113,37 @@ export class Replica {
   }
 
   /**
-   * True only if this replica has every commit that happens before this call (the check of every
-   * `get`; false sends the read through `catchUp`). The commit count is read plainly, and with `Atomics` only every 64th time:
+   * True only if this replica has every commit that happens before this call (planning a write:
+   * `SharedSync.refresh`); false sends the caller to `catchUp`. The same argument as
+   * {@link quietRead}'s: a plain read of the count, and an `Atomics.load` every 64th time.
+   */
+  current(): boolean {
+    return (this.#commitsWord[0] as number) === this.#seen && --this.#checks > 0
+  }
+
+  /**
+   * Whether a `get` of `lock`'s table may run bare (no lock, no catch-up), once the lock's own
+   * look (`SharedRWLock.quiet()`: the plain count equals the one it was settled at, and its
+   * countdown has not run out) said no. Reads the count with `Atomics`; if this replica has every commit
+   * up to it, the lock settles there (unless a holder in this thread holds it). Why a bare read
+   * that passes the lock's look sees every commit that happens before it:
    * - Every append bumps the count with `Atomics.add`, so the bumps are ordered by happens-before,
    *   and a read of the count that happens after a commit (it was told through a message, an
    *   `Atomics` operation or a lock) cannot see a count older than that commit's (ECMAScript
    *   memory model: happens-before consistency; an aligned Int32 read is tear-free). Counts do not
-   *   repeat (short of 2^32 commits), so seeing `#seen` means nothing newer than it happened before.
-   * - A plain read is never used to read the log: a count that moved sends the read to `catchUp`,
-   *   which reads it again with `Atomics.load` (acquire) before the log's bytes.
+   *   repeat (short of 2^32 commits), so seeing the settled count means nothing newer happened
+   *   before, and this replica, which had every commit up to it, still has them all.
+   * - Nothing in this thread took the lock since it settled: every way of taking it first moves
+   *   the settled count one back, to a count already passed (equal to none short of 2^32 commits).
+   * - A plain read is never used to read the log: a count that moved fails the look, and this
+   *   method reads it again with `Atomics.load` (acquire) before `catchUp` reads the log's bytes.
    * - A polling loop with no other synchronization might, once optimized, keep a plain read's
-   *   value; every 64th check answers false, so the read goes through `catchUp` and its
-   *   `Atomics.load`, and such a loop still sees progress. (That slow path is not inlined into
-   *   the caller, which keeps `get` small enough to be inlined whole.)
+   *   value; the lock's countdown makes every 64th look fail, so the count is read here with
+   *   `Atomics.load`, and such a loop still sees progress within 64 reads.
    */
-  current(): boolean {
-    return (this.#commitsWord[0] as number) === this.#seen && --this.#checks > 0
+  quietRead(lock: QuietLock): boolean {
+    const seen = this.#seen
+    return this.memory.commits === seen && lock.settle(seen)
   }
 
   catchUp(canRebuild = true): void {

@@ -1,10 +1,12 @@
-// worker_threads benchmark (issue 5): a shared 100k-record database read and written from
-// 1, 2 and 4 workers, against a local database in one thread.
+// worker_threads benchmark (issues 5, 9): a shared 100k-record database read and written from
+// 1, 2 and 4 workers, against a local database. See bench/README.md ("workers.mjs") for the method.
 // Run from the repo root: npm run build && node --expose-gc bench/workers.mjs   (writes bench/results/workers.json)
+// --only=get: the get figures alone; --only=workers: the worker figures alone.
 // DICTDB_MODULE=/path/to/dist/index.js runs another build (an A/B against main's, say).
-// BENCH_GET_ROUNDS (default 5): rounds of the isolated get figures (see isolatedGets).
+// BENCH_ROUNDS (default 5): rounds of the worker figures; BENCH_WINDOW_MS (default 1000): each window.
+// BENCH_CONFIGS=get1,get2: only these worker figures (names in CONFIGS). BENCH_GET_ROUNDS (default 5).
 import { spawnSync } from 'node:child_process'
-import { writeFileSync, mkdirSync } from 'node:fs'
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Worker, isMainThread, workerData, parentPort } from 'node:worker_threads'
@@ -14,15 +16,51 @@ const modulePath = process.env.DICTDB_MODULE ?? fileURLToPath(new URL('../dist/i
 const { Database, increment } = await import(pathToFileURL(modulePath).href)
 
 const N = 100_000
-const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 1500)
-// BENCH_CLOCK=cpu: the main-thread figures (local and shared get, local increment) per second of
-// this process's CPU time, steadier on a busy machine; the worker figures stay wall-clock.
-const CLOCK = process.env.BENCH_CLOCK === 'cpu' ? { clock: 'cpu' } : {}
+const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 1000)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 const GET_ROUNDS = Number(process.env.BENCH_GET_ROUNDS ?? 5)
+/**
+ * Each worker runs its task for at least this much of its own CPU time before the window (V8
+ * optimizes it meanwhile); wall time where there is no thread clock. On a busy machine a worker
+ * gets a fraction of a core, and a warm-up by wall time would end before the code is optimized.
+ */
+const WARM_MS = 200
+// BENCH_CLOCK=cpu: the old-method main-thread figures per second of this process's CPU time.
+const CLOCK = process.env.BENCH_CLOCK === 'cpu' ? { clock: 'cpu' } : {}
 const sharedCounter = new Int32Array(new SharedArrayBuffer(4))
-// --get-only=local|shared: the child mode of isolatedGets. --only=get: the get figures alone.
-const GET_ONLY = /^--get-only=(local|shared)$/.exec(process.argv[2] ?? '')?.[1]
-const ONLY_GETS = process.argv[2] === '--only=get'
+const ARG = process.argv[2] ?? ''
+// --get-only=local|shared: the child mode of isolatedGets.
+const GET_ONLY = /^--get-only=(local|shared)$/.exec(ARG)?.[1]
+const ONLY = /^--only=(get|workers)$/.exec(ARG)?.[1]
+
+/**
+ * The worker figures: `workers` fresh worker threads run `task` for one window, together.
+ * `db`: 'shared' (each attaches to the bench's shared database), 'own' (each fills a local
+ * database of its own: the same writes without sharing), 'none'. A new figure is a line here (and
+ * its task in `tasks` of runWorker); a new ratio, a line in RATIOS.
+ */
+const CONFIGS = {
+  get1: { label: 'get, 1 worker', task: 'get', workers: 1, db: 'shared' },
+  get2: { label: 'get, 2 workers', task: 'get', workers: 2, db: 'shared' },
+  sel1: { label: 'select city (~2,000 rows, copy: false), 1 worker', task: 'select', workers: 1, db: 'shared' },
+  sel2: { label: 'select city (~2,000 rows, copy: false), 2 workers', task: 'select', workers: 2, db: 'shared' },
+  incLocal: { label: 'increment by key, 1 worker, local database of its own', task: 'incDistinct', workers: 1, db: 'own' },
+  inc1: { label: 'increment by key, 1 worker, shared database', task: 'incDistinct', workers: 1, db: 'shared' },
+  inc2: { label: 'increment, 2 workers, distinct records', task: 'incDistinct', workers: 2, db: 'shared' },
+  hot2: { label: 'increment, 2 workers, one hot record', task: 'incHot', workers: 2, db: 'shared' },
+  seq4: { label: 'sequence.next(), 4 workers', task: 'sequence', workers: 4, db: 'shared' },
+  atom4: { label: 'Atomics.add on a shared counter, 4 workers', task: 'atomics', workers: 4, db: 'none' },
+}
+
+/** Each ratio divides two figures of the same round (taken one after the other). */
+const RATIOS = [
+  { label: 'get: 2 workers ÷ 1 worker', of: 'get2', over: 'get1', target: '≥ 1.8×' },
+  { label: 'select: 2 workers ÷ 1 worker', of: 'sel2', over: 'sel1', target: '≥ 1.8×' },
+  { label: 'increment: 1 worker shared ÷ 1 worker local', of: 'inc1', over: 'incLocal', target: '≥ 0.6×' },
+  { label: 'increment: 2 workers distinct ÷ 1 worker local', of: 'inc2', over: 'incLocal', target: '≥ 0.5×' },
+  { label: 'increment: 2 workers one hot record ÷ 1 worker local', of: 'hot2', over: 'incLocal', target: 'report' },
+  { label: 'sequence.next() ÷ Atomics.add, 4 workers', of: 'seq4', over: 'atom4', target: 'report' },
+]
 
 if (!isMainThread) runWorker(workerData)
 else if (GET_ONLY !== undefined) getOnly(GET_ONLY)
@@ -45,26 +83,27 @@ function fill(db) {
   return t
 }
 
-/** Runs `count` workers doing `task` for WINDOW_MS once all are ready; total ops/s. */
-async function inWorkers(count, task, db) {
-  const barrier = new Int32Array(new SharedArrayBuffer(8))
-  const workers = Array.from({ length: count }, (_, i) => new Worker(fileURLToPath(import.meta.url), {
-    workerData: { task, index: i, count, barrier, db: db?.handle(), counter: sharedCounter },
-  }))
-  const results = await Promise.all(workers.map((w) => new Promise((resolve, reject) => {
-    w.once('message', resolve)
-    w.once('error', reject)
-  })))
-  await Promise.all(workers.map((w) => w.terminate()))
-  return results.reduce((sum, r) => sum + r.ops / (r.ms / 1000), 0)
+/**
+ * This thread's CPU time and run-queue wait in ms (Linux: /proc/thread-self/schedstat, in ns;
+ * else process.threadCpuUsage where Node has it, with no wait), or null. A worker that got a
+ * core for the whole window shows CPU ≈ wall and no wait; wait means other threads had the cores.
+ */
+function threadClock() {
+  try {
+    const [run, wait] = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ').map(Number)
+    return { cpu: run / 1e6, wait: wait / 1e6 }
+  } catch {
+    const usage = process.threadCpuUsage?.()
+    return usage === undefined ? null : { cpu: (usage.user + usage.system) / 1000, wait: Number.NaN }
+  }
 }
 
-function runWorker({ task, index, count, barrier, db: handle, counter }) {
-  const db = handle === undefined ? null : Database.attach(handle)
-  const t = db?.getTable('people')
+function runWorker({ task, index, count, barrier, db: handle, own, counter }) {
+  const db = own ? new Database() : handle === undefined ? null : Database.attach(handle)
+  const t = own ? fill(db) : db?.getTable('people')
   const seq = task === 'sequence' ? db.sequence('bench', { format: 'B{000000}' }) : null
   const rnd = prng(7 + index)
-  const ops = {
+  const tasks = {
     get: () => consume(t.get(1 + Math.floor(rnd() * N))),
     select: () => consume(t.select({ where: { city: `city${Math.floor(rnd() * 50)}` }, copy: false }).length),
     incDistinct: (i) => t.update({ score: increment(1) }, { id: 1 + index + count * (i % 1000) }),
@@ -72,10 +111,16 @@ function runWorker({ task, index, count, barrier, db: handle, counter }) {
     sequence: () => consume(seq.next()),
     atomics: () => Atomics.add(counter, 0, 1),
   }
-  const op = ops[task]
-  for (let i = 0; i < 2000; i++) op(i) // warm up, and catch up with the log
+  const op = tasks[task]
+  // Warm up (and catch up with the log), then start together.
+  const now = () => threadClock()?.cpu ?? performance.now()
+  const warmStart = now()
+  let i = 0
+  do for (let k = 0; k < 256; k++) op(i++)
+  while (i < 2000 || now() - warmStart < WARM_MS)
   Atomics.add(barrier, 0, 1)
   while (Atomics.load(barrier, 0) < count);
+  const clock = threadClock()
   const start = performance.now()
   const end = start + WINDOW_MS
   let n = 0
@@ -83,7 +128,81 @@ function runWorker({ task, index, count, barrier, db: handle, counter }) {
     for (let k = 0; k < 64; k++) op(n++)
     if (performance.now() >= end) break
   }
-  parentPort.postMessage({ ops: n, ms: performance.now() - start })
+  const ms = performance.now() - start
+  const after = threadClock()
+  const cpu = clock && after ? { cpu: after.cpu - clock.cpu, wait: after.wait - clock.wait } : null
+  parentPort.postMessage({ ops: n, ms, cpu })
+}
+
+/**
+ * Runs one figure in fresh workers (a new V8 isolate each: no JIT state from another figure);
+ * ops/s summed over the workers, each worker's CPU and run-queue wait as shares of its window.
+ */
+async function inWorkers({ task, workers: count, db: kind }, db) {
+  const barrier = new Int32Array(new SharedArrayBuffer(8))
+  const handle = kind === 'shared' ? db.handle() : undefined
+  const workers = Array.from({ length: count }, (_, index) => new Worker(fileURLToPath(import.meta.url), {
+    workerData: { task, index, count, barrier, db: handle, own: kind === 'own', counter: sharedCounter },
+  }))
+  const results = await Promise.all(workers.map((w) => new Promise((resolve, reject) => {
+    w.once('message', resolve)
+    w.once('error', reject)
+  })))
+  await Promise.all(workers.map((w) => w.terminate()))
+  const ops = results.reduce((sum, r) => sum + r.ops / (r.ms / 1000), 0)
+  const timed = results.every((r) => r.cpu !== null)
+  return {
+    ops,
+    cpuShare: timed ? results.map((r) => r.cpu.cpu / r.ms) : null,
+    waitShare: timed ? results.map((r) => r.cpu.wait / r.ms) : null,
+    opsPerCpuSecond: timed ? results.reduce((sum, r) => sum + r.ops, 0) / (results.reduce((sum, r) => sum + r.cpu.cpu, 0) / 1000) : null,
+  }
+}
+
+/** ROUNDS rounds of the named figures, in reverse order every other round: samples per figure. */
+async function workerRounds(names, db) {
+  const samples = Object.fromEntries(names.map((name) => [name, []]))
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const name of round % 2 === 0 ? names : [...names].reverse()) samples[name].push(await inWorkers(CONFIGS[name], db))
+  }
+  return samples
+}
+
+function median(xs) {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b)
+  if (s.length === 0) return Number.NaN
+  return s.length % 2 === 1 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+}
+function spread(xs, fmt) {
+  return `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}`
+}
+
+/** A ratio, with two significant digits when it is below 0.01 (sequence ÷ Atomics.add). */
+function fmtR(r) {
+  return r > 0 && r < 0.01 ? `${r.toPrecision(2)}×` : fmtRatio(r)
+}
+
+function pct(x) {
+  return Number.isFinite(x) ? `${Math.round(x * 100)}%` : '—'
+}
+
+/** Median and min–max of every figure, with CPU per worker and ops per CPU-second. */
+function figureRows(samples) {
+  return Object.entries(samples).map(([name, runs]) => {
+    const ops = runs.map((r) => r.ops)
+    const cpu = runs.flatMap((r) => r.cpuShare ?? [])
+    const wait = runs.flatMap((r) => r.waitShare ?? [])
+    return [`${CONFIGS[name].label} [${name}]`, fmtOps(median(ops)), spread(ops, fmtOps), cpu.length ? `${pct(median(cpu))} (min ${pct(Math.min(...cpu))})` : '—', pct(median(wait)), fmtOps(median(runs.map((r) => r.opsPerCpuSecond)))]
+  })
+}
+
+/** Each ratio per round, then its median, min–max, and the same ratio of ops per CPU-second. */
+function ratioFigures(samples) {
+  return RATIOS.filter((r) => samples[r.of] && samples[r.over]).map((r) => {
+    const perRound = samples[r.of].map((s, i) => s.ops / samples[r.over][i].ops)
+    const perCpu = samples[r.of].map((s, i) => s.opsPerCpuSecond / samples[r.over][i].opsPerCpuSecond)
+    return { ...r, median: median(perRound), min: Math.min(...perRound), max: Math.max(...perRound), perRound, perCpuSecond: median(perCpu) }
+  })
 }
 
 /** The same key sequence for every get figure: cache-unfriendly, the same in every process. */
@@ -122,63 +241,60 @@ function isolatedGets() {
       runs[kind].push(JSON.parse(child.stdout.trim().split('\n').at(-1)).opsPerSec)
     }
   }
-  const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1]
+  const perRound = runs.shared.map((s, i) => s / runs.local[i])
   console.log(`isolated get, ops/s per CPU second, ${GET_ROUNDS} rounds: local ${runs.local.map(fmtOps).join(', ')}; shared ${runs.shared.map(fmtOps).join(', ')}`)
-  return { local: median(runs.local), shared: median(runs.shared) }
+  return { local: median(runs.local), shared: median(runs.shared), runs, perRound }
 }
 
-async function main() {
-  console.log(`worker_threads bench — ${N.toLocaleString()} records, ${WINDOW_MS} ms windows, ${environment().cpu}, main-thread clock: ${CLOCK.clock ?? 'wall'}`)
-  const rows = []
-  const figures = {}
-  const add = (name, value, note = '') => {
-    figures[name] = value
-    rows.push([name, fmtOps(value), note])
-  }
-
+/** The get figures: each kind in its own processes, then the old in-process method, labelled. */
+function getFigures(rows, figures) {
   const isolated = isolatedGets()
-  const local = new Database()
-  const lt = fill(local)
-  const shared = new Database({ shared: true })
-  const st = fill(shared)
-  add('get, local database, own process (CPU clock)', isolated.local)
-  add('get, shared database, own process (CPU clock)', isolated.shared, `${fmtRatio(isolated.shared / isolated.local)} of local (target ≥ 0.8×)`)
+  figures.isolatedGet = isolated
+  const ratio = isolated.shared / isolated.local
+  rows.push(['get, local database, own process (CPU clock)', fmtOps(isolated.local), spread(isolated.runs.local, fmtOps), ''])
+  rows.push(['get, shared database, own process (CPU clock)', fmtOps(isolated.shared), spread(isolated.runs.shared, fmtOps),
+    `${fmtRatio(ratio)} of local (per round ${spread(isolated.perRound, fmtRatio)}; target ≥ 0.8×)`])
   // The method before session 5, kept so the change of method shows: both in this process, local first.
+  const lt = fill(new Database())
+  const st = fill(new Database({ shared: true }))
   const keys = getKeys()
   const localGet = measure('local get', (i) => consume(lt.get(keys[i & 4095])), CLOCK).opsPerSec
   const sharedGet = measure('shared get', (i) => consume(st.get(keys[i & 4095])), CLOCK).opsPerSec
   const localInc = measure('local increment', (i) => lt.update({ score: increment(1) }, { id: keys[i & 4095] }), CLOCK).opsPerSec
-  add('get, local database, one process, timed first', localGet)
-  add('get, shared database, one process, timed second', sharedGet, `${fmtRatio(sharedGet / localGet)} of local (old method)`)
-  add('increment by key, local database, main thread', localInc)
-  if (ONLY_GETS) return printTable([['measure', 'ops/s', 'ratio'], ...rows])
+  rows.push(['get, local database, one process, timed first', fmtOps(localGet), '', ''])
+  rows.push(['get, shared database, one process, timed second', fmtOps(sharedGet), '', `${fmtRatio(sharedGet / localGet)} of local (old method)`])
+  rows.push(['increment by key, local database, main thread (old denominator)', fmtOps(localInc), '', ''])
+  Object.assign(figures, { ratio, localGet, sharedGet, localInc })
+  return localInc
+}
 
-  const get1 = await inWorkers(1, 'get', shared)
-  const get2 = await inWorkers(2, 'get', shared)
-  add('get, 1 worker', get1)
-  add('get, 2 workers', get2, `${fmtRatio(get2 / get1)} of 1 worker (target ≥ 1.8×)`)
-  const sel1 = await inWorkers(1, 'select', shared)
-  const sel2 = await inWorkers(2, 'select', shared)
-  add('select city (~2,000 rows, copy: false), 1 worker', sel1)
-  add('select city (~2,000 rows, copy: false), 2 workers', sel2, `${fmtRatio(sel2 / sel1)} of 1 worker (target ≥ 1.8×)`)
-
-  const inc1 = await inWorkers(1, 'incDistinct', shared)
-  add('increment, 1 worker, shared database', inc1, `${fmtRatio(inc1 / localInc)} of local single thread (target ≥ 0.6×)`)
-  const incDistinct = await inWorkers(2, 'incDistinct', shared)
-  add('increment, 2 workers, distinct records', incDistinct, `${fmtRatio(incDistinct / localInc)} of local single thread (target ≥ 0.5×)`)
-  const incHot = await inWorkers(2, 'incHot', shared)
-  add('increment, 2 workers, one hot record', incHot, `${fmtRatio(incHot / localInc)} of local single thread (reported)`)
-
-  const seq4 = await inWorkers(4, 'sequence', shared)
-  const atom4 = await inWorkers(4, 'atomics', null)
-  add('sequence.next(), 4 workers', seq4)
-  add('Atomics.add on a shared counter, 4 workers', atom4, `sequence is ${fmtRatio(seq4 / atom4)} of it`)
-  const values = shared.sequence('bench').current
-  console.log(`(sequence handed out ${values} values; the checks of gap-free, duplicate-free values are in tests/workers)`)
-
-  printTable([['measure', 'ops/s', 'ratio'], ...rows])
+async function main() {
+  const env = environment()
+  console.log(`worker_threads bench: ${N.toLocaleString()} records, ${ROUNDS} rounds of ${WINDOW_MS} ms windows, ${env.cpu} ×${env.cores}, load ${env.loadAvg.join(' ')}`)
+  const figures = {}
+  const getRows = []
+  const localInc = ONLY === 'workers' ? null : getFigures(getRows, figures)
+  if (ONLY !== 'get') {
+    const db = new Database({ shared: true })
+    fill(db)
+    const names = process.env.BENCH_CONFIGS?.split(',') ?? Object.keys(CONFIGS)
+    const samples = await workerRounds(names, db)
+    const ratios = ratioFigures(samples)
+    Object.assign(figures, { samples, ratios })
+    if (samples.seq4) console.log(`(sequence handed out ${db.sequence('bench').current} values; the checks of gap-free, duplicate-free values are in tests/workers)`)
+    printTable([['worker figure', 'ops/s, median', 'min–max', 'CPU per worker, median', 'run-queue wait', 'ops per CPU-second'], ...figureRows(samples)],
+      { title: `Worker figures: ${ROUNDS} rounds, fresh workers each time` })
+    printTable([['ratio (same round)', 'median', 'min–max', 'per round', 'per CPU-second', 'target'],
+      ...ratios.map((r) => [r.label, fmtR(r.median), spread([r.min, r.max], fmtR), r.perRound.map(fmtR).join(' '), fmtR(r.perCpuSecond), r.target])])
+    if (localInc !== null) {
+      // Before session 6 the write ratios divided one window by the main thread's local increment.
+      const old = ['inc1', 'inc2', 'hot2'].filter((n) => samples[n]).map((n) => [`${CONFIGS[n].label} ÷ main-thread local increment (old method)`, fmtRatio(median(samples[n].map((s) => s.ops)) / localInc)])
+      if (old.length) printTable([['old-method ratio', 'value'], ...old])
+    }
+  }
+  if (getRows.length) printTable([['get', 'ops/s', 'min–max', 'ratio'], ...getRows], { title: 'get' })
   const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'workers.json')
   mkdirSync(dirname(out), { recursive: true })
-  writeFileSync(out, JSON.stringify({ environment: environment(), windowMs: WINDOW_MS, records: N, figures }, null, 2))
-  console.log(`written ${out}`)
+  writeFileSync(out, JSON.stringify({ environment: env, loadAtEnd: environment().loadAvg, windowMs: WINDOW_MS, rounds: ROUNDS, records: N, figures }, null, 2))
+  console.log(`load at end ${environment().loadAvg.join(' ')}; written ${out}`)
 }

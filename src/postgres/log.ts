@@ -62,6 +62,7 @@ export class PgLog implements RemoteLog {
     catchUp: () => {},
     append: (ops) => this.#bodies.append(ops),
     readLocal: (lock, fn) => lock.readSync(fn),
+    quiet: () => false, // every read is tracked (`track`), through the lock
     defersPublish: true,
     position: () => this.#replica.at,
     track: (lock, key) => this.#bodies.track(lock, key),

@@ -21,10 +21,12 @@ export interface SharedSync {
   /** Runs a lock-free read: only the in-thread part of the lock (own-thread async holders). */
   readLocal<R>(lock: RWLock, fn: () => R): R
   /**
-   * True when a read of `lock`'s table may run bare: the replica already has every commit and no
-   * async holder in this thread holds the lock. Absent: every read takes the slow path.
+   * True when a read of one record of `lock`'s table may run bare: the replica already has every
+   * commit and no holder in this thread holds the lock. Always false for a log that must see
+   * every read (a connected database). Not optional: a `get` calls it, and the check of an
+   * optional member costs it ~2% more.
    */
-  readonly quiet?: (lock: RWLock) => boolean
+  readonly quiet: (lock: RWLock) => boolean
   /**
    * Takes the in-thread part of `lock` for one single-record write outside a transaction, and no
    * cross-thread grant: the write is checked when it reaches the log (give it back with

@@ -201,8 +201,9 @@ export class Transactions {
   readQuiet<R>(lock: RWLock, fn: (key: Key) => R, key: Key): R {
     if (this.#tx === null) {
       const shared = this.#shared
-      // (Not `quiet?.(lock) === true`: that compare of a materialized boolean cost ~10 instructions, 4% of a get.)
-      if (shared === null ? !lock.locked : shared.quiet !== undefined && shared.quiet(lock)) return fn(key)
+      // (Not `quiet?.(lock) === true`: the check and the compare of a materialized boolean cost
+      // ~15 instructions, 6% of a get.)
+      if (shared === null ? !lock.locked : shared.quiet(lock)) return fn(key)
     } else this.#keyed = key
     return this.withLock(lock, 'read', fn, key)
   }

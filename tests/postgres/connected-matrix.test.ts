@@ -69,7 +69,7 @@ async function throughPostgres(commits: Op[][]): Promise<Database> {
   let parts: RemoteParts | undefined
   const replica = Database.openConnected({}, (p) => {
     parts = p
-    return { transact: async () => undefined as never, sync: async () => {}, close: async () => {}, sync_: { catchUp: () => {}, append: () => {}, readLocal: (lock, fn) => lock.readSync(fn) } }
+    return { transact: async () => undefined as never, sync: async () => {}, close: async () => {}, sync_: { catchUp: () => {}, append: () => {}, readLocal: (lock, fn) => lock.readSync(fn), quiet: () => false } }
   })
   new ConnectedReplica(parts as RemoteParts).applyEntry(entry!.position, entry!.ops)
   return replica

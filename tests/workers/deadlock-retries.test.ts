@@ -4,7 +4,7 @@
 // take a number from a sequence, insert: an upgrade to write) is stepped so that every attempt
 // of one caller meets another caller's transaction holding the read lock: the worst case.
 import { afterEach, describe, expect, it } from 'vitest'
-import { Workers, sharedInts, writersWaiting } from './support'
+import { Workers, lockWaiters, sharedInts } from './support'
 
 const workers = new Workers()
 afterEach(() => workers.terminate())
@@ -31,12 +31,14 @@ describe('deadlock retries across worker_threads', () => {
     workers.go()
     // The `once` caller goes on while the looping one holds the read lock at its gate: each of its
     // attempts meets that read lock. Otherwise a caller at its gate goes on once the other one
-    // waits for a lock: nothing is left to force, and holding it back would stall both.
+    // waits for a lock, as a reader or a writer (a caller's next first attempt can wait to read
+    // behind the other's re-run, which holds both write locks at its gate): nothing is left to
+    // force, and holding it back would stall both.
     const deadline = Date.now() + 60_000
     while (Atomics.load(flags, 4) === 0 && Date.now() < deadline) {
       const onceAtGate = Atomics.load(flags, 0) > Atomics.load(flags, 2)
       const loopAtGate = Atomics.load(flags, 1) > Atomics.load(flags, 3)
-      const blocked = writersWaiting(db) > 0
+      const blocked = lockWaiters(db) > 0
       if (onceAtGate && (loopAtGate || blocked)) release(flags, 0)
       else if (loopAtGate && blocked) release(flags, 1)
       await new Promise((resolve) => setTimeout(resolve, 1))

@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { Database, type DatabaseOptions } from 'dictdb'
-import { L_WRITERS_WAITING } from '../../src/shared/layout'
+import { L_WAITERS, L_WRITERS_WAITING } from '../../src/shared/layout'
 import { SharedMemory } from '../../src/shared/memory'
 
 /** One running worker: its messages, by type, in arrival order. */
@@ -184,14 +184,22 @@ export function memoryOf(db: Database): SharedMemory {
   return SharedMemory.open(db.handle().buffers)
 }
 
-/** How many writers wait, over every lock of the database (a worker is blocked in a write). */
-export function writersWaiting(db: Database): number {
+/** The sum of one lock word over every table lock of a shared database. */
+function overLocks(db: Database, word: number): number {
   const mem = memoryOf(db)
   let n = 0
-  for (let lock = 0; lock < mem.lockCount; lock++) {
-    n += Atomics.load(mem.i32, mem.lock(lock) + L_WRITERS_WAITING)
-  }
+  for (let lock = 0; lock < mem.lockCount; lock++) n += Atomics.load(mem.i32, mem.lock(lock) + word)
   return n
+}
+
+/** How many writers wait, over every lock of the database (a worker is blocked in a write). */
+export function writersWaiting(db: Database): number {
+  return overLocks(db, L_WRITERS_WAITING)
+}
+
+/** Waits in flight on every table lock of a shared database, in any mode (readers too). */
+export function lockWaiters(db: Database): number {
+  return overLocks(db, L_WAITERS)
 }
 
 /** Milliseconds `fn` took (sync or async). */

@@ -1,6 +1,6 @@
 import type { IndexSpec } from '../indexes/types'
 import type { Catalog } from '../catalog'
-import type { DatabaseState, Op, RecordChange } from '../storage/change'
+import { recordChange, type DatabaseState, type Op, type RecordChange } from '../storage/change'
 import type { Transactions } from '../txn/transactions'
 import type { Key, Rec } from '../values/types'
 import type { TableStore } from '../storage/table-store'
@@ -49,8 +49,8 @@ function applyRemote(catalog: Catalog, tx: Transactions, ops: readonly WireOp[],
       const store = catalog.context(op.table).store
       const before = store.get(op.key)
       const after = op.type === 'record' ? op.after : patched(store, before, op)
-      const change: RecordChange = { type: 'record', table: op.table, key: op.key, before, after }
-      if (change.before === undefined && change.after === undefined) continue
+      if (before === undefined && after === undefined) continue
+      const change = recordChange(op.table, op.key, before, after)
       store.apply(change)
       applied?.push(change)
       continue
@@ -78,7 +78,7 @@ function applyPatch(catalog: Catalog, bytes: Uint8Array, start: number, end: num
   if (before === undefined) throw missingPatched(table, key)
   const after = store.shallowCopyOf(before)
   readPatchInto(after)
-  store.apply({ type: 'record', table, key, before, after: Object.freeze(after) as Rec })
+  store.apply(recordChange(table, key, before, Object.freeze(after) as Rec))
   return true
 }
 

@@ -24,6 +24,7 @@ const IN_FLIGHT = 16
 // BENCH_ONLY=<regex>: run only the workloads whose label matches (e.g. '1 in flight').
 const ONLY = new RegExp(process.env.BENCH_ONLY ?? '')
 const JOIN_RECORDS = 100_000
+const AB_ROUNDS = Number(process.env.BENCH_AB_ROUNDS ?? 1)
 const self = fileURLToPath(import.meta.url)
 
 if (process.argv[2] === 'child') await child(JSON.parse(process.argv[3]))
@@ -57,8 +58,10 @@ async function child(task) {
   process.disconnect()
 }
 
-async function workload({ engine, url, name, key, groupCommit }) {
+async function workload({ engine, url, name, key, groupCommit, commitPath }) {
   if (engine === 'dictdb') {
+    // The commit path (src/postgres/early.ts): the library's default unless the row names one.
+    if (commitPath !== undefined) process.env.DICTDB_PG_COMMIT = commitPath
     const db = await connect({ url, name, groupCommit })
     const hits = db.getTable('hits')
     return { run: () => db.transactionAsync(() => hits.update({ n: increment(1) }, { id: key })), close: () => db.close() }
@@ -121,15 +124,23 @@ async function serverCpu(url, name) {
 }
 
 async function prepare(url, name) {
-  const db = await connect({ url, name })
-  await db.transactionAsync(() => db.createTable('hits').insert(Array.from({ length: PROCESSES }, (_, i) => ({ id: `k${i}`, n: 0 }))))
-  await db.close()
+  // The v3 rows' database (a database once written with early release refuses v3 commits).
+  for (const [db, path] of [[name, undefined], [`${name}-v3`, 'v3']]) {
+    if (path !== undefined) process.env.DICTDB_PG_COMMIT = path
+    await createHits(await connect({ url, name: db }))
+    delete process.env.DICTDB_PG_COMMIT
+  }
   const client = new pg.Client(url)
   await client.connect()
   await client.query('CREATE TABLE IF NOT EXISTS bench_hits (id text PRIMARY KEY, n bigint NOT NULL)')
   await client.query("INSERT INTO bench_hits SELECT 'k' || i, 0 FROM generate_series(0, 9) i ON CONFLICT DO NOTHING")
   await client.query('CREATE TABLE IF NOT EXISTS bench_ids (id text PRIMARY KEY)')
   await client.end()
+}
+
+async function createHits(db) {
+  await db.transactionAsync(() => db.createTable('hits').insert(Array.from({ length: PROCESSES }, (_, i) => ({ id: `k${i}`, n: 0 }))))
+  await db.close()
 }
 
 async function readAfterSync(url, name) {
@@ -176,7 +187,12 @@ async function main() {
     await add(`dictdb distinct, group commit, ${IN_FLIGHT} in flight/process`, { engine: 'dictdb', groupCommit: true, streams: IN_FLIGHT }, distinct)
     await add(`dictdb distinct, no group commit, ${IN_FLIGHT} in flight/process`, { engine: 'dictdb', groupCommit: false, streams: IN_FLIGHT }, distinct)
     await add(`dictdb hot record, group commit, ${IN_FLIGHT} in flight/process`, { engine: 'dictdb', groupCommit: true, streams: IN_FLIGHT }, hot)
-    await add('dictdb distinct, 1 in flight/process (latency)', { engine: 'dictdb', groupCommit: true, streams: 1 }, distinct)
+    // The single-write goal: the default path (early lock release on PostgreSQL 17+) against v3,
+    // interleaved in the same run (BENCH_AB_ROUNDS pairs), then the SQL it is compared with.
+    for (let round = 0; round < AB_ROUNDS; round++) {
+      await add('dictdb distinct, 1 in flight/process (latency)', { engine: 'dictdb', groupCommit: true, streams: 1 }, distinct)
+      await add('dictdb distinct, 1 in flight/process, v3 commit (A/B)', { engine: 'dictdb', groupCommit: true, streams: 1, commitPath: 'v3', name: `${name}-v3` }, distinct)
+    }
     await add('SQL UPDATE … RETURNING distinct, 1 in flight/process', { engine: 'sql-update', streams: 1 }, distinct)
     await add('SQL UPDATE … RETURNING hot, 1 in flight/process', { engine: 'sql-update', streams: 1 }, hot)
     await add('SQL INSERT unique check, 1 in flight/process', { engine: 'sql-insert', streams: 1 }, distinct)

@@ -1,5 +1,5 @@
 import pg from 'pg'
-import { ConnectionError, LockTimeoutError } from '../errors'
+import { ConnectionError, InvalidStateError, LockTimeoutError } from '../errors'
 
 /** What the log needs of a connection: queries, and the positions other processes announce. */
 export interface ConnectionOptions {
@@ -65,6 +65,7 @@ export class Connection {
       try {
         return await this.#connectOnce(deadline)
       } catch (error) {
+        if (error instanceof InvalidStateError) throw error // a refusal (see Statements.install): no retry fixes it
         if (Date.now() + reconnectDelay(attempt) >= deadline) {
           throw new ConnectionError(`Could not reach PostgreSQL: ${(error as Error).message}`, { cause: error })
         }

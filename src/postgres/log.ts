@@ -146,7 +146,10 @@ export class PgLog implements RemoteLog {
       await this.#commitBatch(batch)
     }
     this.#draining = false
-    this.#follower.catchUpSoon()
+    // After the callers' continuations: a call they make at once commits first, and its answer
+    // brings the other processes' entries (a catch-up would cost a round trip, and on the early
+    // path a flush, before it).
+    setImmediate(() => this.#follower.catchUpSoon())
   }
 
   /** Commits a group of calls, retrying on a lost connection until the earliest deadline. */
@@ -195,8 +198,10 @@ export class PgLog implements RemoteLog {
     let outcome: { position: number | null; entries: Entry[] }
     try {
       outcome = await this.#sql.commitIf(client, this.#options.name, base, check, commitId, frame(commits), this.#channel)
+      // Its answer comes after the flush: its entry and those it brought back are durable.
+      this.#syncer.flushed(Math.max(outcome.position ?? 0, outcome.entries.at(-1)?.position ?? 0))
     } catch (error) {
-      const doubt = isConnectionLoss(error) && !neverSent(error) ? await this.#inDoubt(commitId, batch, commits) : 'lost'
+      const doubt = this.#doubtful(error) ? await this.#inDoubt(commitId, batch, commits) : 'lost'
       if (doubt === 'unknown') return true
       if (doubt === 'lost') {
         this.#undo(batch, commits)
@@ -246,6 +251,7 @@ export class PgLog implements RemoteLog {
     try {
       const locked = await this.#sql.lockAndRead(client, name, this.#replica.position)
       head = locked.head
+      this.#syncer.flushed(head) // read under the lock, then flushed (early)
       // The way back to the validated path: no other process committed since this one's last commit.
       if (head === this.#lastOwn) this.#lockedFor = 0
       await this.#syncer.catchUp(client, head, locked.entries)
@@ -262,8 +268,9 @@ export class PgLog implements RemoteLog {
     const commitId = randomUUID()
     try {
       await this.#sql.appendAndCommit(client, name, position, commitId, frame(commits), this.#bodies.footprint.writes(commits), this.#channel)
+      this.#syncer.flushed(position)
     } catch (error) {
-      const outcome = isConnectionLoss(error) && !neverSent(error) ? await this.#inDoubt(commitId, batch, commits) : 'lost'
+      const outcome = this.#doubtful(error) ? await this.#inDoubt(commitId, batch, commits) : 'lost'
       if (outcome === 'unknown') return
       if (outcome === 'lost') {
         this.#undo(batch, commits)
@@ -272,6 +279,16 @@ export class PgLog implements RemoteLog {
       }
     }
     this.#committed(batch, position)
+  }
+
+  /**
+   * Whether a commit that failed with `error` may have landed. A lost connection after sending;
+   * on the early path also an error of the statement (the flush after the ordering transaction's
+   * `COMMIT` can fail), except a lock timeout, which comes before it.
+   */
+  #doubtful(error: unknown): boolean {
+    if (neverSent(error)) return false
+    return isConnectionLoss(error) || (this.#sql.early && asLockTimeout(error) === null)
   }
 
   /**

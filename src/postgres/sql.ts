@@ -1,5 +1,7 @@
 import type pg from 'pg'
+import { InvalidStateError } from '../errors'
 import { quoteIdent } from './connection'
+import { FLUSH, commitPath, earlyProcedure } from './early'
 
 /** What a validated commit is checked by and records (see Footprint). */
 export interface Check {
@@ -35,6 +37,13 @@ export class Statements {
   /** The validated commit, a function (its plans are kept by each session: nothing to parse per commit). */
   readonly commitFn: string
   readonly #commitCall: { name: string; text: string }
+  readonly #procedure: string
+  readonly #earlyCall: { name: string; text: string }
+  /**
+   * The commit path (see early.ts), chosen on the first connection: `early` releases the head
+   * lock before the fsync and flushes before anything is applied; `v3` commits synchronously.
+   */
+  path: 'v3' | 'early' = 'v3'
 
   constructor(prefix: string) {
     this.head = quoteIdent(`${prefix}head`)
@@ -42,6 +51,13 @@ export class Statements {
     this.snapshot = quoteIdent(`${prefix}snapshot`)
     this.commitFn = quoteIdent(`${prefix}commit_v3`)
     this.#commitCall = { name: `${prefix}commit_v3`, text: `SELECT pos, entry FROM ${this.commitFn}($1, $2, $3, $4, $5, $6, $7)` }
+    this.#procedure = quoteIdent(`${prefix}commit_v4`)
+    this.#earlyCall = { name: `${prefix}commit_v4`, text: `CALL ${this.#procedure}($1, $2, $3, $4, $5, $6, $7, NULL, NULL, NULL)` }
+  }
+
+  /** Whether a commit must flush before what it read counts as durable (the early path). */
+  get early(): boolean {
+    return this.path === 'early'
   }
 
   /** Creates the tables and the database's head row (idempotent; safe to run concurrently). */
@@ -61,28 +77,61 @@ export class Statements {
         if ((code !== '23505' && code !== '42P07') || attempt >= 5) throw error
       }
     }
-    await this.#addWrites(client)
+    await this.#addColumn(client, this.log, 'writes', 'text[]')
+    await this.#addColumn(client, this.head, 'early', 'boolean NOT NULL DEFAULT false')
+    const { rows } = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")
+    this.path = commitPath(Number(rows[0]?.v ?? 0))
     await this.#installFunction(client)
     await client.query(`INSERT INTO ${this.head} (name) VALUES ($1) ON CONFLICT DO NOTHING`, [name])
+    await this.#markPath(client, name)
   }
 
   /**
-   * A log made by an earlier version gets its items column (its entries have none: NULL, which
-   * clashes with every read). Checked first: ALTER would lock the log against every commit.
+   * A database once written with early release stays so: a v3 commit (its function refuses,
+   * see commitFunction) would let its process apply entries before they are durable. Sets the
+   * mark (early) or refuses to go on (v3).
    */
-  async #addWrites(client: pg.Client): Promise<void> {
-    const { rows } = await client.query('SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2', [this.log, 'writes'])
-    if (rows.length === 0) await client.query(`ALTER TABLE ${this.log} ADD COLUMN IF NOT EXISTS writes text[]`)
+  async #markPath(client: pg.Client, name: string): Promise<void> {
+    if (this.early) {
+      await this.#create(client, `${this.#procedure}(text, bigint, text[], text[], uuid, bytea, text, bigint, bigint[], bytea[])`, () => earlyProcedure({ head: this.head, log: this.log, procedure: this.#procedure }, PAGE, this.#clear('n', 'base', 'h', 'reads')))
+      await client.query(`UPDATE ${this.head} SET early = true WHERE name = $1 AND NOT early`, [name])
+      return
+    }
+    const { rows } = await client.query<{ early: boolean }>(`SELECT early FROM ${this.head} WHERE name = $1`, [name])
+    if (rows[0]?.early === true) {
+      throw new InvalidStateError(`The database \`${name}\` is written with early lock release (dictdb_commit_v4, PostgreSQL 17+): this process would commit with dictdb_commit_v3. Unset DICTDB_PG_COMMIT=v3, or use a server of version 17 or later`)
+    }
   }
 
-  /** Creates the commit function unless it exists (its name carries its version). */
+  /**
+   * A table made by an earlier version gets a column: the log its items (its entries have none:
+   * NULL, which clashes with every read), the head its early mark. Checked first: ALTER would
+   * lock the table against every commit.
+   */
+  async #addColumn(client: pg.Client, table: string, column: string, type: string): Promise<void> {
+    const { rows } = await client.query('SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2', [table, column])
+    if (rows.length === 0) await client.query(`ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS ${column} ${type}`)
+  }
+
+  /**
+   * Creates the v3 commit function, or replaces one made before the early mark existed (whose
+   * processes would commit on an early database: it now refuses them).
+   */
   async #installFunction(client: pg.Client): Promise<void> {
     const signature = `${this.commitFn}(text, bigint, text[], text[], uuid, bytea, text)`
+    const { rows } = await client.query<{ src: string | null }>('SELECT prosrc AS src FROM pg_proc WHERE oid = to_regprocedure($1)', [signature])
+    const src = rows[0]?.src
+    if (src !== undefined && src !== null && src.includes('early lock release')) return
+    await this.#create(client, signature, () => this.#commitFunction().replace('CREATE FUNCTION', src === undefined ? 'CREATE FUNCTION' : 'CREATE OR REPLACE FUNCTION'), src !== undefined)
+  }
+
+  /** Runs `ddl` unless `signature` exists (`replace`: anyway), tolerating a concurrent twin. */
+  async #create(client: pg.Client, signature: string, ddl: () => string, replace = false): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       const { rows } = await client.query<{ ok: boolean }>('SELECT to_regprocedure($1) IS NOT NULL AS ok', [signature])
-      if (rows[0]?.ok === true) return
+      if (rows[0]?.ok === true && !replace) return
       try {
-        return void (await client.query(this.#commitFunction()))
+        return void (await client.query(ddl()))
       } catch (error) {
         // Another process created it at the same moment (a unique index of the catalog, or its row).
         const code = (error as { code?: string }).code
@@ -103,7 +152,10 @@ export class Statements {
       RETURNS TABLE (pos bigint, entry bytea) LANGUAGE plpgsql VOLATILE AS $fn$
       DECLARE h bigint;
       BEGIN
-        UPDATE ${this.head} hd SET position = hd.position + 1 WHERE hd.name = n RETURNING hd.position - 1 INTO h;
+        UPDATE ${this.head} hd SET position = hd.position + 1 WHERE hd.name = n AND NOT hd.early RETURNING hd.position - 1 INTO h;
+        IF h IS NULL AND EXISTS (SELECT 1 FROM ${this.head} hd WHERE hd.name = n AND hd.early) THEN
+          RAISE EXCEPTION 'The database % is written with early lock release (dictdb_commit_v4): this process commits with dictdb_commit_v3, which would apply entries before they are durable. Upgrade dictdb in this process', n;
+        END IF;
         IF h = base OR (h - base <= ${PAGE} AND ${this.#clear('n', 'base', 'h', 'reads')}) THEN
           INSERT INTO ${this.log} (name, position, commit_id, ops, writes) VALUES (n, h + 1, id, body, writes);
           PERFORM pg_notify(channel, (h + 1) || ' ' || n);
@@ -152,6 +204,12 @@ export class Statements {
    */
   async commitIf(client: pg.Client, name: string, base: number, check: Check, commitId: string, ops: Uint8Array, channel: string): Promise<{ position: number | null; entries: Entry[] }> {
     const values = [name, base, check.reads, check.writes, commitId, Buffer.from(ops.buffer, ops.byteOffset, ops.byteLength), channel]
+    if (this.early) {
+      type Row = { pos: string | null; positions: string[] | null; entries: Buffer[] | null }
+      const row = (await client.query<Row>({ ...this.#earlyCall, values })).rows[0]
+      const entries = (row?.positions ?? []).map((position, i) => ({ position: Number(position), ops: (row?.entries as Buffer[])[i] as Buffer }))
+      return { position: row?.pos == null ? null : Number(row.pos), entries }
+    }
     const { rows } = await client.query<{ pos: string; entry: Buffer | null }>({ ...this.#commitCall, values })
     let position: number | null = null
     const entries: Entry[] = []
@@ -179,18 +237,23 @@ export class Statements {
    */
   async lockAndRead(client: pg.Client, name: string, after: number): Promise<{ head: number; entries: Entry[] }> {
     const n = client.escapeLiteral(name)
-    const results = await multi(client, `BEGIN; SELECT position FROM ${this.head} WHERE name = ${n} FOR UPDATE; ${this.#entriesSql(n, after, PAGE, '')}`)
+    // Early: what the entries' commits wrote is flushed before they are applied (see early.ts).
+    const results = await multi(client, `BEGIN; SELECT position FROM ${this.head} WHERE name = ${n} FOR UPDATE; ${this.#entriesSql(n, after, PAGE, '')}${this.early ? `; ${FLUSH}` : ''}`)
     return { head: Number(results[1]?.rows[0]?.position ?? 0), entries: toEntries(results[2]) }
   }
 
-  /** The locked path's second round trip: appends the entry, moves the head, announces it and commits. */
+  /**
+   * The locked path's second round trip: appends the entry, moves the head, announces it and
+   * commits (early: releases the head before the fsync, then flushes before answering).
+   */
   async appendAndCommit(client: pg.Client, name: string, position: number, commitId: string, ops: Uint8Array, writes: readonly string[], channel: string): Promise<void> {
     const n = client.escapeLiteral(name)
+    const [before, after] = this.early ? ['SET LOCAL synchronous_commit TO off; ', `; ${FLUSH}`] : ['', '']
     await multi(
       client,
-      `WITH entry AS (INSERT INTO ${this.log} (name, position, commit_id, ops, writes) VALUES (${n}, ${position}, '${uuid(commitId)}', ${bytea(ops)}, ${textArray(client, writes)})),
+      `${before}WITH entry AS (INSERT INTO ${this.log} (name, position, commit_id, ops, writes) VALUES (${n}, ${position}, '${uuid(commitId)}', ${bytea(ops)}, ${textArray(client, writes)})),
             head AS (UPDATE ${this.head} SET position = ${position} WHERE name = ${n})
-       /* locked */ SELECT pg_notify(${client.escapeLiteral(channel)}, ${client.escapeLiteral(`${position} ${name}`)}); COMMIT`,
+       /* locked */ SELECT pg_notify(${client.escapeLiteral(channel)}, ${client.escapeLiteral(`${position} ${name}`)}); COMMIT${after}`,
     )
   }
 
@@ -198,8 +261,12 @@ export class Statements {
     return `SELECT position, ops FROM ${this.log} WHERE name = ${n} AND position > ${after} ${extra} ORDER BY position LIMIT ${limit}`
   }
 
-  /** The entries after `position`, oldest first, at most `limit`; the first position the log still has. */
-  async entriesAfter(client: pg.Client, name: string, position: number, limit: number = PAGE): Promise<Entry[]> {
+  /**
+   * The entries after `position`, oldest first, at most `limit`. `flush`: then flushes the WAL in
+   * the same round trip, so every entry read is durable when this resolves (see early.ts).
+   */
+  async entriesAfter(client: pg.Client, name: string, position: number, limit: number = PAGE, flush = false): Promise<Entry[]> {
+    if (flush) return toEntries((await multi(client, `${this.#entriesSql(client.escapeLiteral(name), position, limit, '')}; ${FLUSH}`))[0])
     const result = await client.query<{ position: string; ops: Buffer }>(
       `SELECT position, ops FROM ${this.log} WHERE name = $1 AND position > $2 ORDER BY position LIMIT $3`,
       [name, position, limit],
@@ -213,9 +280,13 @@ export class Statements {
     return Number(rows[0]?.position ?? 0)
   }
 
-  /** Where a commit landed, if it did (resolves a commit whose acknowledgement was lost). */
+  /**
+   * Where a commit landed, if it did (resolves a commit whose acknowledgement was lost). Early:
+   * a commit found is flushed first, as its answer would have been.
+   */
   async findCommit(client: pg.Client, commitId: string): Promise<number | null> {
     const { rows } = await client.query<{ position: string }>(`SELECT position FROM ${this.log} WHERE commit_id = $1`, [commitId])
+    if (rows[0] !== undefined && this.early) await client.query(FLUSH)
     return rows[0] === undefined ? null : Number(rows[0].position)
   }
 

@@ -2,7 +2,7 @@ import type pg from 'pg'
 import { ConnectionError } from '../errors'
 import type { Connection } from './connection'
 import type { ConnectedReplica } from './replica'
-import type { Entry, Statements } from './sql'
+import { type Entry, PAGE, type Statements } from './sql'
 
 /**
  * Keeps a replica caught up with the PostgreSQL log: by query, after every notification, every
@@ -21,6 +21,8 @@ export class Syncer {
   dirty = false
   /** How many times the replica was rebuilt (from a snapshot): what it held locally is gone. */
   rebuilds = 0
+  /** Early path: the log is durable up to here (a flush this process saw end covered it). */
+  #durable = 0
 
   constructor(replica: ConnectedReplica, sql: Statements, name: string) {
     this.#replica = replica
@@ -39,17 +41,34 @@ export class Syncer {
   }
 
   /**
+   * Up to where the log is known durable: every entry up to it may be applied. On the v3 path
+   * every commit is flushed before anyone can see it: all of it.
+   */
+  get durable(): number {
+    return this.#sql.early ? this.#durable : Infinity
+  }
+
+  /**
+   * A flush that began after `position` was committed has ended (a commit's answer, a flushing
+   * read): the log is durable up to there (WAL is written in order).
+   */
+  flushed(position: number): void {
+    if (position > this.#durable) this.#durable = position
+  }
+
+  /**
    * Applies the log up to `target` at least (none past `limit`), starting with `fetched` (entries
-   * a commit's round trip already brought back) and querying for the rest.
+   * a commit's round trip already brought back) and querying for the rest. Applies nothing past
+   * `durable`: a query for more flushes in its round trip (see early.ts).
    */
   async catchUp(client: pg.Client, target: number, fetched: Entry[] | null = null, limit = Infinity): Promise<void> {
     if (this.dirty) await this.#fromSnapshot(client, true)
     while (this.#replica.position < target) {
       const after = this.#replica.position
-      // Fetched entries that do not follow this replica (it was rebuilt since): query instead.
-      const usable = fetched?.filter((entry) => entry.position > after)
-      const found = usable?.[0]?.position === after + 1 ? usable : await this.#sql.entriesAfter(client, this.#name, after)
-      const entries = found.filter((entry) => entry.position <= limit)
+      // Fetched entries that do not follow this replica (it was rebuilt since), or not known durable: query instead.
+      const usable = fetched?.filter((entry) => entry.position > after && entry.position <= this.durable)
+      const found = usable?.[0]?.position === after + 1 ? usable : await this.#read(client, after, target)
+      const entries = found.filter((entry) => entry.position <= Math.min(limit, this.durable))
       fetched = null
       if (entries[0]?.position !== this.#replica.position + 1) {
         // Pruned past this replica: the snapshot that replaced those entries is newer than it.
@@ -62,6 +81,14 @@ export class Syncer {
     }
   }
 
+  /** The entries after `after`; flushed first if some up to `target` are not known durable. */
+  async #read(client: pg.Client, after: number, target: number): Promise<Entry[]> {
+    const flush = target > this.durable
+    const entries = await this.#sql.entriesAfter(client, this.#name, after, PAGE, flush)
+    if (flush) this.flushed(entries.at(-1)?.position ?? 0)
+    return entries
+  }
+
   /** Where a commit id is in the log (null: not there), waiting out the lock of the session that sent it. */
   async findCommit(conn: Connection, commitId: string, deadline: number): Promise<number | null> {
     for (;;) {
@@ -72,6 +99,7 @@ export class Syncer {
         await this.#sql.lockHead(client, this.#name)
         const position = await this.#sql.findCommit(client, commitId)
         await client.query('COMMIT')
+        if (position !== null) this.flushed(position)
         return position
       } catch (error) {
         conn.drop(client)

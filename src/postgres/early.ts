@@ -1,0 +1,84 @@
+/**
+ * Early lock release (the commit path `early`, PostgreSQL 17 or later).
+ *
+ * Every validated commit of a database takes its head row's lock. With `dictdb_commit_v3` the
+ * lock is held until the transaction has committed, which is after its WAL fsync, so the
+ * commits of one database follow one another at one lock-hold + fsync + hand-off each. The
+ * procedure `dictdb_commit_v4` commits the ordering transaction (lock and move the head,
+ * validate, append, notify) with `synchronous_commit = off` for that transaction only, so the
+ * lock is released as soon as its commit record is in the WAL buffers; then, before it returns,
+ * it flushes the WAL past that record (`FLUSH`). Concurrent flushes share one fsync (PostgreSQL's
+ * group flush), so several processes' commits no longer queue for one fsync each.
+ *
+ * The rule that keeps it safe: **nothing is applied, acknowledged or resolved before it is
+ * durable**. WAL is written in order, so a flush that starts after a commit record was written
+ * makes that commit durable; and a commit that a statement can see has written its commit
+ * record. Hence:
+ * - a commit's own entry and the entries its answer brings back were all visible before the
+ *   procedure's flush: durable when the answer arrives;
+ * - a catch-up by query (after a notification, a reconnect, `sync()`) reads the entries, then
+ *   flushes in the same round trip (`flushing read`), unless it wants nothing past a position
+ *   already known durable;
+ * - the locked path flushes after reading under the head lock, before applying;
+ * - a commit found by its id after a lost connection is flushed before it counts.
+ * A notification may arrive before its commit is durable (it is sent by the ordering
+ * transaction: a `NOTIFY` in the flushing one would take PostgreSQL's notify lock through the
+ * fsync, which serializes every notifying commit of the server on one fsync each): it only
+ * says "catch up", and the catch-up flushes first.
+ */
+
+/**
+ * Flushes the WAL up to here (at least every commit record written so far), inside or outside
+ * a transaction, without a transaction id. `pg_logical_emit_message`'s `flush` argument is new in
+ * PostgreSQL 17; the record is a no-op for anything but logical decoding.
+ */
+export const FLUSH = "SELECT pg_logical_emit_message(false, 'dictdb', '', true)"
+
+/** The oldest server that has `FLUSH` (`server_version_num`). */
+export const EARLY_MIN_VERSION = 170000
+
+/** Which commit path a process takes: `DICTDB_PG_COMMIT` (`v3` or `early`), else the default. */
+export function commitPath(serverVersion: number): 'v3' | 'early' {
+  const chosen = process.env.DICTDB_PG_COMMIT
+  if (chosen === 'v3') return 'v3'
+  if (chosen === 'early' && serverVersion < EARLY_MIN_VERSION) {
+    throw new Error(`DICTDB_PG_COMMIT=early needs PostgreSQL 17 or later (pg_logical_emit_message with flush); this server is ${serverVersion}`)
+  }
+  return serverVersion >= EARLY_MIN_VERSION ? 'early' : 'v3'
+}
+
+/** Table and function names (quoted) the procedure is made of. */
+export interface EarlyNames {
+  head: string
+  log: string
+  procedure: string
+}
+
+/**
+ * The validated commit with early lock release: the same check, head move, log row and
+ * notification as `dictdb_commit_v3` (`check` is that SQL condition), then `COMMIT` without
+ * waiting for the fsync, then `FLUSH`. Returns where the commit landed (`pos`, null if refused)
+ * and the entries after `base` before it, as two arrays (a procedure returns one row).
+ */
+export function earlyProcedure(names: EarlyNames, page: number, check: string): string {
+  const { head, log, procedure } = names
+  return `CREATE PROCEDURE ${procedure}(n text, base bigint, reads text[], writes text[], id uuid, body bytea, channel text,
+      INOUT pos bigint DEFAULT NULL, INOUT positions bigint[] DEFAULT NULL, INOUT entries bytea[] DEFAULT NULL)
+    LANGUAGE plpgsql AS $fn$
+    DECLARE h bigint;
+    BEGIN
+      PERFORM set_config('synchronous_commit', 'off', true);
+      UPDATE ${head} hd SET position = hd.position + 1 WHERE hd.name = n RETURNING hd.position - 1 INTO h;
+      IF h = base OR (h - base <= ${page} AND ${check}) THEN
+        INSERT INTO ${log} (name, position, commit_id, ops, writes) VALUES (n, h + 1, id, body, writes);
+        PERFORM pg_notify(channel, (h + 1) || ' ' || n);
+        pos := h + 1;
+      ELSE
+        UPDATE ${head} hd SET position = h WHERE hd.name = n;
+      END IF;
+      SELECT array_agg(e.position ORDER BY e.position), array_agg(e.ops ORDER BY e.position) INTO positions, entries
+        FROM (SELECT l.position, l.ops FROM ${log} l WHERE l.name = n AND l.position > base AND l.position <= h ORDER BY l.position LIMIT ${page}) e;
+      COMMIT;
+      ${FLUSH.replace('SELECT', 'PERFORM')};
+    END $fn$`
+}

@@ -1,0 +1,125 @@
+// Early lock release (src/postgres/early.ts): a commit is resolved, applied and caught up with
+// only once a WAL flush covered it. The fault: a role that may not flush (EXECUTE on
+// pg_logical_emit_message revoked; the tests' own superuser is not affected), so the ordering
+// transaction commits but the flush after it fails.
+import { randomUUID } from 'node:crypto'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ConnectionError, InvalidStateError } from '../../src/index'
+import { connect } from '../../src/postgres/index'
+import { connectedClosedAfterEach, freshName } from './support'
+import { pgUrl } from './server'
+
+const FLUSH_FN = 'pg_logical_emit_message(boolean, text, text, boolean)'
+const role = `dictdb_early_${randomUUID().slice(0, 8)}`
+const password = randomUUID()
+let admin: pg.Client
+
+/** The test server's URL, logged in as the role that flushes only while allowed. */
+function roleUrl(): string {
+  const url = new URL(pgUrl())
+  url.username = role
+  url.password = password
+  return url.toString()
+}
+
+const forbidFlush = () => admin.query(`REVOKE EXECUTE ON FUNCTION ${FLUSH_FN} FROM PUBLIC`)
+const allowFlush = () => admin.query(`GRANT EXECUTE ON FUNCTION ${FLUSH_FN} TO PUBLIC`)
+
+/** Resolves with what `promise` settled with: its value, or the error it rejected with. */
+const settled = (promise: Promise<unknown>): Promise<unknown> => promise.then((value) => ({ resolved: value }), (error: unknown) => error)
+
+beforeAll(async () => {
+  admin = new pg.Client(pgUrl())
+  await admin.connect()
+  // Installs the tables and the procedure as the superuser, then lets the role use them.
+  const db = await connect({ url: pgUrl(), name: freshName() })
+  await db.close()
+  await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`)
+  await admin.query(`GRANT CREATE, USAGE ON SCHEMA public TO ${role}`)
+  await admin.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON dictdb_head, dictdb_log, dictdb_snapshot TO ${role}`)
+})
+
+afterAll(async () => {
+  await allowFlush()
+  await admin.query(`DROP OWNED BY ${role}`)
+  await admin.query(`DROP ROLE ${role}`)
+  await admin.end()
+})
+
+describe('early lock release', () => {
+  const open = connectedClosedAfterEach()
+
+  it('a commit whose flush fails never resolves: it rejects saying it may have been applied, and comes back from the log', async () => {
+    const name = freshName()
+    const db = await open({ name, url: roleUrl(), lockTimeoutMs: 500 })
+    await db.transactionAsync(() => db.counter('c').add(1))
+    await forbidFlush()
+    try {
+      const outcome = await settled(db.transactionAsync(() => db.counter('c').add(1)))
+      expect(outcome).toBeInstanceOf(ConnectionError)
+      expect((outcome as Error).message).toMatch(/may have been applied/)
+      expect(db.counter('c').value).toBe(1)
+    } finally {
+      await allowFlush()
+    }
+    // The ordering transaction had committed: once flushed, it is in the log exactly once.
+    await db.sync()
+    expect(db.counter('c').value).toBe(2)
+  })
+
+  it('another process hears of a commit but applies it only once a flush covered it', async () => {
+    const name = freshName()
+    const a = await open({ name, url: roleUrl(), lockTimeoutMs: 500 })
+    const b = await open({ name, url: roleUrl(), lockTimeoutMs: 500 })
+    await a.transactionAsync(() => a.counter('c').add(1))
+    await b.sync()
+    await forbidFlush()
+    try {
+      await settled(a.transactionAsync(() => a.counter('c').add(1)))
+      // b was notified by the ordering transaction; its catch-up, and sync(), flush before applying.
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      expect(b.counter('c').value).toBe(1)
+      await expect(b.sync()).rejects.toThrow()
+      expect(b.counter('c').value).toBe(1)
+    } finally {
+      await allowFlush()
+    }
+    await b.sync()
+    expect(b.counter('c').value).toBe(2)
+  })
+
+  it('a process on the v3 path refuses to open a database written with early release', async () => {
+    const name = freshName()
+    const db = await open({ name })
+    await db.transactionAsync(() => db.counter('c').add(1))
+    process.env.DICTDB_PG_COMMIT = 'v3'
+    try {
+      await expect(connect({ url: pgUrl(), name })).rejects.toThrow(InvalidStateError)
+    } finally {
+      delete process.env.DICTDB_PG_COMMIT
+    }
+  })
+
+  it('a process already on the v3 path has its commits refused, naming early release, once another opened the database with it', async () => {
+    const name = freshName()
+    process.env.DICTDB_PG_COMMIT = 'v3'
+    const old = await open({ name }).finally(() => delete process.env.DICTDB_PG_COMMIT)
+    await old.transactionAsync(() => old.counter('c').add(1))
+    const early = await open({ name })
+    await expect(old.transactionAsync(() => old.counter('c').add(1))).rejects.toThrow(/early lock release/)
+    await early.transactionAsync(() => early.counter('c').add(1))
+    await early.sync()
+    expect(early.counter('c').value).toBe(2)
+  })
+
+  it('a commit function made by an earlier version is replaced by one that refuses early databases', async () => {
+    const prefix = `early${randomUUID().slice(0, 8)}_`
+    await admin.query(`CREATE FUNCTION ${prefix}commit_v3(n text, base bigint, reads text[], writes text[], id uuid, body bytea, channel text)
+      RETURNS TABLE (pos bigint, entry bytea) LANGUAGE plpgsql AS $$ BEGIN RETURN; END $$`)
+    const db = await open({ name: freshName(), tablePrefix: prefix })
+    await db.transactionAsync(() => db.counter('c').add(1))
+    const { rows } = await admin.query<{ src: string }>('SELECT prosrc AS src FROM pg_proc WHERE proname = $1', [`${prefix}commit_v3`])
+    expect(rows[0]?.src).toContain('early lock release')
+  })
+})

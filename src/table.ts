@@ -243,8 +243,47 @@ export class Table<T extends object = Record<string, unknown>, out K extends str
     const rec = this.#store.get(key)
     // An expired record (a table with `ttl`) is invisible to writes too, as to `matchRows`.
     if (rec === undefined || this.#store.expired(rec)) throw this.#noMatch('update')
-    this.#tx.writeOne(this.#store, this.#plan.merge(rec, fields))
+    // With no validator, merging runs no user code: a shared log may merge again (`#remerge`).
+    this.#fields = fields
+    this.#tx.writeOne(this.#store, this.#plan.merge(rec, fields), this.#plan.validator === null ? this.#remerge : null)
     return 1
+  }
+
+  /** The fields of the update by key in progress, for {@link #remerge} (no closure per update). */
+  #fields: FieldChanges = []
+  /**
+   * The update by key in progress, merged again into its record as it is now (another thread
+   * changed it since it was planned): `Replan` in src/txn/shared-sync.ts.
+   */
+  readonly #remerge = (current: Rec | undefined): RecordChange | null =>
+    current === undefined || this.#store.expired(current) ? null : this.#plan.merge(current, this.#fields)
+
+  /**
+   * @internal For helpers (`sequence.next()`): updates record `key` with the fields `plan`
+   * computes from it, atomically, and returns the record as stored. With `pure` (`plan` runs no
+   * user code, and the table has no validator), a shared database may run `plan` again under its
+   * append mutex when another thread changed the record meanwhile, instead of planning again
+   * outside. `RecordNotFoundError` when there is no such record.
+   */
+  updateComputed(key: Key, plan: (rec: T) => Changes<T>, pure: boolean): T {
+    this.#alive()
+    this.#computing = { plan: plan as (rec: Rec) => unknown, pure }
+    return this.#tx.writeRecord(this.lock, this.#store, this.#computeOne, this.#computing, key) as T
+  }
+
+  #computing: { plan: (rec: Rec) => unknown; pure: boolean } | null = null
+  readonly #computeOne = (computing: { plan: (rec: Rec) => unknown; pure: boolean }, key: Key): Rec => {
+    this.#alive()
+    const rec = this.#store.get(key)
+    if (rec === undefined || this.#store.expired(rec)) throw this.#noMatch('update')
+    const change = this.#plan.merge(rec, this.#plan.changes(computing.plan(rec)))
+    this.#tx.writeOne(this.#store, change, computing.pure && this.#plan.validator === null ? this.#recompute : null)
+    return this.#store.get(key) as Rec
+  }
+  readonly #recompute = (current: Rec | undefined): RecordChange | null => {
+    const computing = this.#computing
+    if (computing === null || current === undefined || this.#store.expired(current)) return null
+    return this.#plan.merge(current, this.#plan.changes(computing.plan(current)))
   }
 
   /** Deletes every record matching `where` (all when omitted); `RecordNotFoundError` when none. */

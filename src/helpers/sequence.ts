@@ -1,5 +1,5 @@
 import type { Database } from '../database'
-import { InvalidArgumentError, InvalidStateError, describe } from '../errors'
+import { InvalidArgumentError, InvalidStateError, RecordNotFoundError, describe } from '../errors'
 import { checkFunction, checkName, checkOptions } from '../options'
 import type { Table } from '../table'
 import { Template, checkReset, periodOf, readClock, type FormatFunction, type ResetPeriod } from './sequence-format'
@@ -57,6 +57,8 @@ export class Sequence {
   readonly #db: Database
   readonly #spec: Spec
   readonly #render: (n: number, date: Date) => string
+  /** The template, when the format is one (it renders with no user code), else null. */
+  readonly #template: Template | null
   readonly #now: () => Date
 
   /** @internal Sequences are opened with `db.sequence(name, options)`. */
@@ -65,17 +67,33 @@ export class Sequence {
     this.#spec = spec
     this.name = spec.id
     this.#render = render
+    this.#template = spec.format === null ? null : new Template(spec.format)
     this.#now = now
   }
 
   /** Takes the next number and returns its id. Atomic; given back if the enclosing transaction rolls back. */
   next(): string {
     systemTable(this.#db, TABLE)
+    const clock = readClock(this.#now)
+    if (this.#template !== null) {
+      // One update of the record by key, computed from it (no user code: the clock was read
+      // above, a template renders after): in a shared database it takes no table lock, and if
+      // another thread took a number meanwhile, it is computed again as it is appended.
+      const row = this.#updateRecord(clock, true)
+      if (row !== undefined) return this.#template.render(row.value, new Date((row.at as Date).getTime()))
+    } else {
+      // A format function is user code: the id is made (and checked) before the number is
+      // taken, so one that throws takes none.
+      let id = ''
+      const row = this.#updateRecord(clock, false, (n, date) => (id = this.#format(n, date)))
+      if (row !== undefined) return id
+    }
+    // No record (it was deleted): created again, in a transaction.
     return this.#db.transaction(
       () => {
         const table = this.#table()
         const row = table.get(this.name)
-        const { n, date, period } = this.#step(row)
+        const { n, date, period } = this.#step(row, clock)
         const id = this.#format(n, date)
         if (row === undefined) table.insert({ ...this.#spec, value: n, period, at: date })
         else table.update({ value: n, period, at: date }, { id: this.name })
@@ -83,6 +101,28 @@ export class Sequence {
       },
       { tables: [TABLE] },
     )
+  }
+
+  /**
+   * Takes the next number by updating the sequence's record, computed from it (`pure`: by this
+   * module's code alone, so that a shared database may compute it again as it appends; `made`
+   * sees the number first); the record as stored, or undefined if there is none.
+   */
+  #updateRecord(clock: Date, pure: boolean, made?: (n: number, date: Date) => void): SequenceRecord | undefined {
+    try {
+      return this.#table().updateComputed(
+        this.name,
+        (row) => {
+          const { n, date, period } = this.#step(row, clock)
+          made?.(n, date)
+          return { value: n, period, at: date }
+        },
+        pure,
+      )
+    } catch (error) {
+      if (error instanceof RecordNotFoundError) return undefined
+      throw error
+    }
   }
 
   /** The id `next()` would return now, without taking it (nothing is reserved). */
@@ -97,8 +137,7 @@ export class Sequence {
     return this.#db.hasTable(TABLE) ? (this.#table().get(this.name)?.value ?? 0) : 0
   }
 
-  #step(row: SequenceRecord | undefined): { n: number; date: Date; period: string | null } {
-    const clock = readClock(this.#now)
+  #step(row: SequenceRecord | undefined, clock = readClock(this.#now)): { n: number; date: Date; period: string | null } {
     // A clock that steps back (NTP, a wrong server) must not reopen a period already numbered.
     const date = row?.at != null && row.at.getTime() > clock.getTime() ? row.at : clock
     const period = periodOf(date, this.#spec.reset)

@@ -54,7 +54,14 @@ export interface QuietLock {
  * the write (the build names every closure it makes, with a `defineProperty` call).
  */
 export interface CheckedWrite {
+  /**
+   * Whether the write may be appended (under the append mutex, the replica caught up). It may
+   * plan the write again from records that changed meanwhile: it then sets {@link replanned},
+   * and the entry is made of {@link ops} instead.
+   */
   holds(): boolean
+  readonly replanned: boolean
+  ops(): readonly WireOp[]
   apply(): void
   /** Whether this write changes record `key` of `table`. */
   touches(table: string, key: Key): boolean
@@ -226,6 +233,8 @@ export class Replica {
       this.#deferred = 0 // the next catch-up reads them again
       return -1
     }
+    // Planned again from the caught-up record: encoded here (no user code runs in an encoding).
+    if (check !== null && check.replanned) payload = encodeOpsInPlace(check.ops())
     // Under the append mutex, caught up (or deferring): this replica's position is the tail.
     const tail = deferredTail >= 0 ? deferredTail : this.#applied
     const start = this.#log.place(tail, payload.length)

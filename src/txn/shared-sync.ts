@@ -2,7 +2,7 @@ import type { RWLock } from '../locks/types'
 import type { CheckedWrite } from '../shared/replica'
 import type { Op, RecordChange } from '../storage/change'
 import type { TableStore } from '../storage/table-store'
-import type { Key } from '../values/types'
+import type { Key, Rec } from '../values/types'
 
 /**
  * How a shared database plugs into the write path: catch the replica up before touching a
@@ -57,6 +57,17 @@ export interface SharedSync {
 }
 
 /**
+ * Plans a single-record change again from its record as it is now (`undefined`: gone), under the
+ * shared log's append mutex, when another thread changed the record since it was planned: the
+ * change is then appended at once instead of failing its check and being planned again outside
+ * (which, on a record many threads write, fails again and again). It runs under the mutex, so
+ * it must run no user code (no validator, no clock or format function of the caller's) and be
+ * quick; null: it cannot (the caller then plans again outside, as without it). It may throw:
+ * nothing is written then.
+ */
+export type Replan = (current: Rec | undefined) => RecordChange | null
+
+/**
  * A single-record change planned without a cross-thread grant, as the shared log checks and
  * applies it. One object per thread, set for each such change (`set`): the log calls it back only
  * while `appendIf` runs, and nothing in between can plan another (no user code runs there).
@@ -65,6 +76,7 @@ export class CheckedChange implements CheckedWrite {
   #store: TableStore | null = null
   #change: RecordChange | null = null
   #lock: RWLock | null = null
+  #replan: Replan | null = null
   readonly #heldElsewhere: (lock: RWLock) => boolean
   /** The check failed because another thread holds the table's lock (not because the record changed). */
   blocked = false
@@ -73,12 +85,17 @@ export class CheckedChange implements CheckedWrite {
     this.#heldElsewhere = heldElsewhere
   }
 
-  /** Makes this the check of `change` to `store`'s record, planned beside other writers of `lock`. */
-  set(store: TableStore, change: RecordChange, lock: RWLock): this {
+  /**
+   * Makes this the check of `change` to `store`'s record, planned beside other writers of `lock`;
+   * `replan` (see {@link Replan}) plans it again from a record that changed meanwhile.
+   */
+  set(store: TableStore, change: RecordChange, lock: RWLock, replan: Replan | null = null): this {
     this.#store = store
     this.#change = change
     this.#lock = lock
+    this.#replan = replan
     this.blocked = false
+    this.replanned = false
     return this
   }
 
@@ -87,11 +104,26 @@ export class CheckedChange implements CheckedWrite {
     this.#store = null
     this.#change = null
     this.#lock = null
+    this.#replan = null
+  }
+
+  /** The change as it stands (planned again by {@link holds}, if it was). */
+  get change(): RecordChange {
+    return this.#change as RecordChange
+  }
+
+  /** {@link holds} planned the change again: its ops are {@link ops}, to be encoded anew. */
+  replanned = false
+
+  ops(): readonly RecordChange[] {
+    return [this.#change as RecordChange]
   }
 
   /**
    * No other thread holds the table's lock (a reader or writer there counts on the table staying
-   * as it is), its record is still the one it was planned from, and no unique index appeared.
+   * as it is), no unique index appeared, and its record is still the one it was planned from, or
+   * it could be planned again from the record as it is now (under the append mutex, caught up:
+   * the caller then writes {@link ops} instead of what it encoded).
    */
   holds(): boolean {
     const store = this.#store as TableStore
@@ -100,7 +132,14 @@ export class CheckedChange implements CheckedWrite {
       return false
     }
     const change = this.#change as RecordChange
-    return !store.hasUnique && store.get(change.key) === change.before
+    if (store.hasUnique) return false
+    const current = store.get(change.key)
+    if (current === change.before) return true
+    const next = this.#replan === null ? null : this.#replan(current)
+    if (next === null) return false
+    this.#change = next
+    this.replanned = true
+    return true
   }
 
   apply(): void {

@@ -3,7 +3,7 @@ import type { Commit, Op, RecordChange, SchemaChange } from '../storage/change'
 import type { TableStore } from '../storage/table-store'
 import type { Key } from '../values/types'
 import { Delivery, type CommitListener } from './delivery'
-import { CheckedChange, type SharedSync } from './shared-sync'
+import { CheckedChange, type Replan, type SharedSync } from './shared-sync'
 import { withRetries, type RetryCatalog } from './retry'
 import { asyncBody, isAsyncFunction, type Tx } from './tx'
 
@@ -214,8 +214,8 @@ export class Transactions {
    * (nothing to undo: a local commit cannot fail once applied); the change set is built only
    * for listeners.
    */
-  writeOne(store: TableStore, change: RecordChange): void {
-    if (this.#optimistic === store && this.#tx === null) return this.#writeChecked(store, change)
+  writeOne(store: TableStore, change: RecordChange, replan: Replan | null = null): void {
+    if (this.#optimistic === store && this.#tx === null) return this.#writeChecked(store, change, replan)
     if (this.#tx !== null || this.#shared !== null) return this.write(store, [change])
     store.checkUniqueOne(change)
     store.apply(change)
@@ -227,16 +227,18 @@ export class Transactions {
   /**
    * Commits a single-record change planned without a cross-thread grant: appended only if its
    * record is still the one it was planned from (and no unique index appeared, and no other
-   * thread holds the table's lock), then applied.
+   * thread holds the table's lock), or planned again by `replan` from the record as it is then;
+   * then applied.
    */
-  #writeChecked(store: TableStore, change: RecordChange): void {
+  #writeChecked(store: TableStore, change: RecordChange, replan: Replan | null): void {
     const ops = [change]
     const shared = this.#shared as SharedSync
     const checked = (this.#checked ??= new CheckedChange(shared.heldElsewhere as NonNullable<SharedSync['heldElsewhere']>))
-    checked.set(store, change, this.#optimisticLock as RWLock)
+    checked.set(store, change, this.#optimisticLock as RWLock, replan)
     let appended: boolean
     try {
       appended = (shared.appendIf as NonNullable<SharedSync['appendIf']>)(ops, checked)
+      if (checked.replanned) ops[0] = checked.change
     } finally {
       checked.clear()
     }

@@ -1,14 +1,14 @@
-import { LockTimeoutError } from '../errors'
+import { DeadlockError, LockTimeoutError } from '../errors'
 import { CANNOT_UPGRADE, cannotWait, checkTimeout, expected } from './lock-checks'
-import { context, holderIn, type Holder } from './lock-context'
+import { context, holderIn, type Held, type Holder } from './lock-context'
+import { closesCycle, endWait, heldIn, startWait, type LocalWait } from './local-waits'
 import { LocalCounters, type LockCounters } from './stats'
 import { checkOptions } from '../options'
 import type { AcquireOptions, LockMode, Release, RWLock } from './types'
 
-interface Waiter {
+/** A queued async acquisition; `upgrading`: the read holder waiting to upgrade, if it is one. */
+interface Waiter extends LocalWait {
   readonly write: boolean
-  /** The read holder waiting to upgrade, if this is an upgrade. */
-  readonly holder: Holder | undefined
   readonly resolve: () => void
   readonly reject: (error: Error) => void
   readonly since: number
@@ -34,7 +34,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1
  *
  * A synchronous call never waits for an async holder of this thread — that holder could only
  * finish if this thread ran — so it throws `LockTimeoutError` at once instead. Synchronous
- * grants nest, on the understanding that they are released before the thread yields.
+ * grants nest, on the understanding that they are released before the thread yields. An async
+ * wait that would close a cycle of this thread's holders waiting for each other backs off at
+ * once with `DeadlockError` (./local-waits.ts).
  *
  * @example
  * ```ts
@@ -132,9 +134,9 @@ export class LocalRWLock implements RWLock {
     if (this.#holds === 0) this.#count(write)
     else {
       const holder = holderIn(store, this)
-      if (holder !== undefined) return this.#reenter(holder, write, fn, timeoutMs)
+      if (holder !== undefined) return this.#reenter(holder, write, fn, timeoutMs, store)
       if (this.#mayEnter(write)) this.#count(write)
-      else await this.#wait(write, undefined, timeoutMs)
+      else await this.#wait(write, undefined, timeoutMs, store)
     }
     const holder: Holder = { write, refs: 1, upgrades: 0 }
     try {
@@ -144,13 +146,13 @@ export class LocalRWLock implements RWLock {
     }
   }
 
-  async #reenter<R>(holder: Holder, write: boolean, fn: () => R | Promise<R>, timeoutMs: number): Promise<Awaited<R>> {
+  async #reenter<R>(holder: Holder, write: boolean, fn: () => R | Promise<R>, timeoutMs: number, store: Held | undefined): Promise<Awaited<R>> {
     holder.refs++
     let upgraded = false
     try {
       if (write && !holder.write) {
         if (holder.upgrades !== 0 || this.#soleReader()) this.#beginUpgrade(holder)
-        else await this.#wait(true, holder, timeoutMs)
+        else await this.#wait(true, holder, timeoutMs, store)
         upgraded = true
       }
       return await fn()
@@ -235,9 +237,20 @@ export class LocalRWLock implements RWLock {
     this.#admit()
   }
 
-  #wait(write: boolean, holder: Holder | undefined, timeoutMs: number): Promise<void> {
+  /**
+   * Queues an async acquisition, unless it would close a wait-for cycle among this thread's async
+   * holders: then it backs off at once with `DeadlockError`, as a waiter across threads does.
+   */
+  #wait(write: boolean, holder: Holder | undefined, timeoutMs: number, store: Held | undefined): Promise<void> {
+    const held = heldIn(store)
+    if (closesCycle({ lock: this, held, upgrading: holder })) {
+      return Promise.reject(
+        new DeadlockError(`Deadlock on table \`${this.#name}\`: async holders of this thread wait for each other; this one backs off`, { table: this.#name }),
+      )
+    }
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = { write, holder, resolve, reject, since: performance.now(), timer: undefined }
+      const waiter: Waiter = { lock: this, held, upgrading: holder, write, resolve, reject, since: performance.now(), timer: undefined }
+      startWait(waiter)
       // A ref'd timer: a pending promise alone would let Node exit while we wait.
       waiter.timer = setTimeout(() => this.#expire(waiter, timeoutMs), Math.min(timeoutMs, MAX_TIMER_MS))
       if (holder === undefined) this.#queue.push(waiter)
@@ -246,13 +259,14 @@ export class LocalRWLock implements RWLock {
   }
 
   #expire(waiter: Waiter, timeoutMs: number): void {
-    const list = waiter.holder === undefined ? this.#queue : this.#upgrades
-    const index = list.indexOf(waiter, waiter.holder === undefined ? this.#head : 0)
+    const list = waiter.upgrading === undefined ? this.#queue : this.#upgrades
+    const index = list.indexOf(waiter, waiter.upgrading === undefined ? this.#head : 0)
     if (index < 0) return
     list.splice(index, 1)
+    endWait(waiter)
     this.counters.waited(performance.now() - waiter.since)
     this.counters.timedOut()
-    const what = waiter.holder !== undefined ? 'to upgrade a read lock to write' : `for the ${waiter.write ? 'write' : 'read'} lock`
+    const what = waiter.upgrading !== undefined ? 'to upgrade a read lock to write' : `for the ${waiter.write ? 'write' : 'read'} lock`
     waiter.reject(
       new LockTimeoutError(`Timed out after ${timeoutMs} ms waiting ${what} on table \`${this.#name}\``, { table: this.#name }),
     )
@@ -263,7 +277,7 @@ export class LocalRWLock implements RWLock {
     if (this.#upgrades.length !== 0) {
       if (!this.#soleReader() || this.#writer) return
       const upgrade = this.#upgrades.shift() as Waiter
-      this.#beginUpgrade(upgrade.holder as Holder)
+      this.#beginUpgrade(upgrade.upgrading as Holder)
       return this.#grant(upgrade)
     }
     if (this.#head === this.#queue.length) return // the common case: nobody waits
@@ -286,6 +300,7 @@ export class LocalRWLock implements RWLock {
 
   #grant(waiter: Waiter): void {
     clearTimeout(waiter.timer)
+    endWait(waiter)
     this.counters.waited(performance.now() - waiter.since)
     waiter.resolve()
   }

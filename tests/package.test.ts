@@ -202,6 +202,6 @@ describe('the ESM and CommonJS builds loaded in one process (the dual-package ha
     const out = JSON.parse(node(['--input-type=module', '-e'], script).stdout)
     expect(out.after).toEqual([...out.before, ['worker', 1]])
     // The process-wide state both builds share, under Symbol.for keys.
-    expect(out.globals).toEqual(['Symbol(dictdb.lock-context)', 'Symbol(dictdb.shared-databases)', 'Symbol(dictdb.worker-reaper)'])
+    expect(out.globals).toEqual(['Symbol(dictdb.local-waits)', 'Symbol(dictdb.lock-context)', 'Symbol(dictdb.shared-databases)', 'Symbol(dictdb.worker-reaper)'])
   })
 })

@@ -1,7 +1,7 @@
-import { DeadlockError, LockTimeoutError } from '../errors'
-import { CANNOT_UPGRADE, cannotWait, checkTimeout, expected } from './lock-checks'
+import { LockTimeoutError } from '../errors'
+import { CANNOT_UPGRADE, cannotWait, checkTimeout, deadlocked, expected } from './lock-checks'
 import { context, holderIn, type Held, type Holder } from './lock-context'
-import { closesCycle, endWait, heldIn, startWait, type LocalWait } from './local-waits'
+import { closesCycle, endWait, heldIn, startWait, tagsOf, type LocalWait } from './local-waits'
 import { LocalCounters, type LockCounters } from './stats'
 import { checkOptions } from '../options'
 import type { AcquireOptions, LockMode, Release, RWLock } from './types'
@@ -13,7 +13,12 @@ interface Waiter extends LocalWait {
   readonly reject: (error: Error) => void
   readonly since: number
   timer: ReturnType<typeof setTimeout> | undefined
+  /** Withdraws the wait from a shared database's wait-for graph, if it is in one. */
+  readonly withdraw: (() => void) | undefined
 }
+
+/** Publishes an in-thread wait, holding the locks `tags`, where other threads see it (shared locks). */
+export type InThreadWaits = (tags: number[]) => { cycle: boolean; withdraw(): void }
 
 class Upgrade {
   constructor(readonly holder: Holder) {}
@@ -66,14 +71,16 @@ export class LocalRWLock implements RWLock {
   #head = 0
   /** Read holders waiting to upgrade; they go first (they already hold) and hold back the queue. */
   readonly #upgrades: Waiter[] = []
+  readonly #publish: InThreadWaits | undefined
 
-  constructor(options: { name: string; timeoutMs: number; tag?: number; counters?: LockCounters }) {
+  constructor(options: { name: string; timeoutMs: number; tag?: number; counters?: LockCounters; inThreadWaits?: InThreadWaits }) {
     if (typeof options !== 'object' || options === null) throw expected('options', 'an object', options)
     if (typeof options.name !== 'string') throw expected('name', 'a string', options.name)
     this.tag = options.tag ?? -1
     this.counters = options.counters ?? new LocalCounters()
     this.#name = options.name
     this.#timeoutMs = checkTimeout(options.timeoutMs)
+    this.#publish = options.inThreadWaits
   }
 
   get locked(): boolean {
@@ -243,13 +250,16 @@ export class LocalRWLock implements RWLock {
    */
   #wait(write: boolean, holder: Holder | undefined, timeoutMs: number, store: Held | undefined): Promise<void> {
     const held = heldIn(store)
-    if (closesCycle({ lock: this, held, upgrading: holder })) {
-      return Promise.reject(
-        new DeadlockError(`Deadlock on table \`${this.#name}\`: async holders of this thread wait for each other; this one backs off`, { table: this.#name }),
-      )
+    const inThread = closesCycle({ lock: this, held, upgrading: holder })
+    // A cycle through other threads shows only in shared memory, where the wait then stays.
+    const published = inThread ? undefined : this.#publish?.(tagsOf(held))
+    if (inThread || published?.cycle === true) {
+      published?.withdraw()
+      return Promise.reject(deadlocked(this.#name))
     }
+    const withdraw = published?.withdraw
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = { lock: this, held, upgrading: holder, write, resolve, reject, since: performance.now(), timer: undefined }
+      const waiter: Waiter = { lock: this, held, upgrading: holder, write, resolve, reject, since: performance.now(), timer: undefined, withdraw }
       startWait(waiter)
       // A ref'd timer: a pending promise alone would let Node exit while we wait.
       waiter.timer = setTimeout(() => this.#expire(waiter, timeoutMs), Math.min(timeoutMs, MAX_TIMER_MS))
@@ -263,7 +273,7 @@ export class LocalRWLock implements RWLock {
     const index = list.indexOf(waiter, waiter.upgrading === undefined ? this.#head : 0)
     if (index < 0) return
     list.splice(index, 1)
-    endWait(waiter)
+    this.#endWait(waiter)
     this.counters.waited(performance.now() - waiter.since)
     this.counters.timedOut()
     const what = waiter.upgrading !== undefined ? 'to upgrade a read lock to write' : `for the ${waiter.write ? 'write' : 'read'} lock`
@@ -298,9 +308,14 @@ export class LocalRWLock implements RWLock {
     }
   }
 
+  #endWait(waiter: Waiter): void {
+    endWait(waiter)
+    waiter.withdraw?.()
+  }
+
   #grant(waiter: Waiter): void {
     clearTimeout(waiter.timer)
-    endWait(waiter)
+    this.#endWait(waiter)
     this.counters.waited(performance.now() - waiter.since)
     waiter.resolve()
   }

@@ -23,6 +23,13 @@ export function heldIn(store: Held | undefined): Held[] {
   return out
 }
 
+/** The tags of `held`'s locks that have one (a shared lock's slot). */
+export function tagsOf(held: readonly Held[]): number[] {
+  const out: number[] = []
+  for (const h of held) if (h.lock.tag >= 0) out.push(h.lock.tag)
+  return out
+}
+
 /**
  * Whether `wait`, about to join its lock's queue, closes a wait-for cycle among this thread's
  * async holders. A waiter waits for every holder of its lock (those ahead of it in the queue wait

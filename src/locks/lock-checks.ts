@@ -1,4 +1,4 @@
-import { InvalidArgumentError, describe } from '../errors'
+import { DeadlockError, InvalidArgumentError, describe } from '../errors'
 
 /** A lock timeout, checked: a non-negative finite number of milliseconds. */
 export function checkTimeout(value: unknown): number {
@@ -24,3 +24,8 @@ export function cannotWait(writer: boolean, readers: number, write: boolean): st
 export const CANNOT_UPGRADE =
   'is also read-locked by other holders in this thread; a synchronous call cannot upgrade this read ' +
   'lock to write while they hold it (they would never be released). Await table.lock.write(...) instead.'
+
+/** The error of an async wait that would close a cycle of holders waiting for each other. */
+export function deadlocked(table: string): DeadlockError {
+  return new DeadlockError(`Deadlock on table \`${table}\`: async holders wait for each other; this one backs off`, { table })
+}

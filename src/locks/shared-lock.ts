@@ -6,6 +6,7 @@ import { CHECKS_PER_ATOMIC_LOAD } from '../shared/replica'
 import { LocalRWLock } from './local-lock'
 import { SharedCounters, type LockCounters } from './stats'
 import { LockWaits, POLL_MS } from './shared-waits'
+import { publishInThreadWait } from './wait-graph'
 import { checkOptions } from '../options'
 import type { AcquireOptions, LockMode, Release, RWLock } from './types'
 
@@ -65,6 +66,7 @@ export class SharedRWLock implements RWLock {
       timeoutMs: options.timeoutMs,
       tag: options.lockSlot,
       counters: new SharedCounters(options.memory, options.lockSlot),
+      inThreadWaits: (tags) => publishInThreadWait(options.memory, options.threadSlot, options.lockSlot, tags),
     })
     this.#mem = options.memory
     this.#i32 = options.memory.i32

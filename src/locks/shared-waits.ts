@@ -1,11 +1,11 @@
 import { DeadlockError, LockTimeoutError } from '../errors'
 import { guardLock, guardUnlock } from '../shared/guard'
-import { ASYNC_RECORDS, L_GUARD, L_WAITERS, L_WRITERS_WAITING, WAIT_ONE, WAIT_WRITER } from '../shared/layout'
+import { L_GUARD, L_WAITERS, L_WRITERS_WAITING, WAIT_ONE, WAIT_WRITER } from '../shared/layout'
 import { type SharedMemory } from '../shared/memory'
 import { heldTags } from './lock-context'
 import type { LockCounters } from './stats'
 import type { LockMode } from './types'
-import { SYNC_WAIT, findCycle, victimOf, waiterId } from './wait-graph'
+import { SYNC_WAIT, findCycle, publishWait, victimOf, waiterId } from './wait-graph'
 
 /** One wait in flight: when it began, its record in the wait graph, and how it ends. */
 export interface Waiter {
@@ -90,21 +90,7 @@ export class LockWaits {
 
   /** A free async wait record of this thread, holding this wait; record -1 if all are taken. */
   #publishAsyncWait(): { record: number; withdraw(): void } {
-    const mem = this.#mem
-    let record = 0
-    while (record < ASYNC_RECORDS && Atomics.load(this.#i32, mem.record(this.#me, record)) >= 0) record++
-    if (record === ASYNC_RECORDS) return { record: -1, withdraw: () => {} }
-    const bit = 1 << record
-    const held = heldTags().filter((tag) => tag !== this.#slot)
-    for (const tag of held) Atomics.or(this.#i32, mem.holds(tag, this.#me), bit)
-    Atomics.store(this.#i32, mem.record(this.#me, record), this.#slot)
-    return {
-      record,
-      withdraw: () => {
-        Atomics.store(this.#i32, mem.record(this.#me, record), -1)
-        for (const tag of held) Atomics.and(this.#i32, mem.holds(tag, this.#me), ~bit)
-      },
-    }
+    return publishWait(this.#mem, this.#me, this.#slot, heldTags().filter((tag) => tag !== this.#slot))
   }
 
   check(mode: LockMode, waiter: Waiter, deadline: number, timeout: number): void {

@@ -8,6 +8,12 @@ import { type SharedMemory } from '../shared/memory'
  */
 export const SYNC_WAIT = ASYNC_RECORDS
 
+/**
+ * Marks a wait record as an in-thread wait: one async context of the thread waiting in a lock's
+ * in-thread queue, for the holders of that lock in its own thread (not for other threads).
+ */
+const IN_THREAD = 1 << 30
+
 /** One waiter's id in a cycle: its thread slot and wait record. */
 export function waiterId(thread: number, record: number): number {
   return thread * (ASYNC_RECORDS + 1) + record
@@ -34,7 +40,10 @@ function holdsShared(mem: SharedMemory, lock: number, t: number): boolean {
   return Atomics.load(mem.i32, mem.readers(lock, t)) > 0
 }
 
-/** The waits of thread `t` that keep it from releasing `lock`: pairs (lock waited for, record). */
+/**
+ * The waits of thread `t` that keep it from releasing `lock`: pairs (record's value: the lock
+ * waited for, with {@link IN_THREAD} for an in-thread wait; record).
+ */
 function blockedWaits(mem: SharedMemory, lock: number, t: number): [number, number][] {
   const sync = mem.waitingFor(t)
   if (sync >= 0) return [[sync, SYNC_WAIT]]
@@ -48,36 +57,101 @@ function blockedWaits(mem: SharedMemory, lock: number, t: number): [number, numb
   return out
 }
 
+/** Whether record `r` of thread `t` belongs to an async context holding `lock`'s in-thread part. */
+function recordHoldsLocal(mem: SharedMemory, lock: number, t: number, r: number): boolean {
+  // A cross-thread wait for `lock` itself comes from a context that took its in-thread part first.
+  return (Atomics.load(mem.i32, mem.holds(lock, t)) & (1 << r)) !== 0 || Atomics.load(mem.i32, mem.record(t, r)) === lock
+}
+
 /**
- * A wait-for cycle through the waiter (`me`, `record`) that waits for `lock`: the ids of its
- * waiters, or null. Nodes are holders, not threads: a lock held by a thread blocks a cycle only
- * through a wait of the holder that holds it. A holder waiting for nothing (a timer, I/O) breaks
- * the chain, however many other holders of its thread wait. A thread's own holds never block
- * its own waits (its grants are per thread).
+ * The waits of thread `t` that keep the holders of `lock`'s in-thread part in `t` from letting it
+ * go, other than the in-thread wait `via` itself: the thread's synchronous wait (it blocks every
+ * context), else the async records of contexts holding that part.
  */
-export function findCycle(mem: SharedMemory, me: number, record: number, lock: number): number[] | null {
+function localHolderWaits(mem: SharedMemory, lock: number, t: number, via: number): [number, number][] {
+  const sync = mem.waitingFor(t)
+  if (sync >= 0) return [[sync, SYNC_WAIT]]
+  const out: [number, number][] = []
+  for (let r = 0; r < ASYNC_RECORDS; r++) {
+    const waited = Atomics.load(mem.i32, mem.record(t, r))
+    if (waited >= 0 && waiterId(t, r) !== via && recordHoldsLocal(mem, lock, t, r)) out.push([waited, r])
+  }
+  return out
+}
+
+/**
+ * A wait-for cycle through the waiter (`me`, `record`) that waits for `lock` (its in-thread part,
+ * if `inThread`): the ids of its waiters, or null. Nodes are holders, not threads: a lock held
+ * by a thread blocks a cycle only through a wait of the holder that holds it. A holder waiting
+ * for nothing (a timer, I/O) breaks the chain, however many other holders of its thread wait.
+ * Across threads, a thread's own holds never block its own waits (its grants are per thread);
+ * an in-thread wait is blocked by the holders in its own thread only.
+ */
+export function findCycle(mem: SharedMemory, me: number, record: number, lock: number, inThread = false): number[] | null {
   const myId = waiterId(me, record)
+  const mask = 1 << record
   const holdsMine = (l: number): boolean =>
-    record === SYNC_WAIT ? threadHolds(mem, l, me) : (Atomics.load(mem.i32, mem.holds(l, me)) & (1 << record)) !== 0
+    record === SYNC_WAIT ? threadHolds(mem, l, me) : (Atomics.load(mem.i32, mem.holds(l, me)) & mask) !== 0
   const path = [myId]
   const seen = new Set<number>()
-  const visit = (l: number, from: number): boolean => {
-    const key = l * MAX_THREADS + from
-    if (seen.has(key)) return false
-    seen.add(key)
-    for (const t of holdersOf(mem, l, from)) {
-      if (t === me && holdsMine(l)) return true
-      for (const [next, r] of blockedWaits(mem, l, t)) {
-        const id = waiterId(t, r)
-        if (id === myId) continue
-        path.push(id)
-        if (visit(next, t)) return true
-        path.pop()
-      }
+  const follow = (waits: [number, number][], t: number): boolean => {
+    for (const [value, r] of waits) {
+      const id = waiterId(t, r)
+      if (id === myId) continue
+      path.push(id)
+      if (visit(value & ~IN_THREAD, t, (value & IN_THREAD) !== 0, id)) return true
+      path.pop()
     }
     return false
   }
-  return visit(lock, me) ? path : null
+  const visit = (l: number, from: number, local: boolean, via: number): boolean => {
+    // Back in this thread, at a lock whose in-thread part this waiter's context holds.
+    if (local && from === me && via !== myId && (record === SYNC_WAIT || recordHoldsLocal(mem, l, me, record))) return true
+    const key = (l * MAX_THREADS + from) * 2 + (local ? 1 : 0)
+    if (seen.has(key)) return false
+    seen.add(key)
+    if (local) return follow(localHolderWaits(mem, l, from, via), from)
+    for (const t of holdersOf(mem, l, from)) {
+      if (t === me && holdsMine(l)) return true
+      if (follow(blockedWaits(mem, l, t), t)) return true
+    }
+    return false
+  }
+  return visit(lock, me, inThread, myId) ? path : null
+}
+
+/**
+ * Publishes a wait of an async context of thread `me` in a free record: `waited` (a lock slot,
+ * with {@link IN_THREAD} for an in-thread wait) and the locks the context holds (`tags`). Record
+ * -1 if every record is taken: that wait takes no part in detection (its timeout still holds).
+ */
+export function publishWait(mem: SharedMemory, me: number, waited: number, tags: readonly number[]): { record: number; withdraw(): void } {
+  const i32 = mem.i32
+  let record = 0
+  while (record < ASYNC_RECORDS && Atomics.load(i32, mem.record(me, record)) >= 0) record++
+  if (record === ASYNC_RECORDS) return { record: -1, withdraw: () => {} }
+  const bit = 1 << record
+  for (const tag of tags) Atomics.or(i32, mem.holds(tag, me), bit)
+  Atomics.store(i32, mem.record(me, record), waited)
+  return {
+    record,
+    withdraw: () => {
+      Atomics.store(i32, mem.record(me, record), -1)
+      for (const tag of tags) Atomics.and(i32, mem.holds(tag, me), ~bit)
+    },
+  }
+}
+
+/**
+ * Publishes the in-thread wait of an async context of thread `me` for lock `lock` (its holders
+ * in this thread hold it), holding the locks `tags`, and tells whether that wait closes a cycle,
+ * through other threads too: then the caller withdraws it and backs off at once. Such a wait is
+ * never the loser a waiter across threads picks ({@link victimOf}): it does not poll.
+ */
+export function publishInThreadWait(mem: SharedMemory, me: number, lock: number, tags: readonly number[]): { cycle: boolean; withdraw(): void } {
+  const published = publishWait(mem, me, lock | IN_THREAD, tags)
+  const cycle = published.record >= 0 && findCycle(mem, me, published.record, lock, true) !== null
+  return { cycle, withdraw: published.withdraw }
 }
 
 /**
@@ -92,6 +166,7 @@ export function victimOf(mem: SharedMemory, cycle: readonly number[]): number {
   let victim = -1
   let victimTicket = 0
   for (const id of cycle) {
+    if (inThread(mem, id)) continue
     const ticket = ticketOf(mem, id)
     // Unsigned: no ticket (0) ranks above every ticket, and a younger ticket above an older one.
     const rank = (ticket - 1) >>> 0
@@ -102,6 +177,15 @@ export function victimOf(mem: SharedMemory, cycle: readonly number[]): number {
     }
   }
   return victim
+}
+
+/** Whether waiter `id` is an in-thread wait (it waits in a queue and cannot see a verdict). */
+function inThread(mem: SharedMemory, id: number): boolean {
+  const thread = Math.floor(id / (ASYNC_RECORDS + 1))
+  const r = id - thread * (ASYNC_RECORDS + 1)
+  if (r === SYNC_WAIT) return false
+  const value = Atomics.load(mem.i32, mem.record(thread, r))
+  return value >= 0 && (value & IN_THREAD) !== 0
 }
 
 /** The ticket of waiter `id`: its thread's, for a synchronous wait (a transaction's); else 0. */

@@ -2,6 +2,7 @@
 // held by a task that waits for nothing is no link in a cycle, however many other tasks of its
 // thread wait. True cycles, sync or async, are still detected at once.
 import { afterEach, describe, expect, it } from 'vitest'
+import { settle } from '../locks/rwlock-suite'
 import { Remote, Workers, waitUntil, writersWaiting } from './support'
 
 const workers = new Workers()
@@ -53,5 +54,50 @@ describe('deadlock detection across worker_threads', () => {
     // The worker (a synchronous waiter) is the one that backs off; the task then gets b.
     expect(workerReply).toMatchObject({ ok: false, error: { name: 'DeadlockError' } })
     expect(outcomes[0]).toEqual({ status: 'fulfilled', value: 'b' })
+  })
+
+  describe('a cycle through two async holders of one thread and a worker', () => {
+    async function setup3() {
+      const { db, a, b, worker } = await setup()
+      const c = db.createTable('c')
+      const go = { a: deferred(), c: deferred() }
+      // Task A holds a, then wants b (held by the worker); task C holds c, then wants a (held by A).
+      const taskA = a.lock.write(async () => {
+        await go.a.promise
+        return b.lock.write(() => 'A')
+      })
+      const taskC = c.lock.write(async () => {
+        await go.c.promise
+        return a.lock.write(() => 'C')
+      })
+      await settle()
+      // The worker holds b, then waits for c (held by task C).
+      const inWorker = worker.try((db) => db.getTable('b').lock.writeSync(() => db.getTable('c').lock.writeSync(() => 'W')))
+      await waitUntil(() => writersWaiting(db) === 1, 5000, 'the worker to wait for c')
+      return { db, go, taskA, taskC, inWorker }
+    }
+
+    it('closed by the in-thread wait: that wait gets DeadlockError at once, and the worker and the other task finish', async () => {
+      const { db, go, taskA, taskC, inWorker } = await setup3()
+      go.a.resolve()
+      await waitUntil(() => writersWaiting(db) === 2, 5000, 'task A to wait for b')
+      go.c.resolve() // task C now waits for a, in this thread: the cycle closes
+      await expect(taskC).rejects.toMatchObject({ name: 'DeadlockError', table: 'a' })
+      expect(await inWorker).toMatchObject({ ok: true, value: 'W' })
+      expect(await taskA).toBe('A')
+    })
+
+    it('closed by a wait across threads: a waiter that polls (the task or the worker) backs off, never the in-thread one', async () => {
+      const { go, taskA, taskC, inWorker } = await setup3()
+      go.c.resolve() // task C waits for a in this thread: no cycle yet (task A waits for nothing)
+      await settle()
+      go.a.resolve() // task A now waits for b, held by the worker: the cycle closes
+      const [one, three] = await Promise.allSettled([taskA, taskC])
+      const worker = await inWorker
+      expect(three).toEqual({ status: 'fulfilled', value: 'C' })
+      const lost = [one.status === 'rejected' ? one.reason.name : 'A', worker.ok ? 'W' : worker.error.name]
+      expect(lost.filter((name) => name === 'DeadlockError')).toHaveLength(1)
+      expect(lost.filter((name) => name !== 'DeadlockError')).toEqual([expect.stringMatching(/^[AW]$/)])
+    })
   })
 })

@@ -6,6 +6,7 @@
 // Figures (all CPU time, so a thread that waits for a core costs nothing):
 // - ns per update by key: local, and shared with one writer (bench/workers.mjs's pattern);
 // - ns a second replica pays to catch up on one such update (in the same thread; B=1 and B=16);
+// - ns per sequence.next() in the shared database: one replica; two replicas taking numbers in turn;
 // - updates per CPU-second of the writing workers (per-thread clock, 10 ms ticks): 1 worker,
 //   2 workers on distinct records, 2 on one hot record; the ratio is to the local figure
 //   (BENCH_WORKERS=0 leaves these out).
@@ -87,7 +88,18 @@ async function childMain(path) {
     for (let j = 0; j < b; j++) st.update({ score: increment(1) }, { id: 1 + ((i * b + j) % 1000) })
     other.get(1)
   }, 50_000 / b) / b - write
-  const out = { 'local update ns': local, 'shared update ns (1 writer)': write, 'catch-up ns/entry B=1': catchUp(1), 'catch-up ns/entry B=16': catchUp(16) }
+  // sequence.next() in the shared database: one replica, then two taking numbers in turn (each
+  // catches up on the other's before taking its own), per next().
+  const seq = shared.sequence('bench', { format: 'B{000000}' })
+  const seqOther = Database.attach(shared.handle()).sequence('bench')
+  const out = {
+    'local update ns': local,
+    'shared update ns (1 writer)': write,
+    'catch-up ns/entry B=1': catchUp(1),
+    'catch-up ns/entry B=16': catchUp(16),
+    'sequence.next() ns (shared, 1 replica)': nsPerOp(() => seq.next()),
+    'sequence.next() ns (shared, 2 replicas in turn)': nsPerOp((i) => (i & 1 ? seq : seqOther).next()),
+  }
   const localRate = 1e9 / local
   if (process.env.BENCH_WORKERS !== '0') for (const [name, task, count] of [['1 worker', 'incDistinct', 1], ['2 workers distinct', 'incDistinct', 2], ['2 workers hot', 'incHot', 2]]) {
     const rate = await inWorkers(path, shared, task, count)

@@ -1,7 +1,7 @@
 import type pg from 'pg'
-import { InvalidStateError } from '../errors'
 import { quoteIdent } from './connection'
-import { FLUSH, commitPath, earlyProcedure } from './early'
+import { FLUSH } from './early'
+import { PAGE, clear, install } from './install'
 
 /** What a validated commit is checked by and records (see Footprint). */
 export interface Check {
@@ -15,8 +15,7 @@ export interface Entry {
   ops: Buffer
 }
 
-/** Entries read per query. */
-export const PAGE = 1000
+export { PAGE }
 
 /**
  * The statements of the connected log. Four tables, shared by every dictdb database of a
@@ -37,7 +36,8 @@ export class Statements {
   /** The validated commit, a function (its plans are kept by each session: nothing to parse per commit). */
   readonly commitFn: string
   readonly #commitCall: { name: string; text: string }
-  readonly #procedure: string
+  /** The validated commit with early lock release, a procedure (see early.ts). */
+  readonly procedure: string
   readonly #earlyCall: { name: string; text: string }
   /**
    * The commit path (see early.ts), chosen on the first connection: `early` releases the head
@@ -51,8 +51,8 @@ export class Statements {
     this.snapshot = quoteIdent(`${prefix}snapshot`)
     this.commitFn = quoteIdent(`${prefix}commit_v3`)
     this.#commitCall = { name: `${prefix}commit_v3`, text: `SELECT pos, entry FROM ${this.commitFn}($1, $2, $3, $4, $5, $6, $7)` }
-    this.#procedure = quoteIdent(`${prefix}commit_v4`)
-    this.#earlyCall = { name: `${prefix}commit_v4`, text: `CALL ${this.#procedure}($1, $2, $3, $4, $5, $6, $7, NULL, NULL, NULL)` }
+    this.procedure = quoteIdent(`${prefix}commit_v4`)
+    this.#earlyCall = { name: `${prefix}commit_v4`, text: `CALL ${this.procedure}($1, $2, $3, $4, $5, $6, $7, NULL, NULL, NULL)` }
   }
 
   /** Whether a commit must flush before what it read counts as durable (the early path). */
@@ -60,123 +60,9 @@ export class Statements {
     return this.path === 'early'
   }
 
-  /** Creates the tables and the database's head row (idempotent; safe to run concurrently). */
+  /** Creates the tables, functions and the database's head row (idempotent; safe to run concurrently); picks the commit path. */
   async install(client: pg.Client, name: string): Promise<void> {
-    const ddl = [
-      `CREATE TABLE IF NOT EXISTS ${this.head} (name text PRIMARY KEY, position bigint NOT NULL DEFAULT 0)`,
-      `CREATE TABLE IF NOT EXISTS ${this.log} (name text NOT NULL, position bigint NOT NULL, commit_id uuid NOT NULL UNIQUE, ops bytea NOT NULL, writes text[], PRIMARY KEY (name, position))`,
-      `CREATE TABLE IF NOT EXISTS ${this.snapshot} (name text NOT NULL, position bigint NOT NULL, state bytea NOT NULL, PRIMARY KEY (name, position))`,
-    ]
-    for (let attempt = 0; ; attempt++) {
-      try {
-        for (const statement of ddl) await client.query(statement)
-        break
-      } catch (error) {
-        // Two processes creating the same table at once: one loses on the catalog's unique index.
-        const code = (error as { code?: string }).code
-        if ((code !== '23505' && code !== '42P07') || attempt >= 5) throw error
-      }
-    }
-    await this.#addColumn(client, this.log, 'writes', 'text[]')
-    await this.#addColumn(client, this.head, 'early', 'boolean NOT NULL DEFAULT false')
-    const { rows } = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")
-    this.path = commitPath(Number(rows[0]?.v ?? 0))
-    await this.#installFunction(client)
-    await client.query(`INSERT INTO ${this.head} (name) VALUES ($1) ON CONFLICT DO NOTHING`, [name])
-    await this.#markPath(client, name)
-  }
-
-  /**
-   * A database once written with early release stays so: a v3 commit (its function refuses,
-   * see commitFunction) would let its process apply entries before they are durable. Sets the
-   * mark (early) or refuses to go on (v3).
-   */
-  async #markPath(client: pg.Client, name: string): Promise<void> {
-    if (this.early) {
-      await this.#create(client, `${this.#procedure}(text, bigint, text[], text[], uuid, bytea, text, bigint, bigint[], bytea[])`, () => earlyProcedure({ head: this.head, log: this.log, procedure: this.#procedure }, PAGE, this.#clear('n', 'base', 'h', 'reads')))
-      await client.query(`UPDATE ${this.head} SET early = true WHERE name = $1 AND NOT early`, [name])
-      return
-    }
-    const { rows } = await client.query<{ early: boolean }>(`SELECT early FROM ${this.head} WHERE name = $1`, [name])
-    if (rows[0]?.early === true) {
-      throw new InvalidStateError(`The database \`${name}\` is written with early lock release (dictdb_commit_v4, PostgreSQL 17+): this process would commit with dictdb_commit_v3. Unset DICTDB_PG_COMMIT=v3, or use a server of version 17 or later`)
-    }
-  }
-
-  /**
-   * A table made by an earlier version gets a column: the log its items (its entries have none:
-   * NULL, which clashes with every read), the head its early mark. Checked first: ALTER would
-   * lock the table against every commit.
-   */
-  async #addColumn(client: pg.Client, table: string, column: string, type: string): Promise<void> {
-    const { rows } = await client.query('SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2', [table, column])
-    if (rows.length === 0) await client.query(`ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS ${column} ${type}`)
-  }
-
-  /**
-   * Creates the v3 commit function, or replaces one made before the early mark existed (whose
-   * processes would commit on an early database: it now refuses them).
-   */
-  async #installFunction(client: pg.Client): Promise<void> {
-    const signature = `${this.commitFn}(text, bigint, text[], text[], uuid, bytea, text)`
-    const { rows } = await client.query<{ src: string | null }>('SELECT prosrc AS src FROM pg_proc WHERE oid = to_regprocedure($1)', [signature])
-    const src = rows[0]?.src
-    if (src !== undefined && src !== null && src.includes('early lock release')) return
-    await this.#create(client, signature, () => this.#commitFunction().replace('CREATE FUNCTION', src === undefined ? 'CREATE FUNCTION' : 'CREATE OR REPLACE FUNCTION'), src !== undefined)
-  }
-
-  /** Runs `ddl` unless `signature` exists (`replace`: anyway), tolerating a concurrent twin. */
-  async #create(client: pg.Client, signature: string, ddl: () => string, replace = false): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      const { rows } = await client.query<{ ok: boolean }>('SELECT to_regprocedure($1) IS NOT NULL AS ok', [signature])
-      if (rows[0]?.ok === true && !replace) return
-      try {
-        return void (await client.query(ddl()))
-      } catch (error) {
-        // Another process created it at the same moment (a unique index of the catalog, or its row).
-        const code = (error as { code?: string }).code
-        if (!['23505', '42723', 'XX000'].includes(code ?? '') || attempt >= 5) throw error
-      }
-    }
-  }
-
-  /**
-   * The validated commit (see commitIf). A VOLATILE plpgsql function: each statement in it takes
-   * a new snapshot, so the check after the head row's lock sees every commit before this one.
-   * The head is locked and moved by one statement (v2 locked it, then moved it: one statement
-   * more inside the lock, which every commit of the database waits for); a refused commit puts
-   * it back. Same arguments, answer and log rows as v2: processes of both can run together.
-   */
-  #commitFunction(): string {
-    return `CREATE FUNCTION ${this.commitFn}(n text, base bigint, reads text[], writes text[], id uuid, body bytea, channel text)
-      RETURNS TABLE (pos bigint, entry bytea) LANGUAGE plpgsql VOLATILE AS $fn$
-      DECLARE h bigint;
-      BEGIN
-        UPDATE ${this.head} hd SET position = hd.position + 1 WHERE hd.name = n AND NOT hd.early RETURNING hd.position - 1 INTO h;
-        IF h IS NULL AND EXISTS (SELECT 1 FROM ${this.head} hd WHERE hd.name = n AND hd.early) THEN
-          RAISE EXCEPTION 'The database % is written with early lock release (dictdb_commit_v4): this process commits with dictdb_commit_v3, which would apply entries before they are durable. Upgrade dictdb in this process', n;
-        END IF;
-        IF h = base OR (h - base <= ${PAGE} AND ${this.#clear('n', 'base', 'h', 'reads')}) THEN
-          INSERT INTO ${this.log} (name, position, commit_id, ops, writes) VALUES (n, h + 1, id, body, writes);
-          PERFORM pg_notify(channel, (h + 1) || ' ' || n);
-          pos := h + 1;
-          entry := NULL;
-          RETURN NEXT;
-        ELSE
-          UPDATE ${this.head} hd SET position = h WHERE hd.name = n;
-        END IF;
-        RETURN QUERY SELECT l.position, l.ops FROM ${this.log} l WHERE l.name = n AND l.position > base AND l.position <= h ORDER BY l.position LIMIT ${PAGE};
-      END $fn$`
-  }
-
-  /**
-   * An SQL condition: the log holds every entry in (base, head] (none pruned: pruning takes a
-   * prefix) and none of them wrote an item of `reads`. An entry without items (written by an
-   * earlier version) clashes.
-   */
-  #clear(n: string, base: string, head: string, reads: string): string {
-    return `(SELECT count(*) = ${head} - ${base} AND NOT coalesce(bool_or(l.writes IS NULL OR l.writes && ${reads}), false)
-      FROM ${this.log} l WHERE l.name = ${n} AND l.position > ${base} AND l.position <= ${head})`
+    this.path = await install(client, this, name)
   }
 
   /** Locks the head row (inside a transaction); its position. */
@@ -185,7 +71,7 @@ export class Statements {
     return Number(rows[0]?.position ?? 0)
   }
 
-  /** Appends one log entry, moves the head and announces the position, in one round trip. */
+  /** Appends one log entry, moves the head and announces the position, in one round trip (the tests' way to write the log). */
   async append(client: pg.Client, name: string, position: number, commitId: string, ops: Uint8Array, channel: string): Promise<void> {
     await client.query(
       `WITH entry AS (INSERT INTO ${this.log} (name, position, commit_id, ops) VALUES ($1, $2, $3, $4)),
@@ -226,8 +112,8 @@ export class Statements {
    */
   async unchanged(client: pg.Client, name: string, base: number, reads: readonly string[]): Promise<{ ok: boolean; entries: Entry[] }> {
     const n = client.escapeLiteral(name)
-    const clear = this.#clear(n, String(base), 'h.position', textArray(client, reads))
-    const results = await multi(client, `SELECT h.position = ${base} OR (h.position - ${base} <= ${PAGE} AND ${clear}) AS ok FROM ${this.head} h WHERE h.name = ${n}; ${this.#entriesSql(n, base, PAGE, '')}`)
+    const unchanged = clear(this.log, n, String(base), 'h.position', textArray(client, reads))
+    const results = await multi(client, `SELECT h.position = ${base} OR (h.position - ${base} <= ${PAGE} AND ${unchanged}) AS ok FROM ${this.head} h WHERE h.name = ${n}; ${this.#entriesSql(n, base, PAGE, '')}`)
     return { ok: results[0]?.rows[0]?.ok === true, entries: toEntries(results[1]) }
   }
 

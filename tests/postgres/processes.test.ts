@@ -28,6 +28,17 @@ describe('a connected database written by four processes', () => {
     expect(db.counter('hits').value).toBe(N * M)
   })
 
+  // The v3 path (PostgreSQL before 17, or DICTDB_PG_COMMIT=v3) holds the head through the fsync;
+  // every other test here runs on the default path (early lock release on the tests' server).
+  it('on the v3 commit path, increment(1) 4 × 100 times leaves exactly 400', async () => {
+    const env = { url: pgUrl(), name: freshName(), commitPath: 'v3' as const }
+    const clients = await startClients(N, 'increment', M, env)
+    expect(await Promise.all(clients.map((c) => c.exited))).toEqual([0, 0, 0, 0])
+    process.env.DICTDB_PG_COMMIT = 'v3'
+    const db = await open({ name: env.name }).finally(() => delete process.env.DICTDB_PG_COMMIT)
+    expect(db.counter('hits').value).toBe(N * M)
+  })
+
   it('a transfer storm between ledger accounts conserves the balances and audits ok', async () => {
     const env = { url: pgUrl(), name: freshName() }
     const db = await open({ name: env.name })

@@ -16,16 +16,24 @@ export interface Client {
  * Starts `n` processes running `job` `count` times against the database `name`, all released at
  * once when every one is ready. Each is killed if still running after `limitMs`.
  */
-export async function startClients(n: number, job: string, count: number, env: { url: string; name: string }, limitMs = 60_000): Promise<Client[]> {
+export async function startClients(n: number, job: string, count: number, env: ClientEnv, limitMs = 60_000): Promise<Client[]> {
   const clients = Array.from({ length: n }, () => startClient(job, count, env, limitMs))
   await Promise.all(clients.map((c) => waitForLine(c, (l) => l.ready === true)))
   for (const c of clients) c.child.stdin?.write('go\n')
   return clients
 }
 
-function startClient(job: string, count: number, env: { url: string; name: string }, limitMs: number): Client {
+/** The server and database of the clients; `commitPath`: the path they commit on (DICTDB_PG_COMMIT), else the default. */
+export interface ClientEnv {
+  url: string
+  name: string
+  commitPath?: 'v3' | 'early'
+}
+
+function startClient(job: string, count: number, env: ClientEnv, limitMs: number): Client {
+  const path = env.commitPath === undefined ? {} : { DICTDB_PG_COMMIT: env.commitPath }
   const child = spawn(process.execPath, [CLIENT, job, String(count)], {
-    env: { ...process.env, DICTDB_TEST_URL: env.url, DICTDB_TEST_NAME: env.name },
+    env: { ...process.env, DICTDB_TEST_URL: env.url, DICTDB_TEST_NAME: env.name, ...path },
     stdio: ['pipe', 'pipe', 'inherit'],
   })
   const lines: Record<string, unknown>[] = []

@@ -157,7 +157,9 @@ export class LiveView<T = Rec> {
   readonly #ignores = (op: RecordChange): boolean => {
     if (this.#off === null || this.#host.isDead()) return false
     if (op.table !== this.#host.table) return true
-    if (this.#q.distinct) return !this.#concerns(op)
+    // A window without limit or offset holds every live match, so a change neither version of
+    // which matches cannot concern it: no lookup in the window (its Map) for the common miss.
+    if (this.#q.distinct || this.#window.unbounded) return !this.#concerns(op)
     return !this.#window.byKey.has(op.key) && this.#passesBy(op)
   }
 

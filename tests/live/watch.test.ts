@@ -50,6 +50,24 @@ describe('table.watch', () => {
     expect(calls).toHaveLength(1)
   })
 
+  it('an update by key that brings a record into a result without limit calls back with it added', () => {
+    const { orders, calls, record } = setup()
+    orders.watch({ where: { status: 'open' } }, record)
+    orders.update({ status: 'open' }, { id: 2 })
+    expect(calls).toHaveLength(2)
+    expect(calls[1]?.rows.map((r) => r.id)).toEqual([1, 2, 3])
+    expect(calls[1]?.diff).toEqual({ added: [{ id: 2, status: 'open', total: 20 }], removed: [], changed: [] })
+  })
+
+  it('an update by key that takes a record out of a result without limit calls back with it removed', () => {
+    const { orders, calls, record } = setup()
+    orders.watch({ where: { status: 'open' } }, record)
+    orders.update({ status: 'lost' }, { id: 3 })
+    expect(calls).toHaveLength(2)
+    expect(calls[1]?.rows.map((r) => r.id)).toEqual([1])
+    expect(calls[1]?.diff).toEqual({ added: [], removed: [{ id: 3, status: 'open', total: 30 }], changed: [] })
+  })
+
   it('does not call back when only a field outside the projected columns changed', () => {
     const { orders, calls, record } = setup()
     orders.watch({ where: { status: 'open' }, columns: ['id', 'total'] }, record)

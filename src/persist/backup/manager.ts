@@ -300,16 +300,7 @@ export class BackupManager {
       this.#pending = []
       this.#changed = false
     })
-    let file = ''
-    let sequence: number
-    try {
-      sequence = this.#nextSequence()
-      file = join(this.#dir, backupName('full', sequence, this.#format))
-      await writeFileAtomic(file, encodeDatabase(state, this.#format, { sequence }))
-    } catch (error) {
-      this.#putBack(taken, file)
-      throw error
-    }
+    const { file, sequence } = await this.#writeNext('full', taken, (sequence) => encodeDatabase(state, this.#format, { sequence }))
     this.#base = sequence
     this.#last = sequence
     this.#deltasSinceFull = 0
@@ -324,20 +315,31 @@ export class BackupManager {
     const taken = { items: this.#pending, changed: this.#changed }
     this.#pending = []
     this.#changed = false
-    let file = ''
-    let sequence: number
-    try {
-      sequence = this.#nextSequence()
-      file = join(this.#dir, backupName('delta', sequence, this.#format))
+    const { file, sequence } = await this.#writeNext('delta', taken, (sequence) => {
       const header = { kind: 'delta', sequence, base: this.#base, previous: this.#last, count: taken.items.length }
-      await writeFileAtomic(file, encodeDocument(header, [{ name: 'ops', items: taken.items }], this.#format))
+      return encodeDocument(header, [{ name: 'ops', items: taken.items }], this.#format)
+    })
+    this.#last = sequence
+    this.#deltasSinceFull++
+    return { kind: 'delta', file, sequence, count: taken.items.length }
+  }
+
+  /** Writes the next generation's `kind` file, made by `encode`; if that fails, puts `taken` back. */
+  async #writeNext(
+    kind: 'full' | 'delta',
+    taken: { items: JournalItem[]; changed: boolean },
+    encode: (sequence: number) => Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
+  ): Promise<{ file: string; sequence: number }> {
+    let file = ''
+    try {
+      const sequence = this.#nextSequence()
+      file = join(this.#dir, backupName(kind, sequence, this.#format))
+      await writeFileAtomic(file, encode(sequence))
+      return { file, sequence }
     } catch (error) {
       this.#putBack(taken, file)
       throw error
     }
-    this.#last = sequence
-    this.#deltasSinceFull++
-    return { kind: 'delta', file, sequence, count: taken.items.length }
   }
 
   /**

@@ -126,7 +126,7 @@ function shareReplica(catalog: Catalog, tx: Transactions, shared: SharedParts, l
     position: () => shared.replica.position,
     enterChecked: (lock) => (lock as SharedRWLock).enterChecked(),
     heldElsewhere: (lock) => (lock as SharedRWLock).heldElsewhere(),
-    appendIf: (ops, write) => shared.replica.appendIf(wireOps(catalog, ops), write),
+    appendIf: (write) => shared.replica.appendIf(write),
   })
   shared.start()
   const follower = new Follower(shared.memory, () => tx.sync(), (error) => logger.error('dictdb: catching up with other threads failed', error))

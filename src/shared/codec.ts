@@ -4,7 +4,7 @@ import { isStandardSchema } from '../schema'
 import type { DatabaseState, Op, TableDefinition } from '../storage/change'
 import type { IndexSpec } from '../indexes/types'
 import { BinaryReader, BinaryWriter, RepeatedString } from '../values/binary'
-import { encoderOf, hasFields } from '../values/binary-shapes'
+import { encodedName, encoderOf, encoderOfFields, hasFields, type EncodeShape } from '../values/binary-shapes'
 import { FrozenDate } from '../values/freeze'
 import type { Key, Rec } from '../values/types'
 
@@ -112,13 +112,42 @@ function writePatch(op: WireRecord): boolean {
   if (before === undefined || after === undefined) return false
   const shape = encoderOf(after)
   if (!hasFields(before, shape.fields)) return false
+  writePatchOf(op.table, op.key, before, after, shape)
+  return true
+}
+
+/**
+ * Encodes in place, as {@link encodeOpsInPlace} encodes `[op]` (the same bytes: one patch), an
+ * update by key whose `before` and `after` both have exactly `fields`, in that order, as the
+ * caller vouches (`TableStore.vouchedFields`): the commonest shared write skips finding the
+ * record's shape (two walks of its fields) and the generic op loop.
+ */
+export function encodePatchInPlace(op: WireRecord & { readonly before: Rec; readonly after: Rec }, fields: readonly string[]): EncodedOps {
+  writer.reset()
+  writer.uint(1)
+  writePatchOf(op.table, op.key, op.before, op.after, encoderOfFields(fields))
+  return writer
+}
+
+function writePatchOf(table: string, key: Key, before: Rec, after: Rec, shape: EncodeShape): void {
   writer.byte(KIND_BASE + PATCH_KIND)
-  writer.string(op.table, -1)
-  writer.value(op.key)
+  writer.name(tableName(table))
+  writer.value(key)
   const at = writer.length
   writer.uint(0)
   writer.setUint(at, shape.diff(before, after, writer))
-  return true
+}
+
+/** The last table name written, encoded (names repeat from write to write). */
+let lastTable = ''
+let lastTableBytes = encodedName('')
+
+function tableName(table: string): Uint8Array {
+  if (table !== lastTable) {
+    lastTableBytes = encodedName(table)
+    lastTable = table
+  }
+  return lastTableBytes
 }
 
 /**

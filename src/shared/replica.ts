@@ -54,14 +54,15 @@ export interface QuietLock {
  * the write (the build names every closure it makes, with a `defineProperty` call).
  */
 export interface CheckedWrite {
+  /** Its ops, encoded in place (`encodeOpsInPlace`, or a faster encoder of the same bytes). */
+  encode(): EncodedOps
   /**
    * Whether the write may be appended (under the append mutex, the replica caught up). It may
    * plan the write again from records that changed meanwhile: it then sets {@link replanned},
-   * and the entry is made of {@link ops} instead.
+   * and the entry is made of {@link encode} again.
    */
   holds(): boolean
   readonly replanned: boolean
-  ops(): readonly WireOp[]
   apply(): void
   /** Whether this write changes record `key` of `table`. */
   touches(table: string, key: Key): boolean
@@ -164,21 +165,20 @@ export class Replica {
    * table the ops touch, so the entry is ordered after everything it depends on.
    */
   append(ops: readonly WireOp[]): void {
-    this.#append(ops, null)
+    // Valid until the next encoding: nothing below encodes ops before the ring has these bytes.
+    this.#append(encodeOpsInPlace(ops), null)
   }
 
   /**
-   * Appends ops not yet applied here (planned with no cross-thread grant, beside other writers of their
-   * tables) only if `write.holds()` once this replica has caught up under the append mutex; then
-   * applies them, before anything else reads the replica. False if the check failed.
+   * Appends `write`'s ops, not yet applied here (planned with no cross-thread grant, beside other
+   * writers of their tables), only if `write.holds()` once this replica has caught up under the
+   * append mutex; then applies them, before anything else reads the replica. False if the check failed.
    */
-  appendIf(ops: readonly WireOp[], write: CheckedWrite): boolean {
-    return this.#append(ops, write)
+  appendIf(write: CheckedWrite): boolean {
+    return this.#append(write.encode(), write)
   }
 
-  #append(ops: readonly WireOp[], check: CheckedWrite | null): boolean {
-    // Valid until the next encoding: nothing below encodes ops before the ring has these bytes.
-    const payload = encodeOpsInPlace(ops)
+  #append(payload: EncodedOps, check: CheckedWrite | null): boolean {
     const mem = this.memory
     // The mutex is taken here, not through a callback: a closure per append costs as much as a
     // third of the section it guards.
@@ -234,7 +234,7 @@ export class Replica {
       return -1
     }
     // Planned again from the caught-up record: encoded here (no user code runs in an encoding).
-    if (check !== null && check.replanned) payload = encodeOpsInPlace(check.ops())
+    if (check !== null && check.replanned) payload = check.encode()
     // Under the append mutex, caught up (or deferring): this replica's position is the tail.
     const tail = deferredTail >= 0 ? deferredTail : this.#applied
     const start = this.#log.place(tail, payload.length)

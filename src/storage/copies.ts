@@ -75,9 +75,21 @@ export class Copies {
     this.#vouchedFrom = from
   }
 
+  /**
+   * The fields of `rec` (in order) if it is the record last {@link vouch}ed for, made from `from`,
+   * while every stored record holds the flat shape: `from`, stored when vouched for, held it, and
+   * the shape has not changed since (only emptying the table changes it, and that forgets the
+   * vouch), so `from` and `rec` both have exactly its fields. Else undefined.
+   */
+  vouchedFields(rec: Rec, from: Rec): readonly string[] | undefined {
+    const flat = this.#flat
+    return flat && rec === this.#vouched && from === this.#vouchedFrom ? flat.fields : undefined
+  }
+
   /** The table is empty: the next record stored sets the shape. */
   emptied(): void {
     this.#flat = undefined
+    this.#vouched = this.#vouchedFrom = null
   }
 
   /** The last shape found is tried first, which allocates nothing (`shapeOf` builds a signature). */

@@ -126,6 +126,15 @@ export class TableStore {
     this.#copies.vouch(rec, from)
   }
 
+  /**
+   * The fields, in order, that both `rec` and `from` have exactly, if `rec` is the update last
+   * {@link vouch}ed for, made from `from`, and every stored record has one flat shape; else
+   * undefined (a shared database's log then encodes the update without this help).
+   */
+  vouchedFields(rec: Rec, from: Rec): readonly string[] | undefined {
+    return this.#copies.vouchedFields(rec, from)
+  }
+
   /** `rec` with some fields replaced (`[name, value, …]`, frozen values: a shared log's patch), frozen as stored. */
   patched(rec: Rec, fields: readonly unknown[]): Rec {
     const out = this.shallowCopyOf(rec)

@@ -1,4 +1,5 @@
 import type { RWLock } from '../locks/types'
+import { encodeOpsInPlace, encodePatchInPlace, type EncodedOps } from '../shared/codec'
 import type { CheckedWrite } from '../shared/replica'
 import type { Op, RecordChange } from '../storage/change'
 import type { TableStore } from '../storage/table-store'
@@ -36,10 +37,10 @@ export interface SharedSync {
   /** Whether another thread holds a grant of `lock` (asked under the append mutex). */
   readonly heldElsewhere?: (lock: RWLock) => boolean
   /**
-   * Appends a commit only if `write.holds()` once the replica has caught up under the append
+   * Appends a commit of `write`'s ops (`write.encode()`) only if `write.holds()` once the replica has caught up under the append
    * mutex, then runs `write.apply()` (before anything else reads the replica); false if the check failed.
    */
-  readonly appendIf?: (ops: readonly Op[], write: CheckedWrite) => boolean
+  readonly appendIf?: (write: CheckedWrite) => boolean
   /**
    * True when a commit is durable only later (a connected database): the log then tells the
    * listeners itself, once it is, so they never see a commit that is then undone.
@@ -112,12 +113,8 @@ export class CheckedChange implements CheckedWrite {
     return this.#change as RecordChange
   }
 
-  /** {@link holds} planned the change again: its ops are {@link ops}, to be encoded anew. */
+  /** {@link holds} planned the change again: {@link encode} is to be called anew. */
   replanned = false
-
-  ops(): readonly RecordChange[] {
-    return [this.#change as RecordChange]
-  }
 
   /**
    * No other thread holds the table's lock (a reader or writer there counts on the table staying
@@ -140,6 +137,18 @@ export class CheckedChange implements CheckedWrite {
     this.#change = next
     this.replanned = true
     return true
+  }
+
+  /**
+   * The change as one log entry. An update the planner vouched for (only fields the record has,
+   * to values that are not objects, in a table whose records share one flat shape) goes through
+   * the patch encoder given the shape's fields; anything else through the generic encoder.
+   */
+  encode(): EncodedOps {
+    const change = this.#change as RecordChange
+    const { before, after } = change
+    const fields = before === undefined || after === undefined ? undefined : (this.#store as TableStore).vouchedFields(after, before)
+    return fields === undefined ? encodeOpsInPlace([change]) : encodePatchInPlace(change as RecordChange & { before: Rec; after: Rec }, fields)
   }
 
   apply(): void {

@@ -231,19 +231,19 @@ export class Transactions {
    * then applied.
    */
   #writeChecked(store: TableStore, change: RecordChange, replan: Replan | null): void {
-    const ops = [change]
     const shared = this.#shared as SharedSync
     const checked = (this.#checked ??= new CheckedChange(shared.heldElsewhere as NonNullable<SharedSync['heldElsewhere']>))
     checked.set(store, change, this.#optimisticLock as RWLock, replan)
     let appended: boolean
+    let committed = change
     try {
-      appended = (shared.appendIf as NonNullable<SharedSync['appendIf']>)(ops, checked)
-      if (checked.replanned) ops[0] = checked.change
+      appended = (shared.appendIf as NonNullable<SharedSync['appendIf']>)(checked)
+      if (checked.replanned) committed = checked.change
     } finally {
       checked.clear()
     }
     if (!appended) throw checked.blocked ? BLOCKED : CONFLICT
-    if (this.#delivery.size !== 0) this.publish({ ops, position: this.position })
+    if (this.#delivery.size !== 0) this.publish({ ops: [committed], position: this.position })
   }
 
   /** Validates (unique indexes), applies and records a change set planned under the write lock. */

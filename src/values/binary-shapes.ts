@@ -10,6 +10,8 @@ export interface ValueWriter {
   value(v: unknown): void
   /** A string with its tag, or as a bare key (tag -1). */
   string(s: string, tag: number): void
+  /** A bare string encoded already (its length word and UTF-8 bytes). */
+  name(encoded: Uint8Array): void
 }
 
 /** What a value reader offers a compiled shape. */
@@ -49,7 +51,25 @@ export function encoderOf(v: object): EncodeShape {
   // The last shape is checked by walking `v`'s fields against it, which makes no key array (most
   // objects encoded in a row are records of one table).
   if (last !== undefined && hasFields(v, last.fields)) return last
-  const fields = Object.keys(v)
+  return (lastEncoder = encoderFor(Object.keys(v)))
+}
+
+/** The last list given to {@link encoderOfFields}, and its writer. */
+let lastFields: readonly string[] | undefined
+let lastFieldsEncoder: EncodeShape | undefined
+
+/**
+ * The writer of objects whose fields are exactly `fields`, in order (a record shape's list, kept
+ * by its caller: the same array comes back write after write, and is then known by identity).
+ */
+export function encoderOfFields(fields: readonly string[]): EncodeShape {
+  if (fields === lastFields) return lastFieldsEncoder as EncodeShape
+  lastFieldsEncoder = encoderFor(fields)
+  lastFields = fields
+  return lastFieldsEncoder
+}
+
+function encoderFor(fields: readonly string[]): EncodeShape {
   // JSON: unambiguous whatever the names hold (a join could make [] and [''] one shape).
   const signature = JSON.stringify(fields)
   let shape = encoders.get(signature)
@@ -58,7 +78,6 @@ export function encoderOf(v: object): EncodeShape {
     // A shape made for one object only (too many shapes) is not kept.
     if (encoders.size < MAX_SHAPES) encoders.set(signature, shape)
   }
-  lastEncoder = shape
   return shape
 }
 
@@ -85,10 +104,12 @@ function compileEncoder(fields: readonly string[]): EncodeShape {
   const names = fields.map((f) => JSON.stringify(f))
   const body = names.map((f) => `w.value(v[${f}]);`).join('\n')
   const write = new Function('v', 'w', body) as EncodeShape['write']
-  // Same value: identical, and for zeros the same sign (0 and -0 are distinct values).
-  const tests = names.map((f) => `x = a[${f}]; y = b[${f}]; if (x !== y || (x === 0 && 1 / x !== 1 / y)) { w.string(${f}, -1); w.value(x); n++ }`)
-  const diff = new Function('b', 'a', 'w', `var n = 0, x, y;\n${tests.join('\n')}\nreturn n`) as EncodeShape['diff']
-  return { fields, names: namesBlock(fields), write, diff }
+  // Same value: identical, and for zeros the same sign (0 and -0 are distinct values). A changed
+  // field's name is written from its bytes encoded once (constants of the closure), not char by char.
+  const tests = names.map((f, i) => `x = a[${f}]; y = b[${f}]; if (x !== y || (x === 0 && 1 / x !== 1 / y)) { w.name(n${i}); w.value(x); n++ }`)
+  const params = fields.map((_, i) => `n${i}`)
+  const makeDiff = new Function(...params, `return function diff(b, a, w) { var n = 0, x, y;\n${tests.join('\n')}\nreturn n }`) as (...names: Uint8Array[]) => EncodeShape['diff']
+  return { fields, names: namesBlock(fields), write, diff: makeDiff(...fields.map(encodedName)) }
 }
 
 function genericEncoder(fields: readonly string[]): EncodeShape {
@@ -179,3 +200,12 @@ function hash(bytes: Uint8Array, start: number, end: number): number {
 }
 
 const utf8 = new TextEncoder()
+
+/** A bare string as `BinaryWriter.string` writes it (tag -1): its length word, then its UTF-8 bytes. */
+export function encodedName(s: string): Uint8Array {
+  const text = utf8.encode(s)
+  const out = new Uint8Array(4 + text.length)
+  new DataView(out.buffer).setUint32(0, text.length, true)
+  out.set(text, 4)
+  return out
+}

@@ -123,6 +123,20 @@ export class BinaryWriter {
     this.#bytes[this.#pos++] = b
   }
 
+  /**
+   * A bare string encoded already (`encodedName`: its length word and UTF-8 bytes), copied
+   * byte by byte: the names of a patch's fields and its table are short, and a typed array's
+   * `set` is a builtin call that costs more than the loop.
+   */
+  name(encoded: Uint8Array): void {
+    const n = encoded.length
+    this.#ensure(n)
+    const bytes = this.#bytes
+    const pos = this.#pos
+    for (let i = 0; i < n; i++) bytes[pos + i] = encoded[i] as number
+    this.#pos = pos + n
+  }
+
   /** Raw bytes (a shape's block of field names). */
   raw(bytes: Uint8Array): void {
     this.#ensure(bytes.length)

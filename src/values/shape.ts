@@ -24,6 +24,8 @@ export interface Shape {
    * to hold the shape, is not looked at: an update's unchanged fields cost no read of the value.
    */
   readonly holds: (rec: Rec, from: Rec | undefined) => boolean
+  /** The fields, in order (a compiled shape's: the only kind that {@link holds} anything). */
+  readonly fields?: readonly string[]
 }
 
 /** Beyond this many shapes (or fields), fall back to generic copies instead of compiling more. */
@@ -63,9 +65,10 @@ function compile(fields: string[], thaw: (value: unknown) => unknown): Shape {
       shallow: function (v) { return {\n${shallow}\n} },
       matches: matches,
       holds: function (v, f) { if (!matches(v)) return false; var x; return ${flat || 'true'} },
+      fields: fields,
     }`,
   ) as (t: typeof thaw, f: readonly string[]) => Shape
-  return make(thaw, fields)
+  return make(thaw, Object.freeze(fields))
 }
 
 function generic(thaw: (value: unknown) => unknown): Shape {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { decodeOps, encodeOps, encodeOpsInPlace, openSinglePatch, readPatchInto, readPatchKey, type WireOp, type WireRecord } from '../../src/shared/codec'
+import { decodeOps, encodeOps, encodeOpsInPlace, encodePatchInPlace, openSinglePatch, readPatchInto, readPatchKey, type WireOp, type WireRecord } from '../../src/shared/codec'
 
 const record = (after: object): WireOp => ({ type: 'record', table: 't', key: 1, after: Object.freeze(after) as never })
 const roundTrip = (ops: WireOp[]): WireOp[] => decodeOps(encodeOps(ops))
@@ -142,6 +142,52 @@ describe('change codec', () => {
       for (const ops of [[rec(1), rec(2)], [insert], [rec(1), insert], [{ type: 'dropTable', table: 't' } as WireOp]]) {
         const encoded = encodeOpsInPlace(ops)
         expect(openSinglePatch(encoded.bytes.slice(0, encoded.length), 0, encoded.length)).toBeNull()
+      }
+    })
+  })
+
+  describe('the patch encoder of updates whose fields are known', () => {
+    /** A frozen record of the fields `id, a, b` with `a` set to `value`. */
+    const rec = (value: unknown, b: unknown = 'same'): Readonly<Record<string, unknown>> => Object.freeze({ id: 9, a: value, b })
+    const bytesOf = (encoded: { bytes: Uint8Array; length: number }): number[] => [...encoded.bytes.slice(0, encoded.length)]
+    const flatValues: unknown[] = [1, -1, 2 ** 40, 0.5, -0, Number.NaN, Infinity, 'text', 'ünïcödé ✓', '', true, false, null, undefined, 12n]
+
+    it('writes the same bytes as the generic encoder for every value that is not an object', () => {
+      for (const value of flatValues) {
+        const op = { type: 'record', table: 'things', key: 9, before: rec(0), after: rec(value) } as const
+        const fast = bytesOf(encodePatchInPlace(op, ['id', 'a', 'b']))
+        expect(fast, String(value)).toEqual(bytesOf(encodeOpsInPlace([op])))
+      }
+    })
+
+    it('is read back into the record as the update made it, for every value that is not an object', () => {
+      for (const value of flatValues) {
+        const before = rec(0, 'x')
+        const after = rec(value, 'y')
+        const encoded = encodePatchInPlace({ type: 'record', table: 'tàble', key: 'k✓', before, after }, ['id', 'a', 'b'])
+        const bytes = encoded.bytes.slice(0, encoded.length)
+        expect(openSinglePatch(bytes, 0, bytes.length)).toBe('tàble')
+        expect(readPatchKey()).toBe('k✓')
+        const out: Record<string, unknown> = { ...before }
+        readPatchInto(out)
+        expect(out).toEqual(after)
+        expect(Object.is(out.a, value)).toBe(true)
+      }
+    })
+
+    it('writes only the fields that changed, with names that are not ASCII', () => {
+      const fields = ['id', 'näme', 'n']
+      const before = Object.freeze({ id: 1, näme: 'a', n: 1 })
+      const after = Object.freeze({ id: 1, näme: 'b', n: 1 })
+      const encoded = encodePatchInPlace({ type: 'record', table: 't', key: 1, before, after }, fields)
+      expect(decodeOps(encoded.bytes, 0, encoded.length)).toEqual([{ type: 'patch', table: 't', key: 1, fields: ['näme', 'b'] }])
+    })
+
+    it('keeps the table name of each call when tables alternate', () => {
+      const op = (table: string) => ({ type: 'record', table, key: 1, before: rec(0), after: rec(1) }) as const
+      for (const table of ['a', 'b', 'a', 'people', 'a']) {
+        const encoded = encodePatchInPlace(op(table), ['id', 'a', 'b'])
+        expect(openSinglePatch(encoded.bytes, 0, encoded.length)).toBe(table)
       }
     })
   })

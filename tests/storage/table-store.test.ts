@@ -88,3 +88,43 @@ describe('a record patched from the shared log', () => {
     expect(rec.score).toBe(1)
   })
 })
+
+describe('the fields of an update vouched for', () => {
+  /** A store of flat records `{ id, n }`, and the update of record 1 to `n: 2`, vouched for. */
+  function vouchedUpdate() {
+    const store = new TableStore('t', 'id')
+    const rec = (id: number, n: number) => Object.freeze({ id, n }) as Rec
+    store.apply({ type: 'record', table: 't', key: 1, before: undefined, after: rec(1, 1) })
+    store.apply({ type: 'record', table: 't', key: 2, before: undefined, after: rec(2, 1) })
+    const from = store.get(1) as Rec
+    const out = store.shallowCopyOf(from)
+    out.n = 2
+    const after = Object.freeze(out) as Rec
+    store.vouch(after, from)
+    return { store, from, after, rec }
+  }
+
+  it('are the table shape fields while every record has that flat shape', () => {
+    const { store, from, after } = vouchedUpdate()
+    expect(store.vouchedFields(after, from)).toEqual(['id', 'n'])
+  })
+
+  it('are not given for another record than the one vouched for, nor from another record', () => {
+    const { store, from, after } = vouchedUpdate()
+    expect(store.vouchedFields(from, from)).toBeUndefined()
+    expect(store.vouchedFields(after, store.get(2) as Rec)).toBeUndefined()
+  })
+
+  it('are not given once a record of another shape is stored', () => {
+    const { store, from, after } = vouchedUpdate()
+    store.apply({ type: 'record', table: 't', key: 3, before: undefined, after: Object.freeze({ id: 3, other: 1 }) as Rec })
+    expect(store.vouchedFields(after, from)).toBeUndefined()
+  })
+
+  it('are not given once the table was emptied, even when it holds one flat shape again', () => {
+    const { store, from, after, rec } = vouchedUpdate()
+    store.clear()
+    store.apply({ type: 'record', table: 't', key: 1, before: undefined, after: rec(1, 5) })
+    expect(store.vouchedFields(after, from)).toBeUndefined()
+  })
+})

@@ -1,0 +1,81 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { Database, increment } from '../../src'
+import { TableStore } from '../../src/storage/table-store'
+
+// Two replicas in this thread stand for two threads: each reads its own replica.
+const open: Database[] = []
+afterEach(() => {
+  vi.restoreAllMocks()
+  for (const db of open.splice(0)) db.close()
+})
+
+function pair() {
+  const db = new Database({ shared: true })
+  db.createTable('t').insert([
+    { id: 1, n: 0, s: 'a', b: false },
+    { id: 2, n: 0, s: 'b', b: true },
+  ])
+  const other = Database.attach(db.handle())
+  open.push(other, db)
+  return { t: db.getTable('t'), o: other.getTable('t') }
+}
+
+/** What `vouchedFields` answered during `fn` (the patch encoder runs only when it gives fields). */
+function vouched(fn: () => void): Array<readonly string[] | undefined> {
+  const answers: Array<readonly string[] | undefined> = []
+  const real = TableStore.prototype.vouchedFields
+  vi.spyOn(TableStore.prototype, 'vouchedFields').mockImplementation(function (this: TableStore, rec, from) {
+    const fields = real.call(this, rec, from)
+    answers.push(fields)
+    return fields
+  })
+  fn()
+  return answers
+}
+
+describe('a shared update by key of a table of flat records', () => {
+  it('is encoded from the fields of the table shape when the planner vouched for it', () => {
+    const { t } = pair()
+    expect(vouched(() => t.update({ n: increment(1) }, { id: 1 }))).toEqual([['id', 'n', 's', 'b']])
+  })
+
+  it('reaches the other replica, deep-frozen, with every kind of value that is not an object', () => {
+    const { t, o } = pair()
+    const values = [7, -0, 0.25, 2 ** 53, -1e300, 'ünïcödé', '', true, null, 5n]
+    for (const n of values) {
+      t.update({ n, s: `n=${String(n)}` }, { id: 2 })
+      expect(o.get(2)).toEqual(t.get(2))
+      expect(Object.is(o.get(2)?.n, n)).toBe(true)
+    }
+    expect(o.select({ copy: false }).every((r) => Object.isFrozen(r))).toBe(true)
+  })
+
+  it('is encoded the generic way when it adds a field, stores an object or a date, and the other replica agrees', () => {
+    const { t, o } = pair()
+    const answers = vouched(() => {
+      t.update({ extra: 1 }, { id: 1 })
+      t.update({ n: { deep: [1, 2] } }, { id: 2 })
+      t.update({ n: new Date(5) }, { id: 1 })
+    })
+    expect(answers.every((a) => a === undefined)).toBe(true)
+    expect(o.select()).toEqual(t.select())
+    const [stored] = o.select({ where: { id: 2 }, copy: false }) as Array<{ n: { deep: number[] } }>
+    expect(Object.isFrozen(stored?.n.deep)).toBe(true)
+  })
+
+  it('is encoded the generic way once the table holds a record of another shape, and the other replica agrees', () => {
+    const { t, o } = pair()
+    t.insert({ id: 3, other: 'shape' })
+    expect(vouched(() => t.update({ n: increment(1) }, { id: 1 })).every((a) => a === undefined)).toBe(true)
+    expect(o.select()).toEqual(t.select())
+  })
+
+  it('keeps both replicas equal through deletes and inserts among the updates', () => {
+    const { t, o } = pair()
+    t.update({ n: increment(1) }, { id: 1 })
+    t.delete({ id: 2 })
+    t.insert({ id: 2, n: 5, s: 'again', b: false })
+    t.update({ n: increment(1) }, { id: 2 })
+    expect(o.select()).toEqual(t.select())
+  })
+})

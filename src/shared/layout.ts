@@ -30,9 +30,14 @@ export const H_NEXT_LOCK = 9
 export const H_SNAPSHOTS = 10 // snapshots written so far
 export const H_FOLLOWERS = 11 // threads waiting for the next commit (live queries, change feeds): appends notify only then
 export const H_TICKETS = 12 // deadlock tickets handed out (one per transaction that lost a deadlock; see locks/wait-graph.ts)
-export const H_TAIL = 16 // i64: end of the last committed entry (byte position, never decreases)
+// (Words 16 and 17 held the tail as an i64 until the tail moved to H_TAIL's pairs: free.)
 export const H_HEAD = 18 // i64: oldest byte position still in the ring
 export const H_COMMITS = 20 // bumped after every append: the cheap "anything new?" check (wraps; compared for equality)
+/**
+ * End of the last committed entry (byte position, never decreases), as 4 pairs of words (low 32
+ * bits, high bits): the tail after commit count `c` is in pair `c & 3` (see `SharedMemory.tailAt`).
+ */
+export const H_TAIL = 22
 export const H_APPEND = 32 // append mutex: 0 free, else holder slot + 1
 export const HEADER_WORDS = 48
 

@@ -58,10 +58,10 @@ export class SharedLog {
     return off + entrySize(length) > cap ? tail + (cap - off) : tail
   }
 
-  /** The first entry boundary at or after `min`, walking from the current head. */
+  /** The first entry boundary at or after `min`, walking from the current head (append mutex held). */
   boundaryAfter(min: number): number {
     let pos = this.#mem.head
-    const tail = this.#mem.tail
+    const tail = this.#mem.tailHeld()
     while (pos < min && pos < tail) pos = this.#next(pos)
     return pos
   }

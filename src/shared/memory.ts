@@ -102,12 +102,49 @@ export class SharedMemory {
     return this.log.length
   }
 
+  /**
+   * The log's tail: the end of the entries of every commit counted so far (any thread, any time).
+   * See {@link tailAt}.
+   */
   get tail(): number {
-    return Number(Atomics.load(this.#i64, H_TAIL / 2))
+    for (;;) {
+      const tail = this.tailAt(this.commits)
+      if (tail >= 0) return tail
+    }
   }
-  set tail(pos: number) {
-    Atomics.store(this.#i64, H_TAIL / 2, BigInt(pos))
+
+  /**
+   * The tail after commit `count` (read with `Atomics.load` by the caller), or -1 if it may have
+   * been overwritten meanwhile (the caller reads the count again). No `BigInt` (an allocation and
+   * a builtin call per write): the tail is two 32-bit words, and each count has its own pair
+   * (`count & 3`), written by the appender of that commit before it counts it ({@link commit}).
+   * Why a read is never torn:
+   * - The count's `Atomics.load` read the `Atomics.add` that made `count`, which its appender made
+   *   after writing the pair (`Atomics.store`): the pair holds that tail, or a later one.
+   * - The pair is written again only by the appender of commit `count + 4`, under the append
+   *   mutex, taken after commit `count + 3` was counted. All of it is `Atomics` (one total
+   *   order): if either word read here came from that later write, the count read after both is
+   *   at least `count + 3`, and the read is refused. Fewer than 3 commits since: both words are
+   *   those of `count`'s tail.
+   */
+  tailAt(count: number): number {
+    const i32 = this.i32
+    const at = H_TAIL + 2 * (count & 3)
+    const low = Atomics.load(i32, at) >>> 0
+    const high = Atomics.load(i32, at + 1)
+    return ((Atomics.load(i32, H_COMMITS) - count) >>> 0) < 3 ? high * 2 ** 32 + low : -1
   }
+
+  /**
+   * The tail, read by the holder of the append mutex (nothing else writes it then, and the last
+   * append happened before the mutex was taken): plain reads.
+   */
+  tailHeld(): number {
+    const i32 = this.i32
+    const at = H_TAIL + 2 * ((i32[H_COMMITS] as number) & 3)
+    return (i32[at + 1] as number) * 2 ** 32 + ((i32[at] as number) >>> 0)
+  }
+
   /** Count of appends so far (wrapping): equal to a replica's last look means nothing new. */
   get commits(): number {
     return Atomics.load(this.i32, H_COMMITS)
@@ -120,13 +157,23 @@ export class SharedMemory {
   commitsWord(): Int32Array {
     return new Int32Array(this.buffers.control, H_COMMITS * 4, 1)
   }
-  /** Counts an append; returns the new count. */
-  bumpCommits(): number {
-    const count = (Atomics.add(this.i32, H_COMMITS, 1) + 1) | 0
+  /**
+   * Publishes an append (by the holder of the append mutex, its entry written): the new tail in
+   * the next count's pair, then the count; returns the new count. The high word is written only
+   * when it changes (every 4 GiB of log).
+   */
+  commit(tail: number): number {
+    const i32 = this.i32
+    const count = ((i32[H_COMMITS] as number) + 1) | 0
+    const at = H_TAIL + 2 * (count & 3)
+    const high = Math.floor(tail / 2 ** 32)
+    if (i32[at + 1] !== high) Atomics.store(i32, at + 1, high)
+    Atomics.store(i32, at, tail | 0)
+    Atomics.store(i32, H_COMMITS, count)
     // Wakes threads that follow the log while idle (live queries, change feeds); a notify costs
     // a few hundred ns, so only when one waits. (Counting before reading the count, as waiters
     // do in the other order, no wake-up is missed.)
-    if (Atomics.load(this.i32, H_FOLLOWERS) > 0) Atomics.notify(this.i32, H_COMMITS)
+    if (Atomics.load(i32, H_FOLLOWERS) > 0) Atomics.notify(i32, H_COMMITS)
     return count
   }
   /** Resolves once the commit count is no longer `seen`, or after `timeoutMs`. */

@@ -249,9 +249,8 @@ export class Replica {
       this.#snapshotDue = mem.snapshotPos < this.#headSeen
     }
     this.#log.write(tail, start, this.slot, payload)
-    mem.tail = end
     // Under the append mutex nothing else was appended: this replica is at the tail.
-    this.#seen = mem.bumpCommits()
+    this.#seen = mem.commit(end)
     this.#setApplied(end)
     return end
   }
@@ -269,7 +268,7 @@ export class Replica {
   #deferBeside(check: CheckedWrite): number {
     const mem = this.memory
     if (this.#host.listened()) return -1
-    const tail = mem.tail
+    const tail = mem.tailHeld()
     if (mem.isStale(this.slot) || tail - this.#applied > mem.capacity) return -1
     const count = this.#log.read(this.#applied, tail)
     if (count <= 0 || !patchesBeside(this.#log, count, check)) return -1
@@ -315,7 +314,7 @@ export class Replica {
   publishSnapshot(): void {
     this.#withAppendMutex(() => {
       if (!this.#tryCatchUp()) throw new DeadlockError('This replica fell behind while publishing a snapshot')
-      this.#writeSnapshot(this.memory.tail, true)
+      this.#writeSnapshot(this.memory.tailHeld(), true)
     })
   }
 
@@ -334,13 +333,18 @@ export class Replica {
 
   /**
    * Applies the log from `applied` to the tail; false if this replica was overtaken. One pass: the
-   * count is read before the tail, so the entries up to that tail include every commit it counts
-   * (an append writes the tail before it bumps the count); what came after is the next catch-up's.
+   * tail read is the one of the count read (`tailAt`), so the entries up to it are exactly the
+   * commits it counts; what came after is the next catch-up's.
    */
   #tryCatchUp(): boolean {
     const mem = this.memory
-    const commits = mem.commits
-    const tail = mem.tail
+    let commits: number
+    let tail: number
+    // Read again only if 3 commits came between the count and its tail (never under the mutex).
+    do {
+      commits = mem.commits
+      tail = mem.tailAt(commits)
+    } while (tail < 0)
     if (tail !== this.#applied) {
       // Overtaken: `read` finds it by the ring's head after copying (the one check safety needs);
       // a replica more than a ring behind is refused before copying (no head read: a BigInt load).

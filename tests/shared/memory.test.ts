@@ -15,6 +15,28 @@ describe('SharedMemory', () => {
     expect(mem.snapshotLength).toBe(2 ** 31 + 8)
   })
 
+  it('gives back each tail it published with its commit, past 4 GiB of log and past a wrapping count', () => {
+    const mem = SharedMemory.create(1 << 16)
+    mem.i32[H_COMMITS] = -3 // the count wraps from -1 to 0 below
+    for (const tail of [8, 2 ** 32 - 8, 2 ** 32, 2 ** 32 + 16, 3 * 2 ** 32 + 5, 2 ** 52 + 8]) {
+      const count = mem.commit(tail)
+      expect(mem.tailAt(count)).toBe(tail)
+      expect(mem.tail).toBe(tail)
+      expect(mem.tailHeld()).toBe(tail)
+    }
+    expect(mem.commits).toBe(3)
+  })
+
+  it('refuses a tail read with a count three or more commits old (its words may be rewritten), not one fewer', () => {
+    const mem = SharedMemory.create(1 << 16)
+    const count = mem.commit(100)
+    mem.commit(200)
+    mem.commit(300)
+    expect(mem.tailAt(count)).toBe(100)
+    mem.commit(400)
+    expect(mem.tailAt(count)).toBe(-1)
+  })
+
   it('a long-lived pool that starts and reaps thousands of workers never overwrites a live parentage', () => {
     const mem = SharedMemory.create(1 << 16)
     expect(mem.recordChild(7, 3)).toBe(true) // a nested worker, alive all along

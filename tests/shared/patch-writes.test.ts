@@ -1,24 +1,14 @@
-import { afterEach, describe, expect, it, vi } from 'vitest'
-import { Database, increment } from '../../src'
+import { describe, expect, it, vi } from 'vitest'
+import { increment } from '../../src'
+import { twoReplicas } from './two-replicas'
 import { TableStore } from '../../src/storage/table-store'
 
 // Two replicas in this thread stand for two threads: each reads its own replica.
-const open: Database[] = []
-afterEach(() => {
-  vi.restoreAllMocks()
-  for (const db of open.splice(0)) db.close()
-})
-
-function pair() {
-  const db = new Database({ shared: true })
-  db.createTable('t').insert([
+const pair = () =>
+  twoReplicas([
     { id: 1, n: 0, s: 'a', b: false },
     { id: 2, n: 0, s: 'b', b: true },
   ])
-  const other = Database.attach(db.handle())
-  open.push(other, db)
-  return { t: db.getTable('t'), o: other.getTable('t') }
-}
 
 /** What `vouchedFields` answered during `fn` (the patch encoder runs only when it gives fields). */
 function vouched(fn: () => void): Array<readonly string[] | undefined> {

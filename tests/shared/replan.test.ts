@@ -1,26 +1,16 @@
-import { afterEach, describe, expect, it, vi } from 'vitest'
-import { Database, RecordNotFoundError, increment } from '../../src'
+import { describe, expect, it, vi } from 'vitest'
+import { RecordNotFoundError, increment } from '../../src'
+import { twoReplicas } from './two-replicas'
 import { Replica } from '../../src/shared/replica'
 
 // Two replicas in this thread stand for two threads. The first append of the test is made to run
 // `meanwhile` (the other replica's write) before it takes the append mutex: exactly the window
 // between planning a single-record write and appending it, in which another thread may write.
-const open: Database[] = []
-afterEach(() => {
-  vi.restoreAllMocks()
-  for (const db of open.splice(0)) db.close()
-})
-
-function pair() {
-  const db = new Database({ shared: true })
-  db.createTable('t').insert([
+const pair = () =>
+  twoReplicas([
     { id: 1, n: 0 },
     { id: 2, n: 0 },
   ])
-  const other = Database.attach(db.handle())
-  open.push(other, db)
-  return { db, other, t: db.getTable('t'), o: other.getTable('t') }
-}
 
 /** Makes the next append run `meanwhile` first; returns the spy (it counts every append). */
 function beforeNextAppend(meanwhile: () => void) {

@@ -1,0 +1,21 @@
+import { afterEach, vi } from 'vitest'
+import { Database } from '../../src'
+
+// Two replicas in this thread stand for two threads: each reads its own replica.
+const open: Database[] = []
+afterEach(() => {
+  vi.restoreAllMocks()
+  for (const db of open.splice(0)) db.close()
+})
+
+/**
+ * A shared database whose table `t` holds `rows`, and a second replica attached to it (`other`);
+ * both are closed (and every spy restored) after the test.
+ */
+export function twoReplicas(rows: Array<Record<string, unknown>>) {
+  const db = new Database({ shared: true })
+  db.createTable('t').insert(rows)
+  const other = Database.attach(db.handle())
+  open.push(other, db)
+  return { db, other, t: db.getTable('t'), o: other.getTable('t') }
+}

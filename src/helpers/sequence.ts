@@ -62,12 +62,12 @@ export class Sequence {
   readonly #now: () => Date
 
   /** @internal Sequences are opened with `db.sequence(name, options)`. */
-  constructor(db: Database, spec: Spec, render: (n: number, date: Date) => string, now: () => Date) {
+  constructor(db: Database, spec: Spec, format: Template | ((n: number, date: Date) => string), now: () => Date) {
     this.#db = db
     this.#spec = spec
     this.name = spec.id
-    this.#render = render
-    this.#template = spec.format === null ? null : new Template(spec.format)
+    this.#template = format instanceof Template ? format : null
+    this.#render = format instanceof Template ? (n, date) => format.render(n, date) : format
     this.#now = now
   }
 
@@ -170,8 +170,7 @@ export function openSequence(db: Database, name: string, options?: SequenceOptio
   if (opts.now !== undefined) checkFunction(opts.now, 'now')
   systemTable(db, TABLE)
   const spec = db.transaction(() => storedSpec(db.getTable<SequenceRecord>(TABLE), given), { tables: [TABLE] })
-  const render = renderer(db, spec, opts.format)
-  return new Sequence(db, spec, render, opts.now ?? (() => new Date()))
+  return new Sequence(db, spec, formatOf(db, spec, opts.format), opts.now ?? (() => new Date()))
 }
 
 /** The spec the options ask for; `undefined` fields were not given. */
@@ -218,11 +217,9 @@ function describeSpec(spec: Pick<Spec, 'format' | 'formatFunction' | 'reset'>): 
   return `format ${format}, reset '${spec.reset}'`
 }
 
-function renderer(db: Database, spec: Spec, given: SequenceOptions['format']): (n: number, date: Date) => string {
-  if (spec.format !== null) {
-    const template = new Template(spec.format)
-    return (n, date) => template.render(n, date)
-  }
+/** The sequence's template, or the format function this process was given for it. */
+function formatOf(db: Database, spec: Spec, given: SequenceOptions['format']): Template | ((n: number, date: Date) => string) {
+  if (spec.format !== null) return new Template(spec.format)
   let known = formatFunctions.get(db)
   if (known === undefined) formatFunctions.set(db, (known = new Map()))
   if (typeof given === 'function') known.set(spec.id, given)

@@ -120,7 +120,7 @@ export class CheckedChange implements CheckedWrite {
    * No other thread holds the table's lock (a reader or writer there counts on the table staying
    * as it is), no unique index appeared, and its record is still the one it was planned from, or
    * it could be planned again from the record as it is now (under the append mutex, caught up:
-   * the caller then writes {@link ops} instead of what it encoded).
+   * the caller then encodes it again: {@link encode}).
    */
   holds(): boolean {
     const store = this.#store as TableStore

@@ -1,53 +1,24 @@
-import { InvalidArgumentError, InvalidStateError, RecordNotFoundError, TableNotFoundError, describe, inputError, readingInput } from './errors'
-import type { IndexSpec, IndexType } from './indexes/types'
-import type { RWLock } from './locks/types'
-import { compileWatch } from './live/query'
-import { LiveView, type WatchCallback } from './live/view'
-import { checkBoolean, checkFunction, checkName, checkOptions } from './options'
-import { aggregate as runAggregate, checkAggregations, type AggregateFn, type AggregateOptions, type Aggregation } from './query/aggregate'
-import { Field } from './query/field'
-import { checkKnownField, checkNodeFields, type KnownFields } from './query/fields'
-import { plan } from './query/plan'
-import { checkQueryOptionFields, matchRows, select as runSelect, type SelectOptions } from './query/select'
+import { InvalidArgumentError, type RecordNotFoundError, describe, inputError, readingInput } from './errors'
+import { checkBoolean, checkOptions } from './options'
+import { matchRows } from './query/select'
 import type { ConditionNode } from './query/ast'
-import { toNode, type Where } from './query/where'
-import type { Validator } from './schema'
-import type { RecordChange, TableDefinition } from './storage/change'
+import type { Where } from './query/where'
+import type { RecordChange } from './storage/change'
 import type { TableStore } from './storage/table-store'
-import { ChangePlanner, InsertBatch, type FieldChanges } from './table-changes'
-import { exportCsv, type ExportCsvOptions } from './persist/csv-export'
-import type { CommitListener, Transactions } from './txn/transactions'
-import { clip } from './values/describe'
+import { InsertBatch, type ChangePlanner, type FieldChanges } from './table-changes'
+import { PARTS, alive, locked, noMatch, whereNode, type TableContext } from './table/parts'
+import { TableIndexes } from './table/indexes'
+import type { Transactions } from './txn/transactions'
 import { isPlainObject, thaw } from './values/freeze'
 import type { Key, Rec } from './values/types'
-import type { AggregateRow, Changes, GroupRow, KeyOf, Projection, QueryPlan, UpsertResult } from './table-types'
+import type { Changes, KeyOf, UpsertResult } from './table-types'
 
-/** The aggregations `aggregate()` takes on records `T`: each names a field of `T` (or none, for `count()`). */
-type Aggregations<T> = Readonly<Record<string, Aggregation<AggregateFn, (keyof T & string) | undefined>>>
+export { checkIndexSpec, closedError, droppedError, type TableContext } from './table/parts'
 
-/** Internal wiring a table gets from its database. */
-export interface TableContext {
-  readonly name: string
-  readonly primaryKey: string
-  readonly store: TableStore
-  /** The lock's slot in shared memory (shared databases), or -1. */
-  readonly lockSlot: number
-  readonly lock: RWLock
-  readonly tx: Transactions
-  readonly validator: Validator | null
-  readonly schema: unknown
-  /** Why the table cannot be used any more (dropped, database closed), or null while it can. */
-  dead: (() => Error) | null
-  /**
-   * Registers a live query: a shared replica is kept caught up while it waits, and `onClose`
-   * runs when the database closes. Returns the stop function.
-   */
-  readonly follow: (onClose: () => void) => () => void
-}
-
-const INDEX_OPTIONS = ['type', 'unique'] as const
 const INSERT_OPTIONS = ['skipValidation'] as const
 
+// Its methods come in layers (src/table/): its fields and queries (reads.ts), its schema and
+// indexes (indexes.ts); here, the writes.
 /**
  * A table of records with a primary key, secondary indexes, queries and atomic writes.
  * Get one from `db.createTable(name)` or `db.getTable(name)`.
@@ -60,30 +31,20 @@ const INSERT_OPTIONS = ['skipValidation'] as const
  * users.select({ where: users.field('city').eq('Paris'), orderBy: '-visits' })
  * ```
  */
-export class Table<T extends object = Record<string, unknown>, out K extends string = string> {
-  /** The table name. */
-  readonly name: string
-  /** The primary key field (default `id`). */
-  readonly primaryKey: string
-  /** The table's reader-writer lock. */
-  readonly lock: RWLock
+export class Table<T extends object = Record<string, unknown>, out K extends string = string> extends TableIndexes<T, K> {
+  // The write path's own references, read by its hottest calls without going through the parts.
   readonly #ctx: TableContext
   readonly #store: TableStore
   readonly #tx: Transactions
   readonly #plan: ChangePlanner
-  readonly #known: KnownFields
 
   /** @internal Tables are made by `Database.createTable`. */
   constructor(ctx: TableContext) {
+    super(ctx)
     this.#ctx = ctx
-    this.name = ctx.name
-    this.primaryKey = ctx.primaryKey
-    this.lock = ctx.lock
     this.#store = ctx.store
     this.#tx = ctx.tx
-    this.#plan = new ChangePlanner(ctx.name, ctx.primaryKey, ctx.store, ctx.validator)
-    const declared = ctx.validator?.fields
-    this.#known = declared ? new Set([ctx.primaryKey, ...declared]) : null
+    this.#plan = this[PARTS].plan
   }
 
   /**
@@ -153,57 +114,6 @@ export class Table<T extends object = Record<string, unknown>, out K extends str
     })
   }
 
-  /** A copy of the record with this key, or undefined. */
-  get(key: KeyOf<T, K>): T | undefined {
-    this.#alive()
-    return this.#tx.readQuiet(this.lock, this.#getOne, this.#plan.checkKey(key))
-  }
-
-  readonly #getOne = (key: Key): T | undefined => {
-    this.#alive()
-    const rec = this.#store.get(key)
-    return rec === undefined || this.#store.expired(rec) ? undefined : (this.#store.copyOf(rec) as T)
-  }
-
-  /**
-   * Records matching the options; copies unless `copy: false` (then frozen stored records).
-   * With `columns`, the rows have the listed fields (or the aliases), typed from `T`.
-   */
-  select<const C extends readonly (keyof T & string)[]>(options: SelectOptions<T> & { columns: C }): Projection<T, C>[]
-  select<const C extends Readonly<Record<string, keyof T & string>>>(options: SelectOptions<T> & { columns: C }): Projection<T, C>[]
-  select(options?: SelectOptions<T>): T[]
-  select(options?: SelectOptions<T>): unknown[] {
-    this.#alive()
-    return this.#read(() => runSelect(this.#store, this.primaryKey, options, { table: this.name, known: this.#known }) as T[])
-  }
-
-  /**
-   * A live query: `callback(rows, diff)` is called at once with the rows of `select(query)`, then
-   * after each commit that changes them (never for a rolled-back transaction, never twice for
-   * one commit). Rows are read-only (the frozen stored records, or frozen projections).
-   *
-   * @example
-   * ```ts
-   * const view = orders.watch({ where: { status: 'open' }, orderBy: '-total', limit: 10 }, (rows, { added, removed, changed }) => {
-   *   render(rows)
-   * })
-   * view.close()
-   * ```
-   */
-  watch(query: SelectOptions<T>, callback: WatchCallback<T>): LiveView<T> {
-    this.#alive()
-    checkFunction(callback, 'callback')
-    const compiled = compileWatch(query)
-    checkQueryOptionFields({ table: this.name, known: this.#known }, query)
-    const ctx = this.#ctx
-    const subscribe = (listener: CommitListener, onClose: () => void, ignores?: (change: RecordChange) => boolean) => {
-      const off = this.#tx.subscribe(listener, ignores)
-      const unfollow = ctx.follow(onClose)
-      return () => (off(), unfollow())
-    }
-    const host = { table: this.name, primaryKey: this.primaryKey, store: this.#store, isDead: () => ctx.dead !== null, subscribe }
-    return this.#read(() => new LiveView<T>(host, compiled, callback)).open()
-  }
 
   /**
    * Applies `changes` to every record matching `where` (all when omitted), all or nothing.
@@ -319,158 +229,6 @@ export class Table<T extends object = Record<string, unknown>, out K extends str
     })
   }
 
-  /** How many records match `where` (all when omitted). */
-  count(where?: Where<T>): number {
-    this.#alive()
-    const node = this.#where(where)
-    return this.#read(() => (node.op === 'true' && this.#store.ttl === null ? this.#store.size : matchRows(this.#store, this.primaryKey, node).length))
-  }
-
-  /** Copies of every record, in insertion order. */
-  all(): T[] {
-    return this.select()
-  }
-
-  /** A `Map` of key → copy of every record. */
-  copy(): Map<KeyOf<T, K>, T> {
-    this.#alive()
-    return this.#read(() => {
-      const out = new Map<KeyOf<T, K>, T>()
-      const live = this.#store.liveTest()
-      for (const rec of this.#store.records()) if (live === null || live(rec)) out.set(this.#store.keyOf(rec) as KeyOf<T, K>, this.#store.copyOf(rec) as T)
-      return out
-    })
-  }
-
-  /** The fields of the schema (type-string schema), or every field seen in the records; key first. */
-  columns(): string[] {
-    this.#alive()
-    const fields = new Set<string>([this.primaryKey])
-    const declared = this.#ctx.validator?.fields
-    if (declared) declared.forEach((f) => fields.add(f))
-    else this.#read(() => { for (const rec of matchRows(this.#store, this.primaryKey, { op: 'true' })) for (const f in rec) fields.add(f) })
-    return [...fields]
-  }
-
-  /** A field, to build conditions: `users.field('age').gte(18)`. */
-  field<F extends keyof T & string>(name: F): Field<T[F]> {
-    const field = new Field<T[F]>(name)
-    checkKnownField(name, this.#known, this.name, 'field()')
-    return field
-  }
-
-  /** Creates an index (`hash` by default, or `sorted` for ranges; `unique` refuses duplicates). */
-  createIndex(field: keyof T & string, options?: { type?: IndexType; unique?: boolean }): void {
-    this.#alive()
-    const spec = checkIndexSpec({ field, ...checkOptions(options, INDEX_OPTIONS, 'createIndex()') })
-    checkKnownField(spec.field, this.#known, this.name, 'createIndex()')
-    this.#write(() => {
-      const existing = this.#store.index(spec.field)
-      if (existing !== undefined) {
-        if (existing.type === spec.type && existing.unique === spec.unique) return
-        throw new InvalidArgumentError(
-          `An index on \`${this.name}.${spec.field}\` exists with other options (${existing.type}${existing.unique ? ', unique' : ''}); drop it first`,
-          { table: this.name, field: spec.field },
-        )
-      }
-      this.#tx.schema(
-        { type: 'createIndex', table: this.name, index: spec },
-        () => this.#store.addIndex(spec),
-        () => this.#store.removeIndex(spec.field),
-      )
-    })
-  }
-
-  /** Drops the index on `field`. */
-  dropIndex(field: keyof T & string): void {
-    this.#alive()
-    checkName(field, 'field')
-    this.#write(() => {
-      const index = this.#store.index(field)
-      if (index === undefined) throw new InvalidArgumentError(`There is no index on \`${this.name}.${clip(field)}\``, { table: this.name, field })
-      const spec = { field, type: index.type, unique: index.unique }
-      this.#tx.schema(
-        { type: 'dropIndex', table: this.name, field },
-        () => this.#store.removeIndex(field),
-        () => this.#store.addIndex(spec),
-      )
-    })
-  }
-
-  /** Whether `field` has an index. */
-  hasIndex(field: keyof T & string): boolean {
-    this.#alive()
-    checkName(field, 'field')
-    return this.#read(() => this.#store.index(field) !== undefined)
-  }
-
-  /** The indexed fields, in creation order. */
-  indexedFields(): string[] {
-    this.#alive()
-    return this.#read(() => [...this.#store.indexes()].map((i) => i.field))
-  }
-
-  /** The fields declared by a type-string schema (empty without one or for a Standard Schema). */
-  schemaFields(): string[] {
-    this.#alive()
-    return [...(this.#ctx.validator?.fields ?? [])]
-  }
-
-  /**
-   * `count`/`sum`/`avg`/`min`/`max` over the matching records: one object, or with `groupBy`
-   * one object per group carrying the group fields.
-   */
-  aggregate<const A extends Aggregations<T>>(aggregations: A, options?: { where?: Where<T> }): AggregateRow<T, A>
-  aggregate<const A extends Aggregations<T>, G extends keyof T & string>(
-    aggregations: A,
-    options: { where?: Where<T>; groupBy: G | readonly G[] },
-  ): GroupRow<T, A, G>[]
-  aggregate(aggregations: Record<string, Aggregation>, options?: AggregateOptions<T>): unknown {
-    this.#alive()
-    const { specs, groupBy } = checkAggregations(aggregations, options)
-    for (const [, { field }] of specs) if (field !== undefined) checkKnownField(field, this.#known, this.name, 'aggregate()')
-    for (const field of groupBy ?? []) checkKnownField(field, this.#known, this.name, '`groupBy`')
-    const node = this.#where(readingInput('the options of aggregate()', () => options?.where))
-    return this.#read(() => runAggregate(matchRows(this.#store, this.primaryKey, node), specs, groupBy))
-  }
-
-  /** How a query would find its rows: the index used (or a full scan) and how many it examines. */
-  explain(where?: Where<T>): QueryPlan {
-    this.#alive()
-    const node = this.#where(where)
-    return this.#read(() => {
-      const total = this.#store.size
-      const access = node.op === 'true' ? null : plan(this.#store, this.primaryKey, node)
-      if (access === null) return { strategy: 'scan', estimatedCandidates: total, totalRecords: total }
-      const out: QueryPlan = { strategy: access.strategy, estimatedCandidates: access.estimate(Infinity), totalRecords: total }
-      if (access.field !== undefined) out.field = access.field
-      if (access.indexType !== undefined) out.indexType = access.indexType
-      return out
-    })
-  }
-
-  /**
-   * Writes the matching records to a CSV file (RFC 4180 quoting, UTF-8, written atomically) and
-   * returns how many rows it wrote. Records end with `\n`, or `\r\n` with `lineEnding: 'crlf'`.
-   *
-   * @example
-   * ```ts
-   * users.exportCsv('adults.csv', { columns: ['id', 'name'], where: users.field('age').gte(18), delimiter: ';' })
-   * ```
-   */
-  exportCsv(path: string, options?: ExportCsvOptions<T>): number {
-    this.#alive()
-    return exportCsv(this as unknown as Table<T>, path, options)
-  }
-
-  /** @internal The table's definition, as saved and replicated. */
-  definition(): TableDefinition {
-    const indexes = [...this.#store.indexes()].map((i) => ({ field: i.field, type: i.type, unique: i.unique }))
-    const def: { -readonly [K in keyof TableDefinition]: TableDefinition[K] } = { name: this.name, primaryKey: this.primaryKey, indexes }
-    if (this.#ctx.schema !== undefined) def.schema = this.#ctx.schema
-    if (this.#store.ttl !== null) def.ttl = this.#store.ttl
-    return def
-  }
 
   /**
    * @internal Deletes expired records through the write path (the TTL sweep): `find` picks them
@@ -487,56 +245,25 @@ export class Table<T extends object = Record<string, unknown>, out K extends str
     })
   }
 
-  /** The condition of a `where` argument, its fields checked against the schema. */
   #where(where: unknown): ConditionNode {
-    const node = toNode(where, 'where', this.name)
-    checkNodeFields(node, this.#known, this.name, '`where`')
-    return node
+    return whereNode(this[PARTS], where)
   }
 
-  #matchOrThrow(node: ReturnType<typeof toNode>, what: string) {
+  #matchOrThrow(node: ConditionNode, what: string) {
     const rows = matchRows(this.#store, this.primaryKey, node)
     if (rows.length === 0) throw this.#noMatch(what)
     return rows
   }
 
   #noMatch(what: string): RecordNotFoundError {
-    return new RecordNotFoundError(`${what}() matched no record in \`${this.name}\``, { table: this.name })
-  }
-
-  // Liveness is checked again under the lock: in a shared database, catching up may just have
-  // applied another thread's dropTable, and a write to a dropped table must not reach the log.
-  #read<R>(fn: () => R): R {
-    return this.#tx.withLock(this.lock, 'read', () => (this.#alive(), fn()))
+    return noMatch(this.name, what)
   }
 
   #write<R>(fn: () => R): R {
-    return this.#tx.withLock(this.lock, 'write', () => (this.#alive(), fn()))
+    return locked(this.#ctx, 'write', fn)
   }
 
   #alive(): void {
-    const dead = this.#ctx.dead
-    if (dead !== null) throw dead()
+    alive(this.#ctx)
   }
-}
-
-/** Checks and completes an index definition. */
-export function checkIndexSpec(spec: IndexSpec): Required<IndexSpec> {
-  const field = checkName(spec.field, 'field')
-  const type = spec.type ?? 'hash'
-  if (type !== 'hash' && type !== 'sorted') {
-    throw new InvalidArgumentError(`Unknown index type ${describe(type)} for \`${field}\`: expected 'hash' or 'sorted'`, { field })
-  }
-  const unique = checkBoolean(spec.unique, 'unique') ?? false
-  return { field, type, unique }
-}
-
-/** The error of a table used after it was dropped. */
-export function droppedError(name: string): Error {
-  return new TableNotFoundError(`Table \`${name}\` was dropped`, { table: name })
-}
-
-/** The error of a table used after its database was closed. */
-export function closedError(): Error {
-  return new InvalidStateError('The database is closed')
 }

@@ -4,7 +4,7 @@
  * Every validated commit of a database takes its head row's lock. With `dictdb_commit_v3` the
  * lock is held until the transaction has committed, which is after its WAL fsync, so the
  * commits of one database follow one another at one lock-hold + fsync + hand-off each. The
- * procedure `dictdb_commit_v4` commits the ordering transaction (lock and move the head,
+ * procedure `dictdb_commit_v5 (v4 before it)` commits the ordering transaction (lock and move the head,
  * validate, append, notify) with `synchronous_commit = off` for that transaction only, so the
  * lock is released as soon as its commit record is in the WAL buffers; then, before it returns,
  * it flushes the WAL past that record (`FLUSH`). Concurrent flushes share one fsync (PostgreSQL's
@@ -56,29 +56,58 @@ export interface EarlyNames {
 
 /**
  * The validated commit with early lock release: the same check, head move, log row and
- * notification as `dictdb_commit_v3` (`check` is that SQL condition), then `COMMIT` without
- * waiting for the fsync, then `FLUSH`. Returns where the commit landed (`pos`, null if refused)
- * and the entries after `base` before it, as two arrays (a procedure returns one row).
+ * notification as `dictdb_commit_v3`, then `COMMIT` without waiting for the fsync, then
+ * `FLUSH`. Returns where the commit landed (`pos`, null if refused) and the entries after `base`
+ * before it, framed in one `bytea` (see {@link unframeEntries}). `reads` and `writes` are items
+ * joined by newlines (JSON text, which has none). After the head's `UPDATE` (which waits for
+ * its lock, so the next statement's snapshot sees every commit before this one), one statement
+ * reads the entries, checks them (`check`, over `e`), appends and notifies: each statement of
+ * a procedure costs its own executor start-up, under the head lock.
  */
 export function earlyProcedure(names: EarlyNames, page: number, check: string): string {
   const { head, log, procedure } = names
-  return `CREATE PROCEDURE ${procedure}(n text, base bigint, reads text[], writes text[], id uuid, body bytea, channel text,
-      INOUT pos bigint DEFAULT NULL, INOUT positions bigint[] DEFAULT NULL, INOUT entries bytea[] DEFAULT NULL)
+  return `CREATE PROCEDURE ${procedure}(n text, base bigint, reads text, writes text, id uuid, body bytea, channel text,
+      INOUT pos bigint DEFAULT NULL, INOUT answer bytea DEFAULT NULL)
     LANGUAGE plpgsql AS $fn$
     DECLARE h bigint;
     BEGIN
       PERFORM set_config('synchronous_commit', 'off', true);
       UPDATE ${head} hd SET position = hd.position + 1 WHERE hd.name = n RETURNING hd.position - 1 INTO h;
-      IF h = base OR (h - base <= ${page} AND ${check}) THEN
-        INSERT INTO ${log} (name, position, commit_id, ops, writes) VALUES (n, h + 1, id, body, writes);
-        PERFORM pg_notify(channel, (h + 1) || ' ' || n);
-        pos := h + 1;
-      ELSE
+      WITH e AS (SELECT l.position, l.ops, l.writes FROM ${log} l WHERE l.name = n AND l.position > base AND l.position <= h ORDER BY l.position LIMIT ${page}),
+        c AS (SELECT h = base OR (h - base <= ${page} AND ${check}) AS ok,
+          string_agg(int8send(e.position) || int4send(length(e.ops)) || e.ops, ''::bytea ORDER BY e.position) AS entries FROM e),
+        ins AS (INSERT INTO ${log} (name, position, commit_id, ops, writes)
+          SELECT n, h + 1, id, body, string_to_array(writes, E'\\n') FROM c WHERE c.ok
+          RETURNING position, pg_notify(channel, position || ' ' || n) AS notified)
+      SELECT i.position, c.entries INTO pos, answer FROM c LEFT JOIN ins i ON true;
+      IF pos IS NULL THEN
         UPDATE ${head} hd SET position = h WHERE hd.name = n;
       END IF;
-      SELECT array_agg(e.position ORDER BY e.position), array_agg(e.ops ORDER BY e.position) INTO positions, entries
-        FROM (SELECT l.position, l.ops FROM ${log} l WHERE l.name = n AND l.position > base AND l.position <= h ORDER BY l.position LIMIT ${page}) e;
       COMMIT;
       ${FLUSH.replace('SELECT', 'PERFORM')};
     END $fn$`
+}
+
+/** The check of {@link earlyProcedure} over its entries `e`: all there (none pruned), none wrote an item read. */
+export function earlyCheck(): string {
+  return "count(*) = h - base AND NOT coalesce(bool_or(e.writes IS NULL OR e.writes && string_to_array(reads, E'\\n')), false)"
+}
+
+/** Items as the procedure takes them (see {@link earlyProcedure}). */
+export function joinItems(items: readonly string[]): string {
+  return items.join('\n')
+}
+
+/** The entries of a procedure's answer: each an 8-byte position, a 4-byte length and the entry's bytes. */
+export function unframeEntries(answer: string | null): { position: number; ops: Buffer }[] {
+  if (answer === null) return []
+  const bytes = Buffer.from(answer.slice(2), 'hex') // bytea as text: \x and hex
+  const entries: { position: number; ops: Buffer }[] = []
+  for (let at = 0; at < bytes.length; ) {
+    const position = bytes.readUInt32BE(at) * 2 ** 32 + bytes.readUInt32BE(at + 4)
+    const length = bytes.readUInt32BE(at + 8)
+    entries.push({ position, ops: bytes.subarray(at + 12, at + 12 + length) })
+    at += 12 + length
+  }
+  return entries
 }

@@ -1,6 +1,6 @@
 import type pg from 'pg'
 import { InvalidStateError } from '../errors'
-import { commitPath, earlyProcedure } from './early'
+import { commitPath, earlyCheck, earlyProcedure } from './early'
 
 /** The (quoted) names of a log's tables and commit routines. */
 export interface Names {
@@ -52,14 +52,14 @@ export async function install(client: pg.Client, names: Names, name: string): Pr
  */
 async function markPath(client: pg.Client, names: Names, name: string, path: 'v3' | 'early'): Promise<void> {
   if (path === 'early') {
-    const signature = `${names.procedure}(text, bigint, text[], text[], uuid, bytea, text, bigint, bigint[], bytea[])`
-    await create(client, signature, () => earlyProcedure(names, PAGE, clear(names.log, 'n', 'base', 'h', 'reads')))
+    const signature = `${names.procedure}(text, bigint, text, text, uuid, bytea, text, bigint, bytea)`
+    await create(client, signature, () => earlyProcedure(names, PAGE, earlyCheck()))
     await client.query(`UPDATE ${names.head} SET early = true WHERE name = $1 AND NOT early`, [name])
     return
   }
   const { rows } = await client.query<{ early: boolean }>(`SELECT early FROM ${names.head} WHERE name = $1`, [name])
   if (rows[0]?.early === true) {
-    throw new InvalidStateError(`The database \`${name}\` is written with early lock release (dictdb_commit_v4, PostgreSQL 17+): this process would commit with dictdb_commit_v3. Unset DICTDB_PG_COMMIT=v3, or use a server of version 17 or later`)
+    throw new InvalidStateError(`The database \`${name}\` is written with early lock release (dictdb_commit_v4 or later, PostgreSQL 17+): this process would commit with dictdb_commit_v3. Unset DICTDB_PG_COMMIT=v3, or use a server of version 17 or later`)
   }
 }
 

@@ -1,6 +1,7 @@
 import type pg from 'pg'
 import { quoteIdent } from './connection'
-import { FLUSH } from './early'
+import { FLUSH, joinItems, unframeEntries } from './early'
+import { PreparedStatement } from './prepared'
 import { PAGE, clear, install } from './install'
 
 /** What a validated commit is checked by and records (see Footprint). */
@@ -38,7 +39,7 @@ export class Statements {
   readonly #commitCall: { name: string; text: string }
   /** The validated commit with early lock release, a procedure (see early.ts). */
   readonly procedure: string
-  readonly #earlyCall: { name: string; text: string }
+  readonly #earlyCall: PreparedStatement
   /**
    * The commit path (see early.ts), chosen on the first connection: `early` releases the head
    * lock before the fsync and flushes before anything is applied; `v3` commits synchronously.
@@ -51,8 +52,9 @@ export class Statements {
     this.snapshot = quoteIdent(`${prefix}snapshot`)
     this.commitFn = quoteIdent(`${prefix}commit_v3`)
     this.#commitCall = { name: `${prefix}commit_v3`, text: `SELECT pos, entry FROM ${this.commitFn}($1, $2, $3, $4, $5, $6, $7)` }
-    this.procedure = quoteIdent(`${prefix}commit_v4`)
-    this.#earlyCall = { name: `${prefix}commit_v4`, text: `CALL ${this.procedure}($1, $2, $3, $4, $5, $6, $7, NULL, NULL, NULL)` }
+    this.procedure = quoteIdent(`${prefix}commit_v5`)
+    // Every parameter text but the change set (bytes).
+    this.#earlyCall = new PreparedStatement(`${prefix}commit_v5`, `CALL ${this.procedure}($1, $2, $3, $4, $5, $6, $7, NULL, NULL)`, [false, false, false, false, false, true, false])
   }
 
   /** Whether a commit must flush before what it read counts as durable (the early path). */
@@ -89,13 +91,12 @@ export class Statements {
    * this commit (other processes' commits, or on a conflict what the batch must run on again).
    */
   async commitIf(client: pg.Client, name: string, base: number, check: Check, commitId: string, ops: Uint8Array, channel: string): Promise<{ position: number | null; entries: Entry[] }> {
-    const values = [name, base, check.reads, check.writes, commitId, Buffer.from(ops.buffer, ops.byteOffset, ops.byteLength), channel]
     if (this.early) {
-      type Row = { pos: string | null; positions: string[] | null; entries: Buffer[] | null }
-      const row = (await client.query<Row>({ ...this.#earlyCall, values })).rows[0]
-      const entries = (row?.positions ?? []).map((position, i) => ({ position: Number(position), ops: (row?.entries as Buffer[])[i] as Buffer }))
-      return { position: row?.pos == null ? null : Number(row.pos), entries }
+      const row = await this.#earlyCall.run(client, [name, String(base), joinItems(check.reads), joinItems(check.writes), commitId, ops, channel])
+      const pos = row?.[0] ?? null
+      return { position: pos === null ? null : Number(pos), entries: unframeEntries(row?.[1] ?? null) }
     }
+    const values = [name, base, check.reads, check.writes, commitId, Buffer.from(ops.buffer, ops.byteOffset, ops.byteLength), channel]
     const { rows } = await client.query<{ pos: string; entry: Buffer | null }>({ ...this.#commitCall, values })
     let position: number | null = null
     const entries: Entry[] = []

@@ -6,10 +6,21 @@ import { Proxy } from './proxy'
 import { pgUrl } from './server'
 
 // A validated commit that lands after other processes' commits applies them first, from the
-// entries its answer brings back. If the log was pruned meanwhile (a snapshot taken elsewhere),
-// the replica is rebuilt from that snapshot and its own commit comes back from the log.
-describe('a validated commit that lands after a prune', () => {
-  const open = connectedClosedAfterEach()
+// entries its answer brings back. On the v3 path the answer is read after the append, so a
+// prune can come between: the replica is then rebuilt from that snapshot and its own commit
+// comes back from the log. The early path's procedure reads the answer with the check, in one
+// statement, before the append: the prune cannot come between, and every entry is applied.
+const paths = [
+  { path: 'v3', entries: (at: (entry: number) => number) => ['reset', at(5), at(6), at(7)] },
+  { path: 'early', entries: (at: (entry: number) => number) => [at(2), at(3), at(4), at(5), at(6), at(7)] },
+] as const
+
+describe.each(paths)('a validated commit that lands after a prune ($path path)', ({ path, entries }) => {
+  const connected = connectedClosedAfterEach()
+  const open: typeof connected = (options) => {
+    process.env.DICTDB_PG_COMMIT = path
+    return connected(options).finally(() => delete process.env.DICTDB_PG_COMMIT)
+  }
 
   it('takes the log up to its own commit and applies each later commit once, in order', async () => {
     const name = freshName()
@@ -43,9 +54,9 @@ describe('a validated commit that lands after a prune', () => {
       await mine
       await b.sync()
       expect(b.getTable('t').all()).toEqual(a.getTable('t').all())
-      // Rebuilt from the snapshot at 4: b's listeners hear the reset, 5, its own 6, then 7, each once.
-      const at = (entry: number) => entry * COMMITS_PER_ENTRY
-      expect(seen).toEqual(['reset', at(5), at(6), at(7)])
+      // v3: rebuilt from the snapshot at 4, b's listeners hear the reset, 5, its own 6, then 7;
+      // early: 2 to 5 from its answer, its own 6, then 7. Each once.
+      expect(seen).toEqual(entries((entry) => entry * COMMITS_PER_ENTRY))
     } finally {
       proxy.release()
       await admin.query(`DROP TRIGGER IF EXISTS ${trigger} ON dictdb_log`).catch(() => {})

@@ -1,21 +1,11 @@
 import { LockTimeoutError } from '../errors'
 import { CANNOT_UPGRADE, cannotWait, checkTimeout, deadlocked, expected } from './lock-checks'
 import { context, holderIn, type Held, type Holder } from './lock-context'
-import { closesCycle, endWait, heldIn, startWait, tagsOf, type LocalWait } from './local-waits'
+import { LockQueue, type Waiter } from './local-queue'
+import { closesCycle, heldIn, tagsOf } from './local-waits'
 import { LocalCounters, type LockCounters } from './stats'
 import { checkOptions } from '../options'
 import type { AcquireOptions, LockMode, Release, RWLock } from './types'
-
-/** A queued async acquisition; `upgrading`: the read holder waiting to upgrade, if it is one. */
-interface Waiter extends LocalWait {
-  readonly write: boolean
-  readonly resolve: () => void
-  readonly reject: (error: Error) => void
-  readonly since: number
-  timer: ReturnType<typeof setTimeout> | undefined
-  /** Withdraws the wait from a shared database's wait-for graph, if it is in one. */
-  readonly withdraw: (() => void) | undefined
-}
 
 /** Publishes an in-thread wait, holding the locks `tags`, where other threads see it (shared locks). */
 export type InThreadWaits = (tags: number[]) => { cycle: boolean; withdraw(): void }
@@ -28,9 +18,6 @@ const SYNC_READ = 0
 const SYNC_WRITE = 1
 /** What a synchronous grant took, so that it can be given back without allocating a closure. */
 type SyncGrant = typeof SYNC_READ | typeof SYNC_WRITE | Holder | Upgrade
-
-/** setTimeout fires at once above this. */
-const MAX_TIMER_MS = 2 ** 31 - 1
 
 /**
  * A table's reader-writer lock for one thread: many readers or one writer, writer-preferring
@@ -66,11 +53,7 @@ export class LocalRWLock implements RWLock {
   #writer = false
   #syncReads = 0
   #syncWrites = 0
-  /** FIFO of waiters; only items from `#head` onward are live. */
-  #queue: Waiter[] = []
-  #head = 0
-  /** Read holders waiting to upgrade; they go first (they already hold) and hold back the queue. */
-  readonly #upgrades: Waiter[] = []
+  readonly #queue: LockQueue
   readonly #publish: InThreadWaits | undefined
 
   constructor(options: { name: string; timeoutMs: number; tag?: number; counters?: LockCounters; inThreadWaits?: InThreadWaits }) {
@@ -81,6 +64,7 @@ export class LocalRWLock implements RWLock {
     this.#name = options.name
     this.#timeoutMs = checkTimeout(options.timeoutMs)
     this.#publish = options.inThreadWaits
+    this.#queue = new LockQueue(this.#name, this.counters, () => this.#admit())
   }
 
   get locked(): boolean {
@@ -212,7 +196,7 @@ export class LocalRWLock implements RWLock {
 
   #mayEnter(write: boolean): boolean {
     if (write) return this.#holds === 0
-    return !this.#writer && this.#syncWrites === 0 && this.#head === this.#queue.length && this.#upgrades.length === 0
+    return !this.#writer && this.#syncWrites === 0 && this.#queue.empty
   }
 
   #soleReader(): boolean {
@@ -260,64 +244,27 @@ export class LocalRWLock implements RWLock {
     const withdraw = published?.withdraw
     return new Promise((resolve, reject) => {
       const waiter: Waiter = { lock: this, held, upgrading: holder, write, resolve, reject, since: performance.now(), timer: undefined, withdraw }
-      startWait(waiter)
-      // A ref'd timer: a pending promise alone would let Node exit while we wait.
-      waiter.timer = setTimeout(() => this.#expire(waiter, timeoutMs), Math.min(timeoutMs, MAX_TIMER_MS))
-      if (holder === undefined) this.#queue.push(waiter)
-      else this.#upgrades.push(waiter)
+      this.#queue.add(waiter, timeoutMs)
     })
   }
 
-  #expire(waiter: Waiter, timeoutMs: number): void {
-    const list = waiter.upgrading === undefined ? this.#queue : this.#upgrades
-    const index = list.indexOf(waiter, waiter.upgrading === undefined ? this.#head : 0)
-    if (index < 0) return
-    list.splice(index, 1)
-    this.#endWait(waiter)
-    this.counters.waited(performance.now() - waiter.since)
-    this.counters.timedOut()
-    const what = waiter.upgrading !== undefined ? 'to upgrade a read lock to write' : `for the ${waiter.write ? 'write' : 'read'} lock`
-    waiter.reject(
-      new LockTimeoutError(`Timed out after ${timeoutMs} ms waiting ${what} on table \`${this.#name}\``, { table: this.#name }),
-    )
-    this.#admit() // a writer that leaves may unblock the readers queued behind it
-  }
-
+  /** Lets the waiters go that may, in order: upgrades first, then the FIFO up to its first blocked waiter. */
   #admit(): void {
-    if (this.#upgrades.length !== 0) {
+    const upgrade = this.#queue.upgrade
+    if (upgrade !== undefined) {
       if (!this.#soleReader() || this.#writer) return
-      const upgrade = this.#upgrades.shift() as Waiter
       this.#beginUpgrade(upgrade.upgrading as Holder)
-      return this.#grant(upgrade)
+      return this.#queue.grant(upgrade)
     }
-    if (this.#head === this.#queue.length) return // the common case: nobody waits
-    while (this.#head < this.#queue.length) {
-      const waiter = this.#queue[this.#head] as Waiter
+    let waiter = this.#queue.first
+    if (waiter === undefined) return // the common case: nobody waits
+    for (; waiter !== undefined; waiter = this.#queue.first) {
       if (waiter.write ? this.#holds !== 0 : this.#writer || this.#syncWrites !== 0) break
-      this.#head++
       this.#count(waiter.write)
-      this.#grant(waiter)
+      this.#queue.grant(waiter)
       if (waiter.write) break
     }
-    if (this.#head === this.#queue.length) {
-      this.#queue = []
-      this.#head = 0
-    } else if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
-      this.#queue = this.#queue.slice(this.#head)
-      this.#head = 0
-    }
-  }
-
-  #endWait(waiter: Waiter): void {
-    endWait(waiter)
-    waiter.withdraw?.()
-  }
-
-  #grant(waiter: Waiter): void {
-    clearTimeout(waiter.timer)
-    this.#endWait(waiter)
-    this.counters.waited(performance.now() - waiter.since)
-    waiter.resolve()
+    this.#queue.compact()
   }
 
   /** The timeout of one acquisition: `options.timeoutMs`, checked, or the lock's. @internal */

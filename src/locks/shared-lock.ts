@@ -1,11 +1,9 @@
 import { InvalidArgumentError, describe } from '../errors'
-import { guardLock, guardUnlock } from '../shared/guard'
-import { L_GUARD, L_READERS, L_VERSION, L_WAITERS, L_WRITER, L_WRITER_DEPTH, L_WRITERS_WAITING, WAIT_WRITER } from '../shared/layout'
 import { type SharedMemory } from '../shared/memory'
 import { CHECKS_PER_ATOMIC_LOAD } from '../shared/replica'
 import { LocalRWLock } from './local-lock'
+import { SharedGrant } from './shared-grant'
 import { SharedCounters, type LockCounters } from './stats'
-import { LockWaits, POLL_MS } from './shared-waits'
 import { publishInThreadWait } from './wait-graph'
 import { checkOptions } from '../options'
 import type { AcquireOptions, LockMode, Release, RWLock } from './types'
@@ -17,8 +15,6 @@ import type { AcquireOptions, LockMode, Release, RWLock } from './types'
  */
 type SyncMode = LockMode | 'checked'
 
-/** Loads spent watching a lock word before going to sleep on it (a few microseconds). */
-const SPINS = 4000
 /**
  * A table's reader-writer lock shared by every thread of a shared database. Within a thread it
  * behaves like {@link LocalRWLock} (async holders, re-entrancy, sync calls that never wait for an
@@ -35,19 +31,11 @@ const SPINS = 4000
  */
 export class SharedRWLock implements RWLock {
   readonly #local: LocalRWLock
-  readonly #mem: SharedMemory
-  readonly #i32: Int32Array
-  readonly #base: number
-  readonly #me: number
-  readonly #myReaders: number
-  /** This thread's waits in flight on this lock (undone by the reaper if it dies). */
-  readonly #myWaits: number
+  /** The cross-thread part, in shared memory. */
+  readonly #shared: SharedGrant
   readonly #timeoutMs: number
-  /** How errors name this lock's guard word. */
-  readonly #guard: string
   /** Modes of the `enterSync` grants held, innermost last. */
   readonly #syncModes: SyncMode[] = []
-  readonly #waits: LockWaits
   /**
    * The commit count at which this thread last found that a bare read of this table may run: its
    * replica had every commit, and no holder in this thread held this lock. Every way of taking
@@ -68,15 +56,8 @@ export class SharedRWLock implements RWLock {
       counters: new SharedCounters(options.memory, options.lockSlot),
       inThreadWaits: (tags) => publishInThreadWait(options.memory, options.threadSlot, options.lockSlot, tags),
     })
-    this.#mem = options.memory
-    this.#i32 = options.memory.i32
-    this.#base = options.memory.lock(options.lockSlot)
-    this.#me = options.threadSlot
-    this.#myReaders = options.memory.readers(options.lockSlot, options.threadSlot)
-    this.#myWaits = options.memory.waits(options.lockSlot, options.threadSlot)
+    this.#shared = new SharedGrant({ ...options, counters: this.#local.counters })
     this.#timeoutMs = options.timeoutMs
-    this.#guard = `the guard word of table \`${options.name}\``
-    this.#waits = new LockWaits({ ...options, counters: this.#local.counters })
     this.#quietAt = (options.memory.commits - 1) | 0
   }
 
@@ -86,9 +67,7 @@ export class SharedRWLock implements RWLock {
   }
 
   get locked(): boolean {
-    const i32 = this.#i32
-    const base = this.#base
-    return this.#local.locked || Atomics.load(i32, base + L_WRITER) !== 0 || Atomics.load(i32, base + L_READERS) !== 0
+    return this.#local.locked || this.#shared.held
   }
 
   read<R>(fn: () => R | Promise<R>, options?: AcquireOptions): Promise<Awaited<R>> {
@@ -155,16 +134,9 @@ export class SharedRWLock implements RWLock {
     return grant
   }
 
-  /**
-   * Whether another thread holds a cross-thread grant of this lock. Asked under the append mutex:
-   * plain reads suffice, since every grant is followed by a pass through that mutex (see
-   * {@link #fence}) — a grant made before this look was seen, and one made after it is followed
-   * by a catch-up that sees what this look let through.
-   */
+  /** Whether another thread holds a cross-thread grant of this lock (see {@link SharedGrant.heldElsewhere}). */
   heldElsewhere(): boolean {
-    const i32 = this.#i32
-    const writer = i32[this.#base + L_WRITER] as number
-    return (writer !== 0 && writer !== this.#me + 1) || i32[this.#base + L_READERS] !== i32[this.#myReaders]
+    return this.#shared.heldElsewhere()
   }
 
   /** Takes the in-thread part (it never waits), then the cross-thread grant; returns the former's. */
@@ -172,7 +144,7 @@ export class SharedRWLock implements RWLock {
     this.#unsettle()
     const local = this.#local.enterSync(mode)
     try {
-      this.#acquireShared(mode, timeout)
+      this.#shared.acquire(mode, timeout)
     } catch (error) {
       this.#local.exitSync(local)
       throw error
@@ -181,7 +153,7 @@ export class SharedRWLock implements RWLock {
   }
 
   #exit(mode: LockMode, local: unknown): void {
-    this.#releaseShared(mode)
+    this.#shared.release(mode)
     this.#local.exitSync(local)
   }
 
@@ -231,140 +203,18 @@ export class SharedRWLock implements RWLock {
     // Before the in-thread part is taken (it stays taken, or queued behind a holder, until the end).
     this.#unsettle()
     const run = async (): Promise<Awaited<R>> => {
-      await this.#acquireSharedAsync(mode, deadline, timeout)
+      await this.#shared.acquireAsync(mode, deadline, timeout)
       try {
         return await fn()
       } finally {
-        this.#releaseShared(mode)
+        this.#shared.release(mode)
       }
     }
     return mode === 'read' ? this.#local.read(run, options) : this.#local.write(run, options)
-  }
-
-  /** One attempt at the cross-thread grant; `registered`: a waiter counted as a waiting writer. */
-  #tryGrant(mode: LockMode, registered: boolean): boolean {
-    const i32 = this.#i32
-    const base = this.#base
-    const me = this.#me + 1
-    guardLock(i32, base + L_GUARD, this.#me, this.#timeoutMs, this.#guard)
-    try {
-      const writer = i32[base + L_WRITER] as number
-      if (mode === 'read') {
-        // Writer-preferring: a waiting writer keeps new readers out.
-        if (writer === me || (writer === 0 && ((i32[base + L_WRITERS_WAITING] as number) === 0 || (i32[this.#myReaders] as number) > 0))) {
-          i32[base + L_READERS] = (i32[base + L_READERS] as number) + 1
-          i32[this.#myReaders] = (i32[this.#myReaders] as number) + 1
-          return true
-        }
-        return false
-      }
-      // Other threads' grants (this thread's own never exclude its calls).
-      const othersRead = i32[base + L_READERS] !== i32[this.#myReaders]
-      if ((writer === 0 || writer === me) && !othersRead) {
-        i32[base + L_WRITER] = me
-        i32[base + L_WRITER_DEPTH] = (i32[base + L_WRITER_DEPTH] as number) + 1
-        if (registered) {
-          i32[base + L_WRITERS_WAITING] = (i32[base + L_WRITERS_WAITING] as number) - 1
-          Atomics.sub(i32, this.#myWaits, WAIT_WRITER)
-        }
-        return true
-      }
-      return false
-    } finally {
-      guardUnlock(i32, base + L_GUARD)
-    }
-  }
-
-  /**
-   * Passes through the shared log's append mutex once a grant is made: a single-record write that
-   * looked at this lock (under that mutex) before the grant has then reached the log, so the
-   * holder's next catch-up sees it; one that looks after sees the grant ({@link heldElsewhere}).
-   * If the mutex cannot be had in time, the grant is given back.
-   */
-  #fence(mode: LockMode): void {
-    const i32 = this.#i32
-    try {
-      guardLock(i32, this.#mem.appendWord, this.#me, this.#timeoutMs, "the shared log's append mutex")
-    } catch (error) {
-      this.#releaseShared(mode)
-      throw error
-    }
-    guardUnlock(i32, this.#mem.appendWord)
-  }
-
-  #acquireShared(mode: LockMode, timeout: number): void {
-    if (!this.#tryGrant(mode, false)) this.#waitForGrant(mode, timeout)
-    this.#fence(mode)
-  }
-
-  #waitForGrant(mode: LockMode, timeout: number): void {
-    // The deadline is read only once a wait begins (the in-thread part never waits).
-    const deadline = Date.now() + timeout
-    const waiter = this.#waits.start(mode, false)
-    try {
-      for (;;) {
-        const version = Atomics.load(this.#i32, this.#base + L_VERSION)
-        if (this.#tryGrant(mode, mode !== 'read')) return waiter.granted()
-        this.#waits.check(mode, waiter, deadline, timeout)
-        // A holder on another core usually lets go within microseconds: spin a little before
-        // sleeping, since waking a sleeping thread costs far more than the wait itself.
-        if (spinWhile(this.#i32, this.#base + L_VERSION, version)) continue
-        Atomics.wait(this.#i32, this.#base + L_VERSION, version, Math.min(deadline - Date.now(), POLL_MS))
-      }
-    } finally {
-      waiter.stop()
-    }
-  }
-
-  async #acquireSharedAsync(mode: LockMode, deadline: number, timeout: number): Promise<void> {
-    if (!this.#tryGrant(mode, false)) await this.#waitForGrantAsync(mode, deadline, timeout)
-    this.#fence(mode)
-  }
-
-  async #waitForGrantAsync(mode: LockMode, deadline: number, timeout: number): Promise<void> {
-    const waiter = this.#waits.start(mode, true)
-    // A pending Atomics.waitAsync does not keep Node alive: hold a timer while waiting.
-    const keepAlive = setInterval(() => {}, 1 << 30)
-    try {
-      for (;;) {
-        const version = Atomics.load(this.#i32, this.#base + L_VERSION)
-        if (this.#tryGrant(mode, mode !== 'read')) return waiter.granted()
-        this.#waits.check(mode, waiter, deadline, timeout)
-        const wait = Atomics.waitAsync(this.#i32, this.#base + L_VERSION, version, Math.min(deadline - Date.now(), POLL_MS))
-        if (wait.async) await wait.value
-      }
-    } finally {
-      clearInterval(keepAlive)
-      waiter.stop()
-    }
-  }
-
-  #releaseShared(mode: LockMode): void {
-    const i32 = this.#i32
-    const base = this.#base
-    guardLock(i32, base + L_GUARD, this.#me, this.#timeoutMs, this.#guard)
-    if (mode === 'read') {
-      i32[base + L_READERS] = (i32[base + L_READERS] as number) - 1
-      i32[this.#myReaders] = (i32[this.#myReaders] as number) - 1
-    } else {
-      const depth = (i32[base + L_WRITER_DEPTH] as number) - 1
-      i32[base + L_WRITER_DEPTH] = depth
-      if (depth === 0) i32[base + L_WRITER] = 0
-    }
-    guardUnlock(i32, base + L_GUARD)
-    Atomics.add(i32, base + L_VERSION, 1)
-    // A waiter counts itself before its first look at the version, so none can be missed here.
-    if (Atomics.load(i32, base + L_WAITERS) > 0) Atomics.notify(i32, base + L_VERSION)
   }
 }
 
 /** The same argument check as the local lock: a bad callback is refused before anything is taken. */
 function checkFn(fn: unknown): void {
   if (typeof fn !== 'function') throw new InvalidArgumentError(`Expected \`fn\` to be a function, got ${describe(fn)}`)
-}
-
-/** Spins up to ~SPINS loads while `i32[index]` still holds `value`; true if it changed. */
-function spinWhile(i32: Int32Array, index: number, value: number): boolean {
-  for (let i = 0; i < SPINS; i++) if (Atomics.load(i32, index) !== value) return true
-  return false
 }

@@ -24,7 +24,7 @@ export const POLL_MS = 20
 const CYCLE_PATIENCE_MS = 500
 
 /**
- * The waits of one thread on one shared lock ({@link SharedRWLock}'s, in ./shared-lock.ts): each
+ * The waits of one thread on one shared lock's grant ({@link SharedGrant}, in ./shared-grant.ts): each
  * counted in shared memory (so a reaper undoes every wait of a dead thread), published for
  * deadlock detection, and checked for a lasting cycle and for the timeout.
  */

@@ -4,9 +4,9 @@
  * Every validated commit of a database takes its head row's lock. With `dictdb_commit_v3` the
  * lock is held until the transaction has committed, which is after its WAL fsync, so the
  * commits of one database follow one another at one lock-hold + fsync + hand-off each. The
- * procedure `dictdb_commit_v5 (v4 before it)` commits the ordering transaction (lock and move the head,
- * validate, append, notify) with `synchronous_commit = off` for that transaction only, so the
- * lock is released as soon as its commit record is in the WAL buffers; then, before it returns,
+ * procedure `dictdb_commit_v5` (v4 before it) commits the ordering transaction (lock and move the
+ * head, validate, append, notify) with `synchronous_commit = off` (`ASYNC_COMMIT`), so the lock
+ * is released as soon as its commit record is in the WAL buffers; then, before it returns,
  * it flushes the WAL past that record (`FLUSH`). Concurrent flushes share one fsync (PostgreSQL's
  * group flush), so several processes' commits no longer queue for one fsync each.
  *
@@ -55,9 +55,18 @@ export interface EarlyNames {
 }
 
 /**
+ * Set on each connection of a process on the early path, after the installation: its
+ * transactions commit without waiting for the fsync, and whatever must be durable is flushed
+ * explicitly (`FLUSH`, see above). A session setting rather than one per commit: one statement
+ * less in the procedure. Were it lost (a pooler resetting the session), commits would only wait
+ * for their fsync again.
+ */
+export const ASYNC_COMMIT = 'SET synchronous_commit TO off'
+
+/**
  * The validated commit with early lock release: the same check, head move, log row and
- * notification as `dictdb_commit_v3`, then `COMMIT` without waiting for the fsync, then
- * `FLUSH`. Returns where the commit landed (`pos`, null if refused) and the entries after `base`
+ * notification as `dictdb_commit_v3`, then `COMMIT` without waiting for the fsync (the
+ * session's `ASYNC_COMMIT`), then `FLUSH`. Returns where the commit landed (`pos`, null if refused) and the entries after `base`
  * before it, framed in one `bytea` (see {@link unframeEntries}). `reads` and `writes` are items
  * joined by newlines (JSON text, which has none). After the head's `UPDATE` (which waits for
  * its lock, so the next statement's snapshot sees every commit before this one), one statement
@@ -71,7 +80,6 @@ export function earlyProcedure(names: EarlyNames, page: number, check: string): 
     LANGUAGE plpgsql AS $fn$
     DECLARE h bigint;
     BEGIN
-      PERFORM set_config('synchronous_commit', 'off', true);
       UPDATE ${head} hd SET position = hd.position + 1 WHERE hd.name = n RETURNING hd.position - 1 INTO h;
       WITH e AS (SELECT l.position, l.ops, l.writes FROM ${log} l WHERE l.name = n AND l.position > base AND l.position <= h ORDER BY l.position LIMIT ${page}),
         c AS (SELECT h = base OR (h - base <= ${page} AND ${check}) AS ok,

@@ -33,7 +33,7 @@ export class Footprint {
   /** Forgets the reads (a batch runs again, or the next one begins). */
   clear(): void {
     this.reads.clear()
-    this.reads.add(item('c'))
+    this.reads.add(CATALOG)
     this.#keyReads.clear()
   }
 
@@ -43,8 +43,9 @@ export class Footprint {
     if (table === undefined) return // not a table's lock: the catalog, read by every transaction
     const count = key === undefined ? BULK : (this.#keyReads.get(table) ?? 0) + 1
     this.#keyReads.set(table, count)
-    if (count >= BULK) this.reads.add(item('t', table))
-    else this.reads.add(item('k', table, key as Key)).add(item('b', table))
+    const items = itemsOf(table)
+    if (count >= BULK) this.reads.add(items.table)
+    else this.reads.add(items.key(key as Key)).add(items.bulk)
   }
 
   /**
@@ -61,14 +62,21 @@ export class Footprint {
           let set = keys.get(op.table)
           if (set === undefined) keys.set(op.table, (set = new Set()))
           set.add(op.key)
-        } else for (const schema of [item('c'), item('t', op.table), item('b', op.table)]) items.add(schema), this.reads.add(schema)
+        } else for (const schema of [CATALOG, itemsOf(op.table).table, itemsOf(op.table).bulk]) items.add(schema), this.reads.add(schema)
       }
     }
     for (const [table, set] of keys) {
-      items.add(item('t', table))
+      const of = itemsOf(table)
+      items.add(of.table)
       // A bulk write went through a whole-table call, which read the table already.
-      if (set.size > BULK) items.add(item('b', table))
-      else for (const key of set) this.reads.add(item('k', table, key)), items.add(item('k', table, key))
+      if (set.size > BULK) items.add(of.bulk)
+      else {
+        for (const key of set) {
+          const written = of.key(key)
+          this.reads.add(written)
+          items.add(written)
+        }
+      }
     }
     return [...items]
   }
@@ -85,6 +93,24 @@ export class Footprint {
   }
 }
 
-function item(...parts: (string | number)[]): string {
-  return JSON.stringify(parts)
+/** The items of one table: made once per table name (a commit makes several). */
+interface TableItems {
+  readonly table: string
+  readonly bulk: string
+  key(key: Key): string
+}
+
+const CATALOG = JSON.stringify(['c'])
+const tableItems = new Map<string, TableItems>()
+
+/** Items are JSON arrays: `["k",table,key]` is `JSON.stringify(['k', table, key])`. */
+function itemsOf(table: string): TableItems {
+  let items = tableItems.get(table)
+  if (items === undefined) {
+    const keyPrefix = `["k",${JSON.stringify(table)},`
+    items = { table: JSON.stringify(['t', table]), bulk: JSON.stringify(['b', table]), key: (key) => `${keyPrefix}${JSON.stringify(key)}]` }
+    if (tableItems.size > 10_000) tableItems.clear() // bounded: table names come and go
+    tableItems.set(table, items)
+  }
+  return items
 }

@@ -1,6 +1,7 @@
 import type pg from 'pg'
 import { ConnectionError } from '../errors'
 import type { Connection } from './connection'
+import { ASYNC_COMMIT } from './early'
 import type { ConnectedReplica } from './replica'
 import { type Entry, PAGE, type Statements } from './sql'
 
@@ -37,6 +38,7 @@ export class Syncer {
       this.#installed = true
       this.dirty = true // join: the latest snapshot, then the log after it
     }
+    if (this.#sql.early) await client.query(ASYNC_COMMIT)
     if (!this.holding) await this.catchUp(client, await this.#sql.headPosition(client, this.#name))
   }
 

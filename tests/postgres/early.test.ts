@@ -26,6 +26,16 @@ function roleUrl(): string {
 const forbidFlush = () => admin.query(`REVOKE EXECUTE ON FUNCTION ${FLUSH_FN} FROM PUBLIC`)
 const allowFlush = () => admin.query(`GRANT EXECUTE ON FUNCTION ${FLUSH_FN} TO PUBLIC`)
 
+/** Runs `fn` (which opens databases) with DICTDB_PG_COMMIT set to `path`. */
+async function withPath<T>(path: string, fn: () => Promise<T>): Promise<T> {
+  process.env.DICTDB_PG_COMMIT = path
+  try {
+    return await fn()
+  } finally {
+    delete process.env.DICTDB_PG_COMMIT
+  }
+}
+
 /** Resolves with what `promise` settled with: its value, or the error it rejected with. */
 const settled = (promise: Promise<unknown>): Promise<unknown> => promise.then((value) => ({ resolved: value }), (error: unknown) => error)
 
@@ -111,6 +121,21 @@ describe('early lock release', () => {
     await early.transactionAsync(() => early.counter('c').add(1))
     await early.sync()
     expect(early.counter('c').value).toBe(2)
+  })
+
+  it.each([
+    ['early', 'off'],
+    ['v3', 'on'],
+  ])('a validated commit on the %s path appends with synchronous_commit %s (early: its flush makes it durable)', async (path, setting) => {
+    const prefix = `sync${randomUUID().slice(0, 8)}_`
+    const db = await withPath(path, () => open({ name: freshName(), tablePrefix: prefix }))
+    await admin.query(`CREATE TABLE ${prefix}seen (setting text)`)
+    await admin.query(`CREATE FUNCTION ${prefix}record() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+      INSERT INTO ${prefix}seen VALUES (current_setting('synchronous_commit')); RETURN NEW; END $$`)
+    await admin.query(`CREATE TRIGGER ${prefix}record AFTER INSERT ON ${prefix}log FOR EACH ROW EXECUTE FUNCTION ${prefix}record()`)
+    await db.transactionAsync(() => db.counter('c').add(1))
+    const { rows } = await admin.query<{ setting: string }>(`SELECT setting FROM ${prefix}seen`)
+    expect(rows.map((r) => r.setting)).toEqual([setting])
   })
 
   it('a commit function made by an earlier version is replaced by one that refuses early databases', async () => {

@@ -1,23 +1,14 @@
-import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import type { Database, Logger } from '../../database'
 import { InvalidArgumentError, InvalidStateError, describe } from '../../errors'
 import { checkBoolean, checkFunction, checkLogger, checkOptions } from '../../options'
-import type { Commit } from '../../storage/change'
-import { writeFileAtomic } from '../atomic'
-import { checkFormat, encodeDatabase } from '../database-file'
-import type { Format } from '../document'
-import { encodeDocument } from '../encode'
-import { fileError } from '../errors'
-import { io } from '../fs'
-import { snapshotAsync } from '../snapshot'
-import { backupName, listBackups, pruneGenerations } from './files'
-import { FolderLock } from './folder-lock'
+import { checkFormat } from '../database-file'
 import { MAX_TIMER_MS, OPTIONS, checkCount, checkDelay, unref, type BackupOptions, type BackupResult } from './options'
-import { journalItem, type JournalItem } from './journal'
 import { restoreWithReport, type RestoreOptions, type RestoreReport } from './restore'
+import { BackupWriter } from './writer'
 
-
+// When to back up is decided here (timers, debounce, one backup at a time, failures); what a
+// backup writes, and the journal it writes from, in ./writer.ts.
 /**
  * Backs a database up into a directory: full snapshots and, in incremental mode, deltas of the
  * committed changes between them (taken from the commit stream, never by diffing). Periodic once
@@ -35,29 +26,14 @@ import { restoreWithReport, type RestoreOptions, type RestoreReport } from './re
  * ```
  */
 export class BackupManager {
-  readonly #db: Database
   readonly #dir: string
   readonly #intervalMs: number
   readonly #minIntervalMs: number
-  readonly #format: Format
   readonly #incremental: boolean
   readonly #maxDeltas: number
-  readonly #keep: number
   readonly #onFailure: ((error: Error, consecutiveFailures: number) => void) | undefined
   readonly #logger: Logger
-  /** The last sequence number used in the directory (read from it on the first write). */
-  #sequence: number | null = null
-  /** The full backup the current chain of deltas builds on, and the chain's last file. */
-  #base: number | null = null
-  #last: number | null = null
-  /** Committed changes since the last backup, as delta items (incremental mode). */
-  #pending: JournalItem[] = []
-  #changed = false
-  /** Unsubscribes from the commit stream; null while not listening. */
-  #unsubscribe: (() => void) | null = null
-  /** The journal saw every commit since `#base` was written: a delta can follow it. */
-  #intact = false
-  #deltasSinceFull = 0
+  readonly #writer: BackupWriter
   #failures = 0
   /** Backups run one at a time, in call order. */
   #queue: Promise<unknown> = Promise.resolve()
@@ -65,8 +41,6 @@ export class BackupManager {
   #debounce: ReturnType<typeof setTimeout> | null = null
   #lastStart = -Infinity
   #started = false
-  /** The folder's lock: taken at the first write, given up by stop(). */
-  readonly #folder: FolderLock
 
   constructor(db: Database, dir: string, options?: BackupOptions) {
     if (typeof db !== 'object' || db === null || typeof db.onCommit !== 'function') {
@@ -74,19 +48,18 @@ export class BackupManager {
     }
     if (typeof dir !== 'string' || dir === '') throw new InvalidArgumentError(`Expected \`dir\` to be a non-empty string, got ${describe(dir)}`)
     const opts = checkOptions(options, OPTIONS, 'new BackupManager()')
-    this.#db = db
     this.#dir = dir
     this.#intervalMs = checkDelay(opts.intervalMs, 'intervalMs', 300_000)
     this.#minIntervalMs = checkDelay(opts.minIntervalMs, 'minIntervalMs', 5_000)
-    this.#format = checkFormat(opts.format) ?? 'json'
+    const format = checkFormat(opts.format) ?? 'json'
     this.#incremental = checkBoolean(opts.incremental, 'incremental') ?? false
     this.#maxDeltas = checkCount(opts.maxDeltasBeforeFull, 'maxDeltasBeforeFull', 10)
-    this.#keep = checkCount(opts.keep, 'keep', Infinity)
+    const keep = checkCount(opts.keep, 'keep', Infinity)
     if (opts.onFailure !== undefined) checkFunction(opts.onFailure, 'onFailure')
     this.#onFailure = opts.onFailure
     this.#logger = opts.logger === undefined ? console : checkLogger(opts.logger)
-    this.#folder = new FolderLock(dir, this.#logger)
-    this.#listen()
+    this.#writer = new BackupWriter(db, { dir, format, incremental: this.#incremental, keep, logger: this.#logger })
+    this.#writer.listen()
   }
 
   /** How many backups failed in a row (0 after a success). */
@@ -96,7 +69,7 @@ export class BackupManager {
 
   /** Deltas written since the last full backup. */
   get deltasSinceFull(): number {
-    return this.#deltasSinceFull
+    return this.#writer.deltasSinceFull
   }
 
   /** Whether automatic backups are on (`start()` … `stop()`). */
@@ -108,7 +81,7 @@ export class BackupManager {
   start(): void {
     if (this.#started) return
     this.#started = true
-    this.#listen()
+    this.#writer.listen()
     if (this.#intervalMs > 0) this.#interval = unref(setInterval(() => this.#auto(), this.#intervalMs))
   }
 
@@ -141,19 +114,13 @@ export class BackupManager {
     this.#debounce = null
     try {
       if (!discard) {
-        this.#catchUp()
+        this.#writer.catchUp()
         // Never backed up, or changed since: the last backup.
-        if (this.#base === null || this.#changed) await this.#run(() => this.#now())
+        if (!this.#writer.written || this.#writer.changed) await this.#run(() => this.#now())
       }
       await this.flush()
     } finally {
-      this.#unsubscribe?.()
-      this.#unsubscribe = null
-      this.#intact = false
-      this.#pending = []
-      this.#folder.release()
-      // Given up: another writer may use the folder before this one writes again.
-      this.#sequence = null
+      this.#writer.stop()
     }
   }
 
@@ -191,7 +158,7 @@ export class BackupManager {
 
   /** Writes a full backup. */
   backupFull(): Promise<BackupResult> {
-    return this.#run(() => this.#full())
+    return this.#run(() => this.#writer.full())
   }
 
   /**
@@ -200,7 +167,7 @@ export class BackupManager {
    */
   backupDelta(): Promise<BackupResult | null> {
     if (!this.#incremental) return Promise.reject(new InvalidStateError('backupDelta() needs a BackupManager created with `incremental: true`'))
-    return this.#run(() => (this.#base === null || !this.#intact ? this.#full() : this.#delta()))
+    return this.#run(() => (this.#writer.needsFull ? this.#writer.full() : this.#writer.delta()))
   }
 
   /** Rebuilds the database from a backup directory (see {@link BackupManager.restoreWithReport}). */
@@ -218,46 +185,26 @@ export class BackupManager {
     return restoreWithReport(dir, options)
   }
 
-  #listen(): void {
-    if (this.#unsubscribe !== null) return
-    this.#unsubscribe = this.#db.onCommit((commit) => this.#onCommit(commit))
-  }
-
-  /** The commit listener: runs inside every commit, so it only records (cheap). */
-  #onCommit(commit: Commit): void {
-    this.#changed = true
-    // A replica rebuilt from a snapshot skipped changes: the next backup must be a full one.
-    if (commit.reset === true) this.#intact = false
-    if (this.#incremental) for (const op of commit.ops) this.#pending.push(journalItem(op))
-  }
-
-  /**
-   * Brings in the commits of other threads (a shared database's replica catches up on any call):
-   * their ops reach the journal through the commit listener before a backup looks at it.
-   */
-  #catchUp(): void {
-    this.#db.listTables()
-  }
-
   /** A timer's backup: skipped when nothing changed since the last one. */
   #auto(): void {
     try {
-      this.#catchUp()
+      this.#writer.catchUp()
     } catch (error) {
       this.#failed(error instanceof Error ? error : new Error(String(error)))
       return
     }
-    if (this.#base !== null && !this.#changed) return
+    if (this.#writer.written && !this.#writer.changed) return
     this.#run(() => this.#now()).catch(() => {
       // Reported by #run (onFailure or the logger); a timer has no caller to reject to.
     })
   }
 
   #now(): Promise<BackupResult | null> {
-    this.#catchUp()
-    if (!this.#incremental || this.#base === null || !this.#intact) return this.#full()
-    if (!this.#changed) return Promise.resolve(null)
-    return this.#deltasSinceFull >= this.#maxDeltas ? this.#full() : this.#delta()
+    const writer = this.#writer
+    writer.catchUp()
+    if (!this.#incremental || writer.needsFull) return writer.full()
+    if (!writer.changed) return Promise.resolve(null)
+    return writer.deltasSinceFull >= this.#maxDeltas ? writer.full() : writer.delta()
   }
 
   #run<T>(task: () => Promise<T>): Promise<T> {
@@ -291,86 +238,4 @@ export class BackupManager {
       this.#logger.error('dictdb: the onFailure handler of a BackupManager threw', handlerError)
     }
   }
-
-  async #full(): Promise<BackupResult> {
-    let taken = { items: [] as JournalItem[], changed: false }
-    const wasListening = this.#unsubscribe !== null
-    const state = await snapshotAsync(this.#db, () => {
-      taken = { items: this.#pending, changed: this.#changed }
-      this.#pending = []
-      this.#changed = false
-    })
-    const { file, sequence } = await this.#writeNext('full', taken, (sequence) => encodeDatabase(state, this.#format, { sequence }))
-    this.#base = sequence
-    this.#last = sequence
-    this.#deltasSinceFull = 0
-    this.#intact = wasListening && this.#unsubscribe !== null
-    if (Number.isFinite(this.#keep)) pruneGenerations(this.#dir, this.#keep, this.#logger)
-    return { kind: 'full', file, sequence, count: state.tables.reduce((n, t) => n + t.records.length, 0) }
-  }
-
-  async #delta(): Promise<BackupResult | null> {
-    this.#catchUp()
-    if (this.#pending.length === 0) return null
-    const taken = { items: this.#pending, changed: this.#changed }
-    this.#pending = []
-    this.#changed = false
-    const { file, sequence } = await this.#writeNext('delta', taken, (sequence) => {
-      const header = { kind: 'delta', sequence, base: this.#base, previous: this.#last, count: taken.items.length }
-      return encodeDocument(header, [{ name: 'ops', items: taken.items }], this.#format)
-    })
-    this.#last = sequence
-    this.#deltasSinceFull++
-    return { kind: 'delta', file, sequence, count: taken.items.length }
-  }
-
-  /** Writes the next generation's `kind` file, made by `encode`; if that fails, puts `taken` back. */
-  async #writeNext(
-    kind: 'full' | 'delta',
-    taken: { items: JournalItem[]; changed: boolean },
-    encode: (sequence: number) => Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
-  ): Promise<{ file: string; sequence: number }> {
-    let file = ''
-    try {
-      const sequence = this.#nextSequence()
-      file = join(this.#dir, backupName(kind, sequence, this.#format))
-      await writeFileAtomic(file, encode(sequence))
-      return { file, sequence }
-    } catch (error) {
-      this.#putBack(taken, file)
-      throw error
-    }
-  }
-
-  /**
-   * After a failed write: the changes go back in front of the journal (the next backup carries
-   * them), and the file is removed in case the failure came after its rename. Its sequence
-   * number is not reused; a delta written again from the same point supersedes it on restore.
-   */
-  #putBack(taken: { items: JournalItem[]; changed: boolean }, file: string): void {
-    this.#pending = taken.items.concat(this.#pending)
-    this.#changed ||= taken.changed
-    if (file === '') return // no file name yet: the folder could not be had
-    try {
-      io.unlinkSync(file)
-    } catch {
-      // Usually ENOENT: the write failed before the rename, so there is nothing to remove.
-    }
-  }
-
-  /** The next sequence number; the first time, after the highest one in the directory (created if needed). */
-  #nextSequence(): number {
-    if (this.#sequence === null) {
-      try {
-        io.mkdirSync(this.#dir, { recursive: true })
-      } catch (error) {
-        throw fileError('create the backup directory', this.#dir, error)
-      }
-    }
-    // Ours before anything is written; a sequence number read once the folder is ours.
-    this.#folder.acquire()
-    this.#sequence ??= listBackups(this.#dir).reduce((max, f) => Math.max(max, f.sequence), 0)
-    return ++this.#sequence
-  }
-
 }

@@ -2,21 +2,13 @@ import { matchRows, select as runSelect } from '../query/select'
 import type { Commit, RecordChange } from '../storage/change'
 import type { TableStore } from '../storage/table-store'
 import type { CommitListener } from '../txn/transactions'
-import { encode } from '../values/canonical'
 import type { Rec } from '../values/types'
+import { contentDiff, sameRows, touchedRecs, windowDiff, type WatchDiff } from './diff'
 import { runWindow, type Ranked, type WatchedQuery } from './query'
 import { ExpiryTimer } from './view-expiry'
 import { Window, type Entry } from './window'
 
-/** What changed in a watched result: rows as the query returns them. */
-export interface WatchDiff<T> {
-  /** Rows that entered the result. */
-  added: T[]
-  /** Rows that left it (as they were). */
-  removed: T[]
-  /** Rows that stayed but were updated (content or place), as they are now. */
-  changed: T[]
-}
+export type { WatchDiff } from './diff'
 
 /** Called once at once with the current rows, then after each commit that changes them. */
 export type WatchCallback<T> = (rows: T[], diff: WatchDiff<T>) => void
@@ -258,7 +250,7 @@ export class LiveView<T = Rec> {
     this.#distinct = runSelect(this.#host.store, this.#host.primaryKey, this.#q.select)
     this.#snapshot = null
     this.#noteDistinct()
-    if (old.length === this.#distinct.length && old.every((r, i) => encode(r) === encode(this.#distinct[i]))) return
+    if (sameRows(old, this.#distinct)) return
     // Rows of a distinct result have no identity: the diff compares contents (a pure reorder is empty).
     const diff = contentDiff(old, this.#distinct)
     this.#callback(this.rows, diff as WatchDiff<T>)
@@ -267,15 +259,7 @@ export class LiveView<T = Rec> {
   #emit(): void {
     const w = this.#window
     if (this.#q.distinct || (w.touched.size === 0 && !this.#rerun)) return
-    const diff: WatchDiff<Rec> = { added: [], removed: [], changed: [] }
-    for (const [key, was] of w.touched) {
-      const now = w.byKey.get(key)
-      if (was.entry === undefined) {
-        if (now !== undefined) diff.added.push(now.out)
-      } else if (now === undefined) diff.removed.push(was.entry.out)
-      else if (now.rec !== was.entry.rec && (!this.#q.sameOut(was.entry, now) || w.indexOf(now) !== was.index)) diff.changed.push(now.out)
-    }
-    if (this.#rerun) for (const e of w.rows) if (!w.touched.has(e.key)) diff.added.push(e.out)
+    const diff = windowDiff(w, this.#q, this.#rerun)
     if (this.#expiry.active) this.#expiry.note(this.#rerun ? w.rows.map((e) => e.rec) : touchedRecs(w))
     this.#rerun = false
     w.settle()
@@ -294,33 +278,4 @@ export class LiveView<T = Rec> {
     this.#snapshot = null
     if (removed.length > 0) this.#callback(this.rows, { added: [], removed: [...removed], changed: [] })
   }
-}
-
-/** The records the last commit put in the window. */
-function touchedRecs(w: Window): Rec[] {
-  const out: Rec[] = []
-  for (const key of w.touched.keys()) {
-    const entry = w.byKey.get(key)
-    if (entry !== undefined) out.push(entry.rec)
-  }
-  return out
-}
-
-/** The difference of two results compared as multisets of row contents. */
-function contentDiff(old: readonly Rec[], now: readonly Rec[]): WatchDiff<Rec> {
-  const left = new Map<string, Rec[]>()
-  for (const r of old) {
-    const k = encode(r)
-    const list = left.get(k)
-    if (list === undefined) left.set(k, [r])
-    else list.push(r)
-  }
-  const added: Rec[] = []
-  for (const r of now) {
-    const list = left.get(encode(r))
-    if (list !== undefined && list.length > 0) list.pop()
-    else added.push(r)
-  }
-  const removed = [...left.values()].flat()
-  return { added, removed, changed: [] }
 }

@@ -3,7 +3,7 @@ import { BinaryReader } from './binary-format'
 import { detectFormat, limits, type DocumentReader, type DocumentSink, type Format } from './document'
 import { fileError, FileSystemError } from './errors'
 import { io } from './fs'
-import { JsonReader } from './json-format'
+import { JsonReader } from './json-reader'
 
 /** Options of reading a document file. */
 export interface ReadOptions {

@@ -2,7 +2,8 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { BinaryReader, encodeBinary } from '../../src/persist/binary-format'
 import type { DocumentSink } from '../../src/persist/document'
-import { JsonReader, encodeJson } from '../../src/persist/json-format'
+import { encodeJson } from '../../src/persist/json-format'
+import { JsonReader } from '../../src/persist/json-reader'
 import { toJsonText, untag } from '../../src/persist/json-values'
 
 /** Stored values: JSON-like, Date, bigint, and objects whose keys look like the JSON tags. */

@@ -78,7 +78,6 @@ function run(argv: string[]): number {
   }
   const [command, ...args] = positionals
   const format = checkFormat(v.format)
-  const columns = v.columns?.split(',').map((c) => c.trim()).filter((c) => c !== '')
   const ctx: Context = {
     reporter: new Reporter({ tty: process.stdout.isTTY === true && process.stderr.isTTY === true, quiet: v.quiet === true || v.json === true }),
     json: v.json === true,
@@ -94,33 +93,48 @@ function run(argv: string[]): number {
       const [dir, out] = expect(args, 2, 'restore <backup-dir> <out-file>')
       return restoreTo(ctx, dir!, out!, format)
     }
-    case 'export': {
-      const [file, table] = expect(args, 2, 'export <file> <table> --csv <out.csv>')
-      if (v.csv === undefined) throw new UsageError('export needs --csv <out.csv>')
-      const opts: Parameters<typeof exportTable>[4] = { header: v['no-header'] !== true }
-      if (columns !== undefined) opts.columns = columns
-      if (v.delimiter !== undefined) opts.delimiter = v.delimiter
-      if (v.csv === '-') {
-        return toStdout((path) => exportTable({ ...ctx, out: (line) => process.stderr.write(`${line.replace(path, 'stdout')}\n`) }, file!, table!, path, opts))
-      }
-      return exportTable(ctx, file!, table!, v.csv, opts)
-    }
-    case 'import': {
-      const [file, csv] = expect(args, 2, 'import <file> <csv> --table <name>')
-      if (v.table === undefined) throw new UsageError('import needs --table <name>')
-      const opts: Parameters<typeof importTable>[4] = { header: v['no-header'] !== true, inferTypes: v['no-infer'] !== true }
-      if (columns !== undefined) opts.columns = columns
-      if (v.delimiter !== undefined) opts.delimiter = v.delimiter
-      if (v['primary-key'] !== undefined) opts.primaryKey = v['primary-key']
-      if (format !== undefined) opts.format = format
-      return importTable(ctx, file!, csv!, v.table, opts)
-    }
+    case 'export':
+      return runExport(ctx, args, v)
+    case 'import':
+      return runImport(ctx, args, v, format)
     case undefined:
       process.stdout.write(HELP)
       return EXIT.usage
     default:
       throw new UsageError(`unknown command \`${command}\``)
   }
+}
+
+type Values = ReturnType<typeof parseCommandLine>['values']
+
+/** `--columns a,b`: the names, trimmed, empty ones dropped. */
+function columnsOf(v: Values): string[] | undefined {
+  return v.columns?.split(',').map((c) => c.trim()).filter((c) => c !== '')
+}
+
+function runExport(ctx: Context, args: string[], v: Values): number {
+  const [file, table] = expect(args, 2, 'export <file> <table> --csv <out.csv>')
+  if (v.csv === undefined) throw new UsageError('export needs --csv <out.csv>')
+  const opts: Parameters<typeof exportTable>[4] = { header: v['no-header'] !== true }
+  const columns = columnsOf(v)
+  if (columns !== undefined) opts.columns = columns
+  if (v.delimiter !== undefined) opts.delimiter = v.delimiter
+  if (v.csv === '-') {
+    return toStdout((path) => exportTable({ ...ctx, out: (line) => process.stderr.write(`${line.replace(path, 'stdout')}\n`) }, file!, table!, path, opts))
+  }
+  return exportTable(ctx, file!, table!, v.csv, opts)
+}
+
+function runImport(ctx: Context, args: string[], v: Values, format: Format | undefined): number {
+  const [file, csv] = expect(args, 2, 'import <file> <csv> --table <name>')
+  if (v.table === undefined) throw new UsageError('import needs --table <name>')
+  const opts: Parameters<typeof importTable>[4] = { header: v['no-header'] !== true, inferTypes: v['no-infer'] !== true }
+  const columns = columnsOf(v)
+  if (columns !== undefined) opts.columns = columns
+  if (v.delimiter !== undefined) opts.delimiter = v.delimiter
+  if (v['primary-key'] !== undefined) opts.primaryKey = v['primary-key']
+  if (format !== undefined) opts.format = format
+  return importTable(ctx, file!, csv!, v.table, opts)
 }
 
 /** Node's parseArgs, with its errors said in our words: a did-you-mean for an unknown option. */

@@ -34,6 +34,18 @@ interface Row {
   readonly line: number
 }
 
+/** The checked options of one import. */
+interface Import {
+  readonly delimiter: string
+  readonly header: boolean
+  readonly primaryKey: string
+  readonly schema: Schema | undefined
+  /** The column names, when known before the header row (given, or a schema's fields). */
+  readonly columns: string[] | null
+  /** One cell's text as its field's value: cast by the schema, inferred, or kept as text. */
+  readonly toValue: (text: string, field: string) => unknown
+}
+
 /**
  * `db.importCsv()`: creates `tableName` and fills it from the CSV file, in one transaction —
  * a row that fails (schema, duplicate key) names its line and nothing is imported. The file is
@@ -43,6 +55,35 @@ export function importCsv(db: Database, path: string, tableName: string, options
   const opts = checkOptions(options, OPTIONS, 'importCsv()')
   checkName(path, 'path')
   checkName(tableName, 'tableName')
+  const { delimiter, header, primaryKey, schema, columns: given, toValue } = checkImport(opts)
+  if (db.hasTable(tableName)) throw new DuplicateTableError(`Table \`${tableName}\` already exists: importCsv() creates a new table`, { table: tableName })
+  let columns = given
+  let count = 0
+  db.transaction(() => {
+    const table = db.createTable(tableName, schema === undefined ? { primaryKey } : { primaryKey, schema })
+    let batch: Row[] = []
+    let headerRow = header
+    readCsv(path, delimiter, (cells, line) => {
+      if (headerRow) {
+        headerRow = false
+        // Given `columns` rename the header's columns; else the header names them.
+        columns ??= checkColumns(cells.map((c) => c ?? ''), `the header of \`${path}\``)
+        return
+      }
+      if (columns === null) return
+      batch.push({ record: recordOf(cells, columns, toValue, line, path), line })
+      if (batch.length >= limits.itemsPerChunk) {
+        count += insertRows(table, batch, path)
+        batch = []
+      }
+    })
+    count += insertRows(table, batch, path)
+  })
+  return count
+}
+
+/** Checks the values of the options of `importCsv()` and completes them with their defaults. */
+function checkImport(opts: ImportCsvOptions): Import {
   const delimiter = opts.delimiter ?? ','
   if (typeof delimiter !== 'string' || delimiter.length === 0 || /["\r\n]/.test(delimiter)) {
     throw new InvalidArgumentError(`Expected \`delimiter\` to be a non-empty string without quotes or line breaks, got ${describe(delimiter)}`)
@@ -56,43 +97,24 @@ export function importCsv(db: Database, path: string, tableName: string, options
     if (types === null) throw new InvalidArgumentError('importCsv() with `header: false` needs `columns` (or a type-string `schema`) to name the fields')
     columns = [...types.keys()]
   }
-  if (db.hasTable(tableName)) throw new DuplicateTableError(`Table \`${tableName}\` already exists: importCsv() creates a new table`, { table: tableName })
-
   const toValue = (text: string, field: string): unknown => {
     const type = types?.get(field)
     return type !== undefined ? castCell(text, type) : infer ? inferCell(text) : text
   }
-  let count = 0
-  db.transaction(() => {
-    const tableOptions = opts.schema === undefined ? { primaryKey } : { primaryKey, schema: opts.schema }
-    const table = db.createTable(tableName, tableOptions)
-    let batch: Row[] = []
-    let headerRow = header
-    readCsv(path, delimiter, (cells, line) => {
-      if (headerRow) {
-        headerRow = false
-        // Given `columns` rename the header's columns; else the header names them.
-        columns ??= checkColumns(cells.map((c) => c ?? ''), `the header of \`${path}\``)
-        return
-      }
-      if (columns === null) return
-      if (cells.length !== columns.length) {
-        throw new CorruptFileError(`Line ${line} of \`${path}\` has ${cells.length} field(s), the header has ${columns.length}`)
-      }
-      const record: Record<string, unknown> = {}
-      for (let i = 0; i < columns.length; i++) {
-        const text = cells[i]
-        if (text !== null && text !== undefined) record[columns[i] as string] = toValue(text, columns[i] as string)
-      }
-      batch.push({ record, line })
-      if (batch.length >= limits.itemsPerChunk) {
-        count += insertRows(table, batch, path)
-        batch = []
-      }
-    })
-    count += insertRows(table, batch, path)
-  })
-  return count
+  return { delimiter, header, primaryKey, schema: opts.schema, columns, toValue }
+}
+
+/** The record of one row's cells; a missing value (null) leaves its field out. */
+function recordOf(cells: readonly (string | null)[], columns: readonly string[], toValue: Import['toValue'], line: number, path: string): Record<string, unknown> {
+  if (cells.length !== columns.length) {
+    throw new CorruptFileError(`Line ${line} of \`${path}\` has ${cells.length} field(s), the header has ${columns.length}`)
+  }
+  const record: Record<string, unknown> = {}
+  for (let i = 0; i < columns.length; i++) {
+    const text = cells[i]
+    if (text !== null && text !== undefined) record[columns[i] as string] = toValue(text, columns[i] as string)
+  }
+  return record
 }
 
 /** Inserts a chunk; if it fails, finds the first failing row and reports its line. */

@@ -79,16 +79,54 @@ export function restoreWithReport(dir: string, options?: RestoreOptions): Restor
 
   const problems = new Map<number, string>()
   const deltas = readDeltaHeaders(files, problems)
+  const source: SchemaSource = { schemas, warn: (m) => logger.warn(m) }
+  const best = bestGeneration(fulls, deltas, source, problems, dbOptions)
+  if (best === null) {
+    throw new CorruptFileError(`\`${dir}\` holds no usable full backup: ${fulls.map((f) => `${f.name}: ${problems.get(f.sequence) ?? 'unreadable'}`).join('; ')}`)
+  }
+  checkSchemasOption(schemas, best.db.listTables(), `the backup in \`${dir}\``)
+  const { db, full, count, applied, last } = best
+  const forks = forksOf(files)
+  const lost = lostFiles(files, last, applied, full, deltas, problems, forks)
+  warnGaps(logger, dir, forks, lost, applied.length > 0 ? (applied[applied.length - 1] as RestoredFile).file : full.name)
+  return { db, full: { file: full.name, sequence: full.sequence, count }, applied, lost, sequence: last, forks }
+}
+
+/** Warns of what a restore could not give: a forked chain, files after `lastFile` left out. */
+function warnGaps(logger: Logger, dir: string, forks: readonly Fork[], lost: readonly LostFile[], lastFile: string): void {
+  if (forks.length > 0) {
+    logger.warn(
+      `dictdb: the backups in \`${dir}\` are forked: two BackupManagers wrote into the folder at once (${forks.map((f) => f.files.join(' and ')).join('; ')}); ` +
+        'the restore holds the changes of one of them only',
+    )
+  }
+  if (lost.length > 0) {
+    logger.warn(
+      `dictdb: the restore of \`${dir}\` stops at ${lastFile}; ` +
+        `${lost.length} later backup file(s) could not be applied and their changes are missing: ` +
+        lost.map((l) => `${l.file} (${l.reason})`).join('; '),
+    )
+  }
+}
+
+/**
+ * The generation that restores furthest, or null when none can be read. Generations are tried by
+ * how far they could reach; the search stops once none can beat the best one found (one
+ * attempt, unless the newest generation turns out damaged). The others' databases are closed.
+ */
+function bestGeneration(
+  fulls: readonly BackupFile[],
+  deltas: readonly DeltaInfo[],
+  source: SchemaSource,
+  problems: Map<number, string>,
+  options: DatabaseOptions,
+): Attempt | null {
   const head = (full: BackupFile) => Math.max(full.sequence, ...deltas.filter((d) => d.base === full.sequence).map((d) => d.file.sequence))
   const candidates = [...fulls].sort((a, b) => head(b) - head(a) || b.sequence - a.sequence)
-  const source: SchemaSource = { schemas, warn: (m) => logger.warn(m) }
-
-  // Try generations by how far they could reach; stop once none can beat the best one found
-  // (one attempt, unless the newest generation turns out damaged).
   let best: Attempt | null = null
   for (const full of candidates) {
     if (best !== null && head(full) <= best.last) break
-    const attempt = tryGeneration(full, deltas, source, problems, dbOptions)
+    const attempt = tryGeneration(full, deltas, source, problems, options)
     if (attempt === null) continue
     if (best === null || attempt.last > best.last) {
       best?.db.close()
@@ -97,27 +135,7 @@ export function restoreWithReport(dir: string, options?: RestoreOptions): Restor
       attempt.db.close()
     }
   }
-  if (best === null) {
-    throw new CorruptFileError(`\`${dir}\` holds no usable full backup: ${fulls.map((f) => `${f.name}: ${problems.get(f.sequence) ?? 'unreadable'}`).join('; ')}`)
-  }
-  checkSchemasOption(schemas, best.db.listTables(), `the backup in \`${dir}\``)
-  const { db, full, count, applied, last } = best
-  const forks = forksOf(files)
-  if (forks.length > 0) {
-    logger.warn(
-      `dictdb: the backups in \`${dir}\` are forked: two BackupManagers wrote into the folder at once (${forks.map((f) => f.files.join(' and ')).join('; ')}); ` +
-        'the restore holds the changes of one of them only',
-    )
-  }
-  const lost = lostFiles(files, last, applied, full, deltas, problems, forks)
-  if (lost.length > 0) {
-    logger.warn(
-      `dictdb: the restore of \`${dir}\` stops at ${applied.length > 0 ? (applied[applied.length - 1] as RestoredFile).file : full.name}; ` +
-        `${lost.length} later backup file(s) could not be applied and their changes are missing: ` +
-        lost.map((l) => `${l.file} (${l.reason})`).join('; '),
-    )
-  }
-  return { db, full: { file: full.name, sequence: full.sequence, count }, applied, lost, sequence: last, forks }
+  return best
 }
 
 interface Attempt {

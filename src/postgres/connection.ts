@@ -1,5 +1,5 @@
 import pg from 'pg'
-import { ConnectionError, InvalidStateError, LockTimeoutError } from '../errors'
+import { ConnectionError, DictDBError, InvalidStateError, LockTimeoutError } from '../errors'
 
 /** What the log needs of a connection: queries, and the positions other processes announce. */
 export interface ConnectionOptions {
@@ -117,7 +117,7 @@ const LOST = ['08', '57P01', '57P02', '57P03', '25P03']
 
 /** Whether an error means the connection was lost (as opposed to an error of the statement). */
 export function isConnectionLoss(error: unknown): boolean {
-  if (error instanceof ConnectionError) return true
+  if (error instanceof DictDBError) return error instanceof ConnectionError // dictdb's own refusals are final
   const code = (error as { code?: unknown } | null)?.code
   if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return true // a socket error
   return LOST.some((c) => code.startsWith(c))

@@ -58,9 +58,15 @@ async function markPath(client: pg.Client, names: Names, name: string, path: 'v3
     return
   }
   const { rows } = await client.query<{ early: boolean }>(`SELECT early FROM ${names.head} WHERE name = $1`, [name])
-  if (rows[0]?.early === true) {
-    throw new InvalidStateError(`The database \`${name}\` is written with early lock release (dictdb_commit_v4 or later, PostgreSQL 17+): this process would commit with dictdb_commit_v3. Unset DICTDB_PG_COMMIT=v3, or use a server of version 17 or later`)
-  }
+  if (rows[0]?.early === true) throw earlyRefusal(name)
+}
+
+/**
+ * A process on the v3 path meets a database written with early release: at opening, or, once
+ * running, whenever it reads the log or locks the head (it would apply entries not yet durable).
+ */
+export function earlyRefusal(name: string): InvalidStateError {
+  return new InvalidStateError(`The database \`${name}\` is written with early lock release (dictdb_commit_v4 or later, PostgreSQL 17+): this process would commit with dictdb_commit_v3. Unset DICTDB_PG_COMMIT=v3, or use a server of version 17 or later`)
 }
 
 /**

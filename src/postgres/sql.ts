@@ -2,7 +2,7 @@ import type pg from 'pg'
 import { quoteIdent } from './connection'
 import { FLUSH, joinItems, unframeEntries } from './early'
 import { PreparedStatement } from './prepared'
-import { PAGE, clear, install } from './install'
+import { PAGE, clear, earlyRefusal, install } from './install'
 
 /** What a validated commit is checked by and records (see Footprint). */
 export interface Check {
@@ -114,7 +114,8 @@ export class Statements {
   async unchanged(client: pg.Client, name: string, base: number, reads: readonly string[]): Promise<{ ok: boolean; entries: Entry[] }> {
     const n = client.escapeLiteral(name)
     const unchanged = clear(this.log, n, String(base), 'h.position', textArray(client, reads))
-    const results = await multi(client, `SELECT h.position = ${base} OR (h.position - ${base} <= ${PAGE} AND ${unchanged}) AS ok FROM ${this.head} h WHERE h.name = ${n}; ${this.#entriesSql(n, base, PAGE, '')}`)
+    const results = await multi(client, `SELECT h.position = ${base} OR (h.position - ${base} <= ${PAGE} AND ${unchanged}) AS ok, h.early FROM ${this.head} h WHERE h.name = ${n}; ${this.#entriesSql(n, base, PAGE, '')}`)
+    this.#refuseEarly(name, results[0]?.rows[0]?.early)
     return { ok: results[0]?.rows[0]?.ok === true, entries: toEntries(results[1]) }
   }
 
@@ -125,7 +126,8 @@ export class Statements {
   async lockAndRead(client: pg.Client, name: string, after: number): Promise<{ head: number; entries: Entry[] }> {
     const n = client.escapeLiteral(name)
     // Early: what the entries' commits wrote is flushed before they are applied (see early.ts).
-    const results = await multi(client, `BEGIN; SELECT position FROM ${this.head} WHERE name = ${n} FOR UPDATE; ${this.#entriesSql(n, after, PAGE, '')}${this.early ? `; ${FLUSH}` : ''}`)
+    const results = await multi(client, `BEGIN; SELECT position, early FROM ${this.head} WHERE name = ${n} FOR UPDATE; ${this.#entriesSql(n, after, PAGE, '')}${this.early ? `; ${FLUSH}` : ''}`)
+    this.#refuseEarly(name, results[1]?.rows[0]?.early)
     return { head: Number(results[1]?.rows[0]?.position ?? 0), entries: toEntries(results[2]) }
   }
 
@@ -154,11 +156,21 @@ export class Statements {
    */
   async entriesAfter(client: pg.Client, name: string, position: number, limit: number = PAGE, flush = false): Promise<Entry[]> {
     if (flush) return toEntries((await multi(client, `${this.#entriesSql(client.escapeLiteral(name), position, limit, '')}; ${FLUSH}`))[0])
-    const result = await client.query<{ position: string; ops: Buffer }>(
-      `SELECT position, ops FROM ${this.log} WHERE name = $1 AND position > $2 ORDER BY position LIMIT $3`,
+    // v3: with the head's early mark (an entry of an early commit is read with the mark set).
+    const result = await client.query<{ position: string; ops: Buffer; early: boolean }>(
+      `SELECT l.position, l.ops, h.early FROM ${this.log} l JOIN ${this.head} h ON h.name = l.name WHERE l.name = $1 AND l.position > $2 ORDER BY l.position LIMIT $3`,
       [name, position, limit],
     )
+    this.#refuseEarly(name, result.rows.some((row) => row.early))
     return toEntries(result)
+  }
+
+  /**
+   * A process on the v3 path stops at a database written with early release (see
+   * install.ts's markPath): what it read may not be durable yet. On the early path, nothing.
+   */
+  #refuseEarly(name: string, early: boolean | undefined): void {
+    if (!this.early && early === true) throw earlyRefusal(name)
   }
 
   /** The head's position, without locking it. */

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ConnectionError, InvalidStateError } from '../../src/index'
 import { connect } from '../../src/postgres/index'
 import { connectedClosedAfterEach, freshName } from './support'
+import { Proxy } from './proxy'
 import { pgUrl } from './server'
 
 const FLUSH_FN = 'pg_logical_emit_message(boolean, text, text, boolean)'
@@ -121,6 +122,49 @@ describe('early lock release', () => {
     await early.transactionAsync(() => early.counter('c').add(1))
     await early.sync()
     expect(early.counter('c').value).toBe(2)
+  })
+
+  it('a process already on the v3 path, on its locked path after a conflict, has its commits refused once another opened the database with early release', async () => {
+    const name = freshName()
+    const proxy = new Proxy(pgUrl())
+    await proxy.start()
+    try {
+      const [other, old] = await withPath('v3', async () => [await open({ name }), await open({ name, url: proxy.url(pgUrl()) })])
+      await other.transactionAsync(() => other.counter('c').add(1))
+      await old.sync()
+      // old does not hear of other's next commit, so its own meets a conflict and goes on to the locked path.
+      proxy.hold()
+      await other.transactionAsync(() => other.counter('c').add(1))
+      const conflicted = old.transactionAsync(() => old.counter('c').add(1))
+      proxy.release()
+      await conflicted
+      const early = await open({ name })
+      await expect(old.transactionAsync(() => old.counter('c').add(1))).rejects.toThrow(/early lock release/)
+      await early.sync()
+      expect(early.counter('c').value).toBe(3)
+    } finally {
+      proxy.release()
+      await proxy.cut()
+    }
+  })
+
+  it('a process already on the v3 path stops following a database once another opened it with early release', async () => {
+    const name = freshName()
+    const old = await withPath('v3', () => open({ name }))
+    await old.transactionAsync(() => old.counter('c').add(1))
+    const early = await open({ name })
+    await early.transactionAsync(() => early.counter('c').add(1))
+    await expect(old.sync()).rejects.toThrow(/early lock release/)
+    expect(old.counter('c').value).toBe(1)
+  })
+
+  it('a read-only transaction of a process already on the v3 path is refused once another opened the database with early release', async () => {
+    const name = freshName()
+    const old = await withPath('v3', () => open({ name }))
+    await old.transactionAsync(() => old.counter('c').add(1))
+    const early = await open({ name })
+    await early.transactionAsync(() => early.counter('c').add(1))
+    await expect(old.transactionAsync(() => old.counter('c').value)).rejects.toThrow(/early lock release/)
   })
 
   it.each([

@@ -148,22 +148,24 @@ describe('early lock release', () => {
     }
   })
 
-  it('a process already on the v3 path stops following a database once another opened it with early release', async () => {
+  /** A process on the v3 path that committed once, then another that opened the database with early release and committed. */
+  async function v3ThenEarly() {
     const name = freshName()
     const old = await withPath('v3', () => open({ name }))
     await old.transactionAsync(() => old.counter('c').add(1))
     const early = await open({ name })
     await early.transactionAsync(() => early.counter('c').add(1))
+    return old
+  }
+
+  it('a process already on the v3 path stops following a database once another opened it with early release', async () => {
+    const old = await v3ThenEarly()
     await expect(old.sync()).rejects.toThrow(/early lock release/)
     expect(old.counter('c').value).toBe(1)
   })
 
   it('a read-only transaction of a process already on the v3 path is refused once another opened the database with early release', async () => {
-    const name = freshName()
-    const old = await withPath('v3', () => open({ name }))
-    await old.transactionAsync(() => old.counter('c').add(1))
-    const early = await open({ name })
-    await early.transactionAsync(() => early.counter('c').add(1))
+    const old = await v3ThenEarly()
     await expect(old.transactionAsync(() => old.counter('c').value)).rejects.toThrow(/early lock release/)
   })
 

@@ -204,18 +204,33 @@ export class BinaryReader {
   #view: DataView
   #pos = 0
   #end: number
+  /** The buffer read before {@link #bytes}, and its view. */
+  #otherBytes: Uint8Array | null = null
+  #otherView: DataView
 
   constructor(bytes: Uint8Array) {
     this.#bytes = bytes
     this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    this.#otherView = this.#view
     this.#end = bytes.length
   }
 
-  /** Reads `bytes[start, end)` from its start (one reader for many buffers, no allocation per range of one). */
+  /**
+   * Reads `bytes[start, end)` from its start (one reader for many buffers, no allocation per range
+   * of one). The buffer before the last is kept with its view: a thread with two replicas of a
+   * shared database (or two databases) reads their two logs' buffers in turn.
+   */
   reset(bytes: Uint8Array, start = 0, end = bytes.length): void {
     if (bytes !== this.#bytes) {
+      const view = this.#view
+      if (bytes === this.#otherBytes) {
+        this.#view = this.#otherView
+      } else {
+        this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+      }
+      this.#otherBytes = this.#bytes
+      this.#otherView = view
       this.#bytes = bytes
-      this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
     }
     this.#pos = start
     this.#end = end

@@ -31,6 +31,14 @@ describe('change codec', () => {
     expect(out.map((o) => Object.entries(o))).toEqual([Object.entries(a), Object.entries(b)])
   })
 
+  it('change sets read from two buffers in turn, then from a third, decode each as written', () => {
+    const buffers = [1, 2, 3].map((n) => encodeOps([record({ id: 1, n, s: 'x'.repeat(n) })]))
+    for (const i of [0, 1, 0, 1, 2, 0, 2, 1]) {
+      const bytes = buffers[i] as Uint8Array
+      expect(decodeOps(bytes)).toEqual([{ type: 'record', table: 't', key: 1, after: { id: 1, n: i + 1, s: 'x'.repeat(i + 1) } }])
+    }
+  })
+
   it('records decode with their fields in the order they were written', () => {
     const out = roundTrip([record({ id: 1, b: 1, a: 2 }), record({ a: 2, id: 1, b: 1 })]).map((op) => Object.keys((op as { after: object }).after))
     expect(out).toEqual([['id', 'b', 'a'], ['a', 'id', 'b']])

@@ -1,5 +1,5 @@
 import { afterEach, vi } from 'vitest'
-import { Database } from '../../src'
+import { Database, type DatabaseOptions } from '../../src'
 
 // Two replicas in this thread stand for two threads: each reads its own replica.
 const open: Database[] = []
@@ -10,10 +10,10 @@ afterEach(() => {
 
 /**
  * A shared database whose table `t` holds `rows`, and a second replica attached to it (`other`);
- * both are closed (and every spy restored) after the test.
+ * both are closed (and every spy restored) after the test. `options`: the database's (`logBytes`…).
  */
-export function twoReplicas(rows: Array<Record<string, unknown>>) {
-  const db = new Database({ shared: true })
+export function twoReplicas(rows: Array<Record<string, unknown>>, options: DatabaseOptions = {}) {
+  const db = new Database({ ...options, shared: true })
   db.createTable('t').insert(rows)
   const other = Database.attach(db.handle())
   open.push(other, db)

@@ -2,7 +2,7 @@
 // checked, when it reaches the shared log, against changes to its record): nothing lost, and
 // still excluded by every reader and writer of the table.
 import { afterEach, describe, expect, it } from 'vitest'
-import { Workers, waitUntil, writersWaiting } from './support'
+import { Workers, sharedInts, waitUntil, writersWaiting } from './support'
 
 const workers = new Workers()
 afterEach(() => workers.terminate())
@@ -20,6 +20,19 @@ describe('updates by key from several workers', () => {
     await workers.start(ws)
     await workers.results(ws)
     expect(counters.select().map((r) => r.v)).toEqual(Array.from({ length: R }, () => (N * M) / R))
+  })
+
+  it('2 workers updating distinct records see each other\'s updates as soon as they are told of them', async () => {
+    const M = 3000
+    const R = 8
+    const db = workers.database()
+    const counters = db.createTable('counters')
+    counters.insert(Array.from({ length: 2 * R }, (_, i) => ({ id: i + 1, v: 0 })))
+    const progress = sharedInts(2)
+    const ws = workers.spawnMany('distinct-increment', 2, (i) => ({ db: db.handle(), i, m: M, records: R, progress }))
+    await workers.start(ws)
+    expect(await workers.results(ws)).toEqual([[], []])
+    expect(counters.select().map((r) => r.v)).toEqual(Array.from({ length: 2 * R }, () => M / R))
   })
 
   it('updates by key and transactions that read and rewrite the same record from several workers lose no increment', async () => {

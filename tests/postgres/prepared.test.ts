@@ -55,11 +55,12 @@ describe('PreparedStatement', () => {
     await statement.run(client, ['x', Uint8Array.of()])
     const pid = (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid
     client.on('error', () => {})
+    const ended = new Promise((resolve) => client.once('end', resolve))
     const admin = new pg.Client(pgUrl())
     await admin.connect()
     await admin.query('SELECT pg_terminate_backend($1)', [pid])
     await admin.end()
-    await expect(statement.run(client, ['x', Uint8Array.of()])).rejects.toThrow()
+    await ended
     await expect(statement.run(client, ['x', Uint8Array.of()])).rejects.toThrow(/not queryable/)
   })
 

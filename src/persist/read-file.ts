@@ -69,24 +69,18 @@ export function fileFormat(path: string): Format {
 /** Reads the document in `path` into `sink`, a block at a time. */
 export function readDocumentSync(path: string, sink: DocumentSink, options: ReadOptions = {}): void {
   withFileForReading(path, (fd) => {
-    const size = checkedSize(path, fd)
-    let reader: DocumentReader | undefined
-    let read = 0
+    const feed = new Feed(path, checkedSize(path, fd), sink, options)
     for (;;) {
-      const block = Buffer.allocUnsafe(Math.max(16, Math.min(limits.readBytes, size - read || 16)))
+      const block = Buffer.allocUnsafe(feed.nextSize(limits.readBytes))
       let n: number
       try {
         n = io.readSync(fd, block, 0, block.length, null)
       } catch (error) {
         throw fileError('read', path, error)
       }
-      reader ??= startReader(path, block.subarray(0, n), size, sink, options.format)
-      if (n === 0) break
-      read += n
-      reader.push(block.subarray(0, n))
-      options.onProgress?.(read, size)
+      if (!feed.push(block, n)) break
     }
-    ;(reader as DocumentReader).finish()
+    feed.finish()
   })
 }
 
@@ -99,27 +93,56 @@ export async function readDocument(path: string, sink: DocumentSink, options: Re
     throw fileError('read', path, error)
   }
   try {
-    const size = checkedSize(path, fd)
-    let reader: DocumentReader | undefined
-    let read = 0
+    const feed = new Feed(path, checkedSize(path, fd), sink, options)
     for (;;) {
-      const block = Buffer.allocUnsafe(Math.max(16, Math.min(ASYNC_BLOCK, limits.readBytes, size - read || 16)))
+      const block = Buffer.allocUnsafe(feed.nextSize(Math.min(ASYNC_BLOCK, limits.readBytes)))
       let n: number
       try {
         n = await io.read(fd, block, 0, block.length, null)
       } catch (error) {
         throw fileError('read', path, error)
       }
-      reader ??= startReader(path, block.subarray(0, n), size, sink, options.format)
-      if (n === 0) break
-      read += n
-      reader.push(block.subarray(0, n))
-      options.onProgress?.(read, size)
+      if (!feed.push(block, n)) break
       await (options.afterBlock?.() ?? yieldToLoop())
     }
-    ;(reader as DocumentReader).finish()
+    feed.finish()
   } finally {
     await io.close(fd)
+  }
+}
+
+/**
+ * The blocks of one file on their way to its document reader (started on the first block, which
+ * tells the format): the sync and async reads above differ only in how they get a block.
+ */
+class Feed {
+  #reader: DocumentReader | undefined
+  #read = 0
+
+  constructor(
+    readonly path: string,
+    readonly size: number,
+    readonly sink: DocumentSink,
+    readonly options: ReadOptions,
+  ) {}
+
+  /** The size of the next block: what is left of the file (16 bytes at least), `max` at most. */
+  nextSize(max: number): number {
+    return Math.max(16, Math.min(max, this.size - this.#read || 16))
+  }
+
+  /** Takes the `n` bytes read into `block`; false at the end of the file. */
+  push(block: Buffer, n: number): boolean {
+    this.#reader ??= startReader(this.path, block.subarray(0, n), this.size, this.sink, this.options.format)
+    if (n === 0) return false
+    this.#read += n
+    this.#reader.push(block.subarray(0, n))
+    this.options.onProgress?.(this.#read, this.size)
+    return true
+  }
+
+  finish(): void {
+    ;(this.#reader as DocumentReader).finish()
   }
 }
 

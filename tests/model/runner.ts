@@ -9,6 +9,7 @@ import { Database, DictDBError, avg, count, increment, max, min, sum, type Aggre
 import { checkHandle, checkState, expectMutableCopy, expectReadOnly, fail, scribble, scribbleValue, type Handle, type Variant, type VariantSpec } from './checks'
 import { modelWhere, toWhere } from './conditions'
 import type { InitialIndex, Op, SelectSpec } from './ops'
+import { modelCall, type RecordOp } from './model-ops'
 import { Model, ModelError, type AggFn } from './reference'
 import { clone, isNull, show, type Rec } from './values'
 
@@ -250,32 +251,10 @@ function groups(result: unknown): Rendered {
 
 const AGGREGATIONS: Record<AggFn, (field: string) => Aggregation> = { count, sum, avg, min, max }
 
-function modelOp(m: Model, op: Exclude<Op, { kind: 'txn' | 'createIndex' | 'dropIndex' }>): unknown {
-  switch (op.kind) {
-    case 'insert':
-      return m.insert(op.record)
-    case 'insertMany':
-      return m.insertMany(op.records)
-    case 'upsert':
-      return m.upsert(op.record, op.onConflict ?? 'update') // SPEC: upsert defaults to 'update'
-    case 'update':
-      return m.update(op.changes, modelWhere(op.where))
-    case 'delete':
-      return m.delete(modelWhere(op.where))
-    case 'select': {
-      const q = op.q
-      const rows = m.select({ where: modelWhere(q.where), orderBy: q.orderBy, limit: q.limit, offset: q.offset, columns: q.columns, distinct: q.distinct })
-      return new Rendered(show(rows))
-    }
-    case 'count':
-      return m.count(modelWhere(op.where))
-    case 'aggregate': {
-      const result = m.aggregate(op.aggs, modelWhere(op.where), op.groupBy)
-      return op.groupBy === undefined ? result : groups(result)
-    }
-    case 'get':
-      return m.get(op.key)
-  }
+function modelOp(m: Model, op: RecordOp): unknown {
+  const result = modelCall(m, op)
+  if (op.kind === 'select') return new Rendered(show(result as Rec[]))
+  return op.kind === 'aggregate' && op.groupBy !== undefined ? groups(result) : result
 }
 
 function attempt(fn: () => unknown, onError?: (e: unknown) => void): Outcome {

@@ -5,7 +5,7 @@
  * the generators: operations that almost always fail or return nothing test little.
  */
 import fc from 'fast-check'
-import { modelWhere } from './conditions'
+import { modelCall } from './model-ops'
 import { initialIndexesArb, opsArb, type Op, type OpWeights } from './ops'
 import { Model, ModelError } from './reference'
 
@@ -36,24 +36,6 @@ export function generationStats(w: OpWeights, numRuns = 200): Record<string, unk
 
 function apply(m: Model, op: Op, run: (op: Op) => void): unknown {
   switch (op.kind) {
-    case 'insert':
-      return m.insert(op.record)
-    case 'insertMany':
-      return m.insertMany(op.records)
-    case 'upsert':
-      return m.upsert(op.record, op.onConflict ?? 'update')
-    case 'update':
-      return m.update(op.changes, modelWhere(op.where))
-    case 'delete':
-      return m.delete(modelWhere(op.where))
-    case 'select':
-      return m.select({ ...op.q, where: modelWhere(op.q.where) })
-    case 'count':
-      return m.count(modelWhere(op.where))
-    case 'aggregate':
-      return m.aggregate(op.aggs, modelWhere(op.where), op.groupBy)
-    case 'get':
-      return m.get(op.key)
     case 'createIndex':
       return m.createIndex(op.field, op.type, op.unique) ?? 1
     case 'dropIndex':
@@ -64,5 +46,7 @@ function apply(m: Model, op: Op, run: (op: Op) => void): unknown {
       if (op.end !== 'return') m.restore(s)
       return 1
     }
+    default:
+      return modelCall(m, op)
   }
 }

@@ -62,8 +62,8 @@ export function whileConnecting<D>(makeLog: (parts: RemoteParts) => RemoteLog, s
   }
 }
 
-/** Checks the options of `new Database()` and makes the parts of `db`. */
-export function openParts(db: Database, options: DatabaseOptions | undefined): DatabaseParts {
+/** Checks the options of `new Database()`, completed with their defaults. */
+function checkDatabaseOptions(options: DatabaseOptions | undefined): { opts: DatabaseOptions; timeout: number; logger: Logger } {
   const opts = checkOptions(options, ['shared', 'lockTimeoutMs', 'logger', 'logBytes'], 'new Database()')
   const timeout = opts.lockTimeoutMs ?? 5000
   if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout < 0) {
@@ -73,7 +73,12 @@ export function openParts(db: Database, options: DatabaseOptions | undefined): D
     throw new InvalidArgumentError(`Expected \`shared\` to be a boolean, got ${describe(opts.shared)}`)
   }
   if (opts.logBytes !== undefined && opts.shared !== true) throw new InvalidArgumentError('`logBytes` applies to shared databases only')
-  const logger = opts.logger === undefined ? console : checkLogger(opts.logger)
+  return { opts, timeout, logger: opts.logger === undefined ? console : checkLogger(opts.logger) }
+}
+
+/** Checks the options of `new Database()` and makes the parts of `db`. */
+export function openParts(db: Database, options: DatabaseOptions | undefined): DatabaseParts {
+  const { opts, timeout, logger } = checkDatabaseOptions(options)
   // The transactions' callbacks read the catalog and the shared parts, made after them.
   let catalog: Catalog | undefined
   let shared: SharedParts | null = null

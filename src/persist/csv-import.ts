@@ -29,6 +29,8 @@ export interface ImportCsvOptions {
 const OPTIONS = ['delimiter', 'header', 'columns', 'schema', 'inferTypes', 'primaryKey'] as const
 const BLOCK = 1 << 20
 
+type Parser = ReturnType<typeof parse>
+
 interface Row {
   readonly record: Record<string, unknown>
   readonly line: number
@@ -163,20 +165,7 @@ function readCsv(path: string, delimiter: string, onRow: (cells: (string | null)
   })
   let line = 1
   const drain = () => {
-    csvStep(parser.errored, path)
-    for (let row: CsvRow | null; (row = parser.read() as CsvRow | null) !== null; ) {
-      const { record, raw } = row
-      const start = line
-      line += 1 + lineBreaks(record)
-      if (record.length === 1 && record[0] === '') continue // a blank line
-      let quoted: boolean[] | undefined
-      for (let i = 0; i < record.length; i++) {
-        if (record[i] !== '') continue
-        quoted ??= quotedCells(raw, delimiter)
-        if (quoted[i] !== true) record[i] = null
-      }
-      onRow(record, start)
-    }
+    line = takeRows(parser, path, delimiter, line, onRow)
   }
   withFileForReading(path, (fd) => {
     if (io.fstatSync(fd).isDirectory()) throw new FileSystemError(`Cannot read \`${path}\`: it is a directory, not a CSV file`, path)
@@ -196,6 +185,25 @@ function readCsv(path: string, delimiter: string, onRow: (cells: (string | null)
     parser.end()
     drain()
   })
+}
+
+/** Hands the rows parsed so far to `onRow`, from line `line` on; returns the line after them. */
+function takeRows(parser: Parser, path: string, delimiter: string, line: number, onRow: (cells: (string | null)[], line: number) => void): number {
+  csvStep(parser.errored, path)
+  for (let row: CsvRow | null; (row = parser.read() as CsvRow | null) !== null; ) {
+    const { record, raw } = row
+    const start = line
+    line += 1 + lineBreaks(record)
+    if (record.length === 1 && record[0] === '') continue // a blank line
+    let quoted: boolean[] | undefined
+    for (let i = 0; i < record.length; i++) {
+      if (record[i] !== '') continue
+      quoted ??= quotedCells(raw, delimiter)
+      if (quoted[i] !== true) record[i] = null
+    }
+    onRow(record, start)
+  }
+  return line
 }
 
 /** Line breaks inside a row's cells (quoted multi-line fields): the row spans that many more lines. */

@@ -4,7 +4,7 @@ import { isStandardSchema } from '../schema'
 import type { DatabaseState, Op, TableDefinition } from '../storage/change'
 import type { IndexSpec } from '../indexes/types'
 import { BinaryReader, BinaryWriter, RepeatedString } from '../values/binary'
-import { encodedName, encoderOf, encoderOfFields, hasFields, type EncodeShape } from '../values/binary-shapes'
+import { encodedName, encoderOf, encoderOfFields, hasFields, type EncodedName, type EncodeShape } from '../values/binary-shapes'
 import { FrozenDate } from '../values/freeze'
 import type { Key, Rec } from '../values/types'
 
@@ -142,7 +142,7 @@ function writePatchOf(table: string, key: Key, before: Rec, after: Rec, shape: E
 let lastTable = ''
 let lastTableBytes = encodedName('')
 
-function tableName(table: string): Uint8Array {
+function tableName(table: string): EncodedName {
   if (table !== lastTable) {
     lastTableBytes = encodedName(table)
     lastTable = table

@@ -10,8 +10,8 @@ export interface ValueWriter {
   value(v: unknown): void
   /** A string with its tag, or as a bare key (tag -1). */
   string(s: string, tag: number): void
-  /** A bare string encoded already (its length word and UTF-8 bytes). */
-  name(encoded: Uint8Array): void
+  /** A bare string encoded already (`encodedName`). */
+  name(encoded: EncodedName): void
 }
 
 /** What a value reader offers a compiled shape. */
@@ -108,7 +108,7 @@ function compileEncoder(fields: readonly string[]): EncodeShape {
   // field's name is written from its bytes encoded once (constants of the closure), not char by char.
   const tests = names.map((f, i) => `x = a[${f}]; y = b[${f}]; if (x !== y || (x === 0 && 1 / x !== 1 / y)) { w.name(n${i}); w.value(x); n++ }`)
   const params = fields.map((_, i) => `n${i}`)
-  const makeDiff = new Function(...params, `return function diff(b, a, w) { var n = 0, x, y;\n${tests.join('\n')}\nreturn n }`) as (...names: Uint8Array[]) => EncodeShape['diff']
+  const makeDiff = new Function(...params, `return function diff(b, a, w) { var n = 0, x, y;\n${tests.join('\n')}\nreturn n }`) as (...names: EncodedName[]) => EncodeShape['diff']
   return { fields, names: namesBlock(fields), write, diff: makeDiff(...fields.map(encodedName)) }
 }
 
@@ -201,11 +201,25 @@ function hash(bytes: Uint8Array, start: number, end: number): number {
 
 const utf8 = new TextEncoder()
 
-/** A bare string as `BinaryWriter.string` writes it (tag -1): its length word, then its UTF-8 bytes. */
-export function encodedName(s: string): Uint8Array {
+/**
+ * A bare string as `BinaryWriter.string` writes it (tag -1): its length word, then its UTF-8
+ * bytes, `length` bytes in all; held as the little-endian 32-bit words of those bytes (the last
+ * padded with zeros), so that a writer copies it a word at a time.
+ */
+export interface EncodedName {
+  readonly words: Int32Array
+  readonly length: number
+}
+
+export function encodedName(s: string): EncodedName {
   const text = utf8.encode(s)
-  const out = new Uint8Array(4 + text.length)
-  new DataView(out.buffer).setUint32(0, text.length, true)
-  out.set(text, 4)
-  return out
+  const length = 4 + text.length
+  const bytes = new Uint8Array((length + 3) & ~3)
+  const view = new DataView(bytes.buffer)
+  view.setUint32(0, text.length, true)
+  bytes.set(text, 4)
+  const words = new Int32Array(bytes.length >> 2)
+  // Read as little-endian whatever the platform's order: the writer stores them the same way.
+  for (let i = 0; i < words.length; i++) words[i] = view.getInt32(4 * i, true)
+  return { words, length }
 }

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../errors'
 import { FrozenDate } from './freeze'
-import { encoderOf, knownDecoder, newDecoder, type DecodeShape } from './binary-shapes'
+import { encoderOf, knownDecoder, newDecoder, type DecodeShape, type EncodedName } from './binary-shapes'
 
 /*
  * A compact binary encoding of stored values (JSON-like + Date + bigint + undefined), used for
@@ -124,16 +124,19 @@ export class BinaryWriter {
   }
 
   /**
-   * A bare string encoded already (`encodedName`: its length word and UTF-8 bytes), copied
-   * byte by byte: the names of a patch's fields and its table are short, and a typed array's
-   * `set` is a builtin call that costs more than the loop.
+   * A bare string encoded already (`encodedName`), copied a 32-bit word at a time (a typed
+   * array's element store costs ~35 instructions in Node 20, a `DataView` store about as much,
+   * and a `set` is a builtin call). Up to 3 bytes past the name are written (its padding): room
+   * is made for them, and what is written next overwrites them (only the first {@link length}
+   * bytes are the encoding).
    */
-  name(encoded: Uint8Array): void {
+  name(encoded: EncodedName): void {
     const n = encoded.length
-    this.#ensure(n)
-    const bytes = this.#bytes
+    const words = encoded.words
+    this.#ensure(n + 3)
+    const view = this.#view
     const pos = this.#pos
-    for (let i = 0; i < n; i++) bytes[pos + i] = encoded[i] as number
+    for (let i = 0; i < words.length; i++) view.setInt32(pos + 4 * i, words[i] as number, true)
     this.#pos = pos + n
   }
 

@@ -1,0 +1,52 @@
+// The binary writer's pre-encoded names (a patch's table and field names), written a 32-bit
+// word at a time: the same bytes as the string encoding, whatever the name's length.
+import { describe, expect, it } from 'vitest'
+import { BinaryWriter } from '../../src/values/binary'
+import { encodedName } from '../../src/values/binary-shapes'
+
+const NAMES = ['', 'a', 'ab', 'abc', 'abcd', 'score', 'people', 'abcdefg', 'abcdefgh', 'naïve', 'テーブル', '😀x']
+
+function written(write: (w: BinaryWriter) => void): number[] {
+  const w = new BinaryWriter()
+  w.reset()
+  write(w)
+  return [...w.bytes.subarray(0, w.length)]
+}
+
+describe('BinaryWriter.name', () => {
+  it.each(NAMES)('writes %j as the bytes of the same string written bare', (name) => {
+    expect(written((w) => w.name(encodedName(name)))).toEqual(written((w) => w.string(name, -1)))
+  })
+
+  it('lets what follows a name overwrite its padding, at every alignment', () => {
+    for (let lead = 0; lead < 4; lead++) {
+      for (const name of NAMES) {
+        const viaName = written((w) => {
+          for (let i = 0; i < lead; i++) w.byte(0xee)
+          w.name(encodedName(name))
+          w.byte(0x7f)
+          w.name(encodedName(name))
+        })
+        const viaString = written((w) => {
+          for (let i = 0; i < lead; i++) w.byte(0xee)
+          w.string(name, -1)
+          w.byte(0x7f)
+          w.string(name, -1)
+        })
+        expect(viaName).toEqual(viaString)
+      }
+    }
+  })
+
+  it('grows the buffer for a name at its end, padding included', () => {
+    const w = new BinaryWriter()
+    w.reset()
+    const long = 'x'.repeat(4093) // the writer starts with 4096 bytes
+    w.raw(new Uint8Array(2))
+    w.name(encodedName(long))
+    w.byte(1)
+    expect(w.length).toBe(2 + 4 + 4093 + 1)
+    expect(w.bytes[2 + 4 + 4092]).toBe(0x78)
+    expect(w.bytes[2 + 4 + 4093]).toBe(1)
+  })
+})

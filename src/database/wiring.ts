@@ -107,7 +107,7 @@ export function openParts(db: Database, options: DatabaseOptions | undefined): D
       logBytes: opts.logBytes,
       timeoutMs: timeout,
     })
-    follower = shareReplica(made, tx, shared, logger)
+    follower = shareReplica(made, tx, shared, logger, timeout)
   }
   const remote = connecting === null ? null : connecting.makeLog({ catalog: made, tx })
   if (remote !== null) tx.share(remote.sync_)
@@ -115,7 +115,7 @@ export function openParts(db: Database, options: DatabaseOptions | undefined): D
 }
 
 /** Wires the write path of `tx` to the shared ring and starts following other threads' commits. */
-function shareReplica(catalog: Catalog, tx: Transactions, shared: SharedParts, logger: Logger): Follower {
+function shareReplica(catalog: Catalog, tx: Transactions, shared: SharedParts, logger: Logger, timeoutMs: number): Follower {
   catalog.shared = shared
   // The commit count's word, for the bare-read check of every `get` (SharedRWLock.quiet): a
   // constant of this closure, read with one instruction.
@@ -134,7 +134,7 @@ function shareReplica(catalog: Catalog, tx: Transactions, shared: SharedParts, l
     appendIf: (write) => shared.replica.appendIf(write),
   })
   shared.start()
-  const follower = new Follower(shared.memory, () => tx.sync(), (error) => logger.error('dictdb: catching up with other threads failed', error))
+  const follower = new Follower(shared.memory, shared.replica.slot, timeoutMs, () => tx.sync(), (error) => logger.error('dictdb: catching up with other threads failed', error))
   catalog.follow = () => follower.follow()
   return follower
 }

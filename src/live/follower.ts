@@ -11,13 +11,18 @@ const WAIT_MS = 1000
  */
 export class Follower {
   readonly #memory: SharedMemory
+  /** This thread's slot and the lock timeout, to count this thread among the waiters (`SharedMemory.commitsChanged`). */
+  readonly #slot: number
+  readonly #lockTimeoutMs: number
   readonly #catchUp: () => void
   readonly #report: (error: unknown) => void
   #users = 0
   #waiting = false
 
-  constructor(memory: SharedMemory, catchUp: () => void, report: (error: unknown) => void) {
+  constructor(memory: SharedMemory, slot: number, lockTimeoutMs: number, catchUp: () => void, report: (error: unknown) => void) {
     this.#memory = memory
+    this.#slot = slot
+    this.#lockTimeoutMs = lockTimeoutMs
     this.#catchUp = catchUp
     this.#report = report
   }
@@ -44,7 +49,7 @@ export class Follower {
    */
   #wait(seen = this.#memory.commits): void {
     this.#waiting = true
-    void this.#memory.commitsChanged(seen, WAIT_MS).then(() => {
+    void this.#memory.commitsChanged(seen, WAIT_MS, this.#slot, this.#lockTimeoutMs).then(() => {
       this.#waiting = false
       if (this.#users <= 0) return
       const next = this.#memory.commits

@@ -1,5 +1,6 @@
 import { threadId } from 'node:worker_threads'
-import { InvalidArgumentError, InvalidStateError, describe } from '../errors'
+import { InvalidArgumentError, InvalidStateError, LockTimeoutError, describe } from '../errors'
+import { guardLock, guardUnlock } from './guard'
 import {
   MAX_THREADS,
   MAX_LOCKS,
@@ -40,6 +41,10 @@ import {
   CONTROL_WORDS,
 } from './layout'
 
+/** Reads of the tail ({@link SharedMemory.tail}) that may fail in a row before it gives up. */
+export const TAIL_TRIES = 10_000
+/** How errors name the append mutex. */
+export const APPEND_MUTEX = "the shared log's append mutex"
 
 /** The buffers that make one shared database; structured-cloneable into a worker. */
 export interface SharedBuffers {
@@ -62,6 +67,8 @@ export class SharedMemory {
   /** The log ring as 32-bit words (entries are 8-byte aligned: copies go a word at a time). */
   readonly logWords: Int32Array
   readonly logView: DataView
+  /** The log ring's size in bytes (a field: read on every append). */
+  readonly capacity: number
 
   constructor(buffers: SharedBuffers) {
     this.buffers = buffers
@@ -71,6 +78,7 @@ export class SharedMemory {
     this.log = new Uint8Array(buffers.log)
     this.logWords = new Int32Array(buffers.log)
     this.logView = new DataView(buffers.log)
+    this.capacity = this.log.length
   }
 
   /** Allocates the buffers of a new shared database. */
@@ -98,19 +106,19 @@ export class SharedMemory {
     return mem
   }
 
-  get capacity(): number {
-    return this.log.length
-  }
 
   /**
    * The log's tail: the end of the entries of every commit counted so far (any thread, any time).
    * See {@link tailAt}.
    */
   get tail(): number {
-    for (;;) {
+    // A read fails only if 3 commits came in its few hundred nanoseconds: this many failures in a
+    // row mean the log is appended to faster than it can be read (or a bug), not bad luck.
+    for (let tries = 0; tries < TAIL_TRIES; tries++) {
       const tail = this.tailAt(this.commits)
       if (tail >= 0) return tail
     }
+    throw new LockTimeoutError(`The shared log's tail moved by 3 or more commits during each of ${TAIL_TRIES} reads of it`)
   }
 
   /**
@@ -171,19 +179,47 @@ export class SharedMemory {
     Atomics.store(i32, at, tail | 0)
     Atomics.store(i32, H_COMMITS, count)
     // Wakes threads that follow the log while idle (live queries, change feeds); a notify costs
-    // a few hundred ns, so only when one waits. (Counting before reading the count, as waiters
-    // do in the other order, no wake-up is missed.)
-    if (Atomics.load(i32, H_FOLLOWERS) > 0) Atomics.notify(i32, H_COMMITS)
+    // a few hundred ns, so only when one waits. A plain read (`Atomics.load` is a builtin call in
+    // Node 20, ~100 instructions): see {@link commitsChanged} for why it misses no waiter.
+    if ((i32[H_FOLLOWERS] as number) > 0) Atomics.notify(i32, H_COMMITS)
     return count
   }
-  /** Resolves once the commit count is no longer `seen`, or after `timeoutMs`. */
-  async commitsChanged(seen: number, timeoutMs: number): Promise<void> {
-    Atomics.add(this.i32, H_FOLLOWERS, 1)
+  /**
+   * Resolves once the commit count is no longer `seen`, or after `timeoutMs`. The waiter is
+   * counted under the append mutex (taken as thread `slot`, giving up after `lockTimeoutMs`), so
+   * that appenders read the count of waiters plainly ({@link commit}). Why no wake-up is missed:
+   * - Counted under the mutex, the waiter's `Atomics.add` happens before every later holder's
+   *   plain read. Every change of the word is an `Atomics` read-modify-write, each reading the
+   *   one before it, so all earlier changes happen before that add too: the read sees the add
+   *   or a later change, and later ones keep this waiter counted until it uncounts itself.
+   * - An appender that held the mutex before the waiter counted itself stored the new count
+   *   before letting go: that store happens before the `waitAsync`, which then finds the count
+   *   moved and returns at once. One that holds it after reads the waiter counted and notifies;
+   *   `waitAsync` compares and queues, and `notify` wakes, in one critical section of the
+   *   waiter list, so either the compare sees the new count or the notify sees the waiter.
+   * If the mutex cannot be had in time, the waiter is not counted and its wait simply lasts
+   * until `timeoutMs` (or a notify for another waiter).
+   */
+  async commitsChanged(seen: number, timeoutMs: number, slot: number, lockTimeoutMs: number): Promise<void> {
+    const i32 = this.i32
     try {
-      const wait = Atomics.waitAsync(this.i32, H_COMMITS, seen, timeoutMs)
+      guardLock(i32, H_APPEND, slot, lockTimeoutMs, APPEND_MUTEX)
+    } catch {
+      const wait = Atomics.waitAsync(i32, H_COMMITS, seen, timeoutMs)
+      if (wait.async) await wait.value
+      return
+    }
+    try {
+      Atomics.add(i32, H_FOLLOWERS, 1)
+    } finally {
+      guardUnlock(i32, H_APPEND)
+    }
+    try {
+      const wait = Atomics.waitAsync(i32, H_COMMITS, seen, timeoutMs)
       if (wait.async) await wait.value
     } finally {
-      Atomics.sub(this.i32, H_FOLLOWERS, 1)
+      // Outside the mutex: a holder that still reads this waiter counted only notifies in vain.
+      Atomics.sub(i32, H_FOLLOWERS, 1)
     }
   }
 

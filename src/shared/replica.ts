@@ -7,7 +7,7 @@ import { SharedLog, entrySize } from './log'
 import { MAX_THREADS } from './layout'
 import { patchesBeside } from './defer'
 import type { Key } from '../values/types'
-import { type SharedMemory } from './memory'
+import { APPEND_MUTEX, type SharedMemory } from './memory'
 
 /**
  * Of the plain reads of the commit count by `current()` (and by the bare reads of a thread: see
@@ -16,7 +16,6 @@ import { type SharedMemory } from './memory'
 export const CHECKS_PER_ATOMIC_LOAD = 64
 /** Appends that overwrite the ring free 1/32 of it at once (each freeing costs a walk over the thread slots). */
 const RECLAIM_CHUNK_SHIFT = 5
-const APPEND_MUTEX = "the shared log's append mutex"
 
 /** What a replica needs from its database. */
 export interface ReplicaHost {

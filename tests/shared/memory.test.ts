@@ -1,7 +1,8 @@
 // The control block of a shared database: sizes that must not wrap, and the record of which
 // thread started which (a worker dies with its parent, and is reaped with it).
-import { describe, expect, it } from 'vitest'
-import { SharedMemory } from '../../src/shared/memory'
+import { describe, expect, it, vi } from 'vitest'
+import { LockTimeoutError } from '../../src/errors'
+import { SharedMemory, TAIL_TRIES } from '../../src/shared/memory'
 import * as layout from '../../src/shared/layout'
 import { H_APPEND, H_COMMITS, H_FOLLOWERS, H_HEAD, H_TAIL, LOCK_WORDS, LOCKS_BASE, THREADS_BASE, THREAD_WORDS, T_APPLIED } from '../../src/shared/layout'
 
@@ -35,6 +36,37 @@ describe('SharedMemory', () => {
     expect(mem.tailAt(count)).toBe(100)
     mem.commit(400)
     expect(mem.tailAt(count)).toBe(-1)
+  })
+
+  it('gives up reading the tail with LockTimeoutError when every read finds 3 or more commits came between', () => {
+    const mem = SharedMemory.create(1 << 16)
+    mem.commit(64)
+    const tailAt = vi.spyOn(mem, 'tailAt').mockReturnValue(-1)
+    expect(() => mem.tail).toThrow(LockTimeoutError)
+    expect(tailAt).toHaveBeenCalledTimes(TAIL_TRIES)
+    tailAt.mockRestore()
+    expect(mem.tail).toBe(64)
+  })
+
+  it('a thread waiting for commits is counted under the append mutex and woken by the next commit', async () => {
+    const mem = SharedMemory.create(1 << 16)
+    // A wait far longer than the test: only a notify ends it in time.
+    const woken = mem.commitsChanged(mem.commits, 60_000, 0, 1000).then(() => 'woken')
+    expect(mem.i32[H_FOLLOWERS]).toBe(1)
+    expect(mem.i32[H_APPEND]).toBe(0) // let go once counted
+    mem.commit(64)
+    const timer = new Promise((resolve) => setTimeout(() => resolve('still waiting'), 4000).unref())
+    expect(await Promise.race([woken, timer])).toBe('woken')
+    expect(mem.i32[H_FOLLOWERS]).toBe(0)
+  })
+
+  it('a thread that cannot take the append mutex in time still waits for commits, uncounted, until its timeout', async () => {
+    const mem = SharedMemory.create(1 << 16)
+    mem.i32[H_APPEND] = 6 // held by thread 5, which never lets go
+    const wait = mem.commitsChanged(mem.commits, 20, 0, 10)
+    expect(mem.i32[H_FOLLOWERS]).toBe(0)
+    await expect(wait).resolves.toBeUndefined()
+    expect(mem.i32[H_FOLLOWERS]).toBe(0)
   })
 
   it('a long-lived pool that starts and reaps thousands of workers never overwrites a live parentage', () => {

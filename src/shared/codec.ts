@@ -4,7 +4,7 @@ import { isStandardSchema } from '../schema'
 import type { DatabaseState, Op, TableDefinition } from '../storage/change'
 import type { IndexSpec } from '../indexes/types'
 import { BinaryReader, BinaryWriter, RepeatedString } from '../values/binary'
-import { encodedName, encoderOf, encoderOfFields, hasFields, type EncodedName, type EncodeShape } from '../values/binary-shapes'
+import { encodedBytes, encodedName, encoderOf, encoderOfFields, hasFields, type EncodedName, type EncodeShape } from '../values/binary-shapes'
 import { FrozenDate } from '../values/freeze'
 import type { Key, Rec } from '../values/types'
 
@@ -50,6 +50,7 @@ const PATCH_KIND = OP_KINDS.indexOf('patch')
 const KIND_BASE = 16
 const KIND_AS_INT = 4
 const writer = new BinaryWriter()
+const utf8 = new TextEncoder()
 const reader = new BinaryReader(new Uint8Array(0))
 /** The last table name and patched field name decoded. */
 const tableNames = new RepeatedString()
@@ -124,14 +125,19 @@ function writePatch(op: WireRecord): boolean {
  */
 export function encodePatchInPlace(op: WireRecord & { readonly before: Rec; readonly after: Rec }, fields: readonly string[]): EncodedOps {
   writer.reset()
-  writer.uint(1)
-  writePatchOf(op.table, op.key, op.before, op.after, encoderOfFields(fields))
+  // The op count (1), the patch kind and the table's name, as bytes encoded once per table.
+  writer.name(patchHead(op.table))
+  writePatchBody(op.key, op.before, op.after, encoderOfFields(fields))
   return writer
 }
 
 function writePatchOf(table: string, key: Key, before: Rec, after: Rec, shape: EncodeShape): void {
   writer.byte(KIND_BASE + PATCH_KIND)
   writer.name(tableName(table))
+  writePatchBody(key, before, after, shape)
+}
+
+function writePatchBody(key: Key, before: Rec, after: Rec, shape: EncodeShape): void {
   writer.value(key)
   const at = writer.length
   writer.uint(0)
@@ -141,13 +147,28 @@ function writePatchOf(table: string, key: Key, before: Rec, after: Rec, shape: E
 /** The last table name written, encoded (names repeat from write to write). */
 let lastTable = ''
 let lastTableBytes = encodedName('')
+/** A commit of one patch of that table, up to its key: op count 1, the patch kind, the table's name. */
+let lastPatchHead = encodedName('')
 
 function tableName(table: string): EncodedName {
   if (table !== lastTable) {
+    const text = utf8.encode(table)
+    const head = new Uint8Array(9 + text.length)
+    const view = new DataView(head.buffer)
+    view.setUint32(0, 1, true)
+    head[4] = KIND_BASE + PATCH_KIND
+    view.setUint32(5, text.length, true)
+    head.set(text, 9)
+    lastPatchHead = encodedBytes(head)
     lastTableBytes = encodedName(table)
     lastTable = table
   }
   return lastTableBytes
+}
+
+function patchHead(table: string): EncodedName {
+  tableName(table)
+  return lastPatchHead
 }
 
 /**

@@ -213,13 +213,19 @@ export interface EncodedName {
 
 export function encodedName(s: string): EncodedName {
   const text = utf8.encode(s)
-  const length = 4 + text.length
-  const bytes = new Uint8Array((length + 3) & ~3)
-  const view = new DataView(bytes.buffer)
-  view.setUint32(0, text.length, true)
+  const bytes = new Uint8Array(4 + text.length)
+  new DataView(bytes.buffer).setUint32(0, text.length, true)
   bytes.set(text, 4)
-  const words = new Int32Array(bytes.length >> 2)
+  return encodedBytes(bytes)
+}
+
+/** Any bytes as an {@link EncodedName} (`BinaryWriter.name` writes them as they are). */
+export function encodedBytes(bytes: Uint8Array): EncodedName {
+  const padded = new Uint8Array((bytes.length + 3) & ~3)
+  padded.set(bytes)
+  const view = new DataView(padded.buffer)
+  const words = new Int32Array(padded.length >> 2)
   // Read as little-endian whatever the platform's order: the writer stores them the same way.
   for (let i = 0; i < words.length; i++) words[i] = view.getInt32(4 * i, true)
-  return { words, length }
+  return { words, length: bytes.length }
 }

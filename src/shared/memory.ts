@@ -43,6 +43,10 @@ import {
 
 /** Reads of the tail ({@link SharedMemory.tail}) that may fail in a row before it gives up. */
 export const TAIL_TRIES = 10_000
+/** The error of a tail read that failed {@link TAIL_TRIES} times in a row. */
+export function tailMoved(): LockTimeoutError {
+  return new LockTimeoutError(`The shared log's tail moved by 3 or more commits during each of ${TAIL_TRIES} reads of it`)
+}
 /** How errors name the append mutex. */
 export const APPEND_MUTEX = "the shared log's append mutex"
 
@@ -118,7 +122,7 @@ export class SharedMemory {
       const tail = this.tailAt(this.commits)
       if (tail >= 0) return tail
     }
-    throw new LockTimeoutError(`The shared log's tail moved by 3 or more commits during each of ${TAIL_TRIES} reads of it`)
+    throw tailMoved()
   }
 
   /**

@@ -7,7 +7,7 @@ import { SharedLog, entrySize } from './log'
 import { MAX_THREADS } from './layout'
 import { patchesBeside } from './defer'
 import type { Key } from '../values/types'
-import { APPEND_MUTEX, type SharedMemory } from './memory'
+import { APPEND_MUTEX, type SharedMemory, TAIL_TRIES, tailMoved } from './memory'
 
 /**
  * Of the plain reads of the commit count by `current()` (and by the bare reads of a thread: see
@@ -339,8 +339,11 @@ export class Replica {
     const mem = this.memory
     let commits: number
     let tail: number
-    // Read again only if 3 commits came between the count and its tail (never under the mutex).
+    // Read again only if 3 commits came between the count and its tail (never under the mutex),
+    // a bounded number of times, as `SharedMemory.tail` does.
+    let tries = 0
     do {
+      if (tries++ === TAIL_TRIES) throw tailMoved()
       commits = mem.commits
       tail = mem.tailAt(commits)
     } while (tail < 0)

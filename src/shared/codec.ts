@@ -50,7 +50,8 @@ const PATCH_KIND = OP_KINDS.indexOf('patch')
 const KIND_BASE = 16
 const KIND_AS_INT = 4
 const writer = new BinaryWriter()
-const utf8 = new TextEncoder()
+/** Writes a patch commit's head once per table (see `tableName`). */
+const headWriter = new BinaryWriter()
 const reader = new BinaryReader(new Uint8Array(0))
 /** The last table name and patched field name decoded. */
 const tableNames = new RepeatedString()
@@ -152,14 +153,10 @@ let lastPatchHead = encodedName('')
 
 function tableName(table: string): EncodedName {
   if (table !== lastTable) {
-    const text = utf8.encode(table)
-    const head = new Uint8Array(9 + text.length)
-    const view = new DataView(head.buffer)
-    view.setUint32(0, 1, true)
-    head[4] = KIND_BASE + PATCH_KIND
-    view.setUint32(5, text.length, true)
-    head.set(text, 9)
-    lastPatchHead = encodedBytes(head)
+    headWriter.uint(1)
+    headWriter.byte(KIND_BASE + PATCH_KIND)
+    headWriter.string(table, -1)
+    lastPatchHead = encodedBytes(headWriter.finish())
     lastTableBytes = encodedName(table)
     lastTable = table
   }

@@ -74,15 +74,8 @@ export class SharedLog {
     const off = start % cap
     view.setUint32(off, payload.length, true)
     view.setUint32(off + 4, writer, true)
-    // Whole words: the entry's padding to 8 bytes has room for the last one. A loop of its own,
-    // not `copyWords` (whose other caller copies out of the ring): one caller, so it is compiled
-    // into the append.
-    const from = payload.words
-    const to = this.#mem.logWords
-    const at = (off + HEADER) >> 2
-    const n = (payload.length + 3) >> 2
-    if (n > 256) to.set(from.subarray(0, n), at)
-    else for (let i = 0; i < n; i++) to[at + i] = from[i] as number
+    // Whole words: the entry's padding to 8 bytes has room for the last one.
+    copyWords(payload.words, 0, this.#mem.logWords, (off + HEADER) >> 2, (payload.length + 3) >> 2)
   }
 
   /**

@@ -43,10 +43,6 @@ import {
 
 /** Reads of the tail ({@link SharedMemory.tail}) that may fail in a row before it gives up. */
 export const TAIL_TRIES = 10_000
-/** The error of a tail read that failed {@link TAIL_TRIES} times in a row. */
-export function tailMoved(): LockTimeoutError {
-  return new LockTimeoutError(`The shared log's tail moved by 3 or more commits during each of ${TAIL_TRIES} reads of it`)
-}
 /** How errors name the append mutex. */
 export const APPEND_MUTEX = "the shared log's append mutex"
 
@@ -119,11 +115,18 @@ export class SharedMemory {
     // A read fails only if 3 commits came in its few hundred nanoseconds: this many failures in a
     // row mean the log is appended to faster than it can be read (or a bug), not bad luck.
     for (let tries = 0; tries < TAIL_TRIES; tries++) {
-      const tail = this.tailAt(this.commits)
-      if (tail >= 0) return tail
+      const count = this.commits
+      const tail = this.tailAt(count)
+      if (tail >= 0) {
+        this.tailCount = count
+        return tail
+      }
     }
-    throw tailMoved()
+    throw new LockTimeoutError(`The shared log's tail moved by 3 or more commits during each of ${TAIL_TRIES} reads of it`)
   }
+
+  /** The commit count the last {@link tail} read belongs to: its entries are exactly those commits'. */
+  tailCount = 0
 
   /**
    * The tail after commit `count` (read with `Atomics.load` by the caller), or -1 if it may have

@@ -7,7 +7,7 @@ import { SharedLog, entrySize } from './log'
 import { MAX_THREADS } from './layout'
 import { patchesBeside } from './defer'
 import type { Key } from '../values/types'
-import { APPEND_MUTEX, type SharedMemory, TAIL_TRIES, tailMoved } from './memory'
+import { APPEND_MUTEX, type SharedMemory } from './memory'
 
 /**
  * Of the plain reads of the commit count by `current()` (and by the bare reads of a thread: see
@@ -332,21 +332,13 @@ export class Replica {
 
   /**
    * Applies the log from `applied` to the tail; false if this replica was overtaken. One pass: the
-   * tail read is the one of the count read (`tailAt`), so the entries up to it are exactly the
-   * commits it counts; what came after is the next catch-up's.
+   * tail read belongs to a count (`SharedMemory.tail`, `tailCount`), so the entries up to it are
+   * exactly the commits it counts; what came after is the next catch-up's.
    */
   #tryCatchUp(): boolean {
     const mem = this.memory
-    let commits: number
-    let tail: number
-    // Read again only if 3 commits came between the count and its tail (never under the mutex),
-    // a bounded number of times, as `SharedMemory.tail` does.
-    let tries = 0
-    do {
-      if (tries++ === TAIL_TRIES) throw tailMoved()
-      commits = mem.commits
-      tail = mem.tailAt(commits)
-    } while (tail < 0)
+    const tail = mem.tail
+    const commits = mem.tailCount
     if (tail !== this.#applied) {
       // Overtaken: `read` finds it by the ring's head after copying (the one check safety needs);
       // a replica more than a ring behind is refused before copying (no head read: a BigInt load).

@@ -16,10 +16,10 @@ export const MAGIC = 0x44444231 // "DDB1"
 // Header, in Int32 words. 64-bit positions live in the BigInt64 view at word/2. Cache lines are
 // 64 bytes (16 words), and the words that threads write often are placed by who writes them:
 // - line 0: words written once or rarely (magic, closed, lock slots, snapshot bookkeeping);
-// - line 1: what an append publishes (tail, head, commit count): written by the append mutex's
-//   holder, read by every thread catching up or checking for news;
+// - line 1: what an append publishes (the commit word) and the ring's head: written by the append
+//   mutex's holder, read by every thread catching up or checking for news;
 // - line 2: the append mutex alone, so that a writer waiting for it (it reads the word in a
-//   loop) does not take from its holder the line the holder is writing the tail and count to.
+//   loop) does not take from its holder the line the holder is writing the commit word to.
 export const H_MAGIC = 0
 export const H_SNAP_SEQ = 2 // snapshot seqlock: odd while a snapshot is being written
 export const H_CLOSED = 3
@@ -30,14 +30,15 @@ export const H_NEXT_LOCK = 9
 export const H_SNAPSHOTS = 10 // snapshots written so far
 export const H_FOLLOWERS = 11 // threads waiting for the next commit (live queries, change feeds): appends notify only then
 export const H_TICKETS = 12 // deadlock tickets handed out (one per transaction that lost a deadlock; see locks/wait-graph.ts)
-// (Words 16 and 17 held the tail as an i64 until the tail moved to H_TAIL's pairs: free.)
+// (Words 16 and 17, then 22 to 29, held the tail until it became the commit word: free.)
 export const H_HEAD = 18 // i64: oldest byte position still in the ring
-export const H_COMMITS = 20 // bumped after every append: the cheap "anything new?" check (wraps; compared for equality)
 /**
- * End of the last committed entry (byte position, never decreases), as 4 pairs of words (low 32
- * bits, high bits): the tail after commit count `c` is in pair `c & 3` (see `SharedMemory.tailAt`).
+ * The commit word: the log's tail (end of the last committed entry, a multiple of 8) in 8-byte
+ * units, modulo 2^32, stored by every append. Compared for equality, it is the cheap "anything
+ * new?" check; with a position known to be at most 32 GiB below the tail, it gives the tail
+ * (see `SharedMemory.commits`, `tailAfter`).
  */
-export const H_TAIL = 22
+export const H_COMMITS = 20
 export const H_APPEND = 32 // append mutex: 0 free, else holder slot + 1
 export const HEADER_WORDS = 48
 

@@ -58,10 +58,9 @@ export class SharedLog {
     return off + entrySize(length) > cap ? tail + (cap - off) : tail
   }
 
-  /** The first entry boundary at or after `min`, walking from the current head (append mutex held). */
-  boundaryAfter(min: number): number {
+  /** The first entry boundary at or after `min`, walking from the current head to at most `tail` (append mutex held). */
+  boundaryAfter(min: number, tail: number): number {
     let pos = this.#mem.head
-    const tail = this.#mem.tailHeld()
     while (pos < min && pos < tail) pos = this.#next(pos)
     return pos
   }

@@ -1,5 +1,5 @@
 import { threadId } from 'node:worker_threads'
-import { InvalidArgumentError, InvalidStateError, LockTimeoutError, describe } from '../errors'
+import { InvalidArgumentError, InvalidStateError, describe } from '../errors'
 import { guardLock, guardUnlock } from './guard'
 import {
   MAX_THREADS,
@@ -10,7 +10,6 @@ import {
   H_APPEND,
   H_SNAP_SEQ,
   H_CLOSED,
-  H_TAIL,
   H_HEAD,
   H_SNAP_POS,
   H_SNAP_MUTEX,
@@ -41,8 +40,29 @@ import {
   CONTROL_WORDS,
 } from './layout'
 
-/** Reads of the tail ({@link SharedMemory.tail}) that may fail in a row before it gives up. */
-export const TAIL_TRIES = 10_000
+/**
+ * Largest shared log ring: a replica rebuilds the full tail from the 32-bit commit word and a
+ * position at most this far below it ({@link tailAfter}); 16 GiB leaves another 16 GiB of appends
+ * between the two reads.
+ */
+export const MAX_LOG_BYTES = 2 ** 34
+
+/** The commit word of log position `tail` (a multiple of 8): `tail / 8` modulo 2^32. */
+export function tailWord(tail: number): number {
+  return (tail / 8) | 0
+}
+
+/**
+ * The log position whose commit word is `word`, given a position `base` at most that tail and
+ * less than 32 GiB (2^32 words of 8 bytes) below it: `base` plus the words from `base`'s word to
+ * `word`, modulo 2^32. A replica passes its applied position (at most the tail, which never moves
+ * back); if it was overtaken by more than that, the result is short of the tail, and the read of
+ * the log from its position finds the ring's head past it (the check that catches every overtaken
+ * read) and the replica rebuilds.
+ */
+export function tailAfter(base: number, word: number): number {
+  return base + ((word - base / 8) >>> 0) * 8
+}
 /** How errors name the append mutex. */
 export const APPEND_MUTEX = "the shared log's append mutex"
 
@@ -83,8 +103,8 @@ export class SharedMemory {
 
   /** Allocates the buffers of a new shared database. */
   static create(logBytes: number): SharedMemory {
-    if (!Number.isInteger(logBytes) || logBytes < 1 << 16 || logBytes % 8 !== 0) {
-      throw new InvalidArgumentError(`Expected \`logBytes\` to be a multiple of 8, at least 65536, got ${describe(logBytes)}`)
+    if (!Number.isInteger(logBytes) || logBytes < 1 << 16 || logBytes > MAX_LOG_BYTES || logBytes % 8 !== 0) {
+      throw new InvalidArgumentError(`Expected \`logBytes\` to be a multiple of 8 from 65536 to ${MAX_LOG_BYTES}, got ${describe(logBytes)}`)
     }
     const control = new SharedArrayBuffer(CONTROL_WORDS * 4)
     const log = new SharedArrayBuffer(logBytes)
@@ -108,64 +128,26 @@ export class SharedMemory {
 
 
   /**
-   * The log's tail: the end of the entries of every commit counted so far (any thread, any time).
-   * See {@link tailAt}.
+   * The log's tail (the end of every committed entry), from any thread, at any time: the commit
+   * word read against the ring's head, read first (see {@link tailAfter}: the head is at most the
+   * tail, and at most the ring's capacity, which `create` bounds, below it).
    */
   get tail(): number {
-    // A read fails only if 3 commits came in its few hundred nanoseconds: this many failures in a
-    // row mean the log is appended to faster than it can be read (or a bug), not bad luck.
-    for (let tries = 0; tries < TAIL_TRIES; tries++) {
-      const count = this.commits
-      const tail = this.tailAt(count)
-      if (tail >= 0) {
-        this.tailCount = count
-        return tail
-      }
-    }
-    throw new LockTimeoutError(`The shared log's tail moved by 3 or more commits during each of ${TAIL_TRIES} reads of it`)
-  }
-
-  /** The commit count the last {@link tail} read belongs to: its entries are exactly those commits'. */
-  tailCount = 0
-
-  /**
-   * The tail after commit `count` (read with `Atomics.load` by the caller), or -1 if it may have
-   * been overwritten meanwhile (the caller reads the count again). No `BigInt` (an allocation and
-   * a builtin call per write): the tail is two 32-bit words, and each count has its own pair
-   * (`count & 3`), written by the appender of that commit before it counts it ({@link commit}).
-   * Why a read is never torn:
-   * - The count's `Atomics.load` read the `Atomics.add` that made `count`, which its appender made
-   *   after writing the pair (`Atomics.store`): the pair holds that tail, or a later one.
-   * - The pair is written again only by the appender of commit `count + 4`, under the append
-   *   mutex, taken after commit `count + 3` was counted. All of it is `Atomics` (one total
-   *   order): if either word read here came from that later write, the count read after both is
-   *   at least `count + 3`, and the read is refused. Fewer than 3 commits since: both words are
-   *   those of `count`'s tail.
-   */
-  tailAt(count: number): number {
-    const i32 = this.i32
-    const at = H_TAIL + 2 * (count & 3)
-    const low = Atomics.load(i32, at) >>> 0
-    const high = Atomics.load(i32, at + 1)
-    return ((Atomics.load(i32, H_COMMITS) - count) >>> 0) < 3 ? high * 2 ** 32 + low : -1
+    const head = this.head
+    return tailAfter(head, this.commits)
   }
 
   /**
-   * The tail, read by the holder of the append mutex (nothing else writes it then, and the last
-   * append happened before the mutex was taken): plain reads.
+   * The commit word, read with `Atomics.load`: the log's tail in 8-byte units, modulo 2^32. Every
+   * append moves it forward (an entry takes 8 bytes or more), so it is also the cheap "anything
+   * new?" check, compared for equality: it repeats only after 32 GiB of log. Read by a thread
+   * that catches up, it is also the tail up to which it may read ({@link tailAfter}).
    */
-  tailHeld(): number {
-    const i32 = this.i32
-    const at = H_TAIL + 2 * ((i32[H_COMMITS] as number) & 3)
-    return (i32[at + 1] as number) * 2 ** 32 + ((i32[at] as number) >>> 0)
-  }
-
-  /** Count of appends so far (wrapping): equal to a replica's last look means nothing new. */
   get commits(): number {
     return Atomics.load(this.i32, H_COMMITS)
   }
   /**
-   * The count's word alone, for reads without `Atomics` (an inlined load, where `Atomics.load` is
+   * The commit word alone, for reads without `Atomics` (an inlined load, where `Atomics.load` is
    * a call in Node 20): enough to tell whether anything is new, never to read the log after it
    * (see `Replica.current`).
    */
@@ -173,37 +155,33 @@ export class SharedMemory {
     return new Int32Array(this.buffers.control, H_COMMITS * 4, 1)
   }
   /**
-   * Publishes an append (by the holder of the append mutex, its entry written): the new tail in
-   * the next count's pair, then the count; returns the new count. The high word is written only
-   * when it changes (every 4 GiB of log).
+   * Publishes an append (by the holder of the append mutex, its entry written): the commit word
+   * of the new tail, in one `Atomics.store` (the tail and the "anything new?" check are one
+   * word: see {@link commits}). Returns the word.
    */
   commit(tail: number): number {
     const i32 = this.i32
-    const count = ((i32[H_COMMITS] as number) + 1) | 0
-    const at = H_TAIL + 2 * (count & 3)
-    const high = Math.floor(tail / 2 ** 32)
-    if (i32[at + 1] !== high) Atomics.store(i32, at + 1, high)
-    Atomics.store(i32, at, tail | 0)
-    Atomics.store(i32, H_COMMITS, count)
+    const word = tailWord(tail)
+    Atomics.store(i32, H_COMMITS, word)
     // Wakes threads that follow the log while idle (live queries, change feeds); a notify costs
     // a few hundred ns, so only when one waits. A plain read (`Atomics.load` is a builtin call in
     // Node 20, ~100 instructions): see {@link commitsChanged} for why it misses no waiter.
     if ((i32[H_FOLLOWERS] as number) > 0) Atomics.notify(i32, H_COMMITS)
-    return count
+    return word
   }
   /**
-   * Resolves once the commit count is no longer `seen`, or after `timeoutMs`. The waiter is
+   * Resolves once the commit word is no longer `seen`, or after `timeoutMs`. The waiter is
    * counted under the append mutex (taken as thread `slot`, giving up after `lockTimeoutMs`), so
    * that appenders read the count of waiters plainly ({@link commit}). Why no wake-up is missed:
    * - Counted under the mutex, the waiter's `Atomics.add` happens before every later holder's
    *   plain read. Every change of the word is an `Atomics` read-modify-write, each reading the
    *   one before it, so all earlier changes happen before that add too: the read sees the add
    *   or a later change, and later ones keep this waiter counted until it uncounts itself.
-   * - An appender that held the mutex before the waiter counted itself stored the new count
-   *   before letting go: that store happens before the `waitAsync`, which then finds the count
+   * - An appender that held the mutex before the waiter counted itself stored the new commit word
+   *   before letting go: that store happens before the `waitAsync`, which then finds the word
    *   moved and returns at once. One that holds it after reads the waiter counted and notifies;
    *   `waitAsync` compares and queues, and `notify` wakes, in one critical section of the
-   *   waiter list, so either the compare sees the new count or the notify sees the waiter.
+   *   waiter list, so either the compare sees the new word or the notify sees the waiter.
    * If the mutex cannot be had in time, the waiter is not counted and its wait simply lasts
    * until `timeoutMs` (or a notify for another waiter).
    */

@@ -7,7 +7,7 @@ import { SharedLog, entrySize } from './log'
 import { MAX_THREADS } from './layout'
 import { patchesBeside } from './defer'
 import type { Key } from '../values/types'
-import { APPEND_MUTEX, type SharedMemory } from './memory'
+import { APPEND_MUTEX, tailAfter, type SharedMemory } from './memory'
 
 /**
  * Of the plain reads of the commit count by `current()` (and by the bare reads of a thread: see
@@ -134,14 +134,16 @@ export class Replica {
    * countdown has not run out) said no. Reads the count with `Atomics`; if this replica has every commit
    * up to it, the lock settles there (unless a holder in this thread holds it). Why a bare read
    * that passes the lock's look sees every commit that happens before it:
-   * - Every append bumps the count with `Atomics.add`, so the bumps are ordered by happens-before,
-   *   and a read of the count that happens after a commit (it was told through a message, an
-   *   `Atomics` operation or a lock) cannot see a count older than that commit's (ECMAScript
-   *   memory model: happens-before consistency; an aligned Int32 read is tear-free). Counts do not
-   *   repeat (short of 2^32 commits), so seeing the settled count means nothing newer happened
-   *   before, and this replica, which had every commit up to it, still has them all.
+   * - The count is the commit word (`SharedMemory.commits`). Every append stores it forward with
+   *   `Atomics.store` while holding the append mutex, so the stores are ordered by happens-before
+   *   (each holder takes the mutex by reading the last one's release), and a read of the count
+   *   that happens after a commit (it was told through a message, an `Atomics` operation or a
+   *   lock) cannot see a count older than that commit's (ECMAScript memory model: happens-before
+   *   consistency; an aligned Int32 read is tear-free). Counts do not repeat (short of 32 GiB of
+   *   log), so seeing the settled count means nothing newer happened before, and this replica,
+   *   which had every commit up to it, still has them all.
    * - Nothing in this thread took the lock since it settled: every way of taking it first moves
-   *   the settled count one back, to a count already passed (equal to none short of 2^32 commits).
+   *   the settled count one back, to a value already passed (equal to none short of 32 GiB of log).
    * - A plain read is never used to read the log: a count that moved fails the look, and this
    *   method reads it again with `Atomics.load` (acquire) before `catchUp` reads the log's bytes.
    * - A polling loop with no other synchronization might, once optimized, keep a plain read's
@@ -155,8 +157,9 @@ export class Replica {
 
   catchUp(canRebuild = true): void {
     this.#checks = CHECKS_PER_ATOMIC_LOAD
-    if (this.memory.commits === this.#seen) return
-    this.#catchUpSlow(canRebuild)
+    const word = this.memory.commits
+    if (word === this.#seen) return
+    this.#catchUpSlow(canRebuild, word)
   }
 
   /**
@@ -267,7 +270,9 @@ export class Replica {
   #deferBeside(check: CheckedWrite): number {
     const mem = this.memory
     if (this.#host.listened()) return -1
-    const tail = mem.tailHeld()
+    // Plainly read: the last append happened before this thread took the mutex.
+    const word = this.#commitsWord[0] as number
+    const tail = tailAfter(this.#applied, word)
     if (mem.isStale(this.slot) || tail - this.#applied > mem.capacity) return -1
     const count = this.#log.read(this.#applied, tail)
     if (count <= 0 || !patchesBeside(this.#log, count, check)) return -1
@@ -313,7 +318,8 @@ export class Replica {
   publishSnapshot(): void {
     this.#withAppendMutex(() => {
       if (!this.#tryCatchUp()) throw new DeadlockError('This replica fell behind while publishing a snapshot')
-      this.#writeSnapshot(this.memory.tailHeld(), true)
+      // Caught up under the mutex: its position is the tail.
+      this.#writeSnapshot(this.#applied, true)
     })
   }
 
@@ -322,8 +328,8 @@ export class Replica {
     this.memory.detachThread(this.slot)
   }
 
-  #catchUpSlow(canRebuild: boolean): void {
-    if (this.#tryCatchUp()) return
+  #catchUpSlow(canRebuild: boolean, word: number): void {
+    if (this.#tryCatchUp(word)) return
     if (!canRebuild) {
       throw new DeadlockError('This thread fell too far behind the shared log during a transaction; the transaction is retried')
     }
@@ -331,14 +337,13 @@ export class Replica {
   }
 
   /**
-   * Applies the log from `applied` to the tail; false if this replica was overtaken. One pass: the
-   * tail read belongs to a count (`SharedMemory.tail`, `tailCount`), so the entries up to it are
-   * exactly the commits it counts; what came after is the next catch-up's.
+   * Applies the log from `applied` to the tail of commit word `word` (read with `Atomics.load`,
+   * which orders the entries' bytes before the reads below); false if this replica was overtaken.
+   * One pass: later commits are the next catch-up's.
    */
-  #tryCatchUp(): boolean {
+  #tryCatchUp(word = this.memory.commits): boolean {
     const mem = this.memory
-    const tail = mem.tail
-    const commits = mem.tailCount
+    const tail = tailAfter(this.#applied, word)
     if (tail !== this.#applied) {
       // Overtaken: `read` finds it by the ring's head after copying (the one check safety needs);
       // a replica more than a ring behind is refused before copying (no head read: a BigInt load).
@@ -357,7 +362,7 @@ export class Replica {
         this.#applyDecoded(i, count)
       }
     }
-    this.#seen = commits
+    this.#seen = word
     return true
   }
 
@@ -389,7 +394,7 @@ export class Replica {
    */
   #reclaim(min: number, tail: number): void {
     const mem = this.memory
-    const head = this.#log.boundaryAfter(Math.min(min, tail))
+    const head = this.#log.boundaryAfter(Math.min(min, tail), tail)
     for (let t = 0; t < MAX_THREADS; t++) {
       if (t !== this.slot && mem.isAttached(t) && mem.applied(t) < head) mem.setStale(t, true)
     }

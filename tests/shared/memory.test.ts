@@ -1,10 +1,10 @@
 // The control block of a shared database: sizes that must not wrap, and the record of which
 // thread started which (a worker dies with its parent, and is reaped with it).
-import { describe, expect, it, vi } from 'vitest'
-import { LockTimeoutError } from '../../src/errors'
-import { SharedMemory, TAIL_TRIES } from '../../src/shared/memory'
+import { describe, expect, it } from 'vitest'
+import { InvalidArgumentError } from '../../src/errors'
+import { MAX_LOG_BYTES, SharedMemory, tailAfter } from '../../src/shared/memory'
 import * as layout from '../../src/shared/layout'
-import { H_APPEND, H_COMMITS, H_FOLLOWERS, H_HEAD, H_TAIL, LOCK_WORDS, LOCKS_BASE, THREADS_BASE, THREAD_WORDS, T_APPLIED } from '../../src/shared/layout'
+import { H_APPEND, H_COMMITS, H_FOLLOWERS, H_HEAD, LOCK_WORDS, LOCKS_BASE, THREADS_BASE, THREAD_WORDS, T_APPLIED } from '../../src/shared/layout'
 
 /** The 64-byte cache line an Int32 word of the control block is on. */
 const line = (word: number): number => Math.floor((word * 4) / 64)
@@ -16,36 +16,32 @@ describe('SharedMemory', () => {
     expect(mem.snapshotLength).toBe(2 ** 31 + 8)
   })
 
-  it('gives back each tail it published with its commit, past 4 GiB of log and past a wrapping count', () => {
+  it('gives back each tail it published, past 4 GiB and 32 GiB of log, from any position up to 16 GiB below it', () => {
     const mem = SharedMemory.create(1 << 16)
-    mem.i32[H_COMMITS] = -3 // the count wraps from -1 to 0 below
-    for (const tail of [8, 2 ** 32 - 8, 2 ** 32, 2 ** 32 + 16, 3 * 2 ** 32 + 5, 2 ** 52 + 8]) {
-      const count = mem.commit(tail)
-      expect(mem.tailAt(count)).toBe(tail)
-      expect(mem.tail).toBe(tail)
-      expect(mem.tailHeld()).toBe(tail)
+    for (const tail of [8, 2 ** 32 - 8, 2 ** 32, 2 ** 32 + 16, 2 ** 35 - 8, 2 ** 35, 3 * 2 ** 35 + 40, 2 ** 52 + 8]) {
+      const word = mem.commit(tail)
+      expect(mem.commits).toBe(word)
+      for (const below of [0, 8, 2 ** 20, 2 ** 34]) {
+        if (below <= tail) expect(tailAfter(tail - below, word)).toBe(tail)
+      }
     }
-    expect(mem.commits).toBe(3)
   })
 
-  it('refuses a tail read with a count three or more commits old (its words may be rewritten), not one fewer', () => {
+  it('reads the tail against the ring\'s head, which is at most one ring below it', () => {
     const mem = SharedMemory.create(1 << 16)
-    const count = mem.commit(100)
-    mem.commit(200)
-    mem.commit(300)
-    expect(mem.tailAt(count)).toBe(100)
-    mem.commit(400)
-    expect(mem.tailAt(count)).toBe(-1)
+    mem.head = 2 ** 35 - 1024
+    mem.commit(2 ** 35 + 4096)
+    expect(mem.tail).toBe(2 ** 35 + 4096)
   })
 
-  it('gives up reading the tail with LockTimeoutError when every read finds 3 or more commits came between', () => {
+  it('moves the commit word with every append: an entry takes 8 bytes or more', () => {
     const mem = SharedMemory.create(1 << 16)
-    mem.commit(64)
-    const tailAt = vi.spyOn(mem, 'tailAt').mockReturnValue(-1)
-    expect(() => mem.tail).toThrow(LockTimeoutError)
-    expect(tailAt).toHaveBeenCalledTimes(TAIL_TRIES)
-    tailAt.mockRestore()
-    expect(mem.tail).toBe(64)
+    const words = [8, 16, 24].map((tail) => mem.commit(tail))
+    expect(new Set(words).size).toBe(3)
+  })
+
+  it('refuses a log ring larger than 16 GiB (the tail is rebuilt from a 32-bit word of 8-byte units)', () => {
+    expect(() => SharedMemory.create(MAX_LOG_BYTES + 8)).toThrow(InvalidArgumentError)
   })
 
   it('a thread waiting for commits is counted under the append mutex and woken by the next commit', async () => {
@@ -84,7 +80,7 @@ describe('SharedMemory', () => {
     const named = Object.entries(layout).filter(([name]) => name.startsWith('H_') && name !== 'H_APPEND')
     const words = named.flatMap(([, w]) => [w as number, (w as number) + 1])
     expect(words.filter((w) => line(w) === line(H_APPEND))).toEqual([])
-    expect([H_TAIL, H_HEAD, H_COMMITS, H_FOLLOWERS].map(line)).not.toContain(line(H_APPEND))
+    expect([H_HEAD, H_COMMITS, H_FOLLOWERS].map(line)).not.toContain(line(H_APPEND))
   })
 
   it('each thread slot and each lock slot starts a cache line of its own', () => {

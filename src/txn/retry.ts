@@ -1,15 +1,10 @@
 import { DeadlockError } from '../errors'
-import type { RWLock } from '../locks/types'
-import type { TableStore } from '../storage/table-store'
 import { backoffDelay, sleepSync } from './backoff'
-import { Tx } from './tx'
+import { Tx, type TxTables } from './tx'
 
 /** What re-running a transaction needs from the catalog. */
-export interface RetryCatalog {
+export interface RetryCatalog extends TxTables {
   names(): string[]
-  has(table: string): boolean
-  lock(table: string): RWLock
-  store(table: string): TableStore
   /** Counts a transaction re-run after losing a deadlock on `table` (`db.stats()`). */
   deadlockRetried(table: string | undefined): void
   /**

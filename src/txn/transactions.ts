@@ -3,19 +3,13 @@ import type { Commit, Op, RecordChange, SchemaChange } from '../storage/change'
 import type { TableStore } from '../storage/table-store'
 import type { Key } from '../values/types'
 import { Delivery, type CommitListener } from './delivery'
-import { CheckedChange, type Replan, type SharedSync } from './shared-sync'
+import { BLOCKED, CONFLICT, OPTIMISTIC_TRIES, OptimisticWrites } from './optimistic'
+import type { Replan, SharedSync } from './shared-sync'
 import { withRetries, type RetryCatalog } from './retry'
 import { asyncBody, isAsyncFunction, type Tx } from './tx'
 
 export type { SharedSync } from './shared-sync'
 export type { CommitListener } from './delivery'
-
-/** Thrown by a single-record write whose record changed in another thread since it was read. */
-const CONFLICT = Symbol('dictdb: record changed meanwhile')
-/** Thrown by a single-record write that found another thread holding its table's lock. */
-const BLOCKED = Symbol('dictdb: table held by another thread')
-/** Single-record writes that met this many conflicts in a row take the table's write lock. */
-const OPTIMISTIC_TRIES = 3
 
 /** What the transaction manager needs from the catalog. */
 export interface Catalog extends RetryCatalog {
@@ -36,13 +30,10 @@ export class Transactions {
   #shared: SharedSync | null = null
   /** Commits made in a local database (its log position). */
   #commits = 0
-  /** The store whose single-record write runs checked (without a cross-thread grant) and its table's lock. */
-  #optimistic: TableStore | null = null
+  /** Single-record writes made without a cross-thread grant (a shared database's). */
+  readonly #optimistic = new OptimisticWrites()
   /** The key the next `withLock` in a transaction reads by (one record), for `SharedSync.track`. */
   #keyed: Key | undefined = undefined
-  #optimisticLock: RWLock | null = null
-  /** The check of this thread's single-record writes planned without a cross-thread grant (made once). */
-  #checked: CheckedChange | null = null
 
   constructor(catalog: Catalog) {
     this.#catalog = catalog
@@ -99,8 +90,8 @@ export class Transactions {
     if (tx === null) {
       this.#depth++
       // A call nested in a checked single-record write (a validator's) is not checked itself.
-      const optimistic = this.#optimistic
-      this.#optimistic = null
+      const optimistic = this.#optimistic.store
+      this.#optimistic.store = null
       try {
         // A single read needs no cross-thread lock: the replica, caught up, is the latest commit.
         if (shared !== null && mode === 'read') return shared.readLocal(lock, () => (shared.catchUp(true), fn(a as A, b as B)))
@@ -112,7 +103,7 @@ export class Transactions {
           lock.exitSync(grant)
         }
       } finally {
-        this.#optimistic = optimistic
+        this.#optimistic.store = optimistic
         // Listeners run once the outermost call has let go of its lock (and of nothing else).
         if (--this.#depth === 0) this.#deliver()
       }
@@ -167,26 +158,11 @@ export class Transactions {
     }
   }
 
+  /** One {@link OptimisticWrites.attempt}, counted as a call in progress (for delivery). */
   #tryOptimistic<R, A, B>(shared: SharedSync, lock: RWLock, store: TableStore, fn: (a: A, b: B) => R, a: A, b: B): R | typeof CONFLICT | typeof BLOCKED {
     this.#depth++
-    const outer = this.#optimistic
-    const outerLock = this.#optimisticLock
     try {
-      const grant = (shared.enterChecked as (lock: RWLock) => unknown)(lock)
-      this.#optimistic = store
-      this.#optimisticLock = lock
-      try {
-        if (shared.refresh !== undefined) shared.refresh()
-        else shared.catchUp(true)
-        return fn(a, b)
-      } finally {
-        this.#optimistic = outer
-        this.#optimisticLock = outerLock
-        lock.exitSync(grant)
-      }
-    } catch (error) {
-      if (error === CONFLICT || error === BLOCKED) return error
-      throw error
+      return this.#optimistic.attempt(shared, lock, store, fn, a, b)
     } finally {
       if (--this.#depth === 0) this.#deliver()
     }
@@ -215,8 +191,11 @@ export class Transactions {
    * for listeners.
    */
   writeOne(store: TableStore, change: RecordChange, replan: Replan | null = null): void {
-    if (this.#optimistic === store && this.#tx === null) return this.#writeChecked(store, change, replan)
-    if (this.#tx !== null || this.#shared !== null) return this.write(store, [change])
+    if (this.#tx !== null || this.#shared !== null) {
+      // Only a shared database's writes run checked (see writeRecord).
+      if (this.#tx === null && this.#optimistic.store === store) return this.#writeChecked(store, change, replan)
+      return this.write(store, [change])
+    }
     store.checkUniqueOne(change)
     store.apply(change)
     this.#commits++
@@ -224,25 +203,9 @@ export class Transactions {
     if (this.#delivery.size !== 0 && !this.#delivery.ignoredByAll(change)) this.publish({ ops: [change], position: this.#commits })
   }
 
-  /**
-   * Commits a single-record change planned without a cross-thread grant: appended only if its
-   * record is still the one it was planned from (and no unique index appeared, and no other
-   * thread holds the table's lock), or planned again by `replan` from the record as it is then;
-   * then applied.
-   */
+  /** Commits a single-record change planned without a cross-thread grant ({@link OptimisticWrites.append}). */
   #writeChecked(store: TableStore, change: RecordChange, replan: Replan | null): void {
-    const shared = this.#shared as SharedSync
-    const checked = (this.#checked ??= new CheckedChange(shared.heldElsewhere as NonNullable<SharedSync['heldElsewhere']>))
-    checked.set(store, change, this.#optimisticLock as RWLock, replan)
-    let appended: boolean
-    let committed = change
-    try {
-      appended = (shared.appendIf as NonNullable<SharedSync['appendIf']>)(checked)
-      if (checked.replanned) committed = checked.change
-    } finally {
-      checked.clear()
-    }
-    if (!appended) throw checked.blocked ? BLOCKED : CONFLICT
+    const committed = this.#optimistic.append(this.#shared as SharedSync, store, change, replan)
     if (this.#delivery.size !== 0) this.publish({ ops: [committed], position: this.position })
   }
 
@@ -263,10 +226,7 @@ export class Transactions {
       }
       return
     }
-    const frame = tx.autoKeys[tx.autoKeys.length - 1] as Map<TableStore, number>
-    if (!frame.has(store)) frame.set(store, store.nextAutoKey)
-    store.applyAll(changes)
-    for (const change of changes) tx.log.push(change)
+    tx.write(store, changes)
   }
 
   /** Applies and records a catalog change; `undo` reverts it if the transaction rolls back. */
@@ -281,8 +241,7 @@ export class Transactions {
         throw error
       }
     }
-    tx.log.push(op)
-    tx.schemaUndo.set(op, undo)
+    tx.schema(op, undo)
   }
 
   /**
@@ -294,7 +253,7 @@ export class Transactions {
   run<R>(fn: () => R, tables: readonly string[], retries: number): R {
     if (isAsyncFunction(fn)) throw asyncBody()
     const outer = this.#tx
-    if (outer !== null) return this.#savepoint(outer, fn, tables)
+    if (outer !== null) return outer.savepoint(fn, tables)
     this.#depth++
     try {
       return withRetries(this.#catalog, tables, retries, (tx, upfront) => this.#top(tx, fn, upfront))
@@ -307,8 +266,7 @@ export class Transactions {
   #top<R>(tx: Tx, fn: () => R, upfront: readonly string[]): R {
     this.#tx = tx
     try {
-      // A table of a lost attempt may have been dropped since (by another thread).
-      for (const name of upfront) if (this.#catalog.has(name)) tx.hold(this.#catalog.lock(name), 'write')
+      tx.holdUpfront(upfront)
       const result = tx.level(fn, 0)
       this.#tx = null
       if (tx.log.length > 0) this.#commit(tx.log, tx)
@@ -317,11 +275,6 @@ export class Transactions {
       this.#tx = null
       tx.release()
     }
-  }
-
-  #savepoint<R>(tx: Tx, fn: () => R, tables: readonly string[]): R {
-    for (const name of [...new Set(tables)].sort()) tx.hold(this.#catalog.lock(name), 'write')
-    return tx.level(fn, tx.log.length)
   }
 
   /**

@@ -1,7 +1,14 @@
 import { InvalidStateError } from '../errors'
 import type { LockMode, Release, RWLock } from '../locks/types'
-import type { Op, SchemaChange } from '../storage/change'
+import type { Op, RecordChange, SchemaChange } from '../storage/change'
 import type { TableStore } from '../storage/table-store'
+
+/** What a transaction needs from the catalog: a table's store (to undo) and its lock. */
+export interface TxTables {
+  has(table: string): boolean
+  lock(table: string): RWLock
+  store(table: string): TableStore
+}
 
 /**
  * A running top-level transaction: its log (for undo and publish), the locks it holds until it
@@ -19,10 +26,24 @@ export class Tx {
   readonly autoKeys: Map<TableStore, number>[] = []
   /** The top level's counters, kept until the commit has gone through. */
   baseKeys: Map<TableStore, number> | null = null
-  readonly #stores: { store(table: string): TableStore }
+  readonly #tables: TxTables
 
-  constructor(stores: { store(table: string): TableStore }) {
-    this.#stores = stores
+  constructor(tables: TxTables) {
+    this.#tables = tables
+  }
+
+  /**
+   * Write-locks the tables `upfront` (in name order) that still exist: a table of a lost attempt
+   * may have been dropped since (by another thread).
+   */
+  holdUpfront(upfront: readonly string[]): void {
+    for (const name of upfront) if (this.#tables.has(name)) this.hold(this.#tables.lock(name), 'write')
+  }
+
+  /** Runs `fn` as a savepoint, once it holds the write locks of `tables` (in name order). */
+  savepoint<R>(fn: () => R, tables: readonly string[]): R {
+    for (const name of [...new Set(tables)].sort()) this.hold(this.#tables.lock(name), 'write')
+    return this.level(fn, this.log.length)
   }
 
   /** Takes `lock` in `mode` until the transaction ends (a held read lock is upgraded). */
@@ -37,6 +58,23 @@ export class Tx {
     } else {
       this.locks.set(lock, { mode, release })
     }
+  }
+
+  /**
+   * Applies `changes` to `store` and logs them. The level's first write to `store` keeps the
+   * store's auto-key counter as it was, to give back if the level rolls back.
+   */
+  write(store: TableStore, changes: readonly RecordChange[]): void {
+    const frame = this.autoKeys[this.autoKeys.length - 1] as Map<TableStore, number>
+    if (!frame.has(store)) frame.set(store, store.nextAutoKey)
+    store.applyAll(changes)
+    for (const change of changes) this.log.push(change)
+  }
+
+  /** Logs a catalog change already applied; `undo` reverts it if the transaction rolls back. */
+  schema(op: SchemaChange, undo: () => void): void {
+    this.log.push(op)
+    this.schemaUndo.set(op, undo)
   }
 
   /** Gives back every lock held. */
@@ -81,7 +119,7 @@ export class Tx {
   #rollback(mark: number): void {
     for (let i = this.log.length - 1; i >= mark; i--) {
       const op = this.log[i] as Op
-      if (op.type === 'record') this.#stores.store(op.table).undo(op)
+      if (op.type === 'record') this.#tables.store(op.table).undo(op)
       else this.schemaUndo.get(op)?.()
     }
     this.log.length = mark

@@ -8,14 +8,8 @@ import { isExpired, type TtlRule } from '../live/ttl'
 import { inverse, type RecordChange } from './change'
 import { Copies } from './copies'
 import { Records } from './records'
+import { checkMany, checkOne } from './unique'
 
-/**
- * A table's records and indexes. `apply` is the only code that writes either, so indexes can
- * never drift from the records: inserts, updates, deletes and rollbacks all come through it.
- *
- * The primary Map holds the frozen records themselves (a read is one lookup, no handle between
- * key and record, see {@link Records}); indexes hold keys. A record's key is its primary-key field.
- */
 /**
  * The insertion rank a delete removed, kept on its change (so that undoing the delete puts the
  * record back in place, and a view can still place the old record) when it is not the key. A
@@ -26,6 +20,13 @@ import { Records } from './records'
 const RANK = Symbol('dictdb.rank')
 type RankedChange = RecordChange & { readonly [RANK]?: number }
 
+/**
+ * A table's records and indexes. `apply` is the only code that writes either, so indexes can
+ * never drift from the records: inserts, updates, deletes and rollbacks all come through it.
+ *
+ * The primary Map holds the frozen records themselves (a read is one lookup, no handle between
+ * key and record, see {@link Records}); indexes hold keys. A record's key is its primary-key field.
+ */
 export class TableStore {
   readonly name: string
   readonly primaryKey: string
@@ -203,56 +204,19 @@ export class TableStore {
 
   /**
    * Checks unique indexes against the state *after* all `changes`: a value may move from one
-   * record to another within the same change set. Nulls never conflict.
+   * record to another within the same change set. Nulls never conflict (see ./unique.ts).
    */
   checkUnique(changes: readonly RecordChange[]): void {
     for (const index of this.#uniqueList) {
-      if (changes.length === 1) this.#checkOne(index, changes[0] as RecordChange)
-      else this.#checkMany(index, changes)
+      if (changes.length === 1) checkOne(this, index, changes[0] as RecordChange)
+      else checkMany(this, index, changes)
     }
   }
 
   /** `checkUnique` of a single change (small enough to be inlined where no unique index is). */
   checkUniqueOne(change: RecordChange): void {
     const list = this.#uniqueList
-    for (let i = 0; i < list.length; i++) this.#checkOne(list[i] as Index, change)
-  }
-
-  #checkOne(index: Index, change: RecordChange): void {
-    const value = change.after?.[index.field]
-    if (value == null || (change.before !== undefined && equals(change.before[index.field], value))) return
-    const hits: Key[] = []
-    index.eq(value, hits)
-    for (const key of hits) if (key !== change.key && !this.#expiredKey(key)) throw this.#duplicate(index, change.key, value)
-  }
-
-  #checkMany(index: Index, changes: readonly RecordChange[]): void {
-    const changed = new Set<Key>()
-    for (const c of changes) changed.add(c.key)
-    const taken = new Map<unknown, Key>()
-    for (const c of changes) {
-      const value = c.after?.[index.field]
-      if (value == null) continue
-      const canon = canonical(value)
-      const other = taken.get(canon)
-      if (other !== undefined && other !== c.key) throw this.#duplicate(index, c.key, value)
-      taken.set(canon, c.key)
-      const hits: Key[] = []
-      index.eq(value, hits)
-      for (const key of hits) if (key !== c.key && !changed.has(key) && !this.#expiredKey(key)) throw this.#duplicate(index, c.key, value)
-    }
-  }
-
-  #expiredKey(key: Key): boolean {
-    const rec = this.#records.get(key)
-    return rec === undefined || this.expired(rec)
-  }
-
-  #duplicate(index: Index, key: Key, value: unknown): DuplicateKeyError {
-    return new DuplicateKeyError(
-      `Duplicate value ${String(value)} for unique index \`${this.name}.${index.field}\` (record ${String(key)})`,
-      { table: this.name, field: index.field, key },
-    )
+    for (let i = 0; i < list.length; i++) checkOne(this, list[i] as Index, change)
   }
 
   /** Applies changes in order; if one throws (a bug), undoes the ones applied and rethrows. */
@@ -328,5 +292,4 @@ export class TableStore {
       index.add(key, b)
     }
   }
-
 }

@@ -42,17 +42,7 @@ export function inspectFile(path: string, onBytes?: (done: number, total: number
       info.kind = String(header.kind)
       info.version = Number(header.version)
       if (header.kind !== 'database' || !Array.isArray(header.tables)) return
-      for (const t of header.tables as Record<string, unknown>[]) {
-        info.tables.push({
-          name: String(t.name),
-          primaryKey: String(t.primaryKey),
-          records: 0,
-          nextAutoKey: Number(t.nextAutoKey),
-          indexes: Array.isArray(t.indexes) ? (t.indexes as TableInfo['indexes']) : [],
-          schema: typeof t.standardSchema === 'string' ? { standardSchema: t.standardSchema } : isObject(t.schema) ? t.schema : null,
-          bytes: 0,
-        })
-      }
+      for (const t of header.tables as Record<string, unknown>[]) info.tables.push(tableInfo(t))
     },
     section(name, offset) {
       close(offset)
@@ -70,6 +60,19 @@ export function inspectFile(path: string, onBytes?: (done: number, total: number
   }
   readDocumentSync(path, sink, { onProgress: onBytes })
   return info
+}
+
+/** A table as the header's catalog lists it; its records and bytes are counted as they are read. */
+function tableInfo(t: Record<string, unknown>): TableInfo {
+  return {
+    name: String(t.name),
+    primaryKey: String(t.primaryKey),
+    records: 0,
+    nextAutoKey: Number(t.nextAutoKey),
+    indexes: Array.isArray(t.indexes) ? (t.indexes as TableInfo['indexes']) : [],
+    schema: typeof t.standardSchema === 'string' ? { standardSchema: t.standardSchema } : isObject(t.schema) ? t.schema : null,
+    bytes: 0,
+  }
 }
 
 /** A schema as one table cell: `{ name, age }`, `zod (Standard Schema)` or `none`. */

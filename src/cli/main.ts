@@ -78,12 +78,7 @@ function run(argv: string[]): number {
   }
   const [command, ...args] = positionals
   const format = checkFormat(v.format)
-  const ctx: Context = {
-    reporter: new Reporter({ tty: process.stdout.isTTY === true && process.stderr.isTTY === true, quiet: v.quiet === true || v.json === true }),
-    json: v.json === true,
-    out: (line) => process.stdout.write(`${line}\n`),
-    logger: { warn: (m) => process.stderr.write(`warning: ${m}\n`), error: (m) => process.stderr.write(`error: ${m}\n`) },
-  }
+  const ctx = contextOf(v)
   switch (command) {
     case 'inspect':
       return inspect(ctx, expect(args, 1, 'inspect <file>')[0]!)
@@ -106,6 +101,16 @@ function run(argv: string[]): number {
 }
 
 type Values = ReturnType<typeof parseCommandLine>['values']
+
+/** Where a command writes: progress on stderr (a terminal's, unless `--quiet` or `--json`), results on stdout. */
+function contextOf(v: Values): Context {
+  return {
+    reporter: new Reporter({ tty: process.stdout.isTTY === true && process.stderr.isTTY === true, quiet: v.quiet === true || v.json === true }),
+    json: v.json === true,
+    out: (line) => process.stdout.write(`${line}\n`),
+    logger: { warn: (m) => process.stderr.write(`warning: ${m}\n`), error: (m) => process.stderr.write(`error: ${m}\n`) },
+  }
+}
 
 /** `--columns a,b`: the names, trimmed, empty ones dropped. */
 function columnsOf(v: Values): string[] | undefined {

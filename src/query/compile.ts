@@ -25,6 +25,16 @@ export function compile(node: ConditionNode): Predicate {
       const fn = node.fn as (row: Rec) => unknown
       return (row) => Boolean(fn(row))
     }
+    default:
+      return compileField(node)
+  }
+}
+
+/** A condition on one field's value. */
+type FieldNode = Extract<ConditionNode, { readonly field: string }>
+
+function compileField(node: FieldNode): Predicate {
+  switch (node.op) {
     case 'isNull':
       return (row) => row[node.field] == null
     case 'isNotNull':

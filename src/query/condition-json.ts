@@ -33,6 +33,24 @@ function readNode(value: unknown, path: string, depth: number): ConditionNode {
   const node = value as Record<string, unknown>
   const op = node.op
   if (typeof op !== 'string') throw bad(path, `has no \`op\` string, got ${describe(value)}`)
+  switch (op) {
+    case 'and':
+    case 'or': {
+      const items = node.items
+      if (!Array.isArray(items) || items.length === 0) throw bad(`${path}.items`, `should be a non-empty array, got ${describe(items)}`)
+      exactKeys(node, path, ['op', 'items'])
+      return { op, items: Array.from(items as unknown[], (item, i) => readNode(item, `${path}.items[${i}]`, depth + 1)) }
+    }
+    case 'not':
+      exactKeys(node, path, ['op', 'item'])
+      return { op, item: readNode(node.item, `${path}.item`, depth + 1) }
+    default:
+      return readLeaf(node, op, path)
+  }
+}
+
+/** A condition on one field: every `op` but `and`, `or` and `not`. */
+function readLeaf(node: Record<string, unknown>, op: string, path: string): ConditionNode {
   if ((COMPARE as readonly string[]).includes(op)) return leaf(node, path, ['value'], { op: op as CompareOp, field: field(node, path), value: operand(node.value, `${path}.value`) })
   if ((STRING as readonly string[]).includes(op)) {
     const v = operand(node.value, `${path}.value`)
@@ -50,16 +68,6 @@ function readNode(value: unknown, path: string, depth: number): ConditionNode {
     case 'isNull':
     case 'isNotNull':
       return leaf(node, path, [], { op, field: field(node, path) })
-    case 'and':
-    case 'or': {
-      const items = node.items
-      if (!Array.isArray(items) || items.length === 0) throw bad(`${path}.items`, `should be a non-empty array, got ${describe(items)}`)
-      exactKeys(node, path, ['op', 'items'])
-      return { op, items: Array.from(items as unknown[], (item, i) => readNode(item, `${path}.items[${i}]`, depth + 1)) }
-    }
-    case 'not':
-      exactKeys(node, path, ['op', 'item'])
-      return { op, item: readNode(node.item, `${path}.item`, depth + 1) }
     default:
       throw bad(path, `has an unknown \`op\` ${describe(op)}${op === 'fn' ? ' (a function condition has no JSON form)' : ''}`)
   }

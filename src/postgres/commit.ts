@@ -108,13 +108,9 @@ export class Committer {
       // Its answer comes after the flush: its entry and those it brought back are durable.
       this.#syncer.flushed(Math.max(outcome.position ?? 0, outcome.entries.at(-1)?.position ?? 0))
     } catch (error) {
-      const doubt = this.#doubtful(error) ? await this.#inDoubt(commitId, batch, commits) : 'lost'
+      // An error of the statement (not a lost connection): the transaction is aborted.
+      const doubt = await this.#failed(error, client, commitId, batch, commits, !isConnectionLoss(error))
       if (doubt === 'unknown') return true
-      if (doubt === 'lost') {
-        this.#undo(batch, commits)
-        if (!isConnectionLoss(error)) await rollback(client) // an error of the statement: the transaction is aborted
-        throw error
-      }
       outcome = { position: doubt, entries: [] }
     }
     if (outcome.position === null) {
@@ -177,15 +173,22 @@ export class Committer {
       await this.#sql.appendAndCommit(client, name, position, commitId, frame(commits), this.#bodies.footprint.writes(commits), this.#channel)
       this.#syncer.flushed(position)
     } catch (error) {
-      const outcome = this.#doubtful(error) ? await this.#inDoubt(commitId, batch, commits) : 'lost'
-      if (outcome === 'unknown') return
-      if (outcome === 'lost') {
-        this.#undo(batch, commits)
-        await rollback(client)
-        throw error
-      }
+      if ((await this.#failed(error, client, commitId, batch, commits, true)) === 'unknown') return
     }
     this.#committed(batch, position)
+  }
+
+  /**
+   * After the commit statement failed with `error`: the position it landed at after all, or
+   * `unknown` (see {@link #inDoubt}). If it was lost, undoes the batch, rolls the transaction back
+   * if `rollsBack`, and rethrows `error`.
+   */
+  async #failed(error: unknown, client: pg.Client, commitId: string, batch: Call[], commits: Op[][], rollsBack: boolean): Promise<number | 'unknown'> {
+    const outcome = this.#doubtful(error) ? await this.#inDoubt(commitId, batch, commits) : 'lost'
+    if (outcome !== 'lost') return outcome
+    this.#undo(batch, commits)
+    if (rollsBack) await rollback(client)
+    throw error
   }
 
   /**

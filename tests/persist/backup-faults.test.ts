@@ -21,6 +21,17 @@ const failingDisk: Partial<FileSystem> = {
   },
 }
 
+/** A disk whose directories cannot be synced and whose files cannot be removed (a file written stays). */
+const unsyncedDirectory: Partial<FileSystem> = {
+  fsyncSync(fd) {
+    if (real.fstatSync(fd).isDirectory()) throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' })
+    real.fsyncSync(fd)
+  },
+  unlinkSync() {
+    throw Object.assign(new Error('EIO: i/o error, unlink'), { code: 'EIO' })
+  },
+}
+
 function shop(): Database {
   const db = new Database()
   db.createTable('items').insert([{ name: 'a' }, { name: 'b' }])
@@ -84,15 +95,7 @@ describe('BackupManager on a failing disk', () => {
     await backups.backupNow()
     const items = db.getTable('items')
     items.insert({ name: 'c' })
-    const restore = replaceFileSystem({
-      fsyncSync(fd) {
-        if (real.fstatSync(fd).isDirectory()) throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' })
-        real.fsyncSync(fd)
-      },
-      unlinkSync() {
-        throw Object.assign(new Error('EIO: i/o error, unlink'), { code: 'EIO' })
-      },
-    })
+    const restore = replaceFileSystem(unsyncedDirectory)
     try {
       await expect(backups.backupNow()).rejects.toThrow(/directory could not be synced/)
     } finally {
@@ -120,15 +123,7 @@ describe('a full backup that reached the disk though its write was reported fail
     await backups.backupNow() // delta 2
     items.insert({ name: 'd' })
     const atThree = snapshot(db)
-    const restore = replaceFileSystem({
-      fsyncSync(fd) {
-        if (real.fstatSync(fd).isDirectory()) throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' })
-        real.fsyncSync(fd)
-      },
-      unlinkSync() {
-        throw Object.assign(new Error('EIO: i/o error, unlink'), { code: 'EIO' })
-      },
-    })
+    const restore = replaceFileSystem(unsyncedDirectory)
     try {
       await expect(backups.backupFull()).rejects.toThrow(/directory could not be synced/) // full 3 stays on disk
     } finally {

@@ -227,13 +227,19 @@ export function readPatchKey(): Key {
 /**
  * Lays the fields of the patch {@link openSinglePatch} opened over `out` (a copy of the record,
  * not yet frozen). Assigned: a stored record never has a field named `__proto__` (refused on the
- * way in), as in `TableStore.patched`.
+ * way in), as in `TableStore.patched`. Returns whether each field it set was one `out` had, set
+ * to a value that is not an object: what `TableStore.vouch` asks (then storing the record needs
+ * no walk of its fields), as the planner of a local update checks it (`TableChanges.merge`).
  */
-export function readPatchInto(out: Record<string, unknown>): void {
+export function readPatchInto(out: Record<string, unknown>): boolean {
+  let kept = true
   for (let n = reader.uint(); n > 0; n--) {
     const name = reader.repeatedString(fieldNames)
-    out[name] = reader.value()
+    const value = reader.value()
+    if (kept && ((typeof value === 'object' && value !== null) || !Object.prototype.hasOwnProperty.call(out, name))) kept = false
+    out[name] = value
   }
+  return kept
 }
 
 /** A patch's fields: `[name, value, …]` (a field that changes mostly changes again: its name is not decoded again). */

@@ -76,9 +76,12 @@ function applyPatch(catalog: Catalog, bytes: Uint8Array, start: number, end: num
   const store = catalog.context(table).store
   const before = store.get(key)
   if (before === undefined) throw missingPatched(table, key)
-  const after = store.shallowCopyOf(before)
-  readPatchInto(after)
-  store.apply(recordChange(table, key, before, Object.freeze(after) as Rec))
+  const copy = store.shallowCopyOf(before)
+  const kept = readPatchInto(copy)
+  const after = Object.freeze(copy) as Rec
+  // Only fields the record had, none set to an object: storing it skips the walk of its fields.
+  if (kept) store.vouch(after, before)
+  store.apply(recordChange(table, key, before, after))
   return true
 }
 

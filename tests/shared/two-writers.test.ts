@@ -138,3 +138,24 @@ describe('updates by key of distinct records from two threads in turn', () => {
     }
   })
 })
+
+describe("the other thread's update of a record, applied as its log entry is read", () => {
+  it('adding a field: reads of this replica give the record with it', () => {
+    const p = pair()
+    inTurn(p, 2)
+    p.o.update({ extra: 1 }, { id: 2 })
+    inTurn(p, 1)
+    expect(p.t.get(2)).toEqual({ id: 2, n: 3, s: '', extra: 1 })
+    expect(p.t.select({ where: { id: 2 } })).toEqual([{ id: 2, n: 3, s: '', extra: 1 }])
+  })
+
+  it('setting a field to an object: reads of this replica give copies to change freely', () => {
+    const p = pair()
+    inTurn(p, 2)
+    p.o.update({ s: { a: 1 } }, { id: 2 })
+    inTurn(p, 1)
+    const copy = p.t.get(2) as { s: { a: number } }
+    copy.s.a = 2
+    expect(p.t.get(2)).toEqual({ id: 2, n: 3, s: { a: 1 } })
+  })
+})

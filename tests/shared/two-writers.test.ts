@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { Database, increment } from '../../src'
+import { Replica } from '../../src/shared/replica'
 import { twoReplicas } from './two-replicas'
 
 // Two replicas in this thread stand for two threads writing distinct records in turn. A replica
@@ -157,5 +158,38 @@ describe("the other thread's update of a record, applied as its log entry is rea
     const copy = p.t.get(2) as { s: { a: number } }
     copy.s.a = 2
     expect(p.t.get(2)).toEqual({ id: 2, n: 3, s: { a: 1 } })
+  })
+})
+
+describe("the other thread's update that comes between an update's planning and its append", () => {
+  /** Makes `other` run once, in the next update by key of any replica, after it was planned. */
+  function between(other: () => void): void {
+    let done = false
+    const appendIf = Replica.prototype.appendIf
+    vi.spyOn(Replica.prototype, 'appendIf').mockImplementation(function (this: Replica, write) {
+      if (!done) {
+        done = true
+        other()
+      }
+      return appendIf.call(this, write)
+    })
+  }
+
+  it('of another record: both replicas end with both updates', () => {
+    const p = pair()
+    inTurn(p, 2)
+    between(() => p.o.update({ n: increment(10) }, { id: 2 }))
+    p.t.update({ n: increment(1) }, { id: 1 })
+    expect(p.t.select()).toEqual([{ id: 1, n: 3, s: '' }, { id: 2, n: 12, s: '' }, { id: 3, n: 0, s: '' }])
+    expect(p.o.select()).toEqual(p.t.select())
+  })
+
+  it('of the same record: the update is merged over it, and both replicas agree', () => {
+    const p = pair()
+    inTurn(p, 2)
+    between(() => p.o.update({ n: increment(10) }, { id: 1 }))
+    p.t.update({ n: increment(1) }, { id: 1 })
+    expect(p.t.get(1)).toEqual({ id: 1, n: 13, s: '' })
+    expect(p.o.select()).toEqual(p.t.select())
   })
 })

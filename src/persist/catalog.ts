@@ -68,7 +68,15 @@ export function loadDefinition(value: unknown, where: string, source: SchemaSour
   }
   // The other fields are table options (a later version's too): createTable checks them on load.
   const { name: _n, primaryKey, indexes: _i, schema, standardSchema, nextAutoKey: _k, count: _c, ...options } = def
-  const base = { ...options, name, primaryKey: primaryKey as string, indexes }
+  return withSchema({ ...options, name, primaryKey: primaryKey as string, indexes }, schema, standardSchema, where, source)
+}
+
+/**
+ * A loaded definition with its validator: the one given for its table, else the type-string
+ * schema it was saved with; none (with a warning) for a Standard Schema that was not given again.
+ */
+function withSchema(base: TableDefinition, schema: unknown, standardSchema: unknown, where: string, source: SchemaSource): TableDefinition {
+  const name = base.name
   const given = source.schemas?.[name]
   if (given !== undefined) return { ...base, schema: given }
   if (typeof standardSchema === 'string') {

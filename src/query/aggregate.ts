@@ -67,19 +67,7 @@ function readAggregations(aggregations: unknown, options: unknown): { specs: Arr
   if (!isOptionsObject(aggregations)) {
     throw new InvalidArgumentError(`Expected aggregate() to take { name: count() | sum(field) | ... }, got ${describe(aggregations)}`)
   }
-  const specs = Object.entries(aggregations as Record<string, unknown>).map(([name, agg]) => {
-    // Assigned to a result object, `__proto__` would set its prototype and vanish from the result.
-    if (name === '__proto__') throw new InvalidArgumentError('An aggregation cannot be named `__proto__`')
-    if (typeof agg !== 'object' || agg === null || !('fn' in agg) || !['count', 'sum', 'avg', 'min', 'max'].includes(String(agg.fn))) {
-      throw new InvalidArgumentError(`Expected aggregation \`${name}\` to be made by count(), sum(), avg(), min() or max(), got ${describe(agg)}`)
-    }
-    const { fn, field } = agg as Aggregation
-    if (field !== undefined && (typeof field !== 'string' || field.length === 0)) {
-      throw new InvalidArgumentError(`Expected aggregation \`${name}\` to name a field with a non-empty string, got ${describe(field)}`)
-    }
-    // A copy: the caller's object is read once, here.
-    return [name, Object.freeze({ fn, field })] as [string, Aggregation]
-  })
+  const specs = Object.entries(aggregations as Record<string, unknown>).map(([name, agg]) => readAggregation(name, agg))
   const opts = checkOptions(options as AggregateOptions<Rec> | undefined, ['where', 'groupBy'], 'aggregate()')
   const g = opts.groupBy
   if (g === undefined) return { specs, groupBy: null }
@@ -93,6 +81,20 @@ function readAggregations(aggregations: unknown, options: unknown): { specs: Arr
     throw new InvalidArgumentError(`Aggregation \`${clash[0]}\` has the name of a \`groupBy\` field, whose value it would hide in each group; name it otherwise`)
   }
   return { specs, groupBy: groupBy as string[] }
+}
+
+/** Checks one entry of the aggregation map; returns a frozen copy (the caller's object is read once, here). */
+function readAggregation(name: string, agg: unknown): [string, Aggregation] {
+  // Assigned to a result object, `__proto__` would set its prototype and vanish from the result.
+  if (name === '__proto__') throw new InvalidArgumentError('An aggregation cannot be named `__proto__`')
+  if (typeof agg !== 'object' || agg === null || !('fn' in agg) || !['count', 'sum', 'avg', 'min', 'max'].includes(String(agg.fn))) {
+    throw new InvalidArgumentError(`Expected aggregation \`${name}\` to be made by count(), sum(), avg(), min() or max(), got ${describe(agg)}`)
+  }
+  const { fn, field } = agg as Aggregation
+  if (field !== undefined && (typeof field !== 'string' || field.length === 0)) {
+    throw new InvalidArgumentError(`Expected aggregation \`${name}\` to name a field with a non-empty string, got ${describe(field)}`)
+  }
+  return [name, Object.freeze({ fn, field })]
 }
 
 /** Runs the aggregations over records, grouped or not. */

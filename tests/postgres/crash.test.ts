@@ -1,9 +1,10 @@
 // The PostgreSQL server itself crashes and comes back while processes commit (early lock release,
-// the default path): once by an immediate stop (`pg_ctl stop -m immediate`: every server process
-// quits at once, WAL not yet written is lost) with the server away for a while, then by a SIGKILL
-// of one server process (the postmaster then ends all the others and recovers in place). A server
-// of its own: the shared one serves the other test files meanwhile. The crash points are random;
-// DICTDB_CRASH_LOG names a file that gets one line per run (for running it many times).
+// the default path), four times at random points: an immediate stop (`pg_ctl stop -m immediate`:
+// every server process quits at once, WAL not yet written is lost) with the server away for up
+// to 3 s, a SIGKILL of one server process (the postmaster then ends all the others and recovers
+// in place), another immediate stop, another kill. A server of its own: the shared one serves the
+// other test files meanwhile. DICTDB_CRASH_LOG names a file that gets one line per run (for
+// running it many times).
 import { appendFileSync } from 'node:fs'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -60,18 +61,30 @@ async function statesOnceFinished(clients: Client[]): Promise<void> {
 
 /** SIGKILLs one of dictdb's server processes: PostgreSQL ends the others and recovers in place. */
 async function killOneBackend(url: string, name: string): Promise<void> {
-  const client = new pg.Client(url)
-  client.on('error', () => {})
-  await client.connect()
+  const client = await connectOnceRecovered(url)
   const { rows } = await client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [`dictdb:${name}`])
   const victim = rows[random(0, rows.length)]
   if (victim !== undefined) process.kill(victim.pid, 'SIGKILL')
   await client.end().catch(() => {})
 }
 
+/** Connects, retrying while the server is still recovering from the previous crash. */
+async function connectOnceRecovered(url: string): Promise<pg.Client> {
+  for (let attempt = 0; ; attempt++) {
+    const client = new pg.Client(url)
+    client.on('error', () => {})
+    try {
+      await client.connect()
+      return client
+    } catch (error) {
+      if (attempt >= 100) throw error
+      await sleep(100)
+    }
+  }
+}
+
 async function readLog(url: string, name: string): Promise<Run['log']> {
-  const client = new pg.Client(url)
-  await client.connect()
+  const client = await connectOnceRecovered(url)
   try {
     const { rows } = await client.query(
       `SELECT min(position)::int AS first, max(position)::int AS last, count(*)::int AS rows, count(DISTINCT commit_id)::int AS ids,
@@ -84,9 +97,21 @@ async function readLog(url: string, name: string): Promise<Run['log']> {
   }
 }
 
-async function crashRun(server: Awaited<ReturnType<typeof startThrowawayPostgres>>): Promise<Run> {
+type Server = Awaited<ReturnType<typeof startThrowawayPostgres>>
+
+/** After `more` acknowledged transactions (if the processes still run): an immediate stop and a restart `awayMs` later, or a SIGKILLed server process. */
+async function crashAfter(server: Server, clients: Client[], env: { url: string; name: string }, more: number, kind: 'stop' | 'kill', awayMs: number): Promise<void> {
+  await acknowledged(clients, lines(clients, 'ack').length + more)
+  if (kind === 'kill') return killOneBackend(env.url, env.name)
+  await server.crash('SIGQUIT')
+  await sleep(awayMs)
+  await server.restart()
+}
+
+async function crashRun(server: Server): Promise<Run> {
   const env = { url: server.url, name: freshName(), lockTimeoutMs: CLIENT_TIMEOUT_MS }
   const own: ConnectedDatabase = await connect({ url: env.url, name: env.name, lockTimeoutMs: OWN_TIMEOUT_MS })
+  const plan: unknown[] = []
   try {
     await own.transactionAsync(() => own.createTable('marks'))
     const clients = await startClients(PROCESSES, 'marks', TRANSACTIONS, env, LIMIT_MS)
@@ -100,19 +125,24 @@ async function crashRun(server: Awaited<ReturnType<typeof startThrowawayPostgres
     const away = random(0, 3000)
     await sleep(away)
     await server.restart()
+    plan.push({ first, away })
     const afterRestart = await settled(own.transactionAsync(() => own.counter('probes').add(1)))
-    const second = lines(clients, 'ack').length + random(20, 200)
-    await acknowledged(clients, second)
-    await killOneBackend(env.url, env.name)
+    // Then three more crashes at random points, while the processes run.
+    for (const kind of ['kill', 'stop', 'kill'] as const) {
+      const [more, awayMs] = [random(10, 200), random(0, 1500)]
+      plan.push({ kind, more, awayMs })
+      await crashAfter(server, clients, env, more, kind, awayMs)
+    }
     await statesOnceFinished(clients)
-    // Connecting waits for the recovery after the kill: a longer timeout than the writers'.
+    // Connecting waits for the recovery after a kill: a longer timeout than the writers'.
     const [reader] = await startClients(1, 'marks', 0, { ...env, lockTimeoutMs: 20_000 }, LIMIT_MS)
     await statesOnceFinished([reader!])
     const fresh = (reader!.lines.at(-1) as { state: State }).state
     const run = { clients, fresh, whileDown: { write, marksBefore, marksDuring }, afterRestart, log: await readLog(env.url, env.name) }
     if (process.env.DICTDB_CRASH_LOG) {
       const rejected = lines(clients, 'rejected')
-      const summary = { first, away, second, acks: lines(clients, 'ack').length, rejected: rejected.length, maybe: rejected.filter((l) => l.maybe).map((l) => fresh.marks.includes(l.attempt as string)), marks: fresh.marks.length, exits: await Promise.all(clients.map((c) => c.exited)) }
+      const maybe = rejected.filter((l) => l.maybe).map((l) => fresh.marks.includes(l.attempt as string))
+      const summary = { plan, acks: lines(clients, 'ack').length, rejected: rejected.map((l) => l.rejected), maybe, marks: fresh.marks.length, exits: await Promise.all(clients.map((c) => c.exited)) }
       appendFileSync(process.env.DICTDB_CRASH_LOG, `${JSON.stringify(summary)}\n`)
     }
     return run
@@ -122,11 +152,14 @@ async function crashRun(server: Awaited<ReturnType<typeof startThrowawayPostgres
 }
 
 describe('a connected database whose PostgreSQL server crashes and restarts while processes commit', () => {
-  let server: Awaited<ReturnType<typeof startThrowawayPostgres>> | undefined
+  let server: Server | undefined
   let run: Run
 
   beforeAll(async () => {
-    server = await startThrowawayPostgres({ fsync: false })
+    // fsync on, and each WAL flush waits 1 ms first (commit_delay, with no minimum of other
+    // transactions): a commit record stays in the server's memory only, where a crash loses it,
+    // for at least that long after its transaction committed and its notification went out.
+    server = await startThrowawayPostgres({ settings: { commit_delay: '1000', commit_siblings: '0' } })
     run = await crashRun(server)
   }, LIMIT_MS + 30_000)
 

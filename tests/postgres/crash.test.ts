@@ -98,9 +98,10 @@ async function readLog(url: string, name: string): Promise<Run['log']> {
 }
 
 type Server = Awaited<ReturnType<typeof startThrowawayPostgres>>
+type Env = { url: string; name: string; lockTimeoutMs: number }
 
 /** After `more` acknowledged transactions (if the processes still run): an immediate stop and a restart `awayMs` later, or a SIGKILLed server process. */
-async function crashAfter(server: Server, clients: Client[], env: { url: string; name: string }, more: number, kind: 'stop' | 'kill', awayMs: number): Promise<void> {
+async function crashAfter(server: Server, clients: Client[], env: Env, more: number, kind: 'stop' | 'kill', awayMs: number): Promise<void> {
   await acknowledged(clients, lines(clients, 'ack').length + more)
   if (kind === 'kill') return killOneBackend(env.url, env.name)
   await server.crash('SIGQUIT')
@@ -108,25 +109,37 @@ async function crashAfter(server: Server, clients: Client[], env: { url: string;
   await server.restart()
 }
 
+/** The first crash, an immediate stop: this process writes and reads while the server is away, and writes once it is back. */
+async function firstCrash(server: Server, clients: Client[], own: ConnectedDatabase): Promise<Pick<Run, 'whileDown' | 'afterRestart'> & { plan: unknown }> {
+  const first = random(20, 200)
+  await acknowledged(clients, first)
+  await server.crash('SIGQUIT')
+  await sleep(200) // the connection's end is seen: the write below finds the server away, not a commit in flight
+  const marksBefore = own.getTable('marks').count()
+  const write = await settled(own.transactionAsync(() => own.counter('probes').add(1)))
+  const marksDuring = own.getTable('marks').count()
+  const away = random(0, 3000)
+  await sleep(away)
+  await server.restart()
+  const afterRestart = await settled(own.transactionAsync(() => own.counter('probes').add(1)))
+  return { whileDown: { write, marksBefore, marksDuring }, afterRestart, plan: { first, away } }
+}
+
+/** What a new process reads once the writers are done (connecting waits out the recovery after a kill). */
+async function freshState(env: Env): Promise<State> {
+  const [reader] = await startClients(1, 'marks', 0, { ...env, lockTimeoutMs: 20_000 }, LIMIT_MS)
+  await statesOnceFinished([reader!])
+  return (reader!.lines.at(-1) as { state: State }).state
+}
+
 async function crashRun(server: Server): Promise<Run> {
   const env = { url: server.url, name: freshName(), lockTimeoutMs: CLIENT_TIMEOUT_MS }
   const own: ConnectedDatabase = await connect({ url: env.url, name: env.name, lockTimeoutMs: OWN_TIMEOUT_MS })
-  const plan: unknown[] = []
   try {
     await own.transactionAsync(() => own.createTable('marks'))
     const clients = await startClients(PROCESSES, 'marks', TRANSACTIONS, env, LIMIT_MS)
-    const first = random(20, 200)
-    await acknowledged(clients, first)
-    await server.crash('SIGQUIT')
-    await sleep(200) // the connection's end is seen: the write below finds the server away, not a commit in flight
-    const marksBefore = own.getTable('marks').count()
-    const write = await settled(own.transactionAsync(() => own.counter('probes').add(1)))
-    const marksDuring = own.getTable('marks').count()
-    const away = random(0, 3000)
-    await sleep(away)
-    await server.restart()
-    plan.push({ first, away })
-    const afterRestart = await settled(own.transactionAsync(() => own.counter('probes').add(1)))
+    const { plan: first, ...ownSide } = await firstCrash(server, clients, own)
+    const plan = [first]
     // Then three more crashes at random points, while the processes run.
     for (const kind of ['kill', 'stop', 'kill'] as const) {
       const [more, awayMs] = [random(10, 200), random(0, 1500)]
@@ -134,21 +147,19 @@ async function crashRun(server: Server): Promise<Run> {
       await crashAfter(server, clients, env, more, kind, awayMs)
     }
     await statesOnceFinished(clients)
-    // Connecting waits for the recovery after a kill: a longer timeout than the writers'.
-    const [reader] = await startClients(1, 'marks', 0, { ...env, lockTimeoutMs: 20_000 }, LIMIT_MS)
-    await statesOnceFinished([reader!])
-    const fresh = (reader!.lines.at(-1) as { state: State }).state
-    const run = { clients, fresh, whileDown: { write, marksBefore, marksDuring }, afterRestart, log: await readLog(env.url, env.name) }
-    if (process.env.DICTDB_CRASH_LOG) {
-      const rejected = lines(clients, 'rejected')
-      const maybe = rejected.filter((l) => l.maybe).map((l) => fresh.marks.includes(l.attempt as string))
-      const summary = { plan, acks: lines(clients, 'ack').length, rejected: rejected.map((l) => l.rejected), maybe, marks: fresh.marks.length, exits: await Promise.all(clients.map((c) => c.exited)) }
-      appendFileSync(process.env.DICTDB_CRASH_LOG, `${JSON.stringify(summary)}\n`)
-    }
+    const run = { clients, fresh: await freshState(env), ...ownSide, log: await readLog(env.url, env.name) }
+    if (process.env.DICTDB_CRASH_LOG) appendFileSync(process.env.DICTDB_CRASH_LOG, `${JSON.stringify(summary(run, plan))}\n`)
     return run
   } finally {
     await own.close()
   }
+}
+
+/** One line about a run: its crashes, and how its transactions ended. */
+function summary(run: Run, plan: unknown[]): unknown {
+  const rejected = lines(run.clients, 'rejected')
+  const maybe = rejected.filter((l) => l.maybe).map((l) => run.fresh.marks.includes(l.attempt as string))
+  return { plan, acks: lines(run.clients, 'ack').length, rejected: rejected.map((l) => l.rejected), maybe, marks: run.fresh.marks.length }
 }
 
 describe('a connected database whose PostgreSQL server crashes and restarts while processes commit', () => {

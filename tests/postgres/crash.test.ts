@@ -9,10 +9,11 @@ import { appendFileSync } from 'node:fs'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startThrowawayPostgres } from '../../scripts/pg-server.mjs'
-import { ConnectionError } from '../../src/errors'
+import { ConnectionError, InvalidArgumentError } from '../../src/errors'
 import { connect, type ConnectedDatabase } from '../../src/postgres/index'
 import { type Client, startClients, waitForLine } from './processes'
-import { freshName } from './support'
+import { pgUrl } from './server'
+import { connectedClosedAfterEach, freshName } from './support'
 
 const PROCESSES = 3
 const TRANSACTIONS = 400
@@ -61,11 +62,9 @@ async function statesOnceFinished(clients: Client[]): Promise<void> {
 
 /** SIGKILLs one of dictdb's server processes: PostgreSQL ends the others and recovers in place. */
 async function killOneBackend(url: string, name: string): Promise<void> {
-  const client = await connectOnceRecovered(url)
-  const { rows } = await client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [`dictdb:${name}`])
+  const { rows } = await onServer(url, (client) => client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [`dictdb:${name}`]))
   const victim = rows[random(0, rows.length)]
   if (victim !== undefined) process.kill(victim.pid, 'SIGKILL')
-  await client.end().catch(() => {})
 }
 
 /** Connects, retrying while the server is still recovering from the previous crash. */
@@ -83,18 +82,25 @@ async function connectOnceRecovered(url: string): Promise<pg.Client> {
   }
 }
 
-async function readLog(url: string, name: string): Promise<Run['log']> {
+/** Runs `fn` with a client of the server at `url` (connecting once it has recovered). */
+async function onServer<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = await connectOnceRecovered(url)
   try {
-    const { rows } = await client.query(
+    return await fn(client)
+  } finally {
+    await client.end().catch(() => {})
+  }
+}
+
+async function readLog(url: string, name: string): Promise<Run['log']> {
+  const { rows } = await onServer(url, (client) =>
+    client.query(
       `SELECT min(position)::int AS first, max(position)::int AS last, count(*)::int AS rows, count(DISTINCT commit_id)::int AS ids,
         (SELECT position::int FROM dictdb_head WHERE name = $1) AS head FROM dictdb_log WHERE name = $1`,
       [name],
-    )
-    return rows[0]
-  } finally {
-    await client.end()
-  }
+    ),
+  )
+  return rows[0]
 }
 
 type Server = Awaited<ReturnType<typeof startThrowawayPostgres>>
@@ -223,5 +229,28 @@ describe('a connected database whose PostgreSQL server crashes and restarts whil
 
   it('once the server is back, the same connected database writes again', () => {
     expect(run.afterRestart).toEqual({ value: 1 })
+  })
+})
+
+describe('a connected database that heard of a commit its server then lost', () => {
+  const open = connectedClosedAfterEach()
+
+  // The notification of an early commit goes out when its ordering transaction commits, before
+  // its flush (src/postgres/early.ts): a crash in between loses a commit that other processes
+  // heard of. Here that notification is sent by hand, and the crash is the sessions ending.
+  it('forgets it with the connection: changes() from its position rejects as past the end of the log', async () => {
+    const name = freshName()
+    const [db, other] = [await open({ name }), await open({ name })]
+    await db.transactionAsync(() => db.counter('c').add(1))
+    await onServer(pgUrl(), (client) => client.query('SELECT pg_notify($1, $2)', ['dictdb_log', `5 ${name}`]))
+    // Heard after the one above (notifications arrive in commit order): db has heard of 5.
+    await other.transactionAsync(() => other.counter('c').add(1))
+    await expect.poll(() => db.counter('c').value).toBe(2)
+    await onServer(pgUrl(), (client) => client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [`dictdb:${name}`]))
+    await expect.poll(() => db.sync().then(() => true, () => false)).toBe(true)
+    const feed = db.changes({ from: 5 * 1024 })
+    // Hang guard only: without the fix the feed waits for commits past 5.
+    const first = await Promise.race([feed.next().catch((error: unknown) => error), sleep(5000).then(() => 'still waiting')])
+    expect(first).toBeInstanceOf(InvalidArgumentError)
   })
 })

@@ -57,9 +57,15 @@ export class Follower {
       .catch(() => {})
   }
 
-  /** A connection was lost: it is made again shortly, whether or not a write needs it. */
+  /**
+   * A connection was lost: it is made again shortly, whether or not a write needs it. What its
+   * notifications announced past the replica is forgotten: a server crash can lose a commit whose
+   * notification went out before its flush (see early.ts), and the catch-up on reconnecting
+   * reads up to the head the log has.
+   */
   reconnectSoon(): void {
     const log = this.#log
+    this.notified = Math.min(this.notified, log.replica.position)
     if (log.closed() || this.#reconnecting) return
     this.#reconnecting = true
     const timer = setTimeout(() => {

@@ -1,10 +1,10 @@
 import { deserialize, serialize } from 'node:v8'
 import { InvalidArgumentError } from '../errors'
 import { isStandardSchema } from '../schema'
-import type { DatabaseState, Op, TableDefinition } from '../storage/change'
+import type { DatabaseState, Op, TableDefinition, TableState } from '../storage/change'
 import type { IndexSpec } from '../indexes/types'
 import { BinaryReader, BinaryWriter, RepeatedString } from '../values/binary'
-import { encodedBytes, encodedName, encoderOf, encoderOfFields, hasFields, type EncodedName, type EncodeShape } from '../values/binary-shapes'
+import { encodedBytes, encodedName, encoderOf, encoderOfFields, hasFields, type DecodeShape, type EncodedName, type EncodeShape } from '../values/binary-shapes'
 import { FrozenDate } from '../values/freeze'
 import type { Key, Rec } from '../values/types'
 
@@ -254,6 +254,64 @@ function readPatch(): unknown[] {
 
 export function encodeState(state: DatabaseState): Uint8Array {
   return serialize({ tables: state.tables.map((t) => ({ ...t, definition: portableDefinition(t.definition) })) })
+}
+
+/**
+ * A shared database's snapshot (`Replica`), read only by threads of this build: the tables'
+ * definitions, auto keys and lock slots as one structured-clone block (`[length u32][bytes]`),
+ * then each table's records with the binary value codec (`[count u32][value]*`), whose compiled
+ * per-shape writers encode a table of flat records 3–4× faster than a structured clone; a writer
+ * encodes the whole database each time the ring drops commits the last snapshot does not cover.
+ * `sizeHint`: the bytes the last one took (the buffer is made that large at once).
+ */
+export function encodeSnapshot(state: DatabaseState, sizeHint = 0): Uint8Array {
+  const meta = serialize(state.tables.map((t) => ({ definition: portableDefinition(t.definition), nextAutoKey: t.nextAutoKey, lockSlot: t.lockSlot })))
+  const out = new BinaryWriter(sizeHint + 4096)
+  out.uint(meta.length)
+  out.raw(meta)
+  for (const table of state.tables) {
+    out.uint(table.records.length)
+    let last: EncodeShape | undefined
+    for (const rec of table.records) {
+      // A record of the shape of the one before is its values alone (most records of a table
+      // share one shape): the names block is written, and read, once per run.
+      const shape = encoderOf(rec)
+      if (shape === last) {
+        out.byte(SAME_SHAPE)
+      } else {
+        out.byte(NEW_SHAPE)
+        out.raw(shape.names)
+        last = shape
+      }
+      shape.write(rec, out)
+    }
+  }
+  return out.finish()
+}
+
+/** Before each record of a snapshot: its names block follows, or it has the shape of the one before. */
+const NEW_SHAPE = 0
+const SAME_SHAPE = 1
+
+/** Reads a snapshot {@link encodeSnapshot} wrote; its records come out deep-frozen, as stored. */
+export function decodeSnapshot(bytes: Uint8Array): DatabaseState {
+  const metaLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, true)
+  const tables = deserialize(bytes.subarray(4, 4 + metaLength)) as Omit<TableState, 'records'>[]
+  const r = new BinaryReader(bytes)
+  r.reset(bytes, 4 + metaLength)
+  return {
+    tables: tables.map((table) => {
+      const records = new Array<Rec>(r.uint())
+      let shape: DecodeShape | undefined
+      for (let i = 0; i < records.length; i++) {
+        const mark = r.byte()
+        if (mark === NEW_SHAPE) shape = r.shape()
+        else if (mark !== SAME_SHAPE || shape === undefined) throw new InvalidArgumentError(`Corrupt shared snapshot: record mark ${mark}`)
+        records[i] = Object.freeze(shape.read(r)) as Rec
+      }
+      return { ...table, records }
+    }),
+  }
 }
 
 export function decodeState(bytes: Uint8Array): DatabaseState {

@@ -1,7 +1,7 @@
 import { DeadlockError, InvalidStateError, LockTimeoutError } from '../errors'
 import { sleepSync } from '../txn/backoff'
 import type { DatabaseState } from '../storage/change'
-import { decodeOps, decodeState, encodeOpsInPlace, encodeState, type EncodedOps, type WireOp } from './codec'
+import { decodeOps, decodeSnapshot, encodeOpsInPlace, encodeSnapshot, type EncodedOps, type WireOp } from './codec'
 import { guardLock, guardUnlock } from './guard'
 import { SharedLog, entrySize } from './log'
 import { MAX_THREADS } from './layout'
@@ -442,8 +442,8 @@ export class Replica {
    */
   #writeSnapshot(pos: number, force = false): void {
     const mem = this.memory
-    const bytes = encodeState(this.#host.rawState())
     const buffer = mem.buffers.snapshot
+    const bytes = encodeSnapshot(this.#host.rawState(), mem.snapshotLength)
     if (bytes.length > buffer.maxByteLength) {
       throw new InvalidStateError(`The shared snapshot needs ${bytes.length} bytes, more than its limit of ${buffer.maxByteLength}`)
     }
@@ -473,7 +473,7 @@ export class Replica {
       const bytes = length === 0 ? null : new Uint8Array(mem.buffers.snapshot, 0, length).slice()
       if (seq % 2 === 0 && seq === mem.snapshotSeq && pos >= mem.head) {
         mem.setStale(this.slot, false)
-        this.#host.resetFromState(bytes === null ? { tables: [] } : decodeState(bytes))
+        this.#host.resetFromState(bytes === null ? { tables: [] } : decodeSnapshot(bytes))
         this.#setApplied(pos)
         if (this.#tryCatchUp()) return
       }

@@ -29,10 +29,17 @@ const T_FIELDS = 11
 
 /** Writes values into a growing buffer; reuse one writer, call `copy()` (or `finish()`) for the bytes. */
 export class BinaryWriter {
-  #bytes = new Uint8Array(4096)
-  #view = new DataView(this.#bytes.buffer)
-  #words = new Int32Array(this.#bytes.buffer)
+  #bytes: Uint8Array
+  #view: DataView
+  #words: Int32Array
   #pos = 0
+
+  /** `initialBytes`: the buffer's first size (it grows as needed). */
+  constructor(initialBytes = 4096) {
+    this.#bytes = new Uint8Array((Math.max(initialBytes, 16) + 3) & ~3)
+    this.#view = new DataView(this.#bytes.buffer)
+    this.#words = new Int32Array(this.#bytes.buffer)
+  }
 
   /** The buffer written to (the bytes written are the first {@link length}). */
   get bytes(): Uint8Array {
@@ -271,7 +278,7 @@ export class BinaryReader {
         return Object.freeze(arr)
       }
       case T_FIELDS:
-        return Object.freeze(this.#shape().read(this))
+        return Object.freeze(this.shape().read(this))
       case T_OBJECT:
         return this.#fieldByField()
       default:
@@ -316,8 +323,11 @@ export class BinaryReader {
     return v
   }
 
-  /** The shape whose names block starts here (the block is skipped). */
-  #shape(): DecodeShape {
+  /**
+   * The shape whose names block starts here (the block is skipped): a caller that wrote objects
+   * of one shape as one names block then each one's values reads each with `shape.read(reader)`.
+   */
+  shape(): DecodeShape {
     const start = this.#pos
     const count = this.uint()
     for (let i = 0; i < count; i++) this.#pos += 4 + this.#view.getUint32(this.#pos, true)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { decodeOps, encodeOps, encodeOpsInPlace, encodePatchInPlace, openSinglePatch, readPatchInto, readPatchKey, type WireOp, type WireRecord } from '../../src/shared/codec'
+import { decodeOps, decodeSnapshot, encodeOps, encodeOpsInPlace, encodePatchInPlace, encodeSnapshot, openSinglePatch, readPatchInto, readPatchKey, type WireOp, type WireRecord } from '../../src/shared/codec'
 
 const record = (after: object): WireOp => ({ type: 'record', table: 't', key: 1, after: Object.freeze(after) as never })
 const roundTrip = (ops: WireOp[]): WireOp[] => decodeOps(encodeOps(ops))
@@ -197,6 +197,54 @@ describe('change codec', () => {
         const encoded = encodePatchInPlace(op(table), ['id', 'a', 'b'])
         expect(openSinglePatch(encoded.bytes, 0, encoded.length)).toBe(table)
       }
+    })
+  })
+
+  describe('the shared snapshot', () => {
+    const definition = (name: string) => ({ name, primaryKey: 'id', indexes: [{ field: 'city', type: 'hash', unique: false }] }) as never
+    const state = {
+      tables: [
+        {
+          definition: definition('people'),
+          nextAutoKey: 7,
+          lockSlot: 3,
+          records: [
+            Object.freeze({ id: 1, name: 'ünï ✓', city: 'x', score: -0.5, big: 12n, when: new Date(5), tags: Object.freeze(['a', Object.freeze({ deep: null })]), none: undefined }),
+            Object.freeze({ id: 2, other: true }),
+            Object.freeze({ id: 3, other: false }),
+            Object.freeze({ id: 4, name: 'b', city: 'y', score: 1, big: 0n, when: new Date(6), tags: Object.freeze([]), none: undefined }),
+            Object.freeze({ id: 5, other: null }),
+          ],
+        },
+        { definition: definition('empty'), nextAutoKey: 1, lockSlot: 4, records: [] },
+      ],
+    }
+
+    it('decodes to the tables, auto keys, lock slots and records it was encoded from', () => {
+      const decoded = decodeSnapshot(encodeSnapshot(state))
+      expect(decoded).toEqual(state)
+      expect(decoded.tables.map((t) => t.records.map((r) => Object.keys(r)))).toEqual(state.tables.map((t) => t.records.map((r) => Object.keys(r))))
+    })
+
+    it('decodes records deep-frozen, dates included', () => {
+      const [rec] = decodeSnapshot(encodeSnapshot(state)).tables[0]?.records ?? []
+      expect(Object.isFrozen(rec)).toBe(true)
+      expect(Object.isFrozen(rec?.tags)).toBe(true)
+      expect(Object.isFrozen((rec?.tags as unknown[])[1])).toBe(true)
+      expect(Object.isFrozen(rec?.when)).toBe(true)
+      expect(() => (rec?.when as Date).setTime(0)).toThrow()
+    })
+
+    it('refuses bytes whose first record says it has the shape of a record before it', () => {
+      const one = { tables: [{ ...state.tables[1], records: [Object.freeze({ id: 1 })] }] }
+      const bytes = encodeSnapshot(one)
+      const metaLength = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true)
+      bytes[4 + metaLength + 4] = 1 // the first record's mark: "same shape as the one before"
+      expect(() => decodeSnapshot(bytes)).toThrow(expect.objectContaining({ code: 'InvalidArgumentError' }))
+    })
+
+    it('decodes the same with a size hint smaller or larger than what it takes', () => {
+      for (const hint of [0, 10, 1 << 20]) expect(decodeSnapshot(encodeSnapshot(state, hint))).toEqual(state)
     })
   })
 })

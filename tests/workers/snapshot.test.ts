@@ -12,9 +12,9 @@ vi.mock('../../src/shared/codec', async (importOriginal) => {
   const codec = await importOriginal<typeof import('../../src/shared/codec')>()
   return {
     ...codec,
-    encodeState: (state: Parameters<typeof codec.encodeState>[0]) => {
+    encodeSnapshot: (...args: Parameters<typeof codec.encodeSnapshot>) => {
       if (watched !== null) appendWordAtEncode.push(Atomics.load(watched.i32, watched.appendWord))
-      return codec.encodeState(state)
+      return codec.encodeSnapshot(...args)
     },
   }
 })

@@ -59,7 +59,8 @@ const fieldNames = new RepeatedString()
 
 /** Encodes a commit's ops compactly (the bytes are a copy, safe to keep); no patches. */
 export function encodeOps(ops: readonly WireOp[]): Uint8Array {
-  writeOps(ops, false)
+  writer.reset()
+  writeOps(writer, ops, false)
   return writer.copy()
 }
 
@@ -78,43 +79,51 @@ export interface EncodedOps {
  * every other replica), which spares reading and copying the rest, strings above all.
  */
 export function encodeOpsInPlace(ops: readonly WireOp[]): EncodedOps {
-  writeOps(ops, true)
+  writer.reset()
+  writeOps(writer, ops, true)
   return writer
 }
 
-function writeOps(ops: readonly WireOp[], patches: boolean): void {
-  writer.reset()
-  writer.uint(ops.length)
+/**
+ * Writes a commit's ops, as {@link encodeOpsInPlace} encodes them, into `w` from where it stands
+ * (a writer over a shared log's ring: `BinaryWriter.over`).
+ */
+export function encodeOpsInto(w: BinaryWriter, ops: readonly WireOp[]): void {
+  writeOps(w, ops, true)
+}
+
+function writeOps(w: BinaryWriter, ops: readonly WireOp[], patches: boolean): void {
+  w.uint(ops.length)
   for (const op of ops) {
-    if (patches && op.type === 'record' && writePatch(op)) continue
-    writer.byte(KIND_BASE + OP_KINDS.indexOf(op.type))
-    writer.string(op.table, -1)
+    if (patches && op.type === 'record' && writePatch(w, op)) continue
+    w.byte(KIND_BASE + OP_KINDS.indexOf(op.type))
+    w.string(op.table, -1)
     switch (op.type) {
       case 'record':
-        writer.value(op.key)
-        writer.value(op.after)
+        w.value(op.key)
+        w.value(op.after)
         break
       case 'createTable':
-        writer.value(op.definition)
-        writer.uint(op.lockSlot)
+        w.value(op.definition)
+        w.uint(op.lockSlot)
         break
       case 'createIndex':
-        writer.value(op.index)
+        w.value(op.index)
         break
       case 'dropIndex':
-        writer.string(op.field, -1)
+        w.string(op.field, -1)
         break
     }
   }
 }
 
 /** Writes a record op as a patch if it is an update that keeps its record's fields, in order. */
-function writePatch(op: WireRecord): boolean {
+function writePatch(w: BinaryWriter, op: WireRecord): boolean {
   const { before, after } = op
   if (before === undefined || after === undefined) return false
   const shape = encoderOf(after)
   if (!hasFields(before, shape.fields)) return false
-  writePatchOf(op.table, op.key, before, after, shape)
+  writePatchOf(w, op.table, op.key, before, after, shape)
   return true
 }
 
@@ -126,23 +135,28 @@ function writePatch(op: WireRecord): boolean {
  */
 export function encodePatchInPlace(op: WireRecord & { readonly before: Rec; readonly after: Rec }, fields: readonly string[]): EncodedOps {
   writer.reset()
-  // The op count (1), the patch kind and the table's name, as bytes encoded once per table.
-  writer.name(patchHead(op.table))
-  writePatchBody(op.key, op.before, op.after, encoderOfFields(fields))
+  encodePatchInto(writer, op, fields)
   return writer
 }
 
-function writePatchOf(table: string, key: Key, before: Rec, after: Rec, shape: EncodeShape): void {
-  writer.byte(KIND_BASE + PATCH_KIND)
-  writer.name(tableName(table))
-  writePatchBody(key, before, after, shape)
+/** Writes what {@link encodePatchInPlace} encodes into `w` from where it stands (see {@link encodeOpsInto}). */
+export function encodePatchInto(w: BinaryWriter, op: WireRecord & { readonly before: Rec; readonly after: Rec }, fields: readonly string[]): void {
+  // The op count (1), the patch kind and the table's name, as bytes encoded once per table.
+  w.name(patchHead(op.table))
+  writePatchBody(w, op.key, op.before, op.after, encoderOfFields(fields))
 }
 
-function writePatchBody(key: Key, before: Rec, after: Rec, shape: EncodeShape): void {
-  writer.value(key)
-  const at = writer.length
-  writer.uint(0)
-  writer.setUint(at, shape.diff(before, after, writer))
+function writePatchOf(w: BinaryWriter, table: string, key: Key, before: Rec, after: Rec, shape: EncodeShape): void {
+  w.byte(KIND_BASE + PATCH_KIND)
+  w.name(tableName(table))
+  writePatchBody(w, key, before, after, shape)
+}
+
+function writePatchBody(w: BinaryWriter, key: Key, before: Rec, after: Rec, shape: EncodeShape): void {
+  w.value(key)
+  const at = w.length
+  w.uint(0)
+  w.setUint(at, shape.diff(before, after, w))
 }
 
 /** The last table name written, encoded (names repeat from write to write). */

@@ -1,8 +1,16 @@
 import { InvalidStateError } from '../errors'
 import type { EncodedOps } from './codec'
 import type { SharedMemory } from './memory'
+import { BinaryWriter } from '../values/binary'
 
-const HEADER = 8
+/** An entry's header: its payload's length and its writer's slot. */
+export const HEADER = 8
+/**
+ * Most payload bytes an entry encoded in place ({@link SharedLog.writerAt}) may take: a larger
+ * commit is encoded apart and copied ({@link SharedLog.write}). Reclaimed past the tail before
+ * encoding, so it is kept small beside the ring (whose smallest size is 64 KiB).
+ */
+const IN_PLACE_BYTES = 4096
 const WRAP = 0xffffffff
 const SCRATCH_BYTES = 1 << 16
 const SCRATCH_KEPT = 1 << 20
@@ -34,6 +42,10 @@ export class SharedLog {
   /** Per entry of the last `read`: start in the scratch buffer, payload length, end position. */
   #places: number[] = []
 
+  /** The writer of entries encoded in place, and the ring offset of the last one's header. */
+  readonly #inPlace = new BinaryWriter(16)
+  #inPlaceAt = 0
+
   constructor(mem: SharedMemory) {
     this.#mem = mem
   }
@@ -63,6 +75,38 @@ export class SharedLog {
     let pos = this.#mem.head
     while (pos < min && pos < tail) pos = this.#next(pos)
     return pos
+  }
+
+  /**
+   * Payload bytes an entry encoded in place at `tail` may take: up to {@link IN_PLACE_BYTES},
+   * never past the ring's end (0 or less: too near it; such an entry goes through {@link write},
+   * which skips to the ring's start).
+   */
+  inPlaceRoom(tail: number): number {
+    const cap = this.#mem.capacity
+    const off = tail % cap
+    this.#inPlaceAt = off
+    return Math.min(cap - off - HEADER, IN_PLACE_BYTES)
+  }
+
+  /**
+   * A writer over the payload of the entry at the tail {@link inPlaceRoom} was last given, `room`
+   * bytes at most, for encoding it in place (append mutex held, those bytes reclaimed); then
+   * {@link seal}.
+   */
+  writerAt(room: number): BinaryWriter {
+    const off = this.#inPlaceAt
+    return this.#inPlace.over(this.#mem.log, this.#mem.logView, off + HEADER, off + HEADER + room)
+  }
+
+  /** Writes the header of the entry whose payload {@link writerAt}'s writer wrote; returns the payload's length. */
+  seal(writer: number): number {
+    const off = this.#inPlaceAt
+    const length = this.#inPlace.length - off - HEADER
+    const view = this.#mem.logView
+    view.setUint32(off, length, true)
+    view.setUint32(off + 4, writer, true)
+    return length
   }
 
   /** Writes an entry placed by {@link place} (append mutex held, head already advanced). */

@@ -3,10 +3,11 @@ import { sleepSync } from '../txn/backoff'
 import type { DatabaseState } from '../storage/change'
 import { decodeOps, decodeSnapshot, encodeOpsInPlace, encodeSnapshot, type EncodedOps, type WireOp } from './codec'
 import { guardLock, guardUnlock } from './guard'
-import { SharedLog, entrySize } from './log'
+import { HEADER, SharedLog, entrySize } from './log'
 import { MAX_THREADS } from './layout'
 import { patchesBeside } from './defer'
 import type { Key } from '../values/types'
+import { WRITER_FULL, type BinaryWriter } from '../values/binary'
 import { APPEND_MUTEX, tailAfter, type SharedMemory } from './memory'
 
 /**
@@ -55,6 +56,8 @@ export interface QuietLock {
 export interface CheckedWrite {
   /** Its ops, encoded in place (`encodeOpsInPlace`, or a faster encoder of the same bytes). */
   encode(): EncodedOps
+  /** The same bytes as {@link encode}, written into `w` from where it stands (the log's ring). */
+  encodeInto(w: BinaryWriter): void
   /**
    * Whether the write may be appended (under the append mutex, the replica caught up). It may
    * plan the write again from records that changed meanwhile: it then sets {@link replanned},
@@ -177,10 +180,11 @@ export class Replica {
    * append mutex; then applies them, before anything else reads the replica. False if the check failed.
    */
   appendIf(write: CheckedWrite): boolean {
-    return this.#append(write.encode(), write)
+    return this.#append(null, write)
   }
 
-  #append(payload: EncodedOps, check: CheckedWrite | null): boolean {
+  /** `payload` null: `check`'s ops, encoded under the mutex once it holds (straight into the ring). */
+  #append(payload: EncodedOps | null, check: CheckedWrite | null): boolean {
     const mem = this.memory
     // Entries appended since this write was planned are applied now, if they can be, rather than
     // copied under the mutex (`#deferBeside`): the other writers wait less for it.
@@ -219,7 +223,7 @@ export class Replica {
    * lets go, and taking the mutex (a compare-and-swap reading the releasing store) synchronizes
    * with that release, so the last bump happens before this read.
    */
-  #appendHeld(payload: EncodedOps, check: CheckedWrite | null): number {
+  #appendHeld(payload: EncodedOps | null, check: CheckedWrite | null): number {
     const mem = this.memory
     let deferredTail = -1
     if ((this.#commitsWord[0] as number) === this.#seen) {
@@ -232,18 +236,56 @@ export class Replica {
       if (check !== null) return -1
       // Overtaken while holding these changes: rebuild from the snapshot (which cannot contain
       // changes to the tables this thread holds), catch up, and re-apply our own ops on top.
-      this.#host.applyRemote(decodeOps(payload.bytes, 0, payload.length), false)
+      const ops = payload as EncodedOps
+      this.#host.applyRemote(decodeOps(ops.bytes, 0, ops.length), false)
     }
     if (check !== null && !check.holds()) {
       this.#deferred = 0 // the next catch-up reads them again
       return -1
     }
-    // Planned again from the caught-up record: encoded here (no user code runs in an encoding).
-    if (check !== null && check.replanned) payload = check.encode()
     // Under the append mutex, caught up (or deferring): this replica's position is the tail.
     const tail = deferredTail >= 0 ? deferredTail : this.#applied
+    let end = -1
+    // A checked write is encoded now, as `holds()` left it (planned again if its record changed):
+    // no user code runs in an encoding.
+    if (payload === null) end = this.#appendInPlace(tail, check as CheckedWrite)
+    if (end < 0) end = this.#appendCopy(tail, payload ?? (check as CheckedWrite).encode())
+    // Under the append mutex nothing else was appended: this replica is at the tail.
+    this.#seen = mem.commit(end)
+    this.#setApplied(end)
+    return end
+  }
+
+  /**
+   * Encodes `write` straight into the ring at `tail` (no copy); returns the entry's end, or -1,
+   * with nothing published, if it does not fit there (near the ring's end, or a large commit).
+   */
+  #appendInPlace(tail: number, write: CheckedWrite): number {
+    const log = this.#log
+    const room = log.inPlaceRoom(tail)
+    if (room <= 0) return -1
+    this.#makeRoom(tail, tail + HEADER + room)
+    try {
+      write.encodeInto(log.writerAt(room))
+    } catch (error) {
+      if (error === WRITER_FULL) return -1
+      throw error
+    }
+    return tail + entrySize(log.seal(this.slot))
+  }
+
+  /** Copies `payload` into the ring as the entry after `tail` (which may skip to the ring's start); returns its end. */
+  #appendCopy(tail: number, payload: EncodedOps): number {
     const start = this.#log.place(tail, payload.length)
     const end = start + entrySize(payload.length)
+    this.#makeRoom(tail, end)
+    this.#log.write(tail, start, this.slot, payload)
+    return end
+  }
+
+  /** Makes the ring free up to log position `end` (reclaiming past the head if need be) before it is written. */
+  #makeRoom(tail: number, end: number): void {
+    const mem = this.memory
     const reclaimTo = end - mem.capacity
     // `head` only grows: what this thread saw of it is a lower bound, read again only when the
     // entry would overwrite past it (reclaiming a chunk at a time makes that rare).
@@ -253,11 +295,6 @@ export class Replica {
       // The ring dropped entries the snapshot does not cover (or a snapshot failed since).
       this.#snapshotDue = mem.snapshotPos < this.#headSeen
     }
-    this.#log.write(tail, start, this.slot, payload)
-    // Under the append mutex nothing else was appended: this replica is at the tail.
-    this.#seen = mem.commit(end)
-    this.#setApplied(end)
-    return end
   }
 
   /**

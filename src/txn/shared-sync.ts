@@ -1,5 +1,6 @@
 import type { RWLock } from '../locks/types'
-import { encodeOpsInPlace, encodePatchInPlace, type EncodedOps } from '../shared/codec'
+import { encodeOpsInPlace, encodeOpsInto, encodePatchInPlace, encodePatchInto, type EncodedOps } from '../shared/codec'
+import type { BinaryWriter } from '../values/binary'
 import type { CheckedWrite } from '../shared/replica'
 import type { Op, RecordChange } from '../storage/change'
 import type { TableStore } from '../storage/table-store'
@@ -146,9 +147,20 @@ export class CheckedChange implements CheckedWrite {
    */
   encode(): EncodedOps {
     const change = this.#change as RecordChange
-    const { before, after } = change
-    const fields = before === undefined || after === undefined ? undefined : (this.#store as TableStore).vouchedFields(after, before)
+    const fields = this.#vouchedFields(change)
     return fields === undefined ? encodeOpsInPlace([change]) : encodePatchInPlace(change as RecordChange & { before: Rec; after: Rec }, fields)
+  }
+
+  /** Writes what {@link encode} encodes into `w` (a writer over the shared log's ring). */
+  encodeInto(w: BinaryWriter): void {
+    const change = this.#change as RecordChange
+    const fields = this.#vouchedFields(change)
+    if (fields === undefined) encodeOpsInto(w, [change])
+    else encodePatchInto(w, change as RecordChange & { before: Rec; after: Rec }, fields)
+  }
+
+  #vouchedFields({ before, after }: RecordChange): readonly string[] | undefined {
+    return before === undefined || after === undefined ? undefined : (this.#store as TableStore).vouchedFields(after, before)
   }
 
   apply(): void {

@@ -33,12 +33,32 @@ export class BinaryWriter {
   #view: DataView
   #words: Int32Array
   #pos = 0
+  /** Where writing must stop: the buffer's end, or the end of the range given to {@link over}. */
+  #limit: number
+  /** Writing into a range given to {@link over}: it never grows, it throws {@link WRITER_FULL}. */
+  #fixed = false
 
   /** `initialBytes`: the buffer's first size (it grows as needed). */
   constructor(initialBytes = 4096) {
     this.#bytes = new Uint8Array((Math.max(initialBytes, 16) + 3) & ~3)
     this.#view = new DataView(this.#bytes.buffer)
     this.#words = new Int32Array(this.#bytes.buffer)
+    this.#limit = this.#bytes.length
+  }
+
+  /**
+   * Writes from now on into `bytes[start, limit)` (`view`: a view of all of `bytes`' buffer),
+   * without growing: a value that does not fit throws {@link WRITER_FULL}, with the bytes up to
+   * `limit` possibly written. {@link length} is then the position in `bytes`. For encoding a
+   * shared log's entry straight into its ring.
+   */
+  over(bytes: Uint8Array, view: DataView, start: number, limit: number): this {
+    this.#bytes = bytes
+    this.#view = view
+    this.#pos = start
+    this.#limit = limit
+    this.#fixed = true
+    return this
   }
 
   /** The buffer written to (the bytes written are the first {@link length}). */
@@ -46,12 +66,12 @@ export class BinaryWriter {
     return this.#bytes
   }
 
-  /** The same buffer as 32-bit words, for copies a word at a time. */
+  /** The same buffer as 32-bit words, for copies a word at a time (not after {@link over}). */
   get words(): Int32Array {
     return this.#words
   }
 
-  /** Bytes written since the last reset. */
+  /** Bytes written since the last reset (after {@link over}: the position in its bytes). */
   get length(): number {
     return this.#pos
   }
@@ -121,8 +141,9 @@ export class BinaryWriter {
 
   uint(n: number): void {
     this.#ensure(4)
-    this.#view.setUint32(this.#pos, n, true)
-    this.#pos += 4
+    const pos = this.#pos
+    this.#view.setUint32(pos, n, true)
+    this.#pos = pos + 4
   }
 
   byte(b: number): void {
@@ -156,14 +177,15 @@ export class BinaryWriter {
 
   #number(v: number): void {
     this.#ensure(9)
-    if ((v | 0) === v && !Object.is(v, -0)) {
-      this.#bytes[this.#pos++] = T_INT
-      this.#view.setInt32(this.#pos, v, true)
-      this.#pos += 4
+    const pos = this.#pos
+    if ((v | 0) === v && (v !== 0 || 1 / v > 0)) {
+      this.#bytes[pos] = T_INT
+      this.#view.setInt32(pos + 1, v, true)
+      this.#pos = pos + 5
     } else {
-      this.#bytes[this.#pos++] = T_FLOAT
-      this.#view.setFloat64(this.#pos, v, true)
-      this.#pos += 8
+      this.#bytes[pos] = T_FLOAT
+      this.#view.setFloat64(pos + 1, v, true)
+      this.#pos = pos + 9
     }
   }
 
@@ -188,16 +210,25 @@ export class BinaryWriter {
     shape.write(v, this)
   }
 
+  /** Makes room for `n` more bytes (small enough to inline: the growth is apart). */
   #ensure(n: number): void {
-    if (this.#pos + n <= this.#bytes.length) return
+    if (this.#pos + n > this.#limit) this.#grow(n)
+  }
+
+  #grow(n: number): void {
+    if (this.#fixed) throw WRITER_FULL
     // A whole number of words, so that `words` covers every byte.
     const next = new Uint8Array((Math.max(this.#bytes.length * 2, this.#pos + n) + 3) & ~3)
     next.set(this.#bytes.subarray(0, this.#pos))
     this.#bytes = next
     this.#view = new DataView(next.buffer)
     this.#words = new Int32Array(next.buffer)
+    this.#limit = next.length
   }
 }
+
+/** Thrown by a writer given a fixed range ({@link BinaryWriter.over}) that a value does not fit in. */
+export const WRITER_FULL: unique symbol = Symbol('BinaryWriter range full')
 
 const utf8 = new TextEncoder()
 const utf8Decoder = new TextDecoder()

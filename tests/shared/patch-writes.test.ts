@@ -10,6 +10,16 @@ const pair = () =>
     { id: 2, n: 0, s: 'b', b: true },
   ])
 
+/** A pair on the smallest ring (64 KiB), which small updates wrap many times. */
+const smallRing = () =>
+  twoReplicas(
+    [
+      { id: 1, n: 0, s: 'a', b: false },
+      { id: 2, n: 0, s: 'b', b: true },
+    ],
+    { logBytes: 1 << 16 },
+  )
+
 /** What `vouchedFields` answered during `fn` (the patch encoder runs only when it gives fields). */
 function vouched(fn: () => void): Array<readonly string[] | undefined> {
   const answers: Array<readonly string[] | undefined> = []
@@ -67,5 +77,29 @@ describe('a shared update by key of a table of flat records', () => {
     t.insert({ id: 2, n: 5, s: 'again', b: false })
     t.update({ n: increment(1) }, { id: 2 })
     expect(o.select()).toEqual(t.select())
+  })
+
+  describe('encoded straight into the ring', () => {
+    it('reaches the other replica at every offset of a ring it wraps many times', () => {
+      const { t, o } = smallRing()
+      // Entries of every length from ~40 to ~140 bytes, so that they end at every offset near the ring's end.
+      for (let i = 0; i < 4000; i++) {
+        t.update({ n: increment(1), s: 'ü'.repeat(i % 50) }, { id: 1 + (i % 2) })
+        expect(o.get(1 + (i % 2))).toEqual(t.get(1 + (i % 2)))
+      }
+      expect(o.select()).toEqual([
+        { id: 1, n: 2000, s: 'ü'.repeat(48), b: false },
+        { id: 2, n: 2000, s: 'ü'.repeat(49), b: true },
+      ])
+    })
+
+    it('reaches the other replica when it is larger than the room for one (a long string)', () => {
+      const { t, o } = smallRing()
+      for (const length of [4000, 4100, 9000, 20_000]) {
+        t.update({ s: 'x'.repeat(length) }, { id: 1 })
+        t.update({ n: increment(1) }, { id: 2 })
+        expect(o.select()).toEqual(t.select())
+      }
+    })
   })
 })

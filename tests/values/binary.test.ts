@@ -1,7 +1,7 @@
 // The binary writer's pre-encoded names (a patch's table and field names), written a 32-bit
 // word at a time: the same bytes as the string encoding, whatever the name's length.
 import { describe, expect, it } from 'vitest'
-import { BinaryWriter } from '../../src/values/binary'
+import { BinaryWriter, WRITER_FULL } from '../../src/values/binary'
 import { encodedName } from '../../src/values/binary-shapes'
 
 const NAMES = ['', 'a', 'ab', 'abc', 'abcd', 'score', 'people', 'abcdefg', 'abcdefgh', 'naïve', 'テーブル', '😀x']
@@ -48,5 +48,32 @@ describe('BinaryWriter.name', () => {
     expect(w.length).toBe(2 + 4 + 4093 + 1)
     expect(w.bytes[2 + 4 + 4092]).toBe(0x78)
     expect(w.bytes[2 + 4 + 4093]).toBe(1)
+  })
+})
+
+describe('BinaryWriter.over', () => {
+  const values: unknown[] = [1, -0, 0.5, 'ünï ✓', 12n, null, true, undefined, Object.freeze({ a: 1, b: ['x'] })]
+
+  it('writes the same bytes into the given range as into its own buffer', () => {
+    const target = new Uint8Array(new SharedArrayBuffer(256)).fill(0xee)
+    const w = new BinaryWriter().over(target, new DataView(target.buffer), 8, 200)
+    for (const v of values) w.value(v)
+    expect([...target.subarray(8, w.length)]).toEqual(written((own) => values.forEach((v) => own.value(v))))
+    expect(target[7]).toBe(0xee)
+  })
+
+  it('throws WRITER_FULL instead of writing past the range, and does not grow', () => {
+    const target = new Uint8Array(64).fill(0xee)
+    const w = new BinaryWriter().over(target, new DataView(target.buffer), 0, 16)
+    w.value(1) // 5 bytes
+    let thrown: unknown
+    try {
+      w.value('a string longer than what is left')
+    } catch (error) {
+      thrown = error
+    }
+    expect(thrown).toBe(WRITER_FULL)
+    expect(w.bytes).toBe(target)
+    expect([...target.subarray(16)].every((b) => b === 0xee)).toBe(true)
   })
 })

@@ -19,6 +19,16 @@ function align8(n: number): number {
   return (n + 7) & ~7
 }
 
+/**
+ * Where log position `pos` falls in a ring of `cap` bytes (`pos % cap`). Positions pass 2^31
+ * after 2 GiB of log, and are doubles from then on, for which `%` is an x87 remainder loop (~30 ns,
+ * against ~3 for these few float operations). Exact for every position below 2^53 (both are
+ * multiples of 8, `cap` at most 2^34: the quotient never rounds up to the next integer).
+ */
+export function ringOffset(pos: number, cap: number): number {
+  return pos - Math.floor(pos / cap) * cap
+}
+
 /** Bytes an entry of a `length`-byte payload takes in the ring (header and padding included). */
 export function entrySize(length: number): number {
   return align8(HEADER + length)
@@ -66,7 +76,7 @@ export class SharedLog {
       )
     }
     const cap = this.#mem.capacity
-    const off = tail % cap
+    const off = ringOffset(tail, cap)
     return off + entrySize(length) > cap ? tail + (cap - off) : tail
   }
 
@@ -84,7 +94,7 @@ export class SharedLog {
    */
   inPlaceRoom(tail: number): number {
     const cap = this.#mem.capacity
-    const off = tail % cap
+    const off = ringOffset(tail, cap)
     this.#inPlaceAt = off
     return Math.min(cap - off - HEADER, IN_PLACE_BYTES)
   }
@@ -113,8 +123,8 @@ export class SharedLog {
   write(tail: number, start: number, writer: number, payload: EncodedOps): void {
     const view = this.#mem.logView
     const cap = this.#mem.capacity
-    if (start !== tail) view.setUint32(tail % cap, WRAP, true)
-    const off = start % cap
+    if (start !== tail) view.setUint32(ringOffset(tail, cap), WRAP, true)
+    const off = ringOffset(start, cap)
     view.setUint32(off, payload.length, true)
     view.setUint32(off + 4, writer, true)
     // Whole words: the entry's padding to 8 bytes has room for the last one.
@@ -138,7 +148,7 @@ export class SharedLog {
     let pos = from
     let count = 0
     while (pos < to) {
-      const off = pos % cap
+      const off = ringOffset(pos, cap)
       const length = view.getUint32(off, true)
       if (length === WRAP) {
         pos += cap - off
@@ -191,7 +201,7 @@ export class SharedLog {
 
   #next(pos: number): number {
     const cap = this.#mem.capacity
-    const off = pos % cap
+    const off = ringOffset(pos, cap)
     const length = this.#mem.logView.getUint32(off, true)
     return length === WRAP ? pos + (cap - off) : pos + align8(HEADER + length)
   }

@@ -4,7 +4,7 @@ import type { SharedMemory } from './memory'
 import { BinaryWriter } from '../values/binary'
 
 /** An entry's header: its payload's length and its writer's slot. */
-export const HEADER = 8
+const HEADER = 8
 /**
  * Most payload bytes an entry encoded in place ({@link SharedLog.writerAt}) may take: a larger
  * commit is encoded apart and copied ({@link SharedLog.write}). Reclaimed past the tail before
@@ -88,26 +88,23 @@ export class SharedLog {
   }
 
   /**
-   * Payload bytes an entry encoded in place at `tail` may take: up to {@link IN_PLACE_BYTES},
-   * never past the ring's end (0 or less: too near it; such an entry goes through {@link write},
-   * which skips to the ring's start).
+   * A writer over the payload of an entry encoded in place at `tail`, up to {@link IN_PLACE_BYTES}
+   * and never past the ring's end; null when too near it (such an entry goes through
+   * {@link write}, which skips to the ring's start). The caller reclaims up to
+   * {@link inPlaceEnd} before encoding anything (append mutex held), then calls {@link seal}.
    */
-  inPlaceRoom(tail: number): number {
+  writerAt(tail: number): BinaryWriter | null {
     const cap = this.#mem.capacity
     const off = ringOffset(tail, cap)
+    const room = Math.min(cap - off - HEADER, IN_PLACE_BYTES)
+    if (room <= 0) return null
     this.#inPlaceAt = off
-    return Math.min(cap - off - HEADER, IN_PLACE_BYTES)
-  }
-
-  /**
-   * A writer over the payload of the entry at the tail {@link inPlaceRoom} was last given, `room`
-   * bytes at most, for encoding it in place (append mutex held, those bytes reclaimed); then
-   * {@link seal}.
-   */
-  writerAt(room: number): BinaryWriter {
-    const off = this.#inPlaceAt
+    this.inPlaceEnd = tail + HEADER + room
     return this.#inPlace.over(this.#mem.log, this.#mem.logView, off + HEADER, off + HEADER + room)
   }
+
+  /** The log position the last {@link writerAt}'s writer may write up to. */
+  inPlaceEnd = 0
 
   /** Writes the header of the entry whose payload {@link writerAt}'s writer wrote; returns the payload's length. */
   seal(writer: number): number {

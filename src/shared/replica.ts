@@ -3,7 +3,7 @@ import { sleepSync } from '../txn/backoff'
 import type { DatabaseState } from '../storage/change'
 import { decodeOps, decodeSnapshot, encodeOpsInPlace, encodeSnapshot, type EncodedOps, type WireOp } from './codec'
 import { guardLock, guardUnlock } from './guard'
-import { HEADER, SharedLog, entrySize } from './log'
+import { SharedLog, entrySize } from './log'
 import { MAX_THREADS } from './layout'
 import { patchesBeside } from './defer'
 import type { Key } from '../values/types'
@@ -262,11 +262,11 @@ export class Replica {
    */
   #appendInPlace(tail: number, write: CheckedWrite): number {
     const log = this.#log
-    const room = log.inPlaceRoom(tail)
-    if (room <= 0) return -1
-    this.#makeRoom(tail, tail + HEADER + room)
+    const writer = log.writerAt(tail)
+    if (writer === null) return -1
+    this.#makeRoom(tail, log.inPlaceEnd)
     try {
-      write.encodeInto(log.writerAt(room))
+      write.encodeInto(writer)
     } catch (error) {
       if (error === WRITER_FULL) return -1
       throw error

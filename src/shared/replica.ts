@@ -219,9 +219,9 @@ export class Replica {
    * The append proper, holding the append mutex: catch up, check, write the entry, publish it.
    * Returns the entry's end, or -1 if the check failed.
    *
-   * The commit count is read plainly here: every bump is made by a holder of this mutex before it
-   * lets go, and taking the mutex (a compare-and-swap reading the releasing store) synchronizes
-   * with that release, so the last bump happens before this read.
+   * The commit word is read plainly here: every store of it is made by a holder of this mutex
+   * before it lets go, and taking the mutex (a compare-and-swap reading the releasing swap)
+   * synchronizes with that release, so the last store happens before this read.
    */
   #appendHeld(payload: EncodedOps | null, check: CheckedWrite | null): number {
     const mem = this.memory

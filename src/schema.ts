@@ -1,5 +1,6 @@
 import { InvalidArgumentError, SchemaValidationError, describe } from './errors'
 import { freezeRecord } from './values/freeze'
+import { shortName } from './values/describe'
 import type { Rec } from './values/types'
 import { checkOptions } from './options'
 
@@ -77,7 +78,7 @@ function typeValidator(specs: ParsedField[], table: string, primaryKey: string):
     fields: specs.map((s) => s.field),
     validate(record) {
       for (const field in record) {
-        if (!known.has(field) && field !== primaryKey) throw invalid(table, field, `unknown field \`${field}\` (not in the schema)`)
+        if (!known.has(field) && field !== primaryKey) throw invalid(table, field, `unknown field \`${shortName(field)}\` (not in the schema)`)
       }
       for (const { field, type, optional } of specs) {
         const value = record[field]

@@ -81,6 +81,14 @@ describe('type-string schemas', () => {
     expect(error.field).toBe('colour')
   })
 
+  it('an unknown field with a very long name is refused with a short message that names its start', () => {
+    const { t } = table()
+    const name = 'colour'.repeat(1_000)
+    const error = expectDictDBError(() => t.insert({ ...GOOD, [name]: 'red' }), 'SchemaValidationError', /`colourcolour.*\.\.\.`/, /unknown/)
+    expect(error.message.length).toBeLessThan(1_000)
+    expect(error.field).toBe(name)
+  })
+
   it('the primary key is always allowed though not in the schema', () => {
     const { t } = table()
     expect(t.insert({ ...GOOD, id: 'p1' })).toBe('p1')

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, describe, inputError } from '../errors'
 import { freezeCopy, isPlainObject } from '../values/freeze'
-import { preview } from '../values/describe'
+import { preview, shortName } from '../values/describe'
 import type { ConditionNode } from './ast'
 import { Condition } from './condition'
 
@@ -63,12 +63,15 @@ function refuseLogicalOperator(field: string, what: string): never {
  * and silently match nothing: refuse it and show the DSL form. Equality with such an object is
  * still possible through `field(…).eq({…})`.
  */
-function refuseOperatorObject(value: unknown, field: string, what: string, table: string): void {
+function refuseOperatorObject(value: unknown, name: string, what: string, table: string): void {
   if (!isPlainObject(value)) return
   const keys = Object.keys(value)
   if (keys.length === 0) return
   const looksLikeOperators = keys.some((k) => k.startsWith('$')) || keys.every((k) => Object.hasOwn(OPERATORS, k))
   if (!looksLikeOperators) return
+  // The caller's field name may be of any length: the message shows its start (the error's
+  // `field` property keeps it whole).
+  const field = shortName(name)
   const first = keys[0] as string
   const method = OPERATORS[first.replace(/^\$/, '')]
   const dsl =
@@ -78,6 +81,6 @@ function refuseOperatorObject(value: unknown, field: string, what: string, table
   throw new InvalidArgumentError(
     `\`${what}.${field}\` looks like an operator object (${preview(value)}), which would compare \`${field}\` for equality with an object. ` +
       `Write the condition with the query DSL: ${dsl}. To match an object with these keys, use ${table}.field('${field}').eq({…})`,
-    { field },
+    { field: name },
   )
 }

@@ -25,6 +25,11 @@ export function preview(value: unknown): string {
   return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 3)}...` : text
 }
 
+/** A caller's name (of a field, say) as an error message shows it: cut to 60 characters. */
+export function shortName(name: string): string {
+  return name.length > MAX_TEXT ? `${name.slice(0, MAX_TEXT - 3)}...` : name
+}
+
 /** The kind shown in parentheses: `null`, `array`, `Date`, a built-in's tag (`Map`), or `typeof`. */
 export function kindOf(value: unknown): string {
   if (value === null) return 'null'

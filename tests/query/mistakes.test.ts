@@ -20,6 +20,14 @@ describe('operator-looking objects in a where object', () => {
     expect(e.field).toBe('age')
   })
 
+  it('shows the start of a very long field name in its message, and the whole name in `field`', () => {
+    const { loose } = people()
+    const name = 'x'.repeat(5_000)
+    const e = expectDictDBError(() => loose.count({ [name]: { $gt: 1 } }), 'InvalidArgumentError', /operator/, /xxx\.\.\./)
+    expect(e.message.length).toBeLessThan(1_000)
+    expect(e.field).toBe(name)
+  })
+
   it("refuses { age: { gt: 30 } } (the DSL's own operator names) and shows the DSL form", () => {
     const { loose } = people()
     expectDictDBError(() => loose.select({ where: { age: { gt: 30 } } }), 'InvalidArgumentError', /loose\.field\('age'\)\.gt\(30\)/)

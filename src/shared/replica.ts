@@ -308,10 +308,18 @@ export class Replica {
    * (the caller catches up as usual).
    */
   #deferBeside(check: CheckedWrite): number {
+    // Plainly read: the last append happened before this thread took the mutex.
+    return this.#readBeside(check, this.#commitsWord[0] as number)
+  }
+
+  /**
+   * Copies the entries up to commit word `word`'s tail into the log's buffer and leaves them
+   * deferred (`#deferred`), if each is a patch of another record than `check`'s and nobody here
+   * listens (see `#deferBeside`); returns that tail, or -1 with nothing deferred.
+   */
+  #readBeside(check: CheckedWrite, word: number): number {
     const mem = this.memory
     if (this.#host.listened()) return -1
-    // Plainly read: the last append happened before this thread took the mutex.
-    const word = this.#commitsWord[0] as number
     const tail = tailAfter(this.#applied, word)
     if (mem.isStale(this.slot) || tail - this.#applied > mem.capacity) return -1
     const count = this.#log.read(this.#applied, tail)
@@ -327,15 +335,10 @@ export class Replica {
    * and check stay sound, and no user code runs). Else leaves them to the append.
    */
   #catchUpBeside(check: CheckedWrite): void {
-    const mem = this.memory
-    if (this.#host.listened()) return
     // `Atomics.load` (acquire): the entries up to this word's tail are whole.
-    const word = mem.commits
-    const tail = tailAfter(this.#applied, word)
-    if (mem.isStale(this.slot) || tail - this.#applied > mem.capacity) return
-    const count = this.#log.read(this.#applied, tail)
-    if (count <= 0 || !patchesBeside(this.#log, count, check)) return
-    this.#deferred = count
+    const word = this.memory.commits
+    const tail = this.#readBeside(check, word)
+    if (tail < 0) return
     this.#applyDeferred()
     this.#setApplied(tail)
     this.#seen = word

@@ -13,7 +13,7 @@ import { Table, checkIndexSpec, droppedError, type TableContext } from './table'
 import type { Key } from './values/types'
 import { ChangePlanner } from './table-changes'
 import type { Transactions } from './txn/transactions'
-import { clip } from './values/describe'
+import { shortName } from './values/describe'
 import { adoptRecord } from './values/freeze'
 
 const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype', '.', '..'])
@@ -66,7 +66,7 @@ export class Catalog {
 
   context(name: string): TableContext {
     const ctx = this.#contexts.get(name)
-    if (ctx === undefined) throw new TableNotFoundError(`No table named \`${clip(name)}\``, { table: name })
+    if (ctx === undefined) throw new TableNotFoundError(`No table named \`${shortName(name)}\``, { table: name })
     return ctx
   }
 
@@ -158,7 +158,7 @@ export class Catalog {
    */
   raiseNextAutoKey(name: string, next: number): void {
     if (!Number.isSafeInteger(next) || next < 1) {
-      throw new InvalidArgumentError(`Expected the next auto key of \`${name}\` to be a positive integer, got ${describe(next)}`, { table: name })
+      throw new InvalidArgumentError(`Expected the next auto key of \`${shortName(name)}\` to be a positive integer, got ${describe(next)}`, { table: name })
     }
     const store = this.context(name).store
     store.nextAutoKey = Math.max(store.nextAutoKey, next)
@@ -195,8 +195,9 @@ function missingValidator(table: string): Validator {
   return {
     fields: null,
     validate() {
+      const name = shortName(table)
       throw new InvalidStateError(
-        `Table \`${table}\` was created with a Standard Schema validator in another thread or process; to write to it here, pass it again: Database.attach(handle, { schemas: { ${table}: validator } }), or connect({ url, schemas: { ${table}: validator } }) for a connected database`,
+        `Table \`${name}\` was created with a Standard Schema validator in another thread or process; to write to it here, pass it again: Database.attach(handle, { schemas: { ${name}: validator } }), or connect({ url, schemas: { ${name}: validator } }) for a connected database`,
         { table },
       )
     },

@@ -1,5 +1,6 @@
 import { brand, isInstance } from './brand'
 import { InvalidArgumentError, describe } from './errors'
+import { shortName } from './values/describe'
 
 /** An atomic update operator: adds `by` to the stored value inside the table's write lock. */
 export class Increment {
@@ -31,11 +32,11 @@ export class Increment {
     if (current == null) return this.#by
     if (typeof current === 'number' && typeof this.#by === 'number') {
       const next = current + this.#by
-      if (!Number.isFinite(next)) throw new InvalidArgumentError(`increment() of \`${field}\` overflows to ${next}`, { table, field })
+      if (!Number.isFinite(next)) throw new InvalidArgumentError(`increment() of \`${shortName(field)}\` overflows to ${next}`, { table, field })
       return next
     }
     if (typeof current === 'bigint' && typeof this.#by === 'bigint') return current + this.#by
-    throw new InvalidArgumentError(`Cannot increment \`${field}\` by ${describe(this.#by)}: its value is ${describe(current)}`, { table, field })
+    throw new InvalidArgumentError(`Cannot increment \`${shortName(field)}\` by ${describe(this.#by)}: its value is ${describe(current)}`, { table, field })
   }
 }
 

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, describe, readingInput } from './errors'
-import { clip } from './values/describe'
+import { shortName } from './values/describe'
 import type { Logger } from './database'
 
 const NO_OPTIONS = Object.freeze({})
@@ -17,7 +17,7 @@ export function checkOptions<O extends object>(options: O | undefined, allowed: 
     }
     const out: Record<string, unknown> = {}
     for (const key of Object.keys(options)) {
-      if (!allowed.includes(key)) throw new InvalidArgumentError(`Unknown option \`${clip(key)}\` for ${what}. ${didYouMean(key, allowed, 'Known options')}`)
+      if (!allowed.includes(key)) throw new InvalidArgumentError(`Unknown option \`${shortName(key)}\` for ${what}. ${didYouMean(key, allowed, 'Known options')}`)
       out[key] = (options as Record<string, unknown>)[key]
     }
     return out as Partial<O>
@@ -37,9 +37,19 @@ export function didYouMean(name: string, known: Iterable<string>, listName: stri
   const all = [...known]
   const lower = name.toLowerCase()
   const near = all.find((a) => a.length === name.length && a.toLowerCase() === lower) ?? nearest(name, all)
-  if (near !== undefined) return `Did you mean \`${near}\`?`
-  const shown = all.length > 20 ? `${all.slice(0, 20).join(', ')}, …` : all.join(', ')
-  return `${listName}: ${shown}`
+  if (near !== undefined) return `Did you mean \`${shortName(near)}\`?`
+  return `${listName}: ${nameList(all)}`
+}
+
+/** Names for a message: each cut, and as many as fit in about 200 characters (20 at most), then `…`. */
+export function nameList(names: readonly string[]): string {
+  let shown = ''
+  for (let i = 0; i < names.length; i++) {
+    const next = shortName(names[i] as string)
+    if (i === 20 || (i > 0 && shown.length + next.length > 200)) return `${shown}, …`
+    shown = i === 0 ? next : `${shown}, ${next}`
+  }
+  return shown
 }
 
 /** Expects `value` to be a non-negative integer (or undefined). */

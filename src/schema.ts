@@ -60,12 +60,12 @@ interface ParsedField {
 function parseField(table: string, field: string, spec: unknown): ParsedField {
   if (field === '__proto__') throw new InvalidArgumentError(`A schema cannot declare the field \`__proto__\`: no record can hold it`, { table, field })
   // A misspelled `optional` would otherwise make the field silently required.
-  if (typeof spec === 'object' && spec !== null && !Array.isArray(spec)) checkOptions(spec, ['type', 'optional'], `the schema of field \`${field}\` in table \`${table}\``)
+  if (typeof spec === 'object' && spec !== null && !Array.isArray(spec)) checkOptions(spec, ['type', 'optional'], `the schema of field \`${shortName(field)}\` in table \`${shortName(table)}\``)
   const type = typeof spec === 'object' && spec !== null ? (spec as { type?: unknown }).type : spec
   const optional = typeof spec === 'object' && spec !== null ? (spec as { optional?: unknown }).optional ?? false : false
   if (typeof type !== 'string' || !FIELD_TYPES.has(type) || typeof optional !== 'boolean') {
     throw new InvalidArgumentError(
-      `Invalid schema for field \`${field}\`: expected one of ${[...FIELD_TYPES].join(', ')} or { type, optional }, got ${describe(spec)}`,
+      `Invalid schema for field \`${shortName(field)}\`: expected one of ${[...FIELD_TYPES].join(', ')} or { type, optional }, got ${describe(spec)}`,
       { table, field },
     )
   }
@@ -84,9 +84,9 @@ function typeValidator(specs: ParsedField[], table: string, primaryKey: string):
         const value = record[field]
         if (value == null) {
           if (optional || field === primaryKey) continue
-          throw invalid(table, field, `field \`${field}\` is required (${type}), got ${describe(value ?? null)}`)
+          throw invalid(table, field, `field \`${shortName(field)}\` is required (${type}), got ${describe(value ?? null)}`)
         }
-        if (!hasType(value, type)) throw invalid(table, field, `field \`${field}\` must be ${type}, got ${describe(value)}`)
+        if (!hasType(value, type)) throw invalid(table, field, `field \`${shortName(field)}\` must be ${type}, got ${describe(value)}`)
       }
       return record
     },
@@ -116,13 +116,14 @@ function standardValidator(schema: StandardSchemaV1, table: string, primaryKey: 
       const input = keyAssigned ? withoutField(record, primaryKey) : record
       const result = schema['~standard'].validate(input)
       if (result instanceof Promise) {
-        throw new InvalidArgumentError(`The schema of table \`${table}\` validates asynchronously; dictdb needs a synchronous validator`, { table })
+        throw new InvalidArgumentError(`The schema of table \`${shortName(table)}\` validates asynchronously; dictdb needs a synchronous validator`, { table })
       }
       if (result.issues !== undefined) {
         const issue = result.issues[0]
         const segment = issue?.path?.[0]
         const field = segment === undefined ? undefined : String(typeof segment === 'object' ? segment.key : segment)
-        throw invalid(table, field, `${field === undefined ? '' : `field \`${field}\`: `}${issue?.message ?? 'invalid'}`)
+        // The validator's message may quote the caller's value (zod's does): show the start of it.
+        throw invalid(table, field, `${field === undefined ? '' : `field \`${shortName(field)}\`: `}${shortName(String(issue?.message ?? 'invalid'), 200)}`)
       }
       if (result.value === input && !keyAssigned) return record
       // A validator may transform (strip, coerce): store its output, keeping the primary key.
@@ -141,5 +142,5 @@ function withoutField(record: Rec, field: string): Record<string, unknown> {
 function invalid(table: string, field: string | undefined, why: string): SchemaValidationError {
   const context: { table: string; field?: string; key?: unknown } = { table }
   if (field !== undefined) context.field = field
-  return new SchemaValidationError(`Record rejected by the schema of \`${table}\`: ${why}`, context)
+  return new SchemaValidationError(`Record rejected by the schema of \`${shortName(table)}\`: ${why}`, context)
 }

@@ -5,6 +5,7 @@ import { recordChange, type RecordChange } from './storage/change'
 import type { TableStore } from './storage/table-store'
 import { copyRecord, freezeCopy, isPlainArgument, isPlainObject } from './values/freeze'
 import { inputShapeOf, isFlat, type InputShape } from './values/input-shape'
+import { shortName } from './values/describe'
 import type { Key, Rec } from './values/types'
 
 /**
@@ -158,8 +159,8 @@ export class ChangePlanner {
 
   #badChange(field: string): InvalidArgumentError {
     return field === this.primaryKey
-      ? new InvalidArgumentError(`update() cannot change the primary key \`${field}\`; delete and insert instead`, { table: this.table, field })
-      : new InvalidArgumentError(`Expected update() field \`${field}\` to be a value, got \`undefined\` (use null to clear it)`, { table: this.table, field })
+      ? new InvalidArgumentError(`update() cannot change the primary key \`${shortName(field)}\`; delete and insert instead`, { table: this.table, field })
+      : new InvalidArgumentError(`Expected update() field \`${shortName(field)}\` to be a value, got \`undefined\` (use null to clear it)`, { table: this.table, field })
   }
 
   /**
@@ -179,7 +180,7 @@ export class ChangePlanner {
 
   checkKey(key: unknown): Key {
     if (typeof key === 'string' || (typeof key === 'number' && Number.isFinite(key))) return key
-    throw new InvalidArgumentError(`Expected primary key \`${this.primaryKey}\` to be a string or a finite number, got ${describe(key)}`, {
+    throw new InvalidArgumentError(`Expected primary key \`${shortName(this.primaryKey)}\` to be a string or a finite number, got ${describe(key)}`, {
       table: this.table,
       field: this.primaryKey,
     })
@@ -193,7 +194,7 @@ export class ChangePlanner {
     const checked = this.checkKey(key)
     if (typeof checked === 'number' && Math.abs(checked) > Number.MAX_SAFE_INTEGER) {
       throw new InvalidArgumentError(
-        `Expected primary key \`${this.primaryKey}\` to be at most Number.MAX_SAFE_INTEGER in size (use a string for larger ids), got ${describe(key)}`,
+        `Expected primary key \`${shortName(this.primaryKey)}\` to be at most Number.MAX_SAFE_INTEGER in size (use a string for larger ids), got ${describe(key)}`,
         { table: this.table, field: this.primaryKey },
       )
     }
@@ -201,13 +202,13 @@ export class ChangePlanner {
   }
 
   #keysUsedUp(): InvalidStateError {
-    return new InvalidStateError(`Table \`${this.table}\` has used up its auto keys (the next would be past Number.MAX_SAFE_INTEGER): give keys explicitly`, {
+    return new InvalidStateError(`Table \`${shortName(this.table)}\` has used up its auto keys (the next would be past Number.MAX_SAFE_INTEGER): give keys explicitly`, {
       table: this.table,
     })
   }
 
   duplicate(key: Key): DuplicateKeyError {
-    return new DuplicateKeyError(`Duplicate primary key ${describe(key)} in table \`${this.table}\``, { table: this.table, key, field: this.primaryKey })
+    return new DuplicateKeyError(`Duplicate primary key ${describe(key)} in table \`${shortName(this.table)}\``, { table: this.table, key, field: this.primaryKey })
   }
 
   #validate(rec: Rec, enabled = true, keyAssigned = false): Rec {

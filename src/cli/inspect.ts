@@ -1,6 +1,7 @@
 import { CorruptFileError } from '../errors'
 import type { DocumentSink, Format } from '../persist/document'
 import { fileFormat, readDocumentSync } from '../persist/read-file'
+import { shortName, shortPath } from '../values/describe'
 
 /** What `dictdb inspect` shows of one table. */
 export interface TableInfo {
@@ -47,7 +48,7 @@ export function inspectFile(path: string, onBytes?: (done: number, total: number
     section(name, offset) {
       close(offset)
       current = info.tables.find((t) => t.name === name)
-      if (current === undefined && info.kind === 'database') throw new CorruptFileError(`\`${path}\` is corrupt: records of \`${name}\`, a table its header does not list`)
+      if (current === undefined && info.kind === 'database') throw new CorruptFileError(`\`${shortPath(path)}\` is corrupt: records of \`${shortName(name)}\`, a table its header does not list`)
       start = offset
     },
     items(items) {

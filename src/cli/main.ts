@@ -9,6 +9,7 @@ import { didYouMean } from '../options'
 import type { Format } from '../persist/document'
 import { EXIT, UsageError, exportTable, importTable, inspect, restoreTo, verify, type Context } from './commands'
 import { Reporter } from './progress'
+import { shortName } from '../values/describe'
 
 const HELP = `Usage: dictdb <command> [options]
 
@@ -96,7 +97,7 @@ function run(argv: string[]): number {
       process.stdout.write(HELP)
       return EXIT.usage
     default:
-      throw new UsageError(`unknown command \`${command}\``)
+      throw new UsageError(`unknown command \`${shortName(command)}\``)
   }
 }
 
@@ -152,13 +153,13 @@ function parseCommandLine(argv: string[]) {
     // The option as typed: the first argument that is not one of ours.
     const given = argv.find((a) => a.startsWith('-') && a !== '-' && !names.includes(a.split('=')[0]!) && !isShort(a)) ?? ''
     if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-      throw new UsageError(`unknown option \`${given}\`. ${didYouMean(given, names, 'Options')}`)
+      throw new UsageError(`unknown option \`${shortName(given)}\`. ${didYouMean(given, names, 'Options')}`)
     }
     if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
       const option = /'(--?[\w-]+)/.exec((error as Error).message)?.[1] ?? 'an option'
-      throw new UsageError(OPTIONS[option.replace(/^-+/, '') as keyof typeof OPTIONS]?.type === 'string' ? `option \`${option}\` needs a value` : `option \`${option}\` takes no value`)
+      throw new UsageError(OPTIONS[option.replace(/^-+/, '') as keyof typeof OPTIONS]?.type === 'string' ? `option \`${shortName(option)}\` needs a value` : `option \`${shortName(option)}\` takes no value`)
     }
-    throw new UsageError((error as Error).message)
+    throw new UsageError(shortName((error as Error).message, 300))
   }
 }
 
@@ -189,7 +190,7 @@ function expect(args: string[], n: number, usage: string): string[] {
 
 function checkFormat(format: string | undefined): Format | undefined {
   if (format === undefined || format === 'json' || format === 'binary') return format
-  throw new UsageError(`--format must be json or binary, not \`${format}\``)
+  throw new UsageError(`--format must be json or binary, not \`${shortName(format)}\``)
 }
 
 function main(): void {

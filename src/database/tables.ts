@@ -9,7 +9,7 @@ import { checkKnownField } from '../query/fields'
 import { compileSchema } from '../schema'
 import type { TableDefinition } from '../storage/change'
 import type { Table } from '../table'
-import { clip } from '../values/describe'
+import { shortName } from '../values/describe'
 import { DatabaseCore, OPEN } from './core'
 import { DEFAULT_RETRIES, type CreateTableOptions, type NotAPromise, type TransactionOptions } from './types'
 import { PARTS, type DatabaseParts } from './wiring'
@@ -39,7 +39,7 @@ export class DatabaseTables extends DatabaseCore {
     if (opts.schema !== undefined) definition.schema = opts.schema
     if (opts.ttl !== undefined) definition.ttl = checkTtl(opts.ttl, primaryKey, validator)
     return underCatalogLock(parts, () => {
-      if (parts.catalog.has(name)) throw new DuplicateTableError(`Table \`${name}\` already exists`, { table: name })
+      if (parts.catalog.has(name)) throw new DuplicateTableError(`Table \`${shortName(name)}\` already exists`, { table: name })
       parts.tx.schema({ type: 'createTable', table: name, definition }, () => parts.catalog.add(definition), () => parts.catalog.remove(name))
       return parts.catalog.table(name) as unknown as Table<T, K>
     })
@@ -50,7 +50,7 @@ export class DatabaseTables extends DatabaseCore {
     const parts = this[OPEN]()
     parts.tx.sync()
     const table = parts.catalog.table(checkName(name, 'name'))
-    if (table === undefined) throw new TableNotFoundError(`No table named \`${clip(name)}\``, { table: name })
+    if (table === undefined) throw new TableNotFoundError(`No table named \`${shortName(name)}\``, { table: name })
     return table as unknown as Table<T, K>
   }
 

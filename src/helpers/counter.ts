@@ -4,6 +4,7 @@ import { increment } from '../operators'
 import { checkName } from '../options'
 import type { Table } from '../table'
 import { systemTable } from './system-table'
+import { shortName } from '../values/describe'
 
 /** A counter's stored state: one record of the system table `_counters`. */
 interface CounterRecord {
@@ -46,7 +47,7 @@ export class Counter {
         const row = table.get(this.name)
         const value = (row?.value ?? 0) + n
         if (!Number.isSafeInteger(value)) {
-          throw new InvalidArgumentError(`Counter \`${this.name}\` would leave the safe integer range (${row?.value} + ${n})`, { table: TABLE, key: this.name })
+          throw new InvalidArgumentError(`Counter \`${shortName(this.name)}\` would leave the safe integer range (${row?.value} + ${n})`, { table: TABLE, key: this.name })
         }
         if (row === undefined) table.insert({ id: this.name, value })
         else table.update({ value: increment(n) }, { id: this.name })

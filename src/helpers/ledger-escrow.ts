@@ -1,7 +1,7 @@
 import { InvalidArgumentError, InvalidStateError, RecordNotFoundError, describe } from '../errors'
 import type { Condition } from '../query/condition'
 import { Field } from '../query/field'
-import { clip } from '../values/describe'
+import { shortName } from '../values/describe'
 import { applyRate, type Ratio } from './money'
 import type { Journal, PostingMeta } from './ledger-journal'
 import { ESCROW, type LedgerTables } from './ledger-tables'
@@ -33,7 +33,7 @@ export function heldEscrows(tables: LedgerTables, target: EscrowTarget): Settlin
     const held = rows.filter((e) => e.status === 'held')
     if (held.length === 0) {
       const settled = rows.length === 0 ? '' : ` (its ${rows.length} escrow(s) are already settled)`
-      throw new RecordNotFoundError(`No escrow is held with ref '${clip(target)}'${settled}`, { table: tables.names.escrows, field: 'ref' })
+      throw new RecordNotFoundError(`No escrow is held with ref '${shortName(target)}'${settled}`, { table: tables.names.escrows, field: 'ref' })
     }
     return { escrows: held, where: { ref: target, status: 'held' } }
   }

@@ -1,6 +1,6 @@
 import { InsufficientFundsError, InvalidStateError, RecordNotFoundError } from '../errors'
 import { increment } from '../operators'
-import { clip } from '../values/describe'
+import { shortName } from '../values/describe'
 import type { Value } from '../values/types'
 import { formatMinor } from './money'
 import { ESCROW, EXTERNAL, type LedgerTables } from './ledger-tables'
@@ -52,7 +52,7 @@ export class Journal {
   account(id: string): LedgerAccount {
     const row = this.#tables.accounts.get(id)
     if (row === undefined) {
-      throw new RecordNotFoundError(`No account \`${clip(String(id))}\` in ledger \`${this.#ledger}\`: open it first (openAccount or getOrCreateAccount)`, {
+      throw new RecordNotFoundError(`No account \`${shortName(String(id))}\` in ledger \`${this.#ledger}\`: open it first (openAccount or getOrCreateAccount)`, {
         table: this.#tables.names.accounts,
         key: id,
       })
@@ -64,7 +64,7 @@ export class Journal {
     const account = this.account(id)
     if (delta < 0n && account.balance + delta < 0n && !account.allowNegative) {
       throw new InsufficientFundsError(
-        `Insufficient funds in \`${id}\`: balance ${this.#format(account.balance)}, ${this.#format(-delta)} needed`,
+        `Insufficient funds in \`${shortName(id)}\`: balance ${this.#format(account.balance)}, ${this.#format(-delta)} needed`,
         { table: this.#tables.names.accounts, key: id },
       )
     }

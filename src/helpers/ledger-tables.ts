@@ -5,6 +5,7 @@ import type { Value } from '../values/types'
 import { checkScale } from './money'
 import type { EntryId, EntryKind, Escrow, LedgerAccount } from './ledger-types'
 import { systemTable } from './system-table'
+import { shortName } from '../values/describe'
 
 /** Money entering or leaving the ledger (deposits, withdrawals): the other side of their lines. */
 export const EXTERNAL = '@external'
@@ -113,8 +114,8 @@ export function registerLedger(db: Database, name: unknown, currency: unknown, s
       const { record } = registry.getOrCreate({ id: name }, { currency: (currency as string) ?? 'XXX', scale: (scale as number) ?? 2 })
       if ((currency !== undefined && currency !== record.currency) || (scale !== undefined && scale !== record.scale)) {
         throw new InvalidArgumentError(
-          `Ledger \`${name}\` already exists with currency '${record.currency}' and scale ${record.scale}, not ` +
-            `'${(currency as string) ?? record.currency}' and ${(scale as number) ?? record.scale}: a ledger keeps them for life (open another ledger with { name })`,
+          `Ledger \`${name}\` already exists with currency '${shortName(record.currency)}' and scale ${record.scale}, not ` +
+            `'${shortName((currency as string) ?? record.currency)}' and ${(scale as number) ?? record.scale}: a ledger keeps them for life (open another ledger with { name })`,
           { table: REGISTRY, key: name },
         )
       }

@@ -12,6 +12,7 @@ import type {
 } from './ledger-types'
 import { formatMinor, toMinor, toPositiveMinor, toRatio, type Amount } from './money'
 import { readClock } from './sequence-format'
+import { shortName } from '../values/describe'
 
 const MOVE_OPTIONS = ['idempotencyKey', 'memo'] as const
 const RELEASE_OPTIONS = ['to', 'commissionRate', 'feeRate', 'commissionAccount', 'feeAccount', ...MOVE_OPTIONS] as const
@@ -61,7 +62,7 @@ export class Ledger {
     const allowNegative = checkBoolean(checkOptions(options, ['allowNegative'], 'openAccount()').allowNegative, 'allowNegative') ?? false
     return this.#transaction(() => {
       if (this.#tables.accounts.get(id) !== undefined) {
-        throw new DuplicateKeyError(`Account \`${id}\` already exists in ledger \`${this.name}\``, { table: this.#tables.names.accounts, key: id })
+        throw new DuplicateKeyError(`Account \`${shortName(id)}\` already exists in ledger \`${this.name}\``, { table: this.#tables.names.accounts, key: id })
       }
       const account: LedgerAccount = { id, balance: 0n, allowNegative, openedAt: this.#journal.now() }
       this.#tables.accounts.insert(account)
@@ -108,7 +109,7 @@ export class Ledger {
   transfer(from: string, to: string, amount: Amount, options?: MoveOptions): EntryId {
     checkAccountId(from, 'from')
     checkAccountId(to, 'to')
-    if (from === to) throw new InvalidArgumentError(`A transfer needs two different accounts, got \`${from}\` twice`)
+    if (from === to) throw new InvalidArgumentError(`A transfer needs two different accounts, got \`${shortName(from)}\` twice`)
     const minor = toPositiveMinor(amount, this.scale)
     const meta = moveMeta(options, 'transfer()')
     return this.#operation(`transfer of ${this.format(minor)} from \`${from}\` to \`${to}\``, options, () =>
@@ -215,7 +216,10 @@ export class Ledger {
     return this.#db.transaction<R>(body as () => R & NotAPromise<R>, { tables: this.#tables.all })
   }
 
-  /** `#transaction`, applied once per idempotency key: the same key again returns the first result. */
+  /**
+   * `#transaction`, applied once per idempotency key: the same key again returns the first result.
+   * `what` names the operation whole (it is compared): only the message shows the start of it.
+   */
   #operation<R>(what: string, options: MoveOptions | undefined, body: () => R): R {
     const key = checkText(options?.idempotencyKey, 'idempotencyKey')
     return this.#transaction(() => {
@@ -223,7 +227,7 @@ export class Ledger {
         const first = this.#tables.keys.get(key)
         if (first !== undefined) {
           if (first.operation === what) return first.result as R
-          throw new InvalidArgumentError(`Idempotency key '${key}' was first used for a ${first.operation}, not a ${what}`, { table: this.#tables.names.keys, key })
+          throw new InvalidArgumentError(`Idempotency key '${shortName(key)}' was first used for a ${shortName(first.operation, 90)}, not a ${shortName(what, 90)}`, { table: this.#tables.names.keys, key })
         }
       }
       const result = body()

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, describe } from '../errors'
+import { shortName } from '../values/describe'
 
 /** A format function: the number taken and the date it was taken at → the id. */
 export type FormatFunction = (n: number, date: Date) => string
@@ -39,8 +40,8 @@ export class Template {
     const missing = NEEDS[reset].filter((p) => !this.#parts.some((part) => 'date' in part && part.date === p))
     if (missing.length > 0) {
       throw new InvalidArgumentError(
-        `Sequence \`${sequence}\` restarts at 1 ${reset}, so its format must show {${missing.join('}, {')}}: ` +
-          `otherwise '${this.text}' would hand out the same id again after a reset`,
+        `Sequence \`${shortName(sequence)}\` restarts at 1 ${reset}, so its format must show {${missing.join('}, {')}}: ` +
+          `otherwise '${shortName(this.text)}' would hand out the same id again after a reset`,
       )
     }
   }
@@ -71,17 +72,17 @@ function parse(text: string): Part[] {
     } else if (inner === 'YYYY' || inner === 'MM' || inner === 'DD') {
       parts.push({ date: inner })
     } else {
-      throw new InvalidArgumentError(`Unknown placeholder {${inner}} in sequence format '${text}': expected {0000}, {YYYY}, {MM} or {DD}`)
+      throw new InvalidArgumentError(`Unknown placeholder {${shortName(inner)}} in sequence format '${shortName(text)}': expected {0000}, {YYYY}, {MM} or {DD}`)
     }
     last = match.index + match[0].length
   }
   const tail = text.slice(last)
   if (tail !== '') parts.push({ text: tail })
   if (parts.some((p) => 'text' in p && /[{}]/.test(p.text))) {
-    throw new InvalidArgumentError(`Unbalanced brace in sequence format '${text}': braces are only for placeholders such as {0000}`)
+    throw new InvalidArgumentError(`Unbalanced brace in sequence format '${shortName(text)}': braces are only for placeholders such as {0000}`)
   }
   if (numbers !== 1) {
-    throw new InvalidArgumentError(`Expected sequence format '${text}' to show the number exactly once, as {0000} (or {0}), found ${numbers}`)
+    throw new InvalidArgumentError(`Expected sequence format '${shortName(text)}' to show the number exactly once, as {0000} (or {0}), found ${numbers}`)
   }
   return parts
 }

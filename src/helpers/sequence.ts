@@ -4,6 +4,7 @@ import { checkFunction, checkName, checkOptions } from '../options'
 import type { Table } from '../table'
 import { Template, checkReset, periodOf, readClock, type FormatFunction, type ResetPeriod } from './sequence-format'
 import { systemTable } from './system-table'
+import { shortName } from '../values/describe'
 
 /** Options of `db.sequence(name, options)`. */
 export interface SequenceOptions {
@@ -142,14 +143,14 @@ export class Sequence {
     const date = row?.at != null && row.at.getTime() > clock.getTime() ? row.at : clock
     const period = periodOf(date, this.#spec.reset)
     const n = row === undefined || row.period !== period ? 1 : row.value + 1
-    if (!Number.isSafeInteger(n)) throw new InvalidStateError(`Sequence \`${this.name}\` is exhausted (${row?.value})`)
+    if (!Number.isSafeInteger(n)) throw new InvalidStateError(`Sequence \`${shortName(this.name)}\` is exhausted (${row?.value})`)
     return { n, date, period }
   }
 
   #format(n: number, date: Date): string {
     const id = this.#render(n, new Date(date.getTime()))
     if (typeof id !== 'string' || id.length === 0) {
-      throw new InvalidArgumentError(`Expected the format function of sequence \`${this.name}\` to return a non-empty string, got ${describe(id)}`)
+      throw new InvalidArgumentError(`Expected the format function of sequence \`${shortName(this.name)}\` to return a non-empty string, got ${describe(id)}`)
     }
     return id
   }
@@ -204,7 +205,7 @@ function storedSpec(table: Table<SequenceRecord>, given: Partial<Spec> & { id: s
   for (const field of ['format', 'formatFunction', 'reset'] as const) {
     if (given[field] === undefined || given[field] === row[field]) continue
     throw new InvalidArgumentError(
-      `Sequence \`${given.id}\` already exists with other options: ${describeSpec(row)}, not ${describeSpec({ ...row, ...given })}. ` +
+      `Sequence \`${shortName(given.id)}\` already exists with other options: ${describeSpec(row)}, not ${describeSpec({ ...row, ...given })}. ` +
         'A sequence keeps its format and reset for life: use another name for another numbering',
       { table: TABLE, key: given.id, field },
     )
@@ -213,7 +214,7 @@ function storedSpec(table: Table<SequenceRecord>, given: Partial<Spec> & { id: s
 }
 
 function describeSpec(spec: Pick<Spec, 'format' | 'formatFunction' | 'reset'>): string {
-  const format = spec.format !== null ? `'${spec.format}'` : `a function \`${String(spec.formatFunction).slice(0, 60)}\``
+  const format = spec.format !== null ? `'${shortName(spec.format)}'` : `a function \`${shortName(String(spec.formatFunction))}\``
   return `format ${format}, reset '${spec.reset}'`
 }
 
@@ -226,8 +227,8 @@ function formatOf(db: Database, spec: Spec, given: SequenceOptions['format']): T
   const fn = known.get(spec.id)
   if (fn === undefined) {
     throw new InvalidStateError(
-      `Sequence \`${spec.id}\` was created with a format function, which cannot be stored: ` +
-        `open it with the same function again (db.sequence('${spec.id}', { format })) in this process or worker`,
+      `Sequence \`${shortName(spec.id)}\` was created with a format function, which cannot be stored: ` +
+        `open it with the same function again (db.sequence('${shortName(spec.id)}', { format })) in this process or worker`,
     )
   }
   return fn

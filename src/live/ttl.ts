@@ -3,6 +3,7 @@ import { checkName, checkOptions } from '../options'
 import type { Validator } from '../schema'
 import type { DatabaseState } from '../storage/change'
 import type { Rec } from '../values/types'
+import { shortName } from '../values/describe'
 
 /** The `ttl` option of `createTable`: from insert time (`ms`), or a Date/epoch-ms `field`. */
 export type TtlOption = { ms: number; field?: string } | { field: string; ms?: number }
@@ -27,11 +28,11 @@ export function checkTtl(ttl: unknown, primaryKey: string, validator: Validator 
     throw new InvalidArgumentError('Expected `ttl` to be { ms } (expire that long after insert) or { field } (a Date or epoch-ms field), got `{}`')
   }
   const field = opts.field === undefined ? DEFAULT_TTL_FIELD : checkName(opts.field, 'ttl.field')
-  if (field === primaryKey) throw new InvalidArgumentError(`\`ttl.field\` cannot be the primary key \`${primaryKey}\``, { field })
+  if (field === primaryKey) throw new InvalidArgumentError(`\`ttl.field\` cannot be the primary key \`${shortName(primaryKey)}\``, { field })
   const declared = validator?.fields
   if (declared != null && !declared.includes(field)) {
     throw new InvalidArgumentError(
-      `The schema does not declare the expiry field \`${field}\` of \`ttl\`: add \`${field}: { type: 'number', optional: true }\` (or 'date')`,
+      `The schema does not declare the expiry field \`${shortName(field)}\` of \`ttl\`: add it as { type: 'number', optional: true } (or 'date')`,
       { field },
     )
   }

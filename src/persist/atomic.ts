@@ -3,6 +3,7 @@ import { basename, dirname, join, resolve } from 'node:path'
 import { threadId } from 'node:worker_threads'
 import { fileError, FileSystemError, systemCode } from './errors'
 import { io } from './fs'
+import { shortPath } from '../values/describe'
 
 /** What the directory fsync may answer on platforms that cannot fsync a directory (Windows). */
 const NO_DIR_FSYNC = new Set(['EISDIR', 'EINVAL', 'EPERM', 'EBADF', 'ENOTSUP'])
@@ -24,7 +25,7 @@ function targetMode(target: string): number {
     if (systemCode(error) === 'ENOENT') return 0o666
     throw fileError('write', target, error)
   }
-  if (stat.isDirectory()) throw new FileSystemError(`Cannot write \`${target}\`: it is a directory`, target)
+  if (stat.isDirectory()) throw new FileSystemError(`Cannot write \`${shortPath(target)}\`: it is a directory`, target)
   return stat.mode & 0o777
 }
 

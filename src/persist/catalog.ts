@@ -1,9 +1,11 @@
 import { CorruptFileError, InvalidArgumentError, describe } from '../errors'
 import type { IndexSpec } from '../indexes/types'
+import { nameList } from '../options'
 import { isStandardSchema, type Schema } from '../schema'
 import { isSchemaMark } from '../shared/codec'
 import type { TableDefinition, TableState } from '../storage/change'
 import { checkIndexSpec } from '../table'
+import { shortName } from '../values/describe'
 
 /**
  * A table's definition as a file stores it: every field of the definition (name, primary key,
@@ -113,7 +115,7 @@ export function checkSchemasOption(schemas: unknown, tables: readonly string[], 
   }
   for (const name of Object.keys(schemas)) {
     if (!tables.includes(name)) {
-      throw new InvalidArgumentError(`\`schemas\` names the table \`${name}\`, which ${where} does not have (it has: ${tables.join(', ') || 'no table'})`, { table: name })
+      throw new InvalidArgumentError(`\`schemas\` names the table \`${shortName(name)}\`, which ${where} does not have (it has: ${nameList(tables) || 'no table'})`, { table: name })
     }
   }
 }

@@ -9,6 +9,7 @@ import { fileError, FileSystemError } from './errors'
 import { io } from './fs'
 import { castCell, inferCell } from './csv-values'
 import { withFileForReading } from './read-file'
+import { shortName, shortPath } from '../values/describe'
 
 /** Options of `db.importCsv()`. */
 export interface ImportCsvOptions {
@@ -58,7 +59,7 @@ export function importCsv(db: Database, path: string, tableName: string, options
   checkName(path, 'path')
   checkName(tableName, 'tableName')
   const { delimiter, header, primaryKey, schema, columns: given, toValue } = checkImport(opts)
-  if (db.hasTable(tableName)) throw new DuplicateTableError(`Table \`${tableName}\` already exists: importCsv() creates a new table`, { table: tableName })
+  if (db.hasTable(tableName)) throw new DuplicateTableError(`Table \`${shortName(tableName)}\` already exists: importCsv() creates a new table`, { table: tableName })
   let columns = given
   let count = 0
   db.transaction(() => {
@@ -69,7 +70,7 @@ export function importCsv(db: Database, path: string, tableName: string, options
       if (headerRow) {
         headerRow = false
         // Given `columns` rename the header's columns; else the header names them.
-        columns ??= checkColumns(cells.map((c) => c ?? ''), `the header of \`${path}\``)
+        columns ??= checkColumns(cells.map((c) => c ?? ''), `the header of \`${shortPath(path)}\``)
         return
       }
       if (columns === null) return
@@ -109,7 +110,7 @@ function checkImport(opts: ImportCsvOptions): Import {
 /** The record of one row's cells; a missing value (null) leaves its field out. */
 function recordOf(cells: readonly (string | null)[], columns: readonly string[], toValue: Import['toValue'], line: number, path: string): Record<string, unknown> {
   if (cells.length !== columns.length) {
-    throw new CorruptFileError(`Line ${line} of \`${path}\` has ${cells.length} field(s), the header has ${columns.length}`)
+    throw new CorruptFileError(`Line ${line} of \`${shortPath(path)}\` has ${cells.length} field(s), the header has ${columns.length}`)
   }
   const record: Record<string, unknown> = {}
   for (let i = 0; i < columns.length; i++) {
@@ -146,7 +147,7 @@ function atLine(error: unknown, line: number, path: string): unknown {
   if (error.table !== undefined) context.table = error.table
   if (error.field !== undefined) context.field = error.field
   if ('key' in error) context.key = error.key
-  return Object.assign(new Kind(`Line ${line} of \`${path}\`: ${error.message}`, context), { line })
+  return Object.assign(new Kind(`Line ${line} of \`${shortPath(path)}\`: ${error.message}`, context), { line })
 }
 
 /**
@@ -168,7 +169,7 @@ function readCsv(path: string, delimiter: string, onRow: (cells: (string | null)
     line = takeRows(parser, path, delimiter, line, onRow)
   }
   withFileForReading(path, (fd) => {
-    if (io.fstatSync(fd).isDirectory()) throw new FileSystemError(`Cannot read \`${path}\`: it is a directory, not a CSV file`, path)
+    if (io.fstatSync(fd).isDirectory()) throw new FileSystemError(`Cannot read \`${shortPath(path)}\`: it is a directory, not a CSV file`, path)
     const block = Buffer.allocUnsafe(BLOCK)
     for (;;) {
       let n: number
@@ -247,7 +248,7 @@ interface CsvRow {
 function csvStep(error: Error | null, path: string): void {
   if (error === null) return
   if (error instanceof DictDBError) throw error
-  throw new CorruptFileError(`\`${path}\` is not valid CSV: ${error.message}`, { cause: error })
+  throw new CorruptFileError(`\`${shortPath(path)}\` is not valid CSV: ${error.message}`, { cause: error })
 }
 
 function checkColumns(columns: unknown, what: string): string[] {
@@ -256,7 +257,7 @@ function checkColumns(columns: unknown, what: string): string[] {
   }
   const seen = new Set<string>()
   for (const c of columns as string[]) {
-    if (seen.has(c)) throw new InvalidArgumentError(`${what} names the column \`${c}\` twice`)
+    if (seen.has(c)) throw new InvalidArgumentError(`${what} names the column \`${shortName(c)}\` twice`)
     if (c === '__proto__') throw new InvalidArgumentError(`${what} has the column name \`__proto__\`, which cannot be a field`)
     seen.add(c)
   }

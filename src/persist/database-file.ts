@@ -11,6 +11,7 @@ import { encodeDocument } from './encode'
 import { buildDatabase, buildDatabaseAsync, type IncomingTable } from './ingest'
 import { readDocument, readDocumentSync } from './read-file'
 import { snapshotAsync } from './snapshot'
+import { shortName, shortPath } from '../values/describe'
 
 /** Options of `db.save()` / `db.saveAsync()`. */
 export interface SaveOptions {
@@ -125,7 +126,7 @@ export class DatabaseBuilder implements DocumentSink {
 
   /** `checkSchemaNames`: a `schemas` option naming a table the file lacks is a typo (not in a restore, whose deltas may create it). */
   constructor(path: string, options: DatabaseOptions, schemas: Readonly<Record<string, Schema>> | undefined, checkSchemaNames = true) {
-    this.where = `\`${path}\``
+    this.where = `\`${shortPath(path)}\``
     this.#options = options
     this.#schemas = schemas
     this.#checkSchemaNames = checkSchemaNames
@@ -144,7 +145,7 @@ export class DatabaseBuilder implements DocumentSink {
     const names = new Set<string>()
     this.#tables = entries.map((entry) => {
       const definition = loadDefinition(entry, this.where, source)
-      if (names.has(definition.name)) throw new CorruptFileError(`${this.where} is corrupt: the table \`${definition.name}\` appears twice`)
+      if (names.has(definition.name)) throw new CorruptFileError(`${this.where} is corrupt: the table \`${shortName(definition.name)}\` appears twice`)
       names.add(definition.name)
       return { definition, ...loadCounters(entry as Record<string, unknown>, this.where), records: [] }
     })
@@ -152,8 +153,8 @@ export class DatabaseBuilder implements DocumentSink {
 
   section(name: string): void {
     const table = this.#tables.find((t) => t.definition.name === name)
-    if (table === undefined) throw new CorruptFileError(`${this.where} is corrupt: records of \`${name}\`, a table its header does not list`)
-    if (this.#seen.has(name)) throw new CorruptFileError(`${this.where} is corrupt: the records of \`${name}\` appear twice`)
+    if (table === undefined) throw new CorruptFileError(`${this.where} is corrupt: records of \`${shortName(name)}\`, a table its header does not list`)
+    if (this.#seen.has(name)) throw new CorruptFileError(`${this.where} is corrupt: the records of \`${shortName(name)}\` appear twice`)
     this.#seen.add(name)
     this.#current = table.records
   }

@@ -1,4 +1,5 @@
 import { CorruptFileError } from '../errors'
+import { preview } from '../values/describe'
 
 /*
  * Every dictdb file — a saved database, a full backup, a backup delta — is one "document":
@@ -75,14 +76,14 @@ export function checkHeader(header: unknown, where: string): Record<string, unkn
   if (h.format !== FORMAT_NAME) throw notDictdb(where)
   const version = h.version
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
-    throw new CorruptFileError(`${where} has an invalid format version ${JSON.stringify(version)}`)
+    throw new CorruptFileError(`${where} has an invalid format version ${preview(version)}`)
   }
   if (version > FORMAT_VERSION) {
     throw new CorruptFileError(
       `${where} was written in dictdb file format version ${version}; this version of dictdb reads version ${FORMAT_VERSION}. Upgrade dictdb to read it.`,
     )
   }
-  if (h.kind !== 'database' && h.kind !== 'delta') throw new CorruptFileError(`${where} has an unknown kind ${JSON.stringify(h.kind)}`)
+  if (h.kind !== 'database' && h.kind !== 'delta') throw new CorruptFileError(`${where} has an unknown kind ${preview(h.kind)}`)
   return h
 }
 

@@ -1,4 +1,5 @@
 import { DictDBError } from '../errors'
+import { shortName, shortPath } from '../values/describe'
 
 /**
  * The operating system refused a file operation of persistence: a missing file, a directory
@@ -46,7 +47,12 @@ export function fileError(action: string, path: string, error: unknown, after = 
           : code === 'EACCES' || code === 'EPERM'
             ? 'permission denied'
             : error instanceof Error
-              ? error.message
+              ? systemMessage(error.message, path)
               : String(error)
-  return new FileSystemError(`Could not ${action} \`${path}\`: ${why}${code !== undefined && !why.includes(code) ? ` (${code})` : ''}${after}`, path, error)
+  return new FileSystemError(`Could not ${action} \`${shortPath(path)}\`: ${why}${code !== undefined && !why.includes(code) ? ` (${code})` : ''}${after}`, path, error)
+}
+
+/** The system's message, whose paths (Node quotes them whole) are cut like the message's own. */
+function systemMessage(message: string, path: string): string {
+  return shortName(message.split(path).join(shortPath(path)), 300)
 }

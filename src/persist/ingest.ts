@@ -3,6 +3,7 @@ import { CorruptFileError, DictDBError } from '../errors'
 import type { TableDefinition } from '../storage/change'
 import { limits } from './document'
 import { yieldToLoop } from './read-file'
+import { shortName } from '../values/describe'
 
 /*
  * The one way in. Whatever brings data into a database — `load`, `loadAsync`, a backup's full
@@ -40,14 +41,14 @@ export function* fillDatabase(tables: readonly IncomingTable[], options: Databas
     for (const t of tables) {
       const name = t.definition.name
       for (let i = 0; i < t.records.length; i += limits.itemsPerChunk) {
-        guard(where, `the records of \`${name}\``, () => db.ingest(name, t.records.slice(i, i + limits.itemsPerChunk), false))
+        guard(where, `the records of \`${shortName(name)}\``, () => db.ingest(name, t.records.slice(i, i + limits.itemsPerChunk), false))
         yield
       }
       // Indexes after the records: each is built in one pass, and a unique one checks them all.
       for (const index of t.definition.indexes) {
-        guard(where, `the records of \`${name}\``, () => db.getTable(name).createIndex(index.field, { type: index.type, unique: index.unique }))
+        guard(where, `the records of \`${shortName(name)}\``, () => db.getTable(name).createIndex(index.field, { type: index.type, unique: index.unique }))
       }
-      guard(where, `the key counter of \`${name}\``, () => db.raiseNextAutoKey(name, t.nextAutoKey))
+      guard(where, `the key counter of \`${shortName(name)}\``, () => db.raiseNextAutoKey(name, t.nextAutoKey))
     }
     db.publishLoaded()
     return db
@@ -82,7 +83,7 @@ export function createTable(db: Database, definition: TableDefinition, where: st
   // schema, and whatever a later version adds): createTable checks them like a user's.
   const { name, indexes: _indexes, ...rest } = definition
   const options = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined))
-  guard(where, `the table \`${name}\``, () => db.createTable(name, options))
+  guard(where, `the table \`${shortName(name)}\``, () => db.createTable(name, options))
 }
 
 /** Runs `fn`; an error of it is the file's fault: a `CorruptFileError` saying what could not load. */

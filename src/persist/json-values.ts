@@ -1,5 +1,6 @@
 import { itemJsonForm, jsonForm } from './canonical-form'
 import { CorruptFileError } from '../errors'
+import { shortName } from '../values/describe'
 
 /*
  * Stored values in JSON. JSON has no Date or bigint, so they are tagged as one-key objects:
@@ -75,7 +76,7 @@ function untagOne(key: string, payload: unknown): unknown {
   } else if (key === OBJECT && typeof payload === 'object' && payload !== null && !Array.isArray(payload)) {
     return untagFields(payload as Record<string, unknown>)
   } else if (key !== DATE && key !== BIGINT && key !== OBJECT) {
-    throw new CorruptFileError(`Unknown value tag \`${key}\` in the file (written by a newer dictdb, or damaged)`)
+    throw new CorruptFileError(`Unknown value tag \`${shortName(key)}\` in the file (written by a newer dictdb, or damaged)`)
   }
   throw new CorruptFileError(`Invalid \`${key}\` value in the file: ${JSON.stringify(payload)?.slice(0, 60)}`)
 }

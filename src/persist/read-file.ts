@@ -4,6 +4,7 @@ import { detectFormat, limits, type DocumentReader, type DocumentSink, type Form
 import { fileError, FileSystemError } from './errors'
 import { io } from './fs'
 import { JsonReader } from './json-reader'
+import { shortPath } from '../values/describe'
 
 /** Options of reading a document file. */
 export interface ReadOptions {
@@ -19,12 +20,12 @@ export interface ReadOptions {
 const ASYNC_BLOCK = 256 << 10
 
 function describeFile(path: string): string {
-  return `\`${path}\``
+  return `\`${shortPath(path)}\``
 }
 
 function checkedSize(path: string, fd: number): number {
   const stat = io.fstatSync(fd)
-  if (stat.isDirectory()) throw new FileSystemError(`Cannot read \`${path}\`: it is a directory, not a dictdb file`, path)
+  if (stat.isDirectory()) throw new FileSystemError(`Cannot read \`${shortPath(path)}\`: it is a directory, not a dictdb file`, path)
   return stat.size
 }
 
@@ -172,5 +173,5 @@ export function readHeaderSync(path: string): Readonly<Record<string, unknown>> 
     if (error instanceof HeaderRead) return error.header
     throw error
   }
-  throw new CorruptFileError(`\`${path}\` has no header`)
+  throw new CorruptFileError(`\`${shortPath(path)}\` has no header`)
 }

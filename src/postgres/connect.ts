@@ -4,6 +4,7 @@ import { checkBoolean, checkCount, checkName, checkOptions } from '../options'
 import { isStandardSchema, type StandardSchemaV1 } from '../schema'
 import { ConnectedDatabase } from './database'
 import { PgLog } from './log'
+import { shortName } from '../values/describe'
 
 /** Options of {@link connect}. */
 export interface ConnectOptions {
@@ -77,7 +78,7 @@ function checkSchemas(schemas: unknown): Readonly<Record<string, StandardSchemaV
   }
   for (const [table, schema] of Object.entries(schemas)) {
     if (!isStandardSchema(schema)) {
-      throw new InvalidArgumentError(`Expected \`schemas.${table}\` to be a Standard Schema validator (type-string schemas go through the log), got ${describe(schema)}`, { table })
+      throw new InvalidArgumentError(`Expected \`schemas.${shortName(table)}\` to be a Standard Schema validator (type-string schemas go through the log), got ${describe(schema)}`, { table })
     }
   }
   return schemas as Readonly<Record<string, StandardSchemaV1>>

@@ -26,6 +26,7 @@
  * fsync, which serializes every notifying commit of the server on one fsync each): it only
  * says "catch up", and the catch-up flushes first.
  */
+import { InvalidStateError } from '../errors'
 
 /**
  * Flushes the WAL up to here (at least every commit record written so far), inside or outside
@@ -42,7 +43,7 @@ export function commitPath(serverVersion: number): 'v3' | 'early' {
   const chosen = process.env.DICTDB_PG_COMMIT
   if (chosen === 'v3') return 'v3'
   if (chosen === 'early' && serverVersion < EARLY_MIN_VERSION) {
-    throw new Error(`DICTDB_PG_COMMIT=early needs PostgreSQL 17 or later (pg_logical_emit_message with flush); this server is ${serverVersion}`)
+    throw new InvalidStateError(`DICTDB_PG_COMMIT=early needs PostgreSQL 17 or later (pg_logical_emit_message with flush); this server is ${serverVersion}`)
   }
   return serverVersion >= EARLY_MIN_VERSION ? 'early' : 'v3'
 }

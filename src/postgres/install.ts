@@ -1,6 +1,7 @@
 import type pg from 'pg'
 import { InvalidStateError } from '../errors'
 import { commitPath, earlyCheck, earlyProcedure } from './early'
+import { shortName } from '../values/describe'
 
 /** The (quoted) names of a log's tables and commit routines. */
 export interface Names {
@@ -66,7 +67,7 @@ async function markPath(client: pg.Client, names: Names, name: string, path: 'v3
  * running, whenever it reads the log or locks the head (it would apply entries not yet durable).
  */
 export function earlyRefusal(name: string): InvalidStateError {
-  return new InvalidStateError(`The database \`${name}\` is written with early lock release (dictdb_commit_v4 or later, PostgreSQL 17+): this process would commit with dictdb_commit_v3. Unset DICTDB_PG_COMMIT=v3, or use a server of version 17 or later`)
+  return new InvalidStateError(`The database \`${shortName(name)}\` is written with early lock release (dictdb_commit_v4 or later, PostgreSQL 17+): this process would commit with dictdb_commit_v3. Unset DICTDB_PG_COMMIT=v3, or use a server of version 17 or later`)
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Connection } from './connection'
 import { ASYNC_COMMIT } from './early'
 import type { ConnectedReplica } from './replica'
 import { type Entry, PAGE, type Statements } from './sql'
+import { shortName } from '../values/describe'
 
 /**
  * Keeps a replica caught up with the PostgreSQL log: by query, after every notification, every
@@ -75,7 +76,7 @@ export class Syncer {
       if (entries[0]?.position !== this.#replica.position + 1) {
         // Pruned past this replica: the snapshot that replaced those entries is newer than it.
         if (!(await this.#fromSnapshot(client, false))) {
-          throw new ConnectionError(`The log of \`${this.#name}\` has no entry after position ${this.#replica.position} and no newer snapshot`)
+          throw new ConnectionError(`The log of \`${shortName(this.#name)}\` has no entry after position ${this.#replica.position} and no newer snapshot`)
         }
         continue
       }

@@ -5,6 +5,7 @@ import { compare } from '../values/compare'
 import { thaw } from '../values/freeze'
 import type { Rec } from '../values/types'
 import type { Where } from './where'
+import { shortName } from '../values/describe'
 
 /** The aggregate functions. */
 export type AggregateFn = 'count' | 'sum' | 'avg' | 'min' | 'max'
@@ -78,7 +79,7 @@ function readAggregations(aggregations: unknown, options: unknown): { specs: Arr
   // A group's row carries its group fields: an aggregation of the same name would overwrite one.
   const clash = specs.find(([name]) => groupBy.includes(name))
   if (clash !== undefined) {
-    throw new InvalidArgumentError(`Aggregation \`${clash[0]}\` has the name of a \`groupBy\` field, whose value it would hide in each group; name it otherwise`)
+    throw new InvalidArgumentError(`Aggregation \`${shortName(clash[0])}\` has the name of a \`groupBy\` field, whose value it would hide in each group; name it otherwise`)
   }
   return { specs, groupBy: groupBy as string[] }
 }
@@ -88,11 +89,11 @@ function readAggregation(name: string, agg: unknown): [string, Aggregation] {
   // Assigned to a result object, `__proto__` would set its prototype and vanish from the result.
   if (name === '__proto__') throw new InvalidArgumentError('An aggregation cannot be named `__proto__`')
   if (typeof agg !== 'object' || agg === null || !('fn' in agg) || !['count', 'sum', 'avg', 'min', 'max'].includes(String(agg.fn))) {
-    throw new InvalidArgumentError(`Expected aggregation \`${name}\` to be made by count(), sum(), avg(), min() or max(), got ${describe(agg)}`)
+    throw new InvalidArgumentError(`Expected aggregation \`${shortName(name)}\` to be made by count(), sum(), avg(), min() or max(), got ${describe(agg)}`)
   }
   const { fn, field } = agg as Aggregation
   if (field !== undefined && (typeof field !== 'string' || field.length === 0)) {
-    throw new InvalidArgumentError(`Expected aggregation \`${name}\` to name a field with a non-empty string, got ${describe(field)}`)
+    throw new InvalidArgumentError(`Expected aggregation \`${shortName(name)}\` to name a field with a non-empty string, got ${describe(field)}`)
   }
   return [name, Object.freeze({ fn, field })]
 }
@@ -146,7 +147,7 @@ function add(values: unknown[], field: string): number | bigint {
   let total: number | bigint = bigint ? 0n : 0
   for (const v of values) {
     if (typeof v !== (bigint ? 'bigint' : 'number')) {
-      throw new InvalidArgumentError(`Cannot sum field \`${field}\`: it mixes ${typeof values[0]} and ${describe(v)}`, { field })
+      throw new InvalidArgumentError(`Cannot sum field \`${shortName(field)}\`: it mixes ${typeof values[0]} and ${describe(v)}`, { field })
     }
     total = bigint ? (total as bigint) + (v as bigint) : (total as number) + (v as number)
   }

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, describe, readingInput } from '../errors'
 import { freezeCopy } from '../values/freeze'
 import type { CompareOp, ConditionNode, StringOp } from './ast'
+import { shortName } from '../values/describe'
 
 /*
  * The JSON form of a condition, read back (`Condition.from`). It may come from a file, a queue or
@@ -80,7 +81,7 @@ function leaf<N extends ConditionNode>(node: Record<string, unknown>, path: stri
 
 function exactKeys(node: Record<string, unknown>, path: string, keys: string[]): void {
   for (const key of Object.keys(node)) {
-    if (!keys.includes(key)) throw bad(path, `has an unexpected key \`${key}\` for \`${String(node.op)}\` (expected ${keys.join(', ')})`)
+    if (!keys.includes(key)) throw bad(path, `has an unexpected key \`${shortName(key)}\` for \`${String(node.op)}\` (expected ${keys.join(', ')})`)
   }
 }
 

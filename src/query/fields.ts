@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../errors'
 import { didYouMean } from '../options'
-import { clip } from '../values/describe'
+import { shortName } from '../values/describe'
 import type { ConditionNode } from './ast'
 
 /**
@@ -13,7 +13,7 @@ export type KnownFields = ReadonlySet<string> | null
 /** Throws when `known` does not hold `name`; `what` says where it was named (`where`, `orderBy`…). */
 export function checkKnownField(name: string, known: KnownFields, table: string, what: string): void {
   if (known === null || known.has(name)) return
-  throw new InvalidArgumentError(`Table \`${table}\` has no field \`${clip(name)}\` (named in ${what}). ${didYouMean(name, known, 'Its fields')}`, {
+  throw new InvalidArgumentError(`Table \`${shortName(table)}\` has no field \`${shortName(name)}\` (named in ${what}). ${didYouMean(name, known, 'Its fields')}`, {
     table,
     field: name,
   })

@@ -3,7 +3,7 @@ import { checkBoolean, checkCount, checkOptions } from '../options'
 import type { TableStore } from '../storage/table-store'
 import { encode } from '../values/canonical'
 import { compare } from '../values/compare'
-import { clip } from '../values/describe'
+import { shortName } from '../values/describe'
 import { thaw } from '../values/freeze'
 import type { Key, Rec } from '../values/types'
 import type { ConditionNode } from './ast'
@@ -159,11 +159,11 @@ export function parseOrderBy(orderBy: unknown): SortKey[] {
     if (sql !== null) {
       const [, minus, field, dir] = sql as unknown as [string, string, string, string]
       const write = dir.toLowerCase() === 'desc' ? `-${field}` : field
-      throw new InvalidArgumentError(`\`orderBy\` takes a field name, with a leading \`-\` for descending: write '${clip(write)}', not ${describe(spec)}${minus ? ' (the `-` and the direction contradict each other)' : ''}`)
+      throw new InvalidArgumentError(`\`orderBy\` takes a field name, with a leading \`-\` for descending: write '${shortName(write)}', not ${describe(spec)}${minus ? ' (the `-` and the direction contradict each other)' : ''}`)
     }
     // A leading `+` (ascending, as in some ORMs) would sort by a field named "+age", which no record has.
     if (spec.length > 1 && spec.startsWith('+')) {
-      throw new InvalidArgumentError(`\`orderBy\` takes a field name, ascending by default: write '${clip(spec.slice(1))}', not ${describe(spec)}`)
+      throw new InvalidArgumentError(`\`orderBy\` takes a field name, ascending by default: write '${shortName(spec.slice(1))}', not ${describe(spec)}`)
     }
     return spec.startsWith('-') ? { field: spec.slice(1), desc: true } : { field: spec, desc: false }
   })

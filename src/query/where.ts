@@ -30,7 +30,7 @@ function fromObject(where: Record<string, unknown>, what: string, table: string)
   for (const field of Object.keys(where)) {
     const value = where[field]
     if (LOGICAL_OPERATORS.has(field)) refuseLogicalOperator(field, what)
-    if (value === undefined) throw new InvalidArgumentError(`Expected \`${what}.${field}\` to be a value, got \`undefined\``, { field })
+    if (value === undefined) throw new InvalidArgumentError(`Expected \`${what}.${shortName(field)}\` to be a value, got \`undefined\``, { field })
     if (value !== null) refuseOperatorObject(value, field, what, table)
     items.push(value === null ? { op: 'isNull', field } : { op: 'eq', field, value: freezeCopy(value, `${what}.${field}`) })
   }
@@ -76,11 +76,11 @@ function refuseOperatorObject(value: unknown, name: string, what: string, table:
   const method = OPERATORS[first.replace(/^\$/, '')]
   const dsl =
     method === undefined || method === ''
-      ? `${table}.field('${field}').gt(…) (or eq, ne, lt, lte, gte, isIn, between, like…)`
-      : `${table}.field('${field}').${method}(${method === 'isNull' || method === 'isNotNull' ? '' : preview(value[first])})`
+      ? `${shortName(table)}.field('${field}').gt(…) (or eq, ne, lt, lte, gte, isIn, between, like…)`
+      : `${shortName(table)}.field('${field}').${method}(${method === 'isNull' || method === 'isNotNull' ? '' : preview(value[first])})`
   throw new InvalidArgumentError(
-    `\`${what}.${field}\` looks like an operator object (${preview(value)}), which would compare \`${field}\` for equality with an object. ` +
-      `Write the condition with the query DSL: ${dsl}. To match an object with these keys, use ${table}.field('${field}').eq({…})`,
+    `\`${what}.${field}\` looks like an operator object (${preview(value)}) and would match nothing. ` +
+      `Write ${dsl} instead; to match an object with these keys, use field('${field}').eq({…})`,
     { field: name },
   )
 }

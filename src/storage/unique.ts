@@ -2,6 +2,7 @@ import { DuplicateKeyError } from '../errors'
 import type { Index } from '../indexes/types'
 import { canonical } from '../values/canonical'
 import { equals } from '../values/compare'
+import { preview, shortName } from '../values/describe'
 import type { Key } from '../values/types'
 import type { RecordChange } from './change'
 import type { TableStore } from './table-store'
@@ -46,7 +47,7 @@ function expiredKey(store: TableStore, key: Key): boolean {
 
 function duplicate(store: TableStore, index: Index, key: Key, value: unknown): DuplicateKeyError {
   return new DuplicateKeyError(
-    `Duplicate value ${String(value)} for unique index \`${store.name}.${index.field}\` (record ${String(key)})`,
+    `Duplicate value ${preview(value)} for unique index \`${shortName(store.name)}.${shortName(index.field)}\` (record ${preview(key)})`,
     { table: store.name, field: index.field, key },
   )
 }

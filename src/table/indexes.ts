@@ -7,7 +7,7 @@ import { Field } from '../query/field'
 import { checkKnownField } from '../query/fields'
 import { matchRows } from '../query/select'
 import type { TableDefinition } from '../storage/change'
-import { clip } from '../values/describe'
+import { shortName } from '../values/describe'
 import { PARTS, alive, checkIndexSpec, locked } from './parts'
 import { TableReads } from './reads'
 
@@ -44,7 +44,7 @@ export class TableIndexes<T extends object, out K extends string> extends TableR
       if (existing !== undefined) {
         if (existing.type === spec.type && existing.unique === spec.unique) return
         throw new InvalidArgumentError(
-          `An index on \`${this.name}.${spec.field}\` exists with other options (${existing.type}${existing.unique ? ', unique' : ''}); drop it first`,
+          `An index on \`${shortName(this.name)}.${shortName(spec.field)}\` exists with other options (${existing.type}${existing.unique ? ', unique' : ''}); drop it first`,
           { table: this.name, field: spec.field },
         )
       }
@@ -63,7 +63,7 @@ export class TableIndexes<T extends object, out K extends string> extends TableR
     checkName(field, 'field')
     locked(ctx, 'write', () => {
       const index = ctx.store.index(field)
-      if (index === undefined) throw new InvalidArgumentError(`There is no index on \`${this.name}.${clip(field)}\``, { table: this.name, field })
+      if (index === undefined) throw new InvalidArgumentError(`There is no index on \`${shortName(this.name)}.${shortName(field)}\``, { table: this.name, field })
       const spec = { field, type: index.type, unique: index.unique }
       ctx.tx.schema(
         { type: 'dropIndex', table: this.name, field },

@@ -11,6 +11,7 @@ import type { Validator } from '../schema'
 import type { TableStore } from '../storage/table-store'
 import { ChangePlanner } from '../table-changes'
 import type { Transactions } from '../txn/transactions'
+import { shortName } from '../values/describe'
 
 /** Internal wiring a table gets from its database. */
 export interface TableContext {
@@ -74,7 +75,7 @@ export function whereNode({ ctx, known }: TableParts, where: unknown): Condition
 
 /** The error of a write whose `where` matched no record. */
 export function noMatch(table: string, what: string): RecordNotFoundError {
-  return new RecordNotFoundError(`${what}() matched no record in \`${table}\``, { table })
+  return new RecordNotFoundError(`${what}() matched no record in \`${shortName(table)}\``, { table })
 }
 
 /** Checks and completes an index definition. */
@@ -82,7 +83,7 @@ export function checkIndexSpec(spec: IndexSpec): Required<IndexSpec> {
   const field = checkName(spec.field, 'field')
   const type = spec.type ?? 'hash'
   if (type !== 'hash' && type !== 'sorted') {
-    throw new InvalidArgumentError(`Unknown index type ${describe(type)} for \`${field}\`: expected 'hash' or 'sorted'`, { field })
+    throw new InvalidArgumentError(`Unknown index type ${describe(type)} for \`${shortName(field)}\`: expected 'hash' or 'sorted'`, { field })
   }
   const unique = checkBoolean(spec.unique, 'unique') ?? false
   return { field, type, unique }
@@ -90,7 +91,7 @@ export function checkIndexSpec(spec: IndexSpec): Required<IndexSpec> {
 
 /** The error of a table used after it was dropped. */
 export function droppedError(name: string): Error {
-  return new TableNotFoundError(`Table \`${name}\` was dropped`, { table: name })
+  return new TableNotFoundError(`Table \`${shortName(name)}\` was dropped`, { table: name })
 }
 
 /** The error of a table used after its database was closed. */

@@ -25,9 +25,21 @@ export function preview(value: unknown): string {
   return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 3)}...` : text
 }
 
-/** A caller's name (of a field, say) as an error message shows it: cut to 60 characters. */
-export function shortName(name: string): string {
-  return name.length > MAX_TEXT ? `${name.slice(0, MAX_TEXT - 3)}...` : name
+/**
+ * A caller's name (of a field, a table, an account, a sequence…) as an error message shows it:
+ * cut to 60 characters (or `max`). The error's context property (`field`, `table`, `key`) keeps it whole.
+ */
+export function shortName(name: string, max = MAX_TEXT): string {
+  return name.length > max ? `${name.slice(0, max - 3)}...` : name
+}
+
+// A path's end names the file, its start the place: a long one keeps both.
+const MAX_PATH = 160
+const PATH_HEAD = 60
+
+/** A caller's file path as an error message shows it: at most 160 characters, start and end kept. */
+export function shortPath(path: string): string {
+  return path.length > MAX_PATH ? `${path.slice(0, PATH_HEAD)}...${path.slice(path.length - (MAX_PATH - PATH_HEAD - 3))}` : path
 }
 
 /** The kind shown in parentheses: `null`, `array`, `Date`, a built-in's tag (`Map`), or `typeof`. */
@@ -98,9 +110,4 @@ function field(value: object, key: string, walk: Walk): string {
   } catch {
     return '[unreadable]'
   }
-}
-
-/** A name given by the caller, cut to 60 characters for a message. */
-export function clip(name: string): string {
-  return name.length > MAX_TEXT ? `${name.slice(0, MAX_TEXT - 3)}...` : name
 }

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, describe } from '../errors'
+import { shortName } from './describe'
 import { isFlat } from './input-shape'
 
 /**
@@ -57,7 +58,7 @@ function freezeObject(value: object, path: string, ancestors: unknown[] = []): u
   } else {
     const proto = Object.getPrototypeOf(value)
     if (proto !== Object.prototype && proto !== null) {
-      throw unstorable(path, value, `instances of ${value.constructor?.name ?? 'a class'} cannot be stored, only plain objects`)
+      throw unstorable(path, value, `instances of ${shortName(String(value.constructor?.name ?? 'a class'))} cannot be stored, only plain objects`)
     }
     out = Object.freeze(copyFields(value as Record<string, unknown>, path, ancestors))
   }
@@ -113,7 +114,7 @@ export function thaw<T>(value: T): T {
 
 function unstorable(path: string, value: unknown, why: string): InvalidArgumentError {
   const shown = typeof value === 'symbol' ? 'a symbol' : typeof value === 'function' ? 'a function' : describe(value)
-  return new InvalidArgumentError(`Cannot store ${path}: ${why}, got ${shown}`, { field: path })
+  return new InvalidArgumentError(`Cannot store ${shortName(path)}: ${why}, got ${shown}`, { field: path })
 }
 
 /** A plain object: `{}` literal or `Object.create(null)`, not an array, Date or class instance. */
@@ -173,7 +174,7 @@ function adopt(value: unknown, path: string, ancestors: unknown[]): unknown {
       value[i] = adopt(value[i], `${path}[${i}]`, ancestors)
     }
   } else {
-    if (!isPlainObject(value)) throw unstorable(path, value, `instances of ${value.constructor?.name ?? 'a class'} cannot be stored, only plain objects`)
+    if (!isPlainObject(value)) throw unstorable(path, value, `instances of ${shortName(String(value.constructor?.name ?? 'a class'))} cannot be stored, only plain objects`)
     for (const field of Object.keys(value)) {
       const v = value[field]
       if (v === undefined) delete value[field]

@@ -170,6 +170,15 @@ describe('the dictdb command', () => {
     expect(readdirSync(dir)).toEqual(['db.json'])
   })
 
+  it('a wrong command line of 5,000 characters is shown by its start', () => {
+    const long = 'x'.repeat(5_000)
+    for (const args of [[long], ['inspect', sample(tempDir()), `--${long}`], ['inspect', join(tempDir(), long)]]) {
+      const r = run(...args)
+      expect(r.code).not.toBe(0)
+      expect(r.stderr.length).toBeLessThan(600)
+    }
+  })
+
   it('an unknown option gets a did-you-mean, not the raw Node message', () => {
     const file = sample(tempDir())
     const r = run('inspect', file, '--jsn')

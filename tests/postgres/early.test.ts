@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ConnectionError, InvalidStateError } from '../../src/index'
+import { commitPath, EARLY_MIN_VERSION } from '../../src/postgres/early'
 import { connect } from '../../src/postgres/index'
 import { connectedClosedAfterEach, freshName } from './support'
 import { Proxy } from './proxy'
@@ -60,6 +61,15 @@ afterAll(async () => {
 
 describe('early lock release', () => {
   const open = connectedClosedAfterEach()
+
+  it('DICTDB_PG_COMMIT=early on a server older than 17 is an InvalidStateError', () => {
+    process.env.DICTDB_PG_COMMIT = 'early'
+    try {
+      expect(() => commitPath(EARLY_MIN_VERSION - 1)).toThrow(InvalidStateError)
+    } finally {
+      delete process.env.DICTDB_PG_COMMIT
+    }
+  })
 
   it('a commit whose flush fails never resolves: it rejects saying it may have been applied, and comes back from the log', async () => {
     const name = freshName()

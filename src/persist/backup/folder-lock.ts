@@ -5,6 +5,7 @@ import type { Logger } from '../../database'
 import { InvalidStateError } from '../../errors'
 import { fileError, systemCode } from '../errors'
 import { io } from '../fs'
+import { shortPath } from '../../values/describe'
 
 /*
  * A BackupManager owns its folder while it writes: two writers would hand out the same sequence
@@ -61,7 +62,7 @@ export class FolderLock {
       if (this.#removeStale(text, me) && this.#create(me)) {
         this.#held = true
         const who = owner === null ? 'an unreadable lock' : `process ${owner.pid} on ${owner.host}, which is not running`
-        this.#logger.warn(`dictdb: took over the backup folder \`${this.#dir}\` from ${who}`)
+        this.#logger.warn(`dictdb: took over the backup folder \`${shortPath(this.#dir)}\` from ${who}`)
         return
       }
     }
@@ -165,7 +166,7 @@ export class FolderLock {
   #taken(owner: Owner | null, why: string): InvalidStateError {
     const who = owner === null ? 'an unknown owner' : `process ${owner.pid} on ${owner.host} (since ${owner.since})`
     return new InvalidStateError(
-      `The backup folder \`${this.#dir}\` is in use by ${who}: ${why}, and two writers would fork its chain of backups. ` +
+      `The backup folder \`${shortPath(this.#dir)}\` is in use by ${who}: ${why}, and two writers would fork its chain of backups. ` +
         `Stop the other BackupManager, or give this one another folder; if that process is gone for good, delete \`${this.#path}\`.`,
     )
   }

@@ -6,6 +6,7 @@ import { checkFormat } from '../database-file'
 import { MAX_TIMER_MS, OPTIONS, checkCount, checkDelay, unref, type BackupOptions, type BackupResult } from './options'
 import { restoreWithReport, type RestoreOptions, type RestoreReport } from './restore'
 import { BackupWriter } from './writer'
+import { shortPath } from '../../values/describe'
 
 // When to back up is decided here (timers, debounce, one backup at a time, failures); what a
 // backup writes, and the journal it writes from, in ./writer.ts.
@@ -229,7 +230,7 @@ export class BackupManager {
   #failed(error: Error): void {
     this.#failures++
     if (this.#onFailure === undefined) {
-      this.#logger.error(`dictdb: backup to \`${this.#dir}\` failed (${this.#failures} in a row)`, error)
+      this.#logger.error(`dictdb: backup to \`${shortPath(this.#dir)}\` failed (${this.#failures} in a row)`, error)
       return
     }
     try {

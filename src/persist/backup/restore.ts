@@ -10,6 +10,7 @@ import { buildDatabase } from '../ingest'
 import { readDocumentSync, readHeaderSync } from '../read-file'
 import { listBackups, type BackupFile } from './files'
 import { applyItem, checkItem, type CheckedItem } from './journal'
+import { preview, shortName, shortPath } from '../../values/describe'
 
 /** Options of `BackupManager.restore()`: the new database's options, and validators to re-attach. */
 export type RestoreOptions = Omit<LoadOptions, 'format'>
@@ -75,16 +76,16 @@ export function restoreWithReport(dir: string, options?: RestoreOptions): Restor
   checkDirectory(dir)
   const files = listBackups(dir)
   const fulls = files.filter((f) => f.kind === 'full')
-  if (fulls.length === 0) throw new CorruptFileError(`\`${dir}\` holds no full backup (files named full-<sequence>.json or .bin)`)
+  if (fulls.length === 0) throw new CorruptFileError(`\`${shortPath(dir)}\` holds no full backup (files named full-<sequence>.json or .bin)`)
 
   const problems = new Map<number, string>()
   const deltas = readDeltaHeaders(files, problems)
   const source: SchemaSource = { schemas, warn: (m) => logger.warn(m) }
   const best = bestGeneration(fulls, deltas, source, problems, dbOptions)
   if (best === null) {
-    throw new CorruptFileError(`\`${dir}\` holds no usable full backup: ${fulls.map((f) => `${f.name}: ${problems.get(f.sequence) ?? 'unreadable'}`).join('; ')}`)
+    throw new CorruptFileError(`\`${shortPath(dir)}\` holds no usable full backup: ${whyUnusable(fulls, problems)}`)
   }
-  checkSchemasOption(schemas, best.db.listTables(), `the backup in \`${dir}\``)
+  checkSchemasOption(schemas, best.db.listTables(), `the backup in \`${shortPath(dir)}\``)
   const { db, full, count, applied, last } = best
   const forks = forksOf(files)
   const lost = lostFiles(files, last, applied, full, deltas, problems, forks)
@@ -96,13 +97,13 @@ export function restoreWithReport(dir: string, options?: RestoreOptions): Restor
 function warnGaps(logger: Logger, dir: string, forks: readonly Fork[], lost: readonly LostFile[], lastFile: string): void {
   if (forks.length > 0) {
     logger.warn(
-      `dictdb: the backups in \`${dir}\` are forked: two BackupManagers wrote into the folder at once (${forks.map((f) => f.files.join(' and ')).join('; ')}); ` +
+      `dictdb: the backups in \`${shortPath(dir)}\` are forked: two BackupManagers wrote into the folder at once (${forks.map((f) => f.files.join(' and ')).join('; ')}); ` +
         'the restore holds the changes of one of them only',
     )
   }
   if (lost.length > 0) {
     logger.warn(
-      `dictdb: the restore of \`${dir}\` stops at ${lastFile}; ` +
+      `dictdb: the restore of \`${shortPath(dir)}\` stops at ${lastFile}; ` +
         `${lost.length} later backup file(s) could not be applied and their changes are missing: ` +
         lost.map((l) => `${l.file} (${l.reason})`).join('; '),
     )
@@ -173,7 +174,7 @@ function checkDirectory(dir: string): void {
   } catch (error) {
     throw fileError('restore from', dir, error)
   }
-  if (!stat.isDirectory()) throw new FileSystemError(`Cannot restore from \`${dir}\`: it is not a directory (BackupManager.restore() takes a backup directory; load a file with Database.load())`, dir)
+  if (!stat.isDirectory()) throw new FileSystemError(`Cannot restore from \`${shortPath(dir)}\`: it is not a directory (BackupManager.restore() takes a backup directory; load a file with Database.load())`, dir)
 }
 
 /** The headers of every delta; an unreadable one is noted in `problems` and left out. */
@@ -184,7 +185,7 @@ function readDeltaHeaders(files: readonly BackupFile[], problems: Map<number, st
     try {
       const h = readHeaderSync(file.path)
       if (h.kind !== 'delta' || h.sequence !== file.sequence || typeof h.base !== 'number' || typeof h.previous !== 'number') {
-        throw new CorruptFileError(`its header does not match its name (${JSON.stringify({ kind: h.kind, sequence: h.sequence })})`)
+        throw new CorruptFileError(`its header does not match its name (${preview({ kind: h.kind, sequence: h.sequence })})`)
       }
       out.push({ file, base: h.base, previous: h.previous })
     } catch (error) {
@@ -210,7 +211,7 @@ function replayChain(db: Database, full: BackupFile, deltas: readonly DeltaInfo[
     for (const delta of next) {
       try {
         const ops = readDeltaOps(delta.file, source)
-        const where = `\`${delta.file.path}\``
+        const where = `\`${shortPath(delta.file.path)}\``
         // One transaction per delta: it is replayed whole, or rolled back and not at all.
         db.transaction(() => ops.forEach((op, i) => replay(db, op, i, where)))
         applied.push({ file: delta.file.name, sequence: delta.file.sequence, count: ops.length })
@@ -232,13 +233,13 @@ function replay(db: Database, op: CheckedItem, i: number, where: string): void {
     applyItem(db, op, where)
   } catch (error) {
     if (error instanceof CorruptFileError || !(error instanceof DictDBError)) throw error
-    throw new CorruptFileError(`${where} cannot be replayed: op ${i + 1} (${op.op} on \`${op.table}\`): ${error.message}`, { cause: error })
+    throw new CorruptFileError(`${where} cannot be replayed: op ${i + 1} (${op.op} on \`${shortName(op.table)}\`): ${error.message}`, { cause: error })
   }
 }
 
 /** The ops of a delta, read whole (checksum, stated count) and checked in form before any is applied. */
 function readDeltaOps(file: BackupFile, source: SchemaSource): CheckedItem[] {
-  const where = `\`${file.path}\``
+  const where = `\`${shortPath(file.path)}\``
   const ops: unknown[] = []
   let count: unknown
   readDocumentSync(file.path, {
@@ -246,7 +247,7 @@ function readDeltaOps(file: BackupFile, source: SchemaSource): CheckedItem[] {
       count = header.count
     },
     section(name) {
-      if (name !== 'ops') throw new CorruptFileError(`${where} is corrupt: a section \`${name}\` in a delta`)
+      if (name !== 'ops') throw new CorruptFileError(`${where} is corrupt: a section \`${shortName(name)}\` in a delta`)
     },
     items(items) {
       for (const item of items) ops.push(item)
@@ -290,4 +291,10 @@ function forksOf(files: readonly BackupFile[]): Fork[] {
   const bySequence = new Map<number, string[]>()
   for (const file of files) bySequence.set(file.sequence, [...(bySequence.get(file.sequence) ?? []), file.name])
   return [...bySequence].filter(([, names]) => names.length > 1).map(([sequence, names]) => ({ sequence, files: names }))
+}
+
+/** Why each full backup could not be used, for a message: the first three, then how many more. */
+function whyUnusable(fulls: readonly BackupFile[], problems: ReadonlyMap<number, string>): string {
+  const shown = fulls.slice(0, 3).map((f) => `${f.name}: ${problems.get(f.sequence) ?? 'unreadable'}`)
+  return fulls.length > 3 ? `${shown.join('; ')}; and ${fulls.length - 3} more` : shown.join('; ')
 }

@@ -144,7 +144,8 @@ function saved(): string {
 }
 
 describe('an error about a long name or value shows the start of it and leaves the database as it was', () => {
-  it.each(CASES)('%s', async (_, call, code, keeps) => {
+  const cases = CASES.map(([says, call, code, keeps]) => ({ says, call, code, keeps }))
+  it.each(cases)('$says', async ({ call, code, keeps }) => {
     const w = world()
     const before = snapshot(w.db)
     const error = await rejection(() => call(w))

@@ -1,7 +1,7 @@
 import { deserialize, serialize } from 'node:v8'
 import { InvalidArgumentError } from '../errors'
 import { isStandardSchema } from '../schema'
-import type { DatabaseState, Op, TableDefinition, TableState } from '../storage/change'
+import type { DatabaseState, FieldPatch, Op, TableDefinition, TableState } from '../storage/change'
 import type { IndexSpec } from '../indexes/types'
 import { BinaryReader, BinaryWriter, RepeatedString } from '../values/binary'
 import { encodedBytes, encodedName, encoderOf, encoderOfFields, hasFields, type DecodeShape, type EncodedName, type EncodeShape } from '../values/binary-shapes'
@@ -238,22 +238,39 @@ export function readPatchKey(): Key {
   return reader.value() as Key
 }
 
+/** Where the fields of the patch whose key {@link readPatchKey} just read start (for {@link readPatchFieldsAt}). */
+export function patchFieldsOffset(): number {
+  return reader.offset
+}
+
 /**
- * Lays the fields of the patch {@link openSinglePatch} opened over `out` (a copy of the record,
- * not yet frozen). Assigned: a stored record never has a field named `__proto__` (refused on the
- * way in), as in `TableStore.patched`. Returns whether each field it set was one `out` had, set
- * to a value that is not an object: what `TableStore.vouch` asks (then storing the record needs
- * no walk of its fields), as the planner of a local update checks it (`TableChanges.merge`).
+ * The fields of a patch whose fields start at `bytes[at]` (a {@link patchFieldsOffset}) and whose
+ * entry ends at `end`: its head, read once already, is not read again.
  */
-export function readPatchInto(out: Record<string, unknown>): boolean {
-  let kept = true
-  for (let n = reader.uint(); n > 0; n--) {
-    const name = reader.repeatedString(fieldNames)
-    const value = reader.value()
-    if (kept && ((typeof value === 'object' && value !== null) || !Object.prototype.hasOwnProperty.call(out, name))) kept = false
-    out[name] = value
+export function readPatchFieldsAt(bytes: Uint8Array, at: number, end: number): FieldPatch {
+  reader.reset(bytes, at, end)
+  return readPatchFields()
+}
+
+/** The fields of the patch last read by {@link readPatchFields} (its arrays reused). */
+const patchFields = { names: [] as string[], values: [] as unknown[], count: 0 }
+/** The name last read at each place of a patch (a patch mostly sets the fields of the one before). */
+const patchNames: RepeatedString[] = []
+
+/**
+ * The fields of the patch {@link openSinglePatch} opened, read after its key: valid until the next
+ * patch is read (the arrays are reused: no allocation but for the values).
+ */
+export function readPatchFields(): FieldPatch {
+  const out = patchFields
+  const count = reader.uint()
+  for (let i = 0; i < count; i++) {
+    const last = patchNames[i] ?? (patchNames[i] = new RepeatedString())
+    out.names[i] = reader.repeatedString(last)
+    out.values[i] = reader.value()
   }
-  return kept
+  out.count = count
+  return out
 }
 
 /** A patch's fields: `[name, value, …]` (a field that changes mostly changes again: its name is not decoded again). */

@@ -1,11 +1,11 @@
 import type { IndexSpec } from '../indexes/types'
 import type { Catalog } from '../catalog'
-import { recordChange, type DatabaseState, type Op, type RecordChange } from '../storage/change'
+import { recordChange, type DatabaseState, type FieldPatch, type Op, type RecordChange } from '../storage/change'
 import type { Transactions } from '../txn/transactions'
 import type { Key, Rec } from '../values/types'
 import type { TableStore } from '../storage/table-store'
 import { InvalidStateError } from '../errors'
-import { openSinglePatch, portableDefinition, readPatchInto, readPatchKey, type WireOp } from './codec'
+import { openSinglePatch, portableDefinition, readPatchFields, readPatchFieldsAt, readPatchKey, type WireOp } from './codec'
 import type { ReplicaHost } from './replica'
 
 /** How a database's catalog serves as the replica of a shared database in this thread. */
@@ -17,6 +17,7 @@ export function replicaHost(
   return {
     applyRemote: (ops, publish, position) => applyRemote(catalog, tx, ops, publish, position),
     applyPatch: (bytes, start, end) => !tx.listened && applyPatch(catalog, bytes, start, end),
+    applyPatchFields: (table, key, bytes, at, end) => applyFields(catalog, table, key, readPatchFieldsAt(bytes, at, end)),
     listened: () => tx.listened,
     rawState: () => catalog.state(catalog.contexts(), true),
     resetFromState: (state) => resetFromState(catalog, tx, state),
@@ -73,22 +74,25 @@ function applyPatch(catalog: Catalog, bytes: Uint8Array, start: number, end: num
   const table = openSinglePatch(bytes, start, end)
   if (table === null) return false
   const key = readPatchKey()
+  applyFields(catalog, table, key, readPatchFields())
+  return true
+}
+
+/** Applies a patch's fields to record `key` of `table` (nobody listens: nothing is published). */
+function applyFields(catalog: Catalog, table: string, key: Key, fields: FieldPatch): void {
   const store = catalog.context(table).store
   const before = store.get(key)
   if (before === undefined) throw missingPatched(table, key)
-  const copy = store.shallowCopyOf(before)
-  const kept = readPatchInto(copy)
-  const after = Object.freeze(copy) as Rec
-  // Only fields the record had, none set to an object: storing it skips the walk of its fields.
-  if (kept) store.vouch(after, before)
-  store.apply(recordChange(table, key, before, after))
-  return true
+  store.applyPatch(key, before, fields)
 }
 
 /** The record a patch makes of this replica's copy of it. */
 function patched(store: TableStore, before: Rec | undefined, op: { table: string; key: Key; fields: readonly unknown[] }): Rec {
   if (before === undefined) throw missingPatched(op.table, op.key)
-  return store.patched(before, op.fields)
+  const out = store.shallowCopyOf(before)
+  // Assigned: a stored record never has a field named `__proto__` (refused on the way in).
+  for (let i = 0; i < op.fields.length; i += 2) out[op.fields[i] as string] = op.fields[i + 1]
+  return Object.freeze(out) as Rec
 }
 
 /** Every replica holds the record a patch was made against: a missing one is a bug. */

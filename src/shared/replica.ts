@@ -4,8 +4,8 @@ import type { DatabaseState } from '../storage/change'
 import { decodeOps, decodeSnapshot, encodeOpsInPlace, encodeSnapshot, type EncodedOps, type WireOp } from './codec'
 import { guardLock, guardUnlock } from './guard'
 import { SharedLog, entrySize } from './log'
-import { MAX_THREADS } from './layout'
-import { patchesBeside } from './defer'
+import { MAX_THREADS, T_STALE } from './layout'
+import { OpenedPatches, patchesBeside } from './defer'
 import type { Key } from '../values/types'
 import { WRITER_FULL, type BinaryWriter } from '../values/binary'
 import { APPEND_MUTEX, tailAfter, type SharedMemory } from './memory'
@@ -31,6 +31,12 @@ export interface ReplicaHost {
    * applied, otherwise (the caller then decodes it and uses `applyRemote`).
    */
   applyPatch(bytes: Uint8Array, start: number, end: number): boolean
+  /**
+   * Applies, without publishing, the patch of record `key` of `table` whose fields start at
+   * `bytes[at]` (its head read already, see `patchesBeside`) and end at `end`. Called only while
+   * nobody listens.
+   */
+  applyPatchFields(table: string, key: Key, bytes: Uint8Array, at: number, end: number): void
   /** Whether this thread has commit listeners (while it has none, catching up runs no user code). */
   listened(): boolean
   /** The whole local state, without taking locks (the caller holds the append mutex). */
@@ -90,6 +96,8 @@ export class Replica {
 
   /** The commit count's word, read plainly by `current()`. */
   readonly #commitsWord: Int32Array
+  /** This thread's stale flag, read plainly before a catch-up (see `#overtaken`). */
+  readonly #staleWord: Int32Array
   /** Set by an append that found the snapshot behind the ring's head: a snapshot follows it. */
   #snapshotDue = false
   /**
@@ -97,6 +105,8 @@ export class Replica {
    * mutex (see `#deferBeside`): the replica's position is already past them.
    */
   #deferred = 0
+  /** The deferred entries' tables, keys and fields (read once, when they were checked). */
+  readonly #opened = new OpenedPatches()
 
   constructor(memory: SharedMemory, host: ReplicaHost, timeoutMs: number) {
     this.memory = memory
@@ -106,6 +116,7 @@ export class Replica {
     this.#timeoutMs = timeoutMs
     this.#applied = 0
     this.slot = memory.attachThread(0)
+    this.#staleWord = new Int32Array(memory.buffers.control, (memory.thread(this.slot) + T_STALE) * 4, 1)
   }
 
   /** Loads the shared state into a new replica (a thread attaching to an existing database). */
@@ -318,12 +329,11 @@ export class Replica {
    * listens (see `#deferBeside`); returns that tail, or -1 with nothing deferred.
    */
   #readBeside(check: CheckedWrite, word: number): number {
-    const mem = this.memory
     if (this.#host.listened()) return -1
     const tail = tailAfter(this.#applied, word)
-    if (mem.isStale(this.slot) || tail - this.#applied > mem.capacity) return -1
+    if (this.#overtaken(tail)) return -1
     const count = this.#log.read(this.#applied, tail)
-    if (count <= 0 || !patchesBeside(this.#log, count, check)) return -1
+    if (count <= 0 || !patchesBeside(this.#log, count, check, this.#opened)) return -1
     this.#deferred = count
     return tail
   }
@@ -349,10 +359,9 @@ export class Replica {
     const log = this.#log
     const count = this.#deferred
     this.#deferred = 0
+    const { tables, keys, fieldsAt } = this.#opened
     try {
-      for (let i = 0; i < count; i++) {
-        if (!this.#host.applyPatch(log.bytes, log.start(i), log.start(i) + log.length(i))) throw new InvalidStateError('dictdb internal: a deferred log entry could not be applied')
-      }
+      for (let i = 0; i < count; i++) this.#host.applyPatchFields(tables[i] as string, keys[i] as Key, log.bytes, fieldsAt[i] as number, log.start(i) + log.length(i))
     } catch (error) {
       this.#markBroken()
       throw error
@@ -406,20 +415,16 @@ export class Replica {
    * One pass: later commits are the next catch-up's.
    */
   #tryCatchUp(word = this.memory.commits): boolean {
-    const mem = this.memory
     const tail = tailAfter(this.#applied, word)
     if (tail !== this.#applied) {
-      // Overtaken: `read` finds it by the ring's head after copying (the one check safety needs);
-      // a replica more than a ring behind is refused before copying (no head read: a BigInt load).
-      if (mem.isStale(this.slot) || tail - this.#applied > mem.capacity) return false
+      if (this.#overtaken(tail)) return false
       const log = this.#log
       const count = log.read(this.#applied, tail)
       if (count < 0) return false
       // Patches while nobody listens are applied as they are decoded (no user code runs, so the
       // log's buffer stays as it is); from the first other entry on, all are decoded before any
       // is applied: a listener may read the log again, reusing its buffer.
-      let i = 0
-      while (i < count && this.#host.applyPatch(log.bytes, log.start(i), log.start(i) + log.length(i))) this.#setApplied(log.end(i++))
+      const i = this.#applyPatches(count)
       if (i === count - 1) {
         this.#applyEntry(decodeOps(log.bytes, log.start(i), log.start(i) + log.length(i)), log.end(i))
       } else if (i < count) {
@@ -428,6 +433,37 @@ export class Replica {
     }
     this.#seen = word
     return true
+  }
+
+  /**
+   * Whether this replica must rebuild rather than read the log up to `tail`: it was marked stale,
+   * or it is more than a ring behind (refused before copying). Overtaken while copying, `read`
+   * finds it by the ring's head (an `Atomics.load` after the copy: the one check safety rests on,
+   * since writers move the head before they overwrite). So the stale flag is read plainly: a hint.
+   * Another thread sets it (under the append mutex) only for a replica whose published position
+   * is behind the head it then moves to; a read that misses it either finds that head past its
+   * position too, or reads from a position the head has not passed (the published position lags
+   * this replica's own by at most a catch-up), whose entries are whole. This thread's own mark
+   * (`#markBroken`) it sees in program order.
+   */
+  #overtaken(tail: number): boolean {
+    return (this.#staleWord[0] as number) !== 0 || tail - this.#applied > this.memory.capacity
+  }
+
+  /**
+   * Applies the leading patches of the last log read as they are decoded (nobody listens);
+   * returns how many. The position is published once, after them (a reader of it takes it as a
+   * lower bound), and moves past each applied one even if one throws (a bug).
+   */
+  #applyPatches(count: number): number {
+    const log = this.#log
+    let i = 0
+    try {
+      while (i < count && this.#host.applyPatch(log.bytes, log.start(i), log.start(i) + log.length(i))) i++
+    } finally {
+      if (i > 0) this.#setApplied(log.end(i - 1))
+    }
+    return i
   }
 
   /** Decodes entries `from` to `to` of the last log read, then applies them. */

@@ -38,6 +38,17 @@ export function recordChange(table: string, key: Key, before: Rec | undefined, a
   return new Change(table, key, before, after)
 }
 
+/**
+ * The fields a patch from a shared log sets: `names[i]` to `values[i]`, for `i < count` (values
+ * deep-frozen, as decoded). Its arrays are the decoder's, reused from patch to patch: valid until
+ * the next patch is read.
+ */
+export interface FieldPatch {
+  readonly names: readonly string[]
+  readonly values: readonly unknown[]
+  readonly count: number
+}
+
 /** What a table is made of, as created, saved and replicated. */
 export interface TableDefinition {
   readonly name: string

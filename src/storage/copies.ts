@@ -23,6 +23,14 @@ export class Copies {
   #vouched: Rec | null = null
   #vouchedFrom: Rec | null = null
 
+  /**
+   * The compiled shape that every stored record holds (fields in one order, no object among the
+   * values), or null when there is none (records of several shapes, or the table is empty).
+   */
+  get flatShape(): Shape | null {
+    return this.#flat ?? null
+  }
+
   /** A mutable deep copy of a stored record. */
   deep(rec: Rec): Record<string, unknown> {
     const flat = this.#flat

@@ -5,8 +5,9 @@ import { canonical } from '../values/canonical'
 import { equals } from '../values/compare'
 import type { Key, Rec } from '../values/types'
 import { isExpired, type TtlRule } from '../live/ttl'
-import { inverse, type RecordChange } from './change'
+import { inverse, recordChange, type FieldPatch, type RecordChange } from './change'
 import { Copies } from './copies'
+import { patchMaker, setsField } from './patcher'
 import { Records } from './records'
 import { checkMany, checkOne } from './unique'
 
@@ -136,12 +137,30 @@ export class TableStore {
     return this.#copies.vouchedFields(rec, from)
   }
 
-  /** `rec` with some fields replaced (`[name, value, …]`, frozen values: a shared log's patch), frozen as stored. */
-  patched(rec: Rec, fields: readonly unknown[]): Rec {
-    const out = this.shallowCopyOf(rec)
-    // Assigned: a stored record never has a field named `__proto__` (refused on the way in).
-    for (let i = 0; i < fields.length; i += 2) out[fields[i] as string] = fields[i + 1]
-    return Object.freeze(out) as Rec
+  /**
+   * Applies a shared log's patch (another thread's update, nobody listening) to `before`, stored
+   * under `key`. Every record of one flat shape and the patch setting some of its fields to values
+   * that are not objects: one compiled literal makes the record, only the patched fields' indexes
+   * are looked at, and no change object is made. Else: a copy, the fields set, {@link apply}.
+   */
+  applyPatch(key: Key, before: Rec, patch: FieldPatch): void {
+    const flat = this.#copies.flatShape
+    const make = flat === null ? null : patchMaker(flat, patch)
+    if (make === null) {
+      const out = this.shallowCopyOf(before)
+      // Assigned: a stored record never has a field named `__proto__` (refused on the way in).
+      for (let i = 0; i < patch.count; i++) out[patch.names[i] as string] = patch.values[i]
+      return this.apply(recordChange(this.name, key, before, Object.freeze(out) as Rec))
+    }
+    const after = make(before, patch.values)
+    if (!this.#records.replace(key, after)) throw this.#mismatch(recordChange(this.name, key, before, after))
+    // `before` holds the flat shape (every stored record does), and `after` is it with fields of
+    // the shape set to values that are not objects: it holds the shape too (no `Copies.admit`).
+    const list = this.#indexList
+    for (let i = 0; i < list.length; i++) {
+      const index = list[i] as Index
+      if (setsField(patch, index.field)) reindex(index, key, before[index.field], after[index.field])
+    }
   }
 
   /** Every record in insertion order. */
@@ -284,12 +303,14 @@ export class TableStore {
   }
 
   #updated(key: Key, before: Rec, after: Rec): void {
-    for (const index of this.#indexList) {
-      const a = before[index.field]
-      const b = after[index.field]
-      if (a === b || equals(a, b)) continue
-      index.remove(key, a)
-      index.add(key, b)
-    }
+    for (const index of this.#indexList) reindex(index, key, before[index.field], after[index.field])
   }
 }
+
+/** Moves record `key` in `index` from value `a` to value `b`, if they differ. */
+function reindex(index: Index, key: Key, a: unknown, b: unknown): void {
+  if (a === b || equals(a, b)) return
+  index.remove(key, a)
+  index.add(key, b)
+}
+

@@ -277,6 +277,11 @@ export class BinaryReader {
     this.#end = end
   }
 
+  /** Where the next read starts. */
+  get offset(): number {
+    return this.#pos
+  }
+
   get done(): boolean {
     return this.#pos >= this.#end
   }

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { decodeOps, decodeSnapshot, encodeOps, encodeOpsInPlace, encodePatchInPlace, encodeSnapshot, openSinglePatch, readPatchInto, readPatchKey, type WireOp, type WireRecord } from '../../src/shared/codec'
+import { decodeOps, decodeSnapshot, encodeOps, encodeOpsInPlace, encodePatchInPlace, encodeSnapshot, openSinglePatch, patchFieldsOffset, readPatchFields, readPatchFieldsAt, readPatchKey, type WireOp, type WireRecord } from '../../src/shared/codec'
+import type { FieldPatch } from '../../src/storage/change'
+
+/** A copy of `rec` with a patch's fields laid over it, as a replica applies them. */
+function laidOver(rec: object, patch: FieldPatch): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...rec }
+  for (let i = 0; i < patch.count; i++) out[patch.names[i] as string] = patch.values[i]
+  return out
+}
 
 const record = (after: object): WireOp => ({ type: 'record', table: 't', key: 1, after: Object.freeze(after) as never })
 const roundTrip = (ops: WireOp[]): WireOp[] => decodeOps(encodeOps(ops))
@@ -138,10 +146,21 @@ describe('change codec', () => {
       const bytes = encoded.bytes.slice(0, encoded.length)
       expect(openSinglePatch(bytes, 0, bytes.length)).toBe('things')
       expect(readPatchKey()).toBe(7)
-      const out: Record<string, unknown> = { ...before }
-      readPatchInto(out)
+      const out = laidOver(before, readPatchFields())
       expect(out).toEqual(after)
       expect(Object.isFrozen(out.tags)).toBe(true)
+    })
+
+    it("a patch's fields read again from where they start give the same fields, its head not read", () => {
+      const before = Object.freeze({ id: 7, a: 1, b: 'x', c: true })
+      const after = Object.freeze({ id: 7, a: 2, b: 'y', c: true })
+      const encoded = encodeOpsInPlace([{ type: 'record', table: 'things', key: 7, before, after }])
+      const bytes = encoded.bytes.slice(0, encoded.length)
+      openSinglePatch(bytes, 0, bytes.length)
+      readPatchKey()
+      const at = patchFieldsOffset()
+      openSinglePatch(encodeOps([{ type: 'dropTable', table: 'other' }]), 0, 10)
+      expect(laidOver(before, readPatchFieldsAt(bytes, at, bytes.length))).toEqual(after)
     })
 
     it('only a change set of exactly one patch is read straight into a record', () => {
@@ -176,8 +195,7 @@ describe('change codec', () => {
         const bytes = encoded.bytes.slice(0, encoded.length)
         expect(openSinglePatch(bytes, 0, bytes.length)).toBe('tàble')
         expect(readPatchKey()).toBe('k✓')
-        const out: Record<string, unknown> = { ...before }
-        readPatchInto(out)
+        const out = laidOver(before, readPatchFields())
         expect(out).toEqual(after)
         expect(Object.is(out.a, value)).toBe(true)
       }

@@ -184,6 +184,19 @@ describe("the other thread's update that comes between an update's planning and 
     expect(p.o.select()).toEqual(p.t.select())
   })
 
+  it('several, of other records: each is applied with its own fields, and both replicas agree', () => {
+    const p = pair()
+    inTurn(p, 2)
+    between(() => {
+      p.o.update({ n: increment(10) }, { id: 2 })
+      p.o.update({ s: 'three' }, { id: 3 })
+      p.o.update({ n: increment(5), s: 'two' }, { id: 2 })
+    })
+    p.t.update({ n: increment(1) }, { id: 1 })
+    expect(p.t.select()).toEqual([{ id: 1, n: 3, s: '' }, { id: 2, n: 17, s: 'two' }, { id: 3, n: 0, s: 'three' }])
+    expect(p.o.select()).toEqual(p.t.select())
+  })
+
   it('of the same record: the update is merged over it, and both replicas agree', () => {
     const p = pair()
     inTurn(p, 2)

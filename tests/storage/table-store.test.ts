@@ -78,17 +78,6 @@ describe('copies of stored records when the records stop sharing one flat shape'
   })
 })
 
-describe('a record patched from the shared log', () => {
-  it('has the given fields replaced and the others kept, in their order, frozen', () => {
-    const store = new TableStore('t', 'id')
-    const rec = Object.freeze({ id: 1, name: 'ann', score: 1 }) as Rec
-    const out = store.patched(rec, ['score', 2])
-    expect(Object.entries(out)).toEqual([['id', 1], ['name', 'ann'], ['score', 2]])
-    expect(Object.isFrozen(out)).toBe(true)
-    expect(rec.score).toBe(1)
-  })
-})
-
 describe('the fields of an update vouched for', () => {
   /** A store of flat records `{ id, n }`, and the update of record 1 to `n: 2`, vouched for. */
   function vouchedUpdate() {

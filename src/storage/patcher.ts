@@ -1,0 +1,73 @@
+import type { Shape } from '../values/shape'
+import type { Rec } from '../values/types'
+import type { FieldPatch } from './change'
+
+/**
+ * Makes the record a patch makes of a stored record of one flat shape: one frozen object literal
+ * of the shape's fields, in order, each read from the stored record or from the patch's values.
+ * Compiled per shape and list of patched names. Applying another thread's update this way costs
+ * one allocation, against a shallow copy, a store by computed name per field and a freeze of an
+ * object grown field by field.
+ */
+export type PatchMaker = (before: Rec, values: readonly unknown[]) => Rec
+
+/** Beyond this many lists of patched names per shape, patches of new lists go the general way. */
+const MAX_PER_SHAPE = 64
+
+const makers = new WeakMap<Shape, Map<string, PatchMaker | null>>()
+/** The last shape and names asked for, and their maker (a table's patches mostly set one field list). */
+let lastShape: Shape | null = null
+const lastNames: string[] = []
+let lastMaker: PatchMaker | null = null
+
+/**
+ * The maker of `patch` over records of `shape` (a compiled flat shape: every record of the table
+ * holds it), or null when the result would not hold the shape too: a patched name the shape does
+ * not have, a name given twice, or a value that is an object. `patch`'s values are checked on
+ * each call; its names decide the maker.
+ */
+export function patchMaker(shape: Shape, patch: FieldPatch): PatchMaker | null {
+  const { values, count } = patch
+  for (let i = 0; i < count; i++) {
+    const v = values[i]
+    if (typeof v === 'object' && v !== null) return null
+  }
+  if (shape === lastShape && sameNames(patch)) return lastMaker
+  const names = patch.names.slice(0, count)
+  let known = makers.get(shape)
+  if (known === undefined) makers.set(shape, (known = new Map()))
+  const signature = JSON.stringify(names)
+  let make = known.get(signature)
+  if (make === undefined) {
+    make = compile(shape.fields as readonly string[], names)
+    if (known.size < MAX_PER_SHAPE) known.set(signature, make)
+  }
+  lastShape = shape
+  lastNames.length = 0
+  lastNames.push(...names)
+  lastMaker = make
+  return make
+}
+
+function sameNames(patch: FieldPatch): boolean {
+  if (patch.count !== lastNames.length) return false
+  for (let i = 0; i < patch.count; i++) if (patch.names[i] !== lastNames[i]) return false
+  return true
+}
+
+function compile(fields: readonly string[], names: readonly string[]): PatchMaker | null {
+  if (new Set(names).size !== names.length || !names.every((n) => fields.includes(n))) return null
+  // Field names enter the code only as JSON string literals (a compiled shape never holds
+  // `__proto__`, see ../values/shape.ts).
+  const props = fields.map((f) => {
+    const at = names.indexOf(f)
+    return `${JSON.stringify(f)}: ${at < 0 ? `b[${JSON.stringify(f)}]` : `v[${at}]`}`
+  })
+  return new Function('b', 'v', `return Object.freeze({\n${props.join(',\n')}\n})`) as PatchMaker
+}
+
+/** Whether `patch` sets `field`. */
+export function setsField(patch: FieldPatch, field: string): boolean {
+  for (let i = 0; i < patch.count; i++) if (patch.names[i] === field) return true
+  return false
+}

@@ -1,8 +1,7 @@
 import { guardLock, guardUnlock } from '../shared/guard'
 import { L_GUARD, L_READERS, L_VERSION, L_WAITERS, L_WRITER, L_WRITER_DEPTH, L_WRITERS_WAITING, WAIT_WRITER } from '../shared/layout'
 import { type SharedMemory } from '../shared/memory'
-import type { LockCounters } from './stats'
-import { LockWaits, POLL_MS } from './shared-waits'
+import { LockWaits, POLL_MS, lockPlace, type LockOptions } from './shared-waits'
 import type { LockMode } from './types'
 
 /** Loads spent watching a lock word before going to sleep on it (a few microseconds). */
@@ -26,16 +25,19 @@ export class SharedGrant {
   readonly #guard: string
   readonly #waits: LockWaits
 
-  constructor(options: { name: string; timeoutMs: number; memory: SharedMemory; lockSlot: number; threadSlot: number; counters: LockCounters }) {
-    this.#mem = options.memory
-    this.#i32 = options.memory.i32
-    this.#base = options.memory.lock(options.lockSlot)
-    this.#me = options.threadSlot
-    this.#myReaders = options.memory.readers(options.lockSlot, options.threadSlot)
-    this.#myWaits = options.memory.waits(options.lockSlot, options.threadSlot)
-    this.#timeoutMs = options.timeoutMs
-    this.#guard = `the guard word of table \`${options.name}\``
-    this.#waits = new LockWaits(options)
+  constructor(options: LockOptions) {
+    // The place is shared with the waits; the grant keeps its own copies of the words it reads on
+    // every acquisition and release.
+    const at = lockPlace(options)
+    this.#mem = at.mem
+    this.#i32 = at.i32
+    this.#base = at.base
+    this.#me = at.me
+    this.#myReaders = at.mem.readers(options.lockSlot, options.threadSlot)
+    this.#myWaits = at.myWaits
+    this.#timeoutMs = at.timeoutMs
+    this.#guard = at.guard
+    this.#waits = new LockWaits(at, options.counters)
   }
 
   /** Whether any thread (this one included) holds a cross-thread grant. */

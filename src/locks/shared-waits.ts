@@ -6,6 +6,7 @@ import { heldTags } from './lock-context'
 import type { LockCounters } from './stats'
 import type { LockMode } from './types'
 import { SYNC_WAIT, findCycle, publishWait, victimOf, waiterId } from './wait-graph'
+import { shortName } from '../values/describe'
 
 /** One wait in flight: when it began, its record in the wait graph, and how it ends. */
 export interface Waiter {
@@ -23,35 +24,61 @@ export const POLL_MS = 20
 /** After this long in a cycle, any member aborts (not just the designated one). */
 const CYCLE_PATIENCE_MS = 500
 
+/** What a thread is given to take part in one shared lock. */
+export interface LockOptions {
+  name: string
+  timeoutMs: number
+  memory: SharedMemory
+  lockSlot: number
+  threadSlot: number
+  counters: LockCounters
+}
+
+/** Where one thread's part of one shared lock lives in shared memory, worked out once per lock. */
+export interface LockPlace {
+  readonly mem: SharedMemory
+  readonly i32: Int32Array
+  /** The lock's words. */
+  readonly base: number
+  readonly slot: number
+  /** This thread's slot. */
+  readonly me: number
+  /** This thread's waits in flight on this lock (undone by the reaper if it dies). */
+  readonly myWaits: number
+  readonly name: string
+  readonly timeoutMs: number
+  /** How errors name this lock's guard word. */
+  readonly guard: string
+}
+
+/** The place of `options`' lock and thread, for the grant and its waits alike. */
+export function lockPlace(options: LockOptions): LockPlace {
+  const { memory, lockSlot, threadSlot } = options
+  return {
+    mem: memory,
+    i32: memory.i32,
+    base: memory.lock(lockSlot),
+    slot: lockSlot,
+    me: threadSlot,
+    myWaits: memory.waits(lockSlot, threadSlot),
+    name: options.name,
+    timeoutMs: options.timeoutMs,
+    guard: `the guard word of table \`${shortName(options.name)}\``,
+  }
+}
+
 /**
  * The waits of one thread on one shared lock's grant ({@link SharedGrant}, in ./shared-grant.ts): each
  * counted in shared memory (so a reaper undoes every wait of a dead thread), published for
  * deadlock detection, and checked for a lasting cycle and for the timeout.
  */
 export class LockWaits {
-  readonly #mem: SharedMemory
-  readonly #i32: Int32Array
-  readonly #base: number
-  readonly #slot: number
-  readonly #me: number
-  /** This thread's waits in flight on this lock (undone by the reaper if it dies). */
-  readonly #myWaits: number
-  readonly #name: string
-  readonly #timeoutMs: number
-  readonly #guard: string
+  readonly #at: LockPlace
   readonly #counters: LockCounters
 
-  constructor(options: { name: string; timeoutMs: number; memory: SharedMemory; lockSlot: number; threadSlot: number; counters: LockCounters }) {
-    this.#mem = options.memory
-    this.#i32 = options.memory.i32
-    this.#slot = options.lockSlot
-    this.#base = options.memory.lock(options.lockSlot)
-    this.#me = options.threadSlot
-    this.#myWaits = options.memory.waits(options.lockSlot, options.threadSlot)
-    this.#name = options.name
-    this.#timeoutMs = options.timeoutMs
-    this.#guard = `the guard word of table \`${options.name}\``
-    this.#counters = options.counters
+  constructor(at: LockPlace, counters: LockCounters) {
+    this.#at = at
+    this.#counters = counters
   }
 
   /**
@@ -61,8 +88,8 @@ export class LockWaits {
    */
   start(mode: LockMode, async: boolean): Waiter {
     let registered = mode !== 'read'
-    Atomics.add(this.#i32, this.#base + L_WAITERS, 1)
-    Atomics.add(this.#i32, this.#myWaits, WAIT_ONE)
+    Atomics.add(this.#at.i32, this.#at.base + L_WAITERS, 1)
+    Atomics.add(this.#at.i32, this.#at.myWaits, WAIT_ONE)
     if (registered) this.#setWritersWaiting(1)
     const published = async ? this.#publishAsyncWait() : this.#publishSyncWait()
     const since = Date.now()
@@ -77,34 +104,34 @@ export class LockWaits {
         this.#counters.waited(Date.now() - since)
         published.withdraw()
         if (registered) this.#setWritersWaiting(-1)
-        Atomics.sub(this.#i32, this.#myWaits, WAIT_ONE)
-        Atomics.sub(this.#i32, this.#base + L_WAITERS, 1)
+        Atomics.sub(this.#at.i32, this.#at.myWaits, WAIT_ONE)
+        Atomics.sub(this.#at.i32, this.#at.base + L_WAITERS, 1)
       },
     }
   }
 
   #publishSyncWait(): { record: number; withdraw(): void } {
-    this.#mem.setWaitingFor(this.#me, this.#slot)
-    return { record: SYNC_WAIT, withdraw: () => this.#mem.setWaitingFor(this.#me, -1) }
+    this.#at.mem.setWaitingFor(this.#at.me, this.#at.slot)
+    return { record: SYNC_WAIT, withdraw: () => this.#at.mem.setWaitingFor(this.#at.me, -1) }
   }
 
   /** A free async wait record of this thread, holding this wait; record -1 if all are taken. */
   #publishAsyncWait(): { record: number; withdraw(): void } {
-    return publishWait(this.#mem, this.#me, this.#slot, heldTags().filter((tag) => tag !== this.#slot))
+    return publishWait(this.#at.mem, this.#at.me, this.#at.slot, heldTags().filter((tag) => tag !== this.#at.slot))
   }
 
   check(mode: LockMode, waiter: Waiter, deadline: number, timeout: number): void {
-    const cycle = waiter.record < 0 ? null : findCycle(this.#mem, this.#me, waiter.record, this.#slot)
+    const cycle = waiter.record < 0 ? null : findCycle(this.#at.mem, this.#at.me, waiter.record, this.#at.slot)
     if (cycle === null) waiter.cycle = null
-    else if (this.#cycleLasts(waiter, cycle) && (victimOf(this.#mem, cycle) === waiterId(this.#me, waiter.record) || Date.now() - (waiter.cycle as { since: number }).since > CYCLE_PATIENCE_MS)) {
-      throw new DeadlockError(`Deadlock on table \`${this.#name}\`: waiters ${cycle.join(' → ')} wait for each other; this one backs off`, {
-        table: this.#name,
+    else if (this.#cycleLasts(waiter, cycle) && (victimOf(this.#at.mem, cycle) === waiterId(this.#at.me, waiter.record) || Date.now() - (waiter.cycle as { since: number }).since > CYCLE_PATIENCE_MS)) {
+      throw new DeadlockError(`Deadlock on table \`${shortName(this.#at.name)}\`: waiters ${cycle.join(' → ')} wait for each other; this one backs off`, {
+        table: this.#at.name,
       })
     }
     if (Date.now() >= deadline) {
       this.#counters.timedOut()
-      throw new LockTimeoutError(`Timed out after ${timeout} ms waiting for the ${mode === 'read' ? 'read' : 'write'} lock of table \`${this.#name}\` (held by another thread)`, {
-        table: this.#name,
+      throw new LockTimeoutError(`Timed out after ${timeout} ms waiting for the ${mode === 'read' ? 'read' : 'write'} lock of table \`${shortName(this.#at.name)}\` (held by another thread)`, {
+        table: this.#at.name,
       })
     }
   }
@@ -127,10 +154,10 @@ export class LockWaits {
 
   /** Registers (+1) or withdraws (-1) a waiting writer, counted per thread for the reaper too. */
   #setWritersWaiting(delta: number): void {
-    const i32 = this.#i32
-    guardLock(i32, this.#base + L_GUARD, this.#me, this.#timeoutMs, this.#guard)
-    i32[this.#base + L_WRITERS_WAITING] = (i32[this.#base + L_WRITERS_WAITING] as number) + delta
-    Atomics.add(i32, this.#myWaits, delta * WAIT_WRITER)
-    guardUnlock(i32, this.#base + L_GUARD)
+    const i32 = this.#at.i32
+    guardLock(i32, this.#at.base + L_GUARD, this.#at.me, this.#at.timeoutMs, this.#at.guard)
+    i32[this.#at.base + L_WRITERS_WAITING] = (i32[this.#at.base + L_WRITERS_WAITING] as number) + delta
+    Atomics.add(i32, this.#at.myWaits, delta * WAIT_WRITER)
+    guardUnlock(i32, this.#at.base + L_GUARD)
   }
 }

@@ -108,17 +108,26 @@ describe('a connected database', () => {
     expect(db.getTable('users').count()).toBe(2)
   })
 
-  // The validated commit is a call of the commit function (its name is in every message that
-  // calls it); the locked path's commit is the message marked `/* locked */`.
-  it.each([
-    ['after the server committed', true],
-    ['before the server got it', false],
-  ])('a validated commit whose answer was lost %s is looked up and applied exactly once', async (_, forward) => {
-    const name = freshName()
+  /** A database opened through a new proxy, named `name`, after one commit (counter `c` at 1). */
+  async function throughProxy(name: string): Promise<{ proxy: Proxy; db: ConnectedDatabase }> {
     const proxy = new Proxy(pgUrl())
     await proxy.start()
     const db = await open({ name, url: proxy.url(pgUrl()) })
     await db.transactionAsync(() => db.counter('c').add(1))
+    return { proxy, db }
+  }
+
+  /** When a commit's answer is lost: whether the proxy forwards the commit before cutting. */
+  const LOST_ANSWERS: Array<[string, boolean]> = [
+    ['after the server committed', true],
+    ['before the server got it', false],
+  ]
+
+  // The validated commit is a call of the commit function (its name is in every message that
+  // calls it); the locked path's commit is the message marked `/* locked */`.
+  it.each(LOST_ANSWERS)('a validated commit whose answer was lost %s is looked up and applied exactly once', async (_, forward) => {
+    const name = freshName()
+    const { proxy, db } = await throughProxy(name)
     proxy.cutAtNext('commit_v', forward) // dictdb_commit_v3, or v4 (early)
     await expect(db.transactionAsync(() => db.counter('c').add(1))).resolves.toBe(2)
     expect(proxy.cutPending).toBe(false)
@@ -127,16 +136,10 @@ describe('a connected database', () => {
     expect(check.counter('c').value).toBe(2)
   })
 
-  it.each([
-    ['after the server committed', true],
-    ['before the server got it', false],
-  ])('a locked-path commit whose answer was lost %s is looked up and applied exactly once', async (_, forward) => {
+  it.each(LOST_ANSWERS)('a locked-path commit whose answer was lost %s is looked up and applied exactly once', async (_, forward) => {
     const name = freshName()
-    const proxy = new Proxy(pgUrl())
-    await proxy.start()
-    const db = await open({ name, url: proxy.url(pgUrl()) })
+    const { proxy, db } = await throughProxy(name)
     const other = await open({ name })
-    await db.transactionAsync(() => db.counter('c').add(1))
     let adds = 1
     proxy.cutAtNext('/* locked */', forward)
     // Both add to the same counter at once: the commit that comes second meets a conflict and

@@ -28,6 +28,16 @@ function roleUrl(): string {
 const forbidFlush = () => admin.query(`REVOKE EXECUTE ON FUNCTION ${FLUSH_FN} FROM PUBLIC`)
 const allowFlush = () => admin.query(`GRANT EXECUTE ON FUNCTION ${FLUSH_FN} TO PUBLIC`)
 
+/** Runs `fn` while the role may not flush; the role may again after it, whatever happens. */
+async function withoutFlush(fn: () => Promise<void>): Promise<void> {
+  await forbidFlush()
+  try {
+    await fn()
+  } finally {
+    await allowFlush()
+  }
+}
+
 /** Runs `fn` (which opens databases) with DICTDB_PG_COMMIT set to `path`. */
 async function withPath<T>(path: string, fn: () => Promise<T>): Promise<T> {
   process.env.DICTDB_PG_COMMIT = path
@@ -62,28 +72,20 @@ afterAll(async () => {
 describe('early lock release', () => {
   const open = connectedClosedAfterEach()
 
-  it('DICTDB_PG_COMMIT=early on a server older than 17 is an InvalidStateError', () => {
-    process.env.DICTDB_PG_COMMIT = 'early'
-    try {
-      expect(() => commitPath(EARLY_MIN_VERSION - 1)).toThrow(InvalidStateError)
-    } finally {
-      delete process.env.DICTDB_PG_COMMIT
-    }
+  it('DICTDB_PG_COMMIT=early on a server older than 17 is an InvalidStateError', async () => {
+    await withPath('early', async () => expect(() => commitPath(EARLY_MIN_VERSION - 1)).toThrow(InvalidStateError))
   })
 
   it('a commit whose flush fails never resolves: it rejects saying it may have been applied, and comes back from the log', async () => {
     const name = freshName()
     const db = await open({ name, url: roleUrl(), lockTimeoutMs: 500 })
     await db.transactionAsync(() => db.counter('c').add(1))
-    await forbidFlush()
-    try {
+    await withoutFlush(async () => {
       const outcome = await settled(db.transactionAsync(() => db.counter('c').add(1)))
       expect(outcome).toBeInstanceOf(ConnectionError)
       expect((outcome as Error).message).toMatch(/may have been applied/)
       expect(db.counter('c').value).toBe(1)
-    } finally {
-      await allowFlush()
-    }
+    })
     // The ordering transaction had committed: once flushed, it is in the log exactly once.
     await db.sync()
     expect(db.counter('c').value).toBe(2)
@@ -95,17 +97,14 @@ describe('early lock release', () => {
     const b = await open({ name, url: roleUrl(), lockTimeoutMs: 500 })
     await a.transactionAsync(() => a.counter('c').add(1))
     await b.sync()
-    await forbidFlush()
-    try {
+    await withoutFlush(async () => {
       await settled(a.transactionAsync(() => a.counter('c').add(1)))
       // b was notified by the ordering transaction; its catch-up, and sync(), flush before applying.
       await new Promise((resolve) => setTimeout(resolve, 100))
       expect(b.counter('c').value).toBe(1)
       await expect(b.sync()).rejects.toThrow()
       expect(b.counter('c').value).toBe(1)
-    } finally {
-      await allowFlush()
-    }
+    })
     await b.sync()
     expect(b.counter('c').value).toBe(2)
   })

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -164,6 +164,9 @@ const FILES: Array<readonly [says: string, text: string]> = [
   ['a header listing a long table name twice', header([table(LONG), table(LONG)], [])],
   ['records of a long table the header does not list', header([table('t')], [section('t', []), section(LONG, [])])],
   ['a value with a long unknown tag', header([table('t')], [section('t', [{ id: 1, a: { [`$${LONG}`]: 1 } }])])],
+  ['a long table name with no primary key', header([{ ...table(LONG), primaryKey: 5 }], [])],
+  ['a long table name with an unknown index type', header([{ ...table(LONG), indexes: [{ field: 'a', type: 'btree' }] }], [])],
+  ['a long table name whose records are fewer than its header counts', header([{ ...table(LONG), count: 3 }], [section(LONG, [])])],
   ['a long format version', JSON.stringify({ format: 'dictdb', version: LONG, kind: 'database', tables: [], sections: [] })],
   ['a long kind', JSON.stringify({ format: 'dictdb', version: 1, kind: LONG, tables: [], sections: [] })],
 ]
@@ -200,3 +203,23 @@ function rejectionSync(fn: () => unknown): unknown {
   }
   throw new Error('expected the call to throw, it returned')
 }
+
+describe('a backup delta holding long names', () => {
+  it('a createTable of a long table with the definition of another is left out with a warning that shows the start of the name', async () => {
+    const op = { definition: { indexes: [], name: 'u', primaryKey: 'id' }, op: 'createTable', table: LONG }
+    const folder = mkdtempSync(join(dir, 'backups-'))
+    const db = new Database()
+    const backups = new BackupManager(db, folder, { incremental: true, logger: quiet })
+    await backups.backupNow()
+    db.createTable('u')
+    await backups.backupNow()
+    await backups.stop()
+    const delta = join(folder, readdirSync(folder).find((f) => f.startsWith('delta')) as string)
+    writeFileSync(delta, JSON.stringify({ format: 'dictdb', version: 1, base: 1, count: 1, kind: 'delta', previous: 1, sequence: 2, sections: [{ section: 'ops', items: [op] }] }))
+    const warnings: string[] = []
+    BackupManager.restore(folder, { logger: { warn: (m: string) => warnings.push(m), error() {} } })
+    expect(warnings).toHaveLength(1)
+    // The warning names the folder and the file besides the reason.
+    expect(warnings[0]?.length).toBeLessThan(MAX_MESSAGE + 200)
+  })
+})

@@ -60,13 +60,13 @@ export function loadDefinition(value: unknown, where: string, source: SchemaSour
   const def = value as Record<string, unknown>
   const name = def.name
   if (typeof name !== 'string' || name === '') throw bad(where, `a table has the name ${describe(name)}`)
-  if (typeof def.primaryKey !== 'string' || def.primaryKey === '') throw bad(where, `table \`${name}\` has the primary key ${describe(def.primaryKey)}`)
-  if (!Array.isArray(def.indexes)) throw bad(where, `table \`${name}\` has no index list`)
+  if (typeof def.primaryKey !== 'string' || def.primaryKey === '') throw bad(where, `table \`${shortName(name)}\` has the primary key ${describe(def.primaryKey)}`)
+  if (!Array.isArray(def.indexes)) throw bad(where, `table \`${shortName(name)}\` has no index list`)
   let indexes: Required<IndexSpec>[]
   try {
     indexes = def.indexes.map((spec: unknown) => checkIndexSpec((spec ?? {}) as IndexSpec))
   } catch (error) {
-    throw bad(where, `table \`${name}\`: ${(error as Error).message}`, error)
+    throw bad(where, `table \`${shortName(name)}\`: ${(error as Error).message}`, error)
   }
   // The other fields are table options (a later version's too): createTable checks them on load.
   const { name: _n, primaryKey, indexes: _i, schema, standardSchema, nextAutoKey: _k, count: _c, ...options } = def
@@ -83,13 +83,13 @@ function withSchema(base: TableDefinition, schema: unknown, standardSchema: unkn
   if (given !== undefined) return { ...base, schema: given }
   if (typeof standardSchema === 'string') {
     source.warn(
-      `dictdb: table \`${name}\` was saved with a ${standardSchema} schema, which a file cannot hold; ` +
+      `dictdb: table \`${shortName(name)}\` was saved with a ${standardSchema} schema, which a file cannot hold; ` +
         `it is loaded without validation. Pass the validator again: { schemas: { ${JSON.stringify(name)}: schema } }`,
     )
     return base
   }
   if (schema !== undefined) {
-    if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) throw bad(where, `table \`${name}\` has the schema ${describe(schema)}`)
+    if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) throw bad(where, `table \`${shortName(name)}\` has the schema ${describe(schema)}`)
     return { ...base, schema }
   }
   return base
@@ -99,10 +99,10 @@ function withSchema(base: TableDefinition, schema: unknown, standardSchema: unkn
 export function loadCounters(value: Record<string, unknown>, where: string): { nextAutoKey: number; count: number | undefined } {
   const { nextAutoKey, count } = value
   if (typeof nextAutoKey !== 'number' || !Number.isSafeInteger(nextAutoKey) || nextAutoKey < 1) {
-    throw bad(where, `table \`${String(value.name)}\` has the key counter ${describe(nextAutoKey)}`)
+    throw bad(where, `table \`${shortName(String(value.name))}\` has the key counter ${describe(nextAutoKey)}`)
   }
   if (count !== undefined && (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0)) {
-    throw bad(where, `table \`${String(value.name)}\` has the record count ${describe(count)}`)
+    throw bad(where, `table \`${shortName(String(value.name))}\` has the record count ${describe(count)}`)
   }
   return { nextAutoKey, count }
 }

@@ -32,7 +32,7 @@ export interface IncomingTable {
 export function* fillDatabase(tables: readonly IncomingTable[], options: DatabaseOptions, where: string): Generator<void, Database> {
   for (const t of tables) {
     if (t.count !== undefined && t.count !== t.records.length) {
-      throw tableError(where, t.definition.name, `its header counts ${t.count} records of \`${t.definition.name}\`, the file holds ${t.records.length}`)
+      throw tableError(where, t.definition.name, `its header counts ${t.count} records of \`${shortName(t.definition.name)}\`, the file holds ${t.records.length}`)
     }
   }
   const db = new Database(options)

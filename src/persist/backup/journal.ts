@@ -6,6 +6,7 @@ import { checkIndexSpec } from '../../table'
 import type { Key } from '../../values/types'
 import { loadDefinition, saveDefinition, type SavedDefinition, type SchemaSource } from '../catalog'
 import { createTable } from '../ingest'
+import { shortName } from '../../values/describe'
 
 /*
  * A delta file holds the committed ops since the previous backup file, in commit order, each an
@@ -59,7 +60,7 @@ export function checkItem(value: unknown, where: string, schemas: SchemaSource):
   switch (op) {
     case 'createTable': {
       const definition = loadDefinition(item?.definition, where, schemas)
-      if (definition.name !== table) throw bad(where, `a createTable of \`${table}\` with the definition of \`${definition.name}\``)
+      if (definition.name !== table) throw bad(where, `a createTable of \`${shortName(table)}\` with the definition of \`${shortName(definition.name)}\``)
       return { op, table, definition }
     }
     case 'put': {
@@ -105,7 +106,7 @@ export function applyItem(db: Database, item: CheckedItem, where: string): void 
       if (table.get(item.key) !== undefined) return void table.delete({ [table.primaryKey]: item.key })
       // The TTL sweep's delete: the record is still held, expired (invisible to get and delete).
       if (table.deleteExpired((store) => [store.get(item.key)].filter((rec) => rec !== undefined), () => true) === 1) return
-      throw bad(where, `a delete of the key ${describe(item.key)}, which \`${item.table}\` does not hold`)
+      throw bad(where, `a delete of the key ${describe(item.key)}, which \`${shortName(item.table)}\` does not hold`)
     }
     case 'dropTable':
       return db.dropTable(item.table)

@@ -1,7 +1,7 @@
 // The binary writer's pre-encoded names (a patch's table and field names), written a 32-bit
 // word at a time: the same bytes as the string encoding, whatever the name's length.
 import { describe, expect, it } from 'vitest'
-import { BinaryWriter, WRITER_FULL } from '../../src/values/binary'
+import { BinaryReader, BinaryWriter, RepeatedString, WRITER_FULL } from '../../src/values/binary'
 import { encodedName } from '../../src/values/binary-shapes'
 
 const NAMES = ['', 'a', 'ab', 'abc', 'abcd', 'score', 'people', 'abcdefg', 'abcdefgh', 'naïve', 'テーブル', '😀x']
@@ -75,5 +75,35 @@ describe('BinaryWriter.over', () => {
     expect(thrown).toBe(WRITER_FULL)
     expect(w.bytes).toBe(target)
     expect([...target.subarray(16)].every((b) => b === 0xee)).toBe(true)
+  })
+})
+
+describe('BinaryReader.repeatedString', () => {
+  /** Reads `names`, each written bare after `lead` bytes, with one `RepeatedString` throughout. */
+  function readBack(names: readonly string[], lead: number): string[] {
+    const w = new BinaryWriter()
+    w.reset()
+    for (let i = 0; i < lead; i++) w.byte(0)
+    for (const name of names) w.string(name, -1)
+    const r = new BinaryReader(w.bytes.slice(0, w.length))
+    for (let i = 0; i < lead; i++) r.byte()
+    const last = new RepeatedString()
+    return names.map(() => r.repeatedString(last))
+  }
+
+  it('reads back names that differ from the last one read in a single byte, at every place, length and alignment', () => {
+    for (let length = 1; length <= 13; length++) {
+      const base = 'abcdefghijklm'.slice(0, length)
+      for (let at = 0; at < length; at++) {
+        const other = `${base.slice(0, at)}Z${base.slice(at + 1)}`
+        const names = [base, other, base, base, other, other]
+        for (let lead = 0; lead < 4; lead++) expect(readBack(names, lead), `${other} after ${base}, lead ${lead}`).toEqual(names)
+      }
+    }
+  })
+
+  it('reads back names of other lengths and characters in turn', () => {
+    const names = [...NAMES, ...NAMES.slice().reverse(), 'people', 'people', 'peoplf', 'score', 'scorf', 'score']
+    for (let lead = 0; lead < 4; lead++) expect(readBack(names, lead)).toEqual(names)
   })
 })

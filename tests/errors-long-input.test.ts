@@ -121,6 +121,7 @@ const CASES: Case[] = [
   ['a backup into a long folder', ({ db }) => new BackupManager(db, join(dir, LONG), { logger: quiet }).backupNow(), 'FileSystemError', { path: join(dir, LONG) }],
   ['a restore from a long folder', () => BackupManager.restore(join(dir, LONG)), 'FileSystemError'],
   ['connect() with a validator for a long table name that is not one', () => connect({ url: 'postgres://localhost:1/none', schemas: { [LONG]: any(5) } }), 'InvalidArgumentError', { table: LONG }],
+  ['connect() to a long host name', () => connect({ url: `postgres://${LONG}/none`, lockTimeoutMs: 200 }), 'ConnectionError'],
   ['load with a schema for a long table name the file does not have', () => Database.load(saved(), { schemas: { [LONG]: any({}) } }), 'InvalidArgumentError', { table: LONG }],
 ]
 

@@ -33,12 +33,19 @@ export interface FileInfo {
 export function inspectFile(path: string, onBytes?: (done: number, total: number) => void): FileInfo {
   const format = fileFormat(path)
   const info: FileInfo = { file: path, kind: '', format, version: 0, bytes: 0, tables: [] }
+  readDocumentSync(path, counting(info), { onProgress: onBytes })
+  return info
+}
+
+/** Fills `info` from a document as it is read: the header's tables, then each one's records and bytes. */
+function counting(info: FileInfo): DocumentSink {
+  const path = info.file
   let current: TableInfo | undefined
   let start = 0
   const close = (offset: number) => {
     if (current !== undefined) current.bytes = offset - start
   }
-  const sink: DocumentSink = {
+  return {
     header(header) {
       info.kind = String(header.kind)
       info.version = Number(header.version)
@@ -59,8 +66,6 @@ export function inspectFile(path: string, onBytes?: (done: number, total: number
       info.bytes = offset
     },
   }
-  readDocumentSync(path, sink, { onProgress: onBytes })
-  return info
 }
 
 /** A table as the header's catalog lists it; its records and bytes are counted as they are read. */

@@ -79,7 +79,11 @@ function run(argv: string[]): number {
   }
   const [command, ...args] = positionals
   const format = checkFormat(v.format)
-  const ctx = contextOf(v)
+  return dispatch(command, args, v, format, contextOf(v))
+}
+
+/** Runs `command` with its arguments. */
+function dispatch(command: string | undefined, args: string[], v: Values, format: Format | undefined, ctx: Context): number {
   switch (command) {
     case 'inspect':
       return inspect(ctx, expect(args, 1, 'inspect <file>')[0]!)

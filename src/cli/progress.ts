@@ -19,38 +19,43 @@ export class Reporter {
   step(label: string, unit: 'bytes' | 'records'): Step {
     if (this.#quiet) return { update() {}, done() {} }
     if (!this.#tty) return { update() {}, done: (summary) => process.stderr.write(`${label}: ${summary}\n`) }
-    const bar = new cliProgress.SingleBar(
-      {
-        format: `${label.padEnd(10)} [{bar}] {percentage}% | {shown}`,
-        stream: process.stderr,
-        hideCursor: true,
-        barsize: 30,
-        fps: 10,
-      },
-      cliProgress.Presets.shades_classic,
-    )
-    let started = false
-    return {
-      update(value, total) {
-        const shown = `${format(value, unit)} / ${format(total, unit)}`
-        if (!started) {
-          bar.start(Math.max(total, 1), value, { shown })
-          started = true
-        } else {
-          bar.setTotal(Math.max(total, 1))
-          bar.update(value, { shown })
-        }
-      },
-      done(summary) {
-        if (started) bar.stop()
-        process.stderr.write(`${label}: ${summary}\n`)
-      },
-    }
+    return barStep(label, unit)
   }
 
   /** A line for the user (stderr, so that stdout stays for results); silent with --quiet. */
   note(line: string): void {
     if (!this.#quiet) process.stderr.write(`${line}\n`)
+  }
+}
+
+/** A step shown as a bar on the terminal, started at its first update. */
+function barStep(label: string, unit: 'bytes' | 'records'): Step {
+  const bar = new cliProgress.SingleBar(
+    {
+      format: `${label.padEnd(10)} [{bar}] {percentage}% | {shown}`,
+      stream: process.stderr,
+      hideCursor: true,
+      barsize: 30,
+      fps: 10,
+    },
+    cliProgress.Presets.shades_classic,
+  )
+  let started = false
+  return {
+    update(value, total) {
+      const shown = `${format(value, unit)} / ${format(total, unit)}`
+      if (!started) {
+        bar.start(Math.max(total, 1), value, { shown })
+        started = true
+      } else {
+        bar.setTotal(Math.max(total, 1))
+        bar.update(value, { shown })
+      }
+    },
+    done(summary) {
+      if (started) bar.stop()
+      process.stderr.write(`${label}: ${summary}\n`)
+    },
   }
 }
 

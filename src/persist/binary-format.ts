@@ -3,6 +3,7 @@ import { CorruptFileError } from '../errors'
 import { canonicalItems, itemSortedForm, sortedForm } from './canonical-form'
 import { crc32 } from './checksum'
 import { BINARY_MAGIC, FORMAT_NAME, FORMAT_VERSION, checkHeader, limits, type DocumentReader, type DocumentSink, type Section } from './document'
+import { preview } from '../values/describe'
 
 /*
  * Binary format, version 1:
@@ -171,17 +172,21 @@ export class BinaryReader implements DocumentReader {
         this.#items += value.length
         canonicalItems(value)
         return this.#sink.items(value)
-      case Frame.End: {
-        const counts = value as { sections?: unknown; items?: unknown } | null
-        if (counts?.sections !== this.#sections || counts?.items !== this.#items) {
-          throw this.#corrupt(`the end frame counts ${String(counts?.sections)} sections and ${String(counts?.items)} items, the file holds ${this.#sections} and ${this.#items}`)
-        }
-        this.#done = true
-        return this.#sink.end(this.#offset)
-      }
+      case Frame.End:
+        return this.#end(value)
       default:
         throw this.#corrupt(`unknown frame type ${type}`)
     }
+  }
+
+  /** The end frame: its counts must be what the file held. */
+  #end(value: unknown): void {
+    const counts = value as { sections?: unknown; items?: unknown } | null
+    if (counts?.sections !== this.#sections || counts?.items !== this.#items) {
+      throw this.#corrupt(`the end frame counts ${preview(counts?.sections)} sections and ${preview(counts?.items)} items, the file holds ${this.#sections} and ${this.#items}`)
+    }
+    this.#done = true
+    this.#sink.end(this.#offset)
   }
 
   #peek(n: number): Buffer {

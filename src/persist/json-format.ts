@@ -50,21 +50,27 @@ export function* encodeJson(header: Readonly<Record<string, unknown>>, sections:
   for (let s = 0; s < list.length; s++) {
     const { name, items } = list[s] as Section
     yield emit(`${SECTION_PREFIX}${JSON.stringify(name)}${SECTION_SUFFIX}\n`)
-    let text = ''
-    let count = 0
-    for (let i = 0; i < items.length; i++) {
-      text += toJsonText(items[i])
-      text += i === items.length - 1 ? '\n' : ',\n'
-      if (++count >= limits.itemsPerChunk || text.length >= Math.min(limits.bytesPerChunk, TEXT_CHUNK_CHARS)) {
-        yield emit(text)
-        onItems?.((done += count))
-        text = ''
-        count = 0
-      }
+    for (const [text, count] of itemChunks(items, s === list.length - 1)) {
+      yield emit(text)
+      if (count > 0) onItems?.((done += count))
     }
-    yield emit(`${text}]}${s === list.length - 1 ? '' : ','}\n`)
-    if (count > 0) onItems?.((done += count))
   }
   const sum = crcHex(crc)
   yield Buffer.from(`],"checksum":"crc32:${sum}"}\n`, 'utf8')
+}
+
+/** A section's items as JSON text, one item a line, in chunks of `limits`; the last chunk closes the section. */
+function* itemChunks(items: readonly unknown[], lastSection: boolean): Generator<[text: string, items: number]> {
+  let text = ''
+  let count = 0
+  for (let i = 0; i < items.length; i++) {
+    text += toJsonText(items[i])
+    text += i === items.length - 1 ? '\n' : ',\n'
+    if (++count >= limits.itemsPerChunk || text.length >= Math.min(limits.bytesPerChunk, TEXT_CHUNK_CHARS)) {
+      yield [text, count]
+      text = ''
+      count = 0
+    }
+  }
+  yield [`${text}]}${lastSection ? '' : ','}\n`, count]
 }

@@ -6,6 +6,7 @@ import type { Op } from '../storage/change'
 import type { Key } from '../values/types'
 import { isConnectionLoss } from './connection'
 import { Footprint } from './footprint'
+import { shortName } from '../values/describe'
 
 /** One `transactionAsync` call waiting for, or in, a commit of the head. */
 export interface Call {
@@ -82,7 +83,7 @@ export function settleDone(batch: Call[]): void {
 }
 
 export function settleFailed(batch: Call[], error: unknown): void {
-  const reason = error instanceof DictDBError ? error : isConnectionLoss(error) ? new ConnectionError(`Lost the PostgreSQL server: ${(error as Error).message}`, { cause: error }) : error
+  const reason = error instanceof DictDBError ? error : isConnectionLoss(error) ? new ConnectionError(`Lost the PostgreSQL server: ${shortName(String((error as Error).message), 300)}`, { cause: error }) : error
   for (const call of batch) if (!call.done) ((call.done = true), call.reject(reason))
 }
 

@@ -1,5 +1,6 @@
 import pg from 'pg'
 import { ConnectionError, DictDBError, InvalidStateError, LockTimeoutError } from '../errors'
+import { shortName } from '../values/describe'
 
 /** What the log needs of a connection: queries, and the positions other processes announce. */
 export interface ConnectionOptions {
@@ -67,7 +68,7 @@ export class Connection {
       } catch (error) {
         if (error instanceof InvalidStateError) throw error // a refusal (see Statements.install): no retry fixes it
         if (Date.now() + reconnectDelay(attempt) >= deadline) {
-          throw new ConnectionError(`Could not reach PostgreSQL: ${(error as Error).message}`, { cause: error })
+          throw new ConnectionError(`Could not reach PostgreSQL: ${shortName(String((error as Error).message), 300)}`, { cause: error })
         }
         await new Promise((resolve) => setTimeout(resolve, reconnectDelay(attempt)))
       }
@@ -75,6 +76,22 @@ export class Connection {
   }
 
   async #connectOnce(deadline: number): Promise<pg.Client> {
+    const client = this.#newClient(deadline)
+    try {
+      await client.connect()
+      await client.query(`LISTEN ${quoteIdent(this.#options.channel)}`)
+      this.#client = client
+      await this.#options.onConnect(client)
+      return client
+    } catch (error) {
+      if (this.#client === client) this.#client = null
+      client.end().catch(() => {})
+      throw error
+    }
+  }
+
+  /** A client not yet connected, its session settings and listeners in place. */
+  #newClient(deadline: number): pg.Client {
     const { url, lockTimeoutMs, channel } = this.#options
     const client = new pg.Client({
       connectionString: url,
@@ -93,17 +110,7 @@ export class Connection {
     client.on('notification', (message) => {
       if (message.channel === channel && message.payload !== undefined) this.#options.onNotify(message.payload)
     })
-    try {
-      await client.connect()
-      await client.query(`LISTEN ${quoteIdent(channel)}`)
-      this.#client = client
-      await this.#options.onConnect(client)
-      return client
-    } catch (error) {
-      if (this.#client === client) this.#client = null
-      client.end().catch(() => {})
-      throw error
-    }
+    return client
   }
 }
 

@@ -65,15 +65,7 @@ export class PgLog implements RemoteLog {
     this.#sql = new Statements(options.tablePrefix)
     const channel = `${options.tablePrefix}log`
     this.#syncer = new Syncer(this.#replica, this.#sql, options.name)
-    this.#conn = new Connection({
-      url: options.url,
-      lockTimeoutMs: options.lockTimeoutMs,
-      channel,
-      applicationName: `dictdb:${options.name}`,
-      onNotify: (payload) => this.#follower.onNotify(payload),
-      onConnect: (client) => this.#syncer.onConnect(client),
-      onLost: () => this.#follower.reconnectSoon(),
-    })
+    this.#conn = this.#connection(options, channel)
     this.#follower = new Follower({
       name: options.name,
       lockTimeoutMs: options.lockTimeoutMs,
@@ -93,6 +85,19 @@ export class PgLog implements RemoteLog {
       bodies: this.#bodies,
       channel,
       enqueue: (task) => this.#enqueue(task),
+    })
+  }
+
+  /** The connection to the server, listening on `channel`: a notification or a loss goes to the follower. */
+  #connection(options: PgLogOptions, channel: string): Connection {
+    return new Connection({
+      url: options.url,
+      lockTimeoutMs: options.lockTimeoutMs,
+      channel,
+      applicationName: `dictdb:${options.name}`,
+      onNotify: (payload) => this.#follower.onNotify(payload),
+      onConnect: (client) => this.#syncer.onConnect(client),
+      onLost: () => this.#follower.reconnectSoon(),
     })
   }
 

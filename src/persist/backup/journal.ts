@@ -58,15 +58,11 @@ export function checkItem(value: unknown, where: string, schemas: SchemaSource):
   const table = item?.table
   if (typeof table !== 'string') throw bad(where, `an op without a table: ${describe(value)}`)
   switch (op) {
-    case 'createTable': {
-      const definition = loadDefinition(item?.definition, where, schemas)
-      if (definition.name !== table) throw bad(where, `a createTable of \`${shortName(table)}\` with the definition of \`${shortName(definition.name)}\``)
-      return { op, table, definition }
-    }
+    case 'createTable':
+      return { op, table, definition: createdTable(item?.definition, table, where, schemas) }
     case 'put': {
-      const record = item?.record
-      if (typeof record !== 'object' || record === null || Array.isArray(record)) throw bad(where, `a put of ${describe(record)}`)
-      return { op, table, key: checkKey(item?.key, where), record: record as Record<string, unknown> }
+      const record = putRecord(item?.record, where)
+      return { op, table, key: checkKey(item?.key, where), record }
     }
     case 'delete':
       return { op, table, key: checkKey(item?.key, where) }
@@ -84,6 +80,19 @@ export function checkItem(value: unknown, where: string, schemas: SchemaSource):
     default:
       throw bad(where, `an unknown op ${describe(op)}`)
   }
+}
+
+/** The definition of a createTable of `table`: a table's, and that table's. */
+function createdTable(value: unknown, table: string, where: string, schemas: SchemaSource): TableDefinition {
+  const definition = loadDefinition(value, where, schemas)
+  if (definition.name !== table) throw bad(where, `a createTable of \`${shortName(table)}\` with the definition of \`${shortName(definition.name)}\``)
+  return definition
+}
+
+/** The record of a put: an object. */
+function putRecord(record: unknown, where: string): Record<string, unknown> {
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) throw bad(where, `a put of ${describe(record)}`)
+  return record as Record<string, unknown>
 }
 
 /**

@@ -15,6 +15,11 @@ export class OpenedPatches {
   readonly tables: string[] = []
   readonly keys: Key[] = []
   readonly fieldsAt: number[] = []
+
+  /** Forgets every entry. */
+  clear(): void {
+    this.tables.length = this.keys.length = this.fieldsAt.length = 0
+  }
 }
 
 /**

@@ -15,6 +15,8 @@ import { APPEND_MUTEX, tailAfter, type SharedMemory } from './memory'
  * `quietRead`), each this-many-th is an `Atomics.load`.
  */
 export const CHECKS_PER_ATOMIC_LOAD = 64
+/** Deferred entries beyond this many are not remembered past their apply (`OpenedPatches`). */
+const OPENED_KEPT = 4096
 /** Appends that overwrite the ring free 1/32 of it at once (each freeing costs a walk over the thread slots). */
 const RECLAIM_CHUNK_SHIFT = 5
 
@@ -359,9 +361,12 @@ export class Replica {
     const log = this.#log
     const count = this.#deferred
     this.#deferred = 0
-    const { tables, keys, fieldsAt } = this.#opened
+    const opened = this.#opened
+    const { tables, keys, fieldsAt } = opened
     try {
       for (let i = 0; i < count; i++) this.#host.applyPatchFields(tables[i] as string, keys[i] as Key, log.bytes, fieldsAt[i] as number, log.start(i) + log.length(i))
+      // A long backlog's keys and names are not kept (the log's own buffers are bounded alike).
+      if (count > OPENED_KEPT) opened.clear()
     } catch (error) {
       this.#markBroken()
       throw error

@@ -197,6 +197,17 @@ describe("the other thread's update that comes between an update's planning and 
     expect(p.o.select()).toEqual(p.t.select())
   })
 
+  it('more than 4,096 of other records: each is applied, and both replicas agree', () => {
+    const p = pair()
+    between(() => {
+      for (let i = 0; i < 5000; i++) p.o.update({ n: increment(1) }, { id: 2 + (i % 2) })
+    })
+    p.t.update({ n: increment(1) }, { id: 1 })
+    p.t.update({ n: increment(1) }, { id: 1 })
+    expect(p.t.select()).toEqual([{ id: 1, n: 2, s: '' }, { id: 2, n: 2500, s: '' }, { id: 3, n: 2500, s: '' }])
+    expect(p.o.select()).toEqual(p.t.select())
+  })
+
   it('of the same record: the update is merged over it, and both replicas agree', () => {
     const p = pair()
     inTurn(p, 2)

@@ -3,8 +3,8 @@ import { InvalidArgumentError } from '../errors'
 import { isStandardSchema } from '../schema'
 import type { DatabaseState, FieldPatch, Op, TableDefinition, TableState } from '../storage/change'
 import type { IndexSpec } from '../indexes/types'
-import { BinaryReader, BinaryWriter, RepeatedString } from '../values/binary'
-import { encodedBytes, encodedName, encoderOf, encoderOfFields, hasFields, type DecodeShape, type EncodedName, type EncodeShape } from '../values/binary-shapes'
+import { BinaryReader, BinaryWriter, RepeatedString, putFlat } from '../values/binary'
+import { compilePatchWriter, encodedBytes, encodedName, encoderOf, encoderOfFields, hasFields, type DecodeShape, type EncodedName, type EncodeShape, type PatchWriter } from '../values/binary-shapes'
 import { FrozenDate } from '../values/freeze'
 import type { Key, Rec } from '../values/types'
 
@@ -141,9 +141,59 @@ export function encodePatchInPlace(op: WireRecord & { readonly before: Rec; read
 
 /** Writes what {@link encodePatchInPlace} encodes into `w` from where it stands (see {@link encodeOpsInto}). */
 export function encodePatchInto(w: BinaryWriter, op: WireRecord & { readonly before: Rec; readonly after: Rec }, fields: readonly string[]): void {
+  // The compiled writer of this table and shape first (no writer method per value); if it
+  // cannot write it (not room enough, a bigint), the writer does, from the same position.
+  const patch = patchWriterOf(op.table, fields)
+  const end = patch === null ? -1 : patch(w.bytes, w.view, w.length, w.limit, op.key, op.before, op.after)
+  if (end >= 0) return w.skipTo(end)
   // The op count (1), the patch kind and the table's name, as bytes encoded once per table.
   w.name(patchHead(op.table))
   writePatchBody(w, op.key, op.before, op.after, encoderOfFields(fields))
+}
+
+/** A table's compiled patch writer, and the field list (a table shape's, by identity) it is for. */
+interface TablePatch {
+  readonly fields: readonly string[]
+  readonly write: PatchWriter | null
+}
+
+/** Per table name, its last {@link TablePatch}: a table's records mostly keep one shape. */
+const tablePatches = new Map<string, TablePatch>()
+/** Compiled writers by table and fields (a table whose shape changes back and forth compiles each once). */
+const compiledPatches = new Map<string, PatchWriter | null>()
+/** Past this many compiled writers, writes of further shapes go the general way. */
+const MAX_PATCH_WRITERS = 2000
+let lastTablePatch: (TablePatch & { readonly table: string }) | undefined
+
+/** The compiled writer of a one-patch commit of `table` whose records have exactly `fields`, or null. */
+function patchWriterOf(table: string, fields: readonly string[]): PatchWriter | null {
+  const last = lastTablePatch
+  if (last !== undefined && last.table === table && last.fields === fields) return last.write
+  let known = tablePatches.get(table)
+  if (known === undefined || known.fields !== fields) {
+    known = { fields, write: compiledPatch(table, fields) }
+    // Names of tables long dropped are not kept for ever.
+    if (tablePatches.size >= MAX_PATCH_WRITERS) tablePatches.clear()
+    tablePatches.set(table, known)
+  }
+  lastTablePatch = { table, ...known }
+  return known.write
+}
+
+function compiledPatch(table: string, fields: readonly string[]): PatchWriter | null {
+  // JSON: unambiguous whatever the names hold.
+  const signature = JSON.stringify([table, fields])
+  let write = compiledPatches.get(signature)
+  if (write === undefined) {
+    if (compiledPatches.size >= MAX_PATCH_WRITERS) return null
+    const head = new BinaryWriter(16)
+    head.uint(1)
+    head.byte(KIND_BASE + PATCH_KIND)
+    head.string(table, -1)
+    write = compilePatchWriter(head.finish(), fields, putFlat)
+    compiledPatches.set(signature, write)
+  }
+  return write
 }
 
 function writePatchOf(w: BinaryWriter, table: string, key: Key, before: Rec, after: Rec, shape: EncodeShape): void {

@@ -116,22 +116,26 @@ export class BinaryWriter {
 
   /** A string with its tag (`T_STRING`) or as a bare key (tag -1). */
   string(s: string, tag: number): void {
-    const n = s.length
-    this.#ensure(5 + n * 3)
-    const bytes = this.#bytes
-    let pos = this.#pos
-    if (tag >= 0) bytes[pos++] = tag
-    const start = pos + 4
-    let i = 0
-    // ASCII, the common case, byte by byte; anything else by the UTF-8 encoder.
-    for (; i < n; i++) {
-      const c = s.charCodeAt(i)
-      if (c > 0x7f) break
-      bytes[start + i] = c
-    }
-    const length = i === n ? n : utf8.encodeInto(s, bytes.subarray(start)).written
-    this.#view.setUint32(pos, length, true)
-    this.#pos = start + length
+    this.#ensure(5 + s.length * 3)
+    this.#pos = putString(this.#bytes, this.#view, this.#pos, s, tag)
+  }
+
+  /** The buffer written to as a `DataView` (of all of its array buffer: positions are {@link length}'s). */
+  get view(): DataView {
+    return this.#view
+  }
+
+  /** Where writing must stop (see {@link over}). */
+  get limit(): number {
+    return this.#limit
+  }
+
+  /**
+   * Moves the position to `pos`, past bytes written into {@link bytes} directly (by a compiled
+   * writer, up to {@link limit} at most).
+   */
+  skipTo(pos: number): void {
+    this.#pos = pos
   }
 
   /** Overwrites the 32-bit word at `at` (written before with {@link uint}). */
@@ -225,6 +229,54 @@ export class BinaryWriter {
     this.#words = new Int32Array(next.buffer)
     this.#limit = next.length
   }
+}
+
+/**
+ * Writes string `s` at `bytes[pos]` with its tag (`T_STRING`) or bare (tag -1), the caller having
+ * made room for `5 + 3 * s.length` bytes (`view`: a view of all of `bytes`' buffer); returns the
+ * position after it.
+ */
+function putString(bytes: Uint8Array, view: DataView, pos: number, s: string, tag: number): number {
+  const n = s.length
+  if (tag >= 0) bytes[pos++] = tag
+  const start = pos + 4
+  let i = 0
+  // ASCII, the common case, byte by byte; anything else by the UTF-8 encoder.
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i)
+    if (c > 0x7f) break
+    bytes[start + i] = c
+  }
+  const length = i === n ? n : utf8.encodeInto(s, bytes.subarray(start)).written
+  view.setUint32(pos, length, true)
+  return start + length
+}
+
+/**
+ * Writes `v` at `bytes[pos]` as {@link BinaryWriter.value} does, with no writer (`view`: a view of
+ * all of `bytes`' buffer), if it is a number, a string, a boolean, null or undefined and fits
+ * before `limit`: returns the position after it; else -1, with bytes up to `limit` possibly
+ * written (the caller then writes it with a writer). For compiled writers of hot entries
+ * (`compilePatchWriter`), which then call no writer method per value.
+ */
+export function putFlat(bytes: Uint8Array, view: DataView, pos: number, limit: number, v: unknown): number {
+  if (typeof v === 'number') {
+    if (pos + 9 > limit) return -1
+    if ((v | 0) === v && (v !== 0 || 1 / v > 0)) {
+      bytes[pos] = T_INT
+      view.setInt32(pos + 1, v, true)
+      return pos + 5
+    }
+    bytes[pos] = T_FLOAT
+    view.setFloat64(pos + 1, v, true)
+    return pos + 9
+  }
+  if (typeof v === 'string') return pos + 5 + v.length * 3 > limit ? -1 : putString(bytes, view, pos, v, T_STRING)
+  if (pos >= limit) return -1
+  const tag = v === true ? T_TRUE : v === false ? T_FALSE : v === null ? T_NULL : v === undefined ? T_UNDEFINED : -1
+  if (tag < 0) return -1
+  bytes[pos] = tag
+  return pos + 1
 }
 
 /** Thrown by a writer given a fixed range ({@link BinaryWriter.over}) that a value does not fit in. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { decodeOps, decodeSnapshot, encodeOps, encodeOpsInPlace, encodePatchInPlace, encodeSnapshot, openSinglePatch, patchFieldsOffset, readPatchFields, readPatchFieldsAt, readPatchKey, type WireOp, type WireRecord } from '../../src/shared/codec'
+import { decodeOps, decodeSnapshot, encodeOps, encodeOpsInPlace, encodePatchInPlace, encodePatchInto, encodeSnapshot, openSinglePatch, patchFieldsOffset, readPatchFields, readPatchFieldsAt, readPatchKey, type WireOp, type WireRecord } from '../../src/shared/codec'
 import type { FieldPatch } from '../../src/storage/change'
+import { BinaryWriter, WRITER_FULL } from '../../src/values/binary'
 
 /** A copy of `rec` with a patch's fields laid over it, as a replica applies them. */
 function laidOver(rec: object, patch: FieldPatch): Record<string, unknown> {
@@ -207,6 +208,48 @@ describe('change codec', () => {
       const after = Object.freeze({ id: 1, näme: 'b', n: 1 })
       const encoded = encodePatchInPlace({ type: 'record', table: 't', key: 1, before, after }, fields)
       expect(decodeOps(encoded.bytes, 0, encoded.length)).toEqual([{ type: 'patch', table: 't', key: 1, fields: ['näme', 'b'] }])
+    })
+
+    it('writes a patch of flat values with no call of the writer per value or name (a compiled writer per table and shape)', () => {
+      const w = new BinaryWriter()
+      const calls: string[] = []
+      for (const method of ['value', 'name', 'string', 'uint', 'byte'] as const) {
+        const real = w[method].bind(w) as (...args: unknown[]) => void
+        ;(w as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+          calls.push(method)
+          real(...args)
+        }
+      }
+      const fields = ['id', 'a', 'b']
+      for (const value of [1, 'text', true, null]) {
+        const op = { type: 'record', table: 'compiled', key: 9, before: rec(0), after: rec(value) } as const
+        encodePatchInto(w, op, fields)
+        expect(calls, String(value)).toEqual([])
+        expect([...w.bytes.subarray(0, w.length)]).toEqual(bytesOf(encodeOpsInPlace([op])))
+        w.reset()
+      }
+    })
+
+    it('in a fixed range, writes the whole patch or throws WRITER_FULL, never past the range, at every limit', () => {
+      const before = Object.freeze({ id: 'key', a: 0, b: 'ü' })
+      const after = Object.freeze({ id: 'key', a: 2 ** 40, b: 'ünï' })
+      const op = { type: 'record', table: 'people', key: 'key', before, after } as const
+      const expected = bytesOf(encodeOpsInPlace([op]))
+      for (let limit = 8; limit <= 8 + expected.length + 16; limit++) {
+        const target = new Uint8Array(128).fill(0xee)
+        const w = new BinaryWriter().over(target, new DataView(target.buffer), 8, limit)
+        let full = false
+        try {
+          encodePatchInto(w, op, ['id', 'a', 'b'])
+        } catch (error) {
+          if (error !== WRITER_FULL) throw error
+          full = true
+        }
+        expect([...target.subarray(limit)].every((b) => b === 0xee), `limit ${limit}`).toBe(true)
+        if (!full) expect([...target.subarray(8, w.length)]).toEqual(expected)
+        // Room for the patch and its widest values' worst case: it is written.
+        if (limit >= 8 + expected.length + 12) expect(full).toBe(false)
+      }
     })
 
     it('keeps the table name of each call when tables alternate', () => {

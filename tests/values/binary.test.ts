@@ -1,7 +1,7 @@
 // The binary writer's pre-encoded names (a patch's table and field names), written a 32-bit
 // word at a time: the same bytes as the string encoding, whatever the name's length.
 import { describe, expect, it } from 'vitest'
-import { BinaryReader, BinaryWriter, RepeatedString, WRITER_FULL } from '../../src/values/binary'
+import { BinaryReader, BinaryWriter, RepeatedString, WRITER_FULL, putFlat } from '../../src/values/binary'
 import { encodedName } from '../../src/values/binary-shapes'
 
 const NAMES = ['', 'a', 'ab', 'abc', 'abcd', 'score', 'people', 'abcdefg', 'abcdefgh', 'naïve', 'テーブル', '😀x']
@@ -105,5 +105,36 @@ describe('BinaryReader.repeatedString', () => {
   it('reads back names of other lengths and characters in turn', () => {
     const names = [...NAMES, ...NAMES.slice().reverse(), 'people', 'people', 'peoplf', 'score', 'scorf', 'score']
     for (let lead = 0; lead < 4; lead++) expect(readBack(names, lead)).toEqual(names)
+  })
+})
+
+describe('putFlat', () => {
+  const flat: unknown[] = [0, 1, -1, 2 ** 31, -0, 0.5, Number.NaN, -Infinity, '', 'text', 'ünïcödé ✓', '😀', true, false, null, undefined]
+
+  it.each(flat.map((v) => [v]))('writes %j as the bytes of BinaryWriter.value', (v) => {
+    const target = new Uint8Array(64).fill(0xee)
+    const end = putFlat(target, new DataView(target.buffer), 3, 64, v)
+    expect([...target.subarray(3, end)]).toEqual(written((w) => w.value(v)))
+    expect(target[2]).toBe(0xee)
+  })
+
+  it('refuses, writing nothing past the limit, a value that does not fit before it', () => {
+    for (const v of flat) {
+      const size = written((w) => w.value(v)).length
+      // Room for a number's widest form, a string's widest UTF-8 form: anything less is refused.
+      const needs = typeof v === 'number' ? 9 : typeof v === 'string' ? 5 + 3 * v.length : 1
+      for (let limit = 0; limit < needs; limit++) {
+        const target = new Uint8Array(64).fill(0xee)
+        expect(putFlat(target, new DataView(target.buffer), 0, limit, v), String(v)).toBe(-1)
+        expect([...target.subarray(limit)].every((b) => b === 0xee)).toBe(true)
+      }
+      const target = new Uint8Array(64)
+      expect(putFlat(target, new DataView(target.buffer), 0, needs, v)).toBe(size)
+    }
+  })
+
+  it('refuses objects and bigints (a writer writes them)', () => {
+    const target = new Uint8Array(64)
+    for (const v of [{}, [], new Date(0), 5n]) expect(putFlat(target, new DataView(target.buffer), 0, 64, v)).toBe(-1)
   })
 })

@@ -164,7 +164,8 @@ export class Transactions {
     try {
       return this.#optimistic.attempt(shared, lock, store, fn, a, b)
     } finally {
-      if (--this.#depth === 0) this.#deliver()
+      // As in #writeLocal: most writes leave nothing to deliver (no listener), and the call costs.
+      if (--this.#depth === 0 && this.#delivery.pending) this.#deliver()
     }
   }
 

@@ -20,7 +20,7 @@ export interface DatabaseOptions {
   lockTimeoutMs?: number
   /** Where warnings and listener errors go (default: `console`). */
   logger?: Logger
-  /** Shared databases: bytes of the shared change log ring (default 64 MiB; a multiple of 8 from 64 KiB to 16 GiB). */
+  /** Shared databases: bytes of the shared change log ring (default 64 MiB; a multiple of 8 from 64 KiB to 4 GiB). */
   logBytes?: number
 }
 

@@ -100,14 +100,15 @@ export class SharedGrant {
    * If the mutex cannot be had in time, the grant is given back.
    */
   #fence(mode: LockMode): void {
-    const i32 = this.#i32
+    const mem = this.#mem
+    let count: number
     try {
-      guardLock(i32, this.#mem.appendWord, this.#me, this.#timeoutMs, "the shared log's append mutex")
+      count = mem.lockAppend(this.#me, this.#timeoutMs, mem.commits)
     } catch (error) {
       this.release(mode)
       throw error
     }
-    guardUnlock(i32, this.#mem.appendWord)
+    mem.unlockAppend(count)
   }
 
   /** Takes the grant, blocking this thread up to `timeout` ms while another thread holds it. */

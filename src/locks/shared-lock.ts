@@ -40,7 +40,7 @@ export class SharedRWLock implements RWLock {
    * The commit count (the commit word, `SharedMemory.commits`) at which this thread last found that a bare read of this table may run: its
    * replica had every commit, and no holder in this thread held this lock. Every way of taking
    * this lock in this thread first moves it one back ({@link #unsettle}), to a count already
-   * passed, which the count will not equal again short of 32 GiB of log: so one compare with the
+   * passed, which the count will not equal again short of 8 GiB of log: so one compare with the
    * count answers both questions (see {@link quiet}). (An integer, not NaN: a number field that
    * may hold NaN is a boxed double, and the compare costs more.)
    */

@@ -16,10 +16,9 @@ export const MAGIC = 0x44444231 // "DDB1"
 // Header, in Int32 words. 64-bit positions live in the BigInt64 view at word/2. Cache lines are
 // 64 bytes (16 words), and the words that threads write often are placed by who writes them:
 // - line 0: words written once or rarely (magic, closed, lock slots, snapshot bookkeeping);
-// - line 1: what an append publishes (the commit word) and the ring's head: written by the append
-//   mutex's holder, read by every thread catching up or checking for news;
-// - line 2: the append mutex alone, so that a writer waiting for it (it reads the word in a
-//   loop) does not take from its holder the line the holder is writing the commit word to.
+// - line 1: the commit word, which is also the append mutex (see ./append-mutex.ts), its holder,
+//   and the ring's head: written by the append mutex's holder, read by every thread catching up
+//   or checking for news. One line moves between the writers' cores per append, not two.
 export const H_MAGIC = 0
 export const H_SNAP_SEQ = 2 // snapshot seqlock: odd while a snapshot is being written
 export const H_CLOSED = 3
@@ -34,12 +33,14 @@ export const H_TICKETS = 12 // deadlock tickets handed out (one per transaction 
 export const H_HEAD = 18 // i64: oldest byte position still in the ring
 /**
  * The commit word: the log's tail (end of the last committed entry, a multiple of 8) in 8-byte
- * units, modulo 2^32, stored by every append. Compared for equality, it is the cheap "anything
- * new?" check; with a position known to be at most 32 GiB below the tail, it gives the tail
- * (see `SharedMemory.commits`, `tailAfter`).
+ * units, modulo 2^30, shifted left by 2 (the count), and in its low 2 bits the append mutex
+ * (`COMMIT_LOCKED`, `COMMIT_SLEEPER`: see ./append-mutex.ts). Readers mask those bits. Compared
+ * for equality, the count is the cheap "anything new?" check; with a position known to be at
+ * most 8 GiB below the tail, it gives the tail (see `SharedMemory.commits`, `tailAfter`).
  */
 export const H_COMMITS = 20
-export const H_APPEND = 32 // append mutex: 0 free, else holder slot + 1
+export const H_APPENDER = 21 // holder of the append mutex: slot + 1, or 0
+// (Word 32 held the append mutex on a line of its own until it was folded into the commit word: free.)
 export const HEADER_WORDS = 48
 
 // Per thread slot.

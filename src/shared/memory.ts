@@ -1,13 +1,12 @@
 import { threadId } from 'node:worker_threads'
 import { InvalidArgumentError, InvalidStateError, describe } from '../errors'
-import { guardLock, guardUnlock } from './guard'
+import { APPEND_MUTEX, COMMIT_FLAGS, appendLocked, lockAppend, unlockAppend } from './append-mutex'
 import {
   MAX_THREADS,
   MAX_LOCKS,
   CATALOG_LOCK,
   MAGIC,
   H_MAGIC,
-  H_APPEND,
   H_SNAP_SEQ,
   H_CLOSED,
   H_HEAD,
@@ -41,30 +40,29 @@ import {
 } from './layout'
 
 /**
- * Largest shared log ring: a replica rebuilds the full tail from the 32-bit commit word and a
- * position at most this far below it ({@link tailAfter}); 16 GiB leaves another 16 GiB of appends
- * between the two reads.
+ * Largest shared log ring: a replica rebuilds the full tail from the 30-bit count of the commit
+ * word and a position at most this far below it ({@link tailAfter}); 4 GiB leaves another 4 GiB
+ * of appends between the two reads.
  */
-export const MAX_LOG_BYTES = 2 ** 34
+export const MAX_LOG_BYTES = 2 ** 32
 
-/** The commit word of log position `tail` (a multiple of 8): `tail / 8` modulo 2^32. */
+/** The count of log position `tail` (a multiple of 8): `tail / 8` modulo 2^30, shifted left by 2 (see `H_COMMITS`). */
 export function tailWord(tail: number): number {
-  return (tail / 8) | 0
+  return (tail / 8) << 2
 }
 
 /**
- * The log position whose commit word is `word`, given a position `base` at most that tail and
- * less than 32 GiB (2^32 words of 8 bytes) below it: `base` plus the words from `base`'s word to
- * `word`, modulo 2^32. A replica passes its applied position (at most the tail, which never moves
+ * The log position whose count is `count`, given a position `base` at most that tail and less
+ * than 8 GiB (2^30 words of 8 bytes) below it: `base` plus the words from `base`'s word to
+ * `count`'s, modulo 2^30. A replica passes its applied position (at most the tail, which never moves
  * back); if it was overtaken by more than that, the result is short of the tail, and the read of
  * the log from its position finds the ring's head past it (the check that catches every overtaken
  * read) and the replica rebuilds.
  */
-export function tailAfter(base: number, word: number): number {
-  return base + ((word - base / 8) >>> 0) * 8
+export function tailAfter(base: number, count: number): number {
+  return base + (((count >>> 2) - base / 8) & 0x3fffffff) * 8
 }
-/** How errors name the append mutex. */
-export const APPEND_MUTEX = "the shared log's append mutex"
+export { APPEND_MUTEX }
 
 /** The buffers that make one shared database; structured-cloneable into a worker. */
 export interface SharedBuffers {
@@ -138,73 +136,96 @@ export class SharedMemory {
   }
 
   /**
-   * The commit word, read with `Atomics.load`: the log's tail in 8-byte units, modulo 2^32. Every
-   * append moves it forward (an entry takes 8 bytes or more), so it is also the cheap "anything
-   * new?" check, compared for equality: it repeats only after 32 GiB of log. Read by a thread
-   * that catches up, it is also the tail up to which it may read ({@link tailAfter}).
+   * The count, read with `Atomics.load`: the log's tail in 8-byte units, modulo 2^30, shifted
+   * left by 2 (the commit word without the append mutex's bits). Every append moves it forward
+   * (an entry takes 8 bytes or more), so it is also the cheap "anything new?" check, compared for
+   * equality: it repeats only after 8 GiB of log. Read by a thread that catches up, it is also
+   * the tail up to which it may read ({@link tailAfter}).
    */
   get commits(): number {
-    return Atomics.load(this.i32, H_COMMITS)
+    return Atomics.load(this.i32, H_COMMITS) & ~COMMIT_FLAGS
   }
   /**
    * The commit word alone, for reads without `Atomics` (an inlined load, where `Atomics.load` is
-   * a call in Node 20): enough to tell whether anything is new, never to read the log after it
-   * (see `Replica.current`).
+   * a call in Node 20): masked with `~COMMIT_FLAGS`, enough to tell whether anything is new; never
+   * to read the log after it (see `Replica.current`). Unmasked, it differs from the count also
+   * while a thread holds the append mutex, which only sends the reader to look again.
    */
   commitsWord(): Int32Array {
     return new Int32Array(this.buffers.control, H_COMMITS * 4, 1)
   }
   /**
-   * Publishes an append (by the holder of the append mutex, its entry written): the commit word
-   * of the new tail, in one `Atomics.store` (the tail and the "anything new?" check are one
-   * word: see {@link commits}). Returns the word.
+   * Takes the append mutex as thread `slot` (see ./append-mutex.ts); returns the count it was
+   * taken at, `guess` being the caller's best guess of it (its replica's).
    */
-  commit(tail: number): number {
-    const i32 = this.i32
-    const word = tailWord(tail)
-    Atomics.store(i32, H_COMMITS, word)
-    // Wakes threads that follow the log while idle (live queries, change feeds); a notify costs
-    // a few hundred ns, so only when one waits. A plain read (`Atomics.load` is a builtin call in
-    // Node 20, ~100 instructions): see {@link commitsChanged} for why it misses no waiter.
-    if ((i32[H_FOLLOWERS] as number) > 0) Atomics.notify(i32, H_COMMITS)
-    return word
+  lockAppend(slot: number, timeoutMs: number, guess: number): number {
+    return lockAppend(this.i32, slot, timeoutMs, guess)
   }
   /**
-   * Resolves once the commit word is no longer `seen`, or after `timeoutMs`. The waiter is
-   * counted under the append mutex (taken as thread `slot`, giving up after `lockTimeoutMs`), so
-   * that appenders read the count of waiters plainly ({@link commit}). Why no wake-up is missed:
+   * Publishes an append and lets go of the append mutex in one swap (the holder, its entry
+   * written): the count of the new tail `tail`; returns it. The threads that follow the log
+   * while idle are woken only if there are any (see {@link commitsChanged}).
+   */
+  commit(tail: number): number {
+    const count = tailWord(tail)
+    unlockAppend(this.i32, count)
+    return count
+  }
+  /** Lets go of the append mutex, taken at count `count`, having appended nothing. */
+  unlockAppend(count: number): void {
+    unlockAppend(this.i32, count)
+  }
+  /** Whether any thread holds the append mutex. */
+  get appendLocked(): boolean {
+    return appendLocked(this.i32)
+  }
+  /**
+   * Resolves once the count is no longer `seen`, or after `timeoutMs`. The waiter is counted under
+   * the append mutex (taken as thread `slot`, giving up after `lockTimeoutMs`), so that appenders
+   * read the count of waiters plainly (see `unlockAppend`). Why no wake-up is missed:
    * - Counted under the mutex, the waiter's `Atomics.add` happens before every later holder's
-   *   plain read. Every change of the word is an `Atomics` read-modify-write, each reading the
-   *   one before it, so all earlier changes happen before that add too: the read sees the add
-   *   or a later change, and later ones keep this waiter counted until it uncounts itself.
-   * - An appender that held the mutex before the waiter counted itself stored the new commit word
-   *   before letting go: that store happens before the `waitAsync`, which then finds the word
-   *   moved and returns at once. One that holds it after reads the waiter counted and notifies;
-   *   `waitAsync` compares and queues, and `notify` wakes, in one critical section of the
-   *   waiter list, so either the compare sees the new word or the notify sees the waiter.
+   *   plain read. Every change of the commit word is an `Atomics` read-modify-write, each reading
+   *   the one before it, so all earlier changes happen before that add too: the read sees the
+   *   add or a later change, and later ones keep this waiter counted until it uncounts itself.
+   * - An appender that held the mutex before the waiter counted itself published its count
+   *   before letting go: the wait then finds the count moved and returns at once. One that holds
+   *   it after reads the waiter counted and notifies; `waitAsync` compares and queues, and
+   *   `notify` wakes, in one critical section of the waiter list, so either the compare sees the
+   *   new word or the notify sees the waiter.
+   * - The word also changes when a thread takes the mutex, or marks it to sleep on it, with the
+   *   count unchanged: the wait then finds a word it did not expect, reads it again and waits on
+   *   that. Each such turn follows a change of the word, and every change but a publication is
+   *   undone only by the release that notifies.
    * If the mutex cannot be had in time, the waiter is not counted and its wait simply lasts
    * until `timeoutMs` (or a notify for another waiter).
    */
   async commitsChanged(seen: number, timeoutMs: number, slot: number, lockTimeoutMs: number): Promise<void> {
     const i32 = this.i32
+    let counted = false
     try {
-      guardLock(i32, H_APPEND, slot, lockTimeoutMs, APPEND_MUTEX)
-    } catch {
-      const wait = Atomics.waitAsync(i32, H_COMMITS, seen, timeoutMs)
-      if (wait.async) await wait.value
-      return
-    }
-    try {
+      const count = lockAppend(i32, slot, lockTimeoutMs, seen)
       Atomics.add(i32, H_FOLLOWERS, 1)
-    } finally {
-      guardUnlock(i32, H_APPEND)
+      counted = true
+      unlockAppend(i32, count)
+    } catch {
+      // Not counted: the wait lasts until its timeout.
     }
     try {
-      const wait = Atomics.waitAsync(i32, H_COMMITS, seen, timeoutMs)
-      if (wait.async) await wait.value
+      await this.#whileCount(seen, timeoutMs)
     } finally {
       // Outside the mutex: a holder that still reads this waiter counted only notifies in vain.
-      Atomics.sub(i32, H_FOLLOWERS, 1)
+      if (counted) Atomics.sub(i32, H_FOLLOWERS, 1)
+    }
+  }
+
+  async #whileCount(seen: number, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const word = Atomics.load(this.i32, H_COMMITS)
+      const left = deadline - Date.now()
+      if ((word & ~COMMIT_FLAGS) !== seen || left <= 0) return
+      const wait = Atomics.waitAsync(this.i32, H_COMMITS, word, left)
+      if (wait.async) await wait.value
     }
   }
 
@@ -386,11 +407,6 @@ export class SharedMemory {
       if (child !== 0 && Atomics.load(this.i32, at + 1) === parent) out.push(child)
     }
     return out
-  }
-
-  /** The append mutex word index (same guard protocol as lock guards). */
-  get appendWord(): number {
-    return H_APPEND
   }
 
   /** The snapshot writer mutex word index (same guard protocol). */

@@ -1,3 +1,4 @@
+import { recoverAppend } from './append-mutex'
 import { guardLock, guardRecover, guardUnlock } from './guard'
 import { ASYNC_RECORDS, L_GUARD, L_READERS, L_VERSION, L_WAITERS, L_WRITER, L_WRITER_DEPTH, L_WRITERS_WAITING, MAX_THREADS, WAIT_WRITER } from './layout'
 import { type SharedMemory } from './memory'
@@ -9,7 +10,7 @@ import { type SharedMemory } from './memory'
  * changes were never appended, so nothing else needs undoing.
  */
 export function reapThread(mem: SharedMemory, deadSlot: number, timeoutMs: number): void {
-  guardRecover(mem.i32, mem.appendWord, deadSlot)
+  recoverAppend(mem.i32, deadSlot)
   guardRecover(mem.i32, mem.snapshotWord, deadSlot)
   for (let lock = 0; lock < mem.lockCount; lock++) releaseDeadHolds(mem, lock, deadSlot, timeoutMs)
   mem.setWaitingFor(deadSlot, -1)

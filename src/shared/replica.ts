@@ -3,12 +3,13 @@ import { sleepSync } from '../txn/backoff'
 import type { DatabaseState } from '../storage/change'
 import { decodeOps, decodeSnapshot, encodeOpsInPlace, encodeSnapshot, type EncodedOps, type WireOp } from './codec'
 import { guardLock, guardUnlock } from './guard'
+import { COMMIT_FLAGS } from './append-mutex'
 import { SharedLog, entrySize } from './log'
 import { MAX_THREADS, T_STALE } from './layout'
 import { OpenedPatches, patchesBeside } from './defer'
 import type { Key } from '../values/types'
 import { WRITER_FULL, type BinaryWriter } from '../values/binary'
-import { APPEND_MUTEX, tailAfter, type SharedMemory } from './memory'
+import { tailAfter, type SharedMemory } from './memory'
 
 /**
  * Of the plain reads of the commit count by `current()` (and by the bare reads of a thread: see
@@ -141,7 +142,7 @@ export class Replica {
    * {@link quietRead}'s: a plain read of the count, and an `Atomics.load` every 64th time.
    */
   current(): boolean {
-    return (this.#commitsWord[0] as number) === this.#seen && --this.#checks > 0
+    return ((this.#commitsWord[0] as number) & ~COMMIT_FLAGS) === this.#seen && --this.#checks > 0
   }
 
   /**
@@ -150,16 +151,17 @@ export class Replica {
    * countdown has not run out) said no. Reads the count with `Atomics`; if this replica has every commit
    * up to it, the lock settles there (unless a holder in this thread holds it). Why a bare read
    * that passes the lock's look sees every commit that happens before it:
-   * - The count is the commit word (`SharedMemory.commits`). Every append stores it forward with
-   *   `Atomics.store` while holding the append mutex, so the stores are ordered by happens-before
-   *   (each holder takes the mutex by reading the last one's release), and a read of the count
-   *   that happens after a commit (it was told through a message, an `Atomics` operation or a
-   *   lock) cannot see a count older than that commit's (ECMAScript memory model: happens-before
-   *   consistency; an aligned Int32 read is tear-free). Counts do not repeat (short of 32 GiB of
-   *   log), so seeing the settled count means nothing newer happened before, and this replica,
-   *   which had every commit up to it, still has them all.
+   * - The count is the commit word (`SharedMemory.commits`) without the append mutex's bits.
+   *   Every change of the word is an `Atomics` read-modify-write (an append takes the mutex and
+   *   publishes the next count as it lets go), each reading the one before, so they are ordered
+   *   by happens-before, and a read of the count that happens after a commit (it was told through
+   *   a message, an `Atomics` operation or a lock) cannot see a count older than that commit's
+   *   (ECMAScript memory model: happens-before consistency; an aligned Int32 read is tear-free).
+   *   Counts do not repeat (short of 8 GiB of log), so seeing the settled count means nothing
+   *   newer happened before, and this replica, which had every commit up to it, still has them all.
+   *   (The lock's plain look compares the whole word: held, it differs, and the read settles again.)
    * - Nothing in this thread took the lock since it settled: every way of taking it first moves
-   *   the settled count one back, to a value already passed (equal to none short of 32 GiB of log).
+   *   the settled count one back, to a value already passed (equal to no word short of 8 GiB of log).
    * - A plain read is never used to read the log: a count that moved fails the look, and this
    *   method reads it again with `Atomics.load` (acquire) before `catchUp` reads the log's bytes.
    * - A polling loop with no other synchronization might, once optimized, keep a plain read's
@@ -201,22 +203,25 @@ export class Replica {
     const mem = this.memory
     // Entries appended since this write was planned are applied now, if they can be, rather than
     // copied under the mutex (`#deferBeside`): the other writers wait less for it.
-    if (check !== null && (this.#commitsWord[0] as number) !== this.#seen) this.#catchUpBeside(check)
+    if (check !== null && ((this.#commitsWord[0] as number) & ~COMMIT_FLAGS) !== this.#seen) this.#catchUpBeside(check)
     // The mutex is taken here, not through a callback: a closure per append costs as much as a
-    // third of the section it guards.
-    guardLock(mem.i32, mem.appendWord, this.slot, this.#timeoutMs, APPEND_MUTEX)
-    let end: number
+    // third of the section it guards. Taking it gives the count (nothing is appended while it is
+    // held), and letting go publishes the new one (`commit`).
+    const count = mem.lockAppend(this.slot, this.#timeoutMs, this.#seen)
+    let end = -1
     try {
-      end = this.#appendHeld(payload, check)
+      end = this.#appendHeld(payload, check, count)
     } catch (error) {
       // Thrown before the entry was written (a commit too large for the ring): nothing was
       // applied, and the next catch-up reads the deferred entries again.
       this.#deferred = 0
       throw error
     } finally {
-      guardUnlock(mem.i32, mem.appendWord)
+      if (end < 0) mem.unlockAppend(count)
     }
     if (end < 0) return false
+    // Publishes the entry and lets go: this replica is at the tail (nothing else was appended).
+    this.#seen = mem.commit(end)
     if (this.#deferred > 0) this.#applyDeferred()
     if (check !== null) this.#applyOwn(check)
     // Publish this replica's state, which is exactly the log up to `end`, encoded outside the
@@ -229,21 +234,17 @@ export class Replica {
   }
 
   /**
-   * The append proper, holding the append mutex: catch up, check, write the entry, publish it.
-   * Returns the entry's end, or -1 if the check failed.
-   *
-   * The commit word is read plainly here: every store of it is made by a holder of this mutex
-   * before it lets go, and taking the mutex (a compare-and-swap reading the releasing swap)
-   * synchronizes with that release, so the last store happens before this read.
+   * The append proper, holding the append mutex taken at count `count` (the tail published
+   * last): catch up, check, write the entry. Returns the entry's end, or -1 if the check failed;
+   * the caller publishes it.
    */
-  #appendHeld(payload: EncodedOps | null, check: CheckedWrite | null): number {
-    const mem = this.memory
+  #appendHeld(payload: EncodedOps | null, check: CheckedWrite | null, count: number): number {
     let deferredTail = -1
-    if ((this.#commitsWord[0] as number) === this.#seen) {
+    if (count === this.#seen) {
       // Caught up already.
-    } else if (check !== null && (deferredTail = this.#deferBeside(check)) >= 0) {
+    } else if (check !== null && (deferredTail = this.#deferBeside(check, count)) >= 0) {
       // Caught up but for deferred entries of other records (copied out in the log's buffer).
-    } else if (!this.#tryCatchUp()) {
+    } else if (!this.#tryCatchUp(count)) {
       this.#rebuild()
       // Unapplied ops were planned from records the rebuild replaced: they are planned again.
       if (check !== null) return -1
@@ -263,8 +264,6 @@ export class Replica {
     // no user code runs in an encoding.
     if (payload === null) end = this.#appendInPlace(tail, check as CheckedWrite)
     if (end < 0) end = this.#appendCopy(tail, payload ?? (check as CheckedWrite).encode())
-    // Under the append mutex nothing else was appended: this replica is at the tail.
-    this.#seen = mem.commit(end)
     this.#setApplied(end)
     return end
   }
@@ -320,9 +319,9 @@ export class Replica {
    * runs in between. Returns the log's tail, or -1, with nothing deferred, if it cannot defer
    * (the caller catches up as usual).
    */
-  #deferBeside(check: CheckedWrite): number {
-    // Plainly read: the last append happened before this thread took the mutex.
-    return this.#readBeside(check, this.#commitsWord[0] as number)
+  #deferBeside(check: CheckedWrite, count: number): number {
+    // `count` is what taking the mutex read: the last append happened before it.
+    return this.#readBeside(check, count)
   }
 
   /**
@@ -565,11 +564,11 @@ export class Replica {
 
   #withAppendMutex<R>(fn: () => R): R {
     const mem = this.memory
-    guardLock(mem.i32, mem.appendWord, this.slot, this.#timeoutMs, APPEND_MUTEX)
+    const count = mem.lockAppend(this.slot, this.#timeoutMs, this.#seen)
     try {
       return fn()
     } finally {
-      guardUnlock(mem.i32, mem.appendWord)
+      mem.unlockAppend(count)
     }
   }
 }

@@ -4,10 +4,17 @@ import { describe, expect, it } from 'vitest'
 import { InvalidArgumentError } from '../../src/errors'
 import { MAX_LOG_BYTES, SharedMemory, tailAfter } from '../../src/shared/memory'
 import * as layout from '../../src/shared/layout'
-import { H_APPEND, H_COMMITS, H_FOLLOWERS, H_HEAD, LOCK_WORDS, LOCKS_BASE, THREADS_BASE, THREAD_WORDS, T_APPLIED } from '../../src/shared/layout'
+import { COMMIT_LOCKED } from '../../src/shared/append-mutex'
+import { H_APPENDER, H_COMMITS, H_FOLLOWERS, H_HEAD, LOCK_WORDS, LOCKS_BASE, THREADS_BASE, THREAD_WORDS, T_APPLIED } from '../../src/shared/layout'
 
 /** The 64-byte cache line an Int32 word of the control block is on. */
 const line = (word: number): number => Math.floor((word * 4) / 64)
+
+/** Appends up to log position `tail` as a writer does: takes the append mutex, publishes and lets go. */
+function publish(mem: SharedMemory, tail: number): number {
+  mem.lockAppend(0, 1000, mem.commits)
+  return mem.commit(tail)
+}
 
 describe('SharedMemory', () => {
   it('keeps a snapshot length past 2 GiB whole', () => {
@@ -16,31 +23,41 @@ describe('SharedMemory', () => {
     expect(mem.snapshotLength).toBe(2 ** 31 + 8)
   })
 
-  it('gives back each tail it published, past 4 GiB and 32 GiB of log, from any position up to 16 GiB below it', () => {
+  it('gives back each tail it published, past 4 GiB and 8 GiB of log, from any position up to 4 GiB below it', () => {
     const mem = SharedMemory.create(1 << 16)
-    for (const tail of [8, 2 ** 32 - 8, 2 ** 32, 2 ** 32 + 16, 2 ** 35 - 8, 2 ** 35, 3 * 2 ** 35 + 40, 2 ** 52 + 8]) {
-      const word = mem.commit(tail)
-      expect(mem.commits).toBe(word)
-      for (const below of [0, 8, 2 ** 20, 2 ** 34]) {
-        if (below <= tail) expect(tailAfter(tail - below, word)).toBe(tail)
+    for (const tail of [8, 2 ** 32 - 8, 2 ** 32, 2 ** 32 + 16, 2 ** 33 - 8, 2 ** 33, 2 ** 35 + 40, 2 ** 52 + 8]) {
+      const before = mem.commits
+      expect(publish(mem, tail)).toBe(mem.commits)
+      expect(mem.commits).not.toBe(before)
+      for (const below of [0, 8, 2 ** 20, 2 ** 32]) {
+        if (below <= tail) expect(tailAfter(tail - below, mem.commits)).toBe(tail)
       }
     }
+  })
+
+  it('gives the last published tail while a thread holds the append mutex', () => {
+    const mem = SharedMemory.create(1 << 16)
+    publish(mem, 2 ** 33 + 64)
+    const count = mem.lockAppend(3, 1000, mem.commits)
+    expect(mem.appendLocked).toBe(true)
+    expect(mem.commits).toBe(count)
+    expect(tailAfter(2 ** 33, mem.commits)).toBe(2 ** 33 + 64)
   })
 
   it('reads the tail against the ring\'s head, which is at most one ring below it', () => {
     const mem = SharedMemory.create(1 << 16)
     mem.head = 2 ** 35 - 1024
-    mem.commit(2 ** 35 + 4096)
+    publish(mem, 2 ** 35 + 4096)
     expect(mem.tail).toBe(2 ** 35 + 4096)
   })
 
   it('moves the commit word with every append: an entry takes 8 bytes or more', () => {
     const mem = SharedMemory.create(1 << 16)
-    const words = [8, 16, 24].map((tail) => mem.commit(tail))
+    const words = [8, 16, 24].map((tail) => publish(mem, tail))
     expect(new Set(words).size).toBe(3)
   })
 
-  it('refuses a log ring larger than 16 GiB (the tail is rebuilt from a 32-bit word of 8-byte units)', () => {
+  it('refuses a log ring larger than 4 GiB (the tail is rebuilt from a 30-bit count of 8-byte units)', () => {
     expect(() => SharedMemory.create(MAX_LOG_BYTES + 8)).toThrow(InvalidArgumentError)
   })
 
@@ -49,16 +66,30 @@ describe('SharedMemory', () => {
     // A wait far longer than the test: only a notify ends it in time.
     const woken = mem.commitsChanged(mem.commits, 60_000, 0, 1000).then(() => 'woken')
     expect(mem.i32[H_FOLLOWERS]).toBe(1)
-    expect(mem.i32[H_APPEND]).toBe(0) // let go once counted
-    mem.commit(64)
+    expect(mem.appendLocked).toBe(false) // let go once counted
+    publish(mem, 64)
     const timer = new Promise((resolve) => setTimeout(() => resolve('still waiting'), 4000).unref())
     expect(await Promise.race([woken, timer])).toBe('woken')
     expect(mem.i32[H_FOLLOWERS]).toBe(0)
   })
 
+  it('a thread waiting for commits keeps waiting while others take and give back the append mutex with nothing appended', async () => {
+    const mem = SharedMemory.create(1 << 16)
+    let done = false
+    const waited = mem.commitsChanged(mem.commits, 300, 0, 1000).then(() => (done = true))
+    for (let i = 0; i < 20; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      mem.unlockAppend(mem.lockAppend(1, 1000, mem.commits))
+    }
+    expect(done).toBe(false)
+    await waited
+    expect(mem.i32[H_FOLLOWERS]).toBe(0)
+  })
+
   it('a thread that cannot take the append mutex in time still waits for commits, uncounted, until its timeout', async () => {
     const mem = SharedMemory.create(1 << 16)
-    mem.i32[H_APPEND] = 6 // held by thread 5, which never lets go
+    Atomics.or(mem.i32, H_COMMITS, COMMIT_LOCKED) // held by thread 5, which never lets go
+    mem.i32[H_APPENDER] = 6
     const wait = mem.commitsChanged(mem.commits, 20, 0, 10)
     expect(mem.i32[H_FOLLOWERS]).toBe(0)
     await expect(wait).resolves.toBeUndefined()
@@ -75,12 +106,13 @@ describe('SharedMemory', () => {
     expect(mem.childrenOf(3)).toEqual([7])
   })
 
-  it('the append mutex shares its cache line with no other header word', () => {
-    // Every named header word (`H_…`); a 64-bit one takes two words.
-    const named = Object.entries(layout).filter(([name]) => name.startsWith('H_') && name !== 'H_APPEND')
-    const words = named.flatMap(([, w]) => [w as number, (w as number) + 1])
-    expect(words.filter((w) => line(w) === line(H_APPEND))).toEqual([])
-    expect([H_HEAD, H_COMMITS, H_FOLLOWERS].map(line)).not.toContain(line(H_APPEND))
+  it('the append mutex, its holder and the commit word are one cache line, which no rarely written header word shares', () => {
+    expect(line(H_APPENDER)).toBe(line(H_COMMITS))
+    expect(line(H_HEAD)).toBe(line(H_COMMITS))
+    // Every other named header word (`H_…`); a 64-bit one takes two words.
+    const others = Object.entries(layout).filter(([name]) => name.startsWith('H_') && !['H_COMMITS', 'H_APPENDER', 'H_HEAD'].includes(name))
+    const words = others.flatMap(([, w]) => [w as number, (w as number) + 1])
+    expect(words.filter((w) => line(w) === line(H_COMMITS))).toEqual([])
   })
 
   it('each thread slot and each lock slot starts a cache line of its own', () => {

@@ -4,8 +4,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { Database } from 'dictdb'
 import { SharedMemory } from '../../src/shared/memory'
 
-/** The append mutex word as each snapshot encode began. */
-const appendWordAtEncode: number[] = []
+/** Whether the append mutex was held as each snapshot encode began. */
+const lockedAtEncode: boolean[] = []
 let watched: SharedMemory | null = null
 
 vi.mock('../../src/shared/codec', async (importOriginal) => {
@@ -13,7 +13,7 @@ vi.mock('../../src/shared/codec', async (importOriginal) => {
   return {
     ...codec,
     encodeSnapshot: (...args: Parameters<typeof codec.encodeSnapshot>) => {
-      if (watched !== null) appendWordAtEncode.push(Atomics.load(watched.i32, watched.appendWord))
+      if (watched !== null) lockedAtEncode.push(watched.appendLocked)
       return codec.encodeSnapshot(...args)
     },
   }
@@ -23,7 +23,7 @@ const opened: Database[] = []
 afterEach(() => {
   for (const db of opened.splice(0)) db.close()
   watched = null
-  appendWordAtEncode.length = 0
+  lockedAtEncode.length = 0
 })
 
 describe('the shared snapshot', () => {
@@ -33,8 +33,8 @@ describe('the shared snapshot', () => {
     watched = SharedMemory.open(db.handle().buffers)
     const t = db.createTable('t')
     for (let i = 0; i < 400; i++) t.insert({ pad: 'x'.repeat(400) }) // about three times the ring
-    expect(appendWordAtEncode.length).toBeGreaterThan(0)
-    expect(appendWordAtEncode.every((word) => word === 0)).toBe(true)
-    expect(watched.snapshotsTaken).toBe(appendWordAtEncode.length)
+    expect(lockedAtEncode.length).toBeGreaterThan(0)
+    expect(lockedAtEncode.every((locked) => !locked)).toBe(true)
+    expect(watched.snapshotsTaken).toBe(lockedAtEncode.length)
   })
 })

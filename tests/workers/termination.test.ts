@@ -2,7 +2,8 @@
 // changes never appear; a worker that holds a lock forever makes others give up at the timeout.
 import { afterEach, describe, expect, it } from 'vitest'
 import { Database, LockTimeoutError, increment } from 'dictdb'
-import { L_WAITERS } from '../../src/shared/layout'
+import { COMMIT_LOCKED } from '../../src/shared/append-mutex'
+import { H_APPENDER, H_COMMITS, L_WAITERS, MAX_THREADS, THREADS_BASE, THREAD_WORDS, T_STATE, T_THREAD_ID } from '../../src/shared/layout'
 import { Remote, Workers, memoryOf, sharedInts, waitUntil, writersWaiting } from './support'
 
 const workers = new Workers()
@@ -41,6 +42,19 @@ describe('a worker terminated while holding locks', () => {
     a.update({ v: increment(1) }, { id: 1 })
     expect(a.get(1)?.v).toBe(2)
     expect(a.lock.locked).toBe(false)
+  })
+
+  it("terminated holding the shared log's append mutex: the main thread's next write proceeds at once", async () => {
+    const { db, a, flags } = setup()
+    const words = { threadsBase: THREADS_BASE, threadWords: THREAD_WORDS, state: T_STATE, thread: T_THREAD_ID, maxThreads: MAX_THREADS, commits: H_COMMITS, appender: H_APPENDER, locked: COMMIT_LOCKED }
+    const holder = workers.spawn('hold-append', { db: db.handle(), flags, words })
+    await holder.next('holding')
+    expect(memoryOf(db).appendLocked).toBe(true)
+
+    await holder.worker.terminate()
+    expect(memoryOf(db).appendLocked).toBe(false)
+    a.update({ v: increment(1) }, { id: 1 })
+    expect(a.get(1)?.v).toBe(1)
   })
 
   it('terminated half-way through a transaction: nothing of it appears, in any thread', async () => {

@@ -3,6 +3,8 @@
 // case runs in a child process with a time limit: before the fix, these spun for good.
 import { describe, expect, it } from 'vitest'
 import { SharedMemory } from '../../src/shared/memory'
+import { COMMIT_LOCKED } from '../../src/shared/append-mutex'
+import { H_APPENDER, H_COMMITS } from '../../src/shared/layout'
 import { runProgram } from './support'
 
 const layout = SharedMemory.create(1 << 16)
@@ -15,8 +17,11 @@ const OTHER = 5
  */
 const BEYOND_THE_TIME_LIMIT = 60_000
 
-async function writeWith(index: number, value: number, lockTimeoutMs = 300): Promise<{ name: string; ms: number }> {
-  const run = await runProgram('stuck-word', [String(index), String(value), String(lockTimeoutMs)])
+/** The words that make the append mutex look held by thread slot `slot`. */
+const appendHeldBy = (slot: number): number[] => [H_COMMITS, COMMIT_LOCKED, H_APPENDER, slot + 1]
+
+async function writeWith(words: number[], lockTimeoutMs = 300): Promise<{ name: string; ms: number }> {
+  const run = await runProgram('stuck-word', [String(lockTimeoutMs), ...words.map(String)])
   expect(run.timedOut).toBe(false)
   expect(run.code).toBe(0)
   return JSON.parse(run.stdout)
@@ -25,16 +30,16 @@ async function writeWith(index: number, value: number, lockTimeoutMs = 300): Pro
 describe('waits on shared memory', () => {
   it("a table's guard word held by another thread that never lets go: the write gives up with LockTimeoutError", async () => {
     // Lock slot 1 is the first table's.
-    expect((await writeWith(layout.lock(1), OTHER + 1)).name).toBe('LockTimeoutError')
+    expect((await writeWith([layout.lock(1), OTHER + 1])).name).toBe('LockTimeoutError')
   })
 
   it('the append mutex held by another thread that never lets go: the write gives up with LockTimeoutError', async () => {
-    expect((await writeWith(layout.appendWord, OTHER + 1)).name).toBe('LockTimeoutError')
+    expect((await writeWith(appendHeldBy(OTHER))).name).toBe('LockTimeoutError')
   })
 
   it('the append mutex marked as held by the writing thread itself: LockTimeoutError at once, no wait', async () => {
     // The creating thread has slot 0. Had it waited for the lock timeout, the child would time out.
-    const result = await writeWith(layout.appendWord, 0 + 1, BEYOND_THE_TIME_LIMIT)
+    const result = await writeWith(appendHeldBy(0), BEYOND_THE_TIME_LIMIT)
     expect(result.name).toBe('LockTimeoutError')
   })
 })

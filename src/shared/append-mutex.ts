@@ -13,6 +13,7 @@
  * holder by it, and a thread never waits for a word its own slot holds.
  */
 import { LockTimeoutError } from '../errors'
+import { takeWhenFree } from './guard'
 import { H_APPENDER, H_COMMITS, H_FOLLOWERS } from './layout'
 
 /** Set while a thread holds the append mutex. */
@@ -21,11 +22,6 @@ export const COMMIT_LOCKED = 1
 export const COMMIT_SLEEPER = 2
 /** The bits of the commit word that are not the count. */
 export const COMMIT_FLAGS = 3
-
-/** Loads spent on a held mutex before sleeping on it (as for the guards: see ./guard.ts). */
-const SPINS = 500
-/** Longest single sleep (a safety net: the release wakes the sleepers). */
-const SLEEP_MS = 10
 
 /** How errors name the append mutex. */
 export const APPEND_MUTEX = "the shared log's append mutex"
@@ -58,28 +54,8 @@ function lockAppendSlow(i32: Int32Array, slot: number, timeoutMs: number): numbe
   if (Atomics.load(i32, H_APPENDER) === slot + 1) {
     throw new LockTimeoutError(`This thread already holds ${APPEND_MUTEX}; waiting for it would never end`)
   }
-  for (let spins = 0; spins < SPINS; spins++) {
-    // Read until the word looks free, and only then try to take it (a failed compare-and-swap
-    // takes the line from the holder, which is writing to it).
-    const word = Atomics.load(i32, H_COMMITS)
-    if (tryLock(i32, word)) return held(i32, slot, word)
-  }
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const word = Atomics.load(i32, H_COMMITS)
-    if ((word & COMMIT_LOCKED) === 0) {
-      if (tryLock(i32, word)) return held(i32, slot, word)
-      continue
-    }
-    const left = deadline - Date.now()
-    if (left <= 0) throw new LockTimeoutError(`Timed out after ${timeoutMs} ms waiting for ${APPEND_MUTEX} (held by another thread)`)
-    // Mark the word, then sleep while it holds the mark; the release swaps it and, finding the
-    // mark, wakes every sleeper (the same argument as the guards': see ./guard.ts).
-    const marked = word | COMMIT_SLEEPER
-    if (word === marked || Atomics.compareExchange(i32, H_COMMITS, word, marked) === word) {
-      Atomics.wait(i32, H_COMMITS, marked, Math.min(left, SLEEP_MS))
-    }
-  }
+  // Spins, then marks the word and sleeps on it, as the guards do; the release wakes the sleepers.
+  return held(i32, slot, takeWhenFree(i32, H_COMMITS, COMMIT_LOCKED, COMMIT_LOCKED, COMMIT_SLEEPER, timeoutMs, APPEND_MUTEX))
 }
 
 function held(i32: Int32Array, slot: number, word: number): number {

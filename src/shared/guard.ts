@@ -30,26 +30,37 @@ function guardLockSlow(i32: Int32Array, index: number, slot: number, timeoutMs: 
   if (!reentrySafe && (Atomics.load(i32, index) & ~GUARD_SLEEPER) === slot + 1) {
     throw new LockTimeoutError(`This thread already holds ${what}; waiting for it would never end`)
   }
+  takeWhenFree(i32, index, -1, slot + 1, GUARD_SLEEPER, timeoutMs, what)
+}
+
+/**
+ * The wait of a guard or of the append mutex (./append-mutex.ts) found taken: until its `busy`
+ * bits are clear, then sets `hold` in it with a compare-and-swap; returns the word it took. Spins
+ * {@link SPINS} loads, then marks the word with `sleeper` and sleeps on it, with `timeoutMs` as
+ * deadline (`LockTimeoutError`).
+ */
+export function takeWhenFree(i32: Int32Array, index: number, busy: number, hold: number, sleeper: number, timeoutMs: number, what: string): number {
   for (let spins = 0; spins < SPINS; spins++) {
     // Read until the word looks free, and only then try to take it: a failed compare-and-swap
     // takes the word's cache line from the holder, which is writing to it (or next to it).
-    if (Atomics.load(i32, index) === 0 && Atomics.compareExchange(i32, index, 0, slot + 1) === 0) return
+    const word = Atomics.load(i32, index)
+    if ((word & busy) === 0 && Atomics.compareExchange(i32, index, word, word | hold) === word) return word
   }
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const word = Atomics.load(i32, index)
-    if (word === 0) {
-      if (Atomics.compareExchange(i32, index, 0, slot + 1) === 0) return
+    if ((word & busy) === 0) {
+      if (Atomics.compareExchange(i32, index, word, word | hold) === word) return word
       continue
     }
     const left = deadline - Date.now()
     if (left <= 0) throw new LockTimeoutError(`Timed out after ${timeoutMs} ms waiting for ${what} (held by another thread)`)
-    // Mark the word, then sleep while it holds the mark. The release swaps the word for 0 and,
-    // finding the mark, wakes every sleeper: if the swap came first, the wait finds the word
-    // changed and returns at once; if it came after the wait queued, its notify wakes the wait
-    // (the compare and the queueing, and the notify, are one critical section of the waiter
-    // list). A mark that fails (the word changed) is looked at again.
-    const marked = word | GUARD_SLEEPER
+    // Mark the word, then sleep while it holds the mark. The release swaps the word for one
+    // without the mark and, finding the mark, wakes every sleeper: if the swap came first, the
+    // wait finds the word changed and returns at once; if it came after the wait queued, its
+    // notify wakes the wait (the compare and the queueing, and the notify, are one critical
+    // section of the waiter list). A mark that fails (the word changed) is looked at again.
+    const marked = word | sleeper
     if (word === marked || Atomics.compareExchange(i32, index, word, marked) === word) {
       Atomics.wait(i32, index, marked, Math.min(left, SLEEP_MS))
     }

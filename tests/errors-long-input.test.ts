@@ -26,6 +26,7 @@ interface World {
   typed: Table
   wide: Table
   checked: Table
+  twins: Table
   ledger: Ledger
   numbering: Sequence
 }
@@ -41,13 +42,15 @@ function world(): World {
   const typed = db.createTable('typed', { schema: { name: 'string' } })
   const wide = db.createTable('wide', { schema: Object.fromEntries(Array.from({ length: 25 }, (_, i) => [`${LONG}${i}`, 'string' as const])) })
   const checked = db.createTable('checked', { schema: refusing })
+  const twins = db.createTable('twins')
+  twins.insert([{ id: LONG, v: LONG }, { id: `${LONG}2`, v: LONG }])
   const ledger = db.ledger()
   ledger.openAccount(LONG)
   ledger.deposit(LONG, 100, { idempotencyKey: LONG })
   db.counter(LONG).add(Number.MAX_SAFE_INTEGER)
   db.sequence(LONG, { format: 'A{0000}' })
   const numbering = db.sequence('numbering', { format: () => '' })
-  return { db, users, keyed, typed, wide, checked, ledger, numbering }
+  return { db, users, keyed, typed, wide, checked, twins, ledger, numbering }
 }
 
 /** A Standard Schema validator that refuses every record, quoting a long field and a long value. */
@@ -82,6 +85,7 @@ const CASES: Case[] = [
   ['Condition.from() of text that is not JSON', () => Condition.from(`{"${LONG}`), 'InvalidArgumentError'],
   ['Condition.from() of a node with a long unexpected key', () => Condition.from({ op: 'eq', field: 'a', value: 1, [LONG]: 1 }), 'InvalidArgumentError'],
   // indexes
+  ['a unique createIndex over records sharing a long value', ({ twins }) => twins.createIndex('v', { unique: true }), 'DuplicateKeyError', { field: 'v', key: `${LONG}2` }],
   ['createIndex again on a long field with other options', ({ users }) => users.createIndex(LONG, { type: 'sorted' }), 'InvalidArgumentError', { field: LONG }],
   ['createIndex of a long field with an unknown type', ({ users }) => users.createIndex(`${LONG}2`, any({ type: 'btree' })), 'InvalidArgumentError', { field: `${LONG}2` }],
   ['dropIndex of a long field with no index', ({ users }) => users.dropIndex(`${LONG}2`), 'InvalidArgumentError', { field: `${LONG}2` }],

@@ -5,6 +5,7 @@ import type { Transactions } from '../txn/transactions'
 import type { Key, Rec } from '../values/types'
 import type { TableStore } from '../storage/table-store'
 import { InvalidStateError } from '../errors'
+import { preview, shortName } from '../values/describe'
 import { openSinglePatch, portableDefinition, readPatchFields, readPatchFieldsAt, readPatchKey, type WireOp } from './codec'
 import type { ReplicaHost } from './replica'
 
@@ -97,7 +98,7 @@ function patched(store: TableStore, before: Rec | undefined, op: { table: string
 
 /** Every replica holds the record a patch was made against: a missing one is a bug. */
 function missingPatched(table: string, key: Key): Error {
-  return new InvalidStateError(`dictdb internal: a patch of missing record ${String(key)} in ${table}`)
+  return new InvalidStateError(`dictdb internal: a patch of missing record ${preview(key)} in ${shortName(table)}`)
 }
 
 /** Replaces the local state by a shared snapshot; tables that persist keep their objects. */

@@ -1,8 +1,9 @@
-import { DuplicateKeyError } from '../errors'
+import { DuplicateKeyError, InvalidStateError } from '../errors'
 import { createIndex } from '../indexes/create'
 import type { Index, IndexSpec } from '../indexes/types'
 import { canonical } from '../values/canonical'
 import { equals } from '../values/compare'
+import { preview, shortName } from '../values/describe'
 import type { Key, Rec } from '../values/types'
 import { isExpired, type TtlRule } from '../live/ttl'
 import { inverse, recordChange, type FieldPatch, type RecordChange } from './change'
@@ -190,7 +191,7 @@ export class TableStore {
         const other = seen.get(c)
         if (other !== undefined) {
           throw new DuplicateKeyError(
-            `Cannot create unique index on \`${this.name}.${spec.field}\`: records ${String(other)} and ${String(key)} share the value ${String(value)}`,
+            `Cannot create unique index on \`${shortName(this.name)}.${shortName(spec.field)}\`: records ${preview(other)} and ${preview(key)} share the value ${preview(value)}`,
             { table: this.name, field: spec.field, key },
           )
         }
@@ -278,7 +279,7 @@ export class TableStore {
   }
 
   #mismatch(change: RecordChange): Error {
-    return new Error(`dictdb internal: ${change.before === undefined ? 'insert of a stored' : 'change of a missing'} key ${String(change.key)} in ${this.name}`)
+    return new InvalidStateError(`dictdb internal: ${change.before === undefined ? 'insert of a stored' : 'change of a missing'} key ${preview(change.key)} in ${shortName(this.name)}`)
   }
 
   /** The insertion rank an applied delete `change` removed (so observers can still place the old record). */

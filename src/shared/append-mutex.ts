@@ -55,10 +55,9 @@ function lockAppendSlow(i32: Int32Array, slot: number, timeoutMs: number): numbe
     throw new LockTimeoutError(`This thread already holds ${APPEND_MUTEX}; waiting for it would never end`)
   }
   // Spins, then marks the word and sleeps on it, as the guards do; the release wakes the sleepers.
-  return held(i32, slot, takeWhenFree(i32, H_COMMITS, COMMIT_LOCKED, COMMIT_LOCKED, COMMIT_SLEEPER, timeoutMs, APPEND_MUTEX))
-}
-
-function held(i32: Int32Array, slot: number, word: number): number {
+  const word = takeWhenFree(i32, H_COMMITS, COMMIT_LOCKED, COMMIT_LOCKED, COMMIT_SLEEPER, timeoutMs, APPEND_MUTEX)
+  // Stored here, not in a function called for it: a call's entry is where a terminated worker
+  // stops, and stopping there would leave a held word that names no holder (see lockAppend).
   i32[H_APPENDER] = slot + 1
   return word & ~COMMIT_FLAGS
 }

@@ -153,15 +153,9 @@ export class TableStore {
       for (let i = 0; i < patch.count; i++) out[patch.names[i] as string] = patch.values[i]
       return this.apply(recordChange(this.name, key, before, Object.freeze(out) as Rec))
     }
-    const after = make(before, patch.values)
-    if (!this.#records.replace(key, after)) throw this.#mismatch(recordChange(this.name, key, before, after))
     // `before` holds the flat shape (every stored record does), and `after` is it with fields of
     // the shape set to values that are not objects: it holds the shape too (no `Copies.admit`).
-    const list = this.#indexList
-    for (let i = 0; i < list.length; i++) {
-      const index = list[i] as Index
-      if (setsField(patch, index.field)) reindex(index, key, before[index.field], after[index.field])
-    }
+    this.#replace(key, before, make(before, patch.values), patch)
   }
 
   /** Every record in insertion order. */
@@ -272,9 +266,8 @@ export class TableStore {
       this.#records.add(key, after)
       this.#added(key, after)
     } else {
-      if (!this.#records.replace(key, after)) throw this.#mismatch(change)
+      this.#replace(key, before, after)
       this.#copies.admit(after, before, false)
-      this.#updated(key, before, after)
     }
   }
 
@@ -303,8 +296,15 @@ export class TableStore {
     if (typeof key === 'number' && Number.isInteger(key) && key >= this.nextAutoKey) this.nextAutoKey = key + 1
   }
 
-  #updated(key: Key, before: Rec, after: Rec): void {
-    for (const index of this.#indexList) reindex(index, key, before[index.field], after[index.field])
+  /**
+   * Stores `after` in place of `before` under `key` and moves it in the indexes: in every one, or
+   * with `patch` only in those of the fields it sets (the others hold `before`'s values still).
+   */
+  #replace(key: Key, before: Rec, after: Rec, patch?: FieldPatch): void {
+    if (!this.#records.replace(key, after)) throw this.#mismatch(recordChange(this.name, key, before, after))
+    for (const index of this.#indexList) {
+      if (patch === undefined || setsField(patch, index.field)) reindex(index, key, before[index.field], after[index.field])
+    }
   }
 }
 

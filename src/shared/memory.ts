@@ -32,9 +32,11 @@ import {
   MAX_PARENTS,
   THREADS_BASE,
   LOCKS_BASE,
-  READERS_BASE,
-  WAITS_BASE,
-  HOLDS_BASE,
+  THREAD_LOCKS_BASE,
+  THREAD_LOCKS_WORDS,
+  TL_READERS,
+  TL_WAITS,
+  TL_HOLDS,
   PARENTS_BASE,
   CONTROL_WORDS,
 } from './layout'
@@ -285,17 +287,17 @@ export class SharedMemory {
 
   /** Word index of the read grants thread `thread` holds on lock `lock`. */
   readers(lock: number, thread: number): number {
-    return READERS_BASE + lock * MAX_THREADS + thread
+    return THREAD_LOCKS_BASE + thread * THREAD_LOCKS_WORDS + TL_READERS + lock
   }
 
   /** Word index of the waits thread `thread` has in flight on lock `lock` ({@link WAIT_ONE}, {@link WAIT_WRITER}). */
   waits(lock: number, thread: number): number {
-    return WAITS_BASE + lock * MAX_THREADS + thread
+    return THREAD_LOCKS_BASE + thread * THREAD_LOCKS_WORDS + TL_WAITS + lock
   }
 
   /** Word index of the mask of `thread`'s async wait records whose holder holds lock `lock`. */
   holds(lock: number, thread: number): number {
-    return HOLDS_BASE + lock * MAX_THREADS + thread
+    return THREAD_LOCKS_BASE + thread * THREAD_LOCKS_WORDS + TL_HOLDS + lock
   }
 
   /** Word index of async wait record `r` of `thread`: the lock slot its holder waits for, or -1. */

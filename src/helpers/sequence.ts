@@ -81,7 +81,8 @@ export class Sequence {
       // above, a template renders after): in a shared database it takes no table lock, and if
       // another thread took a number meanwhile, it is computed again as it is appended.
       const row = this.#updateRecord(clock, true)
-      if (row !== undefined) return this.#template.render(row.value, new Date((row.at as Date).getTime()))
+      // The stored date itself: a template only reads it (a format function gets a copy).
+      if (row !== undefined) return this.#template.render(row.value, row.at as Date)
     } else {
       // A format function is user code: the id is made (and checked) before the number is
       // taken, so one that throws takes none.

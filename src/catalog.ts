@@ -215,11 +215,11 @@ function insertAt<V>(map: Map<string, V>, position: number, key: string, value: 
 /** A table name must be usable as a property key and as a file name. */
 export function checkTableName(name: unknown): asserts name is string {
   checkName(name, 'name')
-  if (RESERVED_NAMES.has(name as string) || UNSAFE_NAME.test(name as string) || UNSAFE_FILE_NAME.test(name as string) || (name as string).length > 200) {
+  if (RESERVED_NAMES.has(name as string) || UNSAFE_NAME.test(name as string) || UNSAFE_FILE_NAME.test(name as string) || (name as string).length > 200 || !(name as string).isWellFormed()) {
     throw new InvalidArgumentError(
       `Table name ${describe(name)} is not allowed: it must be usable as a property key and as a file name ` +
         '(no `__proto__`, `constructor`, `prototype`, `.`, `..`, path separators, control characters or `:*?"<>|`, ' +
-        'no device name such as `con` or `nul`, no final dot or space, at most 200 characters)',
+        'no device name such as `con` or `nul`, no final dot or space, no lone surrogate, at most 200 characters)',
     )
   }
 }

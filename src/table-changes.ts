@@ -3,7 +3,7 @@ import { Increment } from './operators'
 import type { Validator } from './schema'
 import { recordChange, type RecordChange } from './storage/change'
 import type { TableStore } from './storage/table-store'
-import { copyRecord, freezeCopy, isPlainArgument, isPlainObject } from './values/freeze'
+import { LONE_SURROGATE, copyRecord, freezeCopy, isPlainArgument, isPlainObject } from './values/freeze'
 import { inputShapeOf, isFlat, type InputShape } from './values/input-shape'
 import { shortName } from './values/describe'
 import type { Key, Rec } from './values/types'
@@ -154,6 +154,7 @@ export class ChangePlanner {
   /** A checked value of `changes`: an operator, a flat value, or a frozen copy. */
   #changeValue(field: string, value: unknown): unknown {
     if (field === this.primaryKey || value === undefined) throw this.#badChange(field)
+    if (!field.isWellFormed()) throw new InvalidArgumentError(`Cannot store changes.${shortName(field)}: field names ${LONE_SURROGATE}`, { table: this.table, field })
     return value instanceof Increment || isFlat(value) ? value : freezeCopy(value, `changes.${field}`)
   }
 

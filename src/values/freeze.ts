@@ -2,6 +2,20 @@ import { InvalidArgumentError, describe } from '../errors'
 import { shortName } from './describe'
 import { isFlat } from './input-shape'
 
+declare global {
+  interface String {
+    /** Whether the string holds no lone surrogate (ES2024; Node 20 has it). */
+    isWellFormed(): boolean
+  }
+}
+
+/**
+ * Why a string with a lone surrogate (half of a UTF-16 pair, as slicing between the halves
+ * makes) is refused: it has no UTF-8 form, so the shared log and the binary file would hold
+ * U+FFFD in its place, and another thread or a reload would see another value.
+ */
+export const LONE_SURROGATE = 'must not hold a lone surrogate (half of a UTF-16 pair): it has no UTF-8 form'
+
 /**
  * A `Date` whose setters throw, so a stored date is as read-only as the frozen object holding
  * it (`Object.freeze` does not protect a Date's internal time value). Still `instanceof Date`.
@@ -25,6 +39,8 @@ Object.freeze(FrozenDate.prototype)
 export function freezeCopy(value: unknown, path = 'value', ancestors?: unknown[]): unknown {
   switch (typeof value) {
     case 'string':
+      if (value.isWellFormed()) return value
+      throw unstorable(path, value, `strings ${LONE_SURROGATE}`)
     case 'boolean':
     case 'bigint':
       return value
@@ -71,9 +87,10 @@ function copyFields(source: Record<string, unknown>, path: string, ancestors: un
     const v = source[field]
     if (v === undefined) continue
     if (field === '__proto__') throw unstorable(`${path}.${field}`, v, 'the field name `__proto__` is not allowed')
+    if (!field.isWellFormed()) throw unstorable(`${path}.${field}`, v, `field names ${LONE_SURROGATE}`)
     // Flat values are stored as they are; only the others need a path (for their errors) and
     // the ancestors (for cycles), so a flat record costs no string and no array here.
-    if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) out[field] = v
+    if ((typeof v === 'string' && v.isWellFormed()) || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) out[field] = v
     else out[field] = freezeCopy(v, `${path}.${field}`, (ancestors ??= [source]))
   }
   return out

@@ -32,7 +32,7 @@ export function inputShapeOf(input: object, keyField: string): InputShape | null
   let shape = cache.get(signature)
   if (shape === undefined) {
     if (cache.size >= MAX_SHAPES) return null
-    shape = fields.length > MAX_FIELDS || fields.includes('__proto__') ? null : compile(fields, keyField)
+    shape = fields.length > MAX_FIELDS || fields.includes('__proto__') || !fields.every((f) => f.isWellFormed()) ? null : compile(fields, keyField)
     cache.set(signature, shape)
   }
   return shape
@@ -64,6 +64,8 @@ function compile(fields: string[], keyField: string): InputShape {
 export function isFlat(value: unknown): boolean {
   switch (typeof value) {
     case 'string':
+      // One with a lone surrogate goes the general way, which refuses it (see ./freeze.ts).
+      return value.isWellFormed()
     case 'boolean':
     case 'bigint':
       return true

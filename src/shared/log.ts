@@ -62,7 +62,8 @@ export class SharedLog {
 
   /** Largest payload one entry can hold. */
   get maxPayload(): number {
-    return (this.#mem.capacity >> 1) - HEADER
+    // Divided, not shifted: a ring of 2 GiB or more does not fit the Int32 of a shift.
+    return this.#mem.capacity / 2 - HEADER
   }
 
   /**
@@ -125,7 +126,7 @@ export class SharedLog {
     view.setUint32(off, payload.length, true)
     view.setUint32(off + 4, writer, true)
     // Whole words: the entry's padding to 8 bytes has room for the last one.
-    copyWords(payload.words, 0, this.#mem.logWords, (off + HEADER) >> 2, (payload.length + 3) >> 2)
+    copyWords(payload.words, 0, this.#mem.logWords, (off + HEADER) >>> 2, (payload.length + 3) >> 2)
   }
 
   /**
@@ -156,7 +157,7 @@ export class SharedLog {
       const n = Math.min(length, cap - off - HEADER)
       const words = (n + 3) >> 2
       if (at + words * 4 > scratch.length) scratch = this.#grow(at + words * 4)
-      copyWords(this.#mem.logWords, (off + HEADER) >> 2, this.#scratchWords, at >> 2, words)
+      copyWords(this.#mem.logWords, (off + HEADER) >>> 2, this.#scratchWords, at >> 2, words)
       pos += entrySize(length)
       places[3 * count] = at
       places[3 * count + 1] = n

@@ -303,7 +303,7 @@ export class Replica {
     // entry would overwrite past it (reclaiming a chunk at a time makes that rare).
     if (reclaimTo > this.#headSeen) {
       this.#headSeen = mem.head
-      if (reclaimTo > this.#headSeen) this.#reclaim(reclaimTo + (mem.capacity >> RECLAIM_CHUNK_SHIFT), tail)
+      if (reclaimTo > this.#headSeen) this.#reclaim(reclaimTo + Math.floor(mem.capacity / 2 ** RECLAIM_CHUNK_SHIFT), tail)
       // The ring dropped entries the snapshot does not cover (or a snapshot failed since).
       this.#snapshotDue = mem.snapshotPos < this.#headSeen
     }

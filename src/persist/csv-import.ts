@@ -142,12 +142,16 @@ function insertRows(table: Table<Record<string, unknown>>, rows: readonly Row[],
 /** The same error, its message prefixed with the line of the CSV file (and `line` set). */
 function atLine(error: unknown, line: number, path: string): unknown {
   if (!(error instanceof DictDBError)) return error
+  const message = `Line ${line} of \`${shortPath(path)}\`: ${error.message}`
+  // FileSystemError is made of (message, path, cause), not (message, context): its system error
+  // is the cause that gives its code (a validator may read a file through dictdb).
+  if (error instanceof FileSystemError) return Object.assign(new FileSystemError(message, error.path, error.cause), { line })
   const Kind = error.constructor as new (message: string, context: object) => DictDBError
   const context: Record<string, unknown> = { cause: error }
   if (error.table !== undefined) context.table = error.table
   if (error.field !== undefined) context.field = error.field
   if ('key' in error) context.key = error.key
-  return Object.assign(new Kind(`Line ${line} of \`${shortPath(path)}\`: ${error.message}`, context), { line })
+  return Object.assign(new Kind(message, context), { line })
 }
 
 /**

@@ -88,36 +88,61 @@ function localHolderWaits(mem: SharedMemory, lock: number, t: number, via: numbe
  * an in-thread wait is blocked by the holders in its own thread only.
  */
 export function findCycle(mem: SharedMemory, me: number, record: number, lock: number, inThread = false): number[] | null {
-  const myId = waiterId(me, record)
-  const mask = 1 << record
-  const holdsMine = (l: number): boolean =>
-    record === SYNC_WAIT ? threadHolds(mem, l, me) : (Atomics.load(mem.i32, mem.holds(l, me)) & mask) !== 0
-  const path = [myId]
-  const seen = new Set<number>()
-  const follow = (waits: [number, number][], t: number): boolean => {
+  const search = new CycleSearch(mem, me, record)
+  return search.visit(lock, me, inThread, search.myId) ? search.path : null
+}
+
+/** One depth-first search of {@link findCycle}: from waiter (`me`, `record`) back to it. */
+class CycleSearch {
+  readonly #mem: SharedMemory
+  readonly #me: number
+  readonly #record: number
+  readonly myId: number
+  /** The waiters from this one to where the search is. */
+  readonly path: number[]
+  /** The (lock, thread, in-thread part) nodes visited. */
+  readonly #seen = new Set<number>()
+
+  constructor(mem: SharedMemory, me: number, record: number) {
+    this.#mem = mem
+    this.#me = me
+    this.#record = record
+    this.myId = waiterId(me, record)
+    this.path = [this.myId]
+  }
+
+  /** Whether lock `l`, waited for by waiter `via` of thread `from` (its in-thread part if `local`), leads back to this waiter. */
+  visit(l: number, from: number, local: boolean, via: number): boolean {
+    // Back in this thread, at a lock whose in-thread part this waiter's context holds.
+    if (local && from === this.#me && via !== this.myId && (this.#record === SYNC_WAIT || recordHoldsLocal(this.#mem, l, this.#me, this.#record))) return true
+    const key = (l * MAX_THREADS + from) * 2 + (local ? 1 : 0)
+    if (this.#seen.has(key)) return false
+    this.#seen.add(key)
+    if (local) return this.#follow(localHolderWaits(this.#mem, l, from, via), from)
+    for (const t of holdersOf(this.#mem, l, from)) {
+      if (t === this.#me && this.#holdsMine(l)) return true
+      if (this.#follow(blockedWaits(this.#mem, l, t), t)) return true
+    }
+    return false
+  }
+
+  /** Whether one of `waits` (of thread `t`) leads back to this waiter. */
+  #follow(waits: [number, number][], t: number): boolean {
     for (const [value, r] of waits) {
       const id = waiterId(t, r)
-      if (id === myId) continue
-      path.push(id)
-      if (visit(value & ~IN_THREAD, t, (value & IN_THREAD) !== 0, id)) return true
-      path.pop()
+      if (id === this.myId) continue
+      this.path.push(id)
+      if (this.visit(value & ~IN_THREAD, t, (value & IN_THREAD) !== 0, id)) return true
+      this.path.pop()
     }
     return false
   }
-  const visit = (l: number, from: number, local: boolean, via: number): boolean => {
-    // Back in this thread, at a lock whose in-thread part this waiter's context holds.
-    if (local && from === me && via !== myId && (record === SYNC_WAIT || recordHoldsLocal(mem, l, me, record))) return true
-    const key = (l * MAX_THREADS + from) * 2 + (local ? 1 : 0)
-    if (seen.has(key)) return false
-    seen.add(key)
-    if (local) return follow(localHolderWaits(mem, l, from, via), from)
-    for (const t of holdersOf(mem, l, from)) {
-      if (t === me && holdsMine(l)) return true
-      if (follow(blockedWaits(mem, l, t), t)) return true
-    }
-    return false
+
+  /** Whether this waiter holds lock `l`: its thread, for a synchronous wait; else its context. */
+  #holdsMine(l: number): boolean {
+    const mem = this.#mem
+    return this.#record === SYNC_WAIT ? threadHolds(mem, l, this.#me) : (Atomics.load(mem.i32, mem.holds(l, this.#me)) & (1 << this.#record)) !== 0
   }
-  return visit(lock, me, inThread, myId) ? path : null
 }
 
 /**

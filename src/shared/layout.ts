@@ -11,7 +11,7 @@ export const MAX_LOCKS = 1024
 /** Lock slot of the catalog (table creation and removal). */
 export const CATALOG_LOCK = 0
 
-export const MAGIC = 0x44444231 // "DDB1"
+export const MAGIC = 0x44444232 // "DDB2" (was "DDB1" before the protocol word: builds without it refuse these blocks)
 
 /**
  * Words that different threads write often are kept at least {@link APART} words (64 bytes, a
@@ -34,6 +34,18 @@ export const APART = 16
 //   catching up or checking for news. One line moves between the writers' cores per append, not
 //   two. Words 13 to 31 and 36 to 63 are free: they keep other words off that line.
 export const H_MAGIC = 0
+/**
+ * The version of the shared protocol ({@link PROTOCOL}) that made this block. A worker may load
+ * another build of dictdb than the thread that made the database (another copy in its
+ * `node_modules`); with another layout or log format it would misread every word, so it refuses
+ * the handle instead.
+ */
+export const H_PROTOCOL = 1
+/**
+ * Bump whenever the control block's layout, the meaning of a word, or the log's entry or
+ * snapshot format changes.
+ */
+export const PROTOCOL = 11
 export const H_SNAP_SEQ = 2 // snapshot seqlock: odd while a snapshot is being written
 export const H_CLOSED = 3
 export const H_SNAP_POS = 4 // i64: log position the snapshot reflects

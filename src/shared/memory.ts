@@ -7,6 +7,8 @@ import {
   CATALOG_LOCK,
   MAGIC,
   H_MAGIC,
+  H_PROTOCOL,
+  PROTOCOL,
   H_SNAP_SEQ,
   H_CLOSED,
   H_HEAD,
@@ -111,6 +113,7 @@ export class SharedMemory {
     const snapshot = new SharedArrayBuffer(0, { maxByteLength: 2 ** 32 })
     const mem = new SharedMemory({ control, log, snapshot })
     mem.i32[H_MAGIC] = MAGIC
+    mem.i32[H_PROTOCOL] = PROTOCOL
     mem.i32[H_NEXT_LOCK] = CATALOG_LOCK + 1
     return mem
   }
@@ -121,8 +124,17 @@ export class SharedMemory {
     if (!(b?.control instanceof SharedArrayBuffer) || !(b.log instanceof SharedArrayBuffer) || !(b.snapshot instanceof SharedArrayBuffer)) {
       throw new InvalidArgumentError(`Expected a database handle from db.handle(), got ${describe(buffers)}`)
     }
+    if (b.control.byteLength < 8 || new Int32Array(b.control, 0, 1)[0] !== MAGIC) {
+      throw new InvalidArgumentError('This handle is not a dictdb shared database')
+    }
+    const protocol = Atomics.load(new Int32Array(b.control, 0, 2), H_PROTOCOL)
+    if (protocol !== PROTOCOL || b.control.byteLength !== CONTROL_WORDS * 4) {
+      throw new InvalidArgumentError(
+        `This handle comes from another build of dictdb (shared protocol ${protocol}, this one reads ${PROTOCOL}): ` +
+          'every thread of a shared database must load the same dictdb',
+      )
+    }
     const mem = new SharedMemory(b)
-    if (mem.i32[H_MAGIC] !== MAGIC) throw new InvalidArgumentError('This handle is not a dictdb shared database')
     return mem
   }
 

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest'
 import { InvalidArgumentError } from '../../src/errors'
 import { MAX_LOG_BYTES, SharedMemory, tailAfter } from '../../src/shared/memory'
 import { COMMIT_LOCKED } from '../../src/shared/append-mutex'
-import { H_APPENDER, H_COMMITS, H_FOLLOWERS } from '../../src/shared/layout'
+import { H_APPENDER, H_COMMITS, H_FOLLOWERS, H_PROTOCOL, PROTOCOL } from '../../src/shared/layout'
+import { Database } from '../../src/index'
 
 /** Appends up to log position `tail` as a writer does: takes the append mutex, publishes and lets go. */
 function publish(mem: SharedMemory, tail: number): number {
@@ -13,6 +14,31 @@ function publish(mem: SharedMemory, tail: number): number {
 }
 
 describe('SharedMemory', () => {
+  it('refuses a handle made by a build of dictdb with another shared protocol, leaving the database usable', () => {
+    const db = new Database({ shared: true })
+    db.createTable('t').insert({ id: 1 })
+    const handle = db.handle()
+    const control = new Int32Array(handle.buffers.control as SharedArrayBuffer)
+    control[H_PROTOCOL] = PROTOCOL + 1
+    expect(() => Database.attach(handle)).toThrow(/another build of dictdb \(shared protocol \d+, this one reads \d+\)/)
+    try {
+      Database.attach(handle)
+    } catch (e) {
+      expect(e).toBeInstanceOf(InvalidArgumentError)
+      expect((e as InvalidArgumentError).code).toBe('InvalidArgumentError')
+    }
+    control[H_PROTOCOL] = PROTOCOL
+    expect(Database.attach(handle).getTable('t').get(1)).toEqual({ id: 1 })
+  })
+
+  it('refuses a handle whose control block has another size than this build lays out', () => {
+    const mem = SharedMemory.create(1 << 16)
+    const bigger = new SharedArrayBuffer(mem.buffers.control.byteLength + 64)
+    new Int32Array(bigger).set(new Int32Array(mem.buffers.control))
+    expect(() => SharedMemory.open({ ...mem.buffers, control: bigger })).toThrow(InvalidArgumentError)
+    expect(() => SharedMemory.open({ ...mem.buffers, control: new SharedArrayBuffer(4) })).toThrow(/not a dictdb shared database/)
+  })
+
   it('keeps a snapshot length past 2 GiB whole', () => {
     const mem = SharedMemory.create(1 << 16)
     mem.snapshotLength = 2 ** 31 + 8

@@ -245,7 +245,7 @@ export class Replica {
     } else if (check !== null && (deferredTail = this.#deferBeside(check, count)) >= 0) {
       // Caught up but for deferred entries of other records (copied out in the log's buffer).
     } else if (!this.#tryCatchUp(count)) {
-      this.#rebuild()
+      this.#rebuild(true)
       // Unapplied ops were planned from records the rebuild replaced: they are planned again.
       if (check !== null) return -1
       // Overtaken while holding these changes: rebuild from the snapshot (which cannot contain
@@ -543,23 +543,34 @@ export class Replica {
   }
 
   /** Rebuilds the local state from the latest snapshot, then catches up from its position. */
-  #rebuild(): void {
-    const mem = this.memory
+  /**
+   * Rebuilds from the snapshot, then catches up from its position. `held`: this thread holds the
+   * append mutex (no entry can be overwritten meanwhile).
+   */
+  #rebuild(held = false): void {
     const deadline = Date.now() + this.#timeoutMs
-    for (;;) {
-      const seq = mem.snapshotSeq
-      const pos = mem.snapshotPos
-      const length = mem.snapshotLength
-      const bytes = length === 0 ? null : new Uint8Array(mem.buffers.snapshot, 0, length).slice()
-      if (seq % 2 === 0 && seq === mem.snapshotSeq && pos >= mem.head) {
-        mem.setStale(this.slot, false)
-        this.#host.resetFromState(bytes === null ? { tables: [] } : decodeSnapshot(bytes))
-        this.#setApplied(pos)
-        if (this.#tryCatchUp()) return
-      }
+    for (let lost = 0; ; lost++) {
+      // A writer that never pauses may wrap the ring while the snapshot decodes, every time: after
+      // one lost race, rebuild holding the append mutex (writers wait one decode, within their
+      // lock timeout, instead of this thread losing until its own).
+      if (held || lost === 0 ? this.#tryRebuild() : this.#withAppendMutex(() => this.#tryRebuild())) return
       if (Date.now() > deadline) throw new LockTimeoutError('Timed out rebuilding this thread\'s replica from the shared snapshot')
       sleepSync(1)
     }
+  }
+
+  /** One rebuild: false if the snapshot was being written, is behind the ring, or the ring overtook the catch-up. */
+  #tryRebuild(): boolean {
+    const mem = this.memory
+    const seq = mem.snapshotSeq
+    const pos = mem.snapshotPos
+    const length = mem.snapshotLength
+    const bytes = length === 0 ? null : new Uint8Array(mem.buffers.snapshot, 0, length).slice()
+    if (seq % 2 !== 0 || seq !== mem.snapshotSeq || pos < mem.head) return false
+    mem.setStale(this.slot, false)
+    this.#host.resetFromState(bytes === null ? { tables: [] } : decodeSnapshot(bytes))
+    this.#setApplied(pos)
+    return this.#tryCatchUp()
   }
 
   #withAppendMutex<R>(fn: () => R): R {

@@ -120,6 +120,7 @@ function shareReplica(catalog: Catalog, tx: Transactions, shared: SharedParts, l
   // The commit count's word, for the bare-read check of every `get` (SharedRWLock.quiet): a
   // constant of this closure, read with one instruction.
   const commits = shared.memory.commitsWord()
+  const stale = shared.replica.staleWord
   tx.share({
     catchUp: (canRebuild) => shared.replica.catchUp(canRebuild),
     refresh: () => {
@@ -127,7 +128,7 @@ function shareReplica(catalog: Catalog, tx: Transactions, shared: SharedParts, l
     },
     append: (ops) => shared.replica.append(wireOps(catalog, ops)),
     readLocal: (lock, fn) => (lock as SharedRWLock).localReadSync(fn),
-    quiet: (lock) => (lock as SharedRWLock).quiet(commits) || shared.replica.quietRead(lock as SharedRWLock),
+    quiet: (lock) => (lock as SharedRWLock).quiet(commits, stale) || shared.replica.quietRead(lock as SharedRWLock),
     position: () => shared.replica.position,
     enterChecked: (lock) => (lock as SharedRWLock).enterChecked(),
     heldElsewhere: (lock) => (lock as SharedRWLock).heldElsewhere(),

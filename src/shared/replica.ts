@@ -142,7 +142,16 @@ export class Replica {
    * {@link quietRead}'s: a plain read of the count, and an `Atomics.load` every 64th time.
    */
   current(): boolean {
-    return ((this.#commitsWord[0] as number) & ~COMMIT_FLAGS) === this.#seen && --this.#checks > 0
+    return ((this.#commitsWord[0] as number) & ~COMMIT_FLAGS) === this.#seen && this.#staleWord[0] === 0 && --this.#checks > 0
+  }
+
+  /**
+   * This thread's stale flag, for the bare-read check (`SharedRWLock.quiet`). The count repeats
+   * after 8 GiB of log: a thread idle across exactly that much would take its old state for
+   * current by the count alone, but the ring overtook it, so its flag is set.
+   */
+  get staleWord(): Int32Array {
+    return this.#staleWord
   }
 
   /**
@@ -170,13 +179,13 @@ export class Replica {
    */
   quietRead(lock: QuietLock): boolean {
     const seen = this.#seen
-    return this.memory.commits === seen && lock.settle(seen)
+    return this.memory.commits === seen && this.#staleWord[0] === 0 && lock.settle(seen)
   }
 
   catchUp(canRebuild = true): void {
     this.#checks = CHECKS_PER_ATOMIC_LOAD
     const word = this.memory.commits
-    if (word === this.#seen) return
+    if (word === this.#seen && this.#staleWord[0] === 0) return
     this.#catchUpSlow(canRebuild, word)
   }
 
@@ -420,8 +429,9 @@ export class Replica {
    */
   #tryCatchUp(word = this.memory.commits): boolean {
     const tail = tailAfter(this.#applied, word)
+    // Checked even when the count did not move: it repeats after 8 GiB of log (see `staleWord`).
+    if (this.#overtaken(tail)) return false
     if (tail !== this.#applied) {
-      if (this.#overtaken(tail)) return false
       const log = this.#log
       const count = log.read(this.#applied, tail)
       if (count < 0) return false

@@ -123,9 +123,7 @@ function shareReplica(catalog: Catalog, tx: Transactions, shared: SharedParts, l
   const stale = shared.replica.staleWord
   tx.share({
     catchUp: (canRebuild) => shared.replica.catchUp(canRebuild),
-    refresh: () => {
-      if (!shared.replica.current()) shared.replica.catchUp(true)
-    },
+    refresh: () => shared.replica.refresh(),
     append: (ops) => shared.replica.append(wireOps(catalog, ops)),
     readLocal: (lock, fn) => (lock as SharedRWLock).localReadSync(fn),
     quiet: (lock) => (lock as SharedRWLock).quiet(commits, stale) || shared.replica.quietRead(lock as SharedRWLock),

@@ -70,10 +70,14 @@ export interface CheckedWrite {
   /**
    * Whether the write may be appended (under the append mutex, the replica caught up). It may
    * plan the write again from records that changed meanwhile: it then sets {@link replanned},
-   * and the entry is made of {@link encode} again.
+   * and the entry is made of {@link encode} again. `unchanged`: the mutex was taken at count
+   * {@link plannedAt}, which this replica stands at, so nothing was appended since the write was
+   * planned (counts do not repeat short of 8 GiB of log): its records need no second look.
    */
-  holds(): boolean
+  holds(unchanged: boolean): boolean
   readonly replanned: boolean
+  /** The commit count this replica stood at when the write was planned (`Replica.refresh`); NaN: unknown. */
+  readonly plannedAt: number
   apply(): void
   /** Whether this write changes record `key` of `table`. */
   touches(table: string, key: Key): boolean
@@ -182,6 +186,15 @@ export class Replica {
     return this.memory.commits === seen && this.#staleWord[0] === 0 && lock.settle(seen)
   }
 
+  /**
+   * Catches up unless {@link current} says nothing is new (planning a write that is checked
+   * again under the append mutex); returns the commit count this replica then stands at.
+   */
+  refresh(): number {
+    if (!this.current()) this.catchUp(true)
+    return this.#seen
+  }
+
   catchUp(canRebuild = true): void {
     this.#checks = CHECKS_PER_ATOMIC_LOAD
     const word = this.memory.commits
@@ -262,7 +275,7 @@ export class Replica {
       const ops = payload as EncodedOps
       this.#host.applyRemote(decodeOps(ops.bytes, 0, ops.length), false)
     }
-    if (check !== null && !check.holds()) {
+    if (check !== null && !check.holds(count === this.#seen && count === check.plannedAt)) {
       this.#deferred = 0 // the next catch-up reads them again
       return -1
     }

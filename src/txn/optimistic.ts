@@ -24,6 +24,8 @@ export class OptimisticWrites {
   store: TableStore | null = null
   /** That write's table lock. */
   #lock: RWLock | null = null
+  /** The commit count the replica stood at when that write was planned (NaN: unknown). */
+  #plannedAt = Number.NaN
   /** The check of this thread's single-record writes (made once). */
   #checked: CheckedChange | null = null
 
@@ -34,17 +36,22 @@ export class OptimisticWrites {
   attempt<R, A, B>(shared: SharedSync, lock: RWLock, store: TableStore, fn: (a: A, b: B) => R, a: A, b: B): R | typeof CONFLICT | typeof BLOCKED {
     const outer = this.store
     const outerLock = this.#lock
+    const outerPlannedAt = this.#plannedAt
     try {
       const grant = (shared.enterChecked as (lock: RWLock) => unknown)(lock)
       this.store = store
       this.#lock = lock
       try {
-        if (shared.refresh !== undefined) shared.refresh()
-        else shared.catchUp(true)
+        if (shared.refresh !== undefined) this.#plannedAt = shared.refresh()
+        else {
+          shared.catchUp(true)
+          this.#plannedAt = Number.NaN
+        }
         return fn(a, b)
       } finally {
         this.store = outer
         this.#lock = outerLock
+        this.#plannedAt = outerPlannedAt
         lock.exitSync(grant)
       }
     } catch (error) {
@@ -61,7 +68,7 @@ export class OptimisticWrites {
    */
   append(shared: SharedSync, store: TableStore, change: RecordChange, replan: Replan | null): RecordChange {
     const checked = (this.#checked ??= new CheckedChange(shared.heldElsewhere as NonNullable<SharedSync['heldElsewhere']>))
-    checked.set(store, change, this.#lock as RWLock, replan)
+    checked.set(store, change, this.#lock as RWLock, replan, this.#plannedAt)
     let appended: boolean
     let committed = change
     try {

@@ -15,9 +15,10 @@ export interface SharedSync {
   catchUp(canRebuild: boolean): void
   /**
    * Catches up (rebuilding if need be) unless a cheap look says nothing is new: for planning a
-   * change that is checked again when it reaches the log. Absent: `catchUp(true)`.
+   * change that is checked again when it reaches the log. Returns the commit count the replica
+   * then stands at (see `CheckedWrite.plannedAt`). Absent: `catchUp(true)`.
    */
-  readonly refresh?: () => void
+  readonly refresh?: () => number
   /** Appends a commit's ops to the shared log. */
   append(ops: readonly Op[]): void
   /** Runs a lock-free read: only the in-thread part of the lock (own-thread async holders). */
@@ -79,6 +80,8 @@ export class CheckedChange implements CheckedWrite {
   #change: RecordChange | null = null
   #lock: RWLock | null = null
   #replan: Replan | null = null
+  /** See `CheckedWrite.plannedAt`. */
+  plannedAt = Number.NaN
   readonly #heldElsewhere: (lock: RWLock) => boolean
   /** The check failed because another thread holds the table's lock (not because the record changed). */
   blocked = false
@@ -89,9 +92,11 @@ export class CheckedChange implements CheckedWrite {
 
   /**
    * Makes this the check of `change` to `store`'s record, planned beside other writers of `lock`;
-   * `replan` (see {@link Replan}) plans it again from a record that changed meanwhile.
+   * `replan` (see {@link Replan}) plans it again from a record that changed meanwhile; `plannedAt`:
+   * the commit count the replica stood at when it was planned (NaN: unknown).
    */
-  set(store: TableStore, change: RecordChange, lock: RWLock, replan: Replan | null = null): this {
+  set(store: TableStore, change: RecordChange, lock: RWLock, replan: Replan | null = null, plannedAt = Number.NaN): this {
+    this.plannedAt = plannedAt
     this.#store = store
     this.#change = change
     this.#lock = lock
@@ -121,14 +126,17 @@ export class CheckedChange implements CheckedWrite {
    * No other thread holds the table's lock (a reader or writer there counts on the table staying
    * as it is), no unique index appeared, and its record is still the one it was planned from, or
    * it could be planned again from the record as it is now (under the append mutex, caught up:
-   * the caller then encodes it again: {@link encode}).
+   * the caller then encodes it again: {@link encode}). `unchanged`: nothing was appended since it
+   * was planned (see `CheckedWrite.holds`), so its record and the table's indexes are as planned
+   * and only the lock is looked at (a grant changes no count: it passes the mutex appending nothing).
    */
-  holds(): boolean {
+  holds(unchanged: boolean): boolean {
     const store = this.#store as TableStore
     if (this.#heldElsewhere(this.#lock as RWLock)) {
       this.blocked = true
       return false
     }
+    if (unchanged) return true
     const change = this.#change as RecordChange
     if (store.hasUnique) return false
     const current = store.get(change.key)

@@ -76,7 +76,7 @@ export interface CheckedWrite {
    */
   holds(unchanged: boolean): boolean
   readonly replanned: boolean
-  /** The commit count this replica stood at when the write was planned (`Replica.refresh`); NaN: unknown. */
+  /** The commit count this replica stood at when the write was planned (`Replica.refresh`); -1: unknown (no count: counts have their low bits clear). */
   readonly plannedAt: number
   apply(): void
   /** Whether this write changes record `key` of `table`. */

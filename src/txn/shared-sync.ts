@@ -81,7 +81,7 @@ export class CheckedChange implements CheckedWrite {
   #lock: RWLock | null = null
   #replan: Replan | null = null
   /** See `CheckedWrite.plannedAt`. */
-  plannedAt = Number.NaN
+  plannedAt = -1
   readonly #heldElsewhere: (lock: RWLock) => boolean
   /** The check failed because another thread holds the table's lock (not because the record changed). */
   blocked = false
@@ -93,9 +93,9 @@ export class CheckedChange implements CheckedWrite {
   /**
    * Makes this the check of `change` to `store`'s record, planned beside other writers of `lock`;
    * `replan` (see {@link Replan}) plans it again from a record that changed meanwhile; `plannedAt`:
-   * the commit count the replica stood at when it was planned (NaN: unknown).
+   * the commit count the replica stood at when it was planned (-1: unknown).
    */
-  set(store: TableStore, change: RecordChange, lock: RWLock, replan: Replan | null = null, plannedAt = Number.NaN): this {
+  set(store: TableStore, change: RecordChange, lock: RWLock, replan: Replan | null = null, plannedAt = -1): this {
     this.plannedAt = plannedAt
     this.#store = store
     this.#change = change

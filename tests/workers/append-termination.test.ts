@@ -1,0 +1,44 @@
+// A worker terminated anywhere in the append mutex's slow path leaves nobody waiting on the mutex
+// beyond its death: while it spins or sleeps it holds nothing (and the reaper leaves the real
+// holder alone); once it has taken the word, it is named as the holder before V8 can end it, so
+// the reaper frees the word. Its write is never appended; the others' writes are, once each.
+// Each case runs in a child process with a time limit (programs/append-termination.mjs; the
+// worker is fixtures/append-victim.mjs): a mutex left taken would make every later write wait.
+import { describe, expect, it } from 'vitest'
+import { COMMIT_LOCKED, COMMIT_SLEEPER } from '../../src/shared/append-mutex'
+import { H_APPENDER, H_COMMITS, MAX_THREADS, THREADS_BASE, THREAD_WORDS, T_STATE, T_THREAD_ID } from '../../src/shared/layout'
+import { runProgram } from './support'
+
+const words = {
+  ...{ threadsBase: THREADS_BASE, threadWords: THREAD_WORDS, state: T_STATE, thread: T_THREAD_ID, maxThreads: MAX_THREADS },
+  ...{ commits: H_COMMITS, appender: H_APPENDER, locked: COMMIT_LOCKED, sleeper: COMMIT_SLEEPER },
+}
+
+/** How the writes around a worker terminated at `point` ended (see the program). */
+async function terminatedAt(point: 'spin' | 'sleep' | 'window' | 'held') {
+  const run = await runProgram('append-termination', [point, JSON.stringify(words)], 50_000)
+  expect(run.timedOut, run.stderr).toBe(false)
+  expect(run.code, run.stderr).toBe(0)
+  return JSON.parse(run.stdout)
+}
+
+/** Both other writes went through once each; the dead worker's never did; the mutex is free. */
+const everyOtherWriteOnce = { bystander: 'ok', main: 'ok', v: 2, fresh: [{ id: 1, v: 2 }], free: true }
+
+describe("a worker terminated in the append mutex's slow path", () => {
+  it('terminated while spinning on the held mutex: the holder keeps it, then every other write goes through once', async () => {
+    expect(await terminatedAt('spin')).toEqual({ ...everyOtherWriteOnce, mainHolds: true })
+  }, 60_000)
+
+  it('terminated asleep on the held mutex: the holder keeps it, then every other write goes through once', async () => {
+    expect(await terminatedAt('sleep')).toEqual({ ...everyOtherWriteOnce, mainHolds: true })
+  }, 60_000)
+
+  it('terminated right after the compare-and-swap that took the mutex: the reaper frees it, every other write goes through once', async () => {
+    expect(await terminatedAt('window')).toEqual({ ...everyOtherWriteOnce, mainHolds: null })
+  }, 60_000)
+
+  it('terminated holding the mutex before writing its entry: the reaper frees it, every other write goes through once', async () => {
+    expect(await terminatedAt('held')).toEqual({ ...everyOtherWriteOnce, mainHolds: null })
+  }, 60_000)
+})

@@ -1,0 +1,115 @@
+// Run in a child process with a time limit (a mutex left held would make every later append wait
+// until its lock timeout). `node append-termination.mjs <point> <words JSON>`: a worker
+// (fixtures/append-victim.mjs) is terminated at `point` of the append mutex's slow path, while
+// another worker (the bystander) waits for the mutex too. Then the main thread writes. Prints one
+// JSON line: how the bystander's and the main thread's writes ended, the record's value here and
+// in a thread that attaches afterwards, whether the main thread still held the mutex after the
+// victim's end (when it held it before) and whether the mutex is free at the end.
+// The main thread takes the mutex as an append does (the test gives the layout's words).
+import { Worker, threadId } from 'node:worker_threads'
+import { Database, increment } from 'dictdb'
+
+const [point, wordsJson] = process.argv.slice(2)
+const words = JSON.parse(wordsJson)
+const { threadsBase, threadWords, state, thread, maxThreads, commits, appender, locked, sleeper } = words
+// Long enough for a worker to start under load; a mutex never freed makes the writes end later.
+const LOCK_TIMEOUT_MS = 15_000
+
+const db = new Database({ shared: true, lockTimeoutMs: LOCK_TIMEOUT_MS })
+const a = db.createTable('a')
+a.insert({ id: 1, v: 0 })
+const control = new Int32Array(db.handle().buffers.control)
+const flags = new Int32Array(new SharedArrayBuffer(8))
+const fixture = (name) => new URL(`../fixtures/${name}.mjs`, import.meta.url)
+const gate = new Int32Array(new SharedArrayBuffer(4))
+
+function mySlot() {
+  for (let s = 0; s < maxThreads; s++) {
+    const at = threadsBase + s * threadWords
+    if (Atomics.load(control, at + state) === 1 && Atomics.load(control, at + thread) === threadId) return s
+  }
+  throw new Error('the main thread has no slot')
+}
+
+function hold() {
+  for (;;) {
+    const word = Atomics.load(control, commits)
+    if ((word & locked) === 0 && Atomics.compareExchange(control, commits, word, word | locked) === word) break
+  }
+  control[appender] = mySlot() + 1
+}
+
+function release() {
+  control[appender] = 0
+  Atomics.exchange(control, commits, Atomics.load(control, commits) & ~(locked | sleeper))
+  Atomics.notify(control, commits)
+}
+
+function spawn(name, extra = {}) {
+  const worker = new Worker(fixture(name), { workerData: { db: db.handle(), gate, words, flags, point, ...extra } })
+  const messages = []
+  const waiting = []
+  worker.on('message', (m) => (waiting.length > 0 ? waiting.shift()(m) : messages.push(m)))
+  worker.on('error', (error) => console.error(`${name}:`, error))
+  const next = (type) =>
+    new Promise((resolve) => {
+      const take = (m) => (m.type === type ? resolve(m.payload) : waiting.unshift(take))
+      if (messages.length > 0) take(messages.shift())
+      else waiting.push(take)
+    })
+  return { worker, next }
+}
+
+async function until(condition) {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 1))
+}
+
+hold()
+const victim = spawn('append-victim')
+await victim.next('attached')
+if (point === 'window' || point === 'held') {
+  await until(() => Atomics.load(flags, 0) === 1)
+  release()
+}
+// Blocks this thread until the victim is at its point: it ends it as soon as it gets there (the
+// 'window' point lasts some 100 ms).
+for (let seen; (seen = Atomics.load(flags, 0)) !== 2; ) Atomics.wait(flags, 0, seen, 1000)
+// The bystander's write starts while the victim holds or waits for the mutex ('window' is too
+// short for a worker to start: there it starts right after the victim's end).
+let bystander = null
+if (point !== 'window') {
+  bystander = spawn('write-one')
+  await bystander.next('attached')
+}
+const terminated = victim.worker.terminate()
+Atomics.store(flags, 1, 1)
+await terminated
+// At 'spin' and 'sleep' the main thread still holds the mutex: the reaper must leave it so.
+let mainHolds = null
+if (point === 'spin' || point === 'sleep') {
+  await new Promise((resolve) => setTimeout(resolve, 50)) // the reaper runs on the worker's exit event
+  mainHolds = (Atomics.load(control, commits) & locked) !== 0 && Atomics.load(control, appender) === mySlot() + 1
+  release()
+}
+bystander ??= spawn('write-one')
+const bystanderResult = await bystander.next('done')
+let main = 'ok'
+try {
+  a.update({ v: increment(1) }, { id: 1 })
+} catch (error) {
+  main = error.name
+}
+const fresh = spawn('read-state')
+const freshState = await fresh.next('done')
+console.log(
+  JSON.stringify({
+    bystander: bystanderResult.ok ? 'ok' : bystanderResult.error.name,
+    main,
+    v: a.get(1)?.v,
+    fresh: freshState.a.records,
+    mainHolds,
+    free: (Atomics.load(control, commits) & locked) === 0,
+  }),
+)
+db.close()
+process.exit(0)

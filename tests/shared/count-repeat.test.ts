@@ -54,4 +54,39 @@ describe('a replica marked stale while the commit count did not move', () => {
     expect(other.transaction(() => o.count())).toBe(401)
     expect(mem.isStale(slot)).toBe(false)
   })
+
+  it('rebuilds at a get whose table was last settled at another count (the look that reads the count with Atomics)', () => {
+    const { db, o } = wrapped()
+    // This replica's own write moves the count: the table's bare look no longer matches it, so
+    // the next get asks the replica (quietRead), which finds itself at the count.
+    o.update({ v: 2 }, { id: 1 })
+    const mem = SharedMemory.open(db.handle().buffers)
+    const slot = otherSlot(mem)
+    mem.setStale(slot, true)
+    expect(o.get(1)).toEqual({ id: 1, v: 2 })
+    expect(mem.isStale(slot)).toBe(false)
+  })
+
+  it('rebuilds at a select (a read that takes the lock and catches up)', () => {
+    const { db, o } = wrapped()
+    o.select({ where: { id: 1 } })
+    const mem = SharedMemory.open(db.handle().buffers)
+    const slot = otherSlot(mem)
+    mem.setStale(slot, true)
+    expect(o.select({ where: { id: 1 } })).toEqual([{ id: 1, v: 1 }])
+    expect(mem.isStale(slot)).toBe(false)
+  })
+
+  it("rebuilds at a change feed's catch-up, with no read in this thread", async () => {
+    const { db, other } = wrapped()
+    const feed = other.changes()[Symbol.asyncIterator]()
+    const next = feed.next()
+    const mem = SharedMemory.open(db.handle().buffers)
+    const slot = otherSlot(mem)
+    mem.setStale(slot, true)
+    // The feed's follower waits for the count to move, or one second, then catches up; the
+    // rebuild skips commits, and the feed says so (it was not opened with onOverflow: 'reset').
+    await expect(next).rejects.toMatchObject({ code: 'ChangeFeedOverflowError' })
+    expect(mem.isStale(slot)).toBe(false)
+  })
 })

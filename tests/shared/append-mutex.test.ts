@@ -2,12 +2,12 @@
 // compare-and-swap takes it, one swap publishes the new count and lets go; readers mask its bits;
 // a waiter spins, then marks the word and sleeps; a dead holder's mutex is recovered; no wait is
 // unbounded and no thread waits for itself.
-import { Worker } from 'node:worker_threads'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { LockTimeoutError } from '../../src/errors'
 import { COMMIT_FLAGS, COMMIT_LOCKED, COMMIT_SLEEPER, lockAppend, recoverAppend, unlockAppend } from '../../src/shared/append-mutex'
 import { H_APPENDER, H_COMMITS, H_FOLLOWERS } from '../../src/shared/layout'
 import { SharedMemory } from '../../src/shared/memory'
+import { waitWhileWorkerHolds } from './sleeping-holder'
 
 const control = (): Int32Array => new Int32Array(new SharedArrayBuffer(64 * 4))
 /** A count (the tail in 8-byte units, shifted past the mutex's bits). */
@@ -56,34 +56,21 @@ describe('lockAppend', () => {
 
   it('takes the mutex once another thread publishes and lets go, sleeping marked meanwhile', async () => {
     const i32 = control()
-    // The holder, in a worker: it takes the word as slot 7, waits (5 s at most) until this thread
-    // has marked it to sleep on it, then publishes the next count as unlockAppend does.
-    const holder = new Worker(
-      `const { parentPort, workerData } = require('node:worker_threads')
-       const i32 = workerData
-       Atomics.compareExchange(i32, ${H_COMMITS}, ${COUNT}, ${COUNT | COMMIT_LOCKED})
-       i32[${H_APPENDER}] = 8
-       parentPort.postMessage('held')
-       const end = Date.now() + 5000
-       while (Atomics.load(i32, ${H_COMMITS}) === ${COUNT | COMMIT_LOCKED} && Date.now() < end) Atomics.wait(i32, ${H_COMMITS}, ${COUNT | COMMIT_LOCKED}, 1)
-       const marked = Atomics.load(i32, ${H_COMMITS})
-       i32[${H_APPENDER}] = 0
-       if (Atomics.exchange(i32, ${H_COMMITS}, ${COUNT + 4}) & ${COMMIT_SLEEPER}) Atomics.notify(i32, ${H_COMMITS})
-       parentPort.postMessage(marked)`,
-      { eval: true, workerData: i32 },
-    )
-    const messages: unknown[] = []
-    const marked = new Promise((resolve) => holder.on('message', (m) => (messages.push(m), messages.length === 2 && resolve(m))))
     i32[H_COMMITS] = COUNT
-    try {
-      await new Promise((resolve) => holder.once('message', resolve))
+    // The holder takes the word as slot 7, then publishes the next count as unlockAppend does.
+    const holder = {
+      index: H_COMMITS,
+      held: COUNT | COMMIT_LOCKED,
+      take: `Atomics.compareExchange(i32, ${H_COMMITS}, ${COUNT}, ${COUNT | COMMIT_LOCKED}); i32[${H_APPENDER}] = 8`,
+      release: `i32[${H_APPENDER}] = 0
+        if (Atomics.exchange(i32, ${H_COMMITS}, ${COUNT + 4}) & ${COMMIT_SLEEPER}) Atomics.notify(i32, ${H_COMMITS})`,
+    }
+    const marked = await waitWhileWorkerHolds(i32, holder, () => {
       expect(lockAppend(i32, 1, 60_000, COUNT)).toBe(COUNT + 4)
       expect(i32[H_COMMITS]).toBe((COUNT + 4) | COMMIT_LOCKED)
       expect(i32[H_APPENDER]).toBe(2)
-      expect(await marked).toBe(COUNT | COMMIT_LOCKED | COMMIT_SLEEPER)
-    } finally {
-      await holder.terminate()
-    }
+    })
+    expect(marked).toBe(COUNT | COMMIT_LOCKED | COMMIT_SLEEPER)
   })
 })
 

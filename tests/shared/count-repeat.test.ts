@@ -4,6 +4,7 @@
 // looks at the flag too. (The test sets the flag as the reclaimer does, without the 8 GiB.)
 import { describe, expect, it } from 'vitest'
 import { SharedMemory } from '../../src/shared/memory'
+import { type Database } from '../../src'
 import { twoReplicas } from './two-replicas'
 
 /**
@@ -24,12 +25,18 @@ function otherSlot(mem: SharedMemory): number {
   return slot
 }
 
+/** Sets the other replica's stale flag, as the reclaimer does. */
+function markOtherStale(db: Database): { mem: SharedMemory; slot: number } {
+  const mem = SharedMemory.open(db.handle().buffers)
+  const slot = otherSlot(mem)
+  mem.setStale(slot, true)
+  return { mem, slot }
+}
+
 describe('a replica marked stale while the commit count did not move', () => {
   it('rebuilds at its next bare get', () => {
     const { db, o } = wrapped()
-    const mem = SharedMemory.open(db.handle().buffers)
-    const slot = otherSlot(mem)
-    mem.setStale(slot, true)
+    const { mem, slot } = markOtherStale(db)
     expect(o.get(1)).toEqual({ id: 1, v: 1 })
     expect(mem.isStale(slot)).toBe(false)
   })
@@ -37,9 +44,7 @@ describe('a replica marked stale while the commit count did not move', () => {
   it('rebuilds before it plans a write', () => {
     const { db, o } = wrapped()
     o.update({ v: 2 }, { id: 1 })
-    const mem = SharedMemory.open(db.handle().buffers)
-    const slot = otherSlot(mem)
-    mem.setStale(slot, true)
+    const { mem, slot } = markOtherStale(db)
     o.update({ v: 3 }, { id: 1 })
     expect(mem.isStale(slot)).toBe(false)
     expect(db.getTable('t').get(1)).toEqual({ id: 1, v: 3 })
@@ -48,9 +53,7 @@ describe('a replica marked stale while the commit count did not move', () => {
   it('rebuilds at the start of a transaction', () => {
     const { db, other, o } = wrapped()
     other.transaction(() => o.count())
-    const mem = SharedMemory.open(db.handle().buffers)
-    const slot = otherSlot(mem)
-    mem.setStale(slot, true)
+    const { mem, slot } = markOtherStale(db)
     expect(other.transaction(() => o.count())).toBe(401)
     expect(mem.isStale(slot)).toBe(false)
   })
@@ -60,9 +63,7 @@ describe('a replica marked stale while the commit count did not move', () => {
     // This replica's own write moves the count: the table's bare look no longer matches it, so
     // the next get asks the replica (quietRead), which finds itself at the count.
     o.update({ v: 2 }, { id: 1 })
-    const mem = SharedMemory.open(db.handle().buffers)
-    const slot = otherSlot(mem)
-    mem.setStale(slot, true)
+    const { mem, slot } = markOtherStale(db)
     expect(o.get(1)).toEqual({ id: 1, v: 2 })
     expect(mem.isStale(slot)).toBe(false)
   })
@@ -70,9 +71,7 @@ describe('a replica marked stale while the commit count did not move', () => {
   it('rebuilds at a select (a read that takes the lock and catches up)', () => {
     const { db, o } = wrapped()
     o.select({ where: { id: 1 } })
-    const mem = SharedMemory.open(db.handle().buffers)
-    const slot = otherSlot(mem)
-    mem.setStale(slot, true)
+    const { mem, slot } = markOtherStale(db)
     expect(o.select({ where: { id: 1 } })).toEqual([{ id: 1, v: 1 }])
     expect(mem.isStale(slot)).toBe(false)
   })
@@ -81,9 +80,7 @@ describe('a replica marked stale while the commit count did not move', () => {
     const { db, other } = wrapped()
     const feed = other.changes()[Symbol.asyncIterator]()
     const next = feed.next()
-    const mem = SharedMemory.open(db.handle().buffers)
-    const slot = otherSlot(mem)
-    mem.setStale(slot, true)
+    const { mem, slot } = markOtherStale(db)
     // The feed's follower waits for the count to move, or one second, then catches up; the
     // rebuild skips commits, and the feed says so (it was not opened with onOverflow: 'reset').
     await expect(next).rejects.toMatchObject({ code: 'ChangeFeedOverflowError' })

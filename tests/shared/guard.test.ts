@@ -1,10 +1,10 @@
 // The spin guards of shared memory (src/shared/guard.ts): the append mutex, the snapshot mutex and
 // each lock's guard word. A waiter spins briefly, then marks the word and sleeps; the release wakes
 // sleepers only when the word is marked; a dead holder's guard is recovered; no wait is unbounded.
-import { Worker } from 'node:worker_threads'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { LockTimeoutError } from '../../src/errors'
 import { GUARD_SLEEPER, guardLock, guardRecover, guardUnlock } from '../../src/shared/guard'
+import { waitWhileWorkerHolds } from './sleeping-holder'
 
 const word = (): Int32Array => new Int32Array(new SharedArrayBuffer(16))
 
@@ -38,30 +38,18 @@ describe('guardLock', () => {
 
   it('takes the guard once another thread releases it, sleeping marked meanwhile', async () => {
     const i32 = word()
-    // The holder, in a worker: it takes the guard as slot 7, waits (5 s at most) until this
-    // thread has marked the word to sleep on it, then releases it as guardUnlock does.
-    const holder = new Worker(
-      `const { parentPort, workerData } = require('node:worker_threads')
-       const i32 = workerData
-       Atomics.compareExchange(i32, 0, 0, 8)
-       parentPort.postMessage('held')
-       const end = Date.now() + 5000
-       while (Atomics.load(i32, 0) === 8 && Date.now() < end) Atomics.wait(i32, 0, 8, 1)
-       const marked = Atomics.load(i32, 0)
-       if (Atomics.exchange(i32, 0, 0) >= ${GUARD_SLEEPER}) Atomics.notify(i32, 0)
-       parentPort.postMessage(marked)`,
-      { eval: true, workerData: i32 },
-    )
-    const messages: unknown[] = []
-    const marked = new Promise((resolve) => holder.on('message', (m) => (messages.push(m), messages.length === 2 && resolve(m))))
-    try {
-      await new Promise((resolve) => holder.once('message', resolve))
+    // The holder takes the guard as slot 7, then releases it as guardUnlock does.
+    const holder = {
+      index: 0,
+      held: 8,
+      take: 'Atomics.compareExchange(i32, 0, 0, 8)',
+      release: `if (Atomics.exchange(i32, 0, 0) >= ${GUARD_SLEEPER}) Atomics.notify(i32, 0)`,
+    }
+    const marked = await waitWhileWorkerHolds(i32, holder, () => {
       guardLock(i32, 0, 1, 60_000, 'the guard')
       expect(i32[0]).toBe(2)
-      expect(await marked).toBe(8 | GUARD_SLEEPER)
-    } finally {
-      await holder.terminate()
-    }
+    })
+    expect(marked).toBe(8 | GUARD_SLEEPER)
   })
 })
 

@@ -26,19 +26,12 @@ async function terminatedAt(point: 'spin' | 'sleep' | 'window' | 'held') {
 const everyOtherWriteOnce = { bystander: 'ok', main: 'ok', v: 2, fresh: [{ id: 1, v: 2 }], free: true }
 
 describe("a worker terminated in the append mutex's slow path", () => {
-  it('terminated while spinning on the held mutex: the holder keeps it, then every other write goes through once', async () => {
-    expect(await terminatedAt('spin')).toEqual({ ...everyOtherWriteOnce, mainHolds: true })
-  }, 60_000)
-
-  it('terminated asleep on the held mutex: the holder keeps it, then every other write goes through once', async () => {
-    expect(await terminatedAt('sleep')).toEqual({ ...everyOtherWriteOnce, mainHolds: true })
-  }, 60_000)
-
-  it('terminated right after the compare-and-swap that took the mutex: the reaper frees it, every other write goes through once', async () => {
-    expect(await terminatedAt('window')).toEqual({ ...everyOtherWriteOnce, mainHolds: null })
-  }, 60_000)
-
-  it('terminated holding the mutex before writing its entry: the reaper frees it, every other write goes through once', async () => {
-    expect(await terminatedAt('held')).toEqual({ ...everyOtherWriteOnce, mainHolds: null })
+  it.each([
+    ['spin', 'while spinning on the held mutex: the holder keeps it, then every other write goes through once', true],
+    ['sleep', 'asleep on the held mutex: the holder keeps it, then every other write goes through once', true],
+    ['window', 'right after the compare-and-swap that took the mutex: the reaper frees it, every other write goes through once', null],
+    ['held', 'holding the mutex before writing its entry: the reaper frees it, every other write goes through once', null],
+  ] as const)('terminated at %s: %s', async (point, _, mainHolds) => {
+    expect(await terminatedAt(point)).toEqual({ ...everyOtherWriteOnce, mainHolds })
   }, 60_000)
 })

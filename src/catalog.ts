@@ -170,7 +170,7 @@ export class Catalog {
       tables: contexts.map((ctx) => ({
         definition: (this.#tables.get(ctx.name) as Table<any>).definition(),
         nextAutoKey: ctx.store.nextAutoKey,
-        records: [...ctx.store.records()],
+        records: ctx.store.recordList(),
         ...(withLockSlots ? { lockSlot: ctx.lockSlot } : {}),
       })),
     }

@@ -101,7 +101,7 @@ export class ChangePlanner {
       out[field] = value
     }
     const after = Object.freeze(out)
-    if (kept) this.store.vouch(after, rec)
+    if (kept) this.store.vouch(after, rec, fields)
     return this.#change(this.store.keyOf(rec), rec, this.#validate(after))
   }
 

@@ -22,6 +22,12 @@ export class Copies {
   /** The record last {@link vouch}ed for, and the one it was made from. */
   #vouched: Rec | null = null
   #vouchedFrom: Rec | null = null
+  /**
+   * The one field the merge that made it set, when it set one (null: several, or not told). A
+   * name, not the merge's list: storing a new object here on every update would cost a write
+   * barrier's slow path, a field name (an old string) does not.
+   */
+  #vouchedField: string | null = null
 
   /**
    * The compiled shape that every stored record holds (fields in one order, no object among the
@@ -60,6 +66,7 @@ export class Copies {
     if (rec === this.#vouched) {
       const same = from === this.#vouchedFrom
       this.#vouched = this.#vouchedFrom = null
+      this.#vouchedField = null
       // `from`, stored, holds the shape, and `rec` is its copy with some values, none an object, replaced.
       if (same && flat !== undefined) return
     }
@@ -78,9 +85,20 @@ export class Copies {
    * too, and its {@link admit} (the update that stores it, right after) skips the walk of its
    * fields. Only the last one is kept; one that is never stored is forgotten at the next.
    */
-  vouch(rec: Rec, from: Rec): void {
+  vouch(rec: Rec, from: Rec, sets: readonly unknown[] | null = null): void {
     this.#vouched = rec
     this.#vouchedFrom = from
+    this.#vouchedField = sets !== null && sets.length === 2 ? (sets[0] as string) : null
+  }
+
+  /**
+   * The one field the merge that made `rec` from `from` set (every other field of `rec` is
+   * `from`'s own value), if `rec` is the record last {@link vouch}ed for, made from `from`, and
+   * the vouch named one field; else null. Whatever the shape: a vouched record is a shallow copy
+   * of `from` with the fields its merge set.
+   */
+  setOneOf(rec: Rec, from: Rec): string | null {
+    return rec === this.#vouched && from === this.#vouchedFrom ? this.#vouchedField : null
   }
 
   /**
@@ -98,6 +116,7 @@ export class Copies {
   emptied(): void {
     this.#flat = undefined
     this.#vouched = this.#vouchedFrom = null
+    this.#vouchedField = null
   }
 
   /** The last shape found is tried first, which allocates nothing (`shapeOf` builds a signature). */

@@ -154,6 +154,24 @@ export class Records {
     return out
   }
 
+  /**
+   * Every record in insertion order, as a new array: what spreading {@link values} gives, without
+   * a generator step per record (a shared database's snapshot lists 100k records: a generator
+   * spread ran ~5 ms of it, in a function called too rarely to be optimized).
+   */
+  list(): Rec[] {
+    const dense = this.#dense
+    if (dense === null) return [...this.values()]
+    const out = new Array<Rec>(this.#held)
+    let n = 0
+    for (let i = 0; i < dense.length; i++) {
+      const rec = dense[i]
+      if (rec !== undefined) out[n++] = rec
+    }
+    out.length = n
+    return out
+  }
+
   /** Every record in insertion order; the iterator sees later changes, as a Map's does. */
   values(): IterableIterator<Rec> {
     if (this.#dense !== null) return this.#denseValues(this.#dense)

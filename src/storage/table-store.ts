@@ -124,9 +124,11 @@ export class TableStore {
   /**
    * Notes that `rec` is the stored `from` copied by {@link shallowCopyOf} with only fields of
    * `from` changed, each to a value that is not an object: applying it needs no walk of its fields.
+   * `sets`, if given, names them (field, value, field, value…, as the merge set them): applying an
+   * update that set one field then looks only at that field's index.
    */
-  vouch(rec: Rec, from: Rec): void {
-    this.#copies.vouch(rec, from)
+  vouch(rec: Rec, from: Rec, sets: readonly unknown[] | null = null): void {
+    this.#copies.vouch(rec, from, sets)
   }
 
   /**
@@ -161,6 +163,11 @@ export class TableStore {
   /** Every record in insertion order. */
   records(): IterableIterator<Rec> {
     return this.#records.values()
+  }
+
+  /** Every record in insertion order, as a new array (`[...records()]`, quicker). */
+  recordList(): Rec[] {
+    return this.#records.list()
   }
 
   index(field: string): Index | undefined {
@@ -266,7 +273,7 @@ export class TableStore {
       this.#records.add(key, after)
       this.#added(key, after)
     } else {
-      this.#replace(key, before, after)
+      this.#replace(key, before, after, undefined, this.#copies.setOneOf(after, before))
       this.#copies.admit(after, before, false)
     }
   }
@@ -298,12 +305,17 @@ export class TableStore {
 
   /**
    * Stores `after` in place of `before` under `key` and moves it in the indexes: in every one, or
-   * with `patch` only in those of the fields it sets (the others hold `before`'s values still).
+   * only in those of the fields `patch` sets, or of field `only` (the others hold `before`'s values
+   * still). Not only quicker: the index's field read from a record, a name that differs per index,
+   * is a megamorphic keyed load (~5 ns each, four per update with two indexes), which an update of
+   * an unindexed field then does not make.
    */
-  #replace(key: Key, before: Rec, after: Rec, patch?: FieldPatch): void {
+  #replace(key: Key, before: Rec, after: Rec, patch?: FieldPatch, only: string | null = null): void {
     if (!this.#records.replace(key, after)) throw this.#mismatch(recordChange(this.name, key, before, after))
-    for (const index of this.#indexList) {
-      if (patch === undefined || setsField(patch, index.field)) reindex(index, key, before[index.field], after[index.field])
+    const list = this.#indexList
+    for (let i = 0; i < list.length; i++) {
+      const index = list[i] as Index
+      if (patch !== undefined ? setsField(patch, index.field) : only === null || only === index.field) reindex(index, key, before[index.field], after[index.field])
     }
   }
 }

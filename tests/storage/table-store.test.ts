@@ -117,3 +117,82 @@ describe('the fields of an update vouched for', () => {
     expect(store.vouchedFields(after, from)).toBeUndefined()
   })
 })
+
+describe('indexes of an update vouched for with the fields it sets', () => {
+  /** A store of `{ id, a, b }` indexed on `a` (hash) and `b` (sorted), records 1 and 2. */
+  function indexed() {
+    const store = new TableStore('t', 'id')
+    store.addIndex({ field: 'a', type: 'hash', unique: false })
+    store.addIndex({ field: 'b', type: 'sorted', unique: false })
+    const rec = (id: number, a: number, b: number) => Object.freeze({ id, a, b, n: 0 }) as Rec
+    store.apply({ type: 'record', table: 't', key: 1, before: undefined, after: rec(1, 10, 100) })
+    store.apply({ type: 'record', table: 't', key: 2, before: undefined, after: rec(2, 20, 200) })
+    return store
+  }
+  const keysOf = (store: TableStore, field: string, value: unknown) => {
+    const out: unknown[] = []
+    store.index(field)?.eq(value, out as never)
+    return out
+  }
+  /** Record 1 updated to `changes`, vouched for with `sets` (what the merge set), then applied. */
+  function update(store: TableStore, changes: Record<string, unknown>, sets: readonly unknown[]) {
+    const from = store.get(1) as Rec
+    const after = Object.freeze({ ...store.shallowCopyOf(from), ...changes }) as Rec
+    store.vouch(after, from, sets)
+    store.apply({ type: 'record', table: 't', key: 1, before: from, after })
+  }
+
+  it('moves the record in the index of a field it sets', () => {
+    const store = indexed()
+    update(store, { b: 150 }, ['b', 150])
+    expect([keysOf(store, 'b', 150), keysOf(store, 'b', 100)]).toEqual([[1], []])
+  })
+
+  it('moves the record in the index of each field it sets, the second of two included', () => {
+    const store = indexed()
+    update(store, { n: 5, a: 11 }, ['n', 5, 'a', 11])
+    expect([keysOf(store, 'a', 11), keysOf(store, 'a', 10), keysOf(store, 'b', 100)]).toEqual([[1], [], [1]])
+  })
+
+  it('moves the record in every index when the vouch does not say what it set', () => {
+    const store = indexed()
+    const from = store.get(1) as Rec
+    const after = Object.freeze({ ...store.shallowCopyOf(from), a: 12, b: 120 }) as Rec
+    store.vouch(after, from)
+    store.apply({ type: 'record', table: 't', key: 1, before: from, after })
+    expect([keysOf(store, 'a', 12), keysOf(store, 'b', 120)]).toEqual([[1], [1]])
+  })
+
+  it('moves a record in every index when its update is not the one vouched for', () => {
+    const store = indexed()
+    const from = store.get(1) as Rec
+    // Vouched for a change of `n` alone, but another change of record 1 is applied.
+    store.vouch(Object.freeze({ ...store.shallowCopyOf(from), n: 1 }) as Rec, from, ['n', 1])
+    const after = Object.freeze({ ...store.shallowCopyOf(from), a: 13 }) as Rec
+    store.apply({ type: 'record', table: 't', key: 1, before: from, after })
+    expect(keysOf(store, 'a', 13)).toEqual([1])
+  })
+})
+
+describe('an update by key of an indexed field', () => {
+  it('is found by the new value and not the old one through a hash and a sorted index, in a local and a shared database', () => {
+    const found = [false, true].map((shared) => {
+      const db = new Database(shared ? { shared: true } : {})
+      const t = db.createTable('people', { indexes: [{ field: 'age', type: 'sorted' }, { field: 'city' }] })
+      t.insert([
+        { id: 1, age: 30, city: 'x', score: 0 },
+        { id: 2, age: 40, city: 'y', score: 0 },
+      ])
+      t.update({ score: 1, age: 31 }, { id: 1 })
+      t.update({ city: 'z' }, { id: 2 })
+      const ids = (where: unknown) => t.select({ where: where as never }).map((r) => (r as { id: number }).id)
+      const out = [ids({ age: 31 }), ids({ age: 30 }), ids({ city: 'z' }), ids({ city: 'y' }), ids(t.field('age').gt(35))]
+      db.close()
+      return out
+    })
+    expect(found).toEqual([
+      [[1], [], [2], [], [2]],
+      [[1], [], [2], [], [2]],
+    ])
+  })
+})

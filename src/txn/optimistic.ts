@@ -18,40 +18,44 @@ export const OPTIMISTIC_TRIES = 3
  */
 export class OptimisticWrites {
   /**
-   * The store whose single-record write runs checked right now (null: none). A call nested in
-   * that write (a validator's) clears it while it runs, so that it is not checked itself.
+   * The check of this thread's single-record writes, which also holds the write being tried: its
+   * store (null: none), lock and planning count. A call nested in that write (a validator's)
+   * clears the store while it runs, so that it is not checked itself.
    */
-  store: TableStore | null = null
-  /** That write's table lock. */
-  #lock: RWLock | null = null
-  /** The commit count the replica stood at when that write was planned (-1: unknown). Not NaN: a small integer keeps the field and the argument unboxed (measured: with NaN the shortcut gained nothing). */
-  #plannedAt = -1
-  /** The check of this thread's single-record writes (made once). */
-  #checked: CheckedChange | null = null
+  readonly #checked = new CheckedChange()
+
+  /** The store whose single-record write runs checked right now (null: none). */
+  get store(): TableStore | null {
+    return this.#checked.store
+  }
+  set store(store: TableStore | null) {
+    this.#checked.store = store
+  }
 
   /**
    * One try at `fn(a, b)`, a single-record write by key, under the in-thread part of `lock` alone;
    * CONFLICT if its record changed meanwhile (try again), BLOCKED if another thread holds the lock.
    */
   attempt<R, A, B>(shared: SharedSync, lock: RWLock, store: TableStore, fn: (a: A, b: B) => R, a: A, b: B): R | typeof CONFLICT | typeof BLOCKED {
-    const outer = this.store
-    const outerLock = this.#lock
-    const outerPlannedAt = this.#plannedAt
+    const checked = this.#checked
+    const outer = checked.store
+    const outerLock = checked.lock
+    const outerPlannedAt = checked.plannedAt
     try {
       const grant = (shared.enterChecked as (lock: RWLock) => unknown)(lock)
-      this.store = store
-      this.#lock = lock
+      checked.store = store
+      checked.lock = lock
       try {
-        if (shared.refresh !== undefined) this.#plannedAt = shared.refresh()
+        if (shared.refresh !== undefined) checked.plannedAt = shared.refresh()
         else {
           shared.catchUp(true)
-          this.#plannedAt = -1
+          checked.plannedAt = -1
         }
         return fn(a, b)
       } finally {
-        this.store = outer
-        this.#lock = outerLock
-        this.#plannedAt = outerPlannedAt
+        checked.store = outer
+        checked.lock = outerLock
+        checked.plannedAt = outerPlannedAt
         lock.exitSync(grant)
       }
     } catch (error) {
@@ -61,14 +65,16 @@ export class OptimisticWrites {
   }
 
   /**
-   * Appends a single-record change planned without a cross-thread grant if its record is still
-   * the one it was planned from (and no unique index appeared, and no other thread holds the
-   * table's lock), or planned again by `replan` from the record as it is then; the log applies
-   * it. Returns the change committed; throws BLOCKED or CONFLICT if it was not.
+   * Appends a single-record change of the write being tried (its store's record) planned without
+   * a cross-thread grant if its record is still the one it was planned from (and no unique index
+   * appeared, and no other thread holds the table's lock), or planned again by `replan` from the
+   * record as it is then; the log applies it. Returns the change committed; throws BLOCKED or
+   * CONFLICT if it was not.
    */
-  append(shared: SharedSync, store: TableStore, change: RecordChange, replan: Replan | null): RecordChange {
-    const checked = (this.#checked ??= new CheckedChange(shared.heldElsewhere as NonNullable<SharedSync['heldElsewhere']>))
-    checked.set(store, change, this.#lock as RWLock, replan, this.#plannedAt)
+  append(shared: SharedSync, change: RecordChange, replan: Replan | null): RecordChange {
+    const checked = this.#checked
+    checked.heldElsewhere ??= shared.heldElsewhere as NonNullable<SharedSync['heldElsewhere']>
+    checked.set(change, replan)
     let appended: boolean
     let committed = change
     try {

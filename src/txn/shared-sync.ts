@@ -72,46 +72,39 @@ export type Replan = (current: Rec | undefined) => RecordChange | null
 
 /**
  * A single-record change planned without a cross-thread grant, as the shared log checks and
- * applies it. One object per thread, set for each such change (`set`): the log calls it back only
- * while `appendIf` runs, and nothing in between can plan another (no user code runs there).
+ * applies it. One object per thread ({@link OptimisticWrites}' own): the write's table, lock and
+ * planning count are set as its try starts (`lock`, `store`, `plannedAt`), its change just before
+ * the append (`set`); the log calls it back only while `appendIf` runs, and nothing in between can
+ * plan another (no user code runs there).
  */
 export class CheckedChange implements CheckedWrite {
-  #store: TableStore | null = null
-  #change: RecordChange | null = null
-  #lock: RWLock | null = null
-  #replan: Replan | null = null
-  /** See `CheckedWrite.plannedAt`. */
+  /** The store of the write being tried (set by {@link OptimisticWrites.attempt}). */
+  store: TableStore | null = null
+  /** Its table's lock. */
+  lock: RWLock | null = null
+  /** See `CheckedWrite.plannedAt` (-1: unknown). */
   plannedAt = -1
-  readonly #heldElsewhere: (lock: RWLock) => boolean
+  #change: RecordChange | null = null
+  #replan: Replan | null = null
+  /** How to ask whether another thread holds a lock (the shared database's; set before the first append). */
+  heldElsewhere: ((lock: RWLock) => boolean) | null = null
   /** The check failed because another thread holds the table's lock (not because the record changed). */
   blocked = false
 
-  constructor(heldElsewhere: (lock: RWLock) => boolean) {
-    this.#heldElsewhere = heldElsewhere
-  }
-
   /**
-   * Makes this the check of `change` to `store`'s record, planned beside other writers of `lock`;
-   * `replan` (see {@link Replan}) plans it again from a record that changed meanwhile; `plannedAt`:
-   * the commit count the replica stood at when it was planned (-1: unknown).
+   * Makes this the check of `change` to {@link store}'s record; `replan` (see {@link Replan})
+   * plans it again from a record that changed meanwhile.
    */
-  set(store: TableStore, change: RecordChange, lock: RWLock, replan: Replan | null = null, plannedAt = -1): this {
-    this.plannedAt = plannedAt
-    this.#store = store
+  set(change: RecordChange, replan: Replan | null): void {
     this.#change = change
-    this.#lock = lock
     this.#replan = replan
     this.blocked = false
     this.replanned = false
-    return this
   }
 
   /** Lets go of the last change (its records are not kept alive by this thread). */
   clear(): void {
-    this.#store = null
     this.#change = null
-    this.#lock = null
-    this.#replan = null
   }
 
   /** The change as it stands (planned again by {@link holds}, if it was). */
@@ -131,8 +124,8 @@ export class CheckedChange implements CheckedWrite {
    * and only the lock is looked at (a grant changes no count: it passes the mutex appending nothing).
    */
   holds(unchanged: boolean): boolean {
-    const store = this.#store as TableStore
-    if (this.#heldElsewhere(this.#lock as RWLock)) {
+    const store = this.store as TableStore
+    if ((this.heldElsewhere as (lock: RWLock) => boolean)(this.lock as RWLock)) {
       this.blocked = true
       return false
     }
@@ -168,11 +161,11 @@ export class CheckedChange implements CheckedWrite {
   }
 
   #vouchedFields({ before, after }: RecordChange): readonly string[] | undefined {
-    return before === undefined || after === undefined ? undefined : (this.#store as TableStore).vouchedFields(after, before)
+    return before === undefined || after === undefined ? undefined : (this.store as TableStore).vouchedFields(after, before)
   }
 
   apply(): void {
-    ;(this.#store as TableStore).apply(this.#change as RecordChange)
+    ;(this.store as TableStore).apply(this.#change as RecordChange)
   }
 
   touches(table: string, key: Key): boolean {

@@ -194,7 +194,7 @@ export class Transactions {
   writeOne(store: TableStore, change: RecordChange, replan: Replan | null = null): void {
     if (this.#tx !== null || this.#shared !== null) {
       // Only a shared database's writes run checked (see writeRecord).
-      if (this.#tx === null && this.#optimistic.store === store) return this.#writeChecked(store, change, replan)
+      if (this.#tx === null && this.#optimistic.store === store) return this.#writeChecked(change, replan)
       return this.write(store, [change])
     }
     store.checkUniqueOne(change)
@@ -205,8 +205,8 @@ export class Transactions {
   }
 
   /** Commits a single-record change planned without a cross-thread grant ({@link OptimisticWrites.append}). */
-  #writeChecked(store: TableStore, change: RecordChange, replan: Replan | null): void {
-    const committed = this.#optimistic.append(this.#shared as SharedSync, store, change, replan)
+  #writeChecked(change: RecordChange, replan: Replan | null): void {
+    const committed = this.#optimistic.append(this.#shared as SharedSync, change, replan)
     if (this.#delivery.size !== 0) this.publish({ ops: [committed], position: this.position })
   }
 

@@ -27,6 +27,9 @@ describe('snapshots a writer takes one after another (its encoding buffer kept b
     const { db, t } = smallRing(50)
     // ~48 bytes per update on a 64 KiB ring: 20,000 updates wrap it ~15 times, a snapshot each.
     for (let i = 0; i < 20_000; i++) t.update({ score: increment(1 + (i % 7)) }, { id: 1 + (i % 50) })
+    // Then only records 1-10, for several passes: the log keeps no entry of records 11-50 (each
+    // entry holds the new values), so the attached replica has them from the last snapshot alone.
+    for (let i = 0; i < 5_000; i++) t.update({ score: increment(1) }, { id: 1 + (i % 10) })
     expect(attachedRecords(db)).toEqual(t.select({ orderBy: 'id' }))
   })
 

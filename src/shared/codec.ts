@@ -140,10 +140,10 @@ export function encodePatchInPlace(op: WireRecord & { readonly before: Rec; read
 }
 
 /** Writes what {@link encodePatchInPlace} encodes into `w` from where it stands (see {@link encodeOpsInto}). */
-export function encodePatchInto(w: BinaryWriter, op: WireRecord & { readonly before: Rec; readonly after: Rec }, fields: readonly string[]): void {
+export function encodePatchInto(w: BinaryWriter, op: WireRecord & { readonly before: Rec; readonly after: Rec }, fields: readonly string[], one: string | null = null): void {
   // The compiled writer of this table and shape first (no writer method per value); if it
   // cannot write it (not room enough, a bigint), the writer does, from the same position.
-  const patch = patchWriterOf(op.table, fields)
+  const patch = one === null ? patchWriterOf(op.table, fields) : onePatchWriterOf(op.table, one)
   const end = patch === null ? -1 : patch(w.bytes, w.view, w.length, w.limit, op.key, op.before, op.after)
   if (end >= 0) return w.skipTo(end)
   // The op count (1), the patch kind and the table's name, as bytes encoded once per table.
@@ -178,6 +178,15 @@ function patchWriterOf(table: string, fields: readonly string[]): PatchWriter | 
   }
   lastTablePatch = { table, ...known }
   return known.write
+}
+
+let lastOne: { readonly table: string; readonly field: string; readonly write: PatchWriter | null } | undefined
+/** The compiled writer of a patch of `table` that may set `field` alone (the others are the record's own). */
+function onePatchWriterOf(table: string, field: string): PatchWriter | null {
+  const last = lastOne
+  if (last !== undefined && last.table === table && last.field === field) return last.write
+  lastOne = { table, field, write: compiledPatch(table, [field]) }
+  return lastOne.write
 }
 
 function compiledPatch(table: string, fields: readonly string[]): PatchWriter | null {

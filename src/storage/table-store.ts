@@ -160,6 +160,11 @@ export class TableStore {
     this.#replace(key, before, make(before, patch.values), patch)
   }
 
+  /** The one field the update {@link vouch}ed for as `rec`, made from `from`, set; null if it set several or another record was vouched for. */
+  vouchedOne(rec: Rec, from: Rec): string | null {
+    return this.#copies.setOneOf(rec, from)
+  }
+
   /** Every record in insertion order. */
   records(): IterableIterator<Rec> {
     return this.#records.values()

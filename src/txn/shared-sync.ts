@@ -157,7 +157,7 @@ export class CheckedChange implements CheckedWrite {
     const change = this.#change as RecordChange
     const fields = this.#vouchedFields(change)
     if (fields === undefined) encodeOpsInto(w, [change])
-    else encodePatchInto(w, change as RecordChange & { before: Rec; after: Rec }, fields)
+    else encodePatchInto(w, change as RecordChange & { before: Rec; after: Rec }, fields, (this.store as TableStore).vouchedOne(change.after as Rec, change.before as Rec))
   }
 
   #vouchedFields({ before, after }: RecordChange): readonly string[] | undefined {

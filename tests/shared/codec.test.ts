@@ -252,6 +252,24 @@ describe('change codec', () => {
       }
     })
 
+    it('given the one field an update set, writes the same bytes as the generic encoder for every value that is not an object, and nothing for a value that did not change', () => {
+      for (const value of [...flatValues, 0]) {
+        const op = { type: 'record', table: 'one', key: 9, before: rec(0), after: rec(value) } as const
+        const w = new BinaryWriter()
+        encodePatchInto(w, op, ['id', 'a', 'b'], 'a')
+        expect([...w.bytes.subarray(0, w.length)], String(value)).toEqual(bytesOf(encodeOpsInPlace([op])))
+      }
+    })
+
+    it('given the one field an update set, writes that field when fields alternate between calls', () => {
+      const op = (a: unknown, b: unknown) => ({ type: 'record', table: 'alt', key: 9, before: rec(0, 'x'), after: rec(a, b) }) as const
+      for (const [field, a, b] of [['a', 1, 'x'], ['b', 0, 'y'], ['a', 2, 'x'], ['b', 0, 'z']] as const) {
+        const w = new BinaryWriter()
+        encodePatchInto(w, op(a, b), ['id', 'a', 'b'], field)
+        expect(decodeOps(w.bytes, 0, w.length), field).toEqual([{ type: 'patch', table: 'alt', key: 9, fields: field === 'a' ? ['a', a] : ['b', b] }])
+      }
+    })
+
     it('keeps the table name of each call when tables alternate', () => {
       const op = (table: string) => ({ type: 'record', table, key: 1, before: rec(0), after: rec(1) }) as const
       for (const table of ['a', 'b', 'a', 'people', 'a']) {

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { Database, LockTimeoutError, increment } from 'dictdb'
 import { COMMIT_LOCKED } from '../../src/shared/append-mutex'
-import { H_APPENDER, H_COMMITS, L_WAITERS, MAX_THREADS, THREADS_BASE, THREAD_WORDS, T_STATE, T_THREAD_ID } from '../../src/shared/layout'
+import { H_APPENDER, H_COMMITS, H_FOLLOWERS, L_WAITERS, MAX_THREADS, THREADS_BASE, THREAD_WORDS, T_STATE, T_THREAD_ID } from '../../src/shared/layout'
 import { Remote, Workers, memoryOf, sharedInts, waitUntil, writersWaiting } from './support'
 
 const workers = new Workers()
@@ -104,6 +104,20 @@ describe('a worker terminated while holding locks', () => {
     const acquired = a.lock.write(() => 'acquired')
     await holder.worker.terminate()
     expect(await acquired).toBe('acquired')
+  })
+
+  it('terminated while following the log (a change feed open): its wait for commits is uncounted, appends wake nobody for it', async () => {
+    const { db, a } = setup()
+    const mem = memoryOf(db)
+    const follower = await Remote.start(workers, db)
+    await follower.call((db, _dictdb, scope) => {
+      scope.feed = db.changes()[Symbol.asyncIterator]()
+      scope.next = scope.feed.next()
+    })
+    await waitUntil(() => Atomics.load(mem.i32, H_FOLLOWERS) === 1, 5000, 'the worker to follow the log')
+    await follower.running.worker.terminate()
+    a.update({ v: increment(1) }, { id: 1 })
+    expect(Atomics.load(mem.i32, H_FOLLOWERS)).toBe(0)
   })
 
   it('gives the dead thread\'s slot back', async () => {

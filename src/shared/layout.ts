@@ -74,6 +74,7 @@ export const T_WAITING = 2 // lock slot this thread waits for synchronously (all
 export const T_TICKET = 3 // deadlock ticket of this thread's transaction once it lost a deadlock, or 0 (see locks/wait-graph.ts)
 export const T_APPLIED = 4 // f64 (8-byte aligned): log position applied by this replica, a hint (see SharedMemory.applied)
 export const T_STALE = 6 // 1 when the ring overtook this replica: it must rebuild from the snapshot
+export const T_FOLLOWS = 7 // this thread's waits counted in H_FOLLOWERS (the reaper takes back a dead thread's)
 export const T_RECORDS = 8 // ASYNC_RECORDS words: the lock slot one async holder of this thread waits for, or -1
 /** Async waits of one thread that the deadlock detector sees (more still wait, unseen by it). */
 export const ASYNC_RECORDS = 32

@@ -24,6 +24,7 @@ import {
   T_TICKET,
   T_WAITING,
   T_APPLIED,
+  T_FOLLOWS,
   T_STALE,
   T_RECORDS,
   ASYNC_RECORDS,
@@ -218,7 +219,11 @@ export class SharedMemory {
     let counted = false
     try {
       const count = lockAppend(i32, slot, lockTimeoutMs, seen)
+      // Also counted in this thread's slot, after the total: a thread that dies waiting never
+      // uncounts itself, and its reaper takes back what the slot says (a death between the two
+      // adds leaves one count too many, never too few: a needless notify, not a lost wake-up).
       Atomics.add(i32, H_FOLLOWERS, 1)
+      Atomics.add(i32, this.thread(slot) + T_FOLLOWS, 1)
       counted = true
       unlockAppend(i32, count)
     } catch {
@@ -228,7 +233,10 @@ export class SharedMemory {
       await this.#whileCount(seen, timeoutMs)
     } finally {
       // Outside the mutex: a holder that still reads this waiter counted only notifies in vain.
-      if (counted) Atomics.sub(i32, H_FOLLOWERS, 1)
+      if (counted) {
+        Atomics.sub(i32, this.thread(slot) + T_FOLLOWS, 1)
+        Atomics.sub(i32, H_FOLLOWERS, 1)
+      }
     }
   }
 
@@ -331,6 +339,7 @@ export class SharedMemory {
           Atomics.store(this.i32, this.holds(lock, s), 0)
         }
         Atomics.store(this.i32, base + T_STALE, 0)
+        Atomics.store(this.i32, base + T_FOLLOWS, 0)
         this.setApplied(s, appliedPos)
         return s
       }

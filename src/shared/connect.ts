@@ -92,6 +92,8 @@ export class SharedParts {
 
   close(): void {
     openHere.delete(this.#ref)
+    // A thread may end right after closing, before its pending waits for commits uncount themselves.
+    this.memory.uncountFollows(this.replica.slot, true)
     this.replica.detach()
     if (!this.#attached) this.memory.markClosed()
   }

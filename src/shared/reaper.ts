@@ -1,6 +1,6 @@
 import { recoverAppend } from './append-mutex'
 import { guardLock, guardRecover, guardUnlock } from './guard'
-import { ASYNC_RECORDS, H_FOLLOWERS, L_GUARD, L_READERS, L_VERSION, L_WAITERS, L_WRITER, L_WRITER_DEPTH, L_WRITERS_WAITING, MAX_THREADS, T_FOLLOWS, WAIT_WRITER } from './layout'
+import { ASYNC_RECORDS, L_GUARD, L_READERS, L_VERSION, L_WAITERS, L_WRITER, L_WRITER_DEPTH, L_WRITERS_WAITING, MAX_THREADS, WAIT_WRITER } from './layout'
 import { type SharedMemory } from './memory'
 
 /**
@@ -12,8 +12,7 @@ import { type SharedMemory } from './memory'
 export function reapThread(mem: SharedMemory, deadSlot: number, timeoutMs: number): void {
   recoverAppend(mem.i32, deadSlot)
   // Its waits for commits, never uncounted: appends would notify for them for good.
-  const follows = Atomics.exchange(mem.i32, mem.thread(deadSlot) + T_FOLLOWS, 0)
-  if (follows > 0) Atomics.sub(mem.i32, H_FOLLOWERS, follows)
+  mem.uncountFollows(deadSlot, false)
   guardRecover(mem.i32, mem.snapshotWord, deadSlot)
   for (let lock = 0; lock < mem.lockCount; lock++) releaseDeadHolds(mem, lock, deadSlot, timeoutMs)
   mem.setWaitingFor(deadSlot, -1)

@@ -120,6 +120,20 @@ describe('a worker terminated while holding locks', () => {
     expect(Atomics.load(mem.i32, H_FOLLOWERS)).toBe(0)
   })
 
+  it('closed while following the log, then terminated: its wait for commits is uncounted', async () => {
+    const { db } = setup()
+    const mem = memoryOf(db)
+    const follower = await Remote.start(workers, db)
+    await follower.call((db, _dictdb, scope) => {
+      scope.feed = db.changes()[Symbol.asyncIterator]()
+      scope.next = scope.feed.next()
+    })
+    await waitUntil(() => Atomics.load(mem.i32, H_FOLLOWERS) === 1, 5000, 'the worker to follow the log')
+    await follower.call((db) => db.close())
+    await follower.running.worker.terminate()
+    expect(Atomics.load(mem.i32, H_FOLLOWERS)).toBe(0)
+  })
+
   it('gives the dead thread\'s slot back', async () => {
     const { db, flags } = setup()
     const mem = memoryOf(db)

@@ -194,6 +194,19 @@ export class SharedMemory {
   get appendLocked(): boolean {
     return appendLocked(this.i32)
   }
+  /** Set once this thread gave back its waits for commits (its database closed): a wait still pending leaves the counts alone. */
+  #followsGivenBack = false
+
+  /**
+   * Takes thread `slot`'s waits for commits out of `H_FOLLOWERS`: a closing thread's own (`own`;
+   * it may end before its pending waits do), or a dead thread's (the reaper's).
+   */
+  uncountFollows(slot: number, own: boolean): void {
+    if (own) this.#followsGivenBack = true
+    const follows = Atomics.exchange(this.i32, this.thread(slot) + T_FOLLOWS, 0)
+    if (follows > 0) Atomics.sub(this.i32, H_FOLLOWERS, follows)
+  }
+
   /**
    * Resolves once the count is no longer `seen`, or after `timeoutMs`. The waiter is counted under
    * the append mutex (taken as thread `slot`, giving up after `lockTimeoutMs`), so that appenders
@@ -214,19 +227,6 @@ export class SharedMemory {
    * If the mutex cannot be had in time, the waiter is not counted and its wait simply lasts
    * until `timeoutMs` (or a notify for another waiter).
    */
-  /** Set once this thread gave back its waits for commits (its database closed): a wait still pending leaves the counts alone. */
-  #followsGivenBack = false
-
-  /**
-   * Takes thread `slot`'s waits for commits out of `H_FOLLOWERS`: a closing thread's own (`own`;
-   * it may end before its pending waits do), or a dead thread's (the reaper's).
-   */
-  uncountFollows(slot: number, own: boolean): void {
-    if (own) this.#followsGivenBack = true
-    const follows = Atomics.exchange(this.i32, this.thread(slot) + T_FOLLOWS, 0)
-    if (follows > 0) Atomics.sub(this.i32, H_FOLLOWERS, follows)
-  }
-
   async commitsChanged(seen: number, timeoutMs: number, slot: number, lockTimeoutMs: number): Promise<void> {
     const i32 = this.i32
     let counted = false

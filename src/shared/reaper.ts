@@ -6,8 +6,8 @@ import { type SharedMemory } from './memory'
 /**
  * Gives back everything a dead thread held: its lock grants, every wait it had in flight (per
  * lock: its count of waiters and of registered writers, however many async waits it had; its
- * waits for commits), the append and snapshot mutexes, lock guards, its wait records and its slot. Its uncommitted
- * changes were never appended, so nothing else needs undoing.
+ * waits for commits), the append and snapshot mutexes, lock guards, its wait records and its
+ * slot. Its uncommitted changes were never appended, so nothing else needs undoing.
  */
 export function reapThread(mem: SharedMemory, deadSlot: number, timeoutMs: number): void {
   recoverAppend(mem.i32, deadSlot)

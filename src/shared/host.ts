@@ -87,13 +87,24 @@ function applyFields(catalog: Catalog, table: string, key: Key, fields: FieldPat
   store.applyPatch(key, before, fields)
 }
 
-/** The record a patch makes of this replica's copy of it. */
+/** The record a patch makes of this replica's copy of it (the same way as `applyFields`). */
 function patched(store: TableStore, before: Rec | undefined, op: { table: string; key: Key; fields: readonly unknown[] }): Rec {
   if (before === undefined) throw missingPatched(op.table, op.key)
-  const out = store.shallowCopyOf(before)
-  // Assigned: a stored record never has a field named `__proto__` (refused on the way in).
-  for (let i = 0; i < op.fields.length; i += 2) out[op.fields[i] as string] = op.fields[i + 1]
-  return Object.freeze(out) as Rec
+  return store.patched(before, pairsPatch(op.fields))
+}
+
+/** Reused by {@link pairsPatch} (read before the next patch is). */
+const pairs = { names: [] as string[], values: [] as unknown[], count: 0 }
+
+/** A decoded patch's `[name, value, …]` as a {@link FieldPatch}. */
+function pairsPatch(fields: readonly unknown[]): FieldPatch {
+  const count = fields.length >> 1
+  for (let i = 0; i < count; i++) {
+    pairs.names[i] = fields[2 * i] as string
+    pairs.values[i] = fields[2 * i + 1]
+  }
+  pairs.count = count
+  return pairs
 }
 
 /** Every replica holds the record a patch was made against: a missing one is a bug. */

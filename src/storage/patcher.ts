@@ -66,6 +66,16 @@ function compile(fields: readonly string[], names: readonly string[]): PatchMake
   return new Function('b', 'v', `return Object.freeze({\n${props.join(',\n')}\n})`) as PatchMaker
 }
 
+/**
+ * The general way, for any record and patch: `out` (a mutable top-level copy of the stored record)
+ * with the patch's fields set, frozen. Assigned: a stored record never has a field named
+ * `__proto__` (refused on the way in).
+ */
+export function assignPatch(out: Record<string, unknown>, patch: FieldPatch): Rec {
+  for (let i = 0; i < patch.count; i++) out[patch.names[i] as string] = patch.values[i]
+  return Object.freeze(out) as Rec
+}
+
 /** Whether `patch` sets `field`. */
 export function setsField(patch: FieldPatch, field: string): boolean {
   for (let i = 0; i < patch.count; i++) if (patch.names[i] === field) return true

@@ -8,7 +8,7 @@ import type { Key, Rec } from '../values/types'
 import { isExpired, type TtlRule } from '../live/ttl'
 import { inverse, recordChange, type FieldPatch, type RecordChange } from './change'
 import { Copies } from './copies'
-import { patchMaker, setsField } from './patcher'
+import { assignPatch, patchMaker, setsField, type PatchMaker } from './patcher'
 import { Records } from './records'
 import { checkMany, checkOne } from './unique'
 
@@ -147,14 +147,8 @@ export class TableStore {
    * are looked at, and no change object is made. Else: a copy, the fields set, {@link apply}.
    */
   applyPatch(key: Key, before: Rec, patch: FieldPatch): void {
-    const flat = this.#copies.flatShape
-    const make = flat === null ? null : patchMaker(flat, patch)
-    if (make === null) {
-      const out = this.shallowCopyOf(before)
-      // Assigned: a stored record never has a field named `__proto__` (refused on the way in).
-      for (let i = 0; i < patch.count; i++) out[patch.names[i] as string] = patch.values[i]
-      return this.apply(recordChange(this.name, key, before, Object.freeze(out) as Rec))
-    }
+    const make = this.#patchMaker(patch)
+    if (make === null) return this.apply(recordChange(this.name, key, before, assignPatch(this.shallowCopyOf(before), patch)))
     // `before` holds the flat shape (every stored record does), and `after` is it with fields of
     // the shape set to values that are not objects: it holds the shape too (no `Copies.admit`).
     this.#replace(key, before, make(before, patch.values), patch)
@@ -163,6 +157,17 @@ export class TableStore {
   /** The one field the update {@link vouch}ed for as `rec`, made from `from`, set; null if it set several or another record was vouched for. */
   vouchedOne(rec: Rec, from: Rec): string | null {
     return this.#copies.setOneOf(rec, from)
+  }
+
+  /** The record (frozen) that `patch` makes of the stored `before`, made as {@link applyPatch} makes it. */
+  patched(before: Rec, patch: FieldPatch): Rec {
+    const make = this.#patchMaker(patch)
+    return make === null ? assignPatch(this.shallowCopyOf(before), patch) : make(before, patch.values)
+  }
+
+  #patchMaker(patch: FieldPatch): PatchMaker | null {
+    const flat = this.#copies.flatShape
+    return flat === null ? null : patchMaker(flat, patch)
   }
 
   /** Every record in insertion order. */

@@ -76,4 +76,26 @@ describe('a replica catching up on updates by key', () => {
       't:1:{"id":1,"n":2,"tags":["a"]}',
     ])
   })
+
+  it('with a listener, holds and tells the record each update of a flat record made, field for field and in order', () => {
+    const db = new Database({ shared: true })
+    db.createTable('f').insert([
+      { id: 1, a: 0, b: 'x', c: true },
+      { id: 2, a: 0, b: 'y', c: false },
+    ])
+    const other = Database.attach(db.handle())
+    open.push(other, db)
+    const heard: string[] = []
+    other.onCommit((commit: Commit) => {
+      for (const op of commit.ops) if (op.type === 'record') heard.push(JSON.stringify(op.after))
+    })
+    const f = db.getTable('f')
+    f.update({ c: true, a: increment(2) }, { id: 2 })
+    f.update({ b: 'z' }, { id: 1 })
+    f.update({ a: increment(1), b: 'w' }, { id: 2 })
+    const rows = other.getTable('f').select({ copy: false })
+    expect(rows.map((r) => JSON.stringify(r))).toEqual(['{"id":1,"a":0,"b":"z","c":true}', '{"id":2,"a":3,"b":"w","c":true}'])
+    expect(rows.every((r) => Object.isFrozen(r))).toBe(true)
+    expect(heard).toEqual(['{"id":2,"a":2,"b":"y","c":true}', '{"id":1,"a":0,"b":"z","c":true}', '{"id":2,"a":3,"b":"w","c":true}'])
+  })
 })

@@ -3,7 +3,7 @@ import { InvalidArgumentError } from '../errors'
 import { isStandardSchema } from '../schema'
 import type { DatabaseState, FieldPatch, Op, TableDefinition, TableState } from '../storage/change'
 import type { IndexSpec } from '../indexes/types'
-import { BinaryReader, BinaryWriter, RepeatedString, putFlat } from '../values/binary'
+import { BinaryReader, BinaryWriter, RecentStrings, RepeatedString, putFlat } from '../values/binary'
 import { compilePatchWriter, encodedBytes, encodedName, encoderOf, encoderOfFields, hasFields, type DecodeShape, type EncodedName, type EncodeShape, type PatchWriter } from '../values/binary-shapes'
 import { FrozenDate } from '../values/freeze'
 import type { Key, Rec } from '../values/types'
@@ -54,7 +54,8 @@ const writer = new BinaryWriter()
 const headWriter = new BinaryWriter()
 const reader = new BinaryReader(new Uint8Array(0))
 /** The last table name and patched field name decoded. */
-const tableNames = new RepeatedString()
+/** The table names decoded last: a thread mostly applies patches of a few tables in turn (one slot alone was replaced, and its name decoded and hashed again, at every change of table). */
+const tableNames = new RecentStrings(4)
 const fieldNames = new RepeatedString()
 
 /** Encodes a commit's ops compactly (the bytes are a copy, safe to keep); no patches. */
@@ -153,6 +154,7 @@ export function encodePatchInto(w: BinaryWriter, op: WireRecord & { readonly bef
 
 /** A table's compiled patch writer, and the field list (a table shape's, by identity) it is for. */
 interface TablePatch {
+  readonly table: string
   readonly fields: readonly string[]
   readonly write: PatchWriter | null
 }
@@ -163,7 +165,7 @@ const tablePatches = new Map<string, TablePatch>()
 const compiledPatches = new Map<string, PatchWriter | null>()
 /** Past this many compiled writers, writes of further shapes go the general way. */
 const MAX_PATCH_WRITERS = 2000
-let lastTablePatch: (TablePatch & { readonly table: string }) | undefined
+let lastTablePatch: TablePatch | undefined
 
 /** The compiled writer of a one-patch commit of `table` whose records have exactly `fields`, or null. */
 function patchWriterOf(table: string, fields: readonly string[]): PatchWriter | null {
@@ -171,12 +173,13 @@ function patchWriterOf(table: string, fields: readonly string[]): PatchWriter | 
   if (last !== undefined && last.table === table && last.fields === fields) return last.write
   let known = tablePatches.get(table)
   if (known === undefined || known.fields !== fields) {
-    known = { fields, write: compiledPatch(table, fields) }
+    known = { table, fields, write: compiledPatch(table, fields) }
     // Names of tables long dropped are not kept for ever.
     if (tablePatches.size >= MAX_PATCH_WRITERS) tablePatches.clear()
     tablePatches.set(table, known)
   }
-  lastTablePatch = { table, ...known }
+  // The map's own entry (no copy made at each change of table).
+  lastTablePatch = known
   return known.write
 }
 
@@ -252,7 +255,7 @@ export function decodeOps(bytes: Uint8Array, start = 0, end = bytes.length): Wir
     const kind = reader.byte()
     const type = OP_KINDS[kind === KIND_AS_INT ? reader.uint() : kind - KIND_BASE]
     // Table names repeat from op to op: the last one is not decoded again.
-    const table = reader.repeatedString(tableNames)
+    const table = reader.recentString(tableNames)
     switch (type) {
       case 'record':
         ops[i] = { type, table, key: reader.value() as Key, after: reader.value() as Rec | undefined }
@@ -289,7 +292,7 @@ export function decodeOps(bytes: Uint8Array, start = 0, end = bytes.length): Wir
 export function openSinglePatch(bytes: Uint8Array, start: number, end: number): string | null {
   reader.reset(bytes, start, end)
   if (reader.uint() !== 1 || reader.byte() !== KIND_BASE + PATCH_KIND) return null
-  return reader.repeatedString(tableNames)
+  return reader.recentString(tableNames)
 }
 
 /** The key of the patch {@link openSinglePatch} opened (read once, before its fields). */

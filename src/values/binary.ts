@@ -297,6 +297,17 @@ export class RepeatedString {
   words: Int32Array = new Int32Array(0)
 }
 
+/** A few strings last read by {@link BinaryReader.recentString}, each with its bytes. */
+export class RecentStrings {
+  readonly slots: RepeatedString[]
+  /** The slot that the next string none of them holds replaces (the one kept longest). */
+  next = 0
+
+  constructor(size: number) {
+    this.slots = Array.from({ length: size }, () => new RepeatedString())
+  }
+}
+
 /** Reads values written by {@link BinaryWriter}; composite values come out deep-frozen. */
 export class BinaryReader {
   #bytes: Uint8Array
@@ -396,6 +407,30 @@ export class BinaryReader {
     const start = this.#pos
     this.#pos += n
     if (last.bytes.length === n && this.#sameBytes(last, start, n)) return last.text
+    return this.#keep(last, start, n)
+  }
+
+  /**
+   * {@link repeatedString} over the few strings `recent` holds (a thread applying patches of
+   * several tables in turn): the bytes are compared with each; a string none of them holds takes
+   * the place of the one kept longest.
+   */
+  recentString(recent: RecentStrings): string {
+    const n = this.uint()
+    const start = this.#pos
+    this.#pos += n
+    const slots = recent.slots
+    for (let i = 0; i < slots.length; i++) {
+      const last = slots[i] as RepeatedString
+      if (last.bytes.length === n && this.#sameBytes(last, start, n)) return last.text
+    }
+    const last = slots[recent.next] as RepeatedString
+    recent.next = (recent.next + 1) % slots.length
+    return this.#keep(last, start, n)
+  }
+
+  /** Reads the `n` bytes at `start` into `last`; returns their string. */
+  #keep(last: RepeatedString, start: number, n: number): string {
     last.bytes = this.#bytes.slice(start, start + n)
     last.words = n < 4 ? new Int32Array(0) : this.#words(start, n)
     last.text = this.#text(start, n)

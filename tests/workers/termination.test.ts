@@ -106,15 +106,21 @@ describe('a worker terminated while holding locks', () => {
     expect(await acquired).toBe('acquired')
   })
 
-  it('terminated while following the log (a change feed open): its wait for commits is uncounted, appends wake nobody for it', async () => {
-    const { db, a } = setup()
-    const mem = memoryOf(db)
+  /** A worker with a change feed open, waiting for commits (counted as a follower of the log). */
+  async function startFollower(db: Database, mem: ReturnType<typeof memoryOf>): Promise<Remote> {
     const follower = await Remote.start(workers, db)
     await follower.call((db, _dictdb, scope) => {
       scope.feed = db.changes()[Symbol.asyncIterator]()
       scope.next = scope.feed.next()
     })
     await waitUntil(() => Atomics.load(mem.i32, H_FOLLOWERS) === 1, 5000, 'the worker to follow the log')
+    return follower
+  }
+
+  it('terminated while following the log (a change feed open): its wait for commits is uncounted, appends wake nobody for it', async () => {
+    const { db, a } = setup()
+    const mem = memoryOf(db)
+    const follower = await startFollower(db, mem)
     await follower.running.worker.terminate()
     a.update({ v: increment(1) }, { id: 1 })
     expect(Atomics.load(mem.i32, H_FOLLOWERS)).toBe(0)
@@ -123,12 +129,7 @@ describe('a worker terminated while holding locks', () => {
   it('closed while following the log, then terminated: its wait for commits is uncounted', async () => {
     const { db } = setup()
     const mem = memoryOf(db)
-    const follower = await Remote.start(workers, db)
-    await follower.call((db, _dictdb, scope) => {
-      scope.feed = db.changes()[Symbol.asyncIterator]()
-      scope.next = scope.feed.next()
-    })
-    await waitUntil(() => Atomics.load(mem.i32, H_FOLLOWERS) === 1, 5000, 'the worker to follow the log')
+    const follower = await startFollower(db, mem)
     await follower.call((db) => db.close())
     await follower.running.worker.terminate()
     expect(Atomics.load(mem.i32, H_FOLLOWERS)).toBe(0)

@@ -38,9 +38,10 @@ export function lockAppend(i32: Int32Array, slot: number, timeoutMs: number, gue
   const expected = guess & ~COMMIT_FLAGS
   const seen = Atomics.compareExchange(i32, H_COMMITS, expected, expected | COMMIT_LOCKED)
   if (seen !== expected && !tryLock(i32, seen)) return lockAppendSlow(i32, slot, timeoutMs)
-  // Nothing between the swap that took the word and this store can end the thread (a terminated
-  // worker stops at a call or a loop's back edge, and there is neither), so a dead thread that
-  // held the mutex is always named here for the reaper.
+  // Nothing between the swap that took the word and this store can end the thread, so a dead
+  // thread that held the mutex is always named here for the reaper. A terminated worker stops at
+  // a call's entry (a built-in's too, such as Atomics.load) or at a loop's back edge, never at a
+  // return or in straight-line code, and there is no call or loop here (append-termination.test.ts).
   i32[H_APPENDER] = slot + 1
   return seen & ~COMMIT_FLAGS
 }

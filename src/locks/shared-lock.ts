@@ -160,10 +160,10 @@ export class SharedRWLock implements RWLock {
   /**
    * True when a read of one record by key (`get`) may run bare, with neither lock nor catch-up:
    * the commit count, read plainly from `commits` (its word: `SharedMemory.commitsWord()`), is
-   * the one at which {@link settle} last let it, and this thread's replica is not marked stale
-   * (`stale`: the count repeats after 8 GiB of log; see `Replica.staleWord`) (so this replica still has every commit, and
-   * nothing in this thread took this lock since), and fewer than 64 bare reads of this table ran
-   * since. False sends the caller to the replica (`Replica.quietRead`), which reads the count
+   * the one at which {@link settle} last let it (so this replica still has every commit, and
+   * nothing in this thread took this lock since), this thread's replica is not marked stale
+   * (`stale`, see `Replica.staleWord`: the count repeats after 8 GiB of log), and fewer than 64
+   * bare reads of this table ran since. False sends the caller to the replica (`Replica.quietRead`), which reads the count
    * with `Atomics` and calls {@link settle} (or the read takes the lock). One load and compare,
    * and a countdown: the whole cost of a shared `get` over a local one. Why it is safe:
    * `Replica.quietRead` and docs/concurrency.md. (The caller passes the word: held in a closure,

@@ -6,7 +6,7 @@ import type { Rec } from '../values/types'
  * How a table copies its stored records out (`get`, `select`) and starts an update's merge.
  *
  * While every stored record has one shape and only flat values (no object, array or Date), a
- * copy is the shape's `shallow` copier: no test per record, nor a read of each value. The
+ * copy is the shape's `copy` (a `shallow` copier of its own): no test per record, nor a read of each value. The
  * store tells each record it stores ({@link admit}), so this stays true or is dropped. Otherwise
  * each record's shape is found (the last one first) and copied deeply.
  */
@@ -40,13 +40,13 @@ export class Copies {
   /** A mutable deep copy of a stored record. */
   deep(rec: Rec): Record<string, unknown> {
     const flat = this.#flat
-    return flat ? flat.shallow(rec) : this.#shapeOf(rec).deep(rec)
+    return flat ? flat.copy(rec) : this.#shapeOf(rec).deep(rec)
   }
 
   /** Replaces each stored record of `rows` by its {@link deep} copy, in place; returns `rows`. */
   each(rows: Rec[]): Rec[] {
     const flat = this.#flat
-    if (flat) for (let i = 0; i < rows.length; i++) rows[i] = flat.shallow(rows[i] as Rec)
+    if (flat) for (let i = 0; i < rows.length; i++) rows[i] = flat.copy(rows[i] as Rec)
     else for (let i = 0; i < rows.length; i++) rows[i] = this.#shapeOf(rows[i] as Rec).deep(rows[i] as Rec)
     return rows
   }

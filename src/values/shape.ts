@@ -14,6 +14,14 @@ export interface Shape {
    */
   readonly shallow: (rec: Rec) => Record<string, unknown>
   /**
+   * {@link shallow}'s copy made by a literal of its own, for a reader (`get`, `select`) of a record
+   * that {@link holds} this shape. Each literal is an allocation site, and V8 decides per site
+   * whether its objects start in the old generation: an update's copies are stored and live long,
+   * so after many updates one shared site would put every read's copy, dead at once, in the old
+   * generation too (a local `get` after 1.5M updates in its thread: ~120 ns -> ~390 ns).
+   */
+  readonly copy: (rec: Rec) => Record<string, unknown>
+  /**
    * Whether `rec` has exactly this shape's own fields, in this order (walked with for…in: no key
    * array per update): a copy keeps the order of the record's fields.
    */
@@ -63,6 +71,7 @@ function compile(fields: string[], thaw: (value: unknown) => unknown): Shape {
     return {
       deep: function (v) { var x; return {\n${deep}\n} },
       shallow: function (v) { return {\n${shallow}\n} },
+      copy: function (v) { return {\n${shallow}\n} },
       matches: matches,
       holds: function (v, f) { if (!matches(v)) return false; var x; return ${flat || 'true'} },
       fields: fields,
@@ -75,6 +84,7 @@ function generic(thaw: (value: unknown) => unknown): Shape {
   return {
     deep: (rec) => thaw(rec) as Record<string, unknown>,
     shallow: (rec) => ({ ...rec }),
+    copy: (rec) => ({ ...rec }),
     matches: () => false,
     holds: () => false,
   }

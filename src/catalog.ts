@@ -86,6 +86,7 @@ export class Catalog {
       schema: def.schema,
       dead: null,
       follow: (onClose) => this.#keepLive(onClose),
+      replica: this.shared?.replica ?? null,
     }
     this.#contexts.set(def.name, ctx)
     this.#tables.set(def.name, new Table(ctx))

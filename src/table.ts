@@ -8,6 +8,8 @@ import type { TableStore } from './storage/table-store'
 import { InsertBatch, type ChangePlanner, type FieldChanges } from './table-changes'
 import { PARTS, alive, locked, noMatch, whereNode, type TableContext } from './table/parts'
 import { TableIndexes } from './table/indexes'
+import { ExpressUpdate } from './table/express'
+import type { SharedRWLock } from './locks/shared-lock'
 import type { Transactions } from './txn/transactions'
 import { isPlainObject, thaw } from './values/freeze'
 import type { Key, Rec } from './values/types'
@@ -37,6 +39,8 @@ export class Table<T extends object = Record<string, unknown>, out K extends str
   readonly #store: TableStore
   readonly #tx: Transactions
   readonly #plan: ChangePlanner
+  /** A shared database's express update by key (null in a local one). */
+  readonly #express: ExpressUpdate | null
 
   /** @internal Tables are made by `Database.createTable`. */
   constructor(ctx: TableContext) {
@@ -45,6 +49,7 @@ export class Table<T extends object = Record<string, unknown>, out K extends str
     this.#store = ctx.store
     this.#tx = ctx.tx
     this.#plan = this[PARTS].plan
+    this.#express = ctx.replica === null ? null : new ExpressUpdate(ctx.name, ctx.store, ctx.lock as SharedRWLock, ctx.tx, this.#plan, ctx.replica)
   }
 
   /**
@@ -134,7 +139,11 @@ export class Table<T extends object = Record<string, unknown>, out K extends str
     } catch (error) {
       throw inputError('`where`', error)
     }
-    if (key !== undefined) return this.#tx.writeRecord(this.lock, this.#store, this.#updateOne, fields, key)
+    if (key !== undefined) {
+      const express = this.#express
+      if (express !== null && fields.length === 2 && express.update(fields[0] as string, fields[1], key)) return 1
+      return this.#tx.writeRecord(this.lock, this.#store, this.#updateOne, fields, key)
+    }
     return this.#updateWhere(fields, where)
   }
 

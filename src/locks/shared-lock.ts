@@ -134,6 +134,11 @@ export class SharedRWLock implements RWLock {
     return grant
   }
 
+  /** Whether a holder in this thread (async or synchronous) holds the lock, or waits for it. */
+  get heldHere(): boolean {
+    return this.#local.locked
+  }
+
   /** Whether another thread holds a cross-thread grant of this lock (see {@link SharedGrant.heldElsewhere}). */
   heldElsewhere(): boolean {
     return this.#shared.heldElsewhere()

@@ -184,8 +184,8 @@ function patchWriterOf(table: string, fields: readonly string[]): PatchWriter | 
 }
 
 let lastOne: { readonly table: string; readonly field: string; readonly write: PatchWriter | null } | undefined
-/** The compiled writer of a patch of `table` that may set `field` alone (the others are the record's own). */
-function onePatchWriterOf(table: string, field: string): PatchWriter | null {
+/** The compiled writer of a patch of `table` that may set `field` alone (the others are the record's own), or null. */
+export function onePatchWriterOf(table: string, field: string): PatchWriter | null {
   const last = lastOne
   if (last !== undefined && last.table === table && last.field === field) return last.write
   lastOne = { table, field, write: compiledPatch(table, [field]) }

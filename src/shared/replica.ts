@@ -7,7 +7,9 @@ import { COMMIT_FLAGS } from './append-mutex'
 import { SharedLog, entrySize } from './log'
 import { MAX_THREADS, T_STALE } from './layout'
 import { OpenedPatches, patchesBeside } from './defer'
-import type { Key } from '../values/types'
+import type { Key, Rec } from '../values/types'
+import type { PatchWriter } from '../values/binary-shapes'
+import type { TableStore } from '../storage/table-store'
 import { BinaryWriter, WRITER_FULL } from '../values/binary'
 import { tailAfter, type SharedMemory } from './memory'
 
@@ -224,6 +226,65 @@ export class Replica {
    */
   appendIf(write: CheckedWrite): boolean {
     return this.#append(null, write)
+  }
+
+  /**
+   * Whether an express append ({@link appendField}) may be tried: by plain reads, nothing was
+   * appended since this replica caught up, nobody holds the append mutex, and this replica is not
+   * stale. A hint only: the append's compare-and-swap on the commit word decides.
+   */
+  expressReady(): boolean {
+    return this.#commitsWord[0] === this.#seen && this.#staleWord[0] === 0
+  }
+
+  /**
+   * The express path of the commonest write (an update by key of one field, outside a
+   * transaction, nobody listening here, planned on this replica while {@link expressReady}):
+   * appends the patch `write` makes of `before` → `after` (record `key`) straight into the ring,
+   * then stores `after` in `store`. The same entry, and the same state, as `appendIf` with that
+   * update's check; but false, with nothing written or applied, whenever that path would have
+   * anything else to do: something was appended since (the record may have changed), another
+   * thread holds `lock`, the entry does not fit in place, or `write` cannot write it (the caller
+   * then takes the general path, which sees to each case).
+   */
+  appendField(lock: { heldElsewhere(): boolean }, write: PatchWriter, store: TableStore, key: Key, before: Rec, after: Rec, field: string): boolean {
+    const mem = this.memory
+    const count = mem.lockAppend(this.slot, this.#timeoutMs, this.#seen)
+    let end = -1
+    try {
+      // The count it was taken at is the one this replica stands at: nothing appended since.
+      if (count === this.#seen && !lock.heldElsewhere()) end = this.#writeField(write, key, before, after)
+    } finally {
+      if (end < 0) mem.unlockAppend(count)
+    }
+    if (end < 0) return false
+    this.#seen = mem.commit(end)
+    try {
+      store.replaceField(key, before, after, field)
+    } catch (error) {
+      this.#markBroken()
+      throw error
+    }
+    if (this.#snapshotDue) {
+      this.#snapshotDue = false
+      this.#snapshotAfterCommit(end)
+    }
+    return true
+  }
+
+  /** Writes {@link appendField}'s entry in place at the tail (append mutex held); its end, or -1 with nothing published. */
+  #writeField(write: PatchWriter, key: Key, before: Rec, after: Rec): number {
+    const tail = this.#applied
+    const log = this.#log
+    const w = log.writerAt(tail)
+    if (w === null) return -1
+    this.#makeRoom(tail, log.inPlaceEnd)
+    const at = write(w.bytes, w.view, w.length, w.limit, key, before, after)
+    if (at < 0) return -1
+    w.skipTo(at)
+    const end = tail + entrySize(log.seal(this.slot))
+    this.#setApplied(end)
+    return end
   }
 
   /** `payload` null: `check`'s ops, encoded under the mutex once it holds (straight into the ring). */

@@ -49,6 +49,32 @@ export function patchMaker(shape: Shape, patch: FieldPatch): PatchMaker | null {
   return make
 }
 
+/** A record made from a stored record of one flat shape with one field set to `value` (not an object). */
+export type FieldMaker = (before: Rec, value: unknown) => Rec
+
+const fieldMakers = new WeakMap<Shape, Map<string, FieldMaker | null>>()
+
+/**
+ * The maker of records of `shape` with field `field` set (one frozen literal, as {@link patchMaker}'s),
+ * or null when the shape has no such field. Compiled once per shape and field.
+ */
+export function fieldMaker(shape: Shape, field: string): FieldMaker | null {
+  let known = fieldMakers.get(shape)
+  if (known === undefined) fieldMakers.set(shape, (known = new Map()))
+  let make = known.get(field)
+  if (make === undefined) {
+    const fields = shape.fields as readonly string[]
+    make = fields.includes(field) ? (compileOne(fields, field) as FieldMaker) : null
+    if (known.size < MAX_PER_SHAPE) known.set(field, make)
+  }
+  return make
+}
+
+function compileOne(fields: readonly string[], field: string): FieldMaker {
+  const props = fields.map((f) => `${JSON.stringify(f)}: ${f === field ? 'v' : `b[${JSON.stringify(f)}]`}`)
+  return new Function('b', 'v', `return Object.freeze({\n${props.join(',\n')}\n})`) as FieldMaker
+}
+
 function sameNames(patch: FieldPatch): boolean {
   if (patch.count !== lastNames.length) return false
   for (let i = 0; i < patch.count; i++) if (patch.names[i] !== lastNames[i]) return false

@@ -10,6 +10,7 @@ import { inverse, recordChange, type FieldPatch, type RecordChange } from './cha
 import { Copies } from './copies'
 import { assignPatch, patchMaker, setsField, type PatchMaker } from './patcher'
 import { Records } from './records'
+import type { Shape } from '../values/shape'
 import { checkMany, checkOne } from './unique'
 
 /**
@@ -163,6 +164,23 @@ export class TableStore {
   patched(before: Rec, patch: FieldPatch): Rec {
     const make = this.#patchMaker(patch)
     return make === null ? assignPatch(this.shallowCopyOf(before), patch) : make(before, patch.values)
+  }
+
+  /**
+   * The compiled shape every stored record holds (fields in one order, no object among the
+   * values), or null (records of several shapes, or none).
+   */
+  get flatShape(): Shape | null {
+    return this.#copies.flatShape
+  }
+
+  /**
+   * Stores `after` in place of the stored `before` under `key`, where `after` is `before` with
+   * field `field` alone set to a value that is not an object, while every record holds the flat
+   * shape (`fieldMaker`'s record): it holds the shape too, and only `field`'s index moves.
+   */
+  replaceField(key: Key, before: Rec, after: Rec, field: string): void {
+    this.#replace(key, before, after, undefined, field)
   }
 
   #patchMaker(patch: FieldPatch): PatchMaker | null {

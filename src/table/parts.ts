@@ -11,6 +11,7 @@ import type { Validator } from '../schema'
 import type { TableStore } from '../storage/table-store'
 import { ChangePlanner } from '../table-changes'
 import type { Transactions } from '../txn/transactions'
+import type { Replica } from '../shared/replica'
 import { shortName } from '../values/describe'
 
 /** Internal wiring a table gets from its database. */
@@ -31,6 +32,8 @@ export interface TableContext {
    * runs when the database closes. Returns the stop function.
    */
   readonly follow: (onClose: () => void) => () => void
+  /** A shared database's replica of this thread (its lock is then a `SharedRWLock`), or null. */
+  readonly replica: Replica | null
 }
 
 /** The key of a table's parts (a symbol: no name to collide with a user's). */

@@ -64,6 +64,14 @@ export class Transactions {
     return shared === null ? this.#commits : shared.position?.()
   }
 
+  /**
+   * True outside every transaction and call in progress, with no listener: a write made now
+   * commits alone, and has nothing to deliver (the express update, src/table/express.ts).
+   */
+  get idle(): boolean {
+    return this.#tx === null && this.#depth === 0 && this.#delivery.size === 0
+  }
+
   /** Whether any listener is subscribed (else a commit needs no change list kept for them). */
   get listened(): boolean {
     return this.#delivery.size !== 0

@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { RecordNotFoundError, increment } from '../../src'
 import { twoReplicas } from './two-replicas'
 import { Replica } from '../../src/shared/replica'
+import { setExpressUpdates } from '../../src/table/express'
 
 // Two replicas in this thread stand for two threads. The first append of the test is made to run
 // `meanwhile` (the other replica's write) before it takes the append mutex: exactly the window
@@ -14,6 +15,8 @@ const pair = () =>
 
 /** Makes the next append run `meanwhile` first; returns the spy (it counts every append). */
 function beforeNextAppend(meanwhile: () => void) {
+  // The general path's window (the express update's own: express.test.ts); back on after each test.
+  setExpressUpdates(false)
   const real = Replica.prototype.appendIf
   const spy = vi.spyOn(Replica.prototype, 'appendIf')
   spy.mockImplementationOnce(function (this: Replica, ...args: Parameters<Replica['appendIf']>) {

@@ -1,10 +1,12 @@
 import { afterEach, vi } from 'vitest'
 import { Database, type DatabaseOptions } from '../../src'
+import { setExpressUpdates } from '../../src/table/express'
 
 // Two replicas in this thread stand for two threads: each reads its own replica.
 const open: Database[] = []
 afterEach(() => {
   vi.restoreAllMocks()
+  setExpressUpdates(true)
   for (const db of open.splice(0)) db.close()
 })
 

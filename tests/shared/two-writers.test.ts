@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import { Database, increment } from '../../src'
 import { Replica } from '../../src/shared/replica'
+import { setExpressUpdates } from '../../src/table/express'
 import { twoReplicas } from './two-replicas'
 
 // Two replicas in this thread stand for two threads writing distinct records in turn. A replica
@@ -164,6 +165,8 @@ describe("the other thread's update of a record, applied as its log entry is rea
 describe("the other thread's update that comes between an update's planning and its append", () => {
   /** Makes `other` run once, in the next update by key of any replica, after it was planned. */
   function between(other: () => void): void {
+    // The general path's window (the express update's own: express.test.ts); back on after each test.
+    setExpressUpdates(false)
     let done = false
     const appendIf = Replica.prototype.appendIf
     vi.spyOn(Replica.prototype, 'appendIf').mockImplementation(function (this: Replica, write) {

@@ -1,0 +1,87 @@
+import { onePatchWriterOf } from '../shared/codec'
+import type { Replica } from '../shared/replica'
+import type { SharedRWLock } from '../locks/shared-lock'
+import { Increment } from '../operators'
+import { fieldMaker, type FieldMaker } from '../storage/patcher'
+import type { TableStore } from '../storage/table-store'
+import type { ChangePlanner } from '../table-changes'
+import type { Transactions } from '../txn/transactions'
+import type { PatchWriter } from '../values/binary-shapes'
+import type { Shape } from '../values/shape'
+import type { Key } from '../values/types'
+
+/** Off only in tests, which compare the log and replicas this path makes with the general path's. */
+let enabled = true
+
+/** @internal Turns the express path of every shared table on or off (tests). */
+export function setExpressUpdates(on: boolean): void {
+  enabled = on
+}
+
+/**
+ * A shared database's express update: `update({ field: value }, { id })` of one field, outside
+ * every transaction and call in progress, with nobody listening in this thread, done in one
+ * straight line: the record merged by a compiled maker, its patch encoded straight into the ring
+ * under the append mutex, the commit published, the record stored. None of the general path's
+ * change objects, checked-write bookkeeping, or lock grant.
+ *
+ * It makes exactly the entry and state the general path makes of the same update (the patch
+ * writer compiled for that table and field: `CheckedChange.encodeInto`), and runs only when the
+ * general path would do nothing else: no validator (no user code), no unique index (its checks
+ * span records), no `ttl` (expiry reads the clock), every record of one flat shape having the
+ * field, a value that is not an object, this replica holding every commit, nothing in this
+ * thread holding the table's lock, and, under the append mutex, nothing appended since and no
+ * other thread holding the lock. Anything else answers false with nothing changed, and the caller
+ * takes the general path, which sees to it (errors included).
+ */
+export class ExpressUpdate {
+  readonly #table: string
+  readonly #store: TableStore
+  readonly #lock: SharedRWLock
+  readonly #tx: Transactions
+  readonly #plan: ChangePlanner
+  readonly #replica: Replica
+  /** The field, shape and compiled code of the last express update (a table's updates mostly set one field). */
+  #field = ''
+  #shape: Shape | null = null
+  #make: FieldMaker | null = null
+  #write: PatchWriter | null = null
+
+  constructor(table: string, store: TableStore, lock: SharedRWLock, tx: Transactions, plan: ChangePlanner, replica: Replica) {
+    this.#table = table
+    this.#store = store
+    this.#lock = lock
+    this.#tx = tx
+    this.#plan = plan
+    this.#replica = replica
+  }
+
+  /**
+   * Updates record `key`, setting `field` to `given` (a checked value or operator, as
+   * `ChangePlanner.changes` leaves it), if the express path can; false, with nothing changed, if not.
+   */
+  update(field: string, given: unknown, key: Key): boolean {
+    const store = this.#store
+    if (!enabled || !this.#tx.idle || this.#plan.validator !== null || store.hasUnique || store.ttl !== null || this.#lock.heldHere) return false
+    const replica = this.#replica
+    if (!replica.expressReady()) return false
+    const before = store.get(key)
+    const shape = store.flatShape
+    if (before === undefined || shape === null) return false
+    if (field !== this.#field || shape !== this.#shape) this.#compile(field, shape)
+    const make = this.#make
+    const write = this.#write
+    if (make === null || write === null) return false
+    // An increment of a value it cannot add to throws: the general path throws it.
+    const value = given instanceof Increment ? given.applyTo(before[field], field, this.#table) : given
+    if (typeof value === 'object' && value !== null) return false
+    return replica.appendField(this.#lock, write, store, key, before, make(before, value), field)
+  }
+
+  #compile(field: string, shape: Shape): void {
+    this.#field = field
+    this.#shape = shape
+    this.#make = fieldMaker(shape, field)
+    this.#write = onePatchWriterOf(this.#table, field)
+  }
+}

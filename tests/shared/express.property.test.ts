@@ -1,0 +1,134 @@
+// The express update (src/table/express.ts) against the general path: the same random writes on
+// two shared databases, one with the express path on and one with it off, each with a second
+// replica writing too, on a small ring that wraps many times. After each write, every replica
+// must hold what a local database (the model) holds, index by index; at the end, the two rings,
+// byte for byte, and the two snapshots, must be the same.
+import fc from 'fast-check'
+import { afterEach, describe, expect, it } from 'vitest'
+import { Database, increment, type Table } from '../../src'
+import { setExpressUpdates } from '../../src/table/express'
+
+const FIELDS = ['h', 's', 'x', 'y'] as const
+// No unique index: a table with one never takes the express path.
+const INDEXES = [
+  { field: 'h', type: 'hash' as const },
+  { field: 's', type: 'sorted' as const },
+]
+
+/** Flat values mostly (the express path's), some it must leave to the general path (bigint, Date, objects). */
+const value = fc.oneof(
+  { weight: 8, arbitrary: fc.oneof(fc.constantFrom(0, -0, 1, 2, 0.5, 2 ** 53, 2 ** 31, -(2 ** 31) - 1, '', 'a', 'é', '𝄞', true, false, null), fc.integer({ min: -3, max: 3 }), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.string({ unit: 'grapheme', maxLength: 6 })) },
+  { weight: 1, arbitrary: fc.oneof(fc.bigInt({ min: -(2n ** 80n), max: 2n ** 80n }), fc.constantFrom(new Date(0)), fc.array(fc.integer({ min: -2, max: 2 }), { maxLength: 2 }), fc.record({ a: fc.integer({ min: 0, max: 2 }) })) },
+)
+const record = fc.tuple(...FIELDS.map(() => value)).map((values) => Object.fromEntries(FIELDS.map((f, i) => [f, values[i]])))
+const field = fc.constantFrom(...FIELDS, 'z')
+const id = fc.integer({ min: 1, max: 6 })
+const on = fc.constantFrom(0, 0, 0, 1)
+const op = fc.oneof(
+  { weight: 8, arbitrary: fc.record({ kind: fc.constant('set' as const), on, id, field, value }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('increment' as const), on, id, field, by: fc.constantFrom(1, -2, 0.5, 1n) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('two' as const), on, id, value }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('insert' as const), on, id, rec: record }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), on, id }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('transaction' as const), on, id, value }) },
+)
+type Op = typeof op extends fc.Arbitrary<infer T> ? T : never
+
+/** A value as text that tells -0 from 0, a bigint from a number and a Date from its time. */
+function tag(v: unknown): string {
+  if (typeof v === 'number') return Object.is(v, -0) ? '-0' : String(v)
+  if (typeof v === 'bigint') return `${v}n`
+  if (typeof v === 'string') return JSON.stringify(v)
+  if (v instanceof Date) return `Date(${v.getTime()})`
+  if (Array.isArray(v)) return `[${v.map(tag).join(',')}]`
+  if (typeof v === 'object' && v !== null) return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}:${tag(x)}`).join(',')}}`
+  return String(v)
+}
+
+/** What a write did: its result, or its error's name and code. */
+function run(t: Table<any>, db: Database, o: Op): string {
+  try {
+    if (o.kind === 'set') return tag(t.update({ [o.field]: o.value }, { id: o.id }))
+    if (o.kind === 'increment') return tag(t.update({ [o.field]: increment(o.by) }, { id: o.id }))
+    if (o.kind === 'two') return tag(t.update({ x: o.value, s: o.value }, { id: o.id }))
+    if (o.kind === 'insert') return tag(t.insert({ id: o.id, ...o.rec }))
+    if (o.kind === 'transaction') return tag(db.transaction(() => t.update({ h: o.value }, { id: o.id })))
+    return tag(t.delete({ id: o.id }))
+  } catch (error) {
+    return `${(error as Error).name}/${(error as { code?: string }).code}`
+  }
+}
+
+/** A replica's table as the model's is compared: records in order, then each index's answers. */
+function contents(t: Table<any>, probes: readonly unknown[]): string[] {
+  const out = [t.select().map(tag).join(' ')]
+  for (const { field: f } of INDEXES) {
+    for (const v of probes) out.push(`${f}=${tag(v)}: ${tag(t.select({ where: { [f]: v } }).map((r) => r.id))}`)
+  }
+  out.push(`by s: ${tag(t.select({ orderBy: ['s', 'id'] }).map((r) => r.id))}`)
+  return out
+}
+
+const open: Database[] = []
+afterEach(() => {
+  setExpressUpdates(true)
+  for (const db of open.splice(0)) db.close()
+})
+
+/** A shared database holding `rows` in table `t`, and a second replica of it. */
+function shared(rows: ReadonlyArray<Record<string, unknown>>) {
+  const db = new Database({ shared: true, logBytes: 1 << 16 })
+  db.createTable('t', { indexes: INDEXES }).insert(rows.map((row, i) => ({ id: i + 1, ...row })))
+  const other = Database.attach(db.handle())
+  open.push(other, db)
+  return { dbs: [db, other], tables: [db.getTable('t'), other.getTable('t')], handle: db.handle() }
+}
+
+/** `every`: the replicas are compared with the model after every this-many writes (and the last). */
+function check(rows: ReadonlyArray<Record<string, unknown>>, ops: readonly Op[], every = 1): void {
+  const express = shared(rows)
+  const general = shared(rows)
+  const model = new Database()
+  model.createTable('t', { indexes: INDEXES }).insert(rows.map((row, i) => ({ id: i + 1, ...row })))
+  open.push(model)
+  const m = model.getTable('t')
+  ops.forEach((o, i) => {
+    const want = run(m, model, o)
+    setExpressUpdates(false)
+    const viaGeneral = run(general.tables[o.on] as Table<any>, general.dbs[o.on] as Database, o)
+    setExpressUpdates(true)
+    expect(run(express.tables[o.on] as Table<any>, express.dbs[o.on] as Database, o)).toBe(want)
+    expect(viaGeneral).toBe(want)
+    if (i % every !== 0 && i !== ops.length - 1) return
+    const probes = [...new Set(m.select().flatMap((r) => FIELDS.map((f) => r[f] ?? null)))]
+    const wanted = contents(m, probes)
+    for (const t of [...express.tables, ...general.tables]) expect(contents(t, probes)).toEqual(wanted)
+  })
+  expect(firstDifference(express.handle.buffers.log, general.handle.buffers.log)).toBe(-1)
+  expect(firstDifference(express.handle.buffers.snapshot, general.handle.buffers.snapshot)).toBe(-1)
+}
+
+/** Where two buffers' bytes first differ (or their lengths), or -1 (a deep compare of 64 KiB per run is slow). */
+function firstDifference(a: ArrayBufferLike, b: ArrayBufferLike): number {
+  const x = new Uint8Array(a)
+  const y = new Uint8Array(b)
+  for (let i = 0; i < Math.max(x.length, y.length); i++) if (x[i] !== y[i]) return i
+  return -1
+}
+
+// DICTDB_EXPRESS_RUNS=2000 runs a longer campaign (not in CI); the time allowed grows with it.
+const RUNS = Number(process.env.DICTDB_EXPRESS_RUNS ?? 30)
+const LONG = { timeout: Math.max(30_000, RUNS * 300) }
+
+describe('the express update against the general path', () => {
+  it('leaves the same log bytes, the same snapshot and replicas holding the model records and index contents, for random writes from two replicas', LONG, () => {
+    fc.assert(fc.property(fc.array(record, { minLength: 6, maxLength: 6 }), fc.array(op, { minLength: 1, maxLength: 80 }), (rows, ops) => check(rows, ops)), { numRuns: RUNS })
+  })
+
+  it('leaves the same log bytes and replicas for long runs of one-field updates that wrap the ring many times', LONG, () => {
+    const flat = fc.record({ kind: fc.constant('set' as const), on: fc.constant(0), id, field: fc.constantFrom(...FIELDS), value: fc.integer() })
+    const inc = fc.record({ kind: fc.constant('increment' as const), on: fc.constantFrom(0, 0, 0, 0, 1), id, field: fc.constantFrom('x' as const), by: fc.constant(1) })
+    const rows = Array.from({ length: 6 }, (_, i) => ({ h: i, s: 'v', x: 0, y: 'é'.repeat(i) }))
+    fc.assert(fc.property(fc.array(fc.oneof(flat, inc), { minLength: 2000, maxLength: 3000 }), (ops) => check(rows, ops, 100)), { numRuns: Math.max(2, RUNS / 10) })
+  })
+})

@@ -1,0 +1,148 @@
+// The express update (src/table/express.ts) steps aside whenever the general path has more to do
+// than write one record: each case below would go wrong if the express path ran in it.
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { Database, LockTimeoutError, RecordNotFoundError, increment } from '../../src'
+import { Replica } from '../../src/shared/replica'
+
+const open: Database[] = []
+afterEach(() => {
+  vi.restoreAllMocks()
+  for (const db of open.splice(0)) db.close()
+})
+
+/**
+ * Makes the next express append run `meanwhile` (another replica's write) first: the window
+ * between planning the update on this replica and taking the append mutex. Returns the spy.
+ */
+function beforeNextExpressAppend(meanwhile: () => void) {
+  const real = Replica.prototype.appendField
+  const spy = vi.spyOn(Replica.prototype, 'appendField')
+  spy.mockImplementationOnce(function (this: Replica, ...args: Parameters<Replica['appendField']>) {
+    meanwhile()
+    return real.apply(this, args)
+  })
+  return spy
+}
+
+/** A shared database whose table `t` holds three flat records, and a second replica of it. */
+function world(options: { lockTimeoutMs?: number } = {}, table: Record<string, unknown> = {}) {
+  const db = new Database({ shared: true, ...options })
+  const t = db.createTable('t', { indexes: [{ field: 'score', type: 'sorted' }], ...table })
+  t.insert([1, 2, 3].map((id) => ({ id, city: `c${id}`, score: 0, at: Date.now() + 3_600_000 })))
+  const other = Database.attach(db.handle())
+  open.push(other, db)
+  return { db, t, other, o: other.getTable('t') }
+}
+
+describe('the express update', () => {
+  it('is part of the transaction it runs in: rolled back with it', () => {
+    const { db, t, o } = world()
+    expect(() =>
+      db.transaction(() => {
+        t.update({ score: increment(5) }, { id: 1 })
+        throw new Error('abort')
+      }),
+    ).toThrow('abort')
+    expect([t.get(1)?.score, o.get(1)?.score]).toEqual([0, 0])
+  })
+
+  it('reaches this thread\'s commit listeners', () => {
+    const { db, t } = world()
+    const seen: unknown[] = []
+    db.onCommit((commit) => seen.push(...commit.ops.map((op) => (op.type === 'record' ? op.after?.score : op.type))))
+    t.update({ score: increment(2) }, { id: 1 })
+    expect(seen).toEqual([2])
+  })
+
+  it('waits for another thread that holds the table\'s lock (here it times out, with nothing written)', () => {
+    const { t, o } = world({ lockTimeoutMs: 50 })
+    o.lock.writeSync(() => {
+      expect(() => t.update({ score: 7 }, { id: 2 })).toThrow(LockTimeoutError)
+    })
+    expect([t.get(2)?.score, o.get(2)?.score]).toEqual([0, 0])
+  })
+
+  it('is refused at once while an async holder of this thread holds the table\'s lock, as a write outside it is', async () => {
+    const { t, o } = world()
+    let release = () => {}
+    const held = t.lock.write(() => new Promise<void>((resolve) => (release = resolve)))
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(() => t.update({ score: 4 }, { id: 3 })).toThrow(LockTimeoutError)
+    release()
+    await held
+    expect([t.get(3)?.score, o.get(3)?.score]).toEqual([0, 0])
+  })
+
+  it('runs inside this thread\'s own hold of the table\'s lock', () => {
+    const { t, o } = world()
+    t.lock.writeSync(() => t.update({ score: 3 }, { id: 3 }))
+    expect([t.get(3)?.score, o.get(3)?.score]).toEqual([3, 3])
+  })
+
+  it('updates from the record as another replica last wrote it', () => {
+    const { t, o } = world()
+    t.update({ score: increment(1) }, { id: 1 })
+    o.update({ score: increment(10) }, { id: 1 })
+    t.update({ score: increment(1) }, { id: 1 })
+    expect([t.get(1)?.score, o.get(1)?.score]).toEqual([12, 12])
+  })
+
+  it('is merged again into the record another replica wrote after it was planned', () => {
+    const { t, o } = world()
+    const spy = beforeNextExpressAppend(() => o.update({ score: increment(10) }, { id: 1 }))
+    t.update({ score: increment(1) }, { id: 1 })
+    expect(spy).toHaveBeenCalled()
+    expect([t.get(1)?.score, o.get(1)?.score]).toEqual([11, 11])
+  })
+
+  it('throws RecordNotFoundError, writing nothing, when another replica deleted the record after it was planned', () => {
+    const { t, o } = world()
+    beforeNextExpressAppend(() => o.delete({ id: 1 }))
+    expect(() => t.update({ score: increment(1) }, { id: 1 })).toThrow(RecordNotFoundError)
+    expect([t.select().length, o.select().length]).toEqual([2, 2])
+  })
+
+  it('moves the record in the index of the field it sets, on both replicas', () => {
+    const { t, o } = world()
+    t.createIndex('city')
+    t.update({ city: 'c9' }, { id: 1 })
+    for (const x of [t, o]) {
+      expect(x.select({ where: { city: 'c1' } })).toEqual([])
+      expect(x.select({ where: { city: 'c9' } }).map((r) => r.id)).toEqual([1])
+    }
+  })
+
+  it('keeps the table\'s schema: a value the validator refuses is refused', () => {
+    const { t, o } = world({}, { schema: { city: 'string', score: 'number', at: 'number' } })
+    expect(() => t.update({ score: 'high' }, { id: 1 })).toThrow(expect.objectContaining({ code: 'SchemaValidationError' }))
+    expect([t.get(1)?.score, o.get(1)?.score]).toEqual([0, 0])
+  })
+
+  it('keeps a unique index: a value another record holds is refused', () => {
+    const { t } = world()
+    t.createIndex('city', { type: 'hash', unique: true })
+    expect(() => t.update({ city: 'c1' }, { id: 2 })).toThrow(expect.objectContaining({ code: 'DuplicateKeyError' }))
+  })
+
+  it('leaves an expired record alone in a table with ttl: no record matches', () => {
+    const { t } = world({}, { ttl: { field: 'at' } })
+    t.update({ at: 1 }, { id: 1 })
+    expect(() => t.update({ score: 1 }, { id: 1 })).toThrow(expect.objectContaining({ code: 'RecordNotFoundError' }))
+  })
+
+  it('refuses an increment of a field that is not a number, as a local table does', () => {
+    const { t } = world()
+    const local = new Database().createTable('t')
+    local.insert({ id: 1, city: 'c1', score: 0 })
+    const error = (table: typeof t) => {
+      try {
+        table.update({ city: increment(1) }, { id: 1 })
+      } catch (e) {
+        return [(e as Error).name, (e as { code?: string }).code, (e as Error).message]
+      }
+      return null
+    }
+    expect(error(t)).toEqual(error(local as never))
+    expect(error(t)).not.toBeNull()
+  })
+})

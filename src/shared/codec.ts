@@ -183,13 +183,31 @@ function patchWriterOf(table: string, fields: readonly string[]): PatchWriter | 
   return known.write
 }
 
-let lastOne: { readonly table: string; readonly field: string; readonly write: PatchWriter | null } | undefined
+interface OnePatch {
+  readonly table: string
+  readonly field: string
+  readonly write: PatchWriter | null
+}
+/**
+ * Per table name, the one-field writer it used last: a thread that updates one field of each of
+ * several tables in turn finds each table's own, not only the last one used (which, alone, was
+ * missed at every change of table: a signature made and looked up each time).
+ */
+const onePatches = new Map<string, OnePatch>()
+let lastOne: OnePatch | undefined
 /** The compiled writer of a patch of `table` that may set `field` alone (the others are the record's own), or null. */
 export function onePatchWriterOf(table: string, field: string): PatchWriter | null {
   const last = lastOne
   if (last !== undefined && last.table === table && last.field === field) return last.write
-  lastOne = { table, field, write: compiledPatch(table, [field]) }
-  return lastOne.write
+  let known = onePatches.get(table)
+  if (known === undefined || known.field !== field) {
+    known = { table, field, write: compiledPatch(table, [field]) }
+    // Names of tables long dropped are not kept for ever.
+    if (onePatches.size >= MAX_PATCH_WRITERS) onePatches.clear()
+    onePatches.set(table, known)
+  }
+  lastOne = known
+  return known.write
 }
 
 function compiledPatch(table: string, fields: readonly string[]): PatchWriter | null {

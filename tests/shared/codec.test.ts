@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { decodeOps, decodeSnapshot, encodeOps, encodeOpsInPlace, encodePatchInPlace, encodePatchInto, encodeSnapshot, openSinglePatch, patchFieldsOffset, readPatchFields, readPatchFieldsAt, readPatchKey, type WireOp, type WireRecord } from '../../src/shared/codec'
 import type { FieldPatch } from '../../src/storage/change'
 import { BinaryWriter, WRITER_FULL } from '../../src/values/binary'
@@ -268,6 +268,28 @@ describe('change codec', () => {
         encodePatchInto(w, op(a, b), ['id', 'a', 'b'], field)
         expect(decodeOps(w.bytes, 0, w.length), field).toEqual([{ type: 'patch', table: 'alt', key: 9, fields: field === 'a' ? ['a', a] : ['b', b] }])
       }
+    })
+
+    it('given the one field an update set, finds each table\'s writer again when tables alternate, without compiling or naming it anew', () => {
+      const op = (table: string) => ({ type: 'record', table, key: 9, before: rec(0), after: rec(1) }) as const
+      const w = new BinaryWriter()
+      for (const table of ['alt1', 'alt2']) encodePatchInto(w, op(table), ['id', 'a', 'b'], 'a')
+      // A writer not found is looked up by a signature (JSON), then compiled if need be.
+      const signatures = vi.spyOn(JSON, 'stringify')
+      const written: Uint8Array[] = []
+      let calls = -1
+      try {
+        for (let i = 0; i < 10; i++) {
+          w.reset()
+          encodePatchInto(w, op(i % 2 === 0 ? 'alt1' : 'alt2'), ['id', 'a', 'b'], 'a')
+          written.push(w.bytes.slice(0, w.length))
+        }
+        calls = signatures.mock.calls.length
+      } finally {
+        signatures.mockRestore()
+      }
+      expect(calls).toBe(0)
+      written.forEach((bytes, i) => expect(decodeOps(bytes)).toEqual([{ type: 'patch', table: i % 2 === 0 ? 'alt1' : 'alt2', key: 9, fields: ['a', 1] }]))
     })
 
     it('keeps the table name of each call when tables alternate', () => {

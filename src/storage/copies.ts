@@ -28,6 +28,12 @@ export class Copies {
    * barrier's slow path, a field name (an old string) does not.
    */
   #vouchedField: string | null = null
+  /**
+   * The merge's list (field, value, field, value…) when it set several fields (null: one, or not
+   * told). Kept only then: an update of several fields is rarer, and its indexes are looked at
+   * for those fields alone.
+   */
+  #vouchedSets: readonly unknown[] | null = null
 
   /**
    * The compiled shape that every stored record holds (fields in one order, no object among the
@@ -67,6 +73,7 @@ export class Copies {
       const same = from === this.#vouchedFrom
       this.#vouched = this.#vouchedFrom = null
       this.#vouchedField = null
+      this.#vouchedSets = null
       // `from`, stored, holds the shape, and `rec` is its copy with some values, none an object, replaced.
       if (same && flat !== undefined) return
     }
@@ -89,6 +96,7 @@ export class Copies {
     this.#vouched = rec
     this.#vouchedFrom = from
     this.#vouchedField = sets !== null && sets.length === 2 ? (sets[0] as string) : null
+    this.#vouchedSets = sets !== null && sets.length > 2 ? sets : null
   }
 
   /**
@@ -99,6 +107,16 @@ export class Copies {
    */
   setOneOf(rec: Rec, from: Rec): string | null {
     return rec === this.#vouched && from === this.#vouchedFrom ? this.#vouchedField : null
+  }
+
+  /**
+   * What the merge that made `rec` from `from` set, if `rec` is the record last {@link vouch}ed
+   * for, made from `from`, and the vouch said: its one field's name, or its list (field, value…)
+   * when it set several; else null. Every field of `rec` it does not name is `from`'s own value.
+   */
+  setsOf(rec: Rec, from: Rec): string | readonly unknown[] | null {
+    if (rec !== this.#vouched || from !== this.#vouchedFrom) return null
+    return this.#vouchedField ?? this.#vouchedSets
   }
 
   /**
@@ -117,6 +135,7 @@ export class Copies {
     this.#flat = undefined
     this.#vouched = this.#vouchedFrom = null
     this.#vouchedField = null
+    this.#vouchedSets = null
   }
 
   /** The last shape found is tried first, which allocates nothing (`shapeOf` builds a signature). */

@@ -154,6 +154,12 @@ describe('indexes of an update vouched for with the fields it sets', () => {
     expect([keysOf(store, 'a', 11), keysOf(store, 'a', 10), keysOf(store, 'b', 100)]).toEqual([[1], [], [1]])
   })
 
+  it('moves the record in the indexes of each indexed field among three it sets, the last one included', () => {
+    const store = indexed()
+    update(store, { a: 12, n: 1, b: 120 }, ['a', 12, 'n', 1, 'b', 120])
+    expect([keysOf(store, 'a', 12), keysOf(store, 'a', 10), keysOf(store, 'b', 120), keysOf(store, 'b', 100)]).toEqual([[1], [], [1], []])
+  })
+
   it('moves the record in every index when the vouch does not say what it set', () => {
     const store = indexed()
     const from = store.get(1) as Rec

@@ -384,9 +384,15 @@ export function encodeSnapshot(state: DatabaseState, sizeHint = 0, into?: Binary
   out.uint(meta.length)
   out.raw(meta)
   for (const table of state.tables) {
-    out.uint(table.records.length)
+    const records = table.records
+    out.uint(records.length)
+    const start = out.length
     let last: EncodeShape | undefined
-    for (const rec of table.records) {
+    for (let i = 0; i < records.length; i++) {
+      // With no kept writer nor earlier snapshot to size it, room for the rest of the table
+      // is made once, as its first records take it.
+      if (i === SIZING_SAMPLE) out.reserve(Math.ceil(((out.length - start) / SIZING_SAMPLE) * (records.length - i) * 1.125))
+      const rec = records[i] as Rec
       // A record of the shape of the one before is its values alone (most records of a table
       // share one shape): the names block is written, and read, once per run.
       const shape = encoderOf(rec)
@@ -397,11 +403,14 @@ export function encodeSnapshot(state: DatabaseState, sizeHint = 0, into?: Binary
         out.raw(shape.names)
         last = shape
       }
-      shape.write(rec, out)
+      out.fields(shape, rec)
     }
   }
   return out.finish()
 }
+
+/** Records of a table encoded before the snapshot's room for the rest is made (see `BinaryWriter.reserve`). */
+const SIZING_SAMPLE = 1024
 
 /** Before each record of a snapshot: its names block follows, or it has the shape of the one before. */
 const NEW_SHAPE = 0

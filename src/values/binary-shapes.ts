@@ -30,7 +30,20 @@ export interface EncodeShape {
    * same order) and `after`, each as its name then its value; returns how many.
    */
   readonly diff: (before: object, after: object, w: ValueWriter) => number
+  /**
+   * The shape's {@link FlatWriter}, compiled on first use (`compileFlatWriter`, by ./binary.ts,
+   * which gives it the value writer); null when the shape is not compiled.
+   */
+  flat: FlatWriter | null | undefined
 }
+
+/**
+ * Writes every field value of `v` (an object of the shape's fields, in order) from `bytes[pos]`
+ * (`view`: a view of all of `bytes`' buffer) if each is flat (see `PutFlat`) and fits before
+ * `limit`; returns the position after them, or -1 (bytes up to `limit` possibly written: the
+ * caller then writes the object with its shape's `write`).
+ */
+export type FlatWriter = (bytes: Uint8Array, view: DataView, pos: number, limit: number, v: object) => number
 
 /** How objects of one names block are read. */
 export interface DecodeShape {
@@ -109,7 +122,18 @@ function compileEncoder(fields: readonly string[]): EncodeShape {
   const tests = names.map((f, i) => `x = a[${f}]; y = b[${f}]; if (x !== y || (x === 0 && 1 / x !== 1 / y)) { w.name(n${i}); w.value(x); n++ }`)
   const params = fields.map((_, i) => `n${i}`)
   const makeDiff = new Function(...params, `return function diff(b, a, w) { var n = 0, x, y;\n${tests.join('\n')}\nreturn n }`) as (...names: EncodedName[]) => EncodeShape['diff']
-  return { fields, names: namesBlock(fields), write, diff: makeDiff(...fields.map(encodedName)) }
+  return { fields, names: namesBlock(fields), write, diff: makeDiff(...fields.map(encodedName)), flat: undefined }
+}
+
+/**
+ * Compiles the {@link FlatWriter} of `fields` (a compiled shape's), each value written by `put`
+ * (`putFlat`, passed in: ./binary.ts imports this module). A snapshot writes every record so:
+ * no writer method per value, and the code is the one the patch writer of a writing thread
+ * keeps hot (a thread's first snapshot otherwise ran the general writer cold).
+ */
+export function compileFlatWriter(fields: readonly string[], put: PutFlat): FlatWriter {
+  const stores = fields.map((f) => `pos = put(bytes, view, pos, limit, v[${JSON.stringify(f)}])\nif (pos < 0) return -1`)
+  return new Function('put', `return function flat(bytes, view, pos, limit, v) {\n${stores.join('\n')}\nreturn pos\n}`)(put) as FlatWriter
 }
 
 /** `putFlat` (./binary.ts): a value that is not an object written with no writer, or -1. */
@@ -181,7 +205,7 @@ function genericEncoder(fields: readonly string[]): EncodeShape {
     }
     return n
   }
-  return { fields, names: namesBlock(fields), write, diff }
+  return { fields, names: namesBlock(fields), write, diff, flat: null }
 }
 
 /** Whether `rec` has exactly the fields `fields`, in that order (no key array made). */

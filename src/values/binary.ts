@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../errors'
 import { FrozenDate } from './freeze'
-import { encoderOf, knownDecoder, newDecoder, type DecodeShape, type EncodedName } from './binary-shapes'
+import { compileFlatWriter, encoderOf, knownDecoder, newDecoder, type DecodeShape, type EncodedName, type EncodeShape } from './binary-shapes'
 
 /*
  * A compact binary encoding of stored values (JSON-like + Date + bigint + undefined), used for
@@ -177,6 +177,32 @@ export class BinaryWriter {
     this.#ensure(bytes.length)
     this.#bytes.set(bytes, this.#pos)
     this.#pos += bytes.length
+  }
+
+  /**
+   * The field values of `v`, an object of `shape`'s fields (its names written already, or known
+   * to the reader): by the shape's compiled flat writer while every value is flat and fits, else
+   * by `shape.write` (from the same position: what the flat writer wrote is overwritten).
+   */
+  fields(shape: EncodeShape, v: object): void {
+    const flat = shape.flat === undefined ? (shape.flat = compileFlatWriter(shape.fields, putFlat)) : shape.flat
+    if (flat !== null) {
+      const end = flat(this.#bytes, this.#view, this.#pos, this.#limit, v)
+      if (end >= 0) {
+        this.#pos = end
+        return
+      }
+    }
+    shape.write(v, this)
+  }
+
+  /**
+   * Makes room for `n` more bytes at once: a caller that knows about how much it will write
+   * (a snapshot, from its first records) allocates once instead of doubling from a few KiB, each
+   * new buffer's pages faulted in and the bytes so far copied.
+   */
+  reserve(n: number): void {
+    this.#ensure(n)
   }
 
   #number(v: number): void {

@@ -347,5 +347,13 @@ describe('change codec', () => {
     it('decodes the same with a size hint smaller or larger than what it takes', () => {
       for (const hint of [0, 10, 1 << 20]) expect(decodeSnapshot(encodeSnapshot(state, hint))).toEqual(state)
     })
+
+    it('decodes a table of thousands of records whose later records are far larger than its first ones (room made from the first ones)', () => {
+      const records = Array.from({ length: 5000 }, (_, i) =>
+        Object.freeze(i < 2000 ? { id: i, s: 'x', n: i } : i % 3 === 0 ? { id: i, s: 'y'.repeat(i % 700), n: -i / 3, tags: Object.freeze([i]) } : { id: i, s: 'ü'.repeat(i % 500), n: i * 1.5 }),
+      )
+      const big = { tables: [{ definition: definition('big'), nextAutoKey: 5000, lockSlot: 6, records }, state.tables[0] as (typeof state.tables)[0]] }
+      for (const hint of [0, 1 << 22]) expect(decodeSnapshot(encodeSnapshot(big, hint))).toEqual(big)
+    })
   })
 })

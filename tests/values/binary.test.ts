@@ -2,7 +2,7 @@
 // word at a time: the same bytes as the string encoding, whatever the name's length.
 import { describe, expect, it } from 'vitest'
 import { BinaryReader, BinaryWriter, RepeatedString, WRITER_FULL, putFlat } from '../../src/values/binary'
-import { encodedName } from '../../src/values/binary-shapes'
+import { encodedName, encoderOf } from '../../src/values/binary-shapes'
 
 const NAMES = ['', 'a', 'ab', 'abc', 'abcd', 'score', 'people', 'abcdefg', 'abcdefgh', 'naïve', 'テーブル', '😀x']
 
@@ -136,5 +136,51 @@ describe('putFlat', () => {
   it('refuses objects and bigints (a writer writes them)', () => {
     const target = new Uint8Array(64)
     for (const v of [{}, [], new Date(0), 5n]) expect(putFlat(target, new DataView(target.buffer), 0, 64, v)).toBe(-1)
+  })
+})
+
+describe('BinaryWriter.fields', () => {
+  const records: object[] = [
+    { id: 1, name: 'a', score: 0.5, ok: true, none: null },
+    { id: -0, name: 'ünïcödé ✓ 😀', score: 2 ** 31, ok: false, none: undefined },
+    { id: 3, name: 'x'.repeat(5000), score: Number.NaN, ok: true, none: null },
+    // Not flat: the compiled writer gives up and the shape's general writer writes the object.
+    { id: 4, name: 'b', score: 1, ok: new Date(7), none: null },
+    { id: 5, name: 'c', score: 2, ok: true, none: Object.freeze({ deep: [1, 'two'] }) },
+    { id: 6, name: 'd', score: 3, ok: true, none: 5n },
+  ]
+
+  it('writes an object\'s values as its shape\'s general writer does, flat or not, from any room left in the buffer', () => {
+    for (const rec of records) {
+      const shape = encoderOf(rec)
+      const expected = written((w) => shape.write(rec, w))
+      // Writers with room for the whole record, and writers that must grow within it: the record
+      // starts at every offset of the first 24.
+      for (const initial of [16, 64, 1 << 16]) {
+        for (let lead = 0; lead < 24; lead++) {
+          const w = new BinaryWriter(initial)
+          w.reset()
+          for (let i = 0; i < lead; i++) w.byte(0xaa)
+          w.fields(shape, rec)
+          expect([...w.bytes.subarray(lead, w.length)], `${JSON.stringify(Object.keys(rec))}, ${initial} bytes, at ${lead}`).toEqual(expected)
+        }
+      }
+    }
+  })
+
+  it('reads back as the object it was given', () => {
+    for (const rec of records) {
+      const w = new BinaryWriter()
+      w.reset()
+      w.value(rec)
+      const bytes = w.copy()
+      const shape = encoderOf(rec)
+      const v = new BinaryWriter()
+      v.reset()
+      v.byte(bytes[0] as number) // the tag
+      v.raw(shape.names)
+      v.fields(shape, rec)
+      expect(new BinaryReader(v.copy()).value()).toEqual(rec)
+    }
   })
 })

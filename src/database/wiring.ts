@@ -79,39 +79,45 @@ function checkDatabaseOptions(options: DatabaseOptions | undefined): { opts: Dat
 /** Checks the options of `new Database()` and makes the parts of `db`. */
 export function openParts(db: Database, options: DatabaseOptions | undefined): DatabaseParts {
   const { opts, timeout, logger } = checkDatabaseOptions(options)
-  // The transactions' callbacks read the catalog and the shared parts, made after them.
-  let catalog: Catalog | undefined
-  let shared: SharedParts | null = null
-  const ctx = (name: string) => catalog!.context(name)
-  const tx = new Transactions({
+  const late: MadeLater = { catalog: null, shared: null }
+  const tx = newTransactions(late, logger)
+  const catalog = (late.catalog = new Catalog(tx, timeout, attaching?.schemas ?? connecting?.schemas ?? {}))
+  const sweeper = new Sweeper(db, opts.shared === true || connecting !== null, (error) => logger.error('dictdb: a TTL sweep failed', error))
+  catalog.onExpiringTable = () => sweeper.start()
+  let follower: Follower | null = null
+  if (opts.shared === true) {
+    const host = replicaHost(catalog, tx, (error) => logger.error('dictdb: publishing the shared snapshot failed', error))
+    late.shared = connectShared(host, { handle: attaching?.handle, logBytes: opts.logBytes, timeoutMs: timeout })
+    follower = shareReplica(catalog, tx, late.shared, logger, timeout)
+  }
+  const remote = connecting === null ? null : connecting.makeLog({ catalog, tx })
+  if (remote !== null) tx.share(remote.sync_)
+  return { catalog, tx, lockTimeoutMs: timeout, logger, shared: late.shared, remote, follower, sweeper, feeds: new Set(), closed: false, remoteClosed: Promise.resolve() }
+}
+
+/** The parts a database's transactions call back into, made after the transactions. */
+interface MadeLater {
+  catalog: Catalog | null
+  shared: SharedParts | null
+}
+
+/** The transaction manager, whose callbacks read the catalog and the shared parts once `late` has them. */
+function newTransactions(late: MadeLater, logger: Logger): Transactions {
+  const ctx = (name: string) => (late.catalog as Catalog).context(name)
+  return new Transactions({
     store: (name) => ctx(name).store,
     lock: (name) => ctx(name).lock,
     reportListenerError: (error) => logger.error('dictdb: a commit listener threw; the commit stands', error),
     deadlockRetried: (table) => {
-      if (table !== undefined && catalog!.has(table)) ctx(table).lock.counters.deadlockRetried()
+      if (table !== undefined && (late.catalog as Catalog).has(table)) ctx(table).lock.counters.deadlockRetried()
     },
-    names: () => catalog!.names(),
-    has: (name) => catalog!.has(name),
+    names: () => (late.catalog as Catalog).names(),
+    has: (name) => (late.catalog as Catalog).has(name),
     retrying: (on) => {
+      const shared = late.shared
       if (shared !== null) (on ? takeTicket : dropTicket)(shared.memory, shared.replica.slot)
     },
   })
-  catalog = new Catalog(tx, timeout, attaching?.schemas ?? connecting?.schemas ?? {})
-  const made = catalog
-  const sweeper = new Sweeper(db, opts.shared === true || connecting !== null, (error) => logger.error('dictdb: a TTL sweep failed', error))
-  made.onExpiringTable = () => sweeper.start()
-  let follower: Follower | null = null
-  if (opts.shared === true) {
-    shared = connectShared(replicaHost(made, tx, (error) => logger.error('dictdb: publishing the shared snapshot failed', error)), {
-      handle: attaching?.handle,
-      logBytes: opts.logBytes,
-      timeoutMs: timeout,
-    })
-    follower = shareReplica(made, tx, shared, logger, timeout)
-  }
-  const remote = connecting === null ? null : connecting.makeLog({ catalog: made, tx })
-  if (remote !== null) tx.share(remote.sync_)
-  return { catalog: made, tx, lockTimeoutMs: timeout, logger, shared, remote, follower, sweeper, feeds: new Set(), closed: false, remoteClosed: Promise.resolve() }
 }
 
 /** Wires the write path of `tx` to the shared ring and starts following other threads' commits. */

@@ -31,7 +31,7 @@ export interface EncodeShape {
    */
   readonly diff: (before: object, after: object, w: ValueWriter) => number
   /**
-   * The shape's {@link FlatWriter}, compiled on first use (`compileFlatWriter`, by ./binary.ts,
+   * The shape's {@link FlatWriter}, compiled on first use (`compileFlatWriter`, by ./binary-writer.ts,
    * which gives it the value writer); null when the shape is not compiled.
    */
   flat: FlatWriter | null | undefined
@@ -127,7 +127,7 @@ function compileEncoder(fields: readonly string[]): EncodeShape {
 
 /**
  * Compiles the {@link FlatWriter} of `fields` (a compiled shape's), each value written by `put`
- * (`putFlat`, passed in: ./binary.ts imports this module). A snapshot writes every record so:
+ * (`putFlat`, passed in: ./binary-writer.ts imports this module). A snapshot writes every record so:
  * no writer method per value, and the code is the one the patch writer of a writing thread
  * keeps hot (a thread's first snapshot otherwise ran the general writer cold).
  */
@@ -136,7 +136,7 @@ export function compileFlatWriter(fields: readonly string[], put: PutFlat): Flat
   return new Function('put', `return function flat(bytes, view, pos, limit, v) {\n${stores.join('\n')}\nreturn pos\n}`)(put) as FlatWriter
 }
 
-/** `putFlat` (./binary.ts): a value that is not an object written with no writer, or -1. */
+/** `putFlat` (./binary-writer.ts): a value that is not an object written with no writer, or -1. */
 export type PutFlat = (bytes: Uint8Array, view: DataView, pos: number, limit: number, v: unknown) => number
 
 /**
@@ -152,7 +152,7 @@ export type PatchWriter = (bytes: Uint8Array, view: DataView, pos: number, limit
 /**
  * Compiles a {@link PatchWriter} for the head bytes `head` and objects of `fields` (null if they
  * cannot be compiled): the head and each field's name are stored as 32-bit constants of the code,
- * each value written by `put` (`putFlat`, passed in: ./binary.ts imports this module). A shared
+ * each value written by `put` (`putFlat`, passed in: ./binary-writer.ts imports this module). A shared
  * database's update by key spends a third of its encoding in method calls of the writer
  * otherwise (one per value, one per name, each reading the writer's position and limit).
  */

@@ -188,7 +188,7 @@ export class SharedLog {
       count++
       at += words * 4
     }
-    return this.#mem.head > from ? -1 : count
+    return this.#mem.headPast(from) ? -1 : count
   }
 
   /** The buffer the last {@link read} copied its entries to. */

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { ringOffset } from '../../src/shared/log'
+import { encodeOpsInPlace } from '../../src/shared/codec'
+import { SharedLog, entrySize, ringOffset } from '../../src/shared/log'
+import { SharedMemory } from '../../src/shared/memory'
 
 describe('ringOffset', () => {
   const caps = [2 ** 16, 3 * 2 ** 16 + 8, 64 * 2 ** 20, 2 ** 34]
@@ -21,6 +23,22 @@ describe('ringOffset', () => {
     for (let pos = 2 ** 31 - 64; pos < 2 ** 31 + 64 * 1024; pos += 56 * 8) {
       const off = ringOffset(pos, cap)
       expect(off >= 0 && off < cap && (pos - off) % cap === 0).toBe(true)
+    }
+  })
+})
+
+describe('SharedLog.read', () => {
+  it('refuses the copy of an entry the ring\'s head has passed, and gives it while the head has not, past 4 GiB of log', () => {
+    const mem = SharedMemory.create(1 << 16)
+    const log = new SharedLog(mem)
+    const payload = encodeOpsInPlace([{ type: 'record', table: 't', key: 7, after: { id: 7 } }])
+    for (const from of [2 ** 32 - 8, 2 ** 32, 2 ** 33 + 2 ** 31]) {
+      mem.head = from
+      log.write(from, log.place(from, payload.length), 0, payload)
+      const to = from + entrySize(payload.length)
+      expect(log.read(from, to), `head at ${from}`).toBe(1)
+      mem.head = from + 8
+      expect(log.read(from, to), `head past ${from}`).toBe(-1)
     }
   })
 })

@@ -73,6 +73,16 @@ describe('SharedMemory', () => {
     expect(mem.tail).toBe(2 ** 35 + 4096)
   })
 
+  it('says the ring\'s head is past a position exactly when it is, around each 2^32 boundary of its 64-bit word\'s halves', () => {
+    const mem = SharedMemory.create(1 << 16)
+    for (const head of [8, 2 ** 31, 2 ** 32 - 8, 2 ** 32, 2 ** 32 + 8, 2 ** 35, 2 ** 40 + 2 ** 32 - 8, 2 ** 52]) {
+      mem.head = head
+      const below = [head - 8, head - 2 ** 31, head - 2 ** 32, head - 2 ** 32 - 8].filter((pos) => pos >= 0)
+      for (const pos of below) expect(mem.headPast(pos), `head ${head}, position ${pos}`).toBe(true)
+      for (const pos of [head, head + 8, head + 2 ** 32]) expect(mem.headPast(pos), `head ${head}, position ${pos}`).toBe(false)
+    }
+  })
+
   it('moves the commit word with every append: an entry takes 8 bytes or more', () => {
     const mem = SharedMemory.create(1 << 16)
     const words = [8, 16, 24].map((tail) => publish(mem, tail))

@@ -156,8 +156,10 @@ export class SharedLog {
    * Copies the entries in [from, to) out of the ring; returns how many, or -1 if the ring overtook
    * `from` meanwhile. Entry `i` is `bytes[start(i), start(i) + length(i))` and ends at log
    * position `end(i)`, valid until the next `read` (no object per entry: a catch-up mostly reads one).
+   * `limit`: stops at the first entry boundary at or past it, once at least one entry is copied
+   * (a skip to the ring's start is not one: a read from before it never gives 0 entries short of `to`).
    */
-  read(from: number, to: number): number {
+  read(from: number, to: number, limit = to): number {
     const view = this.#mem.logView
     const cap = this.#mem.capacity
     // A long catch-up may have grown the buffers: they are not kept beyond a bound.
@@ -168,7 +170,7 @@ export class SharedLog {
     let at = 0
     let pos = from
     let count = 0
-    while (pos < to) {
+    while (pos < to && (pos < limit || count === 0)) {
       const off = ringOffset(pos, cap)
       const length = view.getUint32(off, true)
       if (length === WRAP) {

@@ -523,8 +523,10 @@ export class Replica {
     // a listener's read may have caught up further meanwhile (a catch-up within this one).
     while (this.#applied < tail) {
       const log = this.#log
-      const count = log.read(this.#applied, Math.min(tail, this.#applied + CATCH_UP_CHUNK))
+      const count = log.read(this.#applied, tail, this.#applied + CATCH_UP_CHUNK)
       if (count < 0) return false
+      // `read` gives an entry whenever the position is short of the tail: without one this loop would never end.
+      if (count === 0) throw new InvalidStateError('dictdb internal: a catch-up read no entry short of the log\'s tail')
       // Patches while nobody listens are applied as they are decoded (no user code runs, so the
       // log's buffer stays as it is); from the first other entry on, all are decoded before any
       // is applied: a listener may read the log again, reusing its buffer.

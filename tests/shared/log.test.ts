@@ -41,4 +41,27 @@ describe('SharedLog.read', () => {
       expect(log.read(from, to), `head past ${from}`).toBe(-1)
     }
   })
+
+  it('stops at the first entry boundary at or past its limit', () => {
+    const mem = SharedMemory.create(1 << 16)
+    const log = new SharedLog(mem)
+    const payload = encodeOpsInPlace([{ type: 'record', table: 't', key: 7, after: { id: 7 } }])
+    const size = entrySize(payload.length)
+    for (let k = 0; k < 3; k++) log.write(k * size, k * size, 0, payload)
+    expect(log.read(0, 3 * size, 8)).toBe(1)
+    expect(log.read(0, 3 * size, size + 8)).toBe(2)
+    expect(log.read(0, 3 * size)).toBe(3)
+  })
+
+  it('copies the entry after a skip to the ring\'s start that goes past its limit, not none', () => {
+    const mem = SharedMemory.create(1 << 16)
+    const log = new SharedLog(mem)
+    const payload = encodeOpsInPlace([{ type: 'record', table: 't', key: 7, after: { id: 7, s: 'x'.repeat(8000) } }])
+    const tail = (1 << 16) - 4096
+    const start = log.place(tail, payload.length)
+    expect(start).toBe(1 << 16) // skips the last 4 KiB of the ring
+    log.write(tail, start, 0, payload)
+    expect(log.read(tail, start + entrySize(payload.length), tail + 64)).toBe(1)
+    expect(log.length(0)).toBe(payload.length)
+  })
 })

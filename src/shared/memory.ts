@@ -275,7 +275,8 @@ export class SharedMemory {
   /**
    * Whether the ring's head is past log position `pos`: the check after every log read (see
    * `SharedLog.read`). The head's two 32-bit halves are read with `Atomics.load`, low then high,
-   * instead of the 64-bit word: a BigInt made and converted per read cost ~13 ns more. The halves
+   * instead of the 64-bit word and its conversion from a BigInt (~2 ns more per read here, more
+   * where V8 does not compile the BigInt load down to a number). The halves
    * of one 64-bit store are not read as one, but the head only grows, so the high half read
    * second is at least the one that went with the low half: the sum is at least the head as it
    * was at the first load (after the caller's copy), never below it. A carry between the two

@@ -9,8 +9,9 @@
  * {@link COMMIT_LOCKED} and {@link COMMIT_SLEEPER} in its low bits. Readers mask them
  * ({@link COMMIT_FLAGS}): a held word still gives the last published tail. Who holds it is in
  * `H_APPENDER` (slot + 1, or 0), on the same line, written by the holder right after the swap
- * that took it and cleared before the swap that lets go: the reaper frees the word of a dead
- * holder by it, and a thread never waits for a word its own slot holds.
+ * that took it and cleared only after the swap that publishes (see {@link unlockAppend}): the
+ * reaper frees the word of a dead holder by it, and a thread never waits for a word its own slot
+ * holds.
  */
 import { LockTimeoutError } from '../errors'
 import { takeWhenFree } from './guard'
@@ -71,14 +72,23 @@ function lockAppendSlow(i32: Int32Array, slot: number, timeoutMs: number): numbe
  */
 export function unlockAppend(i32: Int32Array, count: number): void {
   const followers = i32[H_FOLLOWERS] as number
+  // The swap publishes the count with the word still held and its holder still named: a thread
+  // terminated at the swap's entry (a built-in call: a stop point) is freed by the reaper. Had the
+  // name been cleared first, it would have left a held word naming nobody, and every later append
+  // would time out. The two stores after it are no call, so nothing ends the thread between them:
+  // the name is cleared, then the word let go. A sleeper that marks the word between the swap and
+  // the last store loses its mark and sleeps one slice (SLEEP_MS of ./guard.ts) instead of being woken.
+  const sleepers = Atomics.exchange(i32, H_COMMITS, count | COMMIT_LOCKED) & COMMIT_SLEEPER
   i32[H_APPENDER] = 0
-  if ((Atomics.exchange(i32, H_COMMITS, count) & COMMIT_SLEEPER) !== 0 || followers > 0) Atomics.notify(i32, H_COMMITS)
+  i32[H_COMMITS] = count
+  if (sleepers !== 0 || followers > 0) Atomics.notify(i32, H_COMMITS)
 }
 
 /**
  * Frees the append mutex if dead thread `deadSlot` holds it, keeping the count (its entry, never
  * published, is overwritten by the next append), and wakes the sleepers. `H_APPENDER` names the
- * dead slot only while it holds the word (it is cleared before the swap that lets go), and taking
+ * dead slot only while it holds the word (it is cleared right before the store that lets go, with
+ * no call between them), and taking
  * that name back with a compare-and-swap lets one reaper only go on. Nobody else lets go of the
  * word meanwhile, but sleepers may mark it: hence the loop.
  */

@@ -15,7 +15,7 @@ const words = {
 }
 
 /** How the writes around a worker terminated at `point` ended (see the program). */
-async function terminatedAt(point: 'spin' | 'sleep' | 'window' | 'held') {
+async function terminatedAt(point: 'spin' | 'sleep' | 'window' | 'held' | 'release') {
   const run = await runProgram('append-termination', [point, JSON.stringify(words)], 50_000)
   expect(run.timedOut, run.stderr).toBe(false)
   expect(run.code, run.stderr).toBe(0)
@@ -25,12 +25,13 @@ async function terminatedAt(point: 'spin' | 'sleep' | 'window' | 'held') {
 /** Both other writes went through once each; the dead worker's never did; the mutex is free. */
 const everyOtherWriteOnce = { bystander: 'ok', main: 'ok', v: 2, fresh: [{ id: 1, v: 2 }], free: true }
 
-describe("a worker terminated in the append mutex's slow path", () => {
+describe("a worker terminated in the append mutex's slow path or its release", () => {
   it.each([
     ['spin', 'while spinning on the held mutex: the holder keeps it, then every other write goes through once', true],
     ['sleep', 'asleep on the held mutex: the holder keeps it, then every other write goes through once', true],
     ['window', 'right after the compare-and-swap that took the mutex: the reaper frees it, every other write goes through once', null],
     ['held', 'holding the mutex before writing its entry: the reaper frees it, every other write goes through once', null],
+    ['release', 'at the swap that would publish its entry and let go: the reaper frees it, every other write goes through once', null],
   ] as const)('terminated at %s: %s', async (point, _, mainHolds) => {
     expect(await terminatedAt(point)).toEqual({ ...everyOtherWriteOnce, mainHolds })
   }, 60_000)

@@ -67,7 +67,7 @@ async function until(condition) {
 hold()
 const victim = spawn('append-victim')
 await victim.next('attached')
-if (point === 'window' || point === 'held') {
+if (point === 'window' || point === 'held' || point === 'release') {
   await until(() => Atomics.load(flags, 0) === 1)
   release()
 }

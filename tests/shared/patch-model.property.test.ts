@@ -7,6 +7,7 @@
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Database, increment, type Table } from '../../src'
+import { tag } from './value-tag'
 
 const FIELDS = ['u', 'h', 's', 'x', 'y'] as const
 const INDEXES = [
@@ -61,17 +62,6 @@ const op = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), on, id }) },
 )
 type Op = typeof op extends fc.Arbitrary<infer T> ? T : never
-
-/** A value as text that tells -0 from 0, a bigint from a number and a Date from its time. */
-function tag(v: unknown): string {
-  if (typeof v === 'number') return Object.is(v, -0) ? '-0' : String(v)
-  if (typeof v === 'bigint') return `${v}n`
-  if (typeof v === 'string') return JSON.stringify(v)
-  if (v instanceof Date) return `Date(${v.getTime()})`
-  if (Array.isArray(v)) return `[${v.map(tag).join(',')}]`
-  if (typeof v === 'object' && v !== null) return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}:${tag(x)}`).join(',')}}`
-  return String(v)
-}
 
 /** What a write did: its result, or its error's name and code. */
 function run(t: Table<any>, o: Op): string {

@@ -71,8 +71,7 @@ export function fieldMaker(shape: Shape, field: string): FieldMaker | null {
 }
 
 function compileOne(fields: readonly string[], field: string): FieldMaker {
-  const props = fields.map((f) => `${JSON.stringify(f)}: ${f === field ? 'v' : `b[${JSON.stringify(f)}]`}`)
-  return new Function('b', 'v', `return Object.freeze({\n${props.join(',\n')}\n})`) as FieldMaker
+  return frozenLiteral(fields, (f) => (f === field ? 'v' : null)) as FieldMaker
 }
 
 function sameNames(patch: FieldPatch): boolean {
@@ -83,13 +82,20 @@ function sameNames(patch: FieldPatch): boolean {
 
 function compile(fields: readonly string[], names: readonly string[]): PatchMaker | null {
   if (new Set(names).size !== names.length || !names.every((n) => fields.includes(n))) return null
-  // Field names enter the code only as JSON string literals (a compiled shape never holds
-  // `__proto__`, see ../values/shape.ts).
-  const props = fields.map((f) => {
+  return frozenLiteral(fields, (f) => {
     const at = names.indexOf(f)
-    return `${JSON.stringify(f)}: ${at < 0 ? `b[${JSON.stringify(f)}]` : `v[${at}]`}`
-  })
-  return new Function('b', 'v', `return Object.freeze({\n${props.join(',\n')}\n})`) as PatchMaker
+    return at < 0 ? null : `v[${at}]`
+  }) as PatchMaker
+}
+
+/**
+ * `(b, v) => Object.freeze({ ...every field of `fields` })`, compiled: each field's value is the
+ * expression `set` gives for it, or else `b`'s (the stored record's). Field names enter the code
+ * only as JSON string literals (a compiled shape never holds `__proto__`, see ../values/shape.ts).
+ */
+function frozenLiteral(fields: readonly string[], set: (field: string) => string | null): (b: Rec, v: never) => Rec {
+  const props = fields.map((f) => `${JSON.stringify(f)}: ${set(f) ?? `b[${JSON.stringify(f)}]`}`)
+  return new Function('b', 'v', `return Object.freeze({\n${props.join(',\n')}\n})`) as (b: Rec, v: never) => Rec
 }
 
 /**

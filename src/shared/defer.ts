@@ -7,6 +7,11 @@ export interface RecordWrite {
   touches(table: string, key: Key): boolean
 }
 
+/** Whether two keys name one record: SameValueZero, as the store's Map compares keys. */
+export function sameKey(a: Key, b: Key): boolean {
+  return a === b || (a !== a && b !== b)
+}
+
 /**
  * The entries {@link patchesBeside} read, each one patch: its table, key, and where its fields
  * start in the log's buffer (applying them later does not read their heads again). Reused.

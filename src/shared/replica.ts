@@ -6,7 +6,7 @@ import { guardLock, guardUnlock } from './guard'
 import { COMMIT_FLAGS } from './append-mutex'
 import { SharedLog, entrySize } from './log'
 import { MAX_THREADS, T_STALE } from './layout'
-import { OpenedPatches, patchesBeside } from './defer'
+import { OpenedPatches, patchesBeside, type RecordWrite } from './defer'
 import type { Key, Rec } from '../values/types'
 import type { PatchWriter } from '../values/binary-shapes'
 import type { TableStore } from '../storage/table-store'
@@ -237,36 +237,37 @@ export class Replica {
   }
 
   /**
-   * Whether an express append ({@link appendField}) may be tried: by plain reads, nothing was
-   * appended since this replica caught up, nobody holds the append mutex, and this replica is not
-   * stale. A hint only: the append's compare-and-swap on the commit word decides.
-   */
-  expressReady(): boolean {
-    return this.#commitsWord[0] === this.#seen && this.#staleWord[0] === 0
-  }
-
-  /**
    * The express path of the commonest write (an update by key of one field, outside a
-   * transaction, nobody listening here, planned on this replica while {@link expressReady}):
-   * appends the patch `write` makes of `before` → `after` (record `key`) straight into the ring,
-   * then stores `after` in `store`. The same entry, and the same state, as `appendIf` with that
-   * update's check; but false, with nothing written or applied, whenever that path would have
-   * anything else to do: something was appended since (the record may have changed), another
-   * thread holds `lock`, the entry does not fit in place, or `write` cannot write it (the caller
-   * then takes the general path, which sees to each case).
+   * transaction, nobody listening here, planned on this replica): appends the patch `write` makes
+   * of `before` → `after` (record `key`) straight into the ring, then stores `after` in `store`.
+   * The same entry, and the same state, as `appendIf` with that update's check (`beside`: which
+   * record it changes). Entries appended since this replica caught up are deferred as that path
+   * defers them (`#deferBeside`): if each is a patch of another record, they are copied under the
+   * mutex and applied after it, before `after` is stored. False, with nothing written or applied,
+   * whenever that path would have anything else to do: an entry appended since that is not such a
+   * patch (the record may have changed), another thread holds `lock`, the entry does not fit in
+   * place, or `write` cannot write it (the caller then takes the general path, which sees to each case).
    */
-  appendField(lock: { heldElsewhere(): boolean }, write: PatchWriter, store: TableStore, key: Key, before: Rec, after: Rec, field: string): boolean {
+  appendField(beside: RecordWrite, lock: { heldElsewhere(): boolean }, write: PatchWriter, store: TableStore, key: Key, before: Rec, after: Rec, field: string): boolean {
     const mem = this.memory
     const count = mem.lockAppend(this.slot, this.#timeoutMs, this.#seen)
     let end = -1
     try {
-      // The count it was taken at is the one this replica stands at: nothing appended since.
-      if (count === this.#seen && !lock.heldElsewhere()) end = this.#writeField(write, key, before, after)
+      if (!lock.heldElsewhere()) {
+        // The count it was taken at is the one this replica stands at: nothing appended since.
+        // Else the tail after the entries deferred, or -1.
+        const tail = count === this.#seen ? this.#applied : this.#readBeside(beside, count)
+        if (tail >= 0) end = this.#writeField(tail, write, key, before, after)
+      }
     } finally {
-      if (end < 0) mem.unlockAppend(count)
+      if (end < 0) {
+        this.#deferred = 0 // the next catch-up reads them again
+        mem.unlockAppend(count)
+      }
     }
     if (end < 0) return false
     this.#seen = mem.commit(end)
+    if (this.#deferred > 0) this.#applyDeferred()
     try {
       store.replaceField(key, before, after, field)
     } catch (error) {
@@ -280,9 +281,8 @@ export class Replica {
     return true
   }
 
-  /** Writes {@link appendField}'s entry in place at the tail (append mutex held); its end, or -1 with nothing published. */
-  #writeField(write: PatchWriter, key: Key, before: Rec, after: Rec): number {
-    const tail = this.#applied
+  /** Writes {@link appendField}'s entry in place at log position `tail` (append mutex held); its end, or -1 with nothing published. */
+  #writeField(tail: number, write: PatchWriter, key: Key, before: Rec, after: Rec): number {
     const log = this.#log
     const w = log.writerAt(tail)
     if (w === null) return -1
@@ -426,7 +426,7 @@ export class Replica {
    * deferred (`#deferred`), if each is a patch of another record than `check`'s and nobody here
    * listens (see `#deferBeside`); returns that tail, or -1 with nothing deferred.
    */
-  #readBeside(check: CheckedWrite, word: number): number {
+  #readBeside(check: RecordWrite, word: number): number {
     if (this.#host.listened()) return -1
     const tail = tailAfter(this.#applied, word)
     if (this.#overtaken(tail)) return -1

@@ -9,6 +9,7 @@ import type { Transactions } from '../txn/transactions'
 import type { PatchWriter } from '../values/binary-shapes'
 import type { Shape } from '../values/shape'
 import type { Key } from '../values/types'
+import { sameKey } from '../shared/defer'
 
 /** Off only in tests, which compare the log and replicas this path makes with the general path's. */
 let enabled = true
@@ -29,10 +30,11 @@ export function setExpressUpdates(on: boolean): void {
  * writer compiled for that table and field: `CheckedChange.encodeInto`), and runs only when the
  * general path would do nothing else: no validator (no user code), no unique index (its checks
  * span records), no `ttl` (expiry reads the clock), every record of one flat shape having the
- * field, a value that is not an object, this replica holding every commit, nothing in this
- * thread holding the table's lock, and, under the append mutex, nothing appended since and no
- * other thread holding the lock. Anything else answers false with nothing changed, and the caller
- * takes the general path, which sees to it (errors included).
+ * field, a value that is not an object, nothing in this thread holding the table's lock, and,
+ * under the append mutex, no other thread holding the lock and nothing appended since the
+ * replica caught up but patches of other records (see `Replica.appendField`). It catches up
+ * first, as the general path does before it plans a write. Anything else answers false with
+ * nothing changed, and the caller takes the general path, which sees to it (errors included).
  */
 export class ExpressUpdate {
   readonly #table: string
@@ -46,6 +48,8 @@ export class ExpressUpdate {
   #shape: Shape | null = null
   #make: FieldMaker | null = null
   #write: PatchWriter | null = null
+  /** The record the update in progress changes (see {@link touches}). */
+  #key: Key = 0
 
   constructor(table: string, store: TableStore, lock: SharedRWLock, tx: Transactions, plan: ChangePlanner, replica: Replica) {
     this.#table = table
@@ -61,10 +65,14 @@ export class ExpressUpdate {
    * `ChangePlanner.changes` leaves it), if the express path can; false, with nothing changed, if not.
    */
   update(field: string, given: unknown, key: Key): boolean {
-    const store = this.#store
-    if (!enabled || !this.#tx.idle || this.#plan.validator !== null || store.hasUnique || store.ttl !== null || this.#lock.heldHere) return false
+    if (!enabled || !this.#tx.idle || this.#lock.heldHere) return false
+    // What the general path does before it plans (`OptimisticWrites.attempt`): catch up (nobody
+    // listens here, so no user code runs), rebuilding if need be. Then the checks, on the table
+    // as the log left it (another thread may have added a unique index or a validator).
     const replica = this.#replica
-    if (!replica.expressReady()) return false
+    replica.refresh()
+    const store = this.#store
+    if (this.#plan.validator !== null || store.hasUnique || store.ttl !== null) return false
     const before = store.get(key)
     const shape = store.flatShape
     if (before === undefined || shape === null) return false
@@ -75,7 +83,13 @@ export class ExpressUpdate {
     // An increment of a value it cannot add to throws: the general path throws it.
     const value = given instanceof Increment ? given.applyTo(before[field], field, this.#table) : given
     if (typeof value === 'object' && value !== null) return false
-    return replica.appendField(this.#lock, write, store, key, before, make(before, value), field)
+    this.#key = key
+    return replica.appendField(this, this.#lock, write, store, key, before, make(before, value), field)
+  }
+
+  /** Whether the update in progress changes record `key` of `table` (the entries it may be appended beside: `patchesBeside`). */
+  touches(table: string, key: Key): boolean {
+    return table === this.#table && sameKey(key, this.#key)
   }
 
   #compile(field: string, shape: Shape): void {

@@ -95,6 +95,47 @@ describe('the express update', () => {
     expect([t.get(1)?.score, o.get(1)?.score]).toEqual([11, 11])
   })
 
+  it('is appended beside another replica\'s update of another record made after it was planned, and both replicas hold both', () => {
+    const { t, o } = world()
+    const spy = beforeNextExpressAppend(() => o.update({ score: increment(10) }, { id: 2 }))
+    t.update({ score: increment(1) }, { id: 1 })
+    expect(spy.mock.results[0]?.value).toBe(true)
+    expect([t.get(1)?.score, t.get(2)?.score, o.get(1)?.score, o.get(2)?.score]).toEqual([1, 10, 1, 10])
+  })
+
+  it('is appended beside another replica\'s update of the same key in another table', () => {
+    const { db, t, other } = world()
+    db.createTable('u').insert({ id: 1, score: 0 })
+    const spy = beforeNextExpressAppend(() => other.getTable('u').update({ score: 5 }, { id: 1 }))
+    t.update({ score: increment(1) }, { id: 1 })
+    expect(spy.mock.results[0]?.value).toBe(true)
+    expect([t.get(1)?.score, db.getTable('u').get(1)?.score, other.getTable('u').get(1)?.score]).toEqual([1, 5, 5])
+  })
+
+  it('steps aside when another replica inserted a record after it was planned, and both replicas hold both', () => {
+    const { t, o } = world()
+    const spy = beforeNextExpressAppend(() => o.insert({ id: 4, city: 'c4', score: 4, at: 0 }))
+    t.update({ score: increment(1) }, { id: 1 })
+    expect(spy.mock.results[0]?.value).toBe(false)
+    expect([t.get(1)?.score, t.get(4)?.score, o.get(1)?.score, o.get(4)?.score]).toEqual([1, 4, 1, 4])
+  })
+
+  it('catches up before it plans: it takes the express path from the record another replica last wrote', () => {
+    const { t, o } = world()
+    o.update({ score: increment(10) }, { id: 1 })
+    const spy = vi.spyOn(Replica.prototype, 'appendField')
+    t.update({ score: increment(1) }, { id: 1 })
+    expect(spy.mock.results[0]?.value).toBe(true)
+    expect([t.get(1)?.score, o.get(1)?.score]).toEqual([11, 11])
+  })
+
+  it('keeps a unique index that another replica added since this one last caught up', () => {
+    const { t, o } = world()
+    o.createIndex('city', { type: 'hash', unique: true })
+    expect(() => t.update({ city: 'c1' }, { id: 2 })).toThrow(expect.objectContaining({ code: 'DuplicateKeyError' }))
+    expect([t.get(2)?.city, o.get(2)?.city]).toEqual(['c2', 'c2'])
+  })
+
   it('throws RecordNotFoundError, writing nothing, when another replica deleted the record after it was planned', () => {
     const { t, o } = world()
     beforeNextExpressAppend(() => o.delete({ id: 1 }))

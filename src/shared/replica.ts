@@ -28,6 +28,13 @@ const OPENED_KEPT = 4096
  * against ~190 for 64. Within the buffer's kept size (64 KiB).
  */
 const CATCH_UP_CHUNK = 1 << 15
+/**
+ * Log bytes an express append ({@link Replica.appendField}) copies under the append mutex, at
+ * most, to append beside them: past this (it waited long for the mutex), it lets go and the
+ * general path catches up outside it. A lagging writer's copy of 100k entries held the mutex for
+ * milliseconds, and the log's read arrays, dropped past their kept size, grew again each time.
+ */
+const BESIDE_MAX = 1 << 12
 /** Appends that overwrite the ring free 1/32 of it at once (each freeing costs a walk over the thread slots). */
 const RECLAIM_CHUNK_SHIFT = 5
 
@@ -245,7 +252,7 @@ export class Replica {
    * defers them (`#deferBeside`): if each is a patch of another record, they are copied under the
    * mutex and applied after it, before `after` is stored. False, with nothing written or applied,
    * whenever that path would have anything else to do: an entry appended since that is not such a
-   * patch (the record may have changed), another thread holds `lock`, the entry does not fit in
+   * patch (the record may have changed), more of them than `BESIDE_MAX` bytes, another thread holds `lock`, the entry does not fit in
    * place, or `write` cannot write it (the caller then takes the general path, which sees to each case).
    */
   appendField(beside: RecordWrite, lock: { heldElsewhere(): boolean }, write: PatchWriter, store: TableStore, key: Key, before: Rec, after: Rec, field: string): boolean {
@@ -256,7 +263,7 @@ export class Replica {
       if (!lock.heldElsewhere()) {
         // The count it was taken at is the one this replica stands at: nothing appended since.
         // Else the tail after the entries deferred, or -1.
-        const tail = count === this.#seen ? this.#applied : this.#readBeside(beside, count)
+        const tail = count === this.#seen ? this.#applied : tailAfter(this.#applied, count) - this.#applied > BESIDE_MAX ? -1 : this.#readBeside(beside, count)
         if (tail >= 0) end = this.#writeField(tail, write, key, before, after)
       }
     } finally {

@@ -112,6 +112,16 @@ describe('the express update', () => {
     expect([t.get(1)?.score, db.getTable('u').get(1)?.score, other.getTable('u').get(1)?.score]).toEqual([1, 5, 5])
   })
 
+  it('steps aside, copying nothing under the append mutex, when more than a few KiB were appended since it caught up', () => {
+    const { t, o } = world()
+    const spy = beforeNextExpressAppend(() => {
+      for (let i = 0; i < 200; i++) o.update({ score: increment(1) }, { id: 2 })
+    })
+    t.update({ score: increment(1) }, { id: 1 })
+    expect(spy.mock.results[0]?.value).toBe(false)
+    expect([t.get(1)?.score, t.get(2)?.score, o.get(1)?.score, o.get(2)?.score]).toEqual([1, 200, 1, 200])
+  })
+
   it('steps aside when another replica inserted a record after it was planned, and both replicas hold both', () => {
     const { t, o } = world()
     const spy = beforeNextExpressAppend(() => o.insert({ id: 4, city: 'c4', score: 4, at: 0 }))

@@ -42,7 +42,7 @@ type Meanwhile = NonNullable<Extract<Op, { kind: 'set' }>['meanwhile']>
 
 /** The other replica's write `m` as an op of the other replica than `o`'s. */
 function other(o: Op, m: Meanwhile): Op {
-  return m.by === undefined ? { kind: 'set', on: 1 - o.on, id: m.id, field: m.field, value: m.value, meanwhile: null } : { kind: 'increment', on: 1 - o.on, id: m.id, field: m.field, by: m.by, meanwhile: null }
+  return m.by === undefined ? { kind: 'set', on: (1 - o.on) as 0 | 1, id: m.id, field: m.field, value: m.value, meanwhile: null } : { kind: 'increment', on: (1 - o.on) as 0 | 1, id: m.id, field: m.field, by: m.by, meanwhile: null }
 }
 
 /**

@@ -424,8 +424,9 @@ export class Replica {
    * (the caller catches up as usual).
    */
   #deferBeside(check: CheckedWrite, count: number): number {
-    // `count` is what taking the mutex read: the last append happened before it.
-    return this.#readBeside(check, count)
+    // `count` is what taking the mutex read: the last append happened before it. A long backlog
+    // is caught up instead (the caller's `#tryCatchUp`, a chunk at a time; see `BESIDE_MAX`).
+    return tailAfter(this.#applied, count) - this.#applied > BESIDE_MAX ? -1 : this.#readBeside(check, count)
   }
 
   /**
@@ -452,10 +453,18 @@ export class Replica {
   #catchUpBeside(check: CheckedWrite): void {
     // `Atomics.load` (acquire): the entries up to this word's tail are whole.
     const word = this.memory.commits
-    const tail = this.#readBeside(check, word)
-    if (tail < 0) return
-    this.#applyDeferred()
-    this.#setApplied(tail)
+    const tail = tailAfter(this.#applied, word)
+    if (this.#host.listened() || this.#overtaken(tail)) return
+    // A chunk at a time (see `CATCH_UP_CHUNK`): a long backlog read at once grew the log's
+    // arrays past their kept size, to be dropped and grown again at the next one.
+    const log = this.#log
+    while (this.#applied < tail) {
+      const count = log.read(this.#applied, tail, this.#applied + CATCH_UP_CHUNK)
+      if (count <= 0 || !patchesBeside(log, count, check, this.#opened)) return
+      this.#deferred = count
+      this.#applyDeferred()
+      this.#setApplied(log.end(count - 1))
+    }
     this.#seen = word
   }
 

@@ -35,6 +35,10 @@ const CATCH_UP_CHUNK = 1 << 15
  * milliseconds, and the log's read arrays, dropped past their kept size, grew again each time.
  */
 const BESIDE_MAX = 1 << 12
+/** {@link Replica.appendField}'s answers: appended; not (the general path sees to it); not, too far behind (catch up and try again). */
+export const EXPRESS_DONE = 1
+export const EXPRESS_NOT = 0
+export const EXPRESS_BEHIND = -1
 /** Appends that overwrite the ring free 1/32 of it at once (each freeing costs a walk over the thread slots). */
 const RECLAIM_CHUNK_SHIFT = 5
 
@@ -250,20 +254,24 @@ export class Replica {
    * The same entry, and the same state, as `appendIf` with that update's check (`beside`: which
    * record it changes). Entries appended since this replica caught up are deferred as that path
    * defers them (`#deferBeside`): if each is a patch of another record, they are copied under the
-   * mutex and applied after it, before `after` is stored. False, with nothing written or applied,
+   * mutex and applied after it, before `after` is stored. Nothing written or applied
    * whenever that path would have anything else to do: an entry appended since that is not such a
-   * patch (the record may have changed), more of them than `BESIDE_MAX` bytes, another thread holds `lock`, the entry does not fit in
-   * place, or `write` cannot write it (the caller then takes the general path, which sees to each case).
+   * patch (the record may have changed), another thread holds `lock`, the entry does not fit in
+   * place, or `write` cannot write it (EXPRESS_NOT: the caller then takes the general path, which
+   * sees to each case); EXPRESS_BEHIND if more than `BESIDE_MAX` bytes were appended since (the
+   * caller catches up outside the mutex and may try again); EXPRESS_DONE once appended.
    */
-  appendField(beside: RecordWrite, lock: { heldElsewhere(): boolean }, write: PatchWriter, store: TableStore, key: Key, before: Rec, after: Rec, field: string): boolean {
+  appendField(beside: RecordWrite, lock: { heldElsewhere(): boolean }, write: PatchWriter, store: TableStore, key: Key, before: Rec, after: Rec, field: string): number {
     const mem = this.memory
     const count = mem.lockAppend(this.slot, this.#timeoutMs, this.#seen)
     let end = -1
+    let behind = false
     try {
       if (!lock.heldElsewhere()) {
         // The count it was taken at is the one this replica stands at: nothing appended since.
         // Else the tail after the entries deferred, or -1.
-        const tail = count === this.#seen ? this.#applied : tailAfter(this.#applied, count) - this.#applied > BESIDE_MAX ? -1 : this.#readBeside(beside, count)
+        behind = count !== this.#seen && tailAfter(this.#applied, count) - this.#applied > BESIDE_MAX
+        const tail = count === this.#seen ? this.#applied : behind ? -1 : this.#readBeside(beside, count)
         if (tail >= 0) end = this.#writeField(tail, write, key, before, after)
       }
     } finally {
@@ -272,7 +280,7 @@ export class Replica {
         mem.unlockAppend(count)
       }
     }
-    if (end < 0) return false
+    if (end < 0) return behind ? EXPRESS_BEHIND : EXPRESS_NOT
     this.#seen = mem.commit(end)
     if (this.#deferred > 0) this.#applyDeferred()
     try {
@@ -285,7 +293,7 @@ export class Replica {
       this.#snapshotDue = false
       this.#snapshotAfterCommit(end)
     }
-    return true
+    return EXPRESS_DONE
   }
 
   /** Writes {@link appendField}'s entry in place at log position `tail` (append mutex held); its end, or -1 with nothing published. */

@@ -9,7 +9,6 @@ import { InsertBatch, type ChangePlanner, type FieldChanges } from './table-chan
 import { PARTS, alive, locked, noMatch, whereNode, type TableContext } from './table/parts'
 import { TableIndexes } from './table/indexes'
 import { ExpressUpdate } from './table/express'
-import type { SharedRWLock } from './locks/shared-lock'
 import type { Transactions } from './txn/transactions'
 import { isPlainObject, thaw } from './values/freeze'
 import type { Key, Rec } from './values/types'
@@ -49,7 +48,7 @@ export class Table<T extends object = Record<string, unknown>, out K extends str
     this.#store = ctx.store
     this.#tx = ctx.tx
     this.#plan = this[PARTS].plan
-    this.#express = ctx.replica === null ? null : new ExpressUpdate(ctx.name, ctx.store, ctx.lock as SharedRWLock, ctx.tx, this.#plan, ctx.replica)
+    this.#express = ctx.replica === null ? null : new ExpressUpdate(ctx, this.#plan)
   }
 
   /**

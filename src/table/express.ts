@@ -5,6 +5,7 @@ import { Increment } from '../operators'
 import { fieldMaker, type FieldMaker } from '../storage/patcher'
 import type { TableStore } from '../storage/table-store'
 import type { ChangePlanner } from '../table-changes'
+import type { TableContext } from './parts'
 import type { Transactions } from '../txn/transactions'
 import type { PatchWriter } from '../values/binary-shapes'
 import type { Shape } from '../values/shape'
@@ -41,6 +42,8 @@ export function setExpressUpdates(on: boolean): void {
  * nothing changed, and the caller takes the general path, which sees to it (errors included).
  */
 export class ExpressUpdate {
+  /** The table's context: whether it is still alive once caught up. */
+  readonly #ctx: TableContext
   readonly #table: string
   readonly #store: TableStore
   readonly #lock: SharedRWLock
@@ -55,13 +58,14 @@ export class ExpressUpdate {
   /** The record the update in progress changes (see {@link touches}). */
   #key: Key = 0
 
-  constructor(table: string, store: TableStore, lock: SharedRWLock, tx: Transactions, plan: ChangePlanner, replica: Replica) {
-    this.#table = table
-    this.#store = store
-    this.#lock = lock
-    this.#tx = tx
+  constructor(ctx: TableContext, plan: ChangePlanner) {
+    this.#ctx = ctx
+    this.#table = ctx.name
+    this.#store = ctx.store
+    this.#lock = ctx.lock as SharedRWLock
+    this.#tx = ctx.tx
     this.#plan = plan
-    this.#replica = replica
+    this.#replica = ctx.replica as Replica
   }
 
   /**
@@ -85,6 +89,8 @@ export class ExpressUpdate {
     // as the log left it (another thread may have added a unique index or a validator).
     const replica = this.#replica
     replica.refresh()
+    // The catch-up may have applied another thread's dropTable: no write of it may reach the log.
+    if (this.#ctx.dead !== null) return EXPRESS_NOT
     const store = this.#store
     if (this.#plan.validator !== null || store.hasUnique || store.ttl !== null) return EXPRESS_NOT
     const before = store.get(key)

@@ -141,6 +141,16 @@ describe('the express update', () => {
     expect([t.get(1)?.score, o.get(1)?.score]).toEqual([11, 11])
   })
 
+  it('throws TableNotFoundError, writing nothing, when another replica dropped the table since this one last caught up', () => {
+    const { db, t, other } = world()
+    other.dropTable('t')
+    expect(() => t.update({ score: increment(1) }, { id: 1 })).toThrow(expect.objectContaining({ code: 'TableNotFoundError' }))
+    // The log holds nothing for the dropped table: a replica that attaches now reads it whole.
+    const third = Database.attach(db.handle())
+    open.push(third)
+    expect(third.listTables()).toEqual([])
+  })
+
   it('keeps a unique index that another replica added since this one last caught up', () => {
     const { t, o } = world()
     o.createIndex('city', { type: 'hash', unique: true })

@@ -29,10 +29,11 @@ const OPENED_KEPT = 4096
  */
 const CATCH_UP_CHUNK = 1 << 15
 /**
- * Log bytes an express append ({@link Replica.appendField}) copies under the append mutex, at
- * most, to append beside them: past this (it waited long for the mutex), it lets go and the
- * general path catches up outside it. A lagging writer's copy of 100k entries held the mutex for
- * milliseconds, and the log's read arrays, dropped past their kept size, grew again each time.
+ * Log bytes an append copies under the append mutex, at most, to append beside them (entries
+ * written since it caught up): past this (it waited long for the mutex), an express append
+ * ({@link Replica.appendField}) lets go, catches up outside it and tries again, and a checked one
+ * catches up under it (`#deferBeside`). A lagging writer's copy of 100k entries held the mutex
+ * for milliseconds, and the log's read arrays, dropped past their kept size, grew again each time.
  */
 const BESIDE_MAX = 1 << 12
 /** {@link Replica.appendField}'s answers: appended; not (the general path sees to it); not, too far behind (catch up and try again). */

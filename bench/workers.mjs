@@ -5,8 +5,11 @@
 // DICTDB_MODULE=/path/to/dist/index.js runs another build (an A/B against main's, say).
 // BENCH_ROUNDS (default 5): rounds of the worker figures; BENCH_WINDOW_MS (default 1000): each window.
 // BENCH_CONFIGS=get1,get2: only these worker figures (names in CONFIGS). BENCH_GET_ROUNDS (default 5).
+// BENCH_PIN=1: worker i of a figure runs on CPU i (mod the CPUs), so that a ratio's two figures run
+// on the same CPUs (Linux, taskset); see bench/README.md ("workers.mjs", the control loop).
 import { spawnSync } from 'node:child_process'
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Worker, isMainThread, workerData, parentPort } from 'node:worker_threads'
@@ -27,6 +30,7 @@ const GET_ROUNDS = Number(process.env.BENCH_GET_ROUNDS ?? 5)
 const WARM_MS = 200
 // BENCH_CLOCK=cpu: the old-method main-thread figures per second of this process's CPU time.
 const CLOCK = process.env.BENCH_CLOCK === 'cpu' ? { clock: 'cpu' } : {}
+const PIN = process.env.BENCH_PIN === '1'
 const sharedCounter = new Int32Array(new SharedArrayBuffer(4))
 const ARG = process.argv[2] ?? ''
 // --get-only=local|shared: the child mode of isolatedGets.
@@ -98,7 +102,37 @@ function threadClock() {
   }
 }
 
+/**
+ * ns per iteration of a fixed loop with no dictdb code (thread CPU), or NaN: how fast the CPU this
+ * worker runs on is right now. On this VM one vCPU at times runs all code ~1.6-1.8x slower than
+ * the other (host contention: the guest sees no steal), and a worker keeps its vCPU for its life.
+ */
+function controlNs() {
+  const clock = threadClock()
+  if (clock === null) return Number.NaN
+  const records = Array.from({ length: 1000 }, (_, i) => Object.freeze({ id: i, name: `n${i}`, score: 0 }))
+  const n = 300_000
+  let sum = 0
+  for (let i = 0; i < n; i++) {
+    const old = records[i % 1000]
+    const next = Object.freeze({ id: old.id, name: old.name, score: old.score + 1 })
+    records[i % 1000] = next
+    sum += next.score
+  }
+  consume(sum)
+  return ((threadClock().cpu - clock.cpu) * 1e6) / n
+}
+
+/** Pins this thread to CPU `index` mod the CPUs (BENCH_PIN=1; Linux's taskset on the thread id). */
+function pin(index) {
+  const tid = readFileSync('/proc/thread-self/stat', 'utf8').split(' ')[0]
+  const cpus = availableParallelism()
+  const r = spawnSync('taskset', ['-pc', String(index % cpus), tid], { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`BENCH_PIN: taskset failed: ${r.stderr || r.error}`)
+}
+
 function runWorker({ task, index, count, barrier, db: handle, own, counter }) {
+  if (PIN) pin(index)
   const db = own ? new Database() : handle === undefined ? null : Database.attach(handle)
   const t = own ? fill(db) : db?.getTable('people')
   const seq = task === 'sequence' ? db.sequence('bench', { format: 'B{000000}' }) : null
@@ -118,8 +152,13 @@ function runWorker({ task, index, count, barrier, db: handle, own, counter }) {
   let i = 0
   do for (let k = 0; k < 256; k++) op(i++)
   while (i < 2000 || now() - warmStart < WARM_MS)
+  // Waiting for the others, it keeps its replica caught up (a read): a worker that only spun here
+  // would start its window by applying all the others' warm-up (60-80 ms of a 1 s window for
+  // inc2). It does not write meanwhile: a worker writing alone runs the express path, faster than
+  // a warming one applies it, and the warming one then falls a ring behind and rebuilds for ~1 s.
+  const catchUp = handle !== undefined && t !== undefined ? () => consume(t.get(1)) : () => {}
   Atomics.add(barrier, 0, 1)
-  while (Atomics.load(barrier, 0) < count);
+  while (Atomics.load(barrier, 0) < count) catchUp()
   const clock = threadClock()
   const start = performance.now()
   const end = start + WINDOW_MS
@@ -131,7 +170,7 @@ function runWorker({ task, index, count, barrier, db: handle, own, counter }) {
   const ms = performance.now() - start
   const after = threadClock()
   const cpu = clock && after ? { cpu: after.cpu - clock.cpu, wait: after.wait - clock.wait } : null
-  parentPort.postMessage({ ops: n, ms, cpu })
+  parentPort.postMessage({ ops: n, ms, cpu, control: controlNs() })
 }
 
 /**
@@ -156,6 +195,7 @@ async function inWorkers({ task, workers: count, db: kind }, db) {
     cpuShare: timed ? results.map((r) => r.cpu.cpu / r.ms) : null,
     waitShare: timed ? results.map((r) => r.cpu.wait / r.ms) : null,
     opsPerCpuSecond: timed ? results.reduce((sum, r) => sum + r.ops, 0) / (results.reduce((sum, r) => sum + r.cpu.cpu, 0) / 1000) : null,
+    control: results.map((r) => r.control),
   }
 }
 
@@ -208,7 +248,9 @@ function figureRows(samples) {
     const ops = runs.map((r) => r.ops)
     const cpu = runs.flatMap((r) => r.cpuShare ?? [])
     const wait = runs.flatMap((r) => r.waitShare ?? [])
-    return [`${CONFIGS[name].label} [${name}]`, fmtOps(median(ops)), spread(ops, fmtOps), cpu.length ? `${pct(median(cpu))} (min ${pct(Math.min(...cpu))})` : '—', pct(median(wait)), fmtOps(median(runs.map((r) => r.opsPerCpuSecond)))]
+    const control = runs.flatMap((r) => r.control ?? []).filter(Number.isFinite)
+    return [`${CONFIGS[name].label} [${name}]`, fmtOps(median(ops)), spread(ops, fmtOps), cpu.length ? `${pct(median(cpu))} (min ${pct(Math.min(...cpu))})` : '—', pct(median(wait)), fmtOps(median(runs.map((r) => r.opsPerCpuSecond))),
+      control.length ? spread(control, (x) => x.toFixed(0)) : '—']
   })
 }
 
@@ -217,7 +259,11 @@ function ratioFigures(samples) {
   return RATIOS.filter((r) => samples[r.of] && samples[r.over]).map((r) => {
     const perRound = samples[r.of].map((s, i) => s.ops / samples[r.over][i].ops)
     const perCpu = samples[r.of].map((s, i) => s.opsPerCpuSecond / samples[r.over][i].opsPerCpuSecond)
-    return { ...r, median: median(perRound), min: Math.min(...perRound), max: Math.max(...perRound), perRound, perCpuSecond: median(perCpu) }
+    // Each round's control (ns, the slowest worker's) of both figures: a round whose two figures ran
+    // on CPUs of different speed shows as two different controls.
+    const worst = (s) => Math.max(...(s.control ?? []).filter(Number.isFinite))
+    const controls = samples[r.of].map((s, i) => `${worst(s).toFixed(0)}/${worst(samples[r.over][i]).toFixed(0)}`)
+    return { ...r, median: median(perRound), min: Math.min(...perRound), max: Math.max(...perRound), perRound, perCpuSecond: median(perCpu), controls }
   })
 }
 
@@ -298,10 +344,10 @@ async function main() {
     const ratios = ratioFigures(samples)
     Object.assign(figures, { samples, ratios })
     if (samples.seq4) console.log(`(sequence handed out ${db.sequence('bench').current} values; the checks of gap-free, duplicate-free values are in tests/workers)`)
-    printTable([['worker figure', 'ops/s, median', 'min–max', 'CPU per worker, median', 'run-queue wait', 'ops per CPU-second'], ...figureRows(samples)],
-      { title: `Worker figures: ${ROUNDS} rounds, fresh workers each time` })
-    printTable([['ratio (same round)', 'median', 'min–max', 'per round', 'per CPU-second', 'target'],
-      ...ratios.map((r) => [r.label, fmtR(r.median), spread([r.min, r.max], fmtR), r.perRound.map(fmtR).join(' '), fmtR(r.perCpuSecond), r.target])])
+    printTable([['worker figure', 'ops/s, median', 'min–max', 'CPU per worker, median', 'run-queue wait', 'ops per CPU-second', 'control ns'], ...figureRows(samples)],
+      { title: `Worker figures: ${ROUNDS} rounds, fresh workers each time${PIN ? ', worker i pinned to CPU i' : ''}` })
+    printTable([['ratio (same round)', 'median', 'min–max', 'per round', 'per CPU-second', 'control ns per round', 'target'],
+      ...ratios.map((r) => [r.label, fmtR(r.median), spread([r.min, r.max], fmtR), r.perRound.map(fmtR).join(' '), fmtR(r.perCpuSecond), r.controls.join(' '), r.target])])
     if (localInc !== null) {
       // Before session 6 the write ratios divided one window by the main thread's local increment.
       const old = ['inc1', 'inc2', 'hot2'].filter((n) => samples[n]).map((n) => [`${CONFIGS[n].label} ÷ main-thread local increment (old method)`, fmtRatio(median(samples[n].map((s) => s.ops)) / localInc)])

@@ -1,27 +1,16 @@
-import { DuplicateKeyError, InvalidStateError } from '../errors'
-import { createIndex } from '../indexes/create'
+import { InvalidStateError } from '../errors'
 import type { Index, IndexSpec } from '../indexes/types'
-import { canonical } from '../values/canonical'
-import { equals } from '../values/compare'
 import { preview, shortName } from '../values/describe'
 import type { Key, Rec } from '../values/types'
 import { isExpired, type TtlRule } from '../live/ttl'
 import { inverse, recordChange, type FieldPatch, type RecordChange } from './change'
 import { Copies } from './copies'
+import { deletedRank, keepRank } from './delete-rank'
+import { buildIndex, listSets, reindex } from './indexing'
 import { assignPatch, patchMaker, setsField, type PatchMaker } from './patcher'
 import { Records } from './records'
 import type { Shape } from '../values/shape'
 import { checkMany, checkOne } from './unique'
-
-/**
- * The insertion rank a delete removed, kept on its change (so that undoing the delete puts the
- * record back in place, and a view can still place the old record) when it is not the key. A
- * symbol and not enumerable: the change, which listeners get, looks and compares the same. Not a
- * WeakMap beside the store: an entry per deleted record made the collector's ephemeron work a
- * 25-30 ms pause in a TTL sweep of 100k records.
- */
-const RANK = Symbol('dictdb.rank')
-type RankedChange = RecordChange & { readonly [RANK]?: number }
 
 /**
  * A table's records and indexes. `apply` is the only code that writes either, so indexes can
@@ -208,27 +197,7 @@ export class TableStore {
 
   /** Builds an index over the current rows; a unique one refuses existing duplicates. */
   addIndex(spec: Required<IndexSpec>): void {
-    const index = createIndex(spec.field, spec.type, spec.unique)
-    const seen = spec.unique ? new Map<unknown, Key>() : null
-    const now = Date.now()
-    for (const rec of this.#records.values()) {
-      const key = this.keyOf(rec)
-      const value = rec[spec.field]
-      // An expired record is as good as deleted (the sweep will): it holds no unique value.
-      if (seen !== null && value != null && !this.expired(rec, now)) {
-        const c = canonical(value)
-        const other = seen.get(c)
-        if (other !== undefined) {
-          throw new DuplicateKeyError(
-            `Cannot create unique index on \`${shortName(this.name)}.${shortName(spec.field)}\`: records ${preview(other)} and ${preview(key)} share the value ${preview(value)}`,
-            { table: this.name, field: spec.field, key },
-          )
-        }
-        seen.set(c, key)
-      }
-      index.add(key, value)
-    }
-    this.#indexes.set(spec.field, index)
+    this.#indexes.set(spec.field, buildIndex(this, this.#records.values(), spec))
     this.#listIndexes()
   }
 
@@ -294,7 +263,7 @@ export class TableStore {
       if (rank === undefined) throw this.#mismatch(change)
       for (const index of this.#indexList) index.remove(key, (before as Rec)[index.field])
       // Most keys are their own rank (rising integer keys: see Records) and need nothing kept.
-      if (rank !== key) Object.defineProperty(change, RANK, { value: rank, writable: true, configurable: true })
+      if (rank !== key) keepRank(change, rank)
       if (this.#records.size === 0) this.#copies.emptied()
     } else if (before === undefined) {
       if (this.#records.has(key)) throw this.#mismatch(change)
@@ -312,8 +281,7 @@ export class TableStore {
 
   /** The insertion rank an applied delete `change` removed (so observers can still place the old record). */
   deletedSeq(change: RecordChange): number | undefined {
-    if (change.after !== undefined) return undefined
-    return (change as RankedChange)[RANK] ?? (typeof change.key === 'number' ? change.key : undefined)
+    return deletedRank(change)
   }
 
   /** Applies the inverse of an applied change. */
@@ -349,17 +317,3 @@ export class TableStore {
     }
   }
 }
-
-/** Whether a merge's list (field, value, field, value…) sets `field`. */
-function listSets(sets: readonly unknown[], field: string): boolean {
-  for (let i = 0; i < sets.length; i += 2) if (sets[i] === field) return true
-  return false
-}
-
-/** Moves record `key` in `index` from value `a` to value `b`, if they differ. */
-function reindex(index: Index, key: Key, a: unknown, b: unknown): void {
-  if (a === b || equals(a, b)) return
-  index.remove(key, a)
-  index.add(key, b)
-}
-

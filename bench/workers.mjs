@@ -5,11 +5,8 @@
 // DICTDB_MODULE=/path/to/dist/index.js runs another build (an A/B against main's, say).
 // BENCH_ROUNDS (default 5): rounds of the worker figures; BENCH_WINDOW_MS (default 1000): each window.
 // BENCH_CONFIGS=get1,get2: only these worker figures (names in CONFIGS). BENCH_GET_ROUNDS (default 5).
-// BENCH_PIN=1: worker i of a figure runs on CPU i (mod the CPUs), so that a ratio's two figures run
-// on the same CPUs (Linux, taskset); see bench/README.md ("workers.mjs", the control loop).
 import { spawnSync } from 'node:child_process'
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs'
-import { availableParallelism } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Worker, isMainThread, workerData, parentPort } from 'node:worker_threads'
@@ -30,7 +27,6 @@ const GET_ROUNDS = Number(process.env.BENCH_GET_ROUNDS ?? 5)
 const WARM_MS = 200
 // BENCH_CLOCK=cpu: the old-method main-thread figures per second of this process's CPU time.
 const CLOCK = process.env.BENCH_CLOCK === 'cpu' ? { clock: 'cpu' } : {}
-const PIN = process.env.BENCH_PIN === '1'
 const sharedCounter = new Int32Array(new SharedArrayBuffer(4))
 const ARG = process.argv[2] ?? ''
 // --get-only=local|shared: the child mode of isolatedGets.
@@ -123,16 +119,7 @@ function controlNs() {
   return ((threadClock().cpu - clock.cpu) * 1e6) / n
 }
 
-/** Pins this thread to CPU `index` mod the CPUs (BENCH_PIN=1; Linux's taskset on the thread id). */
-function pin(index) {
-  const tid = readFileSync('/proc/thread-self/stat', 'utf8').split(' ')[0]
-  const cpus = availableParallelism()
-  const r = spawnSync('taskset', ['-pc', String(index % cpus), tid], { encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`BENCH_PIN: taskset failed: ${r.stderr || r.error}`)
-}
-
 function runWorker({ task, index, count, barrier, db: handle, own, counter }) {
-  if (PIN) pin(index)
   const db = own ? new Database() : handle === undefined ? null : Database.attach(handle)
   const t = own ? fill(db) : db?.getTable('people')
   const seq = task === 'sequence' ? db.sequence('bench', { format: 'B{000000}' }) : null
@@ -345,7 +332,7 @@ async function main() {
     Object.assign(figures, { samples, ratios })
     if (samples.seq4) console.log(`(sequence handed out ${db.sequence('bench').current} values; the checks of gap-free, duplicate-free values are in tests/workers)`)
     printTable([['worker figure', 'ops/s, median', 'min–max', 'CPU per worker, median', 'run-queue wait', 'ops per CPU-second', 'control ns'], ...figureRows(samples)],
-      { title: `Worker figures: ${ROUNDS} rounds, fresh workers each time${PIN ? ', worker i pinned to CPU i' : ''}` })
+      { title: `Worker figures: ${ROUNDS} rounds, fresh workers each time` })
     printTable([['ratio (same round)', 'median', 'min–max', 'per round', 'per CPU-second', 'control ns per round', 'target'],
       ...ratios.map((r) => [r.label, fmtR(r.median), spread([r.min, r.max], fmtR), r.perRound.map(fmtR).join(' '), fmtR(r.perCpuSecond), r.controls.join(' '), r.target])])
     if (localInc !== null) {

@@ -108,7 +108,7 @@ export class SharedGrant {
       this.release(mode)
       throw error
     }
-    mem.unlockAppend(count)
+    mem.unlockAppend(this.#me, count)
   }
 
   /** Takes the grant, blocking this thread up to `timeout` ms while another thread holds it. */

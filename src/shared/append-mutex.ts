@@ -7,15 +7,20 @@
  *
  * The word: the count (the log's tail in 8-byte units, modulo 2^30, shifted left by 2) with
  * {@link COMMIT_LOCKED} and {@link COMMIT_SLEEPER} in its low bits. Readers mask them
- * ({@link COMMIT_FLAGS}): a held word still gives the last published tail. Who holds it is in
- * `H_APPENDER` (slot + 1, or 0), on the same line, written by the holder right after the swap
- * that took it and cleared only after the swap that publishes (see {@link unlockAppend}): the
- * reaper frees the word of a dead holder by it, and a thread never waits for a word its own slot
- * holds.
+ * ({@link COMMIT_FLAGS}): a held word still gives the last published tail. Every change of the
+ * word is an `Atomics` operation. Who holds it is told by a flag in each thread's own slot
+ * (`T_APPENDING`), which only that thread writes while it lives: set right after the
+ * compare-and-swap that takes the word, cleared right after the swap that lets go, with no call
+ * in between either pair. V8 ends a terminated worker only at a call's entry (a built-in's, such
+ * as `Atomics.exchange`, included) or a loop's back edge, never at a return or in straight-line
+ * code, so wherever a thread dies its flag is set exactly when it holds the word. The reaper frees
+ * the word of a dead thread whose flag is set (and of no other: a live holder is never freed),
+ * and a thread never waits for the word its own flag says it holds
+ * (tests/workers/append-termination.test.ts stops a worker at each of these points).
  */
 import { LockTimeoutError } from '../errors'
 import { takeWhenFree } from './guard'
-import { H_APPENDER, H_COMMITS, H_FOLLOWERS } from './layout'
+import { H_COMMITS, H_FOLLOWERS, THREADS_BASE, THREAD_WORDS, T_APPENDING } from './layout'
 
 /** Set while a thread holds the append mutex. */
 export const COMMIT_LOCKED = 1
@@ -27,6 +32,11 @@ export const COMMIT_FLAGS = 3
 /** How errors name the append mutex. */
 export const APPEND_MUTEX = "the shared log's append mutex"
 
+/** Word index of thread `slot`'s "holds the append mutex" flag (1 while it holds it, else 0). */
+export function appendingFlag(slot: number): number {
+  return THREADS_BASE + slot * THREAD_WORDS + T_APPENDING
+}
+
 /**
  * Takes the append mutex as thread `slot`; returns the count it was taken at (the tail published
  * last: nothing is appended while it is held). `guess` is the count the caller expects (its
@@ -35,15 +45,15 @@ export const APPEND_MUTEX = "the shared log's append mutex"
  * `LockTimeoutError` after `timeoutMs`, and at once if `slot` holds it already.
  */
 export function lockAppend(i32: Int32Array, slot: number, timeoutMs: number, guess: number): number {
+  // Computed before the take: a call between the take and the flag's store could end the thread.
+  const flag = THREADS_BASE + slot * THREAD_WORDS + T_APPENDING
   // A count as the word holds it (an Int32 with its flags clear), whatever the guess (NaN: none).
   const expected = guess & ~COMMIT_FLAGS
   const seen = Atomics.compareExchange(i32, H_COMMITS, expected, expected | COMMIT_LOCKED)
-  if (seen !== expected && !tryLock(i32, seen)) return lockAppendSlow(i32, slot, timeoutMs)
-  // Nothing between the swap that took the word and this store can end the thread, so a dead
-  // thread that held the mutex is always named here for the reaper. A terminated worker stops at
-  // a call's entry (a built-in's too, such as Atomics.load) or at a loop's back edge, never at a
-  // return or in straight-line code, and there is no call or loop here (append-termination.test.ts).
-  i32[H_APPENDER] = slot + 1
+  if (seen !== expected && !tryLock(i32, seen)) return lockAppendSlow(i32, flag, timeoutMs)
+  // No call or loop between the take and this store (a return is none either): a thread that
+  // dies holding the word always has its flag set, for the reaper.
+  i32[flag] = 1
   return seen & ~COMMIT_FLAGS
 }
 
@@ -52,54 +62,54 @@ function tryLock(i32: Int32Array, word: number): boolean {
   return (word & COMMIT_LOCKED) === 0 && Atomics.compareExchange(i32, H_COMMITS, word, word | COMMIT_LOCKED) === word
 }
 
-function lockAppendSlow(i32: Int32Array, slot: number, timeoutMs: number): number {
-  if (Atomics.load(i32, H_APPENDER) === slot + 1) {
+function lockAppendSlow(i32: Int32Array, flag: number, timeoutMs: number): number {
+  if (i32[flag] === 1) {
     throw new LockTimeoutError(`This thread already holds ${APPEND_MUTEX}; waiting for it would never end`)
   }
   // Spins, then marks the word and sleeps on it, as the guards do; the release wakes the sleepers.
   const word = takeWhenFree(i32, H_COMMITS, COMMIT_LOCKED, COMMIT_LOCKED, COMMIT_SLEEPER, timeoutMs, APPEND_MUTEX)
   // Stored here, not in a function called for it: a call's entry is where a terminated worker
-  // stops, and stopping there would leave a held word that names no holder (see lockAppend).
-  i32[H_APPENDER] = slot + 1
+  // stops, and stopping there would leave a held word with no flag set (see lockAppend).
+  i32[flag] = 1
   return word & ~COMMIT_FLAGS
 }
 
 /**
- * Lets go of the append mutex, publishing count `count` (the new tail's, or the one it was
- * taken at if nothing was appended): one swap. Wakes the threads that sleep on the word, and
- * those that follow the log while idle (see `SharedMemory.commitsChanged`), only if there are any:
- * their count is read plainly, holding the mutex.
+ * Lets go of the append mutex held by thread `slot`, publishing count `count` (the new tail's, or
+ * the one it was taken at if nothing was appended): one swap, which also clears a sleeper's mark.
+ * Wakes the threads that sleep on the word, and those that follow the log while idle (see
+ * `SharedMemory.commitsChanged`), only if there are any: their count is read plainly, holding the
+ * mutex.
  */
-export function unlockAppend(i32: Int32Array, count: number): void {
+export function unlockAppend(i32: Int32Array, slot: number, count: number): void {
+  const flag = THREADS_BASE + slot * THREAD_WORDS + T_APPENDING
   const followers = i32[H_FOLLOWERS] as number
-  // The swap publishes the count with the word still held and its holder still named: a thread
-  // terminated at the swap's entry (a built-in call: a stop point) is freed by the reaper. Had the
-  // name been cleared first, it would have left a held word naming nobody, and every later append
-  // would time out. The two stores after it are no call, so nothing ends the thread between them:
-  // the name is cleared, then the word let go. A sleeper that marks the word between the swap and
-  // the last store loses its mark and sleeps one slice (SLEEP_MS of ./guard.ts) instead of being woken.
-  const sleepers = Atomics.exchange(i32, H_COMMITS, count | COMMIT_LOCKED) & COMMIT_SLEEPER
-  i32[H_APPENDER] = 0
-  i32[H_COMMITS] = count
+  // A thread ended at the swap's entry still holds the word, its flag set: the reaper frees it
+  // (its entry, unpublished, is overwritten). Once the swap returns, the flag is cleared before
+  // any call: a thread ended later has its flag clear, and the reaper leaves the word (which
+  // another thread may hold by then) alone.
+  const sleepers = Atomics.exchange(i32, H_COMMITS, count) & COMMIT_SLEEPER
+  i32[flag] = 0
   if (sleepers !== 0 || followers > 0) Atomics.notify(i32, H_COMMITS)
 }
 
 /**
- * Frees the append mutex if dead thread `deadSlot` holds it, keeping the count (its entry, never
- * published, is overwritten by the next append), and wakes the sleepers. `H_APPENDER` names the
- * dead slot only while it holds the word (it is cleared right before the store that lets go, with
- * no call between them), and taking
- * that name back with a compare-and-swap lets one reaper only go on. Nobody else lets go of the
- * word meanwhile, but sleepers may mark it: hence the loop.
+ * Frees the append mutex if dead thread `deadSlot` holds it (its flag is set), keeping the count
+ * (its entry, never published, is overwritten by the next append); true if it did. Taking the
+ * flag back with a compare-and-swap lets one reaper only go on. Nobody else lets go of the word
+ * meanwhile, but sleepers may mark it: hence the loop. Wakes the word's sleepers and followers
+ * either way: a thread that died between its release's swap and its notify woke nobody.
  */
 export function recoverAppend(i32: Int32Array, deadSlot: number): boolean {
-  if (Atomics.compareExchange(i32, H_APPENDER, deadSlot + 1, 0) !== deadSlot + 1) return false
-  for (;;) {
-    const word = Atomics.load(i32, H_COMMITS)
-    if (Atomics.compareExchange(i32, H_COMMITS, word, word & ~COMMIT_FLAGS) === word) break
+  const held = Atomics.compareExchange(i32, appendingFlag(deadSlot), 1, 0) === 1
+  if (held) {
+    for (;;) {
+      const word = Atomics.load(i32, H_COMMITS)
+      if (Atomics.compareExchange(i32, H_COMMITS, word, word & ~COMMIT_FLAGS) === word) break
+    }
   }
   Atomics.notify(i32, H_COMMITS)
-  return true
+  return held
 }
 
 /** Whether the append mutex is held (by any thread). */

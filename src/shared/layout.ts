@@ -20,7 +20,7 @@ export const MAGIC = 0x44444232 // "DDB2" (was "DDB1" before the protocol word: 
  * chunk header; a probe found the lines of the control block starting at words 12, 28, 44…), so
  * a layout that counted lines from word 0 put words meant for different lines on one. The
  * groups, each written by one party (tests/shared/layout.test.ts checks the distances):
- * - the commit word, its holder and the ring's head (the append mutex's holder);
+ * - the commit word and the ring's head (the append mutex's holder);
  * - each thread's slot, and each thread's per-lock words (read grants, waits, async holds);
  * - each lock's words (every thread using that table writes them: they share a line by design);
  * - the rarely written header words and the parentage pairs.
@@ -29,10 +29,10 @@ export const APART = 16
 
 // Header, in Int32 words. 64-bit positions live in the BigInt64 view at word/2.
 // - words 0 to 12: written once or rarely (magic, closed, lock slots, snapshot bookkeeping);
-// - words 32 to 35: the commit word, which is also the append mutex (see ./append-mutex.ts), its
-//   holder, and the ring's head: written by the append mutex's holder, read by every thread
-//   catching up or checking for news. One line moves between the writers' cores per append, not
-//   two. Words 13 to 31 and 36 to 63 are free: they keep other words off that line.
+// - words 32 to 35: the commit word, which is also the append mutex (see ./append-mutex.ts), and
+//   the ring's head: written by the append mutex's holder, read by every thread catching up or
+//   checking for news. One line moves between the writers' cores per append, not two. Words 13
+//   to 31, 33 and 36 to 63 are free: they keep other words off that line.
 export const H_MAGIC = 0
 /**
  * The version of the shared protocol ({@link PROTOCOL}) that made this block. A worker may load
@@ -45,7 +45,7 @@ export const H_PROTOCOL = 1
  * Bump whenever the control block's layout, the meaning of a word, or the log's entry or
  * snapshot format changes.
  */
-export const PROTOCOL = 11
+export const PROTOCOL = 12
 export const H_SNAP_SEQ = 2 // snapshot seqlock: odd while a snapshot is being written
 export const H_CLOSED = 3
 export const H_SNAP_POS = 4 // i64: log position the snapshot reflects
@@ -64,7 +64,6 @@ export const H_HEAD = 34 // i64: oldest byte position still in the ring
  * most 8 GiB below the tail, it gives the tail (see `SharedMemory.commits`, `tailAfter`).
  */
 export const H_COMMITS = 32
-export const H_APPENDER = 33 // holder of the append mutex: slot + 1, or 0
 export const HEADER_WORDS = 64
 
 // Per thread slot.
@@ -75,7 +74,13 @@ export const T_TICKET = 3 // deadlock ticket of this thread's transaction once i
 export const T_APPLIED = 4 // f64 (8-byte aligned): log position applied by this replica, a hint (see SharedMemory.applied)
 export const T_STALE = 6 // 1 when the ring overtook this replica: it must rebuild from the snapshot
 export const T_FOLLOWS = 7 // this thread's waits counted in H_FOLLOWERS (the reaper takes back a dead thread's)
-export const T_RECORDS = 8 // ASYNC_RECORDS words: the lock slot one async holder of this thread waits for, or -1
+/**
+ * 1 while this thread holds the append mutex, else 0: set right after the compare-and-swap that
+ * takes it and cleared right after the swap that lets go, so the reaper frees the mutex of a dead
+ * thread by it (see ./append-mutex.ts). Beside `T_APPLIED`, also written on every append.
+ */
+export const T_APPENDING = 8
+export const T_RECORDS = 9 // ASYNC_RECORDS words: the lock slot one async holder of this thread waits for, or -1
 /** Async waits of one thread that the deadlock detector sees (more still wait, unseen by it). */
 export const ASYNC_RECORDS = 32
 /** Words of a thread slot in use ({@link T_RECORDS} and the records last). */

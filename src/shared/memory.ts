@@ -25,6 +25,7 @@ import {
   T_WAITING,
   T_APPLIED,
   T_FOLLOWS,
+  T_APPENDING,
   T_STALE,
   T_RECORDS,
   ASYNC_RECORDS,
@@ -182,18 +183,18 @@ export class SharedMemory {
     return lockAppend(this.i32, slot, timeoutMs, guess)
   }
   /**
-   * Publishes an append and lets go of the append mutex in one swap (the holder, its entry
-   * written): the count of the new tail `tail`; returns it. The threads that follow the log
-   * while idle are woken only if there are any (see {@link commitsChanged}).
+   * Publishes an append and lets go of the append mutex in one swap (its holder, thread `slot`,
+   * its entry written): the count of the new tail `tail`; returns it. The threads that follow the
+   * log while idle are woken only if there are any (see {@link commitsChanged}).
    */
-  commit(tail: number): number {
+  commit(slot: number, tail: number): number {
     const count = tailWord(tail)
-    unlockAppend(this.i32, count)
+    unlockAppend(this.i32, slot, count)
     return count
   }
-  /** Lets go of the append mutex, taken at count `count`, having appended nothing. */
-  unlockAppend(count: number): void {
-    unlockAppend(this.i32, count)
+  /** Lets go of the append mutex, taken by thread `slot` at count `count`, having appended nothing. */
+  unlockAppend(slot: number, count: number): void {
+    unlockAppend(this.i32, slot, count)
   }
   /** Whether any thread holds the append mutex. */
   get appendLocked(): boolean {
@@ -243,7 +244,7 @@ export class SharedMemory {
       Atomics.add(i32, H_FOLLOWERS, 1)
       Atomics.add(i32, this.thread(slot) + T_FOLLOWS, 1)
       counted = true
-      unlockAppend(i32, count)
+      unlockAppend(i32, slot, count)
     } catch {
       // Not counted: the wait lasts until its timeout.
     }
@@ -372,6 +373,7 @@ export class SharedMemory {
         }
         Atomics.store(this.i32, base + T_STALE, 0)
         Atomics.store(this.i32, base + T_FOLLOWS, 0)
+        Atomics.store(this.i32, base + T_APPENDING, 0)
         this.setApplied(s, appliedPos)
         return s
       }

@@ -278,11 +278,11 @@ export class Replica {
     } finally {
       if (end < 0) {
         this.#deferred = 0 // the next catch-up reads them again
-        mem.unlockAppend(count)
+        mem.unlockAppend(this.slot, count)
       }
     }
     if (end < 0) return behind ? EXPRESS_BEHIND : EXPRESS_NOT
-    this.#seen = mem.commit(end)
+    this.#seen = mem.commit(this.slot, end)
     if (this.#deferred > 0) this.#applyDeferred()
     try {
       store.replaceField(key, before, after, field)
@@ -330,11 +330,11 @@ export class Replica {
       this.#deferred = 0
       throw error
     } finally {
-      if (end < 0) mem.unlockAppend(count)
+      if (end < 0) mem.unlockAppend(this.slot, count)
     }
     if (end < 0) return false
     // Publishes the entry and lets go: this replica is at the tail (nothing else was appended).
-    this.#seen = mem.commit(end)
+    this.#seen = mem.commit(this.slot, end)
     if (this.#deferred > 0) this.#applyDeferred()
     if (check !== null) this.#applyOwn(check)
     // Publish this replica's state, which is exactly the log up to `end`, encoded outside the
@@ -709,7 +709,7 @@ export class Replica {
     try {
       return fn()
     } finally {
-      mem.unlockAppend(count)
+      mem.unlockAppend(this.slot, count)
     }
   }
 }

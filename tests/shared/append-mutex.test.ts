@@ -1,15 +1,16 @@
 // The shared log's append mutex, folded into the commit word (src/shared/append-mutex.ts): one
-// compare-and-swap takes it, one swap publishes the new count and lets go; readers mask its bits;
-// a waiter spins, then marks the word and sleeps; a dead holder's mutex is recovered; no wait is
-// unbounded and no thread waits for itself.
+// compare-and-swap takes it, one swap publishes the new count and lets go, and the holder's own
+// flag says it holds it; readers mask its bits; a waiter spins, then marks the word and sleeps; a
+// dead holder's mutex is recovered; no wait is unbounded and no thread waits for itself.
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { LockTimeoutError } from '../../src/errors'
-import { COMMIT_FLAGS, COMMIT_LOCKED, COMMIT_SLEEPER, lockAppend, recoverAppend, unlockAppend } from '../../src/shared/append-mutex'
-import { H_APPENDER, H_COMMITS, H_FOLLOWERS } from '../../src/shared/layout'
+import { COMMIT_FLAGS, COMMIT_LOCKED, COMMIT_SLEEPER, appendingFlag, lockAppend, recoverAppend, unlockAppend } from '../../src/shared/append-mutex'
+import { H_COMMITS, H_FOLLOWERS, MAX_THREADS } from '../../src/shared/layout'
 import { SharedMemory } from '../../src/shared/memory'
 import { waitWhileWorkerHolds } from './sleeping-holder'
 
-const control = (): Int32Array => new Int32Array(new SharedArrayBuffer(64 * 4))
+/** The header and the thread slots (where each thread's flag lies). */
+const control = (): Int32Array => new Int32Array(new SharedArrayBuffer((appendingFlag(MAX_THREADS - 1) + 1) * 4))
 /** A count (the tail in 8-byte units, shifted past the mutex's bits). */
 const COUNT = 40 << 2
 
@@ -18,15 +19,23 @@ afterEach(() => {
 })
 
 describe('lockAppend', () => {
-  it('takes the word at the count it holds, names its holder, and a release publishes the next count', () => {
+  it("takes the word at the count it holds, sets the holder's own flag, and a release publishes the next count and clears it", () => {
     const i32 = control()
     i32[H_COMMITS] = COUNT
     expect(lockAppend(i32, 4, 1000, COUNT)).toBe(COUNT)
     expect(i32[H_COMMITS]).toBe(COUNT | COMMIT_LOCKED)
-    expect(i32[H_APPENDER]).toBe(5)
-    unlockAppend(i32, COUNT + 4)
+    expect([4, 5].map((slot) => i32[appendingFlag(slot)])).toEqual([1, 0])
+    unlockAppend(i32, 4, COUNT + 4)
     expect(i32[H_COMMITS]).toBe(COUNT + 4)
-    expect(i32[H_APPENDER]).toBe(0)
+    expect(i32[appendingFlag(4)]).toBe(0)
+  })
+
+  it("a release clears a sleeper's mark with the lock bit, in the swap that publishes", () => {
+    const i32 = control()
+    lockAppend(i32, 1, 1000, 0)
+    Atomics.or(i32, H_COMMITS, COMMIT_SLEEPER)
+    unlockAppend(i32, 1, COUNT)
+    expect(i32[H_COMMITS]).toBe(COUNT)
   })
 
   it('takes a free word whatever count the caller guessed', () => {
@@ -34,7 +43,7 @@ describe('lockAppend', () => {
     i32[H_COMMITS] = COUNT
     for (const guess of [0, COUNT - 4, Number.NaN, -1]) {
       expect(lockAppend(i32, 2, 1000, guess)).toBe(COUNT)
-      unlockAppend(i32, COUNT)
+      unlockAppend(i32, 2, COUNT)
     }
   })
 
@@ -49,7 +58,7 @@ describe('lockAppend', () => {
   it('gives up at the timeout on a mutex never released, having marked the word to sleep on it', () => {
     const i32 = control()
     i32[H_COMMITS] = COUNT | COMMIT_LOCKED // held by slot 7, which never lets go
-    i32[H_APPENDER] = 8
+    i32[appendingFlag(7)] = 1
     expect(() => lockAppend(i32, 1, 30, COUNT)).toThrow(/Timed out after 30 ms waiting for the shared log's append mutex/)
     expect(i32[H_COMMITS]).toBe(COUNT | COMMIT_LOCKED | COMMIT_SLEEPER)
   })
@@ -61,14 +70,15 @@ describe('lockAppend', () => {
     const holder = {
       index: H_COMMITS,
       held: COUNT | COMMIT_LOCKED,
-      take: `Atomics.compareExchange(i32, ${H_COMMITS}, ${COUNT}, ${COUNT | COMMIT_LOCKED}); i32[${H_APPENDER}] = 8`,
-      release: `i32[${H_APPENDER}] = 0
-        if (Atomics.exchange(i32, ${H_COMMITS}, ${COUNT + 4}) & ${COMMIT_SLEEPER}) Atomics.notify(i32, ${H_COMMITS})`,
+      take: `Atomics.compareExchange(i32, ${H_COMMITS}, ${COUNT}, ${COUNT | COMMIT_LOCKED}); i32[${appendingFlag(7)}] = 1`,
+      release: `const sleepers = Atomics.exchange(i32, ${H_COMMITS}, ${COUNT + 4}) & ${COMMIT_SLEEPER}
+        i32[${appendingFlag(7)}] = 0
+        if (sleepers) Atomics.notify(i32, ${H_COMMITS})`,
     }
     const marked = await waitWhileWorkerHolds(i32, holder, () => {
       expect(lockAppend(i32, 1, 60_000, COUNT)).toBe(COUNT + 4)
       expect(i32[H_COMMITS]).toBe((COUNT + 4) | COMMIT_LOCKED)
-      expect(i32[H_APPENDER]).toBe(2)
+      expect(i32[appendingFlag(1)]).toBe(1)
     })
     expect(marked).toBe(COUNT | COMMIT_LOCKED | COMMIT_SLEEPER)
   })
@@ -79,15 +89,15 @@ describe('unlockAppend', () => {
     const notify = vi.spyOn(Atomics, 'notify')
     const i32 = control()
     lockAppend(i32, 0, 1000, 0)
-    unlockAppend(i32, 4)
+    unlockAppend(i32, 0, 4)
     expect(notify).not.toHaveBeenCalled()
     lockAppend(i32, 0, 1000, 4)
     Atomics.or(i32, H_COMMITS, COMMIT_SLEEPER)
-    unlockAppend(i32, 8)
+    unlockAppend(i32, 0, 8)
     expect(notify).toHaveBeenCalledTimes(1)
     i32[H_FOLLOWERS] = 1
     lockAppend(i32, 0, 1000, 8)
-    unlockAppend(i32, 12)
+    unlockAppend(i32, 0, 12)
     expect(notify).toHaveBeenCalledTimes(2)
     expect(notify).toHaveBeenCalledWith(i32, H_COMMITS)
     expect(i32[H_COMMITS]).toBe(12)
@@ -98,24 +108,41 @@ describe('recoverAppend', () => {
   it("frees a dead slot's mutex, marked or not, keeping the count, and no other slot's", () => {
     const i32 = control()
     i32[H_COMMITS] = COUNT | COMMIT_LOCKED
-    i32[H_APPENDER] = 6
+    i32[appendingFlag(5)] = 1
     expect(recoverAppend(i32, 4)).toBe(false)
     expect(i32[H_COMMITS]).toBe(COUNT | COMMIT_LOCKED)
     expect(recoverAppend(i32, 5)).toBe(true)
-    expect([i32[H_COMMITS], i32[H_APPENDER]]).toEqual([COUNT, 0])
+    expect([i32[H_COMMITS], i32[appendingFlag(5)]]).toEqual([COUNT, 0])
     i32[H_COMMITS] = COUNT | COMMIT_LOCKED | COMMIT_SLEEPER
-    i32[H_APPENDER] = 6
+    i32[appendingFlag(5)] = 1
     expect(recoverAppend(i32, 5)).toBe(true)
     expect(i32[H_COMMITS]).toBe(COUNT)
+  })
+
+  it('frees a dead slot\'s mutex once: a second reaper of the same thread leaves the next holder alone', () => {
+    const i32 = control()
+    i32[H_COMMITS] = COUNT
+    lockAppend(i32, 5, 1000, COUNT)
+    expect(recoverAppend(i32, 5)).toBe(true)
+    lockAppend(i32, 3, 1000, COUNT)
+    expect(recoverAppend(i32, 5)).toBe(false)
+    expect(i32[H_COMMITS]).toBe(COUNT | COMMIT_LOCKED)
   })
 
   it('does not free a mutex a live thread took after the dead one let go', () => {
     const i32 = control()
     lockAppend(i32, 5, 1000, 0)
-    unlockAppend(i32, COUNT)
+    unlockAppend(i32, 5, COUNT)
     lockAppend(i32, 3, 1000, COUNT)
     expect(recoverAppend(i32, 5)).toBe(false)
     expect(i32[H_COMMITS]).toBe(COUNT | COMMIT_LOCKED)
+  })
+
+  it("wakes the word's sleepers and followers even when the dead thread held nothing: it may have died before its release's notify", () => {
+    const notify = vi.spyOn(Atomics, 'notify')
+    const i32 = control()
+    expect(recoverAppend(i32, 5)).toBe(false)
+    expect(notify).toHaveBeenCalledWith(i32, H_COMMITS)
   })
 })
 
@@ -123,7 +150,7 @@ describe('the commit word', () => {
   it("gives readers the published count, the mutex's bits masked, while a thread holds it", () => {
     const mem = SharedMemory.create(1 << 16)
     const count = mem.lockAppend(0, 1000, mem.commits)
-    mem.commit(64)
+    mem.commit(0, 64)
     mem.lockAppend(1, 1000, mem.commits)
     expect(Atomics.load(mem.i32, H_COMMITS) & COMMIT_FLAGS).toBe(COMMIT_LOCKED)
     expect(mem.commits).toBe((64 / 8) << 2)

@@ -7,7 +7,6 @@ import * as layout from '../../src/shared/layout'
 import {
   APART,
   CONTROL_WORDS,
-  H_APPENDER,
   H_COMMITS,
   H_HEAD,
   LOCK_USED,
@@ -30,7 +29,7 @@ function owners(mem: SharedMemory): Int32Array {
     if (owner[word] !== -1 && owner[word] !== who) throw new Error(`word ${word} belongs to ${owner[word]} and ${who}`)
     owner[word] = who
   }
-  const commitGroup = [H_COMMITS, H_APPENDER, H_HEAD, H_HEAD + 1]
+  const commitGroup = [H_COMMITS, H_HEAD, H_HEAD + 1]
   for (const w of commitGroup) own(w, COMMIT)
   // Every other named header word, two words each (some are 64-bit).
   for (const [name, w] of Object.entries(layout)) {
@@ -83,8 +82,8 @@ describe('the control block layout', () => {
     expect(Math.max(...named('L_'))).toBeLessThanOrEqual(LOCK_USED)
   })
 
-  it('keeps the commit word, its holder and the head in one 16-byte-aligned stretch: one line wherever a (16-byte aligned) buffer starts', () => {
-    const words = [H_COMMITS, H_APPENDER, H_HEAD, H_HEAD + 1]
+  it('keeps the commit word and the head in one 16-byte-aligned stretch: one line wherever a (16-byte aligned) buffer starts', () => {
+    const words = [H_COMMITS, H_HEAD, H_HEAD + 1]
     const first = Math.min(...words)
     expect(first % 4).toBe(0)
     expect(Math.max(...words) - first).toBeLessThan(4)

@@ -3,14 +3,14 @@
 import { describe, expect, it } from 'vitest'
 import { InvalidArgumentError } from '../../src/errors'
 import { MAX_LOG_BYTES, SharedMemory, tailAfter } from '../../src/shared/memory'
-import { COMMIT_LOCKED } from '../../src/shared/append-mutex'
-import { H_APPENDER, H_COMMITS, H_FOLLOWERS, H_PROTOCOL, PROTOCOL } from '../../src/shared/layout'
+import { COMMIT_LOCKED, appendingFlag } from '../../src/shared/append-mutex'
+import { H_COMMITS, H_FOLLOWERS, H_PROTOCOL, PROTOCOL } from '../../src/shared/layout'
 import { Database } from '../../src/index'
 
 /** Appends up to log position `tail` as a writer does: takes the append mutex, publishes and lets go. */
 function publish(mem: SharedMemory, tail: number): number {
   mem.lockAppend(0, 1000, mem.commits)
-  return mem.commit(tail)
+  return mem.commit(0, tail)
 }
 
 describe('SharedMemory', () => {
@@ -111,7 +111,7 @@ describe('SharedMemory', () => {
     const waited = mem.commitsChanged(mem.commits, 300, 0, 1000).then(() => (done = true))
     for (let i = 0; i < 20; i++) {
       await new Promise((resolve) => setTimeout(resolve, 5))
-      mem.unlockAppend(mem.lockAppend(1, 1000, mem.commits))
+      mem.unlockAppend(1, mem.lockAppend(1, 1000, mem.commits))
     }
     expect(done).toBe(false)
     await waited
@@ -121,7 +121,7 @@ describe('SharedMemory', () => {
   it('a thread that cannot take the append mutex in time still waits for commits, uncounted, until its timeout', async () => {
     const mem = SharedMemory.create(1 << 16)
     Atomics.or(mem.i32, H_COMMITS, COMMIT_LOCKED) // held by thread 5, which never lets go
-    mem.i32[H_APPENDER] = 6
+    mem.i32[appendingFlag(5)] = 1
     const wait = mem.commitsChanged(mem.commits, 20, 0, 10)
     expect(mem.i32[H_FOLLOWERS]).toBe(0)
     await expect(wait).resolves.toBeUndefined()

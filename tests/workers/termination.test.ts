@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { Database, LockTimeoutError, increment } from 'dictdb'
 import { COMMIT_LOCKED } from '../../src/shared/append-mutex'
-import { H_APPENDER, H_COMMITS, H_FOLLOWERS, L_WAITERS, MAX_THREADS, THREADS_BASE, THREAD_WORDS, T_STATE, T_THREAD_ID } from '../../src/shared/layout'
+import { H_COMMITS, H_FOLLOWERS, L_WAITERS, MAX_THREADS, THREADS_BASE, THREAD_WORDS, T_APPENDING, T_STATE, T_THREAD_ID } from '../../src/shared/layout'
 import { Remote, Workers, memoryOf, sharedInts, waitUntil, writersWaiting } from './support'
 
 const workers = new Workers()
@@ -46,7 +46,7 @@ describe('a worker terminated while holding locks', () => {
 
   it("terminated holding the shared log's append mutex: the main thread's next write proceeds at once", async () => {
     const { db, a, flags } = setup()
-    const words = { threadsBase: THREADS_BASE, threadWords: THREAD_WORDS, state: T_STATE, thread: T_THREAD_ID, maxThreads: MAX_THREADS, commits: H_COMMITS, appender: H_APPENDER, locked: COMMIT_LOCKED }
+    const words = { threadsBase: THREADS_BASE, threadWords: THREAD_WORDS, state: T_STATE, thread: T_THREAD_ID, maxThreads: MAX_THREADS, commits: H_COMMITS, appending: T_APPENDING, locked: COMMIT_LOCKED }
     const holder = workers.spawn('hold-append', { db: db.handle(), flags, words })
     await holder.next('holding')
     expect(memoryOf(db).appendLocked).toBe(true)

@@ -3,8 +3,8 @@
 // case runs in a child process with a time limit: before the fix, these spun for good.
 import { describe, expect, it } from 'vitest'
 import { SharedMemory } from '../../src/shared/memory'
-import { COMMIT_LOCKED } from '../../src/shared/append-mutex'
-import { H_APPENDER, H_COMMITS } from '../../src/shared/layout'
+import { COMMIT_LOCKED, appendingFlag } from '../../src/shared/append-mutex'
+import { H_COMMITS } from '../../src/shared/layout'
 import { runProgram } from './support'
 
 const layout = SharedMemory.create(1 << 16)
@@ -18,7 +18,7 @@ const OTHER = 5
 const BEYOND_THE_TIME_LIMIT = 60_000
 
 /** The words that make the append mutex look held by thread slot `slot`. */
-const appendHeldBy = (slot: number): number[] => [H_COMMITS, COMMIT_LOCKED, H_APPENDER, slot + 1]
+const appendHeldBy = (slot: number): number[] => [H_COMMITS, COMMIT_LOCKED, appendingFlag(slot), 1]
 
 async function writeWith(words: number[], lockTimeoutMs = 300): Promise<{ name: string; ms: number }> {
   const run = await runProgram('stuck-word', [String(lockTimeoutMs), ...words.map(String)])

@@ -1,17 +1,17 @@
 // Run in a child process with a time limit (a mutex left held would make every later append wait
 // until its lock timeout). `node append-termination.mjs <point> <words JSON>`: a worker
-// (fixtures/append-victim.mjs) is terminated at `point` of the append mutex's slow path, while
-// another worker (the bystander) waits for the mutex too. Then the main thread writes. Prints one
-// JSON line: how the bystander's and the main thread's writes ended, the record's value here and
-// in a thread that attaches afterwards, whether the main thread still held the mutex after the
-// victim's end (when it held it before) and whether the mutex is free at the end.
+// (fixtures/append-victim.mjs) is terminated at `point` of the append mutex's take or release,
+// while another worker (the bystander) waits for the mutex too. Then the main thread writes.
+// Prints one JSON line: how the bystander's and the main thread's writes ended, the record's value
+// here and in a thread that attaches afterwards, whether the main thread still held the mutex
+// after the victim's end (when it held it then) and whether the mutex is free at the end.
 // The main thread takes the mutex as an append does (the test gives the layout's words).
 import { Worker, threadId } from 'node:worker_threads'
 import { Database, increment } from 'dictdb'
 
 const [point, wordsJson] = process.argv.slice(2)
 const words = JSON.parse(wordsJson)
-const { threadsBase, threadWords, state, thread, maxThreads, commits, appender, locked, sleeper } = words
+const { threadsBase, threadWords, state, thread, maxThreads, commits, appending, locked, sleeper } = words
 // Long enough for a worker to start under load; a mutex never freed makes the writes end later.
 const LOCK_TIMEOUT_MS = 15_000
 
@@ -31,17 +31,21 @@ function mySlot() {
   throw new Error('the main thread has no slot')
 }
 
+const myFlag = () => threadsBase + mySlot() * threadWords + appending
+
 function hold() {
+  const flag = myFlag()
   for (;;) {
     const word = Atomics.load(control, commits)
     if ((word & locked) === 0 && Atomics.compareExchange(control, commits, word, word | locked) === word) break
   }
-  control[appender] = mySlot() + 1
+  control[flag] = 1
 }
 
 function release() {
-  control[appender] = 0
+  const flag = myFlag()
   Atomics.exchange(control, commits, Atomics.load(control, commits) & ~(locked | sleeper))
+  control[flag] = 0
   Atomics.notify(control, commits)
 }
 
@@ -64,31 +68,36 @@ async function until(condition) {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 1))
 }
 
-hold()
+// At 'fast' the victim finds the mutex free; elsewhere the main thread holds it first.
+if (point !== 'fast') hold()
 const victim = spawn('append-victim')
 await victim.next('attached')
-if (point === 'window' || point === 'held' || point === 'release') {
+if (['window', 'held', 'release', 'released'].includes(point)) {
   await until(() => Atomics.load(flags, 0) === 1)
   release()
 }
 // Blocks this thread until the victim is at its point: it ends it as soon as it gets there (the
-// 'window' point lasts some 100 ms).
+// straight-line points last some 100 ms).
 for (let seen; (seen = Atomics.load(flags, 0)) !== 2; ) Atomics.wait(flags, 0, seen, 1000)
-// The bystander's write starts while the victim holds or waits for the mutex ('window' is too
-// short for a worker to start: there it starts right after the victim's end).
+// At 'released' the victim has let go: the main thread takes the mutex before the victim ends
+// (the reaper must leave it held).
+if (point === 'released') hold()
+// The bystander's write starts while the victim holds or waits for the mutex (the straight-line
+// points are too short for a worker to start: there it starts right after the victim's end).
+const straightLine = ['window', 'fast', 'released'].includes(point)
 let bystander = null
-if (point !== 'window') {
+if (!straightLine) {
   bystander = spawn('write-one')
   await bystander.next('attached')
 }
 const terminated = victim.worker.terminate()
 Atomics.store(flags, 1, 1)
 await terminated
-// At 'spin' and 'sleep' the main thread still holds the mutex: the reaper must leave it so.
+// At 'spin', 'sleep' and 'released' the main thread still holds the mutex: the reaper must leave it so.
 let mainHolds = null
-if (point === 'spin' || point === 'sleep') {
+if (point === 'spin' || point === 'sleep' || point === 'released') {
   await new Promise((resolve) => setTimeout(resolve, 50)) // the reaper runs on the worker's exit event
-  mainHolds = (Atomics.load(control, commits) & locked) !== 0 && Atomics.load(control, appender) === mySlot() + 1
+  mainHolds = (Atomics.load(control, commits) & locked) !== 0 && Atomics.load(control, myFlag()) === 1
   release()
 }
 bystander ??= spawn('write-one')

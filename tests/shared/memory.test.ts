@@ -105,15 +105,18 @@ describe('SharedMemory', () => {
     expect(mem.i32[H_FOLLOWERS]).toBe(0)
   })
 
-  it('a thread waiting for commits keeps waiting while others take and give back the append mutex with nothing appended', async () => {
+  it('a thread waiting for commits keeps waiting while others take and give back the append mutex with nothing appended, until a commit', async () => {
     const mem = SharedMemory.create(1 << 16)
     let done = false
-    const waited = mem.commitsChanged(mem.commits, 300, 0, 1000).then(() => (done = true))
+    // A wait far longer than the test: only the commit at the end ends it in time.
+    const waited = mem.commitsChanged(mem.commits, 600_000, 0, 1000).then(() => (done = true))
     for (let i = 0; i < 20; i++) {
+      // A pause that lets the waiter wake on each release's notify and wait again.
       await new Promise((resolve) => setTimeout(resolve, 5))
       mem.unlockAppend(1, mem.lockAppend(1, 1000, mem.commits))
     }
     expect(done).toBe(false)
+    publish(mem, 64)
     await waited
     expect(mem.i32[H_FOLLOWERS]).toBe(0)
   })

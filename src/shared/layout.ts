@@ -1,7 +1,8 @@
 /*
  * The layout of a shared database's control block, in Int32 words: the header, one slot per
  * thread, one per lock, the per-(thread, lock) words and the parentage pairs. `SharedMemory`
- * (./memory.ts) reads and writes them; the locks and the reaper name the lock words.
+ * (./memory.ts, its thread slots in ./thread-slots.ts) reads and writes them; the locks and the
+ * reaper name the lock words.
  */
 
 /** Most threads attached to one shared database at once. */

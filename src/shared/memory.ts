@@ -1,49 +1,10 @@
-import { threadId } from 'node:worker_threads'
 import { InvalidArgumentError, InvalidStateError, describe } from '../errors'
 import { APPEND_MUTEX, COMMIT_FLAGS, appendLocked, lockAppend, unlockAppend } from './append-mutex'
 import {
-  MAX_THREADS,
-  MAX_LOCKS,
-  CATALOG_LOCK,
-  MAGIC,
-  H_MAGIC,
-  H_PROTOCOL,
-  PROTOCOL,
-  H_SNAP_SEQ,
-  H_CLOSED,
-  H_HEAD,
-  H_SNAP_POS,
-  H_SNAP_MUTEX,
-  H_NEXT_LOCK,
-  H_COMMITS,
-  H_SNAP_LEN,
-  H_SNAPSHOTS,
-  H_FOLLOWERS,
-  T_STATE,
-  T_THREAD_ID,
-  T_TICKET,
-  T_WAITING,
-  T_APPLIED,
-  T_FOLLOWS,
-  T_APPENDING,
-  T_STALE,
-  T_RECORDS,
-  ASYNC_RECORDS,
-  THREAD_WORDS,
-  LOCK_WORDS,
-  WAIT_ONE,
-  WAIT_WRITER,
-  MAX_PARENTS,
-  THREADS_BASE,
-  LOCKS_BASE,
-  THREAD_LOCKS_BASE,
-  THREAD_LOCKS_WORDS,
-  TL_READERS,
-  TL_WAITS,
-  TL_HOLDS,
-  PARENTS_BASE,
-  CONTROL_WORDS,
+  CATALOG_LOCK, CONTROL_WORDS, H_CLOSED, H_COMMITS, H_FOLLOWERS, H_HEAD, H_MAGIC, H_NEXT_LOCK, H_PROTOCOL, H_SNAPSHOTS,
+  H_SNAP_LEN, H_SNAP_MUTEX, H_SNAP_POS, H_SNAP_SEQ, MAGIC, MAX_LOCKS, PROTOCOL, T_FOLLOWS,
 } from './layout'
+import { ThreadSlots } from './thread-slots'
 
 /**
  * Largest shared log ring: a replica rebuilds the full tail from the 30-bit count of the commit
@@ -83,15 +44,13 @@ export interface SharedBuffers {
 }
 
 /**
- * Typed access to a shared database's control block: header, thread slots, lock words and the
- * per-lock, per-thread reader counts (so a dead thread's read grants can be given back).
+ * Typed access to a shared database's control block and log ring: the header (the commit word
+ * and append mutex, the waits for commits, the ring's head, the snapshot's bookkeeping), and
+ * through {@link ThreadSlots} the thread slots, lock words and per-(thread, lock) words.
  */
-export class SharedMemory {
+export class SharedMemory extends ThreadSlots {
   readonly buffers: SharedBuffers
-  readonly i32: Int32Array
   readonly #i64: BigInt64Array
-  /** Replicas' published positions ({@link applied}), 8-byte aligned like the BigInt words. */
-  readonly #f64: Float64Array
   readonly log: Uint8Array
   /** The log ring as 32-bit words (entries are 8-byte aligned: copies go a word at a time). */
   readonly logWords: Int32Array
@@ -100,10 +59,9 @@ export class SharedMemory {
   readonly capacity: number
 
   constructor(buffers: SharedBuffers) {
+    super(buffers.control)
     this.buffers = buffers
-    this.i32 = new Int32Array(buffers.control)
     this.#i64 = new BigInt64Array(buffers.control)
-    this.#f64 = new Float64Array(buffers.control)
     this.log = new Uint8Array(buffers.log)
     this.logWords = new Int32Array(buffers.log)
     this.logView = new DataView(buffers.log)
@@ -328,142 +286,9 @@ export class SharedMemory {
     return slot
   }
 
-  /** Word index of a thread slot. */
-  thread(slot: number): number {
-    return THREADS_BASE + slot * THREAD_WORDS
-  }
-
-  /** Word index of a lock slot. */
-  lock(slot: number): number {
-    return LOCKS_BASE + slot * LOCK_WORDS
-  }
-
-  /** Word index of the read grants thread `thread` holds on lock `lock`. */
-  readers(lock: number, thread: number): number {
-    return THREAD_LOCKS_BASE + thread * THREAD_LOCKS_WORDS + TL_READERS + lock
-  }
-
-  /** Word index of the waits thread `thread` has in flight on lock `lock` ({@link WAIT_ONE}, {@link WAIT_WRITER}). */
-  waits(lock: number, thread: number): number {
-    return THREAD_LOCKS_BASE + thread * THREAD_LOCKS_WORDS + TL_WAITS + lock
-  }
-
-  /** Word index of the mask of `thread`'s async wait records whose holder holds lock `lock`. */
-  holds(lock: number, thread: number): number {
-    return THREAD_LOCKS_BASE + thread * THREAD_LOCKS_WORDS + TL_HOLDS + lock
-  }
-
-  /** Word index of async wait record `r` of `thread`: the lock slot its holder waits for, or -1. */
-  record(thread: number, r: number): number {
-    return this.thread(thread) + T_RECORDS + r
-  }
-
-  /** Claims a free thread slot for the calling thread. */
-  attachThread(appliedPos: number): number {
-    for (let s = 0; s < MAX_THREADS; s++) {
-      const base = this.thread(s)
-      if (Atomics.compareExchange(this.i32, base + T_STATE, 0, 1) === 0) {
-        Atomics.store(this.i32, base + T_THREAD_ID, threadId)
-        Atomics.store(this.i32, base + T_WAITING, -1)
-        Atomics.store(this.i32, base + T_TICKET, 0)
-        for (let r = 0; r < ASYNC_RECORDS; r++) Atomics.store(this.i32, base + T_RECORDS + r, -1)
-        for (let lock = 0; lock < MAX_LOCKS; lock++) {
-          Atomics.store(this.i32, this.waits(lock, s), 0)
-          Atomics.store(this.i32, this.holds(lock, s), 0)
-        }
-        Atomics.store(this.i32, base + T_STALE, 0)
-        Atomics.store(this.i32, base + T_FOLLOWS, 0)
-        Atomics.store(this.i32, base + T_APPENDING, 0)
-        this.setApplied(s, appliedPos)
-        return s
-      }
-    }
-    throw new InvalidStateError(`At most ${MAX_THREADS} threads can attach to one shared database`)
-  }
-
-  detachThread(slot: number): void {
-    Atomics.store(this.i32, this.thread(slot) + T_STATE, 0)
-  }
-
-  isAttached(slot: number): boolean {
-    return Atomics.load(this.i32, this.thread(slot) + T_STATE) === 1
-  }
-
-  threadIdOf(slot: number): number {
-    return Atomics.load(this.i32, this.thread(slot) + T_THREAD_ID)
-  }
-
-  /**
-   * The log position thread `slot` has applied, as it last published it: a hint, read by the
-   * appender that frees ring space (to mark replicas it overtook stale) and by `db.stats()`.
-   * A plain Float64 store and load (no `Atomics`, no BigInt: this is written on every append and
-   * every catch-up). Nothing depends on it for safety: a replica that was overtaken finds out
-   * by itself (the ring's head has passed its position; `SharedLog.read` checks the head after
-   * copying), so a late or even torn value costs at most one needless rebuild, or a stats figure.
-   */
-  applied(slot: number): number {
-    return this.#f64[(this.thread(slot) + T_APPLIED) >> 1] as number
-  }
-  setApplied(slot: number, pos: number): void {
-    this.#f64[(this.thread(slot) + T_APPLIED) >> 1] = pos
-  }
-
-  isStale(slot: number): boolean {
-    return Atomics.load(this.i32, this.thread(slot) + T_STALE) === 1
-  }
-  setStale(slot: number, stale: boolean): void {
-    Atomics.store(this.i32, this.thread(slot) + T_STALE, stale ? 1 : 0)
-  }
-
-  /** The lock thread `slot` waits for synchronously (the whole thread blocked), or -1. */
-  waitingFor(slot: number): number {
-    return Atomics.load(this.i32, this.thread(slot) + T_WAITING)
-  }
-  setWaitingFor(slot: number, lock: number): void {
-    Atomics.store(this.i32, this.thread(slot) + T_WAITING, lock)
-  }
-
   /** How many lock slots were handed out (the catalog lock included). */
   get lockCount(): number {
     return Math.min(Atomics.load(this.i32, H_NEXT_LOCK), MAX_LOCKS)
-  }
-
-  /**
-   * Records that thread `child` was started by thread `parent` (it will die with it), in a free
-   * pair: pairs are freed when the child is reaped, so a long-lived pool never overwrites a live
-   * one. False if every pair is taken.
-   */
-  recordChild(child: number, parent: number): boolean {
-    for (let i = 0; i < MAX_PARENTS; i++) {
-      const at = PARENTS_BASE + i * 2
-      if (Atomics.compareExchange(this.i32, at, 0, child) === 0) {
-        Atomics.store(this.i32, at + 1, parent)
-        return true
-      }
-    }
-    return false
-  }
-
-  /** Frees the pair of a reaped thread. */
-  forgetChild(child: number): void {
-    for (let i = 0; i < MAX_PARENTS; i++) {
-      const at = PARENTS_BASE + i * 2
-      if (Atomics.load(this.i32, at) === child) {
-        Atomics.store(this.i32, at + 1, -1) // no parent (thread 0 is the main thread)
-        Atomics.store(this.i32, at, 0)
-      }
-    }
-  }
-
-  /** The threads recorded as started by `parent`. */
-  childrenOf(parent: number): number[] {
-    const out: number[] = []
-    for (let i = 0; i < MAX_PARENTS; i++) {
-      const at = PARENTS_BASE + i * 2
-      const child = Atomics.load(this.i32, at)
-      if (child !== 0 && Atomics.load(this.i32, at + 1) === parent) out.push(child)
-    }
-    return out
   }
 
   /** The snapshot writer mutex word index (same guard protocol). */

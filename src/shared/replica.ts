@@ -271,7 +271,7 @@ export class Replica {
       if (!lock.heldElsewhere()) {
         // The count it was taken at is the one this replica stands at: nothing appended since.
         // Else the tail after the entries deferred, or -1.
-        behind = count !== this.#seen && tailAfter(this.#applied, count) - this.#applied > BESIDE_MAX
+        behind = count !== this.#seen && this.#besideTooLong(count)
         const tail = count === this.#seen ? this.#applied : behind ? -1 : this.#readBeside(beside, count)
         if (tail >= 0) end = this.#writeField(tail, write, key, before, after)
       }
@@ -435,7 +435,12 @@ export class Replica {
   #deferBeside(check: CheckedWrite, count: number): number {
     // `count` is what taking the mutex read: the last append happened before it. A long backlog
     // is caught up instead (the caller's `#tryCatchUp`, a chunk at a time; see `BESIDE_MAX`).
-    return tailAfter(this.#applied, count) - this.#applied > BESIDE_MAX ? -1 : this.#readBeside(check, count)
+    return this.#besideTooLong(count) ? -1 : this.#readBeside(check, count)
+  }
+
+  /** Whether more than `BESIDE_MAX` log bytes were appended past this replica's position, up to commit count `count`. */
+  #besideTooLong(count: number): boolean {
+    return tailAfter(this.#applied, count) - this.#applied > BESIDE_MAX
   }
 
   /**

@@ -2,6 +2,7 @@ import type { RWLock } from '../locks/types'
 import { encodeOpsInPlace, encodeOpsInto, encodePatchInPlace, encodePatchInto, type EncodedOps } from '../shared/codec'
 import type { BinaryWriter } from '../values/binary'
 import type { CheckedWrite } from '../shared/replica'
+import { sameKey } from '../shared/defer'
 import type { Op, RecordChange } from '../storage/change'
 import type { TableStore } from '../storage/table-store'
 import type { Key, Rec } from '../values/types'
@@ -170,7 +171,6 @@ export class CheckedChange implements CheckedWrite {
 
   touches(table: string, key: Key): boolean {
     const change = this.#change as RecordChange
-    // SameValueZero, as the store's Map compares keys.
-    return change.table === table && (change.key === key || (change.key !== change.key && key !== key))
+    return change.table === table && sameKey(change.key, key)
   }
 }

@@ -170,11 +170,14 @@ export class SharedLog {
     let at = 0
     let pos = from
     let count = 0
+    // A catch-up reads on from where the last read ended: its ring offset is known, and the
+    // offset is carried from entry to entry (the division of `ringOffset` was a quarter of a read).
+    let off = from === this.#readEnd ? this.#readEndOff : ringOffset(from, cap)
     while (pos < to && (pos < limit || count === 0)) {
-      const off = ringOffset(pos, cap)
       const length = view.getUint32(off, true)
       if (length === WRAP) {
         pos += cap - off
+        off = 0
         continue
       }
       // A torn header may claim anything: copy no further than the ring's end (the head check
@@ -183,15 +186,30 @@ export class SharedLog {
       const words = (n + 3) >> 2
       if (at + words * 4 > scratch.length) scratch = this.#grow(at + words * 4)
       copyWords(this.#mem.logWords, (off + HEADER) >>> 2, this.#scratchWords, at >> 2, words)
-      pos += entrySize(length)
+      const step = entrySize(length)
+      pos += step
+      off += step
+      // An entry never straddles the ring's end: a whole one ends at it exactly. Past it, the
+      // header was torn: the offset is computed again, and the head check discards the read.
+      if (off >= cap) off = off === cap ? 0 : ringOffset(pos, cap)
       places[3 * count] = at
       places[3 * count + 1] = n
       places[3 * count + 2] = pos
       count++
       at += words * 4
     }
-    return this.#mem.headPast(from) ? -1 : count
+    if (this.#mem.headPast(from)) {
+      this.#readEnd = -1
+      return -1
+    }
+    this.#readEnd = pos
+    this.#readEndOff = off
+    return count
   }
+
+  /** The log position where the last good {@link read} stopped (-1: none), and its ring offset. */
+  #readEnd = -1
+  #readEndOff = 0
 
   /** The buffer the last {@link read} copied its entries to. */
   get bytes(): Uint8Array {

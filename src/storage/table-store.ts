@@ -141,8 +141,33 @@ export class TableStore {
     if (make === null) return this.apply(recordChange(this.name, key, before, assignPatch(this.shallowCopyOf(before), patch)))
     // `before` holds the flat shape (every stored record does), and `after` is it with fields of
     // the shape set to values that are not objects: it holds the shape too (no `Copies.admit`).
-    this.#replace(key, before, make(before, patch.values), patch)
+    const after = make(before, patch.values)
+    if (!this.#records.replace(key, after)) throw this.#mismatch(recordChange(this.name, key, before, after))
+    const moved = this.#movedBy(make, patch)
+    for (let i = 0; i < moved.length; i++) {
+      const index = moved[i] as Index
+      reindex(index, key, before[index.field], after[index.field])
+    }
   }
+
+  /**
+   * The indexes of the fields that patches made by `make` set (the maker stands for its list of
+   * names), kept for the last maker: a run of patches mostly sets one list of fields, and the
+   * indexes were otherwise each looked for among the patch's names, entry after entry.
+   */
+  #movedBy(make: PatchMaker, patch: FieldPatch): readonly Index[] {
+    if (make === this.#movedMaker && this.#movedFrom === this.#indexList) return this.#moved
+    const list = this.#indexList
+    this.#moved = list.filter((index) => setsField(patch, index.field))
+    this.#movedMaker = make
+    this.#movedFrom = list
+    return this.#moved
+  }
+
+  #moved: readonly Index[] = []
+  #movedMaker: PatchMaker | null = null
+  /** The index list {@link #moved} was picked from (a new list is made whenever an index comes or goes). */
+  #movedFrom: Index[] | null = null
 
   /** The one field the update {@link vouch}ed for as `rec`, made from `from`, set; null if it set several or another record was vouched for. */
   vouchedOne(rec: Rec, from: Rec): string | null {

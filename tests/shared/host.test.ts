@@ -98,4 +98,57 @@ describe('a replica catching up on updates by key', () => {
     expect(rows.every((r) => Object.isFrozen(r))).toBe(true)
     expect(heard).toEqual(['{"id":2,"a":2,"b":"y","c":true}', '{"id":1,"a":0,"b":"z","c":true}', '{"id":2,"a":3,"b":"w","c":true}'])
   })
+
+  it('applies updates of a table dropped and created again under its name to the new table', () => {
+    const { db, other } = pair()
+    const seen = other.getTable('t')
+    db.getTable('t').update({ n: increment(1) }, { id: 1 })
+    expect(seen.get(1)?.n).toBe(1)
+    db.dropTable('t')
+    db.createTable('t').insert({ id: 1, n: 10 })
+    // Caught up on the drop and the new table alone: the updates below come in later catch-ups.
+    expect(other.getTable('t').get(1)?.n).toBe(10)
+    db.getTable('t').update({ n: increment(1) }, { id: 1 })
+    db.getTable('t').update({ n: increment(1) }, { id: 1 })
+    expect(other.getTable('t').get(1)).toEqual({ id: 1, n: 12 })
+  })
+
+  it('moves a record in the index of each field that a run of updates by key sets, as the fields set change from one update to the next', () => {
+    const db = new Database({ shared: true })
+    db.createTable('s', { indexes: [{ field: 'a' }, { field: 'b', type: 'sorted' }] }).insert([
+      { id: 1, a: 0, b: 0, c: 0 },
+      { id: 2, a: 0, b: 0, c: 0 },
+    ])
+    const other = Database.attach(db.handle())
+    open.push(other, db)
+    const s = db.getTable('s')
+    const mirror = other.getTable('s')
+    s.update({ a: 1 }, { id: 1 })
+    s.update({ b: 2 }, { id: 1 })
+    s.update({ c: 3 }, { id: 2 })
+    s.update({ b: 4 }, { id: 2 })
+    s.update({ a: 5, b: 5 }, { id: 2 })
+    expect(mirror.select({ where: { a: 1 } }).map((r) => r.id)).toEqual([1])
+    expect(mirror.select({ where: { b: 2 } }).map((r) => r.id)).toEqual([1])
+    expect(mirror.select({ where: { a: 5 } }).map((r) => r.id)).toEqual([2])
+    expect(mirror.select({ where: { b: 5 } }).map((r) => r.id)).toEqual([2])
+    expect(mirror.select({ where: { b: 4 } })).toEqual([])
+  })
+
+  it('moves a record in an index added between two updates by key of the same field', () => {
+    const db = new Database({ shared: true })
+    db.createTable('s').insert([{ id: 1, a: 0, c: 0 }])
+    const other = Database.attach(db.handle())
+    open.push(other, db)
+    const s = db.getTable('s')
+    s.update({ a: 1 }, { id: 1 })
+    expect(other.getTable('s').get(1)?.a).toBe(1)
+    db.getTable('s').createIndex('a')
+    // Caught up on the new index alone: the update below comes in a later catch-up.
+    expect(other.getTable('s').select({ where: { a: 1 } }).map((r) => r.id)).toEqual([1])
+    s.update({ a: 2 }, { id: 1 })
+    expect(other.getTable('s').select({ where: { a: 2 } }).map((r) => r.id)).toEqual([1])
+    expect(other.getTable('s').select({ where: { a: 1 } })).toEqual([])
+  })
 })
+

@@ -170,9 +170,11 @@ export class SharedLog {
     let at = 0
     let pos = from
     let count = 0
-    // A catch-up reads on from where the last read ended: its ring offset is known, and the
-    // offset is carried from entry to entry (the division of `ringOffset` was a quarter of a read).
-    let off = from === this.#readEnd ? this.#readEndOff : ringOffset(from, cap)
+    // A catch-up reads on from at or a little past where the last read ended (past this thread's
+    // own appends): its ring offset follows from that one's while in the same pass over the ring,
+    // and it is carried from entry to entry (the division of `ringOffset` was a quarter of a read).
+    const ahead = from - this.#readEnd
+    let off = ahead >= 0 && ahead < cap - this.#readEndOff ? this.#readEndOff + ahead : ringOffset(from, cap)
     while (pos < to && (pos < limit || count === 0)) {
       const length = view.getUint32(off, true)
       if (length === WRAP) {
@@ -198,17 +200,14 @@ export class SharedLog {
       count++
       at += words * 4
     }
-    if (this.#mem.headPast(from)) {
-      this.#readEnd = -1
-      return -1
-    }
+    if (this.#mem.headPast(from)) return -1
     this.#readEnd = pos
     this.#readEndOff = off
     return count
   }
 
-  /** The log position where the last good {@link read} stopped (-1: none), and its ring offset. */
-  #readEnd = -1
+  /** The log position where the last good {@link read} stopped, and its ring offset. */
+  #readEnd = 0
   #readEndOff = 0
 
   /** The buffer the last {@link read} copied its entries to. */

@@ -65,9 +65,25 @@ export class Catalog {
   }
 
   context(name: string): TableContext {
+    if (name === this.#lastName) return this.#lastContext as TableContext
     const ctx = this.#contexts.get(name)
     if (ctx === undefined) throw new TableNotFoundError(`No table named \`${shortName(name)}\``, { table: name })
+    this.#lastName = name
+    this.#lastContext = ctx
     return ctx
+  }
+
+  /**
+   * The context {@link context} gave last, and its name: a catch-up mostly applies entries of one
+   * table in a row, and the Map's lookup by name was ~10 ns of each. Forgotten whenever a table
+   * comes or goes, so it is always the catalog's entry for that name.
+   */
+  #lastName: string | null = null
+  #lastContext: TableContext | null = null
+
+  #forgetLast(): void {
+    this.#lastName = null
+    this.#lastContext = null
   }
 
   /** Makes a table (in a shared database, with a lock slot of its own unless one is given). */
@@ -89,6 +105,7 @@ export class Catalog {
       replica: this.shared?.replica ?? null,
     }
     this.#contexts.set(def.name, ctx)
+    this.#forgetLast()
     this.#tables.set(def.name, new Table(ctx))
     if (def.ttl !== undefined) this.onExpiringTable()
   }
@@ -98,6 +115,7 @@ export class Catalog {
     if (ctx !== undefined) ctx.dead = () => droppedError(name)
     this.#tables.delete(name)
     this.#contexts.delete(name)
+    this.#forgetLast()
   }
 
   /** Puts a dropped table back in its place (a rolled-back drop), so the list reads as before. */
@@ -105,6 +123,7 @@ export class Catalog {
     ctx.dead = null
     insertAt(this.#tables, position, table.name, table)
     insertAt(this.#contexts, position, table.name, ctx)
+    this.#forgetLast()
   }
 
   /** Marks every table unusable (the database closed). */

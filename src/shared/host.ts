@@ -4,7 +4,6 @@ import { recordChange, type DatabaseState, type FieldPatch, type Op, type Record
 import type { Transactions } from '../txn/transactions'
 import type { Key, Rec } from '../values/types'
 import type { TableStore } from '../storage/table-store'
-import type { TableContext } from '../table/parts'
 import { InvalidStateError } from '../errors'
 import { preview, shortName } from '../values/describe'
 import { openSinglePatch, portableDefinition, readPatchFields, readPatchFieldsAt, readPatchKey, type WireOp } from './codec'
@@ -16,11 +15,10 @@ export function replicaHost(
   tx: Transactions,
   reportError: (error: unknown) => void = (error) => console.error('dictdb:', error),
 ): ReplicaHost {
-  const stores = new PatchedStores(catalog)
   return {
     applyRemote: (ops, publish, position) => applyRemote(catalog, tx, ops, publish, position),
-    applyPatch: (bytes, start, end) => !tx.listened && applyPatch(stores, bytes, start, end),
-    applyPatchFields: (table, key, bytes, at, end) => applyFields(stores, table, key, readPatchFieldsAt(bytes, at, end)),
+    applyPatch: (bytes, start, end) => !tx.listened && applyPatch(catalog, bytes, start, end),
+    applyPatchFields: (table, key, bytes, at, end) => applyFields(catalog, table, key, readPatchFieldsAt(bytes, at, end)),
     listened: () => tx.listened,
     rawState: () => catalog.state(catalog.contexts(), true),
     resetFromState: (state) => resetFromState(catalog, tx, state),
@@ -73,41 +71,17 @@ function applyRemote(catalog: Catalog, tx: Transactions, ops: readonly WireOp[],
  * false, with nothing read or applied, if it is anything else. Called only when nobody listens:
  * then nothing is published, and applying runs no user code (which could read the log again).
  */
-function applyPatch(stores: PatchedStores, bytes: Uint8Array, start: number, end: number): boolean {
+function applyPatch(catalog: Catalog, bytes: Uint8Array, start: number, end: number): boolean {
   const table = openSinglePatch(bytes, start, end)
   if (table === null) return false
   const key = readPatchKey()
-  applyFields(stores, table, key, readPatchFields())
+  applyFields(catalog, table, key, readPatchFields())
   return true
 }
 
-/**
- * The store of the table patched last, kept: a run of patches mostly patches one table, and the
- * catalog's lookup by name was ~10 ns of each. A kept table is asked again once dropped (a
- * context is marked dead as it leaves the catalog, and unmarked only as it comes back in).
- */
-class PatchedStores {
-  readonly #catalog: Catalog
-  #name = ''
-  #ctx: TableContext | null = null
-
-  constructor(catalog: Catalog) {
-    this.#catalog = catalog
-  }
-
-  of(table: string): TableStore {
-    const ctx = this.#ctx
-    if (ctx !== null && table === this.#name && ctx.dead === null) return ctx.store
-    const next = this.#catalog.context(table)
-    this.#name = table
-    this.#ctx = next
-    return next.store
-  }
-}
-
 /** Applies a patch's fields to record `key` of `table` (nobody listens: nothing is published). */
-function applyFields(stores: PatchedStores, table: string, key: Key, fields: FieldPatch): void {
-  const store = stores.of(table)
+function applyFields(catalog: Catalog, table: string, key: Key, fields: FieldPatch): void {
+  const store = catalog.context(table).store
   const before = store.get(key)
   if (before === undefined) throw missingPatched(table, key)
   store.applyPatch(key, before, fields)

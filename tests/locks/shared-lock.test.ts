@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { LockTimeoutError } from 'dictdb'
 import { SharedRWLock } from '../../src/locks/shared-lock'
 import { SharedMemory } from '../../src/shared/memory'
-import { Workers, sharedInts, waitUntil, writersWaiting } from '../workers/support'
+import { Workers, lockWaiters, sharedInts, waitUntil, writersWaiting } from '../workers/support'
 import { rwlockSuite } from './rwlock-suite'
 
 const memory = SharedMemory.create(1 << 16)
@@ -22,6 +22,10 @@ const RELEASE = 0
 const INSIDE = 1
 const VIOLATIONS = 4
 const ORDER = 5
+// Start flags of workers parked before they ask for the lock (after ORDER's list of ids).
+const GO = 40
+// A lock timeout (and a wait) only a hang reaches: these scenarios assert order, not speed.
+const PATIENT = 120_000
 
 function setup(lockTimeoutMs = 5000) {
   const db = workers.database({ lockTimeoutMs })
@@ -57,7 +61,7 @@ describe('SharedRWLock across worker_threads', () => {
     }
     expect(() => lock.readSync(() => 'never', { timeoutMs: 50 })).toThrow(LockTimeoutError)
     const waiting = locker(db, flags, { mode: 'write', id: 3, timeoutMs: 5000 })
-    await waitUntil(() => writersWaiting(db) === 1, 5000, 'the second writer to wait')
+    await waitUntil(() => writersWaiting(db) === 1, PATIENT, 'the second writer to wait')
     Atomics.store(flags, RELEASE, 1)
     expect(await waiting.result).toMatchObject({ ok: true })
     expect(await writer.result).toMatchObject({ ok: true })
@@ -74,19 +78,24 @@ describe('SharedRWLock across worker_threads', () => {
 
   it('prefers a waiting writer: a reader arriving after it waits behind it, across threads', async () => {
     const { db, lock, flags } = setup()
+    // Every worker is started (and attached) before the writer waits: its wait must only span the
+    // scenario, not other workers' start-up, which under load can take longer than a lock timeout.
     const reader = locker(db, flags, { mode: 'read', id: 1, holdUntilRelease: true })
-    await reader.next('in')
-    const writer = locker(db, flags, { mode: 'write', id: 2, timeoutMs: 5000 })
-    await waitUntil(() => writersWaiting(db) === 1, 5000, 'the writer to wait')
+    const arriving = locker(db, flags, { mode: 'read', id: 3, timeoutMs: 100, go: GO })
+    const late = locker(db, flags, { mode: 'read', id: 4, timeoutMs: PATIENT, go: GO + 1 })
+    await Promise.all([reader.next('in'), arriving.next('attached'), late.next('attached')])
+    const writer = locker(db, flags, { mode: 'write', id: 2, timeoutMs: PATIENT })
+    await waitUntil(() => writersWaiting(db) === 1, PATIENT, 'the writer to wait')
     // A new reader, in another worker or in this thread, is not admitted past the waiting writer.
-    expect(await locker(db, flags, { mode: 'read', id: 3, timeoutMs: 100 }).result).toMatchObject({ ok: false, error: { name: 'LockTimeoutError' } })
+    open(flags, GO)
+    expect(await arriving.result).toMatchObject({ ok: false, error: { name: 'LockTimeoutError' } })
     expect(() => lock.readSync(() => 'never', { timeoutMs: 50 })).toThrow(LockTimeoutError)
-    const late = locker(db, flags, { mode: 'read', id: 4, timeoutMs: 5000 })
-    await late.next('attached')
+    open(flags, GO + 1)
+    await waitUntil(() => lockWaiters(db) === 2, PATIENT, 'the late reader to wait behind the writer')
     Atomics.store(flags, RELEASE, 1)
     await Promise.all([reader.result, writer.result, late.result])
     expect(entryOrder(flags)).toEqual([1, 2, 4])
-  })
+  }, 4 * PATIENT)
 
   it('an async lock.write in the main thread waits for a worker without blocking the event loop', async () => {
     const { db, lock, flags } = setup()
@@ -113,6 +122,12 @@ describe('SharedRWLock across worker_threads', () => {
     expect(out.status).toBe(0)
   })
 })
+
+/** Sets `flags[index]` and wakes the worker sleeping on it. */
+function open(flags: Int32Array, index: number): void {
+  Atomics.store(flags, index, 1)
+  Atomics.notify(flags, index)
+}
 
 /** The ids of the threads that entered, in order. */
 function entryOrder(flags: Int32Array): number[] {

@@ -7,8 +7,12 @@ import { checkLinearizable, type Operation } from '../workers/linearizability'
 
 const N = 4
 const M = 100
+// Only a hang reaches this: idle, each test takes 2-8 s, but four processes' start-up and 400
+// round trips to the server can take several times longer on a loaded 2-core machine (a 30 s
+// limit failed under load). The clients themselves are killed after startClients' limit.
+const HANG_MS = 600_000
 
-describe('a connected database written by four processes', () => {
+describe('a connected database written by four processes', { timeout: HANG_MS }, () => {
   const open = connectedClosedAfterEach()
 
   it('sequence.next() gives 400 distinct, gap-free ids', async () => {

@@ -16,7 +16,7 @@ export interface Client {
  * Starts `n` processes running `job` `count` times against the database `name`, all released at
  * once when every one is ready. Each is killed if still running after `limitMs`.
  */
-export async function startClients(n: number, job: string, count: number, env: ClientEnv, limitMs = 60_000): Promise<Client[]> {
+export async function startClients(n: number, job: string, count: number, env: ClientEnv, limitMs = 300_000): Promise<Client[]> {
   const clients = Array.from({ length: n }, () => startClient(job, count, env, limitMs))
   await Promise.all(clients.map((c) => waitForLine(c, (l) => l.ready === true)))
   for (const c of clients) c.child.stdin?.write('go\n')

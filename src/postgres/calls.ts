@@ -39,7 +39,9 @@ export class Bodies {
   append(ops: readonly Op[]): void {
     const call = this.#current
     if (call === null) {
-      throw new InvalidStateError('A connected database is written only inside a transaction: use `await db.transactionAsync(() => ...)`')
+      throw new InvalidStateError(
+        `${writeName(ops[0])} outside a transaction: a connected database is written only inside one, use \`await db.transactionAsync(() => ...)\``,
+      )
     }
     call.commits.push(ops.slice())
   }
@@ -71,6 +73,15 @@ export class Bodies {
     }
     return commits
   }
+}
+
+/** What a refused write was, for its error: "An insert into `users`", "createTable `t`". */
+function writeName(op: Op | undefined): string {
+  if (op === undefined) return 'A write'
+  const table = `\`${shortName(op.table)}\``
+  if (op.type !== 'record') return `${op.type} ${table}`
+  if (op.before === undefined) return `An insert into ${table}`
+  return op.after === undefined ? `A delete from ${table}` : `An update of ${table}`
 }
 
 export function settleDone(batch: Call[]): void {

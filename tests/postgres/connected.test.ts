@@ -41,6 +41,18 @@ describe('a connected database', () => {
     expect(db.hasTable('other')).toBe(false)
   })
 
+  it('a write outside transactionAsync names the write it refused: its kind and its table', async () => {
+    const db = await open({ name: freshName() })
+    await db.transactionAsync(() => db.createTable('users').insert({ id: 1 }))
+    const users = db.getTable('users')
+    expect(() => users.insert({ id: 2 })).toThrow(/^An insert into `users`/)
+    expect(() => users.update({ name: 'Ada' }, { id: 1 })).toThrow(/^An update of `users`/)
+    expect(() => users.delete({ id: 1 })).toThrow(/^A delete from `users`/)
+    expect(() => db.createTable('other')).toThrow(/^createTable `other`/)
+    expect(() => db.sequence('ids').next()).toThrow(/transactionAsync/)
+    expect(users.all()).toEqual([{ id: 1 }])
+  })
+
   it('a process reads its own writes synchronously once transactionAsync resolved', async () => {
     const db = await open({ name: freshName() })
     await db.transactionAsync(() => db.createTable('users').insert({ id: 1, name: 'Ada' }))

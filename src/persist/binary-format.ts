@@ -1,6 +1,6 @@
-import { Packr, Unpackr } from 'msgpackr'
+import { Packr, Unpackr, addExtension } from 'msgpackr'
 import { CorruptFileError } from '../errors'
-import { canonicalItems, itemSortedForm, sortedForm } from './canonical-form'
+import { NegativeZero, canonicalItems, itemBinaryForm, sortedForm } from './canonical-form'
 import { crc32 } from './checksum'
 import { BINARY_MAGIC, FORMAT_NAME, FORMAT_VERSION, checkHeader, limits, type DocumentReader, type DocumentSink, type Section } from './document'
 import { preview } from '../values/describe'
@@ -18,7 +18,8 @@ import { preview } from '../values/describe'
  * section's items), 4 end ({ sections, items } counts, checked on read). The first frame is the
  * header, the last the end frame; nothing may follow. Payloads are MessagePack (msgpackr, with
  * its record extension: a chunk of same-shaped records stores their keys once), which encodes
- * Date (timestamp extension) and bigint (bigint extension) natively.
+ * Date (timestamp extension) and bigint (bigint extension) natively, and -0 as extension type
+ * 0x2d ('-', one byte 0): msgpackr alone would write it as the integer 0.
  */
 
 const HEADER_BYTES = 16
@@ -32,6 +33,11 @@ const enum Frame {
 }
 /** A frame longer than this is a damaged length field, not data (chunks are ~1 MB). */
 const MAX_FRAME = 1 << 30
+
+/** The extension type of -0. */
+const NEGATIVE_ZERO_TYPE = 0x2d
+// msgpackr's extensions are global to the module: only dictdb's files use msgpackr here.
+addExtension({ Class: NegativeZero, type: NEGATIVE_ZERO_TYPE, pack: () => Buffer.from([0]), unpack: () => -0 })
 
 const PACK_OPTIONS = { useRecords: true, useBigIntExtension: true, int64AsType: 'bigint', moreTypes: false } as const
 
@@ -61,7 +67,7 @@ export function* encodeBinary(header: Readonly<Record<string, unknown>>, section
     sectionCount++
     for (let i = 0; i < items.length; ) {
       // Keys in canonical order: msgpackr writes them as it enumerates them (same state, same bytes).
-      const chunk = items.slice(i, i + per).map(itemSortedForm)
+      const chunk = items.slice(i, i + per).map(itemBinaryForm)
       const payload = packr.pack(chunk)
       yield frame(Frame.Items, payload)
       i += chunk.length

@@ -1,5 +1,5 @@
 import { flatShapeOf } from './canonical-shape'
-import { tagDate, tagBigint, escapeObject } from './json-values'
+import { tagDate, tagBigint, tagNegativeZero, escapeObject } from './json-values'
 
 /*
  * The canonical form of what a file stores: object keys in one fixed order at every depth, so
@@ -46,12 +46,29 @@ export function sortedForm(value: unknown): unknown {
 }
 
 /**
- * A stored value as JSON must carry it: keys in canonical order, Dates and bigints tagged, and an
- * object that could pass for a tag escaped (see json-values.ts). The value itself when it needs
+ * Stands for -0 in what the binary format packs: MessagePack (msgpackr) writes a number that is
+ * an integer as an integer, and -0 === 0, so -0 would come back as 0. binary-format.ts packs this
+ * as an extension that reads back as -0.
+ */
+export class NegativeZero {}
+const NEGATIVE_ZERO = new NegativeZero()
+
+/** {@link sortedForm}, with -0 as {@link NegativeZero}: what the binary format packs. */
+export function binaryForm(value: unknown): unknown {
+  if (isNegativeZero(value)) return NEGATIVE_ZERO
+  if (typeof value !== 'object' || value === null || value instanceof Date) return value
+  if (Array.isArray(value)) return mapArray(value, binaryForm)
+  return mapObject(value as Record<string, unknown>, binaryForm, false)
+}
+
+/**
+ * A stored value as JSON must carry it: keys in canonical order, Dates, bigints and -0 tagged, and
+ * an object that could pass for a tag escaped (see json-values.ts). The value itself when it needs
  * none of that.
  */
 export function jsonForm(value: unknown): unknown {
   if (typeof value === 'bigint') return tagBigint(value)
+  if (isNegativeZero(value)) return tagNegativeZero()
   if (typeof value !== 'object' || value === null) return value
   if (value instanceof Date) return tagDate(value)
   if (Array.isArray(value)) return mapArray(value, jsonForm)
@@ -79,6 +96,15 @@ export function itemSortedForm(value: unknown): unknown {
   return sortedForm(value)
 }
 
+/** {@link binaryForm} of an item of a file, as {@link itemJsonForm} (a flat shape holds no -0). */
+export function itemBinaryForm(value: unknown): unknown {
+  if (isRecordLike(value)) {
+    const out = flatShapeOf(value, sortKeys)?.sorted(value)
+    if (out != null) return out
+  }
+  return binaryForm(value)
+}
+
 /**
  * Puts decoded items (records, ops) in canonical order, in place. A file written by dictdb holds
  * them so already, and they are kept as they are; a file edited by hand may not, and every way in
@@ -97,7 +123,11 @@ function sortKeys(keys: string[]): readonly string[] {
 }
 
 function needsWalk(v: unknown): boolean {
-  return (typeof v === 'object' && v !== null) || typeof v === 'bigint'
+  return (typeof v === 'object' && v !== null) || typeof v === 'bigint' || isNegativeZero(v)
+}
+
+function isNegativeZero(v: unknown): boolean {
+  return v === 0 && 1 / (v as number) < 0
 }
 
 function mapArray(array: readonly unknown[], fn: (v: unknown) => unknown): readonly unknown[] {

@@ -11,9 +11,9 @@
 export interface FlatShape {
   /** The record's fields, in the order it enumerates them. */
   readonly keys: readonly string[]
-  /** For JSON: flat means a string, number, boolean or null (a bigint needs a tag). */
+  /** For JSON: flat means a string, number but -0, boolean or null (a bigint and -0 need a tag). */
   readonly json: (record: object) => object | null
-  /** For the binary format: a bigint is flat too. */
+  /** For the binary format: a bigint is flat too; -0 is not (it is packed as an extension). */
   readonly sorted: (record: object) => object | null
 }
 
@@ -61,8 +61,8 @@ function compile(keys: readonly string[], sorted: readonly string[]): FlatShape 
   }
   const make = new Function(
     `return {
-      json: function (r) { ${body((a) => `(typeof ${a} === 'object' ? ${a} === null : typeof ${a} !== 'bigint')`)} },
-      sorted: function (r) { ${body((a) => `(typeof ${a} !== 'object' || ${a} === null)`)} },
+      json: function (r) { ${body((a) => `(typeof ${a} === 'object' ? ${a} === null : typeof ${a} !== 'bigint' && (${a} !== 0 || 1 / ${a} > 0))`)} },
+      sorted: function (r) { ${body((a) => `(typeof ${a} !== 'object' ? ${a} !== 0 || 1 / ${a} > 0 : ${a} === null)`)} },
     }`,
   ) as () => Pick<FlatShape, 'json' | 'sorted'>
   return { keys, ...make() }

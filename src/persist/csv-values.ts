@@ -4,7 +4,7 @@ import { untag } from './json-values'
 
 /*
  * Cells ⇄ values. A CSV cell is text; dictdb fields are typed. On export: strings as they are,
- * numbers/booleans/bigints as their text, a Date as its ISO string, an object or array as JSON
+ * numbers/booleans/bigints as their text (-0 as `-0`), a Date as its ISO string, an object or array as JSON
  * (Dates and bigints tagged as in JSON files), null or a missing field as an empty unquoted
  * cell, and an empty string as `""` — so the two stay apart on import.
  */
@@ -13,7 +13,9 @@ import { untag } from './json-values'
 export function toCell(value: unknown): string | null {
   if (value === null || value === undefined) return null
   if (typeof value === 'string') return value
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value)
+  // String(-0) is '0'; '-0' reads back as -0.
+  if (typeof value === 'number') return Object.is(value, -0) ? '-0' : String(value)
+  if (typeof value === 'boolean' || typeof value === 'bigint') return String(value)
   if (value instanceof Date) return value.toISOString()
   return JSON.stringify(jsonForm(value))
 }

@@ -6,6 +6,7 @@ import { shortName } from '../values/describe'
  * Stored values in JSON. JSON has no Date or bigint, so they are tagged as one-key objects:
  *   Date   → {"$date": "2024-05-01T12:00:00.000Z"}
  *   bigint → {"$bigint": "123456789012345678901234567890"}
+ *   -0     → {"$number": "-0"}   (JSON.stringify writes -0 as 0; a stored -0 stays -0, as in memory)
  * and a user object that happens to have exactly one key starting with `$` is escaped as
  * {"$object": {...}}, so that it cannot be mistaken for a tag. Everything else is plain JSON,
  * with object keys in canonical order (canonical-form.ts): the same state, the same bytes.
@@ -14,6 +15,7 @@ import { shortName } from '../values/describe'
 const DATE = '$date'
 const BIGINT = '$bigint'
 const OBJECT = '$object'
+const NUMBER = '$number'
 
 /** The tag of a Date. */
 export function tagDate(date: Date): unknown {
@@ -23,6 +25,11 @@ export function tagDate(date: Date): unknown {
 /** The tag of a bigint. */
 export function tagBigint(value: bigint): unknown {
   return { [BIGINT]: value.toString() }
+}
+
+/** The tag of -0. */
+export function tagNegativeZero(): unknown {
+  return { [NUMBER]: '-0' }
 }
 
 /** An object whose only key starts with `$`, escaped so that it cannot pass for a tag. */
@@ -75,7 +82,9 @@ function untagOne(key: string, payload: unknown): unknown {
     return BigInt(payload)
   } else if (key === OBJECT && typeof payload === 'object' && payload !== null && !Array.isArray(payload)) {
     return untagFields(payload as Record<string, unknown>)
-  } else if (key !== DATE && key !== BIGINT && key !== OBJECT) {
+  } else if (key === NUMBER && payload === '-0') {
+    return -0
+  } else if (key !== DATE && key !== BIGINT && key !== OBJECT && key !== NUMBER) {
     throw new CorruptFileError(`Unknown value tag \`${shortName(key)}\` in the file (written by a newer dictdb, or damaged)`)
   }
   throw new CorruptFileError(`Invalid \`${key}\` value in the file: ${JSON.stringify(payload)?.slice(0, 60)}`)

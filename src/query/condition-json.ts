@@ -91,7 +91,7 @@ function field(node: Record<string, unknown>, path: string): string {
   return name
 }
 
-/** A value of the JSON form: tags undone (`$date`, `$bigint`, `$object`), then checked as storable. */
+/** A value of the JSON form: tags undone (`$date`, `$bigint`, `$number`, `$object`), then checked as storable. */
 function operand(value: unknown, path: string): unknown {
   if (value === undefined) throw bad(path, 'is missing')
   return freezeCopy(untagged(value, path, 0), path)
@@ -106,6 +106,7 @@ function untagged(value: unknown, path: string, depth: number): unknown {
   const inner = (value as Record<string, unknown>)[only]
   if (only === '$date' && typeof inner === 'string' && !Number.isNaN(Date.parse(inner))) return new Date(inner)
   if (only === '$bigint' && typeof inner === 'string' && /^-?\d+$/.test(inner)) return BigInt(inner)
+  if (only === '$number' && inner === '-0') return -0
   if (only === '$object' && typeof inner === 'object' && inner !== null && !Array.isArray(inner)) return untaggedFields(inner, path, depth)
   if (only.startsWith('$')) throw bad(path, `has an unknown or malformed tag ${describe(value)}`)
   return untaggedFields(value, path, depth)

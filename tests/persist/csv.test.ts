@@ -171,6 +171,18 @@ describe('exportCsv', () => {
     expect(back.getTable('people').get(1)).toEqual({ id: 1, name: 'Ada', age: 36 })
   })
 
+  it('exports -0 as -0 and imports it back as -0, in a cell and nested', () => {
+    const db = new Database()
+    db.createTable('t').insert([{ id: 1, z: -0, nested: { z: -0 } }, { id: 2, z: 0, nested: { z: 0 } }])
+    const file = join(tempDir(), 'out.csv')
+    db.getTable('t').exportCsv(file)
+    const back = new Database()
+    back.importCsv(file, 't')
+    const [negative, positive] = back.getTable('t').all() as Array<Record<string, any>>
+    expect([Object.is(negative?.z, -0), Object.is(negative?.nested.z, -0)]).toEqual([true, true])
+    expect([Object.is(positive?.z, 0), Object.is(positive?.nested.z, 0)]).toEqual([true, true])
+  })
+
   it('can start with a BOM and skip the header', () => {
     const file = join(tempDir(), 'out.csv')
     people().getTable('people').exportCsv(file, { columns: ['name'], bom: true, header: false })

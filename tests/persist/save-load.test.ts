@@ -38,6 +38,20 @@ describe.each(FORMATS)('the %s format', (format) => {
       expect((await load(file)).getTable('cities').get('LON')?.big).toBe(-123456789012345678901234567890n)
     })
 
+    it('keeps -0 apart from 0, at the top of a record and nested', async () => {
+      const db = new Database()
+      // A flat record (the compiled path of canonical-shape.ts) and a nested one (the general walk).
+      db.createTable('t').insert([{ id: 1, z: -0, list: [-0, 0], deep: { z: -0 } }, { id: 2, z: 0 }, { id: 3, z: -0 }])
+      const file = join(tempDir(), `db.${format}`)
+      await save(db, file, { format })
+      const [negative, positive, flat] = (await load(file)).getTable('t').all() as Array<Record<string, any>>
+      expect(Object.is(flat?.z, -0)).toBe(true)
+      expect(Object.is(negative?.z, -0)).toBe(true)
+      expect(Object.is(negative?.list[0], -0) && Object.is(negative?.list[1], 0)).toBe(true)
+      expect(Object.is(negative?.deep.z, -0)).toBe(true)
+      expect(Object.is(positive?.z, 0)).toBe(true)
+    })
+
     it('keeps the key counter past deleted records', async () => {
       const db = richDatabase()
       const file = join(tempDir(), `db.${format}`)

@@ -22,6 +22,11 @@ describe('Condition.from(json)', () => {
     expect(Condition.from(JSON.parse(JSON.stringify(c))).node).toEqual(c.node)
   })
 
+  it('round-trips a -0 operand as -0', () => {
+    const revived = Condition.from(JSON.stringify(new Field('z').eq({ z: -0 })))
+    expect(Object.is((revived.node as any).value.z, -0)).toBe(true)
+  })
+
   it('round-trips Date and bigint values (tagged as in the JSON file format)', () => {
     const c = and(new Field('born').between(new Date(0), new Date(1000)), new Field('big').eq(10n ** 20n), new Field('meta').eq({ $x: 1 }))
     const text = JSON.stringify(c)

@@ -168,4 +168,5 @@ it('type-checks every example', () => {
   if (result.status !== 0) failed = true
   expect(output.trim()).toBe('')
   expect(result.status).toBe(0)
-}, 60_000)
+  // A hang guard: tsc over every example took 81 s under load (tests at nice 19 beside benchmarks).
+}, 600_000)

@@ -118,7 +118,10 @@ export interface EscrowFilter {
   to?: string
 }
 
-/** What `audit()` found. `ok` is true when `problems` is empty. Totals are in minor units. */
+/**
+ * What `audit()` found. `ok` is true when `problems` is empty. `totals` (minor units) is a
+ * non-enumerable extra: the report compares equal to `{ ok, problems }`, as SPEC gives it.
+ */
 export interface AuditReport {
   ok: boolean
   problems: string[]

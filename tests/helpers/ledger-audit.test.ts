@@ -16,7 +16,17 @@ function setup() {
 describe('audit', () => {
   it('finds nothing wrong in books kept by the ledger, and reports the totals', () => {
     const { ledger } = setup()
-    expect(ledger.audit()).toEqual({ ok: true, problems: [], totals: { deposits: 10000n, withdrawals: 400n, balances: 6600n, held: 3000n } })
+    const report = ledger.audit()
+    expect(report).toEqual({ ok: true, problems: [] })
+    expect(report.totals).toEqual({ deposits: 10000n, withdrawals: 400n, balances: 6600n, held: 3000n })
+  })
+
+  it('gives a report shaped as SPEC says, { ok, problems }: the totals are readable but not enumerable', () => {
+    const { ledger } = setup()
+    const report = ledger.audit()
+    expect(report).toStrictEqual({ ok: true, problems: [] })
+    expect(Object.keys(report)).toEqual(['ok', 'problems'])
+    expect(JSON.stringify(report)).toBe('{"ok":true,"problems":[]}')
   })
 
   it('finds a balance changed behind the ledger’s back', () => {

@@ -89,20 +89,21 @@ export function itemJsonForm(value: unknown): unknown {
 
 /** {@link sortedForm} of an item of a file, as {@link itemJsonForm}. */
 export function itemSortedForm(value: unknown): unknown {
-  if (isRecordLike(value)) {
-    const out = flatShapeOf(value, sortKeys)?.sorted(value)
-    if (out != null) return out
-  }
-  return sortedForm(value)
+  return itemForm(value, sortedForm)
 }
 
 /** {@link binaryForm} of an item of a file, as {@link itemJsonForm} (a flat shape holds no -0). */
 export function itemBinaryForm(value: unknown): unknown {
+  return itemForm(value, binaryForm)
+}
+
+/** A flat record through the compiled path (canonical-shape.ts), anything else through `walk`. */
+function itemForm(value: unknown, walk: (value: unknown) => unknown): unknown {
   if (isRecordLike(value)) {
     const out = flatShapeOf(value, sortKeys)?.sorted(value)
     if (out != null) return out
   }
-  return binaryForm(value)
+  return walk(value)
 }
 
 /**

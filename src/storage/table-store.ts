@@ -194,7 +194,7 @@ export class TableStore {
    * shape (`fieldMaker`'s record): it holds the shape too, and only `field`'s index moves.
    */
   replaceField(key: Key, before: Rec, after: Rec, field: string): void {
-    this.#replace(key, before, after, undefined, field)
+    this.#replace(key, before, after, field)
   }
 
   #patchMaker(patch: FieldPatch): PatchMaker | null {
@@ -295,7 +295,7 @@ export class TableStore {
       this.#records.add(key, after)
       this.#added(key, after)
     } else {
-      this.#replace(key, before, after, undefined, this.#copies.setsOf(after, before))
+      this.#replace(key, before, after, this.#copies.setsOf(after, before))
       this.#copies.admit(after, before, false)
     }
   }
@@ -331,12 +331,12 @@ export class TableStore {
    * is a megamorphic keyed load (~5 ns each, four per update with two indexes), which an update of
    * an unindexed field then does not make.
    */
-  #replace(key: Key, before: Rec, after: Rec, patch?: FieldPatch, only: string | readonly unknown[] | null = null): void {
+  #replace(key: Key, before: Rec, after: Rec, only: string | readonly unknown[] | null = null): void {
     if (!this.#records.replace(key, after)) throw this.#mismatch(recordChange(this.name, key, before, after))
     const list = this.#indexList
     for (let i = 0; i < list.length; i++) {
       const index = list[i] as Index
-      if (patch !== undefined ? setsField(patch, index.field) : only === null || (typeof only === 'string' ? only === index.field : listSets(only, index.field))) {
+      if (only === null || (typeof only === 'string' ? only === index.field : listSets(only, index.field))) {
         reindex(index, key, before[index.field], after[index.field])
       }
     }

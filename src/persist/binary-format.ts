@@ -1,15 +1,15 @@
-import { Packr, Unpackr, addExtension } from 'msgpackr'
+import { Packr, Unpackr } from 'msgpackr'
 import { CorruptFileError } from '../errors'
-import { NegativeZero, canonicalItems, itemBinaryForm, sortedForm } from './canonical-form'
+import { canonicalItems, canonicalTaggedItems, itemBinaryForm, sortedForm } from './canonical-form'
 import { crc32 } from './checksum'
 import { BINARY_MAGIC, FORMAT_NAME, FORMAT_VERSION, checkHeader, limits, type DocumentReader, type DocumentSink, type Section } from './document'
 import { preview } from '../values/describe'
 
 /*
- * Binary format, version 1:
+ * Binary format, version 2:
  *
  *   magic    8 bytes   89 44 44 42 0D 0A 1A 0A   ("\x89DDB\r\n\x1a\n")
- *   version  u16 BE    1
+ *   version  u16 BE    2
  *   flags    u16 BE    0 (reserved)
  *   reserved u32 BE    0
  *   frames   ...       type u8 | length u32 BE | payload (length bytes) | crc32 u32 BE of type+length+payload
@@ -18,8 +18,14 @@ import { preview } from '../values/describe'
  * section's items), 4 end ({ sections, items } counts, checked on read). The first frame is the
  * header, the last the end frame; nothing may follow. Payloads are MessagePack (msgpackr, with
  * its record extension: a chunk of same-shaped records stores their keys once), which encodes
- * Date (timestamp extension) and bigint (bigint extension) natively, and -0 as extension type
- * 0x2d ('-', one byte 0): msgpackr alone would write it as the integer 0.
+ * Date (timestamp extension) and bigint (bigint extension) natively. -0, which msgpackr writes
+ * as the integer 0, is the JSON format's tag {"$number": "-0"}, and a stored object with a single
+ * `$` key is escaped as {"$object": ...} (canonical-form.ts binaryForm).
+ *
+ * Version 1 (still read) had no tags: an object was always data, and -0 was msgpackr extension
+ * 0x2d, registered with msgpackr's addExtension. That registry is global to the msgpackr module,
+ * shared with the application's own msgpackr: its 0x2d would take over ours and ours its. Version
+ * 2 registers nothing; a version 1 file holding -0 is refused with a CorruptFileError that says so.
  */
 
 const HEADER_BYTES = 16
@@ -34,10 +40,8 @@ const enum Frame {
 /** A frame longer than this is a damaged length field, not data (chunks are ~1 MB). */
 const MAX_FRAME = 1 << 30
 
-/** The extension type of -0. */
-const NEGATIVE_ZERO_TYPE = 0x2d
-// msgpackr's extensions are global to the module: only dictdb's files use msgpackr here.
-addExtension({ Class: NegativeZero, type: NEGATIVE_ZERO_TYPE, pack: () => Buffer.from([0]), unpack: () => -0 })
+/** The extension type version 1 gave -0: msgpackr names it in its error when nothing is registered. */
+const V1_NEGATIVE_ZERO = /^Unknown extension (type )?45$/
 
 const PACK_OPTIONS = { useRecords: true, useBigIntExtension: true, int64AsType: 'bigint', moreTypes: false } as const
 
@@ -55,9 +59,9 @@ export function* encodeBinary(header: Readonly<Record<string, unknown>>, section
   const packr = new Packr(PACK_OPTIONS)
   const head = Buffer.alloc(HEADER_BYTES)
   head.set(BINARY_MAGIC, 0)
-  head.writeUInt16BE(FORMAT_VERSION, 8)
+  head.writeUInt16BE(FORMAT_VERSION.binary, 8)
   yield head
-  yield frame(Frame.Header, packr.pack({ format: FORMAT_NAME, version: FORMAT_VERSION, ...(sortedForm(header) as object) }))
+  yield frame(Frame.Header, packr.pack({ format: FORMAT_NAME, version: FORMAT_VERSION.binary, ...(sortedForm(header) as object) }))
   let sectionCount = 0
   let itemCount = 0
   // Items per frame adapts so that a frame stays near `bytesPerChunk` whatever the record size.
@@ -90,6 +94,8 @@ export class BinaryReader implements DocumentReader {
   #offset = 0
   #sawHeader = false
   #needHeaderBytes = true
+  /** The format version in the file header. */
+  #version = 0
   #done = false
   #sections = 0
   #items = 0
@@ -145,14 +151,15 @@ export class BinaryReader implements DocumentReader {
   #fileHeader(bytes: Buffer): void {
     if (!BINARY_MAGIC.every((b, i) => bytes[i] === b)) throw new CorruptFileError(`${this.#where} is not a dictdb file`)
     const version = bytes.readUInt16BE(8)
-    if (version > FORMAT_VERSION) {
+    if (version > FORMAT_VERSION.binary) {
       throw new CorruptFileError(
-        `${this.#where} was written in dictdb binary format version ${version}; this version of dictdb reads version ${FORMAT_VERSION}. Upgrade dictdb to read it.`,
+        `${this.#where} was written in dictdb binary format version ${version}; this version of dictdb reads version ${FORMAT_VERSION.binary}. Upgrade dictdb to read it.`,
       )
     }
     if (version < 1) throw this.#corrupt(`invalid format version ${version}`)
-    // Version 1 defines no flag: a set bit is damage (a later version that uses them is version 2).
+    // Versions 1 and 2 define no flag: a set bit is damage (a later version that uses them is version 3).
     if (bytes.readUInt16BE(10) !== 0 || bytes.readUInt32BE(12) !== 0) throw this.#corrupt('reserved header bytes are not zero')
+    this.#version = version
     this.#needHeaderBytes = false
   }
 
@@ -161,6 +168,12 @@ export class BinaryReader implements DocumentReader {
     try {
       value = this.#unpackr.unpack(payload)
     } catch (error) {
+      if (this.#version === 1 && error instanceof Error && V1_NEGATIVE_ZERO.test(error.message)) {
+        throw new CorruptFileError(
+          `${this.#where} is in dictdb binary format version 1 and holds -0 as msgpackr extension 0x2d, which this version of dictdb no longer reads (it registered that extension process-wide). Load it with the dictdb that wrote it and save it as JSON, then load that.`,
+          { cause: error },
+        )
+      }
       throw new CorruptFileError(`${this.#where} is corrupt: a frame does not decode`, { cause: error })
     }
     if (!this.#sawHeader && type !== Frame.Header) throw this.#corrupt('the first frame is not the header')
@@ -168,7 +181,7 @@ export class BinaryReader implements DocumentReader {
       case Frame.Header:
         if (this.#sawHeader) throw this.#corrupt('a second header frame')
         this.#sawHeader = true
-        return this.#sink.header(checkHeader(value, this.#where))
+        return this.#sink.header(this.#header(value))
       case Frame.Section:
         if (typeof value !== 'string') throw this.#corrupt('a section frame without a name')
         this.#sections++
@@ -176,13 +189,21 @@ export class BinaryReader implements DocumentReader {
       case Frame.Items:
         if (!Array.isArray(value) || this.#sections === 0) throw this.#corrupt('an items frame outside a section')
         this.#items += value.length
-        canonicalItems(value)
+        if (this.#version === 1) canonicalItems(value)
+        else canonicalTaggedItems(value)
         return this.#sink.items(value)
       case Frame.End:
         return this.#end(value)
       default:
         throw this.#corrupt(`unknown frame type ${type}`)
     }
+  }
+
+  /** The header frame: its version must be the file header's. */
+  #header(value: unknown): Record<string, unknown> {
+    const header = checkHeader(value, this.#where, 'binary')
+    if (header.version !== this.#version) throw this.#corrupt(`the header frame says format version ${preview(header.version)}, the file header ${this.#version}`)
+    return header
   }
 
   /** The end frame: its counts must be what the file held. */

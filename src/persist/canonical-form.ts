@@ -1,5 +1,5 @@
 import { flatShapeOf } from './canonical-shape'
-import { tagDate, tagBigint, tagNegativeZero, escapeObject } from './json-values'
+import { tagDate, tagBigint, tagNegativeZero, escapeObject, untag } from './json-values'
 
 /*
  * The canonical form of what a file stores: object keys in one fixed order at every depth, so
@@ -46,19 +46,16 @@ export function sortedForm(value: unknown): unknown {
 }
 
 /**
- * Stands for -0 in what the binary format packs: MessagePack (msgpackr) writes a number that is
- * an integer as an integer, and -0 === 0, so -0 would come back as 0. binary-format.ts packs this
- * as an extension that reads back as -0.
+ * {@link sortedForm} as the binary format (version 2) packs it: -0 tagged and a tag-like object
+ * escaped, as in JSON (json-values.ts). MessagePack (msgpackr) writes a number that is an integer
+ * as an integer, and -0 === 0, so -0 would come back as 0; a msgpackr extension would do, but
+ * msgpackr's extensions are global to its module, shared with the application's own use of it.
  */
-export class NegativeZero {}
-const NEGATIVE_ZERO = new NegativeZero()
-
-/** {@link sortedForm}, with -0 as {@link NegativeZero}: what the binary format packs. */
 export function binaryForm(value: unknown): unknown {
-  if (isNegativeZero(value)) return NEGATIVE_ZERO
+  if (isNegativeZero(value)) return tagNegativeZero()
   if (typeof value !== 'object' || value === null || value instanceof Date) return value
   if (Array.isArray(value)) return mapArray(value, binaryForm)
-  return mapObject(value as Record<string, unknown>, binaryForm, false)
+  return mapObject(value as Record<string, unknown>, binaryForm, true)
 }
 
 /**
@@ -92,7 +89,7 @@ export function itemSortedForm(value: unknown): unknown {
   return itemForm(value, sortedForm)
 }
 
-/** {@link binaryForm} of an item of a file, as {@link itemJsonForm} (a flat shape holds no -0). */
+/** {@link binaryForm} of an item of a file, as {@link itemJsonForm} (a flat shape holds no -0 and no tag-like object). */
 export function itemBinaryForm(value: unknown): unknown {
   return itemForm(value, binaryForm)
 }
@@ -113,6 +110,12 @@ function itemForm(value: unknown, walk: (value: unknown) => unknown): unknown {
  */
 export function canonicalItems(items: unknown[]): void {
   for (let i = 0; i < items.length; i++) items[i] = itemSortedForm(items[i])
+}
+
+/** {@link canonicalItems} of items in {@link binaryForm}: their tags undone too. */
+export function canonicalTaggedItems(items: unknown[]): void {
+  // A flat record holds no tag (a tag is an object), so only the general walk needs untagging.
+  for (let i = 0; i < items.length; i++) items[i] = itemForm(items[i], (value) => sortedForm(untag(value)))
 }
 
 function isRecordLike(value: unknown): value is object {

@@ -13,7 +13,7 @@ export interface FlatShape {
   readonly keys: readonly string[]
   /** For JSON: flat means a string, number but -0, boolean or null (a bigint and -0 need a tag). */
   readonly json: (record: object) => object | null
-  /** For the binary format: a bigint is flat too; -0 is not (it is packed as an extension). */
+  /** For the binary format: a bigint is flat too; -0 is not (it is tagged, as in JSON). */
   readonly sorted: (record: object) => object | null
 }
 

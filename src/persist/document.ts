@@ -11,9 +11,13 @@ import { preview } from '../values/describe'
 /** The file formats. */
 export type Format = 'json' | 'binary'
 
-/** The format name every dictdb file carries, and the version this code writes and reads. */
+/** The format name every dictdb file carries. */
 export const FORMAT_NAME = 'dictdb'
-export const FORMAT_VERSION = 1
+/**
+ * The version of each encoding this code writes, and the newest it reads. Binary 2 keeps -0 as a
+ * tagged value (as JSON does) where version 1 used a msgpackr extension registered process-wide.
+ */
+export const FORMAT_VERSION: Readonly<Record<Format, number>> = { json: 1, binary: 2 }
 
 /** One section of a document to write. */
 export interface Section {
@@ -70,7 +74,7 @@ export function detectFormat(head: Uint8Array): Format | null {
 }
 
 /** Checks the format name and version of a header; a newer version gets a clear message. */
-export function checkHeader(header: unknown, where: string): Record<string, unknown> {
+export function checkHeader(header: unknown, where: string, format: Format): Record<string, unknown> {
   if (typeof header !== 'object' || header === null || Array.isArray(header)) throw notDictdb(where)
   const h = header as Record<string, unknown>
   if (h.format !== FORMAT_NAME) throw notDictdb(where)
@@ -78,9 +82,9 @@ export function checkHeader(header: unknown, where: string): Record<string, unkn
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
     throw new CorruptFileError(`${where} has an invalid format version ${preview(version)}`)
   }
-  if (version > FORMAT_VERSION) {
+  if (version > FORMAT_VERSION[format]) {
     throw new CorruptFileError(
-      `${where} was written in dictdb file format version ${version}; this version of dictdb reads version ${FORMAT_VERSION}. Upgrade dictdb to read it.`,
+      `${where} was written in dictdb file format version ${version}; this version of dictdb reads version ${FORMAT_VERSION[format]}. Upgrade dictdb to read it.`,
     )
   }
   if (h.kind !== 'database' && h.kind !== 'delta') throw new CorruptFileError(`${where} has an unknown kind ${preview(h.kind)}`)

@@ -43,7 +43,7 @@ export function* encodeJson(header: Readonly<Record<string, unknown>>, sections:
     return buf
   }
   // The envelope's name and version first (readers look for them), then the header in canonical order.
-  const head = JSON.stringify({ format: FORMAT_NAME, version: FORMAT_VERSION, ...(sortedForm(header) as object) })
+  const head = JSON.stringify({ format: FORMAT_NAME, version: FORMAT_VERSION.json, ...(sortedForm(header) as object) })
   yield emit(`${head.slice(0, -1)},"sections":[\n`)
   const list = [...sections]
   let done = 0

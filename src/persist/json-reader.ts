@@ -95,7 +95,7 @@ export class JsonReader implements DocumentReader {
       switch (this.#state) {
         case 'header':
           if (this.#line === 1 && !(line.startsWith('{"format":') && line.endsWith('"sections":['))) return this.#toWhole(region)
-          this.#sink.header(checkHeader(this.#parse(`${line}]}`), this.#where))
+          this.#sink.header(checkHeader(this.#parse(`${line}]}`), this.#where, 'json'))
           this.#state = 'between'
           break
         case 'between':

@@ -31,7 +31,7 @@ export class WholeJson {
   parse(sink: DocumentSink): void {
     const bytes = Buffer.concat(this.#blocks)
     const { sections, checksum, ...header } = this.#document(bytes)
-    sink.header(checkHeader(header, this.#where))
+    sink.header(checkHeader(header, this.#where, 'json'))
     if (checksum !== undefined) {
       throw new CorruptFileError(`${this.#where} was reformatted, so its checksum cannot be checked: remove the "checksum" field to load it`)
     }

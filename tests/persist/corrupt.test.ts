@@ -103,9 +103,18 @@ describe('loading bad input', () => {
     const dir = tempDir()
     new Database().save(join(dir, 'db.bin'), { format: 'binary' })
     const bytes = readFileSync(join(dir, 'db.bin'))
-    bytes.writeUInt16BE(2, 8)
-    writeFileSync(join(dir, 'v2.bin'), bytes)
-    expectDictDBError(() => Database.load(join(dir, 'v2.bin')), 'CorruptFileError', /binary format version 2.*Upgrade/)
+    bytes.writeUInt16BE(3, 8)
+    writeFileSync(join(dir, 'v3.bin'), bytes)
+    expectDictDBError(() => Database.load(join(dir, 'v3.bin')), 'CorruptFileError', /binary format version 3; this version of dictdb reads version 2\. Upgrade/)
+  })
+
+  it('a binary file whose header frame disagrees with its file header on the version: CorruptFileError', () => {
+    const dir = tempDir()
+    new Database().save(join(dir, 'db.bin'), { format: 'binary' })
+    const bytes = readFileSync(join(dir, 'db.bin'))
+    bytes.writeUInt16BE(1, 8)
+    writeFileSync(join(dir, 'mixed.bin'), bytes)
+    expectDictDBError(() => Database.load(join(dir, 'mixed.bin')), 'CorruptFileError', /header frame says format version 2, the file header 1/)
   })
 
   it('leaves the database in memory as it was', () => {

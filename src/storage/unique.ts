@@ -16,7 +16,7 @@ export function checkOne(store: TableStore, index: Index, change: RecordChange):
   if (value == null || (change.before !== undefined && equals(change.before[index.field], value))) return
   const hits: Key[] = []
   index.eq(value, hits)
-  for (const key of hits) if (key !== change.key && !expiredKey(store, key)) throw duplicate(store, index, change.key, value)
+  for (const key of hits) if (key !== change.key && !expiredKey(store, key)) throw duplicate(store, index, change.key, value, held(key, change))
 }
 
 /**
@@ -32,11 +32,11 @@ export function checkMany(store: TableStore, index: Index, changes: readonly Rec
     if (value == null) continue
     const canon = canonical(value)
     const other = taken.get(canon)
-    if (other !== undefined && other !== c.key) throw duplicate(store, index, c.key, value)
+    if (other !== undefined && other !== c.key) throw duplicate(store, index, c.key, value, `records ${preview(other)} and ${preview(c.key)} of one change would both hold it; the change is refused`)
     taken.set(canon, c.key)
     const hits: Key[] = []
     index.eq(value, hits)
-    for (const key of hits) if (key !== c.key && !changed.has(key) && !expiredKey(store, key)) throw duplicate(store, index, c.key, value)
+    for (const key of hits) if (key !== c.key && !changed.has(key) && !expiredKey(store, key)) throw duplicate(store, index, c.key, value, held(key, c))
   }
 }
 
@@ -45,9 +45,16 @@ function expiredKey(store: TableStore, key: Key): boolean {
   return rec === undefined || store.expired(rec)
 }
 
-function duplicate(store: TableStore, index: Index, key: Key, value: unknown): DuplicateKeyError {
+/** The error's `key` is the refused record's; `why` names the record that holds the value too. */
+function duplicate(store: TableStore, index: Index, key: Key, value: unknown, why: string): DuplicateKeyError {
   return new DuplicateKeyError(
-    `Duplicate value ${preview(value)} for unique index \`${shortName(store.name)}.${shortName(index.field)}\` (record ${preview(key)})`,
+    `Duplicate value ${preview(value)} for unique index \`${shortName(store.name)}.${shortName(index.field)}\`: ${why}`,
     { table: store.name, field: index.field, key },
   )
+}
+
+/** Why `change` is refused when record `holder`, outside it, holds the value. */
+function held(holder: Key, change: RecordChange): string {
+  const refused = change.before === undefined ? `inserting record ${preview(change.key)}` : `updating record ${preview(change.key)} to it`
+  return `record ${preview(holder)} holds it; ${refused} is refused`
 }

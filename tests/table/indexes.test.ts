@@ -118,6 +118,26 @@ describe.each(['hash', 'sorted'] as const)('a unique %s index', (type) => {
     expect(t.count()).toBe(2)
   })
 
+  it("an insert's DuplicateKeyError names the value, the index, the record that holds it and the record refused", () => {
+    const { t } = setup()
+    const error = expectDictDBError(() => t.insert({ id: 8, email: 'a@x' }), 'DuplicateKeyError')
+    expect(error.message).toBe('Duplicate value "a@x" for unique index `users.email`: record 1 holds it; inserting record 8 is refused')
+    expect([error.key, error.field, error.table]).toEqual([8, 'email', 'users'])
+  })
+
+  it("an update's DuplicateKeyError names the record that holds the value and the record refused", () => {
+    const { t } = setup()
+    const error = expectDictDBError(() => t.update({ email: 'a@x' }, { id: 2 }), 'DuplicateKeyError')
+    expect(error.message).toBe('Duplicate value "a@x" for unique index `users.email`: record 1 holds it; updating record 2 to it is refused')
+    expect(error.key).toBe(2)
+  })
+
+  it('a DuplicateKeyError between two records of one insert names both', () => {
+    const { t } = setup()
+    const error = expectDictDBError(() => t.insert([{ id: 7, email: 'c@x' }, { id: 8, email: 'c@x' }]), 'DuplicateKeyError')
+    expect(error.message).toBe('Duplicate value "c@x" for unique index `users.email`: records 7 and 8 of one change would both hold it; the change is refused')
+  })
+
   it('refuses an update to a value another record holds, changing nothing', () => {
     const { t } = setup()
     expect(thrown(() => t.update({ email: 'a@x' }, { id: 2 }))).toBeInstanceOf(DuplicateKeyError)

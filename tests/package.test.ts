@@ -7,11 +7,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { CHILD_LIMIT_MS } from './support/limits'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 
 /** Runs `node` on a script given inline, from the package root (so 'dictdb' is this package). */
-function node(args: string[], script?: string, timeout = 30_000): { status: number | null; stdout: string; stderr: string } {
+function node(args: string[], script?: string, timeout = CHILD_LIMIT_MS): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, script === undefined ? args : [...args, script], { cwd: root, encoding: 'utf8', timeout })
   return { status: result.status, stdout: result.stdout, stderr: result.stderr }
 }

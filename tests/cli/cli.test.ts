@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BackupManager, Database } from '../../src/index'
 import { snapshot } from '../support/helpers'
 import { tempDir } from '../persist/support'
+import { CHILD_LIMIT_MS } from '../support/limits'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 let cli: string
@@ -39,7 +40,7 @@ afterAll(() => {
 })
 
 function run(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 30_000 })
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: CHILD_LIMIT_MS })
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
@@ -154,7 +155,7 @@ describe('the dictdb command', () => {
     expect(piped.stderr).toMatch(/^Loading: .*2 records\n$/)
     expect(piped.stderr).not.toMatch(/\[[█░]+\]|\x1b\[/)
     // `script` runs the command on a pseudo-terminal.
-    const tty = spawnSync('script', ['-qec', `${process.execPath} ${cli} verify ${file}`, '/dev/null'], { encoding: 'utf8', timeout: 30_000 })
+    const tty = spawnSync('script', ['-qec', `${process.execPath} ${cli} verify ${file}`, '/dev/null'], { encoding: 'utf8', timeout: CHILD_LIMIT_MS })
     if (tty.error !== undefined) return // no `script` here
     expect(tty.status).toBe(0)
     expect(tty.stdout).toMatch(/Loading\s+\[[█░]+\] 100%/)
@@ -163,7 +164,7 @@ describe('the dictdb command', () => {
   it('export --csv - writes the CSV to stdout and no file named -', () => {
     const dir = tempDir()
     const file = sample(dir)
-    const r = spawnSync(process.execPath, [cli, 'export', file, 'users', '--csv', '-'], { encoding: 'utf8', timeout: 30_000, cwd: dir })
+    const r = spawnSync(process.execPath, [cli, 'export', file, 'users', '--csv', '-'], { encoding: 'utf8', timeout: CHILD_LIMIT_MS, cwd: dir })
     expect(r.status).toBe(0)
     expect(r.stdout).toBe('id,age,name\n1,36,Ada\n2,41,Alan\n')
     expect(existsSync(join(dir, '-'))).toBe(false)

@@ -8,6 +8,7 @@ import { SharedRWLock } from '../../src/locks/shared-lock'
 import { SharedMemory } from '../../src/shared/memory'
 import { Workers, lockWaiters, sharedInts, waitUntil, writersWaiting } from '../workers/support'
 import { rwlockSuite } from './rwlock-suite'
+import { CHILD_LIMIT_MS } from '../support/limits'
 
 const memory = SharedMemory.create(1 << 16)
 const threadSlot = memory.attachThread(0)
@@ -116,7 +117,7 @@ describe('SharedRWLock across worker_threads', () => {
   it('a process whose only pending work is an async lock.write does not exit before it is granted', () => {
     // A pending Atomics.waitAsync does not keep Node alive: run a real process to see it stay.
     const script = fileURLToPath(new URL('../workers/fixtures/async-wait-main.mjs', import.meta.url))
-    const out = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 20_000 })
+    const out = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: CHILD_LIMIT_MS })
     expect(out.stderr).toBe('')
     expect(out.stdout.trim()).toBe('granted after the worker let go')
     expect(out.status).toBe(0)

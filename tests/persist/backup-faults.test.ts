@@ -230,7 +230,7 @@ describe.each(FORMATS)('BackupManager.restore (%s)', (format) => {
 })
 
 describe('a process killed while backing up', () => {
-  it.each(FORMATS)('leaves a directory that restores to at least the last backup it reported (%s)', { timeout: 60_000 }, async (format) => {
+  it.each(FORMATS)('leaves a directory that restores to at least the last backup it reported (%s)', async (format) => {
     for (let i = 0; i < 6; i++) {
       const dir = tempDir()
       const child = spawn(process.execPath, [fixture('backer'), dir, format], { stdio: ['ignore', 'pipe', 'inherit'] })

@@ -13,7 +13,7 @@ function runWorker(db: Database, name: string, count: number): Promise<void> {
 }
 
 describe('a BackupManager of a shared database', () => {
-  it('backs up the commits of worker threads in its deltas', { timeout: 30_000 }, async () => {
+  it('backs up the commits of worker threads in its deltas', async () => {
     const db = new Database({ shared: true })
     db.createTable('events').insert({ from: 'main', i: 0 })
     const dir = tempDir()

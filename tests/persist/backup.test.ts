@@ -5,6 +5,7 @@ import { z } from 'zod'
 import { BackupManager, Database, InvalidStateError } from '../../src/index'
 import { expectDictDBError, snapshot } from '../support/helpers'
 import { FORMATS, backupFiles, tempDir } from './support'
+import { CHILD_LIMIT_MS } from '../support/limits'
 
 afterEach(() => {
   vi.useRealTimers()
@@ -229,7 +230,7 @@ describe('automatic backups', () => {
       b.start(); b.notifyChange(); b.notifyChange()
       console.log('started')`
     // A process kept alive by the hour-long timer is killed at the time limit (status null).
-    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 })
+    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: CHILD_LIMIT_MS })
     expect(result.stdout).toContain('started')
     expect(result.status).toBe(0)
   })

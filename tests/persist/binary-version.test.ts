@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { BackupManager, Database } from '../../src/index'
 import { expectDictDBError } from '../support/helpers'
 import { FORMATS, tempDir } from './support'
+import { CHILD_LIMIT_MS } from '../support/limits'
 
 const SRC = new URL('../../src/index.ts', import.meta.url).href
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url))
@@ -15,7 +16,7 @@ const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url))
  * so a registration made here must not reach any other test). Prints what the script logs.
  */
 function child(script: string): string {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 120_000 })
+  const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: CHILD_LIMIT_MS })
   expect(result.stderr).toBe('')
   expect(result.status).toBe(0)
   return result.stdout.trim()

@@ -29,7 +29,7 @@ describe('a process killed in the middle of a save', () => {
   it.each([
     ['json', 'sync'],
     ['binary', 'async'],
-  ])('leaves the old file or the new one, whole (%s, %s)', { timeout: 60_000 }, async (format, mode) => {
+  ])('leaves the old file or the new one, whole (%s, %s)', async (format, mode) => {
     const dir = tempDir()
     const file = join(dir, 'db')
     const outcomes = { old: 0, new: 0 }

@@ -4,11 +4,12 @@ import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { CHILD_LIMIT_MS } from '../support/limits'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
 function node(type: 'module' | 'commonjs', script: string): string {
-  const result = spawnSync(process.execPath, [`--input-type=${type}`, '-e', script], { cwd: root, encoding: 'utf8', timeout: 30_000 })
+  const result = spawnSync(process.execPath, [`--input-type=${type}`, '-e', script], { cwd: root, encoding: 'utf8', timeout: CHILD_LIMIT_MS })
   if (result.status !== 0) throw new Error(result.stderr)
   return result.stdout.trim()
 }

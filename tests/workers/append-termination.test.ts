@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest'
 import { COMMIT_LOCKED, COMMIT_SLEEPER } from '../../src/shared/append-mutex'
 import { H_COMMITS, MAX_THREADS, THREADS_BASE, THREAD_WORDS, T_APPENDING, T_STATE, T_THREAD_ID } from '../../src/shared/layout'
 import { runProgram } from './support'
+import { CHILD_LIMIT_MS } from '../support/limits'
 
 const words = {
   ...{ threadsBase: THREADS_BASE, threadWords: THREAD_WORDS, state: T_STATE, thread: T_THREAD_ID, maxThreads: MAX_THREADS },
@@ -18,7 +19,7 @@ const words = {
 
 /** How the writes around a worker terminated at `point` ended (see the program). */
 async function terminatedAt(point: 'spin' | 'sleep' | 'window' | 'fast' | 'held' | 'release' | 'released') {
-  const run = await runProgram('append-termination', [point, JSON.stringify(words)], 50_000)
+  const run = await runProgram('append-termination', [point, JSON.stringify(words)], CHILD_LIMIT_MS)
   expect(run.timedOut, run.stderr).toBe(false)
   expect(run.code, run.stderr).toBe(0)
   return JSON.parse(run.stdout)
@@ -37,9 +38,9 @@ describe("a worker terminated in the append mutex's take or its release", () => 
     ['release', 'at the swap that would publish its entry and let go: the reaper frees it, every other write goes through once', null],
   ] as const)('terminated at %s: %s', async (point, _, mainHolds) => {
     expect(await terminatedAt(point)).toEqual({ ...everyOtherWriteOnce, mainHolds })
-  }, 60_000)
+  })
 
   it('terminated right after the swap that published its entry and let go, another thread holding the mutex by then: the reaper leaves that holder alone, and every write went through once', async () => {
     expect(await terminatedAt('released')).toEqual({ bystander: 'ok', main: 'ok', v: 3, fresh: [{ id: 1, v: 3 }], mainHolds: true, free: true })
-  }, 60_000)
+  })
 })

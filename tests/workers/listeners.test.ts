@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Commit } from 'dictdb'
 import { Remote, Workers, runProgram } from './support'
+import { CHILD_LIMIT_MS } from '../support/limits'
 
 const workers = new Workers()
 afterEach(() => workers.terminate())
@@ -94,7 +95,7 @@ describe('db.onCommit across worker_threads', () => {
   })
 
   it("a listener that writes while the main thread commits a transaction behind a worker's commit does not hang", async () => {
-    const run = await runProgram('listener-writes')
+    const run = await runProgram('listener-writes', [], CHILD_LIMIT_MS)
     expect(run.timedOut).toBe(false)
     expect(run.stderr).toBe('')
     expect(run.code).toBe(0)

@@ -222,6 +222,9 @@ export interface ProgramRun {
 /**
  * Runs `programs/<name>.mjs` in a child process (it imports the built 'dictdb'), killed after
  * `timeoutMs`: a scenario that could hang fails on its own instead of hanging the test run.
+ * The default 20 s is part of what waits.test.ts asserts (a wait that reached a lock timeout
+ * longer than it is killed, so "at once" needs no clock); where the limit is only a hang guard,
+ * pass CHILD_LIMIT_MS (tests/support/limits.ts), which load does not reach.
  */
 export function runProgram(name: string, args: readonly string[] = [], timeoutMs = 20_000): Promise<ProgramRun> {
   const file = fileURLToPath(new URL(`./programs/${name}.mjs`, import.meta.url))

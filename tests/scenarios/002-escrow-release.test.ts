@@ -114,7 +114,9 @@ describe('seed 002: deadlocks', () => {
   })
 
   it("the ledger's own operations lock in a fixed order: 4 workers of transfers never deadlock and keep the books", async () => {
-    const db = new Database({ shared: true })
+    // A deadlock is detected and retried, never waited out: the lock timeout is only a hang guard
+    // here, above what a worker kept off the CPU under load may hold a ledger table for.
+    const db = new Database({ shared: true, lockTimeoutMs: 60_000 })
     try {
       const ledger = db.ledger({ currency: 'EUR', scale: 2 })
       const accounts = ['a', 'b', 'c', 'd', 'e']

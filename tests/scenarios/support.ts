@@ -5,6 +5,7 @@
  */
 import { Worker } from 'node:worker_threads'
 import type { Database } from '../../src/index'
+import { CHILD_LIMIT_MS } from '../support/limits'
 
 /** One worker's job: `task` names a function of fixtures/scenario.mjs; the rest is its data. */
 export interface Task {
@@ -12,8 +13,12 @@ export interface Task {
   [key: string]: unknown
 }
 
-/** Runs every task in its own worker on `db`, started together; resolves with their results in order. */
-export async function runWorkers<R = any>(db: Database, tasks: readonly Task[], timeoutMs = 20_000): Promise<R[]> {
+/**
+ * Runs every task in its own worker on `db`, started together; resolves with their results in
+ * order. The workers are ended after `timeoutMs`, a hang guard: it covers their start-up too,
+ * which under load (suites at nice 19 beside benchmarks) took 9 s of a 4-worker ledger test's 21.
+ */
+export async function runWorkers<R = any>(db: Database, tasks: readonly Task[], timeoutMs = CHILD_LIMIT_MS): Promise<R[]> {
   const gate = new Int32Array(new SharedArrayBuffer(4))
   const workers = tasks.map((data) => new Worker(new URL('./fixtures/scenario.mjs', import.meta.url), { workerData: { ...data, db: db.handle(), gate } }))
   const timer = setTimeout(() => workers.forEach((w) => void w.terminate()), timeoutMs)

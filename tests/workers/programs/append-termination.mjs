@@ -12,8 +12,11 @@ import { Database, increment } from 'dictdb'
 const [point, wordsJson] = process.argv.slice(2)
 const words = JSON.parse(wordsJson)
 const { threadsBase, threadWords, state, thread, maxThreads, commits, appending, locked, sleeper } = words
-// Long enough for a worker to start under load; a mutex never freed makes the writes end later.
-const LOCK_TIMEOUT_MS = 15_000
+// Long enough for a worker to start under load, and for the victim's wait while this thread holds
+// the mutex: a test run at nice 19 beside benchmarks was kept off the CPU past 15 s between the
+// victim's sleep and the release, and the victim gave up. A mutex never freed makes the writes
+// end later (two waits, within the test's child limit).
+const LOCK_TIMEOUT_MS = 60_000
 
 const db = new Database({ shared: true, lockTimeoutMs: LOCK_TIMEOUT_MS })
 const a = db.createTable('a')
@@ -68,17 +71,28 @@ async function until(condition) {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 1))
 }
 
+/** flags[0] when the victim's write failed before its point: it will never get there. */
+const FAILED = 3
+
+/** Stops the run (the victim failed), once its error (the worker's 'error' event) is printed. */
+async function victimFailed() {
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  throw new Error('the victim never reached its point: its write failed (its error is above)')
+}
+
 // At 'fast' the victim finds the mutex free; elsewhere the main thread holds it first.
 if (point !== 'fast') hold()
 const victim = spawn('append-victim')
 await victim.next('attached')
 if (['window', 'held', 'release', 'released'].includes(point)) {
-  await until(() => Atomics.load(flags, 0) === 1)
+  await until(() => Atomics.load(flags, 0) === 1 || Atomics.load(flags, 0) === FAILED)
+  if (Atomics.load(flags, 0) === FAILED) await victimFailed()
   release()
 }
 // Blocks this thread until the victim is at its point: it ends it as soon as it gets there (the
 // straight-line points last some 100 ms).
-for (let seen; (seen = Atomics.load(flags, 0)) !== 2; ) Atomics.wait(flags, 0, seen, 1000)
+for (let seen; (seen = Atomics.load(flags, 0)) !== 2 && seen !== FAILED; ) Atomics.wait(flags, 0, seen, 1000)
+if (Atomics.load(flags, 0) === FAILED) await victimFailed()
 // At 'released' the victim has let go: the main thread takes the mutex before the victim ends
 // (the reaper must leave it held).
 if (point === 'released') hold()

@@ -9,6 +9,7 @@
 import { describe, expect, it } from 'vitest'
 import { COMMIT_LOCKED, COMMIT_SLEEPER } from '../../src/shared/append-mutex'
 import { H_COMMITS, MAX_THREADS, THREADS_BASE, THREAD_WORDS, T_APPENDING, T_STATE, T_THREAD_ID } from '../../src/shared/layout'
+import { CHILD_LIMIT_MS } from '../support/limits'
 import { runProgram } from './support'
 
 const words = {
@@ -16,16 +17,9 @@ const words = {
   ...{ commits: H_COMMITS, appending: T_APPENDING, locked: COMMIT_LOCKED, sleeper: COMMIT_SLEEPER },
 }
 
-/**
- * Hang guards: the child's limit is above the program's worst case when the code is wrong (two
- * writes waiting out its 60 s lock timeout), and the test's above the child's.
- */
-const CHILD_MS = 250_000
-const TEST_MS = 300_000
-
 /** How the writes around a worker terminated at `point` ended (see the program). */
 async function terminatedAt(point: 'spin' | 'sleep' | 'window' | 'fast' | 'held' | 'release' | 'released') {
-  const run = await runProgram('append-termination', [point, JSON.stringify(words)], CHILD_MS)
+  const run = await runProgram('append-termination', [point, JSON.stringify(words)], CHILD_LIMIT_MS)
   expect(run.timedOut, run.stderr).toBe(false)
   expect(run.code, run.stderr).toBe(0)
   return JSON.parse(run.stdout)
@@ -34,7 +28,7 @@ async function terminatedAt(point: 'spin' | 'sleep' | 'window' | 'fast' | 'held'
 /** Both other writes went through once each; the dead worker's never did; the mutex is free. */
 const everyOtherWriteOnce = { bystander: 'ok', main: 'ok', v: 2, fresh: [{ id: 1, v: 2 }], free: true }
 
-describe("a worker terminated in the append mutex's take or its release", { timeout: TEST_MS }, () => {
+describe("a worker terminated in the append mutex's take or its release", () => {
   it.each([
     ['spin', 'while spinning on the held mutex: the holder keeps it, then every other write goes through once', true],
     ['sleep', 'asleep on the held mutex: the holder keeps it, then every other write goes through once', true],

@@ -15,7 +15,7 @@ const { threadsBase, threadWords, state, thread, maxThreads, commits, appending,
 // Long enough for a worker to start under load, and for the victim's wait while this thread holds
 // the mutex: a test run at nice 19 beside benchmarks was kept off the CPU past 15 s between the
 // victim's sleep and the release, and the victim gave up. A mutex never freed makes the writes
-// end later (two waits, within the test's child limit).
+// end later (two waits, within the test's child limit, CHILD_LIMIT_MS).
 const LOCK_TIMEOUT_MS = 60_000
 
 const db = new Database({ shared: true, lockTimeoutMs: LOCK_TIMEOUT_MS })

@@ -5,8 +5,12 @@
 // DICTDB_MODULE=/path/to/dist/index.js runs another build (an A/B against main's, say).
 // BENCH_ROUNDS (default 5): rounds of the worker figures; BENCH_WINDOW_MS (default 1000): each window.
 // BENCH_CONFIGS=get1,get2: only these worker figures (names in CONFIGS). BENCH_GET_ROUNDS (default 5).
+// The paired figures (session 16; names in PAIRED: incPair, getPair) are worker figures too: listed
+// in BENCH_CONFIGS, or run by default; --only=paired runs them alone. BENCH_PAIRS (default 80)
+// pairs of batches per round, BENCH_PAIR_ROUNDS (default 6), BENCH_PIN=0: no pinning (see pairedRound).
 import { spawnSync } from 'node:child_process'
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs'
+import { openSync, readFileSync, readSync, readlinkSync, writeFileSync, mkdirSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Worker, isMainThread, workerData, parentPort } from 'node:worker_threads'
@@ -31,7 +35,12 @@ const sharedCounter = new Int32Array(new SharedArrayBuffer(4))
 const ARG = process.argv[2] ?? ''
 // --get-only=local|shared: the child mode of isolatedGets.
 const GET_ONLY = /^--get-only=(local|shared)$/.exec(ARG)?.[1]
-const ONLY = /^--only=(get|workers)$/.exec(ARG)?.[1]
+const ONLY = /^--only=(get|workers|paired)$/.exec(ARG)?.[1]
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 80)
+const PAIR_ROUNDS = Number(process.env.BENCH_PAIR_ROUNDS ?? 6)
+const PIN = process.env.BENCH_PIN !== '0'
+// BENCH_PAIR_BATCH: operations per batch (default: each figure's own, in PAIRED).
+const PAIR_BATCH = Number(process.env.BENCH_PAIR_BATCH ?? 0)
 
 /**
  * The worker figures: `workers` fresh worker threads run `task` for one window, together.
@@ -52,6 +61,24 @@ const CONFIGS = {
   atom4: { label: 'Atomics.add on a shared counter, 4 workers', task: 'atomics', workers: 4, db: 'none' },
 }
 
+/**
+ * The paired figures (session 16): the ratio of a shared workload to the same workload on a local
+ * database, both timed under the same conditions. Two fresh worker threads, one per side, pinned
+ * to the same vCPU, take turns: `batch` operations of the local one, then `batch` of the shared
+ * one, PAIRS times. Each batch is timed by its thread's CPU clock (and wall clock); each pair
+ * gives one ratio (local ns ÷ shared ns per op), and the figure is the median of those ratios
+ * over PAIR_ROUNDS rounds of fresh workers, with their spread. Why: the older figures time the
+ * two sides in different threads one after the other, and on this VM one vCPU at times runs
+ * 1.3–2× slower than the other, so a single round's ratio swung from 0.26× to 1.72×. Separate
+ * isolates (not one thread running both) keep each side's JIT feedback monomorphic, as its own
+ * process does for the older get figure. Several rounds: one round's median still moves by up to
+ * ±0.1 (each fresh isolate compiles the path its own way).
+ */
+const PAIRED = {
+  incPair: { label: 'increment by key, 1 worker: shared ÷ local, paired batches', task: 'incDistinct', batch: 16384, target: '≥ 0.6×' },
+  getPair: { label: 'get: shared ÷ local, paired batches', task: 'getKeys', batch: 32768, target: '≥ 0.8×' },
+}
+
 /** Each ratio divides two figures of the same round (taken one after the other). */
 const RATIOS = [
   { label: 'get: 2 workers ÷ 1 worker', of: 'get2', over: 'get1', target: '≥ 1.8×' },
@@ -62,7 +89,7 @@ const RATIOS = [
   { label: 'sequence.next() ÷ Atomics.add, 4 workers', of: 'seq4', over: 'atom4', target: 'report' },
 ]
 
-if (!isMainThread) runWorker(workerData)
+if (!isMainThread) workerData.paired ? runPairedWorker(workerData) : runWorker(workerData)
 else if (GET_ONLY !== undefined) getOnly(GET_ONLY)
 else await main()
 
@@ -191,15 +218,23 @@ async function inWorkers({ task, workers: count, db: kind }, db) {
  * steady state. The first pass touches fresh ring pages (a page fault per 4 KiB, ~17 µs each on
  * some VMs), which would land in whichever window comes first.
  */
-function warmRing(db, t) {
+function warmRing(db, t, quiet = false) {
   const before = db.stats().shared
   const capacity = before.logBytesUsed + before.logBytesFree
+  // Bytes per update from a probe; again if the probe freed ring space meanwhile (the used bytes
+  // then shrink by a 32nd of the ring), which would make the estimate wrong.
   const probe = 1000
-  for (let i = 0; i < probe; i++) t.update({ score: increment(1) }, { id: 1 + (i % N) })
-  const perUpdate = Math.max(1, (db.stats().shared.logBytesUsed - before.logBytesUsed) / probe)
+  let perUpdate = 0
+  for (let k = 0; k < 10 && !(perUpdate > 0); k++) {
+    const used = db.stats().shared.logBytesUsed
+    for (let i = 0; i < probe; i++) t.update({ score: increment(1) }, { id: 1 + (i % N) })
+    perUpdate = (db.stats().shared.logBytesUsed - used) / probe
+  }
+  if (!(perUpdate > 0)) throw new Error('warmRing: no update reached the log')
   const updates = Math.ceil((capacity / perUpdate) * 1.05)
   for (let i = 0; i < updates; i++) t.update({ score: increment(1) }, { id: 1 + (i % N) })
-  console.log(`ring warmed: ${updates.toLocaleString()} updates (${Math.round(capacity / 2 ** 20)} MiB ring, ${perUpdate.toFixed(0)} bytes each)`)
+  if (!quiet) console.log(`ring warmed: ${updates.toLocaleString()} updates (${Math.round(capacity / 2 ** 20)} MiB ring, ${perUpdate.toFixed(0)} bytes each)`)
+  return updates
 }
 
 /** ROUNDS rounds of the named figures, in reverse order every other round: samples per figure. */
@@ -239,6 +274,186 @@ function figureRows(samples) {
     return [`${CONFIGS[name].label} [${name}]`, fmtOps(median(ops)), spread(ops, fmtOps), cpu.length ? `${pct(median(cpu))} (min ${pct(Math.min(...cpu))})` : '—', pct(median(wait)), fmtOps(median(runs.map((r) => r.opsPerCpuSecond))),
       control.length ? spread(control, (x) => x.toFixed(0)) : '—']
   })
+}
+
+
+/**
+ * This thread's CPU time in ms, exact (Linux), or NaN. The kernel's per-thread sum in
+ * /proc/thread-self/schedstat is brought up to date when the thread is switched out, and may be a
+ * tick (up to 4 ms) stale while it runs: a nap of 0.1 ms first (a futex sleep: no CPU) makes the
+ * read exact. The file is kept open and read again at offset 0 (a few µs).
+ */
+function exactClock() {
+  const nap = new Int32Array(new SharedArrayBuffer(4))
+  const buf = Buffer.alloc(64)
+  let fd = -1
+  try {
+    fd = openSync('/proc/thread-self/schedstat', 'r')
+  } catch {
+    return () => Number.NaN
+  }
+  return () => {
+    Atomics.wait(nap, 0, 0, 0.1)
+    const n = readSync(fd, buf, 0, 64, 0)
+    return Number(buf.toString('latin1', 0, n).split(' ')[0]) / 1e6
+  }
+}
+
+/**
+ * Page faults (minor and major) of this thread so far (Linux), or NaN: a page of the shared ring
+ * that the kernel reclaimed since it was last written costs a fault (~17 µs here) when written again.
+ */
+function threadFaults() {
+  const buf = Buffer.alloc(1024)
+  let fd = -1
+  try {
+    fd = openSync('/proc/thread-self/stat', 'r')
+  } catch {
+    return () => Number.NaN
+  }
+  return () => {
+    const text = buf.toString('latin1', 0, readSync(fd, buf, 0, 1024, 0))
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ')
+    // Fields 10 and 12 of stat (minflt, majflt), counted from the state (field 3).
+    return Number(f[7]) + Number(f[9])
+  }
+}
+
+/**
+ * One side of a paired figure (see PAIRED): its own database ('local': filled here; 'shared':
+ * attached to the bench's), warmed up, then PAIRS batches, each when `turn` says it is its slot
+ * (local has the even slots, shared the odd ones: strict alternation, each batch follows one of
+ * the other side). Each batch is timed by the exact thread clock and by wall time.
+ */
+function runPairedWorker({ task, side, kind, handle, turn, batch }) {
+  const db = kind === 'local' ? new Database() : Database.attach(handle)
+  const t = kind === 'local' ? fill(db) : db.getTable('people')
+  const keys = getKeys()
+  const ops = {
+    incDistinct: (i) => t.update({ score: increment(1) }, { id: 1 + (i % 1000) }),
+    getKeys: (i) => consume(t.get(keys[i & 4095])),
+  }
+  const op = ops[task]
+  const clock = exactClock()
+  // Tells the main thread this thread's id (to pin it), and waits until it is pinned.
+  turn[side === 'local' ? 2 : 3] = Number(readlinkSync('/proc/thread-self').split('/').at(-1))
+  Atomics.add(turn, 1, 1)
+  while (Atomics.load(turn, 1) < 3) Atomics.wait(turn, 1, Atomics.load(turn, 1), 10)
+  // A shared writer first writes one full pass of the ring, after pinning: pinning runs taskset,
+  // a fork of this process, which leaves every page of the ring copy-on-write, and the next write
+  // to each then takes a page fault (~17 µs; ~350 ns per increment over a whole pass).
+  const warmed = kind === 'shared' && task === 'incDistinct' ? warmRing(db, t, true) : 0
+  const warmStart = clock()
+  let i = 0
+  do for (let k = 0; k < 256; k++) op(i++)
+  while (i < 20_000 || clock() - warmStart < WARM_MS)
+  // What two reads of the clock cost with nothing between them (the naps' way in and out, ~30-60
+  // µs of CPU here): taken off each batch.
+  const empties = Array.from({ length: 15 }, () => -clock() + clock())
+  const empty = median(empties)
+  Atomics.add(turn, 1, 1)
+  const faults = threadFaults()
+  const cpuNs = []
+  const wallNs = []
+  const faultsPerBatch = []
+  for (let slot = side === 'local' ? 0 : 1; slot < 2 * PAIRS; slot += 2) {
+    // Wait for this slot (the main thread starts slot 0 once both sides are warm).
+    for (let now = Atomics.load(turn, 0); now !== slot; now = Atomics.load(turn, 0)) Atomics.wait(turn, 0, now)
+    const f0 = faults()
+    const c0 = clock()
+    const w0 = performance.now()
+    for (let k = 0; k < batch; k++) op(i++)
+    const w1 = performance.now()
+    const ms = clock() - c0 - empty
+    // A read that was stale after all (CPU past the wall time, or none) drops the batch.
+    cpuNs.push(ms > 0 && ms <= (w1 - w0) * 1.05 + 0.05 ? (ms * 1e6) / batch : Number.NaN)
+    faultsPerBatch.push(faults() - f0)
+    wallNs.push(((w1 - w0) * 1e6) / batch)
+    Atomics.store(turn, 0, slot + 1)
+    Atomics.notify(turn, 0)
+  }
+  parentPort.postMessage({ cpuNs, wallNs, faults: faultsPerBatch, emptyMs: empty, warmed })
+}
+
+/**
+ * One round of a paired figure: two fresh workers, local and shared, both pinned to vCPU `cpu`
+ * (taskset, when `cpu` is not null), PAIRS pairs of batches. Per pair: local ns ÷ shared ns per
+ * op (shared speed as a share of local), by thread CPU and by wall time.
+ */
+async function pairedRound(name, db, cpu) {
+  const { task } = PAIRED[name]
+  const batch = PAIR_BATCH || PAIRED[name].batch
+  // [0] the slot being run, [1] the start-up steps done, [2] and [3] the two threads' ids.
+  const turn = new Int32Array(new SharedArrayBuffer(16))
+  turn[0] = -1
+  // BENCH_PAIR_SIDES=local,local (or shared,shared on a database of its own): an A/A check of the method.
+  const kinds = process.env.BENCH_PAIR_SIDES?.split(',') ?? ['local', 'shared']
+  const workers = kinds.map((kind, k) => new Worker(fileURLToPath(import.meta.url), {
+    workerData: { paired: true, task, side: k === 0 ? 'local' : 'shared', kind, handle: kind === 'shared' ? db.handle() : undefined, turn, batch },
+  }))
+  const results = workers.map((w) => new Promise((resolve, reject) => {
+    w.once('message', resolve)
+    w.once('error', reject)
+  }))
+  const reached = async (steps) => {
+    while (Atomics.load(turn, 1) < steps) await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+  await reached(2)
+  const pinned = cpu !== null && [turn[2], turn[3]].every((tid) => spawnSync('taskset', ['-pc', String(cpu), String(tid)]).status === 0)
+  Atomics.add(turn, 1, 1)
+  Atomics.notify(turn, 1)
+  await reached(5)
+  Atomics.store(turn, 0, 0)
+  Atomics.notify(turn, 0)
+  const [local, shared] = await Promise.all(results)
+  await Promise.all(workers.map((w) => w.terminate()))
+  const ratio = (of) => local[of].map((l, p) => l / shared[of][p])
+  return { cpu, pinned, local, shared, cpuRatios: ratio('cpuNs'), wallRatios: ratio('wallNs') }
+}
+
+function quantile(xs, q) {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b)
+  return s.length === 0 ? Number.NaN : s[Math.min(s.length - 1, Math.floor(q * s.length))]
+}
+function sum(xs) {
+  return xs.reduce((a, b) => a + b, 0)
+}
+
+/**
+ * PAIR_ROUNDS rounds of each named paired figure, round r pinned to vCPU r mod cores (so that
+ * both vCPUs are seen). Figure: the median per-pair ratio over all rounds, its quartiles and
+ * min–max, each round's median, and the ratio of the summed times (which, unlike the median,
+ * counts the rare slow batches: a shared snapshot, a GC).
+ */
+async function pairedFigures(names, db) {
+  const cores = availableParallelism()
+  const out = {}
+  for (const name of names) {
+    const rounds = []
+    for (let r = 0; r < PAIR_ROUNDS; r++) rounds.push(await pairedRound(name, db, PIN ? r % cores : null))
+    const all = rounds.flatMap((r) => r.cpuRatios).filter(Number.isFinite)
+    const allWall = rounds.flatMap((r) => r.wallRatios)
+    // Pairs whose CPU reading was dropped count in the summed times by neither side.
+    const kept = (side) => rounds.flatMap((r) => r[side].cpuNs.filter((_, p) => Number.isFinite(r.cpuRatios[p])))
+    out[name] = {
+      median: median(all), q1: quantile(all, 0.25), q3: quantile(all, 0.75), min: Math.min(...all), max: Math.max(...all),
+      wallMedian: median(allWall),
+      total: sum(kept('local')) / sum(kept('shared')),
+      dropped: rounds.reduce((n, r) => n + r.cpuRatios.filter((x) => !Number.isFinite(x)).length, 0),
+      faultsPerKiloOp: (1000 * sum(rounds.flatMap((r) => r.shared.faults))) / (rounds.length * PAIRS * (PAIR_BATCH || PAIRED[name].batch)),
+      perRound: rounds.map((r) => median(r.cpuRatios)),
+      localNs: median(rounds.flatMap((r) => r.local.cpuNs)), sharedNs: median(rounds.flatMap((r) => r.shared.cpuNs)),
+      pinned: rounds.map((r) => (r.pinned ? `cpu${r.cpu}` : 'unpinned')),
+      rounds,
+    }
+  }
+  return out
+}
+
+function pairedRows(paired) {
+  return Object.entries(paired).map(([name, f]) => [`${PAIRED[name].label} [${name}]`, fmtR(f.median),
+    `${fmtR(f.q1)}–${fmtR(f.q3)}`, spread([f.min, f.max], fmtR), f.perRound.map(fmtR).join(' '), fmtR(f.total), fmtR(f.wallMedian),
+    `${f.localNs.toFixed(0)} / ${f.sharedNs.toFixed(0)}`, f.faultsPerKiloOp.toFixed(2), String(f.dropped), f.pinned.join(' '), PAIRED[name].target])
 }
 
 /** Each ratio per round, then its median, min–max, and the same ratio of ops per CPU-second. */
@@ -322,28 +537,50 @@ async function main() {
   console.log(`worker_threads bench: ${N.toLocaleString()} records, ${ROUNDS} rounds of ${WINDOW_MS} ms windows, ${env.cpu} ×${env.cores}, load ${env.loadAvg.join(' ')}`)
   const figures = {}
   const getRows = []
-  const localInc = ONLY === 'workers' ? null : getFigures(getRows, figures)
-  if (ONLY !== 'get') {
+  const names = process.env.BENCH_CONFIGS?.split(',') ?? [...Object.keys(CONFIGS), ...Object.keys(PAIRED)]
+  const workerNames = ONLY === 'get' || ONLY === 'paired' ? [] : names.filter((n) => n in CONFIGS)
+  // --only=get keeps the get pair, --only=workers the increment pair.
+  const pairNames = names.filter((n) => n in PAIRED && (ONLY === undefined || ONLY === 'paired' || (ONLY === 'get') === (n === 'getPair')))
+  const localInc = ONLY === 'workers' || ONLY === 'paired' ? null : getFigures(getRows, figures)
+  let samples = null
+  let paired = null
+  if (workerNames.length > 0 || pairNames.length > 0) {
     const db = new Database({ shared: true })
     warmRing(db, fill(db))
-    const names = process.env.BENCH_CONFIGS?.split(',') ?? Object.keys(CONFIGS)
-    const samples = await workerRounds(names, db)
-    const ratios = ratioFigures(samples)
-    Object.assign(figures, { samples, ratios })
-    if (samples.seq4) console.log(`(sequence handed out ${db.sequence('bench').current} values; the checks of gap-free, duplicate-free values are in tests/workers)`)
-    printTable([['worker figure', 'ops/s, median', 'min–max', 'CPU per worker, median', 'run-queue wait', 'ops per CPU-second', 'control ns'], ...figureRows(samples)],
-      { title: `Worker figures: ${ROUNDS} rounds, fresh workers each time` })
-    printTable([['ratio (same round)', 'median', 'min–max', 'per round', 'per CPU-second', 'control ns per round', 'target'],
-      ...ratios.map((r) => [r.label, fmtR(r.median), spread([r.min, r.max], fmtR), r.perRound.map(fmtR).join(' '), fmtR(r.perCpuSecond), r.controls.join(' '), r.target])])
-    if (localInc !== null) {
-      // Before session 6 the write ratios divided one window by the main thread's local increment.
-      const old = ['inc1', 'inc2', 'hot2'].filter((n) => samples[n]).map((n) => [`${CONFIGS[n].label} ÷ main-thread local increment (old method)`, fmtRatio(median(samples[n].map((s) => s.ops)) / localInc)])
-      if (old.length) printTable([['old-method ratio', 'value'], ...old])
+    if (workerNames.length > 0) {
+      samples = await workerRounds(workerNames, db)
+      const ratios = ratioFigures(samples)
+      Object.assign(figures, { samples, ratios })
+      if (samples.seq4) console.log(`(sequence handed out ${db.sequence('bench').current} values; the checks of gap-free, duplicate-free values are in tests/workers)`)
+      printTable([['worker figure', 'ops/s, median', 'min–max', 'CPU per worker, median', 'run-queue wait', 'ops per CPU-second', 'control ns'], ...figureRows(samples)],
+        { title: `Worker figures: ${ROUNDS} rounds, fresh workers each time` })
+      printTable([['ratio (same round)', 'median', 'min–max', 'per round', 'per CPU-second', 'control ns per round', 'target'],
+        ...ratios.map((r) => [r.label, fmtR(r.median), spread([r.min, r.max], fmtR), r.perRound.map(fmtR).join(' '), fmtR(r.perCpuSecond), r.controls.join(' '), r.target])])
+      if (localInc !== null) {
+        // Before session 6 the write ratios divided one window by the main thread's local increment.
+        const old = ['inc1', 'inc2', 'hot2'].filter((n) => samples[n]).map((n) => [`${CONFIGS[n].label} ÷ main-thread local increment (old method)`, fmtRatio(median(samples[n].map((s) => s.ops)) / localInc)])
+        if (old.length) printTable([['old-method ratio', 'value'], ...old])
+      }
+    }
+    if (pairNames.length > 0) {
+      paired = await pairedFigures(pairNames, db)
+      figures.paired = paired
+      // The older method's figure of this same run, beside the paired one (where it ran).
+      const oldOf = { incPair: figures.ratios?.find((r) => r.of === 'inc1' && r.over === 'incLocal'), getPair: figures.isolatedGet }
+      const oldText = (name) => {
+        const o = oldOf[name]
+        if (o === undefined) return '—'
+        return name === 'getPair' ? `${fmtR(figures.ratio)} (rounds ${spread(o.perRound, fmtR)})` : `${fmtR(o.median)} (rounds ${spread([o.min, o.max], fmtR)})`
+      }
+      printTable([['paired figure (same vCPU, thread CPU)', 'median of pairs', 'quartiles', 'min–max', 'median per round', 'summed times', 'wall, median', 'ns/op local / shared', 'shared page faults per 1k ops', 'pairs dropped', 'vCPU per round', 'target', 'older method, this run'],
+        ...pairedRows(paired).map((row, k) => [...row, oldText(pairNames[k])])],
+      { title: `Paired figures: ${PAIR_ROUNDS} rounds of ${PAIRS} pairs of batches` })
     }
   }
   if (getRows.length) printTable([['get', 'ops/s', 'min–max', 'ratio'], ...getRows], { title: 'get' })
   const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'workers.json')
   mkdirSync(dirname(out), { recursive: true })
-  writeFileSync(out, JSON.stringify({ environment: env, loadAtEnd: environment().loadAvg, windowMs: WINDOW_MS, rounds: ROUNDS, records: N, figures }, null, 2))
+  // The per-batch times of the paired rounds are kept (they are what the figure is made of).
+  writeFileSync(out, JSON.stringify({ environment: env, loadAtEnd: environment().loadAvg, windowMs: WINDOW_MS, rounds: ROUNDS, records: N, pairs: PAIRS, figures }, null, 2))
   console.log(`load at end ${environment().loadAvg.join(' ')}; written ${out}`)
 }

@@ -300,8 +300,8 @@ function exactClock() {
 }
 
 /**
- * Page faults (minor and major) of this thread so far (Linux), or NaN: a page of the shared ring
- * that the kernel reclaimed since it was last written costs a fault (~17 µs here) when written again.
+ * Page faults (minor and major) of this thread so far (Linux), or NaN: a fresh page, or a page of
+ * the ring left copy-on-write by a fork, costs a fault (~17 µs here) when written.
  */
 function threadFaults() {
   const buf = Buffer.alloc(1024)
@@ -316,6 +316,15 @@ function threadFaults() {
     const f = text.slice(text.lastIndexOf(')') + 2).split(' ')
     // Fields 10 and 12 of stat (minflt, majflt), counted from the state (field 3).
     return Number(f[7]) + Number(f[9])
+  }
+}
+
+/** This thread's kernel id (Linux), or 0. */
+function threadId() {
+  try {
+    return Number(readlinkSync('/proc/thread-self').split('/').at(-1)) || 0
+  } catch {
+    return 0
   }
 }
 
@@ -335,8 +344,8 @@ function runPairedWorker({ task, side, kind, handle, turn, batch }) {
   }
   const op = ops[task]
   const clock = exactClock()
-  // Tells the main thread this thread's id (to pin it), and waits until it is pinned.
-  turn[side === 'local' ? 2 : 3] = Number(readlinkSync('/proc/thread-self').split('/').at(-1))
+  // Tells the main thread this thread's id (to pin it; 0 where there is none), and waits until it is pinned.
+  turn[side === 'local' ? 2 : 3] = threadId()
   Atomics.add(turn, 1, 1)
   while (Atomics.load(turn, 1) < 3) Atomics.wait(turn, 1, Atomics.load(turn, 1), 10)
   // A shared writer first writes one full pass of the ring, after pinning: pinning runs taskset,
@@ -364,7 +373,8 @@ function runPairedWorker({ task, side, kind, handle, turn, batch }) {
     const w0 = performance.now()
     for (let k = 0; k < batch; k++) op(i++)
     const w1 = performance.now()
-    const ms = clock() - c0 - empty
+    // Where there is no thread clock (not Linux), the wall time stands in.
+    const ms = Number.isNaN(empty) ? w1 - w0 : clock() - c0 - empty
     // A read that was stale after all (CPU past the wall time, or none) drops the batch.
     cpuNs.push(ms > 0 && ms <= (w1 - w0) * 1.05 + 0.05 ? (ms * 1e6) / batch : Number.NaN)
     faultsPerBatch.push(faults() - f0)
@@ -399,7 +409,7 @@ async function pairedRound(name, db, cpu) {
     while (Atomics.load(turn, 1) < steps) await new Promise((resolve) => setTimeout(resolve, 5))
   }
   await reached(2)
-  const pinned = cpu !== null && [turn[2], turn[3]].every((tid) => spawnSync('taskset', ['-pc', String(cpu), String(tid)]).status === 0)
+  const pinned = cpu !== null && [turn[2], turn[3]].every((tid) => tid > 0 && spawnSync('taskset', ['-pc', String(cpu), String(tid)]).status === 0)
   Atomics.add(turn, 1, 1)
   Atomics.notify(turn, 1)
   await reached(5)

@@ -284,18 +284,12 @@ function figureRows(samples) {
  * read exact. The file is kept open and read again at offset 0 (a few µs).
  */
 function exactClock() {
+  const read = procReader('/proc/thread-self/schedstat', 64)
+  if (read === null) return () => Number.NaN
   const nap = new Int32Array(new SharedArrayBuffer(4))
-  const buf = Buffer.alloc(64)
-  let fd = -1
-  try {
-    fd = openSync('/proc/thread-self/schedstat', 'r')
-  } catch {
-    return () => Number.NaN
-  }
   return () => {
     Atomics.wait(nap, 0, 0, 0.1)
-    const n = readSync(fd, buf, 0, 64, 0)
-    return Number(buf.toString('latin1', 0, n).split(' ')[0]) / 1e6
+    return Number(read().split(' ')[0]) / 1e6
   }
 }
 
@@ -304,19 +298,26 @@ function exactClock() {
  * the ring left copy-on-write by a fork, costs a fault (~17 µs here) when written.
  */
 function threadFaults() {
-  const buf = Buffer.alloc(1024)
-  let fd = -1
-  try {
-    fd = openSync('/proc/thread-self/stat', 'r')
-  } catch {
-    return () => Number.NaN
-  }
+  const read = procReader('/proc/thread-self/stat', 1024)
+  if (read === null) return () => Number.NaN
   return () => {
-    const text = buf.toString('latin1', 0, readSync(fd, buf, 0, 1024, 0))
+    const text = read()
     const f = text.slice(text.lastIndexOf(')') + 2).split(' ')
     // Fields 10 and 12 of stat (minflt, majflt), counted from the state (field 3).
     return Number(f[7]) + Number(f[9])
   }
+}
+
+/** A reader of a /proc file kept open and read again at offset 0 (a few µs), or null where there is none (not Linux). */
+function procReader(path, size) {
+  let fd = -1
+  try {
+    fd = openSync(path, 'r')
+  } catch {
+    return null
+  }
+  const buf = Buffer.alloc(size)
+  return () => buf.toString('latin1', 0, readSync(fd, buf, 0, size, 0))
 }
 
 /** This thread's kernel id (Linux), or 0. */
@@ -418,7 +419,7 @@ async function pairedRound(name, db, cpu) {
   const [local, shared] = await Promise.all(results)
   await Promise.all(workers.map((w) => w.terminate()))
   const ratio = (of) => local[of].map((l, p) => l / shared[of][p])
-  return { cpu, pinned, local, shared, cpuRatios: ratio('cpuNs'), wallRatios: ratio('wallNs') }
+  return { cpu, pinned, batch, local, shared, cpuRatios: ratio('cpuNs'), wallRatios: ratio('wallNs') }
 }
 
 function quantile(xs, q) {
@@ -450,7 +451,7 @@ async function pairedFigures(names, db) {
       wallMedian: median(allWall),
       total: sum(kept('local')) / sum(kept('shared')),
       dropped: rounds.reduce((n, r) => n + r.cpuRatios.filter((x) => !Number.isFinite(x)).length, 0),
-      faultsPerKiloOp: (1000 * sum(rounds.flatMap((r) => r.shared.faults))) / (rounds.length * PAIRS * (PAIR_BATCH || PAIRED[name].batch)),
+      faultsPerKiloOp: (1000 * sum(rounds.flatMap((r) => r.shared.faults))) / sum(rounds.map((r) => PAIRS * r.batch)),
       perRound: rounds.map((r) => median(r.cpuRatios)),
       localNs: median(rounds.flatMap((r) => r.local.cpuNs)), sharedNs: median(rounds.flatMap((r) => r.shared.cpuNs)),
       pinned: rounds.map((r) => (r.pinned ? `cpu${r.cpu}` : 'unpinned')),

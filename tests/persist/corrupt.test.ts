@@ -100,21 +100,11 @@ describe('loading bad input', () => {
   })
 
   it('a newer binary format version: CorruptFileError saying to upgrade', () => {
-    const dir = tempDir()
-    new Database().save(join(dir, 'db.bin'), { format: 'binary' })
-    const bytes = readFileSync(join(dir, 'db.bin'))
-    bytes.writeUInt16BE(3, 8)
-    writeFileSync(join(dir, 'v3.bin'), bytes)
-    expectDictDBError(() => Database.load(join(dir, 'v3.bin')), 'CorruptFileError', /binary format version 3; this version of dictdb reads version 2\. Upgrade/)
+    expectDictDBError(() => Database.load(binaryWithFileVersion(3)), 'CorruptFileError', /binary format version 3; this version of dictdb reads version 2\. Upgrade/)
   })
 
   it('a binary file whose header frame disagrees with its file header on the version: CorruptFileError', () => {
-    const dir = tempDir()
-    new Database().save(join(dir, 'db.bin'), { format: 'binary' })
-    const bytes = readFileSync(join(dir, 'db.bin'))
-    bytes.writeUInt16BE(1, 8)
-    writeFileSync(join(dir, 'mixed.bin'), bytes)
-    expectDictDBError(() => Database.load(join(dir, 'mixed.bin')), 'CorruptFileError', /header frame says format version 2, the file header 1/)
+    expectDictDBError(() => Database.load(binaryWithFileVersion(1)), 'CorruptFileError', /header frame says format version 2, the file header 1/)
   })
 
   it('leaves the database in memory as it was', () => {
@@ -127,3 +117,13 @@ describe('loading bad input', () => {
     expect(snapshot(db)).toEqual(before)
   })
 })
+
+/** An empty database saved in the binary format, with `version` written into its file header (the frames keep theirs). */
+function binaryWithFileVersion(version: number): string {
+  const dir = tempDir()
+  new Database().save(join(dir, 'db.bin'), { format: 'binary' })
+  const bytes = readFileSync(join(dir, 'db.bin'))
+  bytes.writeUInt16BE(version, 8)
+  writeFileSync(join(dir, `v${version}.bin`), bytes)
+  return join(dir, `v${version}.bin`)
+}

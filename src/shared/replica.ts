@@ -1,8 +1,7 @@
 import { DeadlockError, InvalidStateError, LockTimeoutError } from '../errors'
 import { sleepSync } from '../txn/backoff'
 import type { DatabaseState } from '../storage/change'
-import { decodeOps, decodeSnapshot, encodeOpsInPlace, encodeSnapshot, type EncodedOps, type WireOp } from './codec'
-import { guardLock, guardUnlock } from './guard'
+import { decodeOps, encodeOpsInPlace, type EncodedOps, type WireOp } from './codec'
 import { COMMIT_FLAGS } from './append-mutex'
 import { SharedLog, entrySize } from './log'
 import { MAX_THREADS, T_STALE } from './layout'
@@ -10,8 +9,9 @@ import { OpenedPatches, patchesBeside, type RecordWrite } from './defer'
 import type { Key, Rec } from '../values/types'
 import type { PatchWriter } from '../values/binary-shapes'
 import type { TableStore } from '../storage/table-store'
-import { BinaryWriter, WRITER_FULL } from '../values/binary'
+import { WRITER_FULL, type BinaryWriter } from '../values/binary'
 import { tailAfter, type SharedMemory } from './memory'
+import { SnapshotWriter, copySnapshot, snapshotState } from './snapshot'
 
 /**
  * Of the plain reads of the commit count by `current()` (and by the bare reads of a thread: see
@@ -129,12 +129,8 @@ export class Replica {
   readonly #staleWord: Int32Array
   /** Set by an append that found the snapshot behind the ring's head: a snapshot follows it. */
   #snapshotDue = false
-  /**
-   * The writer this thread's snapshots are encoded with, kept between them: a new buffer of the
-   * snapshot's size (MiBs) took a page fault per 4 KiB each time (~1,240 for 100k records, 5-15 ms
-   * of a 30 ms snapshot here).
-   */
-  #snapshotWriter: BinaryWriter | null = null
+  /** This thread's writer of the shared snapshot (see ./snapshot.ts). */
+  readonly #snapshots: SnapshotWriter
   /**
    * Entries of the last log read that an append left to apply once it has let go of the append
    * mutex (see `#deferBeside`): the replica's position is already past them.
@@ -152,6 +148,7 @@ export class Replica {
     this.#applied = 0
     this.slot = memory.attachThread(0)
     this.#staleWord = new Int32Array(memory.buffers.control, (memory.thread(this.slot) + T_STALE) * 4, 1)
+    this.#snapshots = new SnapshotWriter(memory, this.slot, timeoutMs)
   }
 
   /** Loads the shared state into a new replica (a thread attaching to an existing database). */
@@ -418,7 +415,7 @@ export class Replica {
       this.#headSeen = mem.head
       if (reclaimTo > this.#headSeen) this.#reclaim(reclaimTo + Math.floor(mem.capacity / 2 ** RECLAIM_CHUNK_SHIFT), tail)
       // The ring dropped entries the snapshot does not cover (or a snapshot failed since).
-      this.#snapshotDue = mem.snapshotPos < this.#headSeen
+      this.#snapshotDue = this.#snapshots.neededAfter(this.#headSeen)
     }
   }
 
@@ -523,7 +520,7 @@ export class Replica {
     this.#withAppendMutex(() => {
       if (!this.#tryCatchUp()) throw new DeadlockError('This replica fell behind while publishing a snapshot')
       // Caught up under the mutex: its position is the tail.
-      this.#writeSnapshot(this.#applied, true)
+      this.#snapshots.write(this.#host.rawState(), this.#applied, true)
     })
   }
 
@@ -641,39 +638,10 @@ export class Replica {
   /** A snapshot after this thread's commit: the commit stands whatever happens to it. */
   #snapshotAfterCommit(pos: number): void {
     try {
-      this.#writeSnapshot(pos)
+      this.#snapshots.write(this.#host.rawState(), pos)
     } catch (error) {
       // Replicas that need it wait for the next writer's snapshot, or time out saying why.
       this.#host.reportError(error)
-    }
-  }
-
-  /**
-   * Publishes the local state (caught up to `pos`) as the snapshot replicas rebuild from, unless
-   * one at `pos` or later is there already (`force`: the state did not come through the log).
-   */
-  #writeSnapshot(pos: number, force = false): void {
-    const mem = this.memory
-    const buffer = mem.buffers.snapshot
-    const writer = (this.#snapshotWriter ??= new BinaryWriter(mem.snapshotLength + 4096))
-    const bytes = encodeSnapshot(this.#host.rawState(), mem.snapshotLength, writer)
-    // Kept for the next snapshot, unless it is far larger than this one needed (the tables shrank).
-    if (writer.bytes.length > 4 * bytes.length + (1 << 20)) this.#snapshotWriter = null
-    if (bytes.length > buffer.maxByteLength) {
-      throw new InvalidStateError(`The shared snapshot needs ${bytes.length} bytes, more than its limit of ${buffer.maxByteLength}`)
-    }
-    guardLock(mem.i32, mem.snapshotWord, this.slot, this.#timeoutMs, "the shared snapshot's writer mutex")
-    try {
-      // Another writer may have published a later snapshot meanwhile: keep the newest.
-      if (!force && mem.snapshotPos >= pos && mem.snapshotLength > 0) return
-      mem.bumpSnapshotSeq() // odd: being written
-      if (buffer.byteLength < bytes.length) buffer.grow(Math.min(buffer.maxByteLength, Math.max(bytes.length, buffer.byteLength * 2)))
-      new Uint8Array(buffer).set(bytes)
-      mem.snapshotLength = bytes.length
-      mem.snapshotPos = pos
-      mem.bumpSnapshotSeq() // even: stable
-    } finally {
-      guardUnlock(mem.i32, mem.snapshotWord)
     }
   }
 
@@ -696,15 +664,11 @@ export class Replica {
 
   /** One rebuild: false if the snapshot was being written, is behind the ring, or the ring overtook the catch-up. */
   #tryRebuild(): boolean {
-    const mem = this.memory
-    const seq = mem.snapshotSeq
-    const pos = mem.snapshotPos
-    const length = mem.snapshotLength
-    const bytes = length === 0 ? null : new Uint8Array(mem.buffers.snapshot, 0, length).slice()
-    if (seq % 2 !== 0 || seq !== mem.snapshotSeq || pos < mem.head) return false
-    mem.setStale(this.slot, false)
-    this.#host.resetFromState(bytes === null ? { tables: [] } : decodeSnapshot(bytes))
-    this.#setApplied(pos)
+    const copy = copySnapshot(this.memory)
+    if (copy === null) return false
+    this.memory.setStale(this.slot, false)
+    this.#host.resetFromState(snapshotState(copy))
+    this.#setApplied(copy.pos)
     return this.#tryCatchUp()
   }
 

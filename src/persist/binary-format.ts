@@ -6,10 +6,10 @@ import { BINARY_MAGIC, FORMAT_NAME, FORMAT_VERSION, checkHeader, limits, type Do
 import { preview } from '../values/describe'
 
 /*
- * Binary format, version 2:
+ * Binary format, version 3:
  *
  *   magic    8 bytes   89 44 44 42 0D 0A 1A 0A   ("\x89DDB\r\n\x1a\n")
- *   version  u16 BE    2
+ *   version  u16 BE    3
  *   flags    u16 BE    0 (reserved)
  *   reserved u32 BE    0
  *   frames   ...       type u8 | length u32 BE | payload (length bytes) | crc32 u32 BE of type+length+payload
@@ -17,15 +17,19 @@ import { preview } from '../values/describe'
  * Frame types: 1 header (the header object), 2 section (its name), 3 items (an array of a
  * section's items), 4 end ({ sections, items } counts, checked on read). The first frame is the
  * header, the last the end frame; nothing may follow. Payloads are MessagePack (msgpackr, with
- * its record extension: a chunk of same-shaped records stores their keys once), which encodes
- * Date (timestamp extension) and bigint (bigint extension) natively. -0, which msgpackr writes
- * as the integer 0, is the JSON format's tag {"$number": "-0"}, and a stored object with a single
- * `$` key is escaped as {"$object": ...} (canonical-form.ts binaryForm).
+ * its record extension: a chunk of same-shaped records stores their keys once). Items are in the
+ * JSON format's tagged form (json-values.ts): a Date is {"$date": ISO}, a bigint {"$bigint":
+ * digits}, -0 {"$number": "-0"}, and a stored object with a single `$` key is escaped as
+ * {"$object": ...}. So msgpackr is handed only plain data: its handling of Date and bigint (and
+ * any extension) is looked up in tables global to the msgpackr module, shared with the
+ * application, whose own `addExtension` would change what dictdb writes and reads.
  *
- * Version 1 (still read) had no tags: an object was always data, and -0 was msgpackr extension
- * 0x2d, registered with msgpackr's addExtension. That registry is global to the msgpackr module,
- * shared with the application's own msgpackr: its 0x2d would take over ours and ours its. Version
- * 2 registers nothing; a version 1 file holding -0 is refused with a CorruptFileError that says so.
+ * Older versions, still read: version 2 tagged only -0 and `$` objects, and left Date and bigint
+ * to msgpackr's built-in timestamp (-1) and bigint (0x42) extensions; version 1 had no tags (an
+ * object was always data) and wrote -0 as extension 0x2d, registered process-wide by dictdb. A
+ * version 1 file holding -0 is refused (reading it would need that registration again), and so is
+ * any version 1 or 2 file while the application has replaced msgpackr's timestamp or bigint
+ * extension (its values would be read as the application's, silently).
  */
 
 const HEADER_BYTES = 16
@@ -42,6 +46,12 @@ const MAX_FRAME = 1 << 30
 
 /** The extension type version 1 gave -0: msgpackr names it in its error when nothing is registered. */
 const V1_NEGATIVE_ZERO = /^Unknown extension (type )?45$/
+
+/** msgpackr's built-in extensions versions 1 and 2 rely on, each with a value in it and a check of what it must give. */
+const BUILT_INS: ReadonlyArray<{ readonly name: string; readonly bytes: Uint8Array; readonly check: (value: unknown) => boolean }> = [
+  { name: '-1 (timestamp, for Date)', bytes: Uint8Array.of(0xd6, 0xff, 0, 0, 0, 5), check: (v) => v instanceof Date && v.getTime() === 5000 },
+  { name: '0x42 (bigint)', bytes: Uint8Array.of(0xd4, 0x42, 0x05), check: (v) => v === 5n },
+]
 
 const PACK_OPTIONS = { useRecords: true, useBigIntExtension: true, int64AsType: 'bigint', moreTypes: false } as const
 
@@ -157,10 +167,31 @@ export class BinaryReader implements DocumentReader {
       )
     }
     if (version < 1) throw this.#corrupt(`invalid format version ${version}`)
-    // Versions 1 and 2 define no flag: a set bit is damage (a later version that uses them is version 3).
+    // Versions 1 to 3 define no flag: a set bit is damage (a later version that uses them is version 4).
     if (bytes.readUInt16BE(10) !== 0 || bytes.readUInt32BE(12) !== 0) throw this.#corrupt('reserved header bytes are not zero')
+    if (version < 3) this.#checkBuiltIns(version)
     this.#version = version
     this.#needHeaderBytes = false
+  }
+
+  /**
+   * A version 1 or 2 file holds Dates and bigints as msgpackr's built-in extensions: refused when
+   * the application has replaced one (its values would silently read as the application's).
+   */
+  #checkBuiltIns(version: number): void {
+    for (const { name, bytes, check } of BUILT_INS) {
+      let intact: boolean
+      try {
+        intact = check(this.#unpackr.unpack(bytes))
+      } catch {
+        intact = false
+      }
+      if (!intact) {
+        throw new CorruptFileError(
+          `${this.#where} is in dictdb binary format version ${version}, which stores Dates and bigints as msgpackr's built-in extensions, and the application replaced msgpackr extension ${name} in this process (addExtension): those values would be read as the application's. Load the file in a process without that extension and save it again (dictdb writes version ${FORMAT_VERSION.binary}, which needs no extension).`,
+        )
+      }
+    }
   }
 
   #frame(type: number, payload: Uint8Array): void {

@@ -16,7 +16,7 @@ import { tagDate, tagBigint, tagNegativeZero, escapeObject, untag } from './json
  * database saves are flat and many are already in order (every record loaded from a file is);
  * this walks a record once, returns it as it is when it is already canonical — then V8's native
  * JSON.stringify writes it — and otherwise builds one reordered copy. The same walk also tags
- * Date and bigint for JSON, and serves the binary format. Measured in bench/canonical.mjs.
+ * Date and bigint, and serves the binary format (the same tagged form). Measured in bench/canonical.mjs.
  */
 
 /** Whether keys (as `Object.keys` lists them) are in canonical order. */
@@ -43,19 +43,6 @@ export function sortedForm(value: unknown): unknown {
   if (typeof value !== 'object' || value === null || value instanceof Date) return value
   if (Array.isArray(value)) return mapArray(value, sortedForm)
   return mapObject(value as Record<string, unknown>, sortedForm, false)
-}
-
-/**
- * {@link sortedForm} as the binary format (version 2) packs it: -0 tagged and a tag-like object
- * escaped, as in JSON (json-values.ts). MessagePack (msgpackr) writes a number that is an integer
- * as an integer, and -0 === 0, so -0 would come back as 0; a msgpackr extension would do, but
- * msgpackr's extensions are global to its module, shared with the application's own use of it.
- */
-export function binaryForm(value: unknown): unknown {
-  if (isNegativeZero(value)) return tagNegativeZero()
-  if (typeof value !== 'object' || value === null || value instanceof Date) return value
-  if (Array.isArray(value)) return mapArray(value, binaryForm)
-  return mapObject(value as Record<string, unknown>, binaryForm, true)
 }
 
 /**
@@ -89,10 +76,13 @@ export function itemSortedForm(value: unknown): unknown {
   return itemForm(value, sortedForm)
 }
 
-/** {@link binaryForm} of an item of a file, as {@link itemJsonForm} (a flat shape holds no -0 and no tag-like object). */
-export function itemBinaryForm(value: unknown): unknown {
-  return itemForm(value, binaryForm)
-}
+/**
+ * The form the binary format (version 3) stores an item in: the same tagged form as JSON's
+ * ({@link itemJsonForm}), so that msgpackr never sees a Date, a bigint or -0 from dictdb.
+ * msgpackr's handling of Date and bigint goes through tables global to its module, which the
+ * application's own `addExtension` changes; a tag is plain data whatever the application did.
+ */
+export const itemBinaryForm: (value: unknown) => unknown = itemJsonForm
 
 /** A flat record through the compiled path (canonical-shape.ts), anything else through `walk`. */
 function itemForm(value: unknown, walk: (value: unknown) => unknown): unknown {
@@ -112,7 +102,7 @@ export function canonicalItems(items: unknown[]): void {
   for (let i = 0; i < items.length; i++) items[i] = itemSortedForm(items[i])
 }
 
-/** {@link canonicalItems} of items in {@link binaryForm}: their tags undone too. */
+/** {@link canonicalItems} of items in the tagged form (binary versions 2 and 3): their tags undone too. */
 export function canonicalTaggedItems(items: unknown[]): void {
   // A flat record holds no tag (a tag is an object), so only the general walk needs untagging.
   for (let i = 0; i < items.length; i++) items[i] = itemForm(items[i], (value) => sortedForm(untag(value)))

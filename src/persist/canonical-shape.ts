@@ -13,7 +13,7 @@ export interface FlatShape {
   readonly keys: readonly string[]
   /** For JSON: flat means a string, number but -0, boolean or null (a bigint and -0 need a tag). */
   readonly json: (record: object) => object | null
-  /** For the binary format: a bigint is flat too; -0 is not (it is tagged, as in JSON). */
+  /** For reading a binary file: a bigint is flat too (versions 1 and 2 hold them natively); -0 is not (it is tagged). */
   readonly sorted: (record: object) => object | null
 }
 

@@ -15,9 +15,11 @@ export type Format = 'json' | 'binary'
 export const FORMAT_NAME = 'dictdb'
 /**
  * The version of each encoding this code writes, and the newest it reads. Binary 2 keeps -0 as a
- * tagged value (as JSON does) where version 1 used a msgpackr extension registered process-wide.
+ * tagged value (as JSON does) where version 1 used a msgpackr extension registered process-wide;
+ * binary 3 tags Date and bigint too, where version 2 left them to msgpackr's built-in extensions
+ * (looked up in the same process-wide tables, which the application's own extensions change).
  */
-export const FORMAT_VERSION: Readonly<Record<Format, number>> = { json: 1, binary: 2 }
+export const FORMAT_VERSION: Readonly<Record<Format, number>> = { json: 1, binary: 3 }
 
 /** One section of a document to write. */
 export interface Section {

@@ -90,7 +90,7 @@ describe('the dictdb command', () => {
     const file = sample(tempDir(), format)
     const r = run('inspect', file)
     expect(r.code).toBe(0)
-    expect(r.stdout).toMatch(new RegExp(`dictdb database file, ${format} format version ${format === 'json' ? 1 : 2}`))
+    expect(r.stdout).toMatch(new RegExp(`dictdb database file, ${format} format version ${format === 'json' ? 1 : 3}`))
     expect(r.stdout).toMatch(/users\s+2\s+id\s+3\s+age \(sorted\), name \(hash, unique\)\s+\{ age, name \}\s+\d+ B/)
     expect(r.stdout).toMatch(/empty\s+0\s+id\s+1\s+-\s+none/)
     const json = JSON.parse(run('inspect', file, '--json').stdout)

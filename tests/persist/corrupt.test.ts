@@ -100,11 +100,11 @@ describe('loading bad input', () => {
   })
 
   it('a newer binary format version: CorruptFileError saying to upgrade', () => {
-    expectDictDBError(() => Database.load(binaryWithFileVersion(3)), 'CorruptFileError', /binary format version 3; this version of dictdb reads version 2\. Upgrade/)
+    expectDictDBError(() => Database.load(binaryWithFileVersion(4)), 'CorruptFileError', /binary format version 4; this version of dictdb reads version 3\. Upgrade/)
   })
 
   it('a binary file whose header frame disagrees with its file header on the version: CorruptFileError', () => {
-    expectDictDBError(() => Database.load(binaryWithFileVersion(1)), 'CorruptFileError', /header frame says format version 2, the file header 1/)
+    expectDictDBError(() => Database.load(binaryWithFileVersion(2)), 'CorruptFileError', /header frame says format version 3, the file header 2/)
   })
 
   it('leaves the database in memory as it was', () => {

@@ -1,9 +1,11 @@
+import { tagBigint, tagDate, tagNegativeZero } from './json-values'
+
 /*
  * The canonical form of flat records, compiled per shape (its fields, in their order). Records of
  * a table share a few shapes, so saving one is: check that it has the last shape seen (a `for…in`
  * over its keys, no key array), then either hand it over as it is (its fields are in canonical
- * order already, as in every loaded record) or build the reordered copy as one object literal.
- * Any other record (a nested value, a Date, a tag-like single `$` field) takes the general walk
+ * order already, as in every loaded record) or build the reordered (or tagged) copy as one object
+ * literal. Any other record (a nested value, a tag-like single `$` field) takes the general walk
  * of canonical-form.ts, which gives the same result.
  */
 
@@ -11,7 +13,10 @@
 export interface FlatShape {
   /** The record's fields, in the order it enumerates them. */
   readonly keys: readonly string[]
-  /** For JSON: flat means a string, number but -0, boolean or null (a bigint and -0 need a tag). */
+  /**
+   * The tagged form (JSON, and binary version 3): flat means a string, number, boolean, null,
+   * Date or bigint; a Date, a bigint and -0 are tagged (json-values.ts).
+   */
   readonly json: (record: object) => object | null
   /** For reading a binary file: a bigint is flat too (versions 1 and 2 hold them natively); -0 is not (it is tagged). */
   readonly sorted: (record: object) => object | null
@@ -49,21 +54,38 @@ function hasKeys(record: object, keys: readonly string[]): boolean {
   return i === keys.length
 }
 
+/** Marks a field that is not flat (a nested object or array): the record takes the general walk. */
+const NOT_FLAT = Symbol('not flat')
+
+/** A flat field in the tagged form: the value itself, its tag, or NOT_FLAT. */
+function taggedField(value: unknown): unknown {
+  if (typeof value === 'object') return value === null ? value : value instanceof Date ? tagDate(value) : NOT_FLAT
+  if (typeof value === 'bigint') return tagBigint(value)
+  return value === 0 && 1 / value < 0 ? tagNegativeZero() : value
+}
+
 function compile(keys: readonly string[], sorted: readonly string[]): FlatShape {
   const same = keys.every((k, i) => k === sorted[i])
   // Field names enter the code only as JSON string literals.
   const names = sorted.map((k) => JSON.stringify(k))
   const loads = names.map((n, i) => `a${i} = r[${n}]`).join(', ')
-  const copy = same ? 'r' : `{\n${names.map((n, i) => `${n}: a${i}`).join(',\n')}\n}`
+  const copy = (v: string) => (same ? 'r' : `{\n${names.map((n, i) => `${n}: ${v}${i}`).join(',\n')}\n}`)
   const body = (flat: (a: string) => string) => {
     const test = names.map((_, i) => flat(`a${i}`)).join(' && ') || 'true'
-    return `var ${loads || '_'}; if (!(${test})) return null; return ${copy}`
+    return `var ${loads || '_'}; if (!(${test})) return null; return ${copy('a')}`
   }
+  // The tagged form: the record itself when no field changes and the order is canonical, else one literal.
+  const tags = names.map((_, i) => `t${i} = tag(a${i})`).join(', ')
+  const notFlat = names.map((_, i) => `t${i} === NOT_FLAT`).join(' || ') || 'false'
+  const unchanged = names.map((_, i) => `t${i} === a${i}`).join(' && ') || 'true'
+  const tagged = `var ${loads || '_'}; var ${tags || '_'}; if (${notFlat}) return null; return ${same ? `${unchanged} ? r : ` : ''}{\n${names.map((n, i) => `${n}: t${i}`).join(',\n')}\n}`
   const make = new Function(
+    'tag',
+    'NOT_FLAT',
     `return {
-      json: function (r) { ${body((a) => `(typeof ${a} === 'object' ? ${a} === null : typeof ${a} !== 'bigint' && (${a} !== 0 || 1 / ${a} > 0))`)} },
+      json: function (r) { ${tagged} },
       sorted: function (r) { ${body((a) => `(typeof ${a} !== 'object' ? ${a} !== 0 || 1 / ${a} > 0 : ${a} === null)`)} },
     }`,
-  ) as () => Pick<FlatShape, 'json' | 'sorted'>
-  return { keys, ...make() }
+  ) as (tag: (value: unknown) => unknown, notFlat: symbol) => Pick<FlatShape, 'json' | 'sorted'>
+  return { keys, ...make(taggedField, NOT_FLAT) }
 }

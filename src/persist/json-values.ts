@@ -1,6 +1,7 @@
 import { itemJsonForm, jsonForm } from './canonical-form'
 import { CorruptFileError } from '../errors'
 import { shortName } from '../values/describe'
+import { isoString, parseIso } from './iso-date'
 
 /*
  * Stored values in JSON. JSON has no Date or bigint, so they are tagged as one-key objects:
@@ -19,7 +20,7 @@ const NUMBER = '$number'
 
 /** The tag of a Date. */
 export function tagDate(date: Date): unknown {
-  return { [DATE]: date.toISOString() }
+  return { [DATE]: isoString(date) }
 }
 
 /** The tag of a bigint. */
@@ -76,7 +77,7 @@ function untagFields(obj: Record<string, unknown>): Record<string, unknown> {
 
 function untagOne(key: string, payload: unknown): unknown {
   if (key === DATE && typeof payload === 'string') {
-    const date = new Date(payload)
+    const date = parseIso(payload)
     if (!Number.isNaN(date.getTime())) return date
   } else if (key === BIGINT && typeof payload === 'string' && /^-?\d+$/.test(payload)) {
     return BigInt(payload)

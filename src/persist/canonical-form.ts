@@ -104,8 +104,11 @@ export function canonicalItems(items: unknown[]): void {
 
 /** {@link canonicalItems} of items in the tagged form (binary versions 2 and 3): their tags undone too. */
 export function canonicalTaggedItems(items: unknown[]): void {
-  // A flat record holds no tag (a tag is an object), so only the general walk needs untagging.
-  for (let i = 0; i < items.length; i++) items[i] = itemForm(items[i], (value) => sortedForm(untag(value)))
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]
+    const flat = isRecordLike(item) ? flatShapeOf(item, sortKeys)?.untagged(item) : null
+    items[i] = flat ?? sortedForm(untag(item))
+  }
 }
 
 function isRecordLike(value: unknown): value is object {

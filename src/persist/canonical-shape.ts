@@ -1,4 +1,4 @@
-import { tagBigint, tagDate, tagNegativeZero } from './json-values'
+import { flatField, tagBigint, tagDate, tagNegativeZero } from './json-values'
 
 /*
  * The canonical form of flat records, compiled per shape (its fields, in their order). Records of
@@ -20,6 +20,11 @@ export interface FlatShape {
   readonly json: (record: object) => object | null
   /** For reading a binary file: a bigint is flat too (versions 1 and 2 hold them natively); -0 is not (it is tagged). */
   readonly sorted: (record: object) => object | null
+  /**
+   * For reading a record in the tagged form (binary versions 2 and 3), with its tags undone: flat
+   * means a primitive, a Date or the tag of a Date, bigint or -0 (json-values.ts `flatField`).
+   */
+  readonly untagged: (record: object) => object | null
 }
 
 const MAX_SHAPES = 1000
@@ -78,14 +83,19 @@ function compile(keys: readonly string[], sorted: readonly string[]): FlatShape 
   const tags = names.map((_, i) => `t${i} = tag(a${i})`).join(', ')
   const notFlat = names.map((_, i) => `t${i} === NOT_FLAT`).join(' || ') || 'false'
   const unchanged = names.map((_, i) => `t${i} === a${i}`).join(' && ') || 'true'
-  const tagged = `var ${loads || '_'}; var ${tags || '_'}; if (${notFlat}) return null; return ${same ? `${unchanged} ? r : ` : ''}{\n${names.map((n, i) => `${n}: t${i}`).join(',\n')}\n}`
+  const literal = `${same ? `${unchanged} ? r : ` : ''}{\n${names.map((n, i) => `${n}: t${i}`).join(',\n')}\n}`
+  const tagged = `var ${loads || '_'}; var ${tags || '_'}; if (${notFlat}) return null; return ${literal}`
+  const untags = names.map((_, i) => `t${i} = typeof a${i} === 'object' && a${i} !== null ? untag(a${i}, NOT_FLAT) : a${i}`).join(', ')
+  const untagged = `var ${loads || '_'}; var ${untags || '_'}; if (${notFlat}) return null; return ${literal}`
   const make = new Function(
     'tag',
+    'untag',
     'NOT_FLAT',
     `return {
       json: function (r) { ${tagged} },
+      untagged: function (r) { ${untagged} },
       sorted: function (r) { ${body((a) => `(typeof ${a} !== 'object' ? ${a} !== 0 || 1 / ${a} > 0 : ${a} === null)`)} },
     }`,
-  ) as (tag: (value: unknown) => unknown, notFlat: symbol) => Pick<FlatShape, 'json' | 'sorted'>
-  return { keys, ...make(taggedField, NOT_FLAT) }
+  ) as (tag: typeof taggedField, untag: typeof flatField, notFlat: symbol) => Pick<FlatShape, 'json' | 'sorted' | 'untagged'>
+  return { keys, ...make(taggedField, flatField, NOT_FLAT) }
 }

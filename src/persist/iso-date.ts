@@ -6,18 +6,31 @@
  * before 100 or after 9999, a day past the month's end, hour 24, any other spelling) goes to them.
  */
 
-const TWO: readonly string[] = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'))
-const THREE: readonly string[] = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'))
-
 /** The first and last time values of the years 1000 to 9999, which print as four digits. */
 const FIRST = Date.UTC(1000, 0, 1)
 const END = Date.UTC(10000, 0, 1)
 
-/** `date.toISOString()` (a RangeError for an invalid Date, as it). */
+/**
+ * `date.toISOString()` (a RangeError for an invalid Date, as it). Built as one flat string: a
+ * concatenation would be a rope that msgpackr's writer must flatten again (measured: packing
+ * 100k tagged Dates took ~2x as long with ropes).
+ */
 export function isoString(date: Date): string {
   const t = date.getTime()
   if (!(t >= FIRST && t < END)) return date.toISOString()
-  return `${date.getUTCFullYear()}-${TWO[date.getUTCMonth() + 1]}-${TWO[date.getUTCDate()]}T${TWO[date.getUTCHours()]}:${TWO[date.getUTCMinutes()]}:${TWO[date.getUTCSeconds()]}.${THREE[date.getUTCMilliseconds()]}Z`
+  const y = date.getUTCFullYear()
+  const mo = date.getUTCMonth() + 1
+  const d = date.getUTCDate()
+  const h = date.getUTCHours()
+  const mi = date.getUTCMinutes()
+  const s = date.getUTCSeconds()
+  const ms = date.getUTCMilliseconds()
+  return String.fromCharCode(
+    48 + ((y / 1000) | 0), 48 + (((y / 100) | 0) % 10), 48 + (((y / 10) | 0) % 10), 48 + (y % 10), 45,
+    48 + ((mo / 10) | 0), 48 + (mo % 10), 45, 48 + ((d / 10) | 0), 48 + (d % 10), 84,
+    48 + ((h / 10) | 0), 48 + (h % 10), 58, 48 + ((mi / 10) | 0), 48 + (mi % 10), 58, 48 + ((s / 10) | 0), 48 + (s % 10), 46,
+    48 + ((ms / 100) | 0), 48 + (((ms / 10) | 0) % 10), 48 + (ms % 10), 90,
+  )
 }
 
 /** `new Date(text)`. */

@@ -67,6 +67,23 @@ export function untag(value: unknown): unknown {
   return untagFields(obj)
 }
 
+/**
+ * The field of a flat record fresh from a file, when it is a Date (as a version 2 binary file
+ * holds it) or a tag of a Date, bigint or -0: the value, as {@link untag} gives it (the same
+ * CorruptFileError for a bad payload). Anything else (a nested object, an escaped one): `notFlat`.
+ */
+export function flatField(obj: object, notFlat: symbol): unknown {
+  if (obj instanceof Date) return obj
+  let keys = 0
+  let first = ''
+  for (const key in obj) {
+    if (keys++ > 0) return notFlat
+    first = key
+  }
+  if (keys === 0 || (first !== DATE && first !== BIGINT && first !== NUMBER)) return notFlat
+  return untagOne(first, (obj as Record<string, unknown>)[first])
+}
+
 function untagFields(obj: Record<string, unknown>): Record<string, unknown> {
   for (const key in obj) {
     const v = obj[key]

@@ -282,6 +282,7 @@ describe('binary format versions', () => {
     expect(one).toEqual({ id: 1, n: 1, born: new Date('1815-12-10T00:00:00.000Z'), big: 2n ** 80n, small: -5n, z: -0, meta: { $number: '-0' } })
     expect(Object.is(one.z, -0)).toBe(true)
     expect(t.get(2)).toEqual({ id: 2, n: 2, name: 'Ada', when: [new Date(5), { at: new Date(-1) }] })
+    expect(t.get(3)).toEqual({ id: 3, n: 3, at: new Date(7), big: 3n ** 50n, small: 4n })
     expect(t.explain(t.field('n').gt(1)).strategy).toBe('index')
   })
 

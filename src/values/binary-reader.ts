@@ -1,7 +1,7 @@
 // The reader of the binary value codec (./binary.ts): values come out deep-frozen.
 import { InvalidArgumentError } from '../errors'
 import { FrozenDate } from './freeze'
-import { knownDecoder, newDecoder, type DecodeShape } from './binary-shapes'
+import { knownDecoder, newDecoder, type DecodeShape } from './binary-decoders'
 import { T_ARRAY, T_BIGINT, T_DATE, T_FALSE, T_FIELDS, T_FLOAT, T_INT, T_NULL, T_OBJECT, T_STRING, T_TRUE, T_UNDEFINED } from './binary-tags'
 
 const utf8Decoder = new TextDecoder()

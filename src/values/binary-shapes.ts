@@ -2,8 +2,10 @@
  * Per-shape code for the binary value codec (./binary.ts). Records of a table mostly share one
  * list of fields: the writer compiles, per list, a function that reads each field by name, and
  * the reader one that builds the object as a literal. Both try the last shape first, which costs
- * a few comparisons and allocates nothing.
+ * a few comparisons and allocates nothing. The reading side is in ./binary-decoders.ts.
  */
+
+export type { DecodeShape, ValueReader } from './binary-decoders'
 
 /** What a value writer offers a compiled shape. */
 export interface ValueWriter {
@@ -12,11 +14,6 @@ export interface ValueWriter {
   string(s: string, tag: number): void
   /** A bare string encoded already (`encodedName`). */
   name(encoded: EncodedName): void
-}
-
-/** What a value reader offers a compiled shape. */
-export interface ValueReader {
-  value(): unknown
 }
 
 /** How objects of one field list are written: the names block, then each value in order. */
@@ -45,14 +42,8 @@ export interface EncodeShape {
  */
 export type FlatWriter = (bytes: Uint8Array, view: DataView, pos: number, limit: number, v: object) => number
 
-/** How objects of one names block are read. */
-export interface DecodeShape {
-  readonly names: Uint8Array
-  readonly read: (r: ValueReader) => Record<string, unknown>
-}
-
 /** Beyond this many shapes (or fields), objects are handled field by field, uncompiled. */
-const MAX_SHAPES = 2000
+export const MAX_SHAPES = 2000
 const MAX_FIELDS = 100
 
 const encoders = new Map<string, EncodeShape>()
@@ -95,7 +86,7 @@ function encoderFor(fields: readonly string[]): EncodeShape {
 }
 
 /** Field names enter generated code only as JSON string literals; `__proto__` never does. */
-function compilable(fields: readonly string[]): boolean {
+export function compilable(fields: readonly string[]): boolean {
   return fields.length <= MAX_FIELDS && !fields.includes('__proto__')
 }
 
@@ -213,68 +204,6 @@ export function hasFields(rec: object, fields: readonly string[]): boolean {
   let i = 0
   for (const k in rec) if (k !== fields[i++]) return false
   return i === fields.length
-}
-
-const decoders = new Map<number, DecodeShape[]>()
-let decoderCount = 0
-let lastDecoder: DecodeShape | undefined
-
-/** The reader of the names block `bytes[start, end)`, if one was made already. */
-export function knownDecoder(bytes: Uint8Array, start: number, end: number): DecodeShape | undefined {
-  const last = lastDecoder
-  if (last !== undefined && sameBytes(last.names, bytes, start, end)) return last
-  const candidates = decoders.get(hash(bytes, start, end))
-  if (candidates === undefined) return undefined
-  for (const shape of candidates) {
-    if (sameBytes(shape.names, bytes, start, end)) return (lastDecoder = shape)
-  }
-  return undefined
-}
-
-/** Makes (and keeps, up to a limit) the reader of a names block whose fields are `fields`. */
-export function newDecoder(bytes: Uint8Array, start: number, end: number, fields: readonly string[]): DecodeShape {
-  const names = bytes.slice(start, end)
-  const shape: DecodeShape = { names, read: compilable(fields) ? compileDecoder(fields) : genericDecoder(fields) }
-  if (decoderCount < MAX_SHAPES) {
-    decoderCount++
-    const h = hash(bytes, start, end)
-    const list = decoders.get(h)
-    if (list === undefined) decoders.set(h, [shape])
-    else list.push(shape)
-    lastDecoder = shape
-  }
-  return shape
-}
-
-function compileDecoder(fields: readonly string[]): DecodeShape['read'] {
-  // An object literal evaluates its values in order: each field reads the next value.
-  const props = fields.map((f) => `${JSON.stringify(f)}: r.value()`).join(',\n')
-  return new Function('r', `return {\n${props}\n}`) as DecodeShape['read']
-}
-
-function genericDecoder(fields: readonly string[]): DecodeShape['read'] {
-  return (r) => {
-    const obj: Record<string, unknown> = {}
-    for (const f of fields) {
-      const value = r.value()
-      // Defined, not assigned: a `__proto__` field is data, never the prototype.
-      Object.defineProperty(obj, f, { value, enumerable: true, writable: true, configurable: true })
-    }
-    return obj
-  }
-}
-
-function sameBytes(names: Uint8Array, bytes: Uint8Array, start: number, end: number): boolean {
-  if (names.length !== end - start) return false
-  for (let i = 0; i < names.length; i++) if (names[i] !== bytes[start + i]) return false
-  return true
-}
-
-/** FNV-1a over a names block. */
-function hash(bytes: Uint8Array, start: number, end: number): number {
-  let h = 0x811c9dc5
-  for (let i = start; i < end; i++) h = Math.imul(h ^ (bytes[i] as number), 0x01000193)
-  return h
 }
 
 const utf8 = new TextEncoder()

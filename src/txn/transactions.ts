@@ -1,91 +1,26 @@
 import type { LockMode, RWLock } from '../locks/types'
-import type { Commit, Op, RecordChange, SchemaChange } from '../storage/change'
+import type { RecordChange, SchemaChange } from '../storage/change'
 import type { TableStore } from '../storage/table-store'
 import type { Key } from '../values/types'
-import { Delivery, type CommitListener } from './delivery'
 import { BLOCKED, CONFLICT, OPTIMISTIC_TRIES, OptimisticWrites } from './optimistic'
+import { TransactionRunner } from './runner'
 import type { Replan, SharedSync } from './shared-sync'
-import { withRetries, type RetryCatalog } from './retry'
-import { asyncBody, isAsyncFunction, type Tx } from './tx'
 
 export type { SharedSync } from './shared-sync'
 export type { CommitListener } from './delivery'
-
-/** What the transaction manager needs from the catalog. */
-export interface Catalog extends RetryCatalog {
-  reportListenerError(error: unknown): void
-}
+export type { Catalog } from './runner'
 
 /**
  * The tail of the one write path and the transaction machinery. Every change goes through
  * `write` or `schema`: applied at once (reads see own writes), logged while a transaction runs,
- * published to listeners on commit, undone in reverse order on rollback.
+ * published to listeners on commit, undone in reverse order on rollback. The runner (transactions,
+ * commits, delivery) is {@link TransactionRunner}; this class adds the per-call write path.
  */
-export class Transactions {
-  readonly #catalog: Catalog
-  readonly #delivery: Delivery
-  /** Calls in progress in this thread (outside a transaction): delivery waits for the outermost. */
-  #depth = 0
-  #tx: Tx | null = null
-  #shared: SharedSync | null = null
-  /** Commits made in a local database (its log position). */
-  #commits = 0
+export class Transactions extends TransactionRunner {
   /** Single-record writes made without a cross-thread grant (a shared database's). */
   readonly #optimistic = new OptimisticWrites()
   /** The key the next `withLock` in a transaction reads by (one record), for `SharedSync.track`. */
   #keyed: Key | undefined = undefined
-
-  constructor(catalog: Catalog) {
-    this.#catalog = catalog
-    this.#delivery = new Delivery((error) => catalog.reportListenerError(error))
-  }
-
-  /** Connects a shared database's replica (set once, at construction). */
-  share(sync: SharedSync): void {
-    this.#shared = sync
-  }
-
-  /** Catches a shared replica up (rebuilding only when no uncommitted change is held). */
-  sync(): void {
-    this.#depth++
-    try {
-      this.#shared?.catchUp(this.#tx === null || this.#tx.log.length === 0)
-    } finally {
-      if (--this.#depth === 0) this.#deliver()
-    }
-  }
-
-  /**
-   * Where this thread's state stands in the log (`Commit.position` of the last commit applied
-   * here), or undefined where positions are not kept.
-   */
-  get position(): number | undefined {
-    const shared = this.#shared
-    return shared === null ? this.#commits : shared.position?.()
-  }
-
-  /**
-   * True outside every transaction and call in progress, with no listener: a write made now
-   * commits alone, and has nothing to deliver (the express update, src/table/express.ts).
-   */
-  get idle(): boolean {
-    return this.#tx === null && this.#depth === 0 && this.#delivery.size === 0
-  }
-
-  /** Whether any listener is subscribed (else a commit needs no change list kept for them). */
-  get listened(): boolean {
-    return this.#delivery.size !== 0
-  }
-
-  /**
-   * Subscribes to commits made from now on; returns the unsubscribe function. `ignores(change)`,
-   * if given, tells that the listener would do nothing with the commit of that one change alone
-   * (it must call no user code, and answer from the state the listener has after every commit
-   * delivered so far).
-   */
-  subscribe(listener: CommitListener, ignores?: (change: RecordChange) => boolean): () => void {
-    return this.#delivery.subscribe(listener, ignores)
-  }
 
   /**
    * Runs `fn(a, b)` under the table's lock: for this call alone, or held until the transaction
@@ -93,10 +28,10 @@ export class Transactions {
    * a function made once instead of a closure per call.
    */
   withLock<R, A = undefined, B = undefined>(lock: RWLock, mode: LockMode, fn: (a: A, b: B) => R, a?: A, b?: B): R {
-    const tx = this.#tx
-    const shared = this.#shared
+    const tx = this.tx
+    const shared = this.shared
     if (tx === null) {
-      this.#depth++
+      this.depth++
       // A call nested in a checked single-record write (a validator's) is not checked itself.
       const optimistic = this.#optimistic.store
       this.#optimistic.store = null
@@ -113,7 +48,7 @@ export class Transactions {
       } finally {
         this.#optimistic.store = optimistic
         // Listeners run once the outermost call has let go of its lock (and of nothing else).
-        if (--this.#depth === 0) this.#deliver()
+        if (--this.depth === 0) this.deliver()
       }
     }
     tx.hold(lock, mode)
@@ -134,16 +69,16 @@ export class Transactions {
    * unique index (whose checks span records) always takes the write lock.
    */
   writeRecord<R, A>(lock: RWLock, store: TableStore, fn: (a: A, key: Key) => R, a: A, key: Key): R {
-    const shared = this.#shared
-    if (this.#tx === null && shared === null) return this.#writeLocal(lock, fn, a, key)
-    if (this.#tx === null && shared?.enterChecked !== undefined && !store.hasUnique) {
+    const shared = this.shared
+    if (this.tx === null && shared === null) return this.#writeLocal(lock, fn, a, key)
+    if (this.tx === null && shared?.enterChecked !== undefined && !store.hasUnique) {
       for (let attempt = 0; attempt < OPTIMISTIC_TRIES; attempt++) {
         const result = this.#tryOptimistic(shared, lock, store, fn, a, key)
         if (result === BLOCKED) break
         if (result !== CONFLICT) return result as R
       }
     }
-    if (this.#tx !== null) this.#keyed = key
+    if (this.tx !== null) this.#keyed = key
     return this.withLock(lock, 'write', fn, a, key)
   }
 
@@ -153,7 +88,7 @@ export class Transactions {
    * the compiler to inline it whole into the caller).
    */
   #writeLocal<R, A>(lock: RWLock, fn: (a: A, key: Key) => R, a: A, key: Key): R {
-    this.#depth++
+    this.depth++
     try {
       const grant = lock.enterSync('write')
       try {
@@ -162,18 +97,18 @@ export class Transactions {
         lock.exitSync(grant)
       }
     } finally {
-      if (--this.#depth === 0 && this.#delivery.pending) this.#deliver()
+      if (--this.depth === 0 && this.delivery.pending) this.deliver()
     }
   }
 
   /** One {@link OptimisticWrites.attempt}, counted as a call in progress (for delivery). */
   #tryOptimistic<R, A, B>(shared: SharedSync, lock: RWLock, store: TableStore, fn: (a: A, b: B) => R, a: A, b: B): R | typeof CONFLICT | typeof BLOCKED {
-    this.#depth++
+    this.depth++
     try {
       return this.#optimistic.attempt(shared, lock, store, fn, a, b)
     } finally {
       // As in #writeLocal: most writes leave nothing to deliver (no listener), and the call costs.
-      if (--this.#depth === 0 && this.#delivery.pending) this.#deliver()
+      if (--this.depth === 0 && this.delivery.pending) this.deliver()
     }
   }
 
@@ -184,8 +119,8 @@ export class Transactions {
    * read skips both (on a cache-missing lookup, the bookkeeping costs as much as the read).
    */
   readQuiet<R>(lock: RWLock, fn: (key: Key) => R, key: Key): R {
-    if (this.#tx === null) {
-      const shared = this.#shared
+    if (this.tx === null) {
+      const shared = this.shared
       // (Not `quiet?.(lock) === true`: the check and the compare of a materialized boolean cost
       // ~15 instructions, 6% of a get.)
       if (shared === null ? !lock.locked : shared.quiet(lock)) return fn(key)
@@ -200,34 +135,34 @@ export class Transactions {
    * for listeners.
    */
   writeOne(store: TableStore, change: RecordChange, replan: Replan | null = null): void {
-    if (this.#tx !== null || this.#shared !== null) {
+    if (this.tx !== null || this.shared !== null) {
       // Only a shared database's writes run checked (see writeRecord).
-      if (this.#tx === null && this.#optimistic.store === store) return this.#writeChecked(change, replan)
+      if (this.tx === null && this.#optimistic.store === store) return this.#writeChecked(change, replan)
       return this.write(store, [change])
     }
     store.checkUniqueOne(change)
     store.apply(change)
-    this.#commits++
+    this.commits++
     // Live views that this change leaves alone: no commit object, no delivery.
-    if (this.#delivery.size !== 0 && !this.#delivery.ignoredByAll(change)) this.publish({ ops: [change], position: this.#commits })
+    if (this.delivery.size !== 0 && !this.delivery.ignoredByAll(change)) this.publish({ ops: [change], position: this.commits })
   }
 
   /** Commits a single-record change planned without a cross-thread grant ({@link OptimisticWrites.append}). */
   #writeChecked(change: RecordChange, replan: Replan | null): void {
-    const committed = this.#optimistic.append(this.#shared as SharedSync, change, replan)
-    if (this.#delivery.size !== 0) this.publish({ ops: [committed], position: this.position })
+    const committed = this.#optimistic.append(this.shared as SharedSync, change, replan)
+    if (this.delivery.size !== 0) this.publish({ ops: [committed], position: this.position })
   }
 
   /** Validates (unique indexes), applies and records a change set planned under the write lock. */
   write(store: TableStore, changes: RecordChange[]): void {
     if (changes.length === 0) return
     store.checkUnique(changes)
-    const tx = this.#tx
+    const tx = this.tx
     if (tx === null) {
       const autoKey = store.nextAutoKey
       store.applyAll(changes)
       try {
-        this.#commit(changes)
+        this.commit(changes)
       } catch (error) {
         for (let i = changes.length - 1; i >= 0; i--) store.undo(changes[i] as RecordChange)
         store.nextAutoKey = autoKey
@@ -241,10 +176,10 @@ export class Transactions {
   /** Applies and records a catalog change; `undo` reverts it if the transaction rolls back. */
   schema(op: SchemaChange, apply: () => void, undo: () => void): void {
     apply()
-    const tx = this.#tx
+    const tx = this.tx
     if (tx === null) {
       try {
-        return this.#commit([op])
+        return this.commit([op])
       } catch (error) {
         undo()
         throw error
@@ -252,74 +187,4 @@ export class Transactions {
     }
     tx.schema(op, undo)
   }
-
-  /**
-   * Runs `fn` as a transaction; nested calls are savepoints. A top-level transaction that loses a
-   * deadlock is rolled back and run again, up to `retries` times, after a backoff: holding from
-   * the start the write locks of what it locked before, and outranking
-   * first attempts in the deadlocks it meets, so that its re-runs converge ({@link withRetries}).
-   */
-  run<R>(fn: () => R, tables: readonly string[], retries: number): R {
-    if (isAsyncFunction(fn)) throw asyncBody()
-    const outer = this.#tx
-    if (outer !== null) return outer.savepoint(fn, tables)
-    this.#depth++
-    try {
-      return withRetries(this.#catalog, tables, retries, (tx, upfront) => this.#top(tx, fn, upfront))
-    } finally {
-      if (--this.#depth === 0) this.#deliver()
-    }
-  }
-
-  /** One attempt: locks `upfront` (sorted) for writing, runs the body, commits. */
-  #top<R>(tx: Tx, fn: () => R, upfront: readonly string[]): R {
-    this.#tx = tx
-    try {
-      tx.holdUpfront(upfront)
-      const result = tx.level(fn, 0)
-      this.#tx = null
-      if (tx.log.length > 0) this.#commit(tx.log, tx)
-      return result
-    } finally {
-      this.#tx = null
-      tx.release()
-    }
-  }
-
-  /**
-   * Commits ops that are applied locally: appends them to the shared log (locks still held), then
-   * tells the listeners. If the append fails (a commit too large for the log), undoes them.
-   */
-  #commit(ops: Op[], tx?: Tx): void {
-    if (this.#shared !== null) {
-      try {
-        this.#shared.append(ops)
-      } catch (error) {
-        // A single call undoes its own changes (see write/schema); a transaction is undone here.
-        if (tx !== undefined) {
-          tx.rollbackAll()
-        }
-        throw error
-      }
-      if (this.#shared.defersPublish === true) return
-    } else this.#commits++
-    // Nobody listens: no commit object to build.
-    if (this.#delivery.size !== 0) this.publish({ ops, position: this.position })
-  }
-
-  /**
-   * Queues a commit (local, or replayed from another thread) for the listeners. It is delivered
-   * when the outermost call in progress ends, outside every lock and mutex that call took; at
-   * once if no call is in progress (a log that learns of a commit later publishes it that way).
-   */
-  publish(commit: Commit): void {
-    if (this.#delivery.size === 0) return
-    this.#delivery.enqueue(commit)
-    this.#deliver()
-  }
-
-  #deliver(): void {
-    if (this.#depth === 0 && this.#tx === null) this.#delivery.drain()
-  }
 }
-

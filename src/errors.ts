@@ -1,8 +1,11 @@
 import { brand, isInstance } from './brand'
 
 /**
- * Every error thrown by dictdb extends {@link DictDBError} and carries a stable `code`
- * (equal to the class name) plus context fields where they apply.
+ * Every error thrown by dictdb extends {@link DictDBError} and carries a stable `code` plus
+ * context fields where they apply. The code is the class name of the error, or of the nearest
+ * class it extends among SPEC's list of codes: `ChangeFeedOverflowError` is an
+ * `InvalidStateError` and carries that code. `FileSystemError` (no listed code fits a refusal
+ * of the operating system) carries its own.
  *
  * @example
  * ```ts
@@ -20,7 +23,7 @@ export class DictDBError extends Error {
     return this !== DictDBError && isInstance(DictDBError, value) && hasClassNamed(value, this.name)
   }
 
-  /** Stable machine-readable code, equal to the error class name. */
+  /** Stable machine-readable code: the class name, or that of the listed error class it extends. */
   readonly code: string
   // `declare`: set only when known, so `'key' in error` and Object.keys() tell the truth.
   /** The table concerned, when there is one. */
@@ -33,7 +36,7 @@ export class DictDBError extends Error {
   constructor(message: string, context: ErrorContext = {}) {
     super(message, context.cause === undefined ? undefined : { cause: context.cause })
     this.name = new.target.name
-    this.code = new.target.name
+    this.code = codeOf(new.target)
     if (context.table !== undefined) this.table = context.table
     if ('key' in context) this.key = context.key
     if (context.field !== undefined) this.field = context.field
@@ -74,6 +77,30 @@ export class InvalidStateError extends DictDBError {}
 export class ConnectionError extends DictDBError {}
 
 brand(DictDBError, 'DictDBError')
+
+/** The codes SPEC.md lists ("Errors"). */
+const CODES: ReadonlySet<string> = new Set([
+  'DuplicateKeyError',
+  'DuplicateTableError',
+  'RecordNotFoundError',
+  'TableNotFoundError',
+  'SchemaValidationError',
+  'LockTimeoutError',
+  'DeadlockError',
+  'InsufficientFundsError',
+  'CorruptFileError',
+  'InvalidArgumentError',
+  'InvalidStateError',
+  'ConnectionError',
+])
+
+/** The name of `cls` or of the nearest class it extends whose name is a listed code; else `cls`'s own name. */
+function codeOf(cls: abstract new (...args: never[]) => unknown): string {
+  for (let c: unknown = cls; typeof c === 'function' && c !== DictDBError; c = Object.getPrototypeOf(c)) {
+    if (CODES.has(c.name)) return c.name
+  }
+  return cls.name
+}
 
 function hasClassNamed(value: unknown, name: string): boolean {
   try {

@@ -30,6 +30,18 @@ describe('errors', () => {
     expect(error.stack).toContain(code)
   })
 
+  it("every error class dictdb exports carries a code from SPEC's list, but FileSystemError (a documented deviation: no listed code fits)", () => {
+    const classes = Object.entries(dictdb).filter(([, v]) => typeof v === 'function' && v.prototype instanceof DictDBError) as Array<[string, new (message: string) => DictDBError]>
+    expect(classes.length).toBeGreaterThan(CODES.length)
+    const outside = classes.map(([name, ErrorClass]) => [name, new ErrorClass('x').code]).filter(([, code]) => !(CODES as readonly string[]).includes(code as string))
+    expect(outside).toEqual([['FileSystemError', 'FileSystemError']])
+  })
+
+  it("ChangeFeedOverflowError carries InvalidStateError's code and keeps its own class and name", () => {
+    const error = new dictdb.ChangeFeedOverflowError('behind')
+    expect([error.code, error.name, error instanceof dictdb.InvalidStateError]).toEqual(['InvalidStateError', 'ChangeFeedOverflowError', true])
+  })
+
   it('DictDBError carries its code too', () => {
     const error = new DictDBError('x')
     expect(error.code).toBe('DictDBError')

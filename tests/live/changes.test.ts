@@ -104,7 +104,7 @@ describe('db.changes', () => {
     expect(got).toEqual([...Array(10).keys()])
     expect(error).toBeInstanceOf(ChangeFeedOverflowError)
     expect(error).toBeInstanceOf(DictDBError)
-    expect((error as DictDBError).code).toBe('ChangeFeedOverflowError')
+    expect([(error as DictDBError).code, (error as DictDBError).name]).toEqual(['InvalidStateError', 'ChangeFeedOverflowError'])
   })
 
   it("with onOverflow: 'reset', a consumer that falls behind gets one reset commit, then the commits after it", async () => {

@@ -14,29 +14,35 @@ const DAY = 86_400_000
 
 /**
  * `date.toISOString()` (a RangeError for an invalid Date, as it). The civil date comes from the
- * time value by arithmetic (H. Hinnant's days-to-civil), ~25% cheaper than seven getUTC* calls;
- * the text is built as one flat string: a concatenation would be a rope that msgpackr's writer
- * must flatten again (measured: packing 100k tagged Dates took ~2x as long with ropes).
+ * time value by H. Hinnant's days-to-civil in 32-bit integers (the years 1000-9999 keep every
+ * step positive and small), ~3x cheaper than seven getUTC* calls; the text is built as one flat
+ * string: a concatenation would be a rope that msgpackr's writer must flatten again (measured:
+ * packing 100k tagged Dates took ~2x as long with ropes).
  */
 export function isoString(date: Date): string {
   const t = date.getTime()
   if (!(t >= FIRST && t < END)) return date.toISOString()
-  const time = ((t % DAY) + DAY) % DAY
-  const z = (t - time) / DAY + 719_468 // days since 0000-03-01
-  const era = Math.floor(z / 146_097)
-  const doe = z - era * 146_097
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365)
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100))
-  const mp = Math.floor((5 * doy + 2) / 153)
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1
+  const days = Math.floor(t / DAY)
+  const time = (t - days * DAY) | 0
+  const z = (days + 719_468) | 0 // days since 0000-03-01
+  const era = (z / 146_097) | 0
+  const doe = (z - era * 146_097) | 0
+  const yoe = ((doe - ((doe / 1460) | 0) + ((doe / 36_524) | 0) - ((doe / 146_096) | 0)) / 365) | 0
+  const doy = (doe - (365 * yoe + ((yoe / 4) | 0) - ((yoe / 100) | 0))) | 0
+  const mp = ((5 * doy + 2) / 153) | 0
+  const d = (doy - (((153 * mp + 2) / 5) | 0) + 1) | 0
   const mo = mp < 10 ? mp + 3 : mp - 9
-  const y = yoe + era * 400 + (mo <= 2 ? 1 : 0)
-  const h = Math.floor(time / 3_600_000)
-  const mi = Math.floor(time / 60_000) % 60
-  const s = Math.floor(time / 1000) % 60
-  const ms = time % 1000
+  const y = (yoe + era * 400 + (mo <= 2 ? 1 : 0)) | 0
+  const sec = (time / 1000) | 0
+  const ms = time - sec * 1000
+  const minutes = (sec / 60) | 0
+  const s = sec - minutes * 60
+  const h = (minutes / 60) | 0
+  const mi = minutes - h * 60
+  const century = (y / 100) | 0
+  const yy = y - century * 100
   return String.fromCharCode(
-    48 + ((y / 1000) | 0), 48 + (((y / 100) | 0) % 10), 48 + (((y / 10) | 0) % 10), 48 + (y % 10), 45,
+    48 + ((century / 10) | 0), 48 + (century % 10), 48 + ((yy / 10) | 0), 48 + (yy % 10), 45,
     48 + ((mo / 10) | 0), 48 + (mo % 10), 45, 48 + ((d / 10) | 0), 48 + (d % 10), 84,
     48 + ((h / 10) | 0), 48 + (h % 10), 58, 48 + ((mi / 10) | 0), 48 + (mi % 10), 58, 48 + ((s / 10) | 0), 48 + (s % 10), 46,
     48 + ((ms / 100) | 0), 48 + (((ms / 10) | 0) % 10), 48 + (ms % 10), 90,

@@ -52,10 +52,13 @@ export function flatShapeOf(record: object, order: (keys: string[]) => readonly 
   return shape
 }
 
-/** Whether `record` enumerates exactly `keys`, in that order. */
+/** Whether `record`'s own keys are exactly `keys`, in that order (inherited enumerable ones skipped, as Object.keys does). */
 function hasKeys(record: object, keys: readonly string[]): boolean {
   let i = 0
-  for (const key in record) if (key !== keys[i++]) return false
+  for (const key in record) {
+    if (!Object.prototype.hasOwnProperty.call(record, key)) continue
+    if (key !== keys[i++]) return false
+  }
   return i === keys.length
 }
 

@@ -62,7 +62,11 @@ export function untag(value: unknown): unknown {
   const obj = value as Record<string, unknown>
   let keys = 0
   let first = ''
+  // for…in lists inherited enumerable properties too (a library of the application may have put
+  // one on Object.prototype): own keys only. Written out, the test is dropped by the compiler
+  // where it knows the key is the object's own (see table-changes.ts).
   for (const key in obj) {
+    if (!Object.prototype.hasOwnProperty.call(obj, key)) continue
     if (keys++ === 0) first = key
     else break
   }
@@ -80,6 +84,7 @@ export function flatField(obj: object, notFlat: symbol): unknown {
   let keys = 0
   let first = ''
   for (const key in obj) {
+    if (!Object.prototype.hasOwnProperty.call(obj, key)) continue
     if (keys++ > 0) return notFlat
     first = key
   }
@@ -89,6 +94,7 @@ export function flatField(obj: object, notFlat: symbol): unknown {
 
 function untagFields(obj: Record<string, unknown>): Record<string, unknown> {
   for (const key in obj) {
+    if (!Object.prototype.hasOwnProperty.call(obj, key)) continue
     const v = obj[key]
     if (typeof v === 'object' && v !== null) obj[key] = untag(v)
   }

@@ -123,6 +123,8 @@ export function thaw<T>(value: T): T {
   // Spread copies flat fields fastest; only nested values need a second look.
   const out: Record<string, unknown> = { ...(value as Record<string, unknown>) }
   for (const field in out) {
+    // Own fields only: for…in also lists what a library may have put on Object.prototype.
+    if (!Object.prototype.hasOwnProperty.call(out, field)) continue
     const v = out[field]
     if (typeof v === 'object' && v !== null) out[field] = thaw(v)
   }

@@ -4,6 +4,7 @@ import { InvalidStateError } from '../errors'
 import type { DatabaseState } from '../storage/change'
 import { BinaryWriter } from '../values/binary'
 import { decodeSnapshot, encodeSnapshot } from './codec'
+import { SnapshotChunks } from './state-codec'
 import { guardLock, guardUnlock } from './guard'
 import type { SharedMemory } from './memory'
 
@@ -13,16 +14,25 @@ export class SnapshotWriter {
   readonly #slot: number
   readonly #timeoutMs: number
   /**
-   * The writer this thread's snapshots are encoded with, kept between them: a new buffer of the
-   * snapshot's size (MiBs) took a page fault per 4 KiB each time (~1,240 for 100k records, 5-15 ms
-   * of a 30 ms snapshot here).
+   * The writers this thread's snapshots are encoded with, in turn, kept between them: a new
+   * buffer of the snapshot's size (MiBs) took a page fault per 4 KiB each time (~1,240 for 100k
+   * records, 5-15 ms of a 30 ms snapshot here). Two: each snapshot copies the chunks of records
+   * unchanged since the last from the other's bytes (`SnapshotChunks`).
    */
-  #writer: BinaryWriter | null = null
+  #writers: [BinaryWriter, BinaryWriter] | null = null
+  /** Which of {@link #writers} the next snapshot is encoded with. */
+  #turn = 0
+  #chunks = new SnapshotChunks()
 
   constructor(memory: SharedMemory, slot: number, timeoutMs: number) {
     this.#memory = memory
     this.#slot = slot
     this.#timeoutMs = timeoutMs
+  }
+
+  #forget(): void {
+    this.#writers = null
+    this.#chunks = new SnapshotChunks()
   }
 
   /** Whether a snapshot must follow an append that moved the ring's head to `head`: the ring dropped entries the snapshot does not cover (or a snapshot failed since). */
@@ -38,10 +48,13 @@ export class SnapshotWriter {
   write(state: DatabaseState, pos: number, force = false): void {
     const mem = this.#memory
     const buffer = mem.buffers.snapshot
-    const writer = (this.#writer ??= new BinaryWriter(mem.snapshotLength + 4096))
-    const bytes = encodeSnapshot(state, mem.snapshotLength, writer)
-    // Kept for the next snapshot, unless it is far larger than this one needed (the tables shrank).
-    if (writer.bytes.length > 4 * bytes.length + (1 << 20)) this.#writer = null
+    const writers = (this.#writers ??= [new BinaryWriter(mem.snapshotLength + 4096), new BinaryWriter(mem.snapshotLength + 4096)])
+    const writer = writers[this.#turn] as BinaryWriter
+    this.#turn ^= 1
+    const bytes = encodeSnapshot(state, mem.snapshotLength, writer, this.#chunks)
+    // Kept for the next snapshot, unless far larger than this one needed (the tables shrank):
+    // dropped, with the chunks (once the bytes below are copied: they are the writer's).
+    const drop = writer.bytes.length > 4 * bytes.length + (1 << 20)
     if (bytes.length > buffer.maxByteLength) {
       throw new InvalidStateError(`The shared snapshot needs ${bytes.length} bytes, more than its limit of ${buffer.maxByteLength}`)
     }
@@ -57,6 +70,7 @@ export class SnapshotWriter {
       mem.bumpSnapshotSeq() // even: stable
     } finally {
       guardUnlock(mem.i32, mem.snapshotWord)
+      if (drop) this.#forget()
     }
   }
 }

@@ -26,9 +26,10 @@ export function encodeState(state: DatabaseState): Uint8Array {
  * then each table's records with the binary value codec (`[count u32][value]*`), whose compiled
  * per-shape writers encode a table of flat records 3–4× faster than a structured clone; a writer
  * encodes the whole database each time the ring drops commits the last snapshot does not cover.
- * `sizeHint`: the bytes the last one took (the buffer is made that large at once).
+ * `sizeHint`: the bytes the last one took (the buffer is made that large at once). `chunks`: what
+ * the last encoding by this caller left (see {@link SnapshotChunks}), updated to this one's.
  */
-export function encodeSnapshot(state: DatabaseState, sizeHint = 0, into?: BinaryWriter): Uint8Array {
+export function encodeSnapshot(state: DatabaseState, sizeHint = 0, into?: BinaryWriter, chunks?: SnapshotChunks): Uint8Array {
   const meta = serialize(state.tables.map((t) => ({ definition: portableDefinition(t.definition), nextAutoKey: t.nextAutoKey, lockSlot: t.lockSlot })))
   // `into`: a writer kept from the last snapshot (its buffer's pages are resident: a fresh one of a
   // few MiB costs a page fault per 4 KiB). The bytes returned are then valid until its next use.
@@ -36,30 +37,86 @@ export function encodeSnapshot(state: DatabaseState, sizeHint = 0, into?: Binary
   out.reset()
   out.uint(meta.length)
   out.raw(meta)
+  // The last encoding's bytes are reused only from another buffer than the one written now.
+  const lastBytes = chunks?.bytes != null && chunks.bytes.buffer !== out.bytes.buffer ? chunks.bytes : null
+  const encoded = new Map<string, EncodedTable>()
   for (const table of state.tables) {
     const records = table.records
     out.uint(records.length)
+    const before = lastBytes === null ? undefined : chunks?.tables.get(table.definition.name)
+    const starts = new Array<number>(Math.ceil(records.length / CHUNK) + 1)
     const start = out.length
-    let last: EncodeShape | undefined
-    for (let i = 0; i < records.length; i++) {
+    for (let i = 0, c = 0; i < records.length; i += CHUNK, c++) {
+      const end = Math.min(i + CHUNK, records.length)
       // With no kept writer nor earlier snapshot to size it, room for the rest of the table
       // is made once, as its first records take it.
       if (i === SIZING_SAMPLE) out.reserve(Math.ceil(((out.length - start) / SIZING_SAMPLE) * (records.length - i) * 1.125))
-      const rec = records[i] as Rec
-      // A record of the shape of the one before is its values alone (most records of a table
-      // share one shape): the names block is written, and read, once per run.
-      const shape = encoderOf(rec)
-      if (shape === last) {
-        out.byte(SAME_SHAPE)
-      } else {
-        out.byte(NEW_SHAPE)
-        out.raw(shape.names)
-        last = shape
-      }
-      out.fields(shape, rec)
+      starts[c] = out.length
+      if (before !== undefined && sameChunk(before, records, i, end)) out.raw((lastBytes as Uint8Array).subarray(before.starts[c], before.starts[c + 1]))
+      else encodeChunk(out, records, i, end)
     }
+    starts[starts.length - 1] = out.length
+    encoded.set(table.definition.name, { records, starts })
   }
-  return out.finish()
+  const bytes = out.finish()
+  if (chunks !== undefined) {
+    chunks.bytes = bytes
+    chunks.tables = encoded
+  }
+  return bytes
+}
+
+/**
+ * Records of a table per chunk of a snapshot. Each chunk starts with its shape's names, so a
+ * chunk of the same records (the same frozen objects, which never change) as the last snapshot's
+ * is the same bytes, copied instead of encoded again: between two snapshots (one per pass of the
+ * ring) a busy database often writes a small part of its records. A names block more per chunk
+ * (~50 bytes for 5 fields) costs ~0.2 bytes per record.
+ */
+const CHUNK = 256
+
+/** A table as the last snapshot encoded it: its records (the list, kept) and where each chunk starts. */
+interface EncodedTable {
+  readonly records: readonly Rec[]
+  /** Byte offsets in {@link SnapshotChunks.bytes} of each chunk, then of the table's end. */
+  readonly starts: readonly number[]
+}
+
+/**
+ * What a writer's last snapshot encoding left for its next (`encodeSnapshot`): the bytes (in a
+ * buffer the next one does not write into) and each table's chunks. It keeps the records of that
+ * snapshot alive until the next (an older version of each record written since, at most).
+ */
+export class SnapshotChunks {
+  bytes: Uint8Array | null = null
+  tables = new Map<string, EncodedTable>()
+}
+
+/** Whether records `[from, to)` are chunk `from / CHUNK` of `before`, the same objects. */
+function sameChunk(before: EncodedTable, records: readonly Rec[], from: number, to: number): boolean {
+  const old = before.records
+  if (Math.min(from + CHUNK, old.length) !== to) return false
+  for (let i = from; i < to; i++) if (old[i] !== records[i]) return false
+  return true
+}
+
+/** Writes records `[from, to)`, the first with its shape's names. */
+function encodeChunk(out: BinaryWriter, records: readonly Rec[], from: number, to: number): void {
+  let last: EncodeShape | undefined
+  for (let i = from; i < to; i++) {
+    const rec = records[i] as Rec
+    // A record of the shape of the one before is its values alone (most records of a table
+    // share one shape): the names block is written, and read, once per run.
+    const shape = encoderOf(rec)
+    if (shape === last) {
+      out.byte(SAME_SHAPE)
+    } else {
+      out.byte(NEW_SHAPE)
+      out.raw(shape.names)
+      last = shape
+    }
+    out.fields(shape, rec)
+  }
 }
 
 /** Records of a table encoded before the snapshot's room for the rest is made (see `BinaryWriter.reserve`). */

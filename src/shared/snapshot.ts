@@ -2,10 +2,11 @@
 // position), written by a writer whenever the ring drops entries the last one does not cover.
 import { InvalidStateError } from '../errors'
 import type { DatabaseState } from '../storage/change'
-import { BinaryWriter } from '../values/binary'
+import { BinaryWriter, WRITER_FULL } from '../values/binary'
 import { decodeSnapshot, encodeSnapshot } from './codec'
 import { SnapshotChunks } from './state-codec'
 import { guardLock, guardUnlock } from './guard'
+import { H_SNAP_SEQ } from './layout'
 import type { SharedMemory } from './memory'
 
 /** One thread's writer of the shared snapshot. */
@@ -14,25 +15,21 @@ export class SnapshotWriter {
   readonly #slot: number
   readonly #timeoutMs: number
   /**
-   * The writers this thread's snapshots are encoded with, in turn, kept between them: a new
-   * buffer of the snapshot's size (MiBs) took a page fault per 4 KiB each time (~1,240 for 100k
-   * records, 5-15 ms of a 30 ms snapshot here). Two: each snapshot copies the chunks of records
-   * unchanged since the last from the other's bytes (`SnapshotChunks`).
+   * Writes each snapshot straight into the shared buffer (`BinaryWriter.over`). A private buffer,
+   * copied into it after, took a page fault per 4 KiB when new (~1,050 for 100k records, ~23 µs
+   * each on this machine's VM), and the copy wrote every page of the shared buffer, which a fork
+   * of the process (`child_process`) leaves copy-on-write: a fault each again.
    */
-  #writers: [BinaryWriter, BinaryWriter] | null = null
-  /** Which of {@link #writers} the next snapshot is encoded with. */
-  #turn = 0
+  readonly #writer = new BinaryWriter(16)
+  /** Where this thread's last snapshot left its chunks in the shared buffer (see `SnapshotChunks`). */
   #chunks = new SnapshotChunks()
+  /** The snapshot sequence number this thread's last snapshot left; another means another thread wrote one since. */
+  #seq = -1
 
   constructor(memory: SharedMemory, slot: number, timeoutMs: number) {
     this.#memory = memory
     this.#slot = slot
     this.#timeoutMs = timeoutMs
-  }
-
-  #forget(): void {
-    this.#writers = null
-    this.#chunks = new SnapshotChunks()
   }
 
   /** Whether a snapshot must follow an append that moved the ring's head to `head`: the ring dropped entries the snapshot does not cover (or a snapshot failed since). */
@@ -43,34 +40,55 @@ export class SnapshotWriter {
   /**
    * Publishes `state` (the local state, caught up to `pos`) as the snapshot replicas rebuild
    * from, unless one at `pos` or later is there already (`force`: the state did not come through
-   * the log).
+   * the log). Encoded in place under the snapshot's own mutex (never the append mutex), the
+   * sequence number odd meanwhile: a replica that rebuilds waits for it, as it waits for any
+   * snapshot once the ring passed the last one.
    */
   write(state: DatabaseState, pos: number, force = false): void {
     const mem = this.#memory
-    const buffer = mem.buffers.snapshot
-    const writers = (this.#writers ??= [new BinaryWriter(mem.snapshotLength + 4096), new BinaryWriter(mem.snapshotLength + 4096)])
-    const writer = writers[this.#turn] as BinaryWriter
-    this.#turn ^= 1
-    const bytes = encodeSnapshot(state, mem.snapshotLength, writer, this.#chunks)
-    // Kept for the next snapshot, unless far larger than this one needed (the tables shrank):
-    // dropped, with the chunks (once the bytes below are copied: they are the writer's).
-    const drop = writer.bytes.length > 4 * bytes.length + (1 << 20)
-    if (bytes.length > buffer.maxByteLength) {
-      throw new InvalidStateError(`The shared snapshot needs ${bytes.length} bytes, more than its limit of ${buffer.maxByteLength}`)
-    }
     guardLock(mem.i32, mem.snapshotWord, this.#slot, this.#timeoutMs, "the shared snapshot's writer mutex")
     try {
       // Another writer may have published a later snapshot meanwhile: keep the newest.
       if (!force && mem.snapshotPos >= pos && mem.snapshotLength > 0) return
+      // The buffer holds this thread's last snapshot, as its chunks say, only if nobody wrote one since.
+      if (mem.snapshotSeq !== this.#seq) this.#chunks = new SnapshotChunks()
       mem.bumpSnapshotSeq() // odd: being written
-      if (buffer.byteLength < bytes.length) buffer.grow(Math.min(buffer.maxByteLength, Math.max(bytes.length, buffer.byteLength * 2)))
-      new Uint8Array(buffer).set(bytes)
-      mem.snapshotLength = bytes.length
+      let length: number
+      try {
+        length = this.#encode(state)
+      } catch (error) {
+        // Partly written over: no snapshot stands (replicas that need one wait for the next).
+        this.#chunks = new SnapshotChunks()
+        mem.snapshotPos = -1
+        Atomics.add(mem.i32, H_SNAP_SEQ, 1) // even, not counted as taken
+        throw error
+      }
+      mem.snapshotLength = length
       mem.snapshotPos = pos
       mem.bumpSnapshotSeq() // even: stable
+      this.#seq = mem.snapshotSeq
     } finally {
       guardUnlock(mem.i32, mem.snapshotWord)
-      if (drop) this.#forget()
+    }
+  }
+
+  /** Encodes `state` into the shared buffer, growing it as needed; returns its length. */
+  #encode(state: DatabaseState): number {
+    const buffer = this.#memory.buffers.snapshot
+    for (;;) {
+      try {
+        return encodeSnapshot(state, 0, this.#writer.over(new Uint8Array(buffer), new DataView(buffer), 0, buffer.byteLength), this.#chunks).length
+      } catch (error) {
+        if (error !== WRITER_FULL) throw error
+      }
+      if (buffer.byteLength >= buffer.maxByteLength) {
+        throw new InvalidStateError(`The shared snapshot needs more than its limit of ${buffer.maxByteLength} bytes`)
+      }
+      // Generously: each try encodes again, and pages past the snapshot's end are never touched
+      // (a growable buffer's memory is reserved, and backed only where written).
+      buffer.grow(Math.min(buffer.maxByteLength, Math.max(buffer.byteLength * 4, 1 << 20)))
+      // Encoded again from the start: what the last try wrote is no chunk of the last snapshot.
+      this.#chunks = new SnapshotChunks()
     }
   }
 }

@@ -21,74 +21,85 @@ export function encodeState(state: DatabaseState): Uint8Array {
 }
 
 /**
- * A shared database's snapshot (`Replica`), read only by threads of this build: the tables'
- * definitions, auto keys and lock slots as one structured-clone block (`[length u32][bytes]`),
- * then each table's records with the binary value codec (`[count u32][value]*`), whose compiled
- * per-shape writers encode a table of flat records 3–4× faster than a structured clone; a writer
- * encodes the whole database each time the ring drops commits the last snapshot does not cover.
- * `sizeHint`: the bytes the last one took (the buffer is made that large at once). `chunks`: what
- * the last encoding by this caller left (see {@link SnapshotChunks}), updated to this one's.
+ * A shared database's snapshot (`Replica`), read only by threads of this build:
+ * `[metaStart u32][table]*[meta]`. Each table is its records with the binary value codec
+ * (`[count u32]` then chunks of {@link CHUNK} records), whose compiled per-shape writers encode a
+ * table of flat records 3–4× faster than a structured clone; `meta`, at `metaStart`, is the tables'
+ * definitions, auto keys and lock slots as one structured-clone block. Last, so that its length
+ * (it changes with an auto key's digits) moves no record. A writer encodes the whole database
+ * each time the ring drops commits the last snapshot does not cover. `sizeHint`: the bytes the
+ * last one took (the buffer is made that large at once).
+ *
+ * `chunks`: what the last encoding into `into`'s buffer left there (see {@link SnapshotChunks});
+ * the caller vouches that those bytes are still there. Updated to this encoding.
  */
 export function encodeSnapshot(state: DatabaseState, sizeHint = 0, into?: BinaryWriter, chunks?: SnapshotChunks): Uint8Array {
-  const meta = serialize(state.tables.map((t) => ({ definition: portableDefinition(t.definition), nextAutoKey: t.nextAutoKey, lockSlot: t.lockSlot })))
   // `into`: a writer kept from the last snapshot (its buffer's pages are resident: a fresh one of a
-  // few MiB costs a page fault per 4 KiB). The bytes returned are then valid until its next use.
+  // few MiB costs a page fault per 4 KiB), or one over the shared buffer. The bytes returned are
+  // then valid until its next use.
   const out = into ?? new BinaryWriter(sizeHint + 4096)
   out.reset()
-  out.uint(meta.length)
-  out.raw(meta)
-  // The last encoding's bytes are reused only from another buffer than the one written now.
-  const lastBytes = chunks?.bytes != null && chunks.bytes.buffer !== out.bytes.buffer ? chunks.bytes : null
+  out.uint(0) // metaStart, set at the end
+  // The last encoding's bytes stay where they were while nothing wrote over them: everything
+  // before `out.length` is written anew (a writer that grew copied only those bytes, see `before`).
+  const buffer = out.bytes
   const encoded = new Map<string, EncodedTable>()
   for (const table of state.tables) {
     const records = table.records
     out.uint(records.length)
-    const before = lastBytes === null ? undefined : chunks?.tables.get(table.definition.name)
+    const before = chunks?.tables.get(table.definition.name)
     const starts = new Array<number>(Math.ceil(records.length / CHUNK) + 1)
     const start = out.length
     for (let i = 0, c = 0; i < records.length; i += CHUNK, c++) {
       const end = Math.min(i + CHUNK, records.length)
       // With no kept writer nor earlier snapshot to size it, room for the rest of the table
-      // is made once, as its first records take it.
-      if (i === SIZING_SAMPLE) out.reserve(Math.ceil(((out.length - start) / SIZING_SAMPLE) * (records.length - i) * 1.125))
-      starts[c] = out.length
-      if (before !== undefined && sameChunk(before, records, i, end)) out.raw((lastBytes as Uint8Array).subarray(before.starts[c], before.starts[c + 1]))
-      else encodeChunk(out, records, i, end)
+      // is made once, as its first records take it (not over a fixed range: it cannot grow).
+      if (i === SIZING_SAMPLE && chunks === undefined) out.reserve(Math.ceil(((out.length - start) / SIZING_SAMPLE) * (records.length - i) * 1.125))
+      const at = out.length
+      starts[c] = at
+      const from = before !== undefined && out.bytes === buffer && sameChunk(before, records, i, end) ? (before.starts[c] as number) : -1
+      if (from >= at) {
+        // The same records, their bytes not written over: moved back if an earlier chunk shrank.
+        const to = before?.starts[c + 1] as number
+        if (from > at) out.bytes.copyWithin(at, from, to)
+        out.skipTo(at + to - from)
+      } else {
+        encodeChunk(out, records, i, end)
+      }
     }
     starts[starts.length - 1] = out.length
     encoded.set(table.definition.name, { records, starts })
   }
-  const bytes = out.finish()
-  if (chunks !== undefined) {
-    chunks.bytes = bytes
-    chunks.tables = encoded
-  }
-  return bytes
+  const meta = serialize(state.tables.map((t) => ({ definition: portableDefinition(t.definition), nextAutoKey: t.nextAutoKey, lockSlot: t.lockSlot })))
+  const metaStart = out.length
+  out.raw(meta)
+  out.setUint(0, metaStart)
+  if (chunks !== undefined) chunks.tables = encoded
+  return out.finish()
 }
 
 /**
  * Records of a table per chunk of a snapshot. Each chunk starts with its shape's names, so a
  * chunk of the same records (the same frozen objects, which never change) as the last snapshot's
- * is the same bytes, copied instead of encoded again: between two snapshots (one per pass of the
- * ring) a busy database often writes a small part of its records. A names block more per chunk
- * (~50 bytes for 5 fields) costs ~0.2 bytes per record.
+ * is the same bytes, left where they are (or moved) instead of encoded again: between two
+ * snapshots (one per pass of the ring) a busy database often writes a small part of its records.
+ * A names block more per chunk (~50 bytes for 5 fields) costs ~0.2 bytes per record.
  */
 const CHUNK = 256
 
 /** A table as the last snapshot encoded it: its records (the list, kept) and where each chunk starts. */
 interface EncodedTable {
   readonly records: readonly Rec[]
-  /** Byte offsets in {@link SnapshotChunks.bytes} of each chunk, then of the table's end. */
+  /** Byte offsets of each chunk, then of the table's end. */
   readonly starts: readonly number[]
 }
 
 /**
- * What a writer's last snapshot encoding left for its next (`encodeSnapshot`): the bytes (in a
- * buffer the next one does not write into) and each table's chunks. It keeps the records of that
- * snapshot alive until the next (an older version of each record written since, at most).
+ * Where a writer's last snapshot encoding left each table's chunks in its buffer, for the next
+ * encoding into that buffer (`encodeSnapshot`). It keeps the records of that snapshot alive until
+ * the next (an older version of each record written since, at most).
  */
 export class SnapshotChunks {
-  bytes: Uint8Array | null = null
   tables = new Map<string, EncodedTable>()
 }
 
@@ -128,10 +139,10 @@ const SAME_SHAPE = 1
 
 /** Reads a snapshot {@link encodeSnapshot} wrote; its records come out deep-frozen, as stored. */
 export function decodeSnapshot(bytes: Uint8Array): DatabaseState {
-  const metaLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, true)
-  const tables = deserialize(bytes.subarray(4, 4 + metaLength)) as Omit<TableState, 'records'>[]
+  const metaStart = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, true)
+  const tables = deserialize(bytes.subarray(metaStart)) as Omit<TableState, 'records'>[]
   const r = new BinaryReader(bytes)
-  r.reset(bytes, 4 + metaLength)
+  r.reset(bytes, 4, metaStart)
   return {
     tables: tables.map((table) => {
       const records = new Array<Rec>(r.uint())

@@ -10,7 +10,7 @@ import type { SharedParts } from './shared/connect'
 import type { DatabaseState, RecordChange, TableDefinition } from './storage/change'
 import { TableStore } from './storage/table-store'
 import { Table, checkIndexSpec, droppedError, type TableContext } from './table'
-import type { Key } from './values/types'
+import type { Key, Rec } from './values/types'
 import { ChangePlanner } from './table-changes'
 import type { Transactions } from './txn/transactions'
 import { shortName } from './values/describe'
@@ -184,13 +184,16 @@ export class Catalog {
     store.nextAutoKey = Math.max(store.nextAutoKey, next)
   }
 
-  /** The state of the given tables, as they are (the caller holds whatever locks it needs). */
-  state(contexts = this.contexts(), withLockSlots = false): DatabaseState {
+  /**
+   * The state of the given tables, as they are (the caller holds whatever locks it needs).
+   * `listFor`: the array to list a table's records in, if the caller keeps one (see `Records.list`).
+   */
+  state(contexts = this.contexts(), withLockSlots = false, listFor?: (table: string) => Rec[]): DatabaseState {
     return {
       tables: contexts.map((ctx) => ({
         definition: (this.#tables.get(ctx.name) as Table<any>).definition(),
         nextAutoKey: ctx.store.nextAutoKey,
-        records: ctx.store.recordList(),
+        records: ctx.store.recordList(listFor?.(ctx.name)),
         ...(withLockSlots ? { lockSlot: ctx.lockSlot } : {}),
       })),
     }

@@ -20,7 +20,7 @@ export function replicaHost(
     applyPatch: (bytes, start, end) => !tx.listened && applyPatch(catalog, bytes, start, end),
     applyPatchFields: (table, key, bytes, at, end) => applyFields(catalog, table, key, readPatchFieldsAt(bytes, at, end)),
     listened: () => tx.listened,
-    rawState: () => catalog.state(catalog.contexts(), true),
+    rawState: (listFor) => catalog.state(catalog.contexts(), true, listFor),
     resetFromState: (state) => resetFromState(catalog, tx, state),
     reportError,
   }

@@ -64,8 +64,8 @@ export interface ReplicaHost {
   applyPatchFields(table: string, key: Key, bytes: Uint8Array, at: number, end: number): void
   /** Whether this thread has commit listeners (while it has none, catching up runs no user code). */
   listened(): boolean
-  /** The whole local state, without taking locks (the caller holds the append mutex). */
-  rawState(): DatabaseState
+  /** The whole local state, without taking locks; `listFor`: the array to list a table's records in, if the caller keeps one. */
+  rawState(listFor?: (table: string) => Rec[]): DatabaseState
   /** Replaces the local state by a snapshot, keeping table objects alive where they persist. */
   resetFromState(state: DatabaseState): void
   /** Reports what cannot be thrown (a snapshot that failed after its commit stood). */
@@ -520,7 +520,7 @@ export class Replica {
     this.#withAppendMutex(() => {
       if (!this.#tryCatchUp()) throw new DeadlockError('This replica fell behind while publishing a snapshot')
       // Caught up under the mutex: its position is the tail.
-      this.#snapshots.write(this.#host.rawState(), this.#applied, true)
+      this.#snapshots.write(this.#host, this.#applied, true)
     })
   }
 
@@ -638,7 +638,7 @@ export class Replica {
   /** A snapshot after this thread's commit: the commit stands whatever happens to it. */
   #snapshotAfterCommit(pos: number): void {
     try {
-      this.#snapshots.write(this.#host.rawState(), pos)
+      this.#snapshots.write(this.#host, pos)
     } catch (error) {
       // Replicas that need it wait for the next writer's snapshot, or time out saying why.
       this.#host.reportError(error)

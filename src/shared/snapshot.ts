@@ -8,6 +8,16 @@ import { SnapshotChunks } from './state-codec'
 import { guardLock, guardUnlock } from './guard'
 import { H_SNAP_SEQ } from './layout'
 import type { SharedMemory } from './memory'
+import type { Rec } from '../values/types'
+
+/** What a spare list holds between snapshots (no record). */
+const EMPTY = Object.freeze({}) as Rec
+
+/** Where a snapshot's state comes from (the replica's host). */
+export interface StateSource {
+  /** The whole local state; `listFor`: the array to list a table's records in. */
+  rawState(listFor?: (table: string) => Rec[]): DatabaseState
+}
 
 /** One thread's writer of the shared snapshot. */
 export class SnapshotWriter {
@@ -25,6 +35,14 @@ export class SnapshotWriter {
   #chunks = new SnapshotChunks()
   /** The snapshot sequence number this thread's last snapshot left; another means another thread wrote one since. */
   #seq = -1
+  /**
+   * Two arrays per table that each snapshot lists the table's records in, in turn: one holds the
+   * last snapshot's records (its chunks are compared with them), the other is filled. A new array
+   * of 100k records is a large object on fresh pages: a page fault per 4 KiB (~5 ms a snapshot here).
+   */
+  #lists = new Map<string, [Rec[], Rec[]]>()
+  /** `#spareList` as a function made once. */
+  readonly #listFor = (table: string): Rec[] => this.#spareList(table)
 
   constructor(memory: SharedMemory, slot: number, timeoutMs: number) {
     this.#memory = memory
@@ -44,7 +62,7 @@ export class SnapshotWriter {
    * sequence number odd meanwhile: a replica that rebuilds waits for it, as it waits for any
    * snapshot once the ring passed the last one.
    */
-  write(state: DatabaseState, pos: number, force = false): void {
+  write(source: StateSource, pos: number, force = false): void {
     const mem = this.#memory
     guardLock(mem.i32, mem.snapshotWord, this.#slot, this.#timeoutMs, "the shared snapshot's writer mutex")
     try {
@@ -52,6 +70,7 @@ export class SnapshotWriter {
       if (!force && mem.snapshotPos >= pos && mem.snapshotLength > 0) return
       // The buffer holds this thread's last snapshot, as its chunks say, only if nobody wrote one since.
       if (mem.snapshotSeq !== this.#seq) this.#chunks = new SnapshotChunks()
+      const state = source.rawState(this.#listFor)
       mem.bumpSnapshotSeq() // odd: being written
       let length: number
       try {
@@ -67,8 +86,28 @@ export class SnapshotWriter {
       mem.snapshotPos = pos
       mem.bumpSnapshotSeq() // even: stable
       this.#seq = mem.snapshotSeq
+      this.#releaseLists()
     } finally {
       guardUnlock(mem.i32, mem.snapshotWord)
+    }
+  }
+
+  /** The array of table `table`'s two that the last snapshot's chunks do not hold. */
+  #spareList(table: string): Rec[] {
+    let pair = this.#lists.get(table)
+    if (pair === undefined) this.#lists.set(table, (pair = [[], []]))
+    return pair[0] === this.#chunks.tables.get(table)?.records ? pair[1] : pair[0]
+  }
+
+  /**
+   * After a snapshot: empties each table's spare list, in place (its array stays: its pages stay
+   * resident), so that it keeps no replaced record alive; forgets the lists of tables the last
+   * snapshot did not have.
+   */
+  #releaseLists(): void {
+    for (const [name, pair] of this.#lists) {
+      if (!this.#chunks.tables.has(name)) this.#lists.delete(name)
+      else (pair[0] === this.#chunks.tables.get(name)?.records ? pair[1] : pair[0]).fill(EMPTY)
     }
   }
 
@@ -86,7 +125,8 @@ export class SnapshotWriter {
       }
       // Generously: each try encodes again, and pages past the snapshot's end are never touched
       // (a growable buffer's memory is reserved, and backed only where written).
-      buffer.grow(Math.min(buffer.maxByteLength, Math.max(buffer.byteLength * 4, 1 << 20)))
+      const wanted = Math.ceil(this.#chunks.wanted * 1.125)
+      buffer.grow(Math.min(buffer.maxByteLength, Math.max(buffer.byteLength * 4, wanted, 1 << 20)))
       // Encoded again from the start: what the last try wrote is no chunk of the last snapshot.
       this.#chunks = new SnapshotChunks()
     }

@@ -53,8 +53,13 @@ export function encodeSnapshot(state: DatabaseState, sizeHint = 0, into?: Binary
     for (let i = 0, c = 0; i < records.length; i += CHUNK, c++) {
       const end = Math.min(i + CHUNK, records.length)
       // With no kept writer nor earlier snapshot to size it, room for the rest of the table
-      // is made once, as its first records take it (not over a fixed range: it cannot grow).
-      if (i === SIZING_SAMPLE && chunks === undefined) out.reserve(Math.ceil(((out.length - start) / SIZING_SAMPLE) * (records.length - i) * 1.125))
+      // is made once, as its first records take it (over a fixed range that is too short, the
+      // writer throws `WRITER_FULL`, and `chunks.wanted` says how much its caller should make).
+      if (i === SIZING_SAMPLE) {
+        const rest = Math.ceil(((out.length - start) / SIZING_SAMPLE) * (records.length - i) * 1.125)
+        if (chunks !== undefined) chunks.wanted = out.length + rest
+        out.reserve(rest)
+      }
       const at = out.length
       starts[c] = at
       const from = before !== undefined && out.bytes === buffer && sameChunk(before, records, i, end) ? (before.starts[c] as number) : -1
@@ -101,6 +106,8 @@ interface EncodedTable {
  */
 export class SnapshotChunks {
   tables = new Map<string, EncodedTable>()
+  /** Bytes the encoding is expected to need, from a large table's first records (0: no guess). */
+  wanted = 0
 }
 
 /** Whether records `[from, to)` are chunk `from / CHUNK` of `before`, the same objects. */

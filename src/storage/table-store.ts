@@ -207,9 +207,9 @@ export class TableStore {
     return this.#records.values()
   }
 
-  /** Every record in insertion order, as a new array (`[...records()]`, quicker). */
-  recordList(): Rec[] {
-    return this.#records.list()
+  /** Every record in insertion order, as a new array (`[...records()]`, quicker), or in `into` (see `Records.list`). */
+  recordList(into?: Rec[]): Rec[] {
+    return this.#records.list(into)
   }
 
   index(field: string): Index | undefined {

@@ -113,4 +113,16 @@ describe('Records', () => {
     records.add('s', { id: 's' })
     expect([records.replace(2, { id: 2 }), records.remove(2), records.size]).toEqual([false, undefined, 2])
   })
+
+  it.each([
+    ['rising integer keys (an array)', [1, 2, 3, 4, 5]],
+    ['keys that stopped rising (a Map)', [1, 2, 'x', 4, 5]],
+  ])('with %s, lists into a given longer array: the records in order, the length their count', (_, keys) => {
+    const records = new Records()
+    for (const key of keys) records.add(key, { id: key })
+    records.remove(keys[2] as Key)
+    const into = Array.from({ length: 9 }, (_, i) => ({ id: -i }))
+    expect(records.list(into)).toBe(into)
+    expect(keysOf(into)).toEqual([keys[0], keys[1], keys[3], keys[4]])
+  })
 })

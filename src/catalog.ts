@@ -188,7 +188,7 @@ export class Catalog {
    * The state of the given tables, as they are (the caller holds whatever locks it needs).
    * `listFor`: the array to list a table's records in, if the caller keeps one (see `Records.list`).
    */
-  state(contexts = this.contexts(), withLockSlots = false, listFor?: (table: string) => Rec[]): DatabaseState {
+  state(contexts = this.contexts(), withLockSlots = false, listFor?: (table: string) => Rec[] | undefined): DatabaseState {
     return {
       tables: contexts.map((ctx) => ({
         definition: (this.#tables.get(ctx.name) as Table<any>).definition(),

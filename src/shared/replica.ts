@@ -65,7 +65,7 @@ export interface ReplicaHost {
   /** Whether this thread has commit listeners (while it has none, catching up runs no user code). */
   listened(): boolean
   /** The whole local state, without taking locks; `listFor`: the array to list a table's records in, if the caller keeps one. */
-  rawState(listFor?: (table: string) => Rec[]): DatabaseState
+  rawState(listFor?: (table: string) => Rec[] | undefined): DatabaseState
   /** Replaces the local state by a snapshot, keeping table objects alive where they persist. */
   resetFromState(state: DatabaseState): void
   /** Reports what cannot be thrown (a snapshot that failed after its commit stood). */

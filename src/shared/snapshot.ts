@@ -16,7 +16,7 @@ const EMPTY = Object.freeze({}) as Rec
 /** Where a snapshot's state comes from (the replica's host). */
 export interface StateSource {
   /** The whole local state; `listFor`: the array to list a table's records in. */
-  rawState(listFor?: (table: string) => Rec[]): DatabaseState
+  rawState(listFor?: (table: string) => Rec[] | undefined): DatabaseState
 }
 
 /** One thread's writer of the shared snapshot. */
@@ -36,13 +36,14 @@ export class SnapshotWriter {
   /** The snapshot sequence number this thread's last snapshot left; another means another thread wrote one since. */
   #seq = -1
   /**
-   * Two arrays per table that each snapshot lists the table's records in, in turn: one holds the
-   * last snapshot's records (its chunks are compared with them), the other is filled. A new array
-   * of 100k records is a large object on fresh pages: a page fault per 4 KiB (~5 ms a snapshot here).
+   * Per table, an array the next snapshot lists its records in: the one the snapshot before the
+   * last listed them in (the last one's is held by its chunks, compared with the next), emptied
+   * in place so that it keeps no replaced record alive. A new array of 100k records is a large
+   * object on fresh pages: a page fault per 4 KiB (~5 ms a snapshot here).
    */
-  #lists = new Map<string, [Rec[], Rec[]]>()
-  /** `#spareList` as a function made once. */
-  readonly #listFor = (table: string): Rec[] => this.#spareList(table)
+  #spares = new Map<string, Rec[]>()
+  /** What `rawState` lists a table's records in (none yet: a new array, of the right size). */
+  readonly #listFor = (table: string): Rec[] | undefined => this.#spares.get(table)
 
   constructor(memory: SharedMemory, slot: number, timeoutMs: number) {
     this.#memory = memory
@@ -71,6 +72,7 @@ export class SnapshotWriter {
       // The buffer holds this thread's last snapshot, as its chunks say, only if nobody wrote one since.
       if (mem.snapshotSeq !== this.#seq) this.#chunks = new SnapshotChunks()
       const state = source.rawState(this.#listFor)
+      const last = this.#chunks.tables
       mem.bumpSnapshotSeq() // odd: being written
       let length: number
       try {
@@ -86,28 +88,23 @@ export class SnapshotWriter {
       mem.snapshotPos = pos
       mem.bumpSnapshotSeq() // even: stable
       this.#seq = mem.snapshotSeq
-      this.#releaseLists()
+      this.#keepLists(last)
     } finally {
       guardUnlock(mem.i32, mem.snapshotWord)
     }
   }
 
-  /** The array of table `table`'s two that the last snapshot's chunks do not hold. */
-  #spareList(table: string): Rec[] {
-    let pair = this.#lists.get(table)
-    if (pair === undefined) this.#lists.set(table, (pair = [[], []]))
-    return pair[0] === this.#chunks.tables.get(table)?.records ? pair[1] : pair[0]
-  }
-
   /**
-   * After a snapshot: empties each table's spare list, in place (its array stays: its pages stay
-   * resident), so that it keeps no replaced record alive; forgets the lists of tables the last
-   * snapshot did not have.
+   * After a snapshot: the lists the one before (`last`, its chunks) listed records in become the
+   * next one's, emptied in place (the arrays, and their pages, stay).
    */
-  #releaseLists(): void {
-    for (const [name, pair] of this.#lists) {
-      if (!this.#chunks.tables.has(name)) this.#lists.delete(name)
-      else (pair[0] === this.#chunks.tables.get(name)?.records ? pair[1] : pair[0]).fill(EMPTY)
+  #keepLists(last: ReadonlyMap<string, { readonly records: readonly Rec[] }>): void {
+    this.#spares.clear()
+    for (const [name, table] of this.#chunks.tables) {
+      const spare = last.get(name)?.records as Rec[] | undefined
+      if (spare === undefined || spare === table.records) continue
+      spare.fill(EMPTY)
+      this.#spares.set(name, spare)
     }
   }
 

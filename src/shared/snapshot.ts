@@ -2,11 +2,10 @@
 // position), written by a writer whenever the ring drops entries the last one does not cover.
 import { InvalidStateError } from '../errors'
 import type { DatabaseState } from '../storage/change'
-import { BinaryWriter, WRITER_FULL } from '../values/binary'
+import { BinaryWriter } from '../values/binary'
 import { decodeSnapshot, encodeSnapshot } from './codec'
 import { SnapshotChunks } from './state-codec'
 import { guardLock, guardUnlock } from './guard'
-import { H_SNAP_SEQ } from './layout'
 import type { SharedMemory } from './memory'
 import type { Rec } from '../values/types'
 
@@ -25,16 +24,16 @@ export class SnapshotWriter {
   readonly #slot: number
   readonly #timeoutMs: number
   /**
-   * Writes each snapshot straight into the shared buffer (`BinaryWriter.over`). A private buffer,
-   * copied into it after, took a page fault per 4 KiB when new (~1,050 for 100k records, ~23 µs
-   * each on this machine's VM), and the copy wrote every page of the shared buffer, which a fork
-   * of the process (`child_process`) leaves copy-on-write: a fault each again.
+   * The writer this thread's snapshots are encoded with, kept between them: a new buffer of the
+   * snapshot's size (MiBs) took a page fault per 4 KiB each time (~1,050 for 100k records, ~23 µs
+   * each on this machine's VM). Not the shared buffer itself: it is growable, and a `DataView`
+   * or typed array over a growable buffer is another kind of object to V8, so the value writers
+   * shared with the ring's entries (`putFlat`) turned polymorphic there and every update's
+   * `DataView` store became a builtin call (callgrind: 3,161 → 3,428 instructions per update).
    */
-  readonly #writer = new BinaryWriter(16)
-  /** Where this thread's last snapshot left its chunks in the shared buffer (see `SnapshotChunks`). */
+  #writer: BinaryWriter | null = null
+  /** Where this thread's last snapshot left its chunks in {@link #writer}'s buffer (see `SnapshotChunks`). */
   #chunks = new SnapshotChunks()
-  /** The snapshot sequence number this thread's last snapshot left; another means another thread wrote one since. */
-  #seq = -1
   /**
    * Per table, an array the next snapshot lists its records in: the one the snapshot before the
    * last listed them in (the last one's is held by its chunks, compared with the next), emptied
@@ -57,41 +56,54 @@ export class SnapshotWriter {
   }
 
   /**
-   * Publishes `state` (the local state, caught up to `pos`) as the snapshot replicas rebuild
-   * from, unless one at `pos` or later is there already (`force`: the state did not come through
-   * the log). Encoded in place under the snapshot's own mutex (never the append mutex), the
-   * sequence number odd meanwhile: a replica that rebuilds waits for it, as it waits for any
-   * snapshot once the ring passed the last one.
+   * Publishes the local state (caught up to `pos`) as the snapshot replicas rebuild from, unless
+   * one at `pos` or later is there already (`force`: the state did not come through the log).
+   * Encoded outside every mutex into this thread's buffer (a chunk of records unchanged since its
+   * last snapshot is left as it is there), then copied in under the snapshot's own mutex.
    */
   write(source: StateSource, pos: number, force = false): void {
     const mem = this.#memory
-    guardLock(mem.i32, mem.snapshotWord, this.#slot, this.#timeoutMs, "the shared snapshot's writer mutex")
+    const buffer = mem.buffers.snapshot
+    const state = source.rawState(this.#listFor)
+    const last = this.#chunks.tables
+    const writer = (this.#writer ??= new BinaryWriter(mem.snapshotLength + 4096))
+    let bytes: Uint8Array
     try {
-      // Another writer may have published a later snapshot meanwhile: keep the newest.
-      if (!force && mem.snapshotPos >= pos && mem.snapshotLength > 0) return
-      // The buffer holds this thread's last snapshot, as its chunks say, only if nobody wrote one since.
-      if (mem.snapshotSeq !== this.#seq) this.#chunks = new SnapshotChunks()
-      const state = source.rawState(this.#listFor)
-      const last = this.#chunks.tables
-      mem.bumpSnapshotSeq() // odd: being written
-      let length: number
-      try {
-        length = this.#encode(state)
-      } catch (error) {
-        // Partly written over: no snapshot stands (replicas that need one wait for the next).
-        this.#chunks = new SnapshotChunks()
-        mem.snapshotPos = -1
-        Atomics.add(mem.i32, H_SNAP_SEQ, 1) // even, not counted as taken
-        throw error
-      }
-      mem.snapshotLength = length
-      mem.snapshotPos = pos
-      mem.bumpSnapshotSeq() // even: stable
-      this.#seq = mem.snapshotSeq
-      this.#keepLists(last)
-    } finally {
-      guardUnlock(mem.i32, mem.snapshotWord)
+      bytes = encodeSnapshot(state, mem.snapshotLength, writer, this.#chunks)
+    } catch (error) {
+      this.#forget()
+      throw error
     }
+    this.#keepLists(last)
+    // Kept for the next snapshot, unless far larger than this one needed (the tables shrank):
+    // dropped, with its chunks, once the bytes below are copied (they are the writer's).
+    const drop = writer.bytes.length > 4 * bytes.length + (1 << 20)
+    try {
+      if (bytes.length > buffer.maxByteLength) {
+        throw new InvalidStateError(`The shared snapshot needs ${bytes.length} bytes, more than its limit of ${buffer.maxByteLength}`)
+      }
+      guardLock(mem.i32, mem.snapshotWord, this.#slot, this.#timeoutMs, "the shared snapshot's writer mutex")
+      try {
+        // Another writer may have published a later snapshot meanwhile: keep the newest.
+        if (!force && mem.snapshotPos >= pos && mem.snapshotLength > 0) return
+        mem.bumpSnapshotSeq() // odd: being written
+        if (buffer.byteLength < bytes.length) buffer.grow(Math.min(buffer.maxByteLength, Math.max(bytes.length, buffer.byteLength * 2)))
+        new Uint8Array(buffer).set(bytes)
+        mem.snapshotLength = bytes.length
+        mem.snapshotPos = pos
+        mem.bumpSnapshotSeq() // even: stable
+      } finally {
+        guardUnlock(mem.i32, mem.snapshotWord)
+      }
+    } finally {
+      if (drop) this.#forget()
+    }
+  }
+
+  /** Drops the kept writer and what its bytes hold. */
+  #forget(): void {
+    this.#writer = null
+    this.#chunks = new SnapshotChunks()
   }
 
   /**
@@ -105,27 +117,6 @@ export class SnapshotWriter {
       if (spare === undefined || spare === table.records) continue
       spare.fill(EMPTY)
       this.#spares.set(name, spare)
-    }
-  }
-
-  /** Encodes `state` into the shared buffer, growing it as needed; returns its length. */
-  #encode(state: DatabaseState): number {
-    const buffer = this.#memory.buffers.snapshot
-    for (;;) {
-      try {
-        return encodeSnapshot(state, 0, this.#writer.over(new Uint8Array(buffer), new DataView(buffer), 0, buffer.byteLength), this.#chunks).length
-      } catch (error) {
-        if (error !== WRITER_FULL) throw error
-      }
-      if (buffer.byteLength >= buffer.maxByteLength) {
-        throw new InvalidStateError(`The shared snapshot needs more than its limit of ${buffer.maxByteLength} bytes`)
-      }
-      // Generously: each try encodes again, and pages past the snapshot's end are never touched
-      // (a growable buffer's memory is reserved, and backed only where written).
-      const wanted = Math.ceil(this.#chunks.wanted * 1.125)
-      buffer.grow(Math.min(buffer.maxByteLength, Math.max(buffer.byteLength * 4, wanted, 1 << 20)))
-      // Encoded again from the start: what the last try wrote is no chunk of the last snapshot.
-      this.#chunks = new SnapshotChunks()
     }
   }
 }

@@ -78,7 +78,9 @@ function typeValidator(specs: ParsedField[], table: string, primaryKey: string):
     fields: specs.map((s) => s.field),
     validate(record) {
       for (const field in record) {
-        if (!known.has(field) && field !== primaryKey) throw invalid(table, field, `unknown field \`${shortName(field)}\` (not in the schema)`)
+        // for…in also walks inherited enumerable keys (a library may put one on Object.prototype):
+        // only the record's own fields count, checked on the refusal path alone so inserts pay nothing.
+        if (!known.has(field) && field !== primaryKey && Object.hasOwn(record, field)) throw invalid(table, field, `unknown field \`${shortName(field)}\` (not in the schema)`)
       }
       for (const { field, type, optional } of specs) {
         const value = record[field]

@@ -22,7 +22,7 @@ export class TableIndexes<T extends object, out K extends string> extends TableR
     const fields = new Set<string>([this.primaryKey])
     const declared = ctx.validator?.fields
     if (declared) declared.forEach((f) => fields.add(f))
-    else locked(ctx, 'read', () => { for (const rec of matchRows(ctx.store, this.primaryKey, { op: 'true' })) for (const f in rec) fields.add(f) })
+    else locked(ctx, 'read', () => { for (const rec of matchRows(ctx.store, this.primaryKey, { op: 'true' })) for (const f in rec) if (Object.hasOwn(rec, f)) fields.add(f) })
     return [...fields]
   }
 

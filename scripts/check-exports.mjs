@@ -41,7 +41,7 @@ const RUNTIME = [
   'DeadlockError',
   'InsufficientFundsError',
   'CorruptFileError',
-  // Not in SPEC.md, but public: thrown for bad arguments and bad states (docs/guide.md, Errors).
+  // Bad arguments, bad states, a lost server (SPEC.md, Errors; docs/guide.md).
   'InvalidArgumentError',
   'InvalidStateError',
   'ConnectionError',

@@ -5,7 +5,7 @@ import { z } from 'zod'
 import { BackupManager, Database, InvalidStateError } from '../../src/index'
 import { expectDictDBError, snapshot } from '../support/helpers'
 import { FORMATS, backupFiles, tempDir } from './support'
-import { CHILD_LIMIT_MS } from '../support/limits'
+import { SRC, spawnModule } from '../support/child'
 
 afterEach(() => {
   vi.useRealTimers()
@@ -223,14 +223,13 @@ describe('automatic backups', () => {
   })
 
   it('its timers do not keep the process alive', async () => {
-    const { spawnSync } = await import('node:child_process')
     const script = `
-      const { Database, BackupManager } = await import(${JSON.stringify(new URL('../../src/index.ts', import.meta.url).href)})
+      const { Database, BackupManager } = await import(${JSON.stringify(SRC)})
       const b = new BackupManager(new Database(), ${JSON.stringify(tempDir())}, { intervalMs: 3_600_000 })
       b.start(); b.notifyChange(); b.notifyChange()
       console.log('started')`
     // A process kept alive by the hour-long timer is killed at the time limit (status null).
-    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: CHILD_LIMIT_MS })
+    const result = spawnModule(script)
     expect(result.stdout).toContain('started')
     expect(result.status).toBe(0)
   })

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -6,21 +5,12 @@ import { describe, expect, it } from 'vitest'
 import { BackupManager, Database } from '../../src/index'
 import { expectDictDBError } from '../support/helpers'
 import { FORMATS, tempDir } from './support'
-import { CHILD_LIMIT_MS } from '../support/limits'
+import { SRC, runModule } from '../support/child'
 
-const SRC = new URL('../../src/index.ts', import.meta.url).href
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url))
 
-/**
- * Runs an ES module script in a fresh node (msgpackr's extension registry is global to its module,
- * so a registration made here must not reach any other test). Prints what the script logs.
- */
-function child(script: string): string {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: CHILD_LIMIT_MS })
-  expect(result.stderr).toBe('')
-  expect(result.status).toBe(0)
-  return result.stdout.trim()
-}
+// Child scripts run in a fresh node: msgpackr's extension registry is global to its module, so a
+// registration made there must not reach any other test.
 
 /** A database whose records hold -0 at the top, nested, in a list, and a plain 0. */
 function negativeZeros(): Database {
@@ -98,7 +88,7 @@ const APP_BIGINT = `addExtension({ type: 0x42, unpack: () => 'mine' })`
 describe('the binary format and msgpackr extensions of the application', () => {
   it("an application's msgpackr extensions for Date and bigint do not change an incremental binary backup's restore", () => {
     const dir = tempDir()
-    const out = child(`
+    const out = runModule(`
       import { addExtension } from 'msgpackr'
       ${APP_DATE}
       ${APP_BIGINT}
@@ -116,7 +106,7 @@ describe('the binary format and msgpackr extensions of the application', () => {
   })
 
   it('importing dictdb and saving -0 in binary registers no msgpackr extension 0x2d', () => {
-    const out = child(`
+    const out = runModule(`
       import { unpack } from 'msgpackr'
       const { Database } = await import(${JSON.stringify(SRC)})
       const db = new Database()
@@ -129,7 +119,7 @@ describe('the binary format and msgpackr extensions of the application', () => {
   })
 
   it("an application's extension 0x2d registered after dictdb does not change what dictdb reads", () => {
-    const out = child(`
+    const out = runModule(`
       import { addExtension } from 'msgpackr'
       const { Database } = await import(${JSON.stringify(SRC)})
       class Mine {}
@@ -144,7 +134,7 @@ describe('the binary format and msgpackr extensions of the application', () => {
   })
 
   it("an application's extension 0x2d registered before dictdb is imported keeps working", () => {
-    const out = child(`
+    const out = runModule(`
       import { addExtension, pack, unpack } from 'msgpackr'
       class Mine {}
       addExtension({ Class: Mine, type: 0x2d, pack: () => Uint8Array.from([7]), unpack: () => 'mine' })
@@ -188,7 +178,7 @@ describe.each([
   /** Saves and loads DATES_AND_BIGINTS with the extension registered before or after importing dictdb; prints what came back and the file's bytes. */
   function roundTrip(when: 'before' | 'after'): { kept: boolean[]; bytes: string } {
     const file = join(tempDir(), 'db.bin')
-    const out = child(`
+    const out = runModule(`
       import { addExtension } from 'msgpackr'
       import { readFileSync } from 'node:fs'
       ${when === 'before' ? extension : ''}
@@ -212,7 +202,7 @@ describe.each([
 
 describe("dictdb and the application's own msgpackr", () => {
   it("saving and loading Dates and bigints in binary leaves the application's own extension for Date working", () => {
-    const out = child(`
+    const out = runModule(`
       import { addExtension, pack, unpack } from 'msgpackr'
       ${APP_DATE}
       const { Database } = await import(${JSON.stringify(SRC)})
@@ -225,7 +215,7 @@ describe("dictdb and the application's own msgpackr", () => {
   })
 
   it("saving and loading Dates and bigints in binary does not change the bytes of the application's own msgpackr", () => {
-    const out = child(`
+    const out = runModule(`
       import { pack, unpack } from 'msgpackr'
       const value = [new Date(5), new Date(1.5e12 + 7), 3n, -0, { a: 1 }]
       const before = pack(value).toString('hex')
@@ -287,7 +277,7 @@ describe('binary format versions', () => {
   })
 
   it("reads a version 2 file's Dates as written when the application's own Date extension has another type", () => {
-    const out = child(`
+    const out = runModule(`
       import { addExtension } from 'msgpackr'
       ${APP_DATE}
       const { Database } = await import(${JSON.stringify(SRC)})
@@ -300,7 +290,7 @@ describe('binary format versions', () => {
     ['bigint extension 0x42', APP_BIGINT, /version 2.*msgpackr extension 0x42/],
     ['timestamp extension -1', `addExtension({ type: 0xff, unpack: () => 'mine' })`, /version 2.*msgpackr extension -1/],
   ])("refuses a version 2 file with a CorruptFileError when the application replaced msgpackr's %s", (_, extension, pattern) => {
-    const out = child(`
+    const out = runModule(`
       import { addExtension } from 'msgpackr'
       ${extension}
       const { Database } = await import(${JSON.stringify(SRC)})

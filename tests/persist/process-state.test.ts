@@ -1,22 +1,11 @@
-import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { tempDir } from './support'
-import { CHILD_LIMIT_MS } from '../support/limits'
-
-const SRC = new URL('../../src/index.ts', import.meta.url).href
-
-/** Runs an ES module script in a fresh node: what it changes in the process reaches no other test. Prints what it logs. */
-function child(script: string): string {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: CHILD_LIMIT_MS })
-  expect(result.stderr).toBe('')
-  expect(result.status).toBe(0)
-  return result.stdout.trim()
-}
+import { SRC, runModule } from '../support/child'
 
 describe('files and an enumerable property on Object.prototype (set by some library of the application)', () => {
   it.each(['json', 'binary'])('a %s save and load (and copies of the records read) give back Dates, bigints, -0 and records as they were stored', (format) => {
-    const out = child(`
+    const out = runModule(`
       const { Database } = await import(${JSON.stringify(SRC)})
       Object.prototype.extra = { polluted: true }
       const file = ${JSON.stringify(join(tempDir(), `db.${format}`))}

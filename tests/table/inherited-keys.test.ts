@@ -1,20 +1,9 @@
-import { spawnSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
-import { CHILD_LIMIT_MS } from '../support/limits'
-
-const SRC = new URL('../../src/index.ts', import.meta.url).href
-
-/** Runs an ES module script in a fresh node, so the property it puts on Object.prototype reaches no other test. */
-function child(script: string): string {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: CHILD_LIMIT_MS })
-  expect(result.stderr).toBe('')
-  expect(result.status).toBe(0)
-  return result.stdout.trim()
-}
+import { SRC, runModule } from '../support/child'
 
 describe('tables and an enumerable property on Object.prototype (set by some library of the application)', () => {
   it('an insert into a table with a schema is checked against the record\'s own fields only', () => {
-    const out = child(`
+    const out = runModule(`
       const { Database } = await import(${JSON.stringify(SRC)})
       Object.prototype.extra = 1
       const t = new Database().createTable('t', { schema: { name: 'string' } })
@@ -25,7 +14,7 @@ describe('tables and an enumerable property on Object.prototype (set by some lib
   })
 
   it('columns() lists the records\' own fields only', () => {
-    const out = child(`
+    const out = runModule(`
       const { Database } = await import(${JSON.stringify(SRC)})
       const t = new Database().createTable('t')
       t.insert({ id: 1, name: 'a' })

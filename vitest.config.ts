@@ -14,8 +14,9 @@ export default defineConfig({
     include: ['tests/**/*.test.ts'],
     // The type tests (expectTypeOf, @ts-expect-error) fail `npm test` too, not only typecheck.
     typecheck: { enabled: true, include: ['tests/types/**/*.test-d.ts'], tsconfig: './tsconfig.types.json' },
-    // One PostgreSQL server for the whole run (DICTDB_PG_URL, or a throwaway one from npm).
-    globalSetup: ['tests/postgres/global-setup.ts'],
+    // The run's own temp folder (TMPDIR), removed at the end; then one PostgreSQL server for the
+    // whole run (DICTDB_PG_URL, or a throwaway one from npm, its data in that folder).
+    globalSetup: ['tests/support/temp-root.ts', 'tests/postgres/global-setup.ts'],
     // Hang guards, not speed limits: the suites run at the lowest priority beside benchmarks,
     // and a starved CPU-bound test ran 22 times slower than idle (the ledger's model test: 2.3 s
     // idle, 51 s under load), past the old 30 s. Then, past 120 s, with benchmarks at the highest

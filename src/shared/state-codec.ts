@@ -184,7 +184,11 @@ function freezeDecoded(value: unknown): unknown {
     for (let i = 0; i < value.length; i++) value[i] = freezeDecoded(value[i])
   } else {
     const obj = value as Record<string, unknown>
-    for (const k in obj) obj[k] = freezeDecoded(obj[k])
+    for (const k in obj) {
+      // Own fields only: for…in also lists what a library may have put on Object.prototype, and
+      // the assignment would make it a field of every record.
+      if (Object.prototype.hasOwnProperty.call(obj, k)) obj[k] = freezeDecoded(obj[k])
+    }
   }
   return Object.freeze(value)
 }

@@ -15,6 +15,7 @@ import { ChangePlanner } from './table-changes'
 import type { Transactions } from './txn/transactions'
 import { shortName } from './values/describe'
 import { adoptRecord } from './values/freeze'
+import { ownsKey } from './values/own-field'
 
 const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype', '.', '..'])
 // Characters that are unsafe in a file name on some platform, and control characters.
@@ -207,7 +208,7 @@ export class Catalog {
 
   #validatorOf(def: TableDefinition): Validator | null {
     if (def.schema === undefined) return null
-    const schema = isSchemaMark(def.schema) ? this.#schemas[def.name] : def.schema
+    const schema = isSchemaMark(def.schema) ? (ownsKey(this.#schemas, def.name) ? this.#schemas[def.name] : undefined) : def.schema
     if (schema === undefined) return missingValidator(def.name)
     return compileSchema(schema, def.name, def.primaryKey)
   }

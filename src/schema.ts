@@ -1,6 +1,7 @@
 import { InvalidArgumentError, SchemaValidationError, describe } from './errors'
 import { freezeRecord } from './values/freeze'
 import { shortName } from './values/describe'
+import { fieldOf } from './values/own-field'
 import type { Rec } from './values/types'
 import { checkOptions } from './options'
 
@@ -83,7 +84,7 @@ function typeValidator(specs: ParsedField[], table: string, primaryKey: string):
         if (!known.has(field) && field !== primaryKey && Object.hasOwn(record, field)) throw invalid(table, field, `unknown field \`${shortName(field)}\` (not in the schema)`)
       }
       for (const { field, type, optional } of specs) {
-        const value = record[field]
+        const value = fieldOf(record, field)
         if (value == null) {
           if (optional || field === primaryKey) continue
           throw invalid(table, field, `field \`${shortName(field)}\` is required (${type}), got ${describe(value ?? null)}`)

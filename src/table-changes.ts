@@ -6,6 +6,7 @@ import type { TableStore } from './storage/table-store'
 import { LONE_SURROGATE, copyRecord, freezeCopy, isPlainArgument, isPlainObject } from './values/freeze'
 import { inputShapeOf, isFlat, type InputShape } from './values/input-shape'
 import { shortName } from './values/describe'
+import { fieldOf } from './values/own-field'
 import type { Key, Rec } from './values/types'
 
 /**
@@ -73,7 +74,7 @@ export class ChangePlanner {
     // An expired record (not swept yet) is invisible: a new one with its key replaces it.
     if ((existing !== undefined && !this.store.expired(existing)) || (batch !== undefined && !batch.add(key))) throw this.duplicate(key)
     const ttl = this.store.ttl
-    if (ttl?.ms !== undefined && rec[ttl.field] == null) rec[ttl.field] = Date.now() + ttl.ms
+    if (ttl?.ms !== undefined && fieldOf(rec, ttl.field) == null) rec[ttl.field] = Date.now() + ttl.ms
     return this.#change(key, existing, this.#validate(Object.freeze(rec), validate, given == null))
   }
 
@@ -96,7 +97,7 @@ export class ChangePlanner {
     for (let i = 0; i < fields.length; i += 2) {
       const field = fields[i] as string
       const given = fields[i + 1]
-      const value = given instanceof Increment ? given.applyTo(rec[field], field, this.table) : given
+      const value = given instanceof Increment ? given.applyTo(fieldOf(rec, field), field, this.table) : given
       if (kept && ((typeof value === 'object' && value !== null) || !Object.prototype.hasOwnProperty.call(rec, field))) kept = false
       out[field] = value
     }

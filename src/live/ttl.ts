@@ -4,6 +4,7 @@ import type { Validator } from '../schema'
 import type { DatabaseState } from '../storage/change'
 import type { Rec } from '../values/types'
 import { shortName } from '../values/describe'
+import { fieldOf } from '../values/own-field'
 
 /** The `ttl` option of `createTable`: from insert time (`ms`), or a Date/epoch-ms `field`. */
 export type TtlOption = { ms: number; field?: string } | { field: string; ms?: number }
@@ -52,7 +53,7 @@ export function expiryTime(value: unknown): number {
 
 /** Whether `rec` has expired at `now` under `rule`. */
 export function isExpired(rule: TtlRule, rec: Rec, now: number): boolean {
-  return expiryTime(rec[rule.field]) <= now
+  return expiryTime(fieldOf(rec, rule.field)) <= now
 }
 
 /**
@@ -78,7 +79,7 @@ export class ExpiryScan {
         this.#soonest = Infinity
         return { expired, more: false }
       }
-      const at = expiryTime(step.value[rule.field])
+      const at = expiryTime(fieldOf(step.value, rule.field))
       if (at <= now) expired.push(step.value)
       else if (at < this.#soonest) this.#soonest = at
     }

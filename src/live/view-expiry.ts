@@ -1,4 +1,5 @@
 import type { Rec } from '../values/types'
+import { fieldOf } from '../values/own-field'
 import { expiryTime, type TtlRule } from './ttl'
 
 /** The least time between two expiry refreshes of one view: records expiring 1 ms apart are batched. */
@@ -31,7 +32,7 @@ export class ExpiryTimer {
     const rule = this.#rule
     if (rule === null) return
     let soonest = Infinity
-    for (const rec of recs) soonest = Math.min(soonest, expiryTime(rec[rule.field]))
+    for (const rec of recs) soonest = Math.min(soonest, expiryTime(fieldOf(rec, rule.field)))
     if (soonest >= this.#at || soonest === Infinity) return
     this.#at = soonest
     if (this.#timer !== null) clearTimeout(this.#timer)

@@ -6,6 +6,7 @@ import type { Table } from '../table'
 import { writeFileAtomicSync } from './atomic'
 import { limits } from './document'
 import { toCell } from './csv-values'
+import { fieldOf } from '../values/own-field'
 
 /** Options of `table.exportCsv()`. */
 export interface ExportCsvOptions<T> {
@@ -68,7 +69,7 @@ function* csvChunks(rows: readonly Record<string, unknown>[], columns: readonly 
   const options = { delimiter, quoted_match: /^$/, record_delimiter: lineEnding === 'crlf' ? '\r\n' : '\n' }
   let text = (bom ? '\uFEFF' : '') + (header ? stringify([columns as string[]], options) : '')
   for (let i = 0; i < rows.length; i += limits.itemsPerChunk) {
-    const cells = rows.slice(i, i + limits.itemsPerChunk).map((row) => columns.map((c) => toCell(row[c])))
+    const cells = rows.slice(i, i + limits.itemsPerChunk).map((row) => columns.map((c) => toCell(fieldOf(row, c))))
     text += stringify(cells, options)
     yield Buffer.from(text, 'utf8')
     text = ''

@@ -3,6 +3,7 @@ import { checkOptions, isOptionsObject } from '../options'
 import { encode } from '../values/canonical'
 import { compare } from '../values/compare'
 import { thaw } from '../values/freeze'
+import { fieldOf } from '../values/own-field'
 import type { Rec } from '../values/types'
 import type { Where } from './where'
 import { shortName } from '../values/describe'
@@ -103,7 +104,7 @@ export function aggregate(records: Iterable<Rec>, specs: Array<[string, Aggregat
   if (groupBy === null) return reduce([...records], specs)
   const groups = new Map<string, Rec[]>()
   for (const rec of records) {
-    const key = JSON.stringify(groupBy.map((f) => encode(rec[f] ?? null)))
+    const key = JSON.stringify(groupBy.map((f) => encode(fieldOf(rec, f) ?? null)))
     const group = groups.get(key)
     if (group === undefined) groups.set(key, [rec])
     else group.push(rec)
@@ -111,7 +112,7 @@ export function aggregate(records: Iterable<Rec>, specs: Array<[string, Aggregat
   return [...groups.values()].map((group) => {
     const first = group[0] as Rec
     const out: Record<string, unknown> = {}
-    for (const f of groupBy) out[f] = thaw(first[f] ?? null)
+    for (const f of groupBy) out[f] = thaw(fieldOf(first, f) ?? null)
     return Object.assign(out, reduce(group, specs))
   })
 }
@@ -125,7 +126,10 @@ function reduce(records: Rec[], specs: Array<[string, Aggregation]>): Record<str
 function compute(records: Rec[], fn: Aggregation['fn'], field: string | undefined): unknown {
   if (field === undefined) return records.length
   const values: unknown[] = []
-  for (const rec of records) if (rec[field] != null) values.push(rec[field])
+  for (const rec of records) {
+    const value = fieldOf(rec, field)
+    if (value != null) values.push(value)
+  }
   switch (fn) {
     case 'count':
       return values.length

@@ -1,5 +1,6 @@
 import { canonical } from '../values/canonical'
 import { compare, equals, sameKind } from '../values/compare'
+import { NO_FIELDS, inherits } from '../values/own-field'
 import type { Rec } from '../values/types'
 import type { ConditionNode } from './ast'
 
@@ -34,6 +35,15 @@ export function compile(node: ConditionNode): Predicate {
 type FieldNode = Extract<ConditionNode, { readonly field: string }>
 
 function compileField(node: FieldNode): Predicate {
+  const test = compileFieldTest(node)
+  const field = node.field
+  if (!inherits(field)) return test
+  // A record without the field would read Object.prototype's member: it is tested as a record
+  // without fields (its own value, when it has one, is read as usual). Other names pay nothing.
+  return (row) => test(Object.prototype.hasOwnProperty.call(row, field) ? row : NO_FIELDS)
+}
+
+function compileFieldTest(node: FieldNode): Predicate {
   switch (node.op) {
     case 'isNull':
       return (row) => row[node.field] == null

@@ -5,6 +5,7 @@ import { encode } from '../values/canonical'
 import { compare } from '../values/compare'
 import { shortName } from '../values/describe'
 import { thaw } from '../values/freeze'
+import { fieldOf } from '../values/own-field'
 import type { Key, Rec } from '../values/types'
 import type { ConditionNode } from './ast'
 import { compile } from './compile'
@@ -179,7 +180,7 @@ export function sortComparator(keys: readonly SortKey[]): (a: { readonly rec: Re
 export function fieldComparator(keys: readonly SortKey[]): (a: Rec, b: Rec) => number {
   return (a, b) => {
     for (const { field, desc } of keys) {
-      const c = compare(a[field], b[field])
+      const c = compare(fieldOf(a, field), fieldOf(b, field))
       if (c !== 0) return desc ? -c : c
     }
     return 0
@@ -208,7 +209,7 @@ export function projector(columns: unknown): Projector | null {
   if (pairs.length === 0) throw new InvalidArgumentError(`Expected \`columns\` to name at least one field, got ${describe(columns)} (to count records, use count())`)
   const project = (rec: Rec): Rec => {
     const out: Record<string, unknown> = {}
-    for (const [alias, field] of pairs) out[alias] = rec[field] ?? null
+    for (const [alias, field] of pairs) out[alias] = fieldOf(rec, field) ?? null
     return out
   }
   return Object.assign(project, { fields: pairs.map(([, field]) => field) })

@@ -5,6 +5,7 @@ import type { Index, IndexSpec } from '../indexes/types'
 import { canonical } from '../values/canonical'
 import { equals } from '../values/compare'
 import { preview, shortName } from '../values/describe'
+import { fieldOf } from '../values/own-field'
 import type { Key, Rec } from '../values/types'
 
 /** What {@link buildIndex} reads of the table's store. */
@@ -21,7 +22,7 @@ export function buildIndex(store: Stored, records: Iterable<Rec>, spec: Required
   const now = Date.now()
   for (const rec of records) {
     const key = store.keyOf(rec)
-    const value = rec[spec.field]
+    const value = fieldOf(rec, spec.field)
     // An expired record is as good as deleted (the sweep will): it holds no unique value.
     if (seen !== null && value != null && !store.expired(rec, now)) {
       const c = canonical(value)

@@ -1,6 +1,7 @@
 import { InvalidStateError } from '../errors'
 import type { Index, IndexSpec } from '../indexes/types'
 import { preview, shortName } from '../values/describe'
+import { fieldOf } from '../values/own-field'
 import type { Key, Rec } from '../values/types'
 import { isExpired, type TtlRule } from '../live/ttl'
 import { inverse, recordChange, type FieldPatch, type RecordChange } from './change'
@@ -146,7 +147,7 @@ export class TableStore {
     const moved = this.#movedBy(make, patch)
     for (let i = 0; i < moved.length; i++) {
       const index = moved[i] as Index
-      reindex(index, key, before[index.field], after[index.field])
+      reindex(index, key, fieldOf(before, index.field), fieldOf(after, index.field))
     }
   }
 
@@ -320,7 +321,7 @@ export class TableStore {
 
   #added(key: Key, rec: Rec): void {
     this.#copies.admit(rec, undefined, this.#records.size === 1)
-    for (const index of this.#indexList) index.add(key, rec[index.field])
+    for (const index of this.#indexList) index.add(key, fieldOf(rec, index.field))
     if (typeof key === 'number' && Number.isInteger(key) && key >= this.nextAutoKey) this.nextAutoKey = key + 1
   }
 
@@ -337,7 +338,7 @@ export class TableStore {
     for (let i = 0; i < list.length; i++) {
       const index = list[i] as Index
       if (only === null || (typeof only === 'string' ? only === index.field : listSets(only, index.field))) {
-        reindex(index, key, before[index.field], after[index.field])
+        reindex(index, key, fieldOf(before, index.field), fieldOf(after, index.field))
       }
     }
   }

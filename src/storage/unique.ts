@@ -3,6 +3,7 @@ import type { Index } from '../indexes/types'
 import { canonical } from '../values/canonical'
 import { equals } from '../values/compare'
 import { preview, shortName } from '../values/describe'
+import { fieldOf } from '../values/own-field'
 import type { Key } from '../values/types'
 import type { RecordChange } from './change'
 import type { TableStore } from './table-store'
@@ -12,8 +13,8 @@ import type { TableStore } from './table-store'
 
 /** Throws `DuplicateKeyError` if `change` gives `index`'s field a value another record holds. */
 export function checkOne(store: TableStore, index: Index, change: RecordChange): void {
-  const value = change.after?.[index.field]
-  if (value == null || (change.before !== undefined && equals(change.before[index.field], value))) return
+  const value = change.after === undefined ? undefined : fieldOf(change.after, index.field)
+  if (value == null || (change.before !== undefined && equals(fieldOf(change.before, index.field), value))) return
   const hits: Key[] = []
   index.eq(value, hits)
   for (const key of hits) if (key !== change.key && !expiredKey(store, key)) throw duplicate(store, index, change.key, value, held(key, change))
@@ -28,7 +29,7 @@ export function checkMany(store: TableStore, index: Index, changes: readonly Rec
   for (const c of changes) changed.add(c.key)
   const taken = new Map<unknown, Key>()
   for (const c of changes) {
-    const value = c.after?.[index.field]
+    const value = c.after === undefined ? undefined : fieldOf(c.after, index.field)
     if (value == null) continue
     const canon = canonical(value)
     const other = taken.get(canon)

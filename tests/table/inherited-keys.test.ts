@@ -24,4 +24,31 @@ describe('tables and an enumerable property on Object.prototype (set by some lib
       console.log(JSON.stringify(columns))`)
     expect(out).toBe('["id","name"]')
   })
+
+  it('a condition on a field a record lacks reads it as missing there, with or without an index', () => {
+    const out = runModule(`
+      const { Database } = await import(${JSON.stringify(SRC)})
+      const db = new Database()
+      const plain = db.createTable('plain')
+      const indexed = db.createTable('indexed', { indexes: [{ field: 'extra' }] })
+      for (const t of [plain, indexed]) t.insert([{ id: 1 }, { id: 2, extra: 5 }])
+      Object.prototype.extra = 1
+      const found = [plain, indexed].map((t) => [t.select({ where: t.field('extra').isNull() }), t.count({ extra: 1 }), t.select({ columns: ['extra'] })])
+      delete Object.prototype.extra
+      console.log(JSON.stringify(found))`)
+    const rows = [[{ id: 1 }], 0, [{ extra: null }, { extra: 5 }]]
+    expect(out).toBe(JSON.stringify([rows, rows]))
+  })
+
+  it('a record without the ttl field does not expire', () => {
+    const out = runModule(`
+      const { Database } = await import(${JSON.stringify(SRC)})
+      const t = new Database().createTable('t', { ttl: { field: 'expires' } })
+      t.insert({ id: 1 })
+      Object.prototype.expires = 1
+      const found = t.get(1)
+      delete Object.prototype.expires
+      console.log(JSON.stringify(found))`)
+    expect(out).toBe('{"id":1}')
+  })
 })

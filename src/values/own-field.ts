@@ -1,0 +1,30 @@
+// Reading a record's field by a name the user gave. A stored record is a plain object, so a name
+// Object.prototype has (`constructor`, `toString`, `__proto__`… or whatever a library of the
+// application put there) reads the prototype's member from a record without that field: a
+// function, where the record has no value.
+import type { Rec } from './types'
+
+const hasOwn = Object.prototype.hasOwnProperty
+
+/** The value of `rec`'s own field `name`: undefined when it has none, never an inherited member. */
+export function fieldOf(rec: Rec, name: string): unknown {
+  const value = rec[name]
+  // The test is paid only when a value is there: a field nobody has reads as undefined already.
+  return value === undefined || hasOwn.call(rec, name) ? value : undefined
+}
+
+/** Whether reading field `name` of an object without it can give something (see {@link fieldOf}). */
+export function inherits(name: string): boolean {
+  return name in Object.prototype
+}
+
+/**
+ * An object without fields nor prototype: what a predicate compiled for one field is given in
+ * place of a record that lacks the field, when the name {@link inherits}.
+ */
+export const NO_FIELDS: Rec = Object.freeze(Object.create(null) as Rec)
+
+/** Whether `obj` has an own property `name` (not one of Object.prototype's). */
+export function ownsKey(obj: object, name: string): boolean {
+  return hasOwn.call(obj, name)
+}

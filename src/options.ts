@@ -2,7 +2,9 @@ import { InvalidArgumentError, describe, readingInput } from './errors'
 import { shortName } from './values/describe'
 import type { Logger } from './database'
 
-const NO_OPTIONS = Object.freeze({})
+// Without a prototype: an option nobody gave reads as undefined, whatever a library of the
+// application put on Object.prototype (a `limit` or `where` there must not reach a query).
+const NO_OPTIONS = Object.freeze(Object.create(null) as object)
 
 /**
  * Checks an options argument at the public boundary: undefined or a plain object whose keys are
@@ -15,7 +17,7 @@ export function checkOptions<O extends object>(options: O | undefined, allowed: 
     if (!isOptionsObject(options)) {
       throw new InvalidArgumentError(`Expected the options of ${what} to be an object, got ${describe(options)}`)
     }
-    const out: Record<string, unknown> = {}
+    const out = Object.create(null) as Record<string, unknown>
     for (const key of Object.keys(options)) {
       if (!allowed.includes(key)) throw new InvalidArgumentError(`Unknown option \`${shortName(key)}\` for ${what}. ${didYouMean(key, allowed, 'Known options')}`)
       out[key] = (options as Record<string, unknown>)[key]

@@ -49,7 +49,13 @@ export function compileSchema(schema: unknown, table: string, primaryKey: string
 }
 
 export function isStandardSchema(schema: unknown): schema is StandardSchemaV1 {
-  return (typeof schema === 'object' || typeof schema === 'function') && schema !== null && '~standard' in schema
+  if ((typeof schema !== 'object' && typeof schema !== 'function') || schema === null) return false
+  // A validator's `~standard` may be its own or its class's (a getter on a prototype), never
+  // Object.prototype's: one a library put there would make every schema object look like a validator.
+  for (let o: object | null = schema; o !== null && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
+    if (Object.prototype.hasOwnProperty.call(o, '~standard')) return true
+  }
+  return false
 }
 
 interface ParsedField {
@@ -61,9 +67,11 @@ interface ParsedField {
 function parseField(table: string, field: string, spec: unknown): ParsedField {
   if (field === '__proto__') throw new InvalidArgumentError(`A schema cannot declare the field \`__proto__\`: no record can hold it`, { table, field })
   // A misspelled `optional` would otherwise make the field silently required.
-  if (typeof spec === 'object' && spec !== null && !Array.isArray(spec)) checkOptions(spec, ['type', 'optional'], `the schema of field \`${shortName(field)}\` in table \`${shortName(table)}\``)
-  const type = typeof spec === 'object' && spec !== null ? (spec as { type?: unknown }).type : spec
-  const optional = typeof spec === 'object' && spec !== null ? (spec as { optional?: unknown }).optional ?? false : false
+  // Read from checkOptions' copy, which has no prototype: an `optional` a library put on
+  // Object.prototype must not make every field optional.
+  const given = typeof spec === 'object' && spec !== null && !Array.isArray(spec) ? checkOptions(spec as { type?: unknown; optional?: unknown }, ['type', 'optional'], `the schema of field \`${shortName(field)}\` in table \`${shortName(table)}\``) : null
+  const type = given !== null ? given.type : spec
+  const optional = given !== null ? given.optional ?? false : false
   if (typeof type !== 'string' || !FIELD_TYPES.has(type) || typeof optional !== 'boolean') {
     throw new InvalidArgumentError(
       `Invalid schema for field \`${shortName(field)}\`: expected one of ${[...FIELD_TYPES].join(', ')} or { type, optional }, got ${describe(spec)}`,

@@ -174,6 +174,8 @@ export class ChangePlanner {
     let key: unknown
     let fields = 0
     for (const field in where) {
+      // Own fields only (for…in also lists what a library put on Object.prototype): see changes().
+      if (!Object.prototype.hasOwnProperty.call(where, field)) continue
       if (++fields > 1 || field !== this.primaryKey) return undefined
       key = where[field]
     }

@@ -177,7 +177,8 @@ export function openSequence(db: Database, name: string, options?: SequenceOptio
 
 /** The spec the options ask for; `undefined` fields were not given. */
 function checkSpec(name: string, opts: SequenceOptions): Partial<Spec> & { id: string } {
-  const out: Partial<Spec> & { id: string } = { id: name }
+  // No prototype: a field not given reads as undefined, whatever a library put on Object.prototype.
+  const out = Object.assign(Object.create(null) as Partial<Spec>, { id: name })
   const { format } = opts
   if (typeof format === 'string') {
     const template = new Template(format)

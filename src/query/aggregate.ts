@@ -3,7 +3,7 @@ import { checkOptions, isOptionsObject } from '../options'
 import { encode } from '../values/canonical'
 import { compare } from '../values/compare'
 import { thaw } from '../values/freeze'
-import { fieldOf } from '../values/own-field'
+import { fieldOf, ownsKey } from '../values/own-field'
 import type { Rec } from '../values/types'
 import type { Where } from './where'
 import { shortName } from '../values/describe'
@@ -89,10 +89,12 @@ function readAggregations(aggregations: unknown, options: unknown): { specs: Arr
 function readAggregation(name: string, agg: unknown): [string, Aggregation] {
   // Assigned to a result object, `__proto__` would set its prototype and vanish from the result.
   if (name === '__proto__') throw new InvalidArgumentError('An aggregation cannot be named `__proto__`')
-  if (typeof agg !== 'object' || agg === null || !('fn' in agg) || !['count', 'sum', 'avg', 'min', 'max'].includes(String(agg.fn))) {
+  // Own fields only: a `fn` or `field` a library put on Object.prototype is not the caller's.
+  const fn = typeof agg === 'object' && agg !== null && ownsKey(agg, 'fn') ? (agg as Aggregation).fn : undefined
+  if (fn === undefined || !['count', 'sum', 'avg', 'min', 'max'].includes(String(fn))) {
     throw new InvalidArgumentError(`Expected aggregation \`${shortName(name)}\` to be made by count(), sum(), avg(), min() or max(), got ${describe(agg)}`)
   }
-  const { fn, field } = agg as Aggregation
+  const field = ownsKey(agg as object, 'field') ? (agg as Aggregation).field : undefined
   if (field !== undefined && (typeof field !== 'string' || field.length === 0)) {
     throw new InvalidArgumentError(`Expected aggregation \`${shortName(name)}\` to name a field with a non-empty string, got ${describe(field)}`)
   }

@@ -1,7 +1,7 @@
 // The middle layer of a Table: its fields, schema and indexes (index DDL goes through the
 // transaction log like a write), and its definition as saved and replicated.
 import { InvalidArgumentError } from '../errors'
-import type { IndexType } from '../indexes/types'
+import type { IndexSpec, IndexType } from '../indexes/types'
 import { checkName, checkOptions } from '../options'
 import { Field } from '../query/field'
 import { checkKnownField } from '../query/fields'
@@ -37,7 +37,8 @@ export class TableIndexes<T extends object, out K extends string> extends TableR
   createIndex(field: keyof T & string, options?: { type?: IndexType; unique?: boolean }): void {
     const { ctx, known } = this[PARTS]
     alive(ctx)
-    const spec = checkIndexSpec({ field, ...checkOptions(options, INDEX_OPTIONS, 'createIndex()') })
+    // Assigned onto no prototype, as checkOptions gives them: an option not given reads as undefined.
+    const spec = checkIndexSpec(Object.assign(Object.create(null) as IndexSpec, checkOptions(options, INDEX_OPTIONS, 'createIndex()'), { field }))
     checkKnownField(spec.field, known, this.name, 'createIndex()')
     locked(ctx, 'write', () => {
       const existing = ctx.store.index(spec.field)

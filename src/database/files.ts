@@ -6,6 +6,7 @@ import { loadDatabase, loadDatabaseAsync, saveDatabase, saveDatabaseAsync, type 
 import { buildDatabase } from '../persist/ingest'
 import type { Schema } from '../schema'
 import type { DatabaseState } from '../storage/change'
+import { ownsKey } from '../values/own-field'
 import { OPEN, asDatabase } from './core'
 import { DatabaseTables } from './tables'
 import { DEFAULT_RETRIES, type DatabaseOptions } from './types'
@@ -46,7 +47,7 @@ export class DatabaseFiles extends DatabaseTables {
    */
   static fromState(state: DatabaseState, options?: DatabaseOptions, schemas?: Readonly<Record<string, Schema>>): Database {
     const tables = state.tables.map((t) => {
-      const schema = schemas?.[t.definition.name]
+      const schema = schemas !== undefined && ownsKey(schemas, t.definition.name) ? schemas[t.definition.name] : undefined
       return schema === undefined ? t : { ...t, definition: { ...t.definition, schema } }
     })
     return buildDatabase(tables, options ?? {}, 'the snapshot')

@@ -6,6 +6,7 @@ import { isSchemaMark } from '../shared/codec'
 import type { TableDefinition, TableState } from '../storage/change'
 import { checkIndexSpec } from '../table'
 import { shortName } from '../values/describe'
+import { ownsKey } from '../values/own-field'
 
 /**
  * A table's definition as a file stores it: every field of the definition (name, primary key,
@@ -79,7 +80,8 @@ export function loadDefinition(value: unknown, where: string, source: SchemaSour
  */
 function withSchema(base: TableDefinition, schema: unknown, standardSchema: unknown, where: string, source: SchemaSource): TableDefinition {
   const name = base.name
-  const given = source.schemas?.[name]
+  // Own keys only: `schemas: {}` names no table, not even one called `toString`.
+  const given = source.schemas !== undefined && ownsKey(source.schemas, name) ? source.schemas[name] : undefined
   if (given !== undefined) return { ...base, schema: given }
   if (typeof standardSchema === 'string') {
     source.warn(

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Database, count, increment, max, type Table } from '../../src/index'
 import { INDEX_KINDS, expectDictDBError, ids, indexFields } from '../support/helpers'
@@ -73,5 +76,35 @@ describe.each(NAMES)('a field named `%s`', (name) => {
     const t = people(name, 'none')
     t.update({ [name]: increment(2) }, { id: 1 })
     expect(t.get(1)).toEqual({ id: 1, nick: 'p', [name]: 2 })
+  })
+})
+
+describe('a table named `toString` and a `schemas` option that does not name it', () => {
+  const validator = { '~standard': { version: 1, vendor: 'test', validate: (value: unknown) => ({ value }) } } as const
+
+  it('Database.attach leaves the table without its Standard Schema, and a write asks for it', () => {
+    const db = new Database({ shared: true })
+    try {
+      db.createTable('toString', { schema: validator })
+      const other = Database.attach(db.handle(), { schemas: {} })
+      try {
+        expectDictDBError(() => other.getTable('toString').insert({ id: 1 }), 'InvalidStateError', /pass it again/)
+      } finally {
+        other.close()
+      }
+    } finally {
+      db.close()
+    }
+  })
+
+  it('Database.load keeps the type-string schema the file holds', () => {
+    const db = new Database()
+    db.createTable('toString', { schema: { name: 'string' } })
+    const file = join(mkdtempSync(join(tmpdir(), 'dictdb-names-')), 'db.json')
+    db.save(file)
+    const table = Database.load(file, { schemas: {} }).getTable('toString')
+    table.insert({ id: 1, name: 'a' })
+    expectDictDBError(() => table.insert({ id: 2, name: 2 }), 'SchemaValidationError')
+    expect(table.count()).toBe(1)
   })
 })

@@ -77,6 +77,8 @@ function readAggregations(aggregations: unknown, options: unknown): { specs: Arr
   if (groupBy.length === 0 || groupBy.some((f) => typeof f !== 'string' || f.length === 0)) {
     throw new InvalidArgumentError(`Expected \`groupBy\` to be a field name or a non-empty list of them, got ${describe(g)}`)
   }
+  // Assigned to a group's row, `__proto__` would set its prototype: no record holds such a field.
+  if (groupBy.includes('__proto__')) throw new InvalidArgumentError('`groupBy` cannot name the field `__proto__`: no record can hold it')
   // A group's row carries its group fields: an aggregation of the same name would overwrite one.
   const clash = specs.find(([name]) => groupBy.includes(name))
   if (clash !== undefined) {

@@ -141,4 +141,11 @@ describe('aggregate names', () => {
     t.insert(STAFF)
     expectDictDBError(() => t.aggregate(JSON.parse('{"__proto__": {"fn": "count"}}')), 'InvalidArgumentError', /__proto__/)
   })
+
+  it('a groupBy on __proto__ is an error, not groups without their field', () => {
+    const db = new Database()
+    const t = db.createTable('staff')
+    t.insert(STAFF)
+    expectDictDBError(() => t.aggregate({ n: count() }, { groupBy: '__proto__' }), 'InvalidArgumentError', /__proto__/)
+  })
 })

@@ -287,7 +287,7 @@ export class TableStore {
     if (after === undefined) {
       const rank = before === undefined ? undefined : this.#records.remove(key)
       if (rank === undefined) throw this.#mismatch(change)
-      for (const index of this.#indexList) index.remove(key, (before as Rec)[index.field])
+      for (const index of this.#indexList) index.remove(key, fieldOf(before as Rec, index.field))
       // Most keys are their own rank (rising integer keys: see Records) and need nothing kept.
       if (rank !== key) keepRank(change, rank)
       if (this.#records.size === 0) this.#copies.emptied()

@@ -25,6 +25,14 @@ describe.each(NAMES)('a field named `%s`', (name) => {
       expect(ids(t.select({ where: t.field(name).isNotNull() }))).toEqual([2, 3])
     })
 
+    it('a deleted record without the field is gone from the index too', () => {
+      const t = people(name, kind)
+      t.delete({ id: 1 })
+      expect(ids(t.select({ where: t.field(name).isNull() }))).toEqual([])
+      t.insert({ id: 1, [name]: 'y' })
+      expect(ids(t.select({ where: t.field(name).isNull() }))).toEqual([])
+    })
+
     it('orderBy sorts a record without the field as a missing value, first', () => {
       const t = people(name, kind)
       expect(ids(t.select({ orderBy: name }))).toEqual([1, 3, 2])

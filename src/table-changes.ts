@@ -155,6 +155,8 @@ export class ChangePlanner {
   /** A checked value of `changes`: an operator, a flat value, or a frozen copy. */
   #changeValue(field: string, value: unknown): unknown {
     if (field === this.primaryKey || value === undefined) throw this.#badChange(field)
+    // Assigned to the record's copy, it would set the record's prototype (or vanish): refused as insert refuses it.
+    if (field === '__proto__') throw new InvalidArgumentError(`Cannot store changes.__proto__: the field name \`__proto__\` is not allowed`, { table: this.table, field })
     if (!field.isWellFormed()) throw new InvalidArgumentError(`Cannot store changes.${shortName(field)}: field names ${LONE_SURROGATE}`, { table: this.table, field })
     return value instanceof Increment || isFlat(value) ? value : freezeCopy(value, `changes.${field}`)
   }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Database, count, increment, max, type Table } from '../../src/index'
-import { INDEX_KINDS, expectDictDBError, ids, indexFields } from '../support/helpers'
+import { DATABASE_KINDS, INDEX_KINDS, databasesClosedAfterEach, expectDictDBError, ids, indexFields } from '../support/helpers'
 
 // A field named after a member of Object.prototype (`constructor`, `toString`…) is a field like
 // any other: a record without it has no value there, not the prototype's function.
@@ -114,5 +114,23 @@ describe('a table named `toString` and a `schemas` option that does not name it'
     table.insert({ id: 1, name: 'a' })
     expectDictDBError(() => table.insert({ id: 2, name: 2 }), 'SchemaValidationError')
     expect(table.count()).toBe(1)
+  })
+})
+
+describe.each(DATABASE_KINDS)('an update of a field named `__proto__` (as JSON.parse makes it) on a %s database', (dbKind) => {
+  const open = databasesClosedAfterEach()
+
+  it.each([
+    ['alone, to an object', '{"__proto__": {"x": 1}}'],
+    ['alone, to a number', '{"__proto__": 3}'],
+    ['beside another field', '{"a": 5, "__proto__": {"x": 1}}'],
+  ])('is refused %s, and nothing changes', (_, json) => {
+    const t = open(dbKind).createTable('t')
+    t.insert([{ id: 1, a: 1 }, { id: 2, a: 2 }])
+    expectDictDBError(() => t.update(JSON.parse(json), { id: 1 }), 'InvalidArgumentError', /__proto__/)
+    expectDictDBError(() => t.update(JSON.parse(json)), 'InvalidArgumentError', /__proto__/)
+    const stored = t.select({ copy: false })
+    expect(stored).toEqual([{ id: 1, a: 1 }, { id: 2, a: 2 }])
+    expect(stored.map((r) => Object.getPrototypeOf(r) === Object.prototype)).toEqual([true, true])
   })
 })

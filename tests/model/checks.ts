@@ -5,7 +5,7 @@
  */
 import type { Database, Table } from 'dictdb'
 import type { Key, Model } from './reference'
-import { isNull, order, same, sameKind, show, type Rec } from './values'
+import { isNull, order, own, same, sameKind, show, type Rec } from './values'
 
 export interface VariantSpec {
   name: string
@@ -66,7 +66,7 @@ function checkIndex(v: Variant, t: Table<Rec>, field: string, records: Rec[], re
   const f = t.field(field)
   const sorted = v.model.indexes.get(field)?.type === 'sorted'
   const present: unknown[] = [null]
-  for (const r of records) if (!isNull(r[field]) && !present.some((p) => same(p, r[field]))) present.push(r[field])
+  for (const r of records) if (!isNull(own(r, field)) && !present.some((p) => same(p, own(r, field)))) present.push(own(r, field))
   for (const value of present) {
     const queries = [{ name: 'eq', cond: f.eq(value), test: (x: unknown) => (isNull(value) ? isNull(x) : same(x, value)) }]
     if (sorted && !isNull(value)) {
@@ -78,7 +78,7 @@ function checkIndex(v: Variant, t: Table<Rec>, field: string, records: Rec[], re
       const mustUseIndex = q.name === 'eq' || !Array.isArray(value) // ranges over arrays may scan
       if (mustUseIndex && (plan.strategy !== 'index' || plan.field !== field)) fail(`${where}: ${v.spec.name}: ${q.name}(${show(value)}) on indexed \`${field}\` does not use the index`, show(plan), 'index')
       const got = keysOf(t.select({ where: q.cond, copy: false }))
-      const want = keysOf(records.filter((r) => q.test(r[field])))
+      const want = keysOf(records.filter((r) => q.test(own(r, field))))
       if (got !== want) fail(`${where}: ${v.spec.name}: index on \`${field}\`, ${q.name}(${show(value)})`, got, want)
       if (reference !== v) {
         const scan = keysOf(reference.table.select({ where: q.cond, copy: false }))

@@ -4,7 +4,7 @@
  * public `Where` (`toWhere`) only through `table.field(...)`, `and`, `or`, `not`.
  */
 import { and, not, or, type Condition, type Table, type Where } from 'dictdb'
-import { isNull, like, order, same, sameKind, type Rec } from './values'
+import { isNull, like, order, own, same, sameKind, type Rec } from './values'
 
 export type Cond =
   | { op: 'eq' | 'ne' | 'lt' | 'lte' | 'gt' | 'gte' | 'contains'; field: string; value: unknown }
@@ -32,7 +32,7 @@ export function matches(c: Cond, rec: Rec): boolean {
     case 'not':
       return !matches(c.item, rec)
     default:
-      return leaf(c, rec[c.field])
+      return leaf(c, own(rec, c.field))
   }
 }
 

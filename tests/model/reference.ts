@@ -8,7 +8,7 @@
  * (update), `delete` then `set` moves it to the end (re-insert), and restoring a snapshot of the
  * Map puts a rolled-back delete back where it was.
  */
-import { clone, isNull, order, same, type Rec } from './values'
+import { clone, isNull, order, own, same, type Rec } from './values'
 
 export type Key = string | number
 
@@ -107,7 +107,7 @@ export class Model {
     const next = new Map(this.rows)
     for (const [key, rec] of hits) {
       const out = { ...rec }
-      for (const f of fields) out[f] = apply(changes[f] as Change, rec[f])
+      for (const f of fields) out[f] = apply(changes[f] as Change, own(rec, f))
       next.set(key, out)
     }
     this.#commit(next)
@@ -180,7 +180,7 @@ export class Model {
     if (groupBy === undefined) return reduce(rows, aggs)
     const groups: Array<{ values: unknown[]; rows: Rec[] }> = []
     for (const r of rows) {
-      const values = groupBy.map((f) => r[f] ?? null)
+      const values = groupBy.map((f) => own(r, f) ?? null)
       const group = groups.find((g) => g.values.every((v, i) => same(v, values[i])))
       if (group === undefined) groups.push({ values, rows: [r] })
       else group.rows.push(r)
@@ -211,7 +211,7 @@ function apply(change: Change, current: unknown): unknown {
 }
 
 function hasDuplicates(rows: Rec[], field: string): boolean {
-  const values = rows.map((r) => r[field]).filter((v) => !isNull(v))
+  const values = rows.map((r) => own(r, field)).filter((v) => !isNull(v))
   return values.some((v, i) => values.findIndex((w) => same(v, w)) !== i)
 }
 
@@ -220,7 +220,7 @@ function compareBy(a: Rec, b: Rec, keys: string[]): number {
   for (const spec of keys) {
     const desc = spec.startsWith('-')
     const field = desc ? spec.slice(1) : spec
-    const c = order(a[field], b[field])
+    const c = order(own(a, field), own(b, field))
     if (c !== 0) return desc ? -c : c
   }
   return 0
@@ -230,7 +230,7 @@ function compareBy(a: Rec, b: Rec, keys: string[]): number {
 function project(rec: Rec, columns: string[] | Record<string, string>): Rec {
   const pairs = Array.isArray(columns) ? columns.map((c) => [c, c]) : Object.entries(columns)
   const out: Rec = {}
-  for (const [alias, field] of pairs) out[alias as string] = rec[field as string] ?? null
+  for (const [alias, field] of pairs) out[alias as string] = own(rec, field as string) ?? null
   return out
 }
 
@@ -241,7 +241,7 @@ function reduce(rows: Rec[], aggs: Record<string, Agg>): Rec {
       out[name] = rows.length
       continue
     }
-    const values = rows.map((r) => r[field]).filter((v) => !isNull(v))
+    const values = rows.map((r) => own(r, field)).filter((v) => !isNull(v))
     if (fn === 'count') out[name] = values.length
     else if (values.length === 0) out[name] = null
     else if (fn === 'min') out[name] = values.reduce((m, v) => (order(v, m) < 0 ? v : m))

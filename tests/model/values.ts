@@ -6,6 +6,11 @@
 
 export type Rec = Record<string, unknown>
 
+/** A record's own field (a field named `toString` is missing from a record without it). */
+export function own(rec: Rec, field: string): unknown {
+  return Object.hasOwn(rec, field) ? rec[field] : undefined
+}
+
 export function isNull(v: unknown): boolean {
   return v === null || v === undefined
 }

@@ -7,7 +7,7 @@ import { checkName, checkOptions } from './options'
 import { compileSchema, type Schema, type Validator } from './schema'
 import { isSchemaMark } from './shared/codec'
 import type { SharedParts } from './shared/connect'
-import type { DatabaseState, RecordChange, TableDefinition } from './storage/change'
+import { schemaOf, ttlOf, type DatabaseState, type RecordChange, type TableDefinition } from './storage/change'
 import { TableStore } from './storage/table-store'
 import { Table, checkIndexSpec, droppedError, type TableContext } from './table'
 import type { Key, Rec } from './values/types'
@@ -90,7 +90,8 @@ export class Catalog {
   /** Makes a table (in a shared database, with a lock slot of its own unless one is given). */
   add(def: TableDefinition, lockSlot = this.shared?.memory.allocateLock() ?? -1): void {
     const store = new TableStore(def.name, def.primaryKey)
-    if (def.ttl !== undefined) store.ttl = def.ttl
+    const ttl = ttlOf(def)
+    if (ttl !== undefined) store.ttl = ttl
     for (const spec of def.indexes) store.addIndex(spec as Required<IndexSpec>)
     const ctx: TableContext = {
       name: def.name,
@@ -100,7 +101,7 @@ export class Catalog {
       lock: this.#makeLock(def.name, lockSlot),
       tx: this.#tx,
       validator: this.#validatorOf(def),
-      schema: def.schema,
+      schema: schemaOf(def),
       dead: null,
       follow: (onClose) => this.#keepLive(onClose),
       replica: this.shared?.replica ?? null,
@@ -108,7 +109,7 @@ export class Catalog {
     this.#contexts.set(def.name, ctx)
     this.#forgetLast()
     this.#tables.set(def.name, new Table(ctx))
-    if (def.ttl !== undefined) this.onExpiringTable()
+    if (ttl !== undefined) this.onExpiringTable()
   }
 
   remove(name: string): void {
@@ -207,8 +208,9 @@ export class Catalog {
   }
 
   #validatorOf(def: TableDefinition): Validator | null {
-    if (def.schema === undefined) return null
-    const schema = isSchemaMark(def.schema) ? (ownsKey(this.#schemas, def.name) ? this.#schemas[def.name] : undefined) : def.schema
+    const given = schemaOf(def)
+    if (given === undefined) return null
+    const schema = isSchemaMark(given) ? (ownsKey(this.#schemas, def.name) ? this.#schemas[def.name] : undefined) : given
     if (schema === undefined) return missingValidator(def.name)
     return compileSchema(schema, def.name, def.primaryKey)
   }

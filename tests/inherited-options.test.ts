@@ -95,4 +95,74 @@ describe('options and an enumerable property on Object.prototype (set by some li
       return new Database().sequence('s').next()`)
     expect(out).toBe('"1"')
   })
+
+  it('createTable makes a table without ttl or schema unless asked', () => {
+    const out = withPrototype({ ttl: { field: 'a' }, schema: { a: 'string' } }, `
+      return [false, true].map((shared) => {
+        const db = new Database({ shared })
+        const t = db.createTable('t')
+        t.insert([{ id: 1, a: 1 }, { id: 2, a: 2 }])
+        const ids = t.all().map((r) => r.id)
+        db.close()
+        return ids
+      })`)
+    expect(out).toBe('[[1,2],[1,2]]')
+  })
+
+  it('save writes every record of a table without ttl', () => {
+    const out = runModule(`
+      const { Database } = await import(${JSON.stringify(SRC)})
+      const { mkdtempSync } = await import('node:fs')
+      const { join } = await import('node:path')
+      const { tmpdir } = await import('node:os')
+      const file = join(mkdtempSync(join(tmpdir(), 'dictdb-inherited-')), 'db.json')
+      const db = new Database()
+      db.createTable('t').insert([{ id: 1, a: 1 }, { id: 2, a: 2 }])
+      Object.prototype.ttl = { field: 'a' }
+      try { db.save(file) } finally { delete Object.prototype.ttl }
+      console.log(JSON.stringify(Database.load(file).getTable('t').all()))`)
+    expect(out).toBe('[{"a":1,"id":1},{"a":2,"id":2}]')
+  })
+
+  it('a loaded table has the definition its file holds, in both formats', () => {
+    const out = runModule(`
+      const { Database } = await import(${JSON.stringify(SRC)})
+      const { mkdtempSync } = await import('node:fs')
+      const { join } = await import('node:path')
+      const { tmpdir } = await import('node:os')
+      const dir = mkdtempSync(join(tmpdir(), 'dictdb-inherited-'))
+      const db = new Database()
+      db.createTable('t').insert([{ id: 1, a: 1 }, { id: 2, a: 2 }])
+      for (const format of ['json', 'binary']) db.save(join(dir, 'db.' + format), { format })
+      Object.assign(Object.prototype, { ttl: { field: 'a' }, schema: { a: 'string' }, standardSchema: 'zod' })
+      const found = []
+      try {
+        for (const format of ['json', 'binary']) {
+          const t = Database.load(join(dir, 'db.' + format)).getTable('t')
+          t.insert({ id: 3, a: 3 })
+          found.push(t.all().map((r) => r.id))
+        }
+      } finally { for (const k of ['ttl', 'schema', 'standardSchema']) delete Object.prototype[k] }
+      console.log(JSON.stringify(found))`)
+    expect(out).toBe('[[1,2,3],[1,2,3]]')
+  })
+
+  it('a backup restore detects the format of its files', () => {
+    const out = runModule(`
+      const { Database, BackupManager } = await import(${JSON.stringify(SRC)})
+      const { mkdtempSync } = await import('node:fs')
+      const { join } = await import('node:path')
+      const { tmpdir } = await import('node:os')
+      const dir = mkdtempSync(join(tmpdir(), 'dictdb-inherited-'))
+      const db = new Database()
+      db.createTable('t').insert({ id: 1 })
+      const backups = new BackupManager(db, dir)
+      await backups.backupFull()
+      await backups.stop()
+      Object.prototype.format = 'binary'
+      let records
+      try { records = BackupManager.restore(dir).getTable('t').all() } finally { delete Object.prototype.format }
+      console.log(JSON.stringify(records))`)
+    expect(out).toBe('[{"id":1}]')
+  })
 })

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, describe } from '../errors'
 import { checkName, checkOptions } from '../options'
 import type { Validator } from '../schema'
-import type { DatabaseState } from '../storage/change'
+import { ttlOf, type DatabaseState } from '../storage/change'
 import type { Rec } from '../values/types'
 import { shortName } from '../values/describe'
 import { fieldOf } from '../values/own-field'
@@ -92,10 +92,10 @@ export class ExpiryScan {
  * holds what a read sees, and is byte for byte the file of the same table after the sweep.
  */
 export function withoutExpired(state: DatabaseState, now = Date.now()): DatabaseState {
-  if (!state.tables.some((t) => t.definition.ttl !== undefined)) return state
+  if (!state.tables.some((t) => ttlOf(t.definition) !== undefined)) return state
   return {
     tables: state.tables.map((t) => {
-      const rule = t.definition.ttl
+      const rule = ttlOf(t.definition)
       return rule === undefined ? t : { ...t, records: t.records.filter((rec) => !isExpired(rule, rec, now)) }
     }),
   }

@@ -3,7 +3,7 @@ import type { IndexSpec } from '../indexes/types'
 import { nameList } from '../options'
 import { isStandardSchema, type Schema } from '../schema'
 import { isSchemaMark } from '../shared/codec'
-import type { TableDefinition, TableState } from '../storage/change'
+import { schemaOf, type TableDefinition, type TableState } from '../storage/change'
 import { checkIndexSpec } from '../table'
 import { shortName } from '../values/describe'
 import { ownsKey } from '../values/own-field'
@@ -31,7 +31,8 @@ export interface CatalogEntry extends SavedDefinition {
 
 /** The stored form of a definition. */
 export function saveDefinition(def: TableDefinition): SavedDefinition {
-  const { schema, indexes: list, ...rest } = def
+  const { schema: _s, indexes: list, ...rest } = def
+  const schema = schemaOf(def)
   const indexes = list.map((i) => ({ field: i.field, type: i.type, unique: i.unique }))
   const out = { ...rest, indexes }
   if (schema === undefined) return out
@@ -58,7 +59,8 @@ export interface SchemaSource {
  */
 export function loadDefinition(value: unknown, where: string, source: SchemaSource): TableDefinition {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad(where, `a table definition is ${describe(value)}`)
-  const def = value as Record<string, unknown>
+  // Its own fields only: a field the file does not hold is absent, whatever Object.prototype has.
+  const def = Object.assign(Object.create(null) as Record<string, unknown>, value)
   const name = def.name
   if (typeof name !== 'string' || name === '') throw bad(where, `a table has the name ${describe(name)}`)
   if (typeof def.primaryKey !== 'string' || def.primaryKey === '') throw bad(where, `table \`${shortName(name)}\` has the primary key ${describe(def.primaryKey)}`)

@@ -67,8 +67,17 @@ export function fileFormat(path: string): Format {
   })
 }
 
+/**
+ * The options given, on no prototype: one not given reads as undefined, whatever a library of the
+ * application put on Object.prototype (a `format` there made every backup restore refuse its files).
+ */
+function ownOptions(options: ReadOptions): ReadOptions {
+  return Object.assign(Object.create(null) as ReadOptions, options)
+}
+
 /** Reads the document in `path` into `sink`, a block at a time. */
-export function readDocumentSync(path: string, sink: DocumentSink, options: ReadOptions = {}): void {
+export function readDocumentSync(path: string, sink: DocumentSink, given: ReadOptions = {}): void {
+  const options = ownOptions(given)
   withFileForReading(path, (fd) => {
     const feed = new Feed(path, checkedSize(path, fd), sink, options)
     for (;;) {
@@ -86,7 +95,8 @@ export function readDocumentSync(path: string, sink: DocumentSink, options: Read
 }
 
 /** {@link readDocumentSync} without blocking: awaited reads, and a turn of the event loop between blocks. */
-export async function readDocument(path: string, sink: DocumentSink, options: ReadOptions = {}): Promise<void> {
+export async function readDocument(path: string, sink: DocumentSink, given: ReadOptions = {}): Promise<void> {
+  const options = ownOptions(given)
   let fd: number
   try {
     fd = await io.open(path, 'r')

@@ -59,6 +59,20 @@ export interface TableDefinition {
   readonly ttl?: TtlRule
 }
 
+// A definition's optional parts are read as its own: a `ttl` or `schema` a library of the
+// application put on Object.prototype would otherwise give every table one.
+const hasOwn = Object.prototype.hasOwnProperty
+
+/** The expiry rule `def` holds, if any. */
+export function ttlOf(def: TableDefinition): TtlRule | undefined {
+  return hasOwn.call(def, 'ttl') ? def.ttl : undefined
+}
+
+/** The schema `def` holds, if any. */
+export function schemaOf(def: TableDefinition): unknown {
+  return hasOwn.call(def, 'schema') ? def.schema : undefined
+}
+
 /** A change to the catalog: tables and indexes. */
 export type SchemaChange =
   | { readonly type: 'createTable'; readonly table: string; readonly definition: TableDefinition }

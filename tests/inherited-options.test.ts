@@ -3,6 +3,10 @@ import { SRC, runModule } from './support/child'
 
 // A library of the application may put enumerable properties on Object.prototype; an options
 // object (or no options at all) then inherits them. Only the options the caller wrote count.
+/** A child script's lines that make `dir`, a fresh temporary folder (and import `join`). */
+const TEMP_DIR = `const { join } = await import('node:path')
+      const dir = (await import('node:fs')).mkdtempSync(join((await import('node:os')).tmpdir(), 'dictdb-inherited-'))`
+
 function withPrototype(props: Record<string, unknown>, body: string): string {
   return runModule(`
     const { Database } = await import(${JSON.stringify(SRC)})
@@ -112,10 +116,8 @@ describe('options and an enumerable property on Object.prototype (set by some li
   it('save writes every record of a table without ttl', () => {
     const out = runModule(`
       const { Database } = await import(${JSON.stringify(SRC)})
-      const { mkdtempSync } = await import('node:fs')
-      const { join } = await import('node:path')
-      const { tmpdir } = await import('node:os')
-      const file = join(mkdtempSync(join(tmpdir(), 'dictdb-inherited-')), 'db.json')
+      ${TEMP_DIR}
+      const file = join(dir, 'db.json')
       const db = new Database()
       db.createTable('t').insert([{ id: 1, a: 1 }, { id: 2, a: 2 }])
       Object.prototype.ttl = { field: 'a' }
@@ -127,10 +129,7 @@ describe('options and an enumerable property on Object.prototype (set by some li
   it('a loaded table has the definition its file holds, in both formats', () => {
     const out = runModule(`
       const { Database } = await import(${JSON.stringify(SRC)})
-      const { mkdtempSync } = await import('node:fs')
-      const { join } = await import('node:path')
-      const { tmpdir } = await import('node:os')
-      const dir = mkdtempSync(join(tmpdir(), 'dictdb-inherited-'))
+      ${TEMP_DIR}
       const db = new Database()
       db.createTable('t').insert([{ id: 1, a: 1 }, { id: 2, a: 2 }])
       for (const format of ['json', 'binary']) db.save(join(dir, 'db.' + format), { format })
@@ -150,10 +149,7 @@ describe('options and an enumerable property on Object.prototype (set by some li
   it('a backup restore detects the format of its files', () => {
     const out = runModule(`
       const { Database, BackupManager } = await import(${JSON.stringify(SRC)})
-      const { mkdtempSync } = await import('node:fs')
-      const { join } = await import('node:path')
-      const { tmpdir } = await import('node:os')
-      const dir = mkdtempSync(join(tmpdir(), 'dictdb-inherited-'))
+      ${TEMP_DIR}
       const db = new Database()
       db.createTable('t').insert({ id: 1 })
       const backups = new BackupManager(db, dir)

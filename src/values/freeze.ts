@@ -9,6 +9,9 @@ declare global {
   }
 }
 
+/** An own element, not one a library put on Array.prototype (`i in value` would see it). */
+const hasOwn = Object.prototype.hasOwnProperty
+
 /**
  * Why a string with a lone surrogate (half of a UTF-16 pair, as slicing between the halves
  * makes) is refused: it has no UTF-8 form, so the shared log and the binary file would hold
@@ -67,7 +70,7 @@ function freezeObject(value: object, path: string, ancestors: unknown[] = []): u
   if (Array.isArray(value)) {
     const arr = new Array<unknown>(value.length)
     for (let i = 0; i < value.length; i++) {
-      if (!(i in value) || value[i] === undefined) throw unstorable(`${path}[${i}]`, undefined, 'arrays cannot hold undefined or holes')
+      if (!hasOwn.call(value, i) || value[i] === undefined) throw unstorable(`${path}[${i}]`, undefined, 'arrays cannot hold undefined or holes')
       arr[i] = freezeCopy(value[i], `${path}[${i}]`, ancestors)
     }
     out = Object.freeze(arr)
@@ -189,7 +192,7 @@ function adopt(value: unknown, path: string, ancestors: unknown[]): unknown {
   ancestors.push(value)
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      if (!(i in value) || value[i] === undefined) throw unstorable(`${path}[${i}]`, undefined, 'arrays cannot hold undefined or holes')
+      if (!hasOwn.call(value, i) || value[i] === undefined) throw unstorable(`${path}[${i}]`, undefined, 'arrays cannot hold undefined or holes')
       value[i] = adopt(value[i], `${path}[${i}]`, ancestors)
     }
   } else {

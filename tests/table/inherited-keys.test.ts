@@ -51,4 +51,15 @@ describe('tables and an enumerable property on Object.prototype (set by some lib
       console.log(JSON.stringify(found))`)
     expect(out).toBe('{"id":1}')
   })
+
+  it('an array with a hole is refused, whatever Array.prototype holds at that index', () => {
+    const out = runModule(`
+      const { Database } = await import(${JSON.stringify(SRC)})
+      const t = new Database().createTable('t')
+      Array.prototype[0] = 'inherited'
+      let result
+      try { t.insert({ id: 1, list: [, 1] }); result = 'stored' } catch (error) { result = error.code } finally { delete Array.prototype[0] }
+      console.log(JSON.stringify([result, t.count()]))`)
+    expect(out).toBe('["InvalidArgumentError",0]')
+  })
 })

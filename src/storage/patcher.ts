@@ -1,9 +1,10 @@
+import { blankFor, needsLiteral } from '../values/plain-record'
 import type { Shape } from '../values/shape'
 import type { Rec } from '../values/types'
 import type { FieldPatch } from './change'
 
 /**
- * Makes the record a patch makes of a stored record of one flat shape: one frozen object literal
+ * Makes the record a patch makes of a stored record of one flat shape: one frozen plain object
  * of the shape's fields, in order, each read from the stored record or from the patch's values.
  * Compiled per shape and list of patched names. Applying another thread's update this way costs
  * one allocation, against a shallow copy, a store by computed name per field and a freeze of an
@@ -55,7 +56,7 @@ export type FieldMaker = (before: Rec, value: unknown) => Rec
 const fieldMakers = new WeakMap<Shape, Map<string, FieldMaker | null>>()
 
 /**
- * The maker of records of `shape` with field `field` set (one frozen literal, as {@link patchMaker}'s),
+ * The maker of records of `shape` with field `field` set (one frozen object, as {@link patchMaker}'s),
  * or null when the shape has no such field. Compiled once per shape and field.
  */
 export function fieldMaker(shape: Shape, field: string): FieldMaker | null {
@@ -71,7 +72,7 @@ export function fieldMaker(shape: Shape, field: string): FieldMaker | null {
 }
 
 function compileOne(fields: readonly string[], field: string): FieldMaker {
-  return frozenLiteral(fields, (f) => (f === field ? 'v' : null)) as FieldMaker
+  return frozenRecord(fields, (f) => (f === field ? 'v' : null)) as FieldMaker
 }
 
 function sameNames(patch: FieldPatch): boolean {
@@ -82,7 +83,7 @@ function sameNames(patch: FieldPatch): boolean {
 
 function compile(fields: readonly string[], names: readonly string[]): PatchMaker | null {
   if (new Set(names).size !== names.length || !names.every((n) => fields.includes(n))) return null
-  return frozenLiteral(fields, (f) => {
+  return frozenRecord(fields, (f) => {
     const at = names.indexOf(f)
     return at < 0 ? null : `v[${at}]`
   }) as PatchMaker
@@ -92,10 +93,18 @@ function compile(fields: readonly string[], names: readonly string[]): PatchMake
  * `(b, v) => Object.freeze({ ...every field of `fields` })`, compiled: each field's value is the
  * expression `set` gives for it, or else `b`'s (the stored record's). Field names enter the code
  * only as JSON string literals (a compiled shape never holds `__proto__`, see ../values/shape.ts).
+ * The object comes from a constructor, not a literal (see ../values/plain-record.ts), unless a
+ * field name needs the literal.
  */
-function frozenLiteral(fields: readonly string[], set: (field: string) => string | null): (b: Rec, v: never) => Rec {
-  const props = fields.map((f) => `${JSON.stringify(f)}: ${set(f) ?? `b[${JSON.stringify(f)}]`}`)
-  return new Function('b', 'v', `return Object.freeze({\n${props.join(',\n')}\n})`) as (b: Rec, v: never) => Rec
+function frozenRecord(fields: readonly string[], set: (field: string) => string | null): (b: Rec, v: never) => Rec {
+  const value = (f: string) => set(f) ?? `b[${JSON.stringify(f)}]`
+  if (needsLiteral(fields)) {
+    const props = fields.map((f) => `${JSON.stringify(f)}: ${value(f)}`)
+    return new Function('b', 'v', `return Object.freeze({\n${props.join(',\n')}\n})`) as (b: Rec, v: never) => Rec
+  }
+  const stores = fields.map((f) => `o[${JSON.stringify(f)}] = ${value(f)}`)
+  const body = `return function make(b, v) {\nvar o = new Blank()\n${stores.join('\n')}\nreturn Object.freeze(o)\n}`
+  return new Function('Blank', body)(blankFor(fields)) as (b: Rec, v: never) => Rec
 }
 
 /**

@@ -1,0 +1,82 @@
+import { spawnSync } from 'node:child_process'
+import { describe, expect, it } from 'vitest'
+import { SRC } from '../support/child'
+import { CHILD_LIMIT_MS } from '../support/limits'
+
+const STORE = new URL('../../src/storage/table-store.ts', import.meta.url).href
+
+/**
+ * Runs `body` in a fresh node whose young generation is at its largest from the start (a 1 MiB
+ * semi-space, the size V8 must have reached before it decides to allocate a code site's objects
+ * in the old generation), with `gc` exposed; `old()` gives the old generation's used bytes.
+ * Prints what `body` logs.
+ */
+function inChild(body: string): string {
+  const script = `
+    const v8 = await import('node:v8')
+    const old = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'old_space').space_used_size
+    ${body}`
+  const flags = ['--expose-gc', '--max-semi-space-size=1', '--min-semi-space-size=1', '--import', 'tsx', '--input-type=module', '-e', script]
+  const result = spawnSync(process.execPath, flags, { encoding: 'utf8', timeout: CHILD_LIMIT_MS })
+  expect(result.stderr).toBe('')
+  expect(result.status).toBe(0)
+  return result.stdout.trim()
+}
+
+// V8 decides, from the objects a code site made before that code was optimized, whether the site's
+// objects live long, and then allocates all of them in the old generation, for good. The record
+// makers (src/storage/patcher.ts) run for every update, so a first run of updates over many
+// records (each outliving a young-generation GC) used to make V8 allocate every later record
+// there: a fresh page of memory every ~60 updates, and a major GC every few hundred thousand,
+// even once the updates went to a few records whose old versions die young.
+describe('records made by the compiled record makers, after a first run of updates over many records', () => {
+  it('an express update of a shared table allocates its record in the young generation', () => {
+    const grown = inChild(`
+      const { Database, increment } = await import(${JSON.stringify(SRC)})
+      const t = new Database({ shared: true }).createTable('t')
+      t.insert(Array.from({ length: 20_000 }, (_, i) => ({ id: i + 1, n: 0 })))
+      for (let i = 0; i < 600; i++) t.update({ n: increment(1) }, { id: 1 + i })
+      gc({ type: 'minor' })
+      for (let i = 0; i < 50_000; i++) t.update({ n: increment(1) }, { id: 1 + (i % 100) })
+      gc()
+      const before = old()
+      for (let i = 0; i < 100_000; i++) t.update({ n: increment(1) }, { id: 1 + (i % 100) })
+      console.log(old() - before)`)
+    // 100k records of ~40 bytes each would be ~4 MB of old generation.
+    expect(Number(grown)).toBeLessThan(2 ** 20)
+  })
+
+  it("another thread's patch applied to a stored record makes its record in the young generation", () => {
+    const grown = inChild(`
+      const { TableStore } = await import(${JSON.stringify(STORE)})
+      const store = new TableStore('t', 'id')
+      for (let id = 1; id <= 20_000; id++) store.apply({ type: 'record', table: 't', key: id, before: undefined, after: Object.freeze({ id, n: 0 }) })
+      const patch = (n) => ({ names: ['n'], values: [n], count: 1 })
+      const bump = (id) => store.applyPatch(id, store.get(id), patch(store.get(id).n + 1))
+      for (let i = 0; i < 600; i++) bump(1 + i)
+      gc({ type: 'minor' })
+      for (let i = 0; i < 50_000; i++) bump(1 + (i % 100))
+      gc()
+      const before = old()
+      for (let i = 0; i < 100_000; i++) bump(1 + (i % 100))
+      console.log(old() - before)`)
+    expect(Number(grown)).toBeLessThan(2 ** 20)
+  })
+})
+
+describe('a record maker when Object.prototype holds a field name as an accessor (set by some library of the application)', () => {
+  it('still defines the field on the record it makes', () => {
+    const out = inChild(`
+      const { TableStore } = await import(${JSON.stringify(STORE)})
+      const seen = []
+      Object.defineProperty(Object.prototype, 'n', { configurable: true, get() { return undefined }, set(x) { seen.push(x) } })
+      const store = new TableStore('t', 'id')
+      store.apply({ type: 'record', table: 't', key: 1, before: undefined, after: Object.freeze({ id: 1, n: 0 }) })
+      store.applyPatch(1, store.get(1), { names: ['n'], values: [5], count: 1 })
+      const rec = store.get(1)
+      delete Object.prototype.n
+      console.log(JSON.stringify([Object.entries(rec), seen]))`)
+    expect(out).toBe('[[["id",1],["n",5]],[]]')
+  })
+
+})

@@ -13,6 +13,18 @@ export function fieldOf(rec: Rec, name: string): unknown {
   return value === undefined || hasOwn.call(rec, name) ? value : undefined
 }
 
+/**
+ * How a loop reads fields `names` of many records: {@link fieldOf} when one of them is a name
+ * Object.prototype has at the time of the call, else a plain read (nothing to pay per record).
+ */
+export function readerOf(names: readonly string[]): (rec: Rec, name: string) => unknown {
+  return names.some(inherits) ? fieldOf : plainField
+}
+
+function plainField(rec: Rec, name: string): unknown {
+  return rec[name]
+}
+
 /** Whether reading field `name` of an object without it can give something (see {@link fieldOf}). */
 export function inherits(name: string): boolean {
   return name in Object.prototype

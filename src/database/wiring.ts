@@ -132,7 +132,8 @@ function shareReplica(catalog: Catalog, tx: Transactions, shared: SharedParts, l
     refresh: () => shared.replica.refresh(),
     append: (ops) => shared.replica.append(wireOps(catalog, ops)),
     readLocal: (lock, fn) => (lock as SharedRWLock).localReadSync(fn),
-    quiet: (lock) => (lock as SharedRWLock).quiet(commits, stale) || shared.replica.quietRead(lock as SharedRWLock),
+    // Ring writes (src/shared/rings.ts) do not move the commit count: their tails are looked at too.
+    quiet: (lock) => ((lock as SharedRWLock).quiet(commits, stale) && shared.replica.ringsCurrent()) || shared.replica.quietRead(lock as SharedRWLock),
     position: () => shared.replica.position,
     enterChecked: (lock) => (lock as SharedRWLock).enterChecked(),
     heldElsewhere: (lock) => (lock as SharedRWLock).heldElsewhere(),

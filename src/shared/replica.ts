@@ -5,12 +5,15 @@ import { decodeOps, encodeOpsInPlace, type EncodedOps, type WireOp } from './cod
 import { COMMIT_FLAGS } from './append-mutex'
 import { SharedLog, entrySize } from './log'
 import { MAX_THREADS, T_STALE } from './layout'
+import { Rings } from './rings'
+import { sealRings, unsealed, waitForWriters } from './ring-seal'
+import { applyDecodedSeal, applyPublished, applySeal, decodeSeal, type ApplyPatch, type DecodedSeal } from './ring-read'
 import { OpenedPatches, patchesBeside, type RecordWrite } from './defer'
 import type { Key, Rec } from '../values/types'
 import type { PatchWriter } from '../values/binary-shapes'
 import type { TableStore } from '../storage/table-store'
 import { WRITER_FULL, type BinaryWriter } from '../values/binary'
-import { tailAfter, type SharedMemory } from './memory'
+import { tailAfter, tailWord, type SharedMemory } from './memory'
 import { SnapshotWriter, copySnapshot, snapshotState } from './snapshot'
 
 /**
@@ -149,7 +152,14 @@ export class Replica {
     this.slot = memory.attachThread(0)
     this.#staleWord = new Int32Array(memory.buffers.control, (memory.thread(this.slot) + T_STALE) * 4, 1)
     this.#snapshots = new SnapshotWriter(memory, this.slot, timeoutMs)
+    this.#rings = new Rings(memory, this.slot)
+    this.#applyPatch = (bytes, start, end) => this.#host.applyPatch(bytes, start, end)
+    memory.sealer = (count) => this.#sealHeld(count)
   }
+
+  /** The thread rings as this replica has them (see ./rings.ts). */
+  readonly #rings: Rings
+  readonly #applyPatch: ApplyPatch
 
   /** Loads the shared state into a new replica (a thread attaching to an existing database). */
   join(): void {
@@ -171,7 +181,16 @@ export class Replica {
    * {@link quietRead}'s: a plain read of the count, and an `Atomics.load` every 64th time.
    */
   current(): boolean {
-    return ((this.#commitsWord[0] as number) & ~COMMIT_FLAGS) === this.#seen && this.#staleWord[0] === 0 && --this.#checks > 0
+    return ((this.#commitsWord[0] as number) & ~COMMIT_FLAGS) === this.#seen && this.#staleWord[0] === 0 && --this.#checks > 0 && this.#rings.current()
+  }
+
+  /**
+   * Whether no thread ring holds a published entry this replica lacks (plain reads: see
+   * `Rings.current`). With `SharedRWLock.quiet`, the bare-read check: ring writes do not move
+   * the commit count.
+   */
+  ringsCurrent(): boolean {
+    return this.#rings.current()
   }
 
   /**
@@ -208,7 +227,7 @@ export class Replica {
    */
   quietRead(lock: QuietLock): boolean {
     const seen = this.#seen
-    return this.memory.commits === seen && this.#staleWord[0] === 0 && lock.settle(seen)
+    return this.memory.commits === seen && this.#staleWord[0] === 0 && this.#rings.currentAtomic() && lock.settle(seen)
   }
 
   /**
@@ -223,8 +242,37 @@ export class Replica {
   catchUp(canRebuild = true): void {
     this.#checks = CHECKS_PER_ATOMIC_LOAD
     const word = this.memory.commits
-    if (word === this.#seen && this.#staleWord[0] === 0) return
+    if (word === this.#seen && this.#staleWord[0] === 0 && this.#rings.currentAtomic()) return
     this.#catchUpSlow(canRebuild, word)
+  }
+
+  /**
+   * {@link refresh} for the express path, which plans on its own claimed record only (./rings.ts):
+   * catches up if the log moved, not for other threads' ring entries (applied every few writes).
+   */
+  refreshLog(): number {
+    if (!(((this.#commitsWord[0] as number) & ~COMMIT_FLAGS) === this.#seen && this.#staleWord[0] === 0 && --this.#checks > 0)) this.catchUp(true)
+    return this.#seen
+  }
+
+  /**
+   * The express update through this thread's ring (./rings.ts): writes the patch `write` makes of
+   * record `key` (`before` → `after`) to the ring and stores `after`, if the ring can take it
+   * (`Rings.write`; `claim`: the record's claim slot); false with nothing done otherwise. Called
+   * only while nobody listens in this thread (`Transactions.idle`), as `appendField`.
+   */
+  writeRing(lock: { heldElsewhere(): boolean }, write: PatchWriter, store: TableStore, key: Key, before: Rec, after: Rec, field: string, claim: number): boolean {
+    const rings = this.#rings
+    if (!rings.write(this.#seen, lock, claim, write, key, before, after)) return false
+    try {
+      store.replaceField(key, before, after, field)
+    } catch (error) {
+      this.#markBroken()
+      throw error
+    }
+    if (rings.sealDue) this.#sealNow(true)
+    else if (rings.lookDue && !rings.current()) this.#catchUpRings(true)
+    return true
   }
 
   /**
@@ -259,12 +307,15 @@ export class Replica {
    * sees to each case); EXPRESS_BEHIND if more than `BESIDE_MAX` bytes were appended since (the
    * caller catches up outside the mutex and may try again); EXPRESS_DONE once appended.
    */
-  appendField(beside: RecordWrite, lock: { heldElsewhere(): boolean }, write: PatchWriter, store: TableStore, key: Key, before: Rec, after: Rec, field: string): number {
+  appendField(beside: RecordWrite, lock: { heldElsewhere(): boolean }, write: PatchWriter, store: TableStore, key: Key, before: Rec, after: Rec, field: string, claim = -1): number {
     const mem = this.memory
     const count = mem.lockAppend(this.slot, this.#timeoutMs, this.#seen)
     let end = -1
     let behind = false
     try {
+      // The record's claim (./rings.ts) passes to this thread: the last ring writer of the record
+      // now writes it through this mutex too, after this entry (its entries so far were sealed).
+      if (claim >= 0) this.#rings.takeClaim(claim)
       if (!lock.heldElsewhere()) {
         // The count it was taken at is the one this replica stands at: nothing appended since.
         // Else the tail after the entries deferred, or -1.
@@ -520,7 +571,7 @@ export class Replica {
     this.#withAppendMutex(() => {
       if (!this.#tryCatchUp()) throw new DeadlockError('This replica fell behind while publishing a snapshot')
       // Caught up under the mutex: its position is the tail.
-      this.#snapshots.write(this.#host, this.#applied, true)
+      this.#snapshots.write(this.#host, this.#applied, this.#rings.at, true)
     })
   }
 
@@ -530,11 +581,57 @@ export class Replica {
   }
 
   #catchUpSlow(canRebuild: boolean, word: number): void {
+    this.#catchUpLog(canRebuild, word)
+    this.#catchUpRings(canRebuild)
+  }
+
+  #catchUpLog(canRebuild: boolean, word: number): void {
     if (this.#tryCatchUp(word)) return
     if (!canRebuild) {
       throw new DeadlockError('This thread fell too far behind the shared log during a transaction; the transaction is retried')
     }
     this.#rebuild()
+  }
+
+  /**
+   * Applies the other threads' published ring entries this replica lacks (after the log: they
+   * come after it in its order). A thread with listeners seals them instead and reads them
+   * from the log, so its listeners hear them in the log's order, each once. A ring whose entries
+   * were overwritten while copied has them sealed in the log: the log is caught up and the copy
+   * tried again, a few times, then this thread seals.
+   */
+  #catchUpRings(canRebuild: boolean): void {
+    const rings = this.#rings
+    if (rings.currentAtomic()) return
+    if (this.#host.listened()) return this.#sealNow(canRebuild)
+    for (let tries = 0; !applyPublished(rings, this.#applyPatch); tries++) {
+      if (tries === 8) return this.#sealNow(canRebuild)
+      this.#catchUpLog(canRebuild, this.memory.commits)
+    }
+  }
+
+  /** Seals every ring into the log (through the append mutex), then catches up with the log. */
+  #sealNow(canRebuild: boolean): void {
+    const mem = this.memory
+    const count = mem.lockAppend(this.slot, this.#timeoutMs, this.#seen)
+    mem.unlockAppend(this.slot, count)
+    this.#catchUpLog(canRebuild, count)
+    // The seal reclaimed log the snapshot still needs (see `#makeRoom`): this replica, which is
+    // exactly the log up to the seal now (the ring entries it applied before were sealed in it,
+    // and it applied none since), publishes the snapshot, as an append would.
+    if (this.#snapshotDue && this.#seen === count) {
+      this.#snapshotDue = false
+      this.#snapshotAfterCommit(this.#applied)
+    }
+  }
+
+  /** `SharedMemory.sealer`: the append mutex held at count `count`, seals the rings; the new count. */
+  #sealHeld(count: number): number {
+    waitForWriters(this.#rings, this.#timeoutMs)
+    if (!unsealed(this.#rings)) return count
+    const tail = tailAfter(this.memory.head, count)
+    const end = sealRings(this.#rings, this.#log, tail, (from, to) => this.#makeRoom(from, to))
+    return end === tail ? count : tailWord(end)
   }
 
   /**
@@ -558,7 +655,7 @@ export class Replica {
       // log's buffer stays as it is); from the first other entry on, all are decoded before any
       // is applied: a listener may read the log again, reusing its buffer.
       const i = this.#applyPatches(count)
-      if (i === count - 1) {
+      if (i === count - 1 && !log.isSeal(i)) {
         this.#applyEntry(decodeOps(log.bytes, log.start(i), log.start(i) + log.length(i)), log.end(i))
       } else if (i < count) {
         this.#applyDecoded(i, count)
@@ -592,7 +689,14 @@ export class Replica {
     const log = this.#log
     let i = 0
     try {
-      while (i < count && this.#host.applyPatch(log.bytes, log.start(i), log.start(i) + log.length(i))) i++
+      for (; i < count; i++) {
+        if (log.isSeal(i)) {
+          if (this.#host.listened()) break
+          applySeal(this.#rings, log.bytes, log.start(i), log.length(i), this.#applyPatch)
+        } else if (!this.#host.applyPatch(log.bytes, log.start(i), log.start(i) + log.length(i))) {
+          break
+        }
+      }
     } finally {
       if (i > 0) this.#setApplied(log.end(i - 1))
     }
@@ -602,13 +706,23 @@ export class Replica {
   /** Decodes entries `from` to `to` of the last log read, then applies them. */
   #applyDecoded(from: number, to: number): void {
     const log = this.#log
-    const decoded = new Array<WireOp[]>(to - from)
+    const decoded = new Array<WireOp[] | DecodedSeal>(to - from)
     const ends = new Array<number>(to - from)
     for (let i = from; i < to; i++) {
-      decoded[i - from] = decodeOps(log.bytes, log.start(i), log.start(i) + log.length(i))
+      const start = log.start(i)
+      decoded[i - from] = log.isSeal(i) ? decodeSeal(log.bytes, start, log.length(i)) : decodeOps(log.bytes, start, start + log.length(i))
       ends[i - from] = log.end(i)
     }
-    for (let i = 0; i < decoded.length; i++) this.#applyEntry(decoded[i] as WireOp[], ends[i] as number)
+    for (let i = 0; i < decoded.length; i++) {
+      const entry = decoded[i] as WireOp[] | DecodedSeal
+      const end = ends[i] as number
+      if (Array.isArray(entry)) this.#applyEntry(entry, end)
+      else {
+        // A seal's entries that this replica lacks, each told to the listeners as a commit.
+        applyDecodedSeal(this.#rings, entry, (ops) => this.#host.applyRemote(ops, true, end))
+        this.#setApplied(end)
+      }
+    }
   }
 
   #applyEntry(ops: WireOp[], end: number): void {
@@ -638,7 +752,7 @@ export class Replica {
   /** A snapshot after this thread's commit: the commit stands whatever happens to it. */
   #snapshotAfterCommit(pos: number): void {
     try {
-      this.#snapshots.write(this.#host, pos)
+      this.#snapshots.write(this.#host, pos, this.#rings.at)
     } catch (error) {
       // Replicas that need it wait for the next writer's snapshot, or time out saying why.
       this.#host.reportError(error)
@@ -668,6 +782,7 @@ export class Replica {
     if (copy === null) return false
     this.memory.setStale(this.slot, false)
     this.#host.resetFromState(snapshotState(copy))
+    this.#rings.at.set(copy.rings)
     this.#setApplied(copy.pos)
     return this.#tryCatchUp()
   }

@@ -1,0 +1,161 @@
+/*
+ * Reading the thread rings (./rings.ts): a replica applies the entries other threads published
+ * in their rings and not yet sealed (for freshness: a read must see every commit that happens
+ * before it), and skips them when their seal comes through the log.
+ */
+import { InvalidStateError } from '../errors'
+import { H_RINGS_MASK, RING_SLOTS, RING_UNITS, R_TAIL } from './layout'
+import { entrySize } from './log'
+import { RING_HEADER, RING_WRAP, ROOM_UNITS, ringBase, ringCtl, ringDiff, ringOff, type Rings } from './rings'
+import { SEAL_HEAD } from './ring-seal'
+import { decodeOps, type WireOp } from './codec'
+
+/** Applies a log entry's worth of bytes that is one patch, with nothing published (`ReplicaHost.applyPatch`). */
+export type ApplyPatch = (bytes: Uint8Array, start: number, end: number) => boolean
+
+/** A ring entry that a replica finds anything but a patch: ring writers write patches only. */
+function notAPatch(): Error {
+  return new InvalidStateError('dictdb internal: a thread ring entry that is not one patch')
+}
+
+/**
+ * How far past a position a ring's tail may be while the entries from that position are whole:
+ * the entry being written after the tail may start a skip (less than an entry's room) past it and
+ * take a room.
+ */
+const SAFE_UNITS = RING_UNITS - 2 * ROOM_UNITS
+
+/** Where ring entries are copied before they are applied (a writer may reuse its ring's space once sealed). */
+let scratch: Uint8Array = new Uint8Array(1 << 16)
+const starts: number[] = []
+const lengths: number[] = []
+
+/**
+ * Applies every ring's published entries past where this replica has them (`rings.at`), nobody
+ * listening here. Each ring's entries are copied first, then its tail is read again: if the writer
+ * may have written over what was copied (it only does past its sealed position, so the entries
+ * are in the log by then), nothing of that ring is applied and false is returned: the caller
+ * catches up with the log and tries again. True once every ring's entries are applied.
+ */
+export function applyPublished(rings: Rings, apply: ApplyPatch): boolean {
+  const i32 = rings.i32
+  const mask = Atomics.load(i32, H_RINGS_MASK)
+  let whole = true
+  for (let r = 0; r < RING_SLOTS; r++) {
+    if ((mask & (1 << r)) === 0) continue
+    const from = rings.at[r] as number
+    const tail = Atomics.load(i32, ringCtl(r) + R_TAIL)
+    if (ringDiff(tail, from) <= 0) continue
+    const count = copy(rings, r, from, tail)
+    // Overwritten meanwhile, or maybe: the entry being written may start up to a skip past the tail.
+    if (count < 0 || ringDiff(Atomics.load(i32, ringCtl(r) + R_TAIL), from) > SAFE_UNITS) {
+      whole = false
+      continue
+    }
+    for (let i = 0; i < count; i++) if (!apply(scratch, starts[i] as number, (starts[i] as number) + (lengths[i] as number))) throw notAPatch()
+    rings.at[r] = tail
+  }
+  return whole
+}
+
+/** Copies ring `r`'s entries in [from, to) to `scratch`; how many, or -1 if they cannot be whole. */
+function copy(rings: Rings, r: number, from: number, to: number): number {
+  if (ringDiff(to, from) > SAFE_UNITS) return -1
+  const view = rings.view
+  const base = ringBase(r)
+  let pos = from
+  let at = 0
+  let count = 0
+  while (ringDiff(to, pos) > 0) {
+    const off = ringOff(pos)
+    const length = view.getUint32(base + off, true)
+    if (length === RING_WRAP) {
+      pos = (pos + (RING_UNITS - (pos & (RING_UNITS - 1)))) | 0
+      continue
+    }
+    // A torn header may claim anything: the tail's second read discards the copy.
+    const size = Math.min(entrySize(length), (RING_UNITS * 8) - off)
+    if (at + size > scratch.length) scratch = grow(at + size)
+    scratch.set(rings.bytes.subarray(base + off + RING_HEADER, base + off + size), at)
+    starts[count] = at
+    lengths[count] = Math.min(length, size - RING_HEADER)
+    count++
+    at += size
+    pos = (pos + size / 8) | 0
+  }
+  return count
+}
+
+function grow(min: number): Uint8Array {
+  const next: Uint8Array = new Uint8Array(Math.max(min, scratch.length * 2))
+  next.set(scratch)
+  return next
+}
+
+/**
+ * Applies the seal `bytes[start, start + length)` (a log entry, see ./ring-seal.ts), nobody
+ * listening: its entries that this replica lacks, then notes the ring as had up to its end.
+ */
+export function applySeal(rings: Rings, bytes: Uint8Array, start: number, length: number, apply: ApplyPatch): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const r = view.getUint32(start, true)
+  const to = view.getInt32(start + 8, true)
+  walkSeal(view, start, length, (pos, next, at, len) => {
+    if (ringDiff(pos, rings.at[r] as number) < 0) return
+    if (!apply(bytes, at, at + len)) throw notAPatch()
+    rings.at[r] = next
+  })
+  if (ringDiff(to, rings.at[r] as number) > 0) rings.at[r] = to
+}
+
+/** A seal's entries decoded (listeners are told of them): each with its ring positions. */
+export interface DecodedSeal {
+  readonly ring: number
+  readonly to: number
+  readonly positions: number[]
+  readonly nexts: number[]
+  readonly ops: WireOp[][]
+}
+
+/** Decodes the seal `bytes[start, start + length)`, to apply with {@link applyDecodedSeal}. */
+export function decodeSeal(bytes: Uint8Array, start: number, length: number): DecodedSeal {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const seal: DecodedSeal = { ring: view.getUint32(start, true), to: view.getInt32(start + 8, true), positions: [], nexts: [], ops: [] }
+  walkSeal(view, start, length, (pos, next, at, len) => {
+    seal.positions.push(pos)
+    seal.nexts.push(next)
+    seal.ops.push(decodeOps(bytes, at, at + len))
+  })
+  return seal
+}
+
+/** Applies a decoded seal's entries this replica lacks (checked as each is applied: a listener may catch up meanwhile). */
+export function applyDecodedSeal(rings: Rings, seal: DecodedSeal, applyOps: (ops: WireOp[]) => void): void {
+  const r = seal.ring
+  for (let i = 0; i < seal.ops.length; i++) {
+    if (ringDiff(seal.positions[i] as number, rings.at[r] as number) < 0) continue
+    rings.at[r] = seal.nexts[i] as number
+    applyOps(seal.ops[i] as WireOp[])
+  }
+  if (ringDiff(seal.to, rings.at[r] as number) > 0) rings.at[r] = seal.to
+}
+
+/** Calls `each(position, next position, payload start, payload length)` for every entry of a seal. */
+function walkSeal(view: DataView, start: number, length: number, each: (pos: number, next: number, at: number, len: number) => void): void {
+  let pos = view.getInt32(start + 4, true)
+  let at = start + SEAL_HEAD
+  const end = start + length
+  while (at < end) {
+    const len = view.getUint32(at, true)
+    if (len === RING_WRAP) {
+      pos = (pos + (RING_UNITS - (pos & (RING_UNITS - 1)))) | 0
+      at += RING_HEADER
+      continue
+    }
+    const size = entrySize(len)
+    const next = (pos + size / 8) | 0
+    each(pos, next, at + RING_HEADER, len)
+    pos = next
+    at += size
+  }
+}

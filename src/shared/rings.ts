@@ -1,0 +1,212 @@
+/*
+ * Per-thread express rings. A thread in a slot below `RING_SLOTS` writes its express updates (an
+ * update by key of one field, see src/table/express.ts) to a single-producer ring of its own in
+ * the control block, publishing each by a store of the ring's tail on a line of its own: no
+ * read-modify-write of a shared word, no line that another writer writes. Another thread applies
+ * a ring's published entries from the ring (`RingReader`, ./ring-read.ts) for freshness, and every
+ * holder of the append mutex first seals every ring (`sealRings`, ./ring-seal.ts): copies its
+ * published entries into the log as one entry per chunk, so the log stays the whole truth
+ * (snapshots, stale replicas rebuilding, the listeners' order).
+ *
+ * Why no entry escapes the log's order (Dekker, every access below `Atomics`, sequentially
+ * consistent): a writer stores its ring's writing flag, then reads the commit word; a holder of
+ * the append mutex takes the commit word, then reads every flag. Either the writer sees the word
+ * taken, or moved from the count its replica stands at, and writes nothing; or the holder sees the
+ * flag and waits for it to clear, then seals the entry. So an entry is in the log before every
+ * later entry of the mutex's holders, and is never planned on a state that another thread's entry
+ * changed since: the record's claim (below) keeps another writer's ring from holding it, and
+ * everything else moves the commit word.
+ *
+ * Claims: per hash of (table, key), the slot + 1 of the thread that may have written that record
+ * to its ring. A ring write needs the claim to be this thread's, or takes a free one with a
+ * compare-and-swap; another thread's claim sends the write through the append mutex, which seals
+ * that thread's entries first (and takes the claim: see `Replica.appendField`).
+ */
+import {
+  CLAIMS, CLAIMS_BASE, H_COMMITS, H_FOLLOWERS, H_RINGS_MASK, RINGS_BASE, RING_BYTES, RING_CTRL_WORDS, RING_SLOTS, RING_UNITS,
+  RING_WORDS, R_FLAG, R_SEALED, R_TAIL,
+} from './layout'
+import type { SharedMemory } from './memory'
+import type { PatchWriter } from '../values/binary-shapes'
+import type { Key, Rec } from '../values/types'
+
+/** A ring entry's header (as the log's): payload length, writer's slot. */
+export const RING_HEADER = 8
+/** The header of a skip to the ring's start (an entry would not fit before its end). */
+export const RING_WRAP = 0xffffffff
+/** Most bytes one ring entry may take (header included); larger ones go through the log. */
+export const RING_ROOM = 4096
+export const ROOM_UNITS = RING_ROOM / 8
+/** A writer seals its ring once this many units are published and not sealed (half the ring). */
+const SEAL_AT = RING_UNITS / 2
+/** Own writes between two looks at the other rings (a look moves their tails' lines). */
+const LOOK_EVERY = 16
+
+/** Word index of ring `r`'s control words. */
+export function ringCtl(r: number): number {
+  return RINGS_BASE + r * RING_WORDS
+}
+/** Byte offset, in the control block, of ring `r`'s first byte. */
+export function ringBase(r: number): number {
+  return (ringCtl(r) + RING_CTRL_WORDS) * 4
+}
+/** Byte offset within a ring of position `pos` (8-byte units, modulo 2^32). */
+export function ringOff(pos: number): number {
+  return (pos & (RING_UNITS - 1)) * 8
+}
+/** `a - b` in ring units (positions wrap at 2^32 units): negative when `a` is before `b`. */
+export function ringDiff(a: number, b: number): number {
+  return (a - b) | 0
+}
+
+/** FNV-1a of a table's name: the part of a claim's hash that a table's express path keeps. */
+export function tableHash(name: string): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193)
+  return h
+}
+
+/** The claim slot of record `key` of the table whose {@link tableHash} is `th`. */
+export function claimSlot(th: number, key: Key): number {
+  let h: number
+  if (typeof key === 'number') {
+    h = (key | 0) ^ ((key / 4294967296) | 0)
+  } else {
+    h = 0x811c9dc5
+    const s = String(key)
+    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193)
+  }
+  return (Math.imul(h ^ th, 0x9e3779b1) >>> 16) & (CLAIMS - 1)
+}
+
+/** A thread's side of the rings: how far its replica has each ring, and its own ring's writer. */
+export class Rings {
+  readonly i32: Int32Array
+  readonly bytes: Uint8Array
+  readonly view: DataView
+  /** This thread's ring, or -1 (its slot has none). */
+  readonly own: number
+  /** Per ring: the position up to which this replica has its entries (from the ring or from a seal). */
+  readonly at = new Int32Array(RING_SLOTS)
+  #writes = 0
+
+  constructor(mem: SharedMemory, slot: number) {
+    this.i32 = mem.i32
+    this.bytes = new Uint8Array(mem.buffers.control)
+    this.view = new DataView(mem.buffers.control)
+    this.own = slot < RING_SLOTS ? slot : -1
+  }
+
+  /**
+   * True when no ring has a published entry that this replica lacks: plain reads (the mask of
+   * rings ever written, then each one's tail), for "anything new?" checks that are followed, when
+   * they say no, by a catch-up that reads with `Atomics` (the same argument as `Replica.current`).
+   */
+  current(): boolean {
+    const mask = this.i32[H_RINGS_MASK] as number
+    return mask === 0 || this.#allAt(mask)
+  }
+
+  #allAt(mask: number): boolean {
+    const i32 = this.i32
+    for (let r = 0; r < RING_SLOTS; r++) if ((mask & (1 << r)) !== 0 && i32[ringCtl(r) + R_TAIL] !== this.at[r]) return false
+    return true
+  }
+
+  /** {@link current} with `Atomics` loads (before a catch-up decides it has nothing to read). */
+  currentAtomic(): boolean {
+    const mask = Atomics.load(this.i32, H_RINGS_MASK)
+    if (mask === 0) return true
+    for (let r = 0; r < RING_SLOTS; r++) if ((mask & (1 << r)) !== 0 && Atomics.load(this.i32, ringCtl(r) + R_TAIL) !== this.at[r]) return false
+    return true
+  }
+
+  /**
+   * Writes the patch `write` makes of record `key` (`before` → `after`) to this thread's ring and
+   * publishes it, if: the commit word is `seen` (unlocked, nothing appended since this replica
+   * caught up), nobody follows the log (their waits end on commit-word changes only), no other
+   * thread holds `lock`, the record's claim (`claim`, see {@link claimSlot}) is this thread's or
+   * free, the ring has room (sealed far enough), and the entry fits. False, with nothing
+   * published, otherwise.
+   */
+  write(seen: number, lock: { heldElsewhere(): boolean }, claim: number, write: PatchWriter, key: Key, before: Rec, after: Rec): boolean {
+    const own = this.own
+    if (own < 0) return false
+    const i32 = this.i32
+    const ctl = ringCtl(own)
+    const bit = 1 << own
+    // Before the flag: a holder of the mutex that reads the flags reads the mask first.
+    if (((i32[H_RINGS_MASK] as number) & bit) === 0) Atomics.or(i32, H_RINGS_MASK, bit)
+    Atomics.store(i32, ctl + R_FLAG, 1)
+    const tail = this.at[own] as number
+    let start = tail
+    let off = ringOff(tail)
+    if (off + RING_ROOM > RING_BYTES) {
+      start = (tail + (RING_BYTES - off) / 8) | 0
+      off = 0
+    }
+    const base = ringBase(own)
+    let end = -1
+    try {
+      // Every read after the flag's store (see the file's comment); the claim last, as it may take one.
+      if (
+        Atomics.load(i32, H_COMMITS) === seen &&
+        i32[H_FOLLOWERS] === 0 &&
+        i32[ctl + R_TAIL] === tail &&
+        ringDiff(start + ROOM_UNITS, Atomics.load(i32, ctl + R_SEALED)) <= RING_UNITS &&
+        !lock.heldElsewhere() &&
+        this.#claim(claim)
+      ) {
+        end = write(this.bytes, this.view, base + off + RING_HEADER, base + off + RING_ROOM, key, before, after)
+      }
+    } finally {
+      // Nothing published: the flag goes at once (a sealer may be waiting for it).
+      if (end < 0) Atomics.store(i32, ctl + R_FLAG, 0)
+    }
+    if (end < 0) return false
+    const view = this.view
+    if (start !== tail) view.setUint32(base + ringOff(tail), RING_WRAP, true)
+    view.setUint32(base + off, end - (base + off + RING_HEADER), true)
+    view.setUint32(base + off + 4, own, true)
+    const next = (start + ((end - (base + off) + 7) >>> 3)) | 0
+    // Publishes the entry (its bytes above are ordered before this store), then lets sealers on.
+    Atomics.store(i32, ctl + R_TAIL, next)
+    Atomics.store(i32, ctl + R_FLAG, 0)
+    this.at[own] = next
+    this.#writes++
+    return true
+  }
+
+  /** Whether the claim at `slot` is this thread's, or was free and now is. */
+  #claim(slot: number): boolean {
+    const i32 = this.i32
+    const idx = CLAIMS_BASE + slot
+    const c = i32[idx] as number
+    if (c === this.own + 1) return true
+    return c === 0 && Atomics.compareExchange(i32, idx, 0, this.own + 1) === 0
+  }
+
+  /** Takes the claim at `slot` for this thread (append mutex held: no ring write is in flight). */
+  takeClaim(slot: number): void {
+    const idx = CLAIMS_BASE + slot
+    const i32 = this.i32
+    const mine = this.own + 1
+    if (i32[idx] !== 0 && i32[idx] !== mine) Atomics.store(i32, idx, mine)
+  }
+
+  /** After a ring write: whether to look at the other rings now (every {@link LOOK_EVERY} writes). */
+  get lookDue(): boolean {
+    return (this.#writes & (LOOK_EVERY - 1)) === 0
+  }
+
+  /** Whether this thread's ring is half full of unsealed entries (it then seals). */
+  get sealDue(): boolean {
+    const own = this.own
+    return own >= 0 && ringDiff(this.at[own] as number, Atomics.load(this.i32, ringCtl(own) + R_SEALED)) > SEAL_AT
+  }
+
+  /** Whether ring `r`'s writer may be writing an entry (its flag). */
+  writing(r: number): boolean {
+    return Atomics.load(this.i32, ringCtl(r) + R_FLAG) !== 0
+  }
+}

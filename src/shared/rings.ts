@@ -79,6 +79,19 @@ export function claimSlot(th: number, key: Key): number {
   return (Math.imul(h ^ th, 0x9e3779b1) >>> 16) & (CLAIMS - 1)
 }
 
+/**
+ * Bytes published in the rings and not sealed into the log yet (`db.stats()`: part of every
+ * replica's lag, as the log reckons it).
+ */
+export function unsealedBytes(i32: Int32Array): number {
+  const mask = Atomics.load(i32, H_RINGS_MASK)
+  let units = 0
+  for (let r = 0; r < RING_SLOTS; r++) {
+    if ((mask & (1 << r)) !== 0) units += Math.max(0, ringDiff(Atomics.load(i32, ringCtl(r) + R_TAIL), Atomics.load(i32, ringCtl(r) + R_SEALED)))
+  }
+  return units * 8
+}
+
 /** A thread's side of the rings: how far its replica has each ring, and its own ring's writer. */
 export class Rings {
   readonly i32: Int32Array

@@ -75,6 +75,16 @@ describe('an express update in a thread with a ring', () => {
   })
 })
 
+describe('db.stats() of a database with ring writes', () => {
+  it('counts the ring entries not yet sealed in the slowest replica\'s lag', () => {
+    const { db, t, o } = twoReplicas(rows)
+    o.get(1)
+    const before = db.stats().shared?.slowestReplicaLagBytes ?? -1
+    t.update({ n: increment(1) }, { id: 1 })
+    expect(db.stats().shared?.slowestReplicaLagBytes).toBeGreaterThan(before)
+  })
+})
+
 describe('a holder of the append mutex', () => {
   it('waits for a ring writer\'s flag, up to the lock timeout', () => {
     const { db, o } = twoReplicas(rows, { lockTimeoutMs: 50 })

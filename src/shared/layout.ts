@@ -145,17 +145,17 @@ export const PARENTS_BASE = THREAD_LOCKS_BASE + MAX_THREADS * THREAD_LOCKS_WORDS
  * express updates to a ring of their own, sealed into the log under the append mutex.
  */
 export const RING_SLOTS = 8
-/** One ring's bytes (a power of two): positions are counted in 8-byte units modulo 2^32. */
+/** One ring's bytes (a power of two): positions are counted in 8-byte units modulo 2^31. */
 export const RING_BYTES = 1 << 16
 export const RING_UNITS = RING_BYTES / 8
 /**
- * A ring's control words, each written by one party and on a line of its own: the published
- * tail (its writer), the writing flag (its writer), the sealed position (the append mutex's holder).
+ * A ring's control words, each written by one party and on a line of its own: the published tail
+ * shifted left by one, with the writing flag in its low bit (its writer: one store sets the flag,
+ * one publishes the next entry and clears it), the sealed position (the append mutex's holder).
  */
 export const R_TAIL = 0
-export const R_FLAG = APART
-export const R_SEALED = 2 * APART
-export const RING_CTRL_WORDS = 3 * APART
+export const R_SEALED = APART
+export const RING_CTRL_WORDS = 2 * APART
 /** A ring's control words, its bytes, then {@link APART} free words (the next ring's tail is another thread's). */
 export const RING_WORDS = RING_CTRL_WORDS + RING_BYTES / 4 + APART
 /**

@@ -313,8 +313,8 @@ export class Replica {
     let end = -1
     let behind = false
     try {
-      // The record's claim (./rings.ts) passes to this thread: the last ring writer of the record
-      // now writes it through this mutex too, after this entry (its entries so far were sealed).
+      // A record another thread's ring wrote is contended from now on (./rings.ts): its writes
+      // all take this mutex, after this entry (the other ring's entries so far were sealed).
       if (claim >= 0) this.#rings.takeClaim(claim)
       if (!lock.heldElsewhere()) {
         // The count it was taken at is the one this replica stands at: nothing appended since.

@@ -6,7 +6,7 @@
 import { InvalidStateError } from '../errors'
 import { H_RINGS_MASK, RING_SLOTS, RING_UNITS, R_TAIL } from './layout'
 import { entrySize } from './log'
-import { RING_HEADER, RING_WRAP, ROOM_UNITS, ringBase, ringCtl, ringDiff, ringOff, type Rings } from './rings'
+import { RING_HEADER, RING_WRAP, ROOM_UNITS, norm, ringBase, ringCtl, ringDiff, ringOff, tailOf, type Rings } from './rings'
 import { SEAL_HEAD } from './ring-seal'
 import { decodeOps, type WireOp } from './codec'
 
@@ -44,11 +44,11 @@ export function applyPublished(rings: Rings, apply: ApplyPatch): boolean {
   for (let r = 0; r < RING_SLOTS; r++) {
     if ((mask & (1 << r)) === 0) continue
     const from = rings.at[r] as number
-    const tail = Atomics.load(i32, ringCtl(r) + R_TAIL)
+    const tail = tailOf(Atomics.load(i32, ringCtl(r) + R_TAIL))
     if (ringDiff(tail, from) <= 0) continue
     const count = copy(rings, r, from, tail)
     // Overwritten meanwhile, or maybe: the entry being written may start up to a skip past the tail.
-    if (count < 0 || ringDiff(Atomics.load(i32, ringCtl(r) + R_TAIL), from) > SAFE_UNITS) {
+    if (count < 0 || ringDiff(tailOf(Atomics.load(i32, ringCtl(r) + R_TAIL)), from) > SAFE_UNITS) {
       whole = false
       continue
     }
@@ -70,7 +70,7 @@ function copy(rings: Rings, r: number, from: number, to: number): number {
     const off = ringOff(pos)
     const length = view.getUint32(base + off, true)
     if (length === RING_WRAP) {
-      pos = (pos + (RING_UNITS - (pos & (RING_UNITS - 1)))) | 0
+      pos = norm(pos + (RING_UNITS - (pos & (RING_UNITS - 1))))
       continue
     }
     // A torn header may claim anything: the tail's second read discards the copy.
@@ -81,7 +81,7 @@ function copy(rings: Rings, r: number, from: number, to: number): number {
     lengths[count] = Math.min(length, size - RING_HEADER)
     count++
     at += size
-    pos = (pos + size / 8) | 0
+    pos = norm(pos + size / 8)
   }
   return count
 }
@@ -100,6 +100,8 @@ export function applySeal(rings: Rings, bytes: Uint8Array, start: number, length
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const r = view.getUint32(start, true)
   const to = view.getInt32(start + 8, true)
+  // Had whole already (this thread's own ring, or read from the ring before the seal came).
+  if (ringDiff(to, rings.at[r] as number) <= 0) return
   walkSeal(view, start, length, (pos, next, at, len) => {
     if (ringDiff(pos, rings.at[r] as number) < 0) return
     if (!apply(bytes, at, at + len)) throw notAPatch()
@@ -148,12 +150,12 @@ function walkSeal(view: DataView, start: number, length: number, each: (pos: num
   while (at < end) {
     const len = view.getUint32(at, true)
     if (len === RING_WRAP) {
-      pos = (pos + (RING_UNITS - (pos & (RING_UNITS - 1)))) | 0
+      pos = norm(pos + (RING_UNITS - (pos & (RING_UNITS - 1))))
       at += RING_HEADER
       continue
     }
     const size = entrySize(len)
-    const next = (pos + size / 8) | 0
+    const next = norm(pos + size / 8)
     each(pos, next, at + RING_HEADER, len)
     pos = next
     at += size

@@ -11,7 +11,7 @@ import { LockTimeoutError } from '../errors'
 import { sleepSync } from '../txn/backoff'
 import { H_RINGS_MASK, RING_SLOTS, RING_UNITS, R_SEALED, R_TAIL } from './layout'
 import { SEAL_WRITER, entrySize, type SharedLog } from './log'
-import { RING_HEADER, RING_WRAP, ringBase, ringCtl, ringDiff, ringOff, type Rings } from './rings'
+import { RING_HEADER, RING_WRAP, norm, ringBase, ringCtl, ringDiff, ringOff, tailOf, type Rings } from './rings'
 import type { EncodedOps } from './codec'
 
 /** The head of a seal's payload: ring, from, to, padding. */
@@ -59,7 +59,7 @@ export function unsealed(rings: Rings): boolean {
   const i32 = rings.i32
   const mask = Atomics.load(i32, H_RINGS_MASK)
   for (let r = 0; r < RING_SLOTS; r++) {
-    if ((mask & (1 << r)) !== 0 && Atomics.load(i32, ringCtl(r) + R_TAIL) !== Atomics.load(i32, ringCtl(r) + R_SEALED)) return true
+    if ((mask & (1 << r)) !== 0 && tailOf(Atomics.load(i32, ringCtl(r) + R_TAIL)) !== Atomics.load(i32, ringCtl(r) + R_SEALED)) return true
   }
   return false
 }
@@ -75,7 +75,7 @@ export function sealRings(rings: Rings, log: SharedLog, tail: number, makeRoom: 
   for (let r = 0; r < RING_SLOTS; r++) {
     if ((mask & (1 << r)) === 0) continue
     const ctl = ringCtl(r)
-    const to = Atomics.load(i32, ctl + R_TAIL)
+    const to = tailOf(Atomics.load(i32, ctl + R_TAIL))
     let from = Atomics.load(i32, ctl + R_SEALED)
     while (from !== to) {
       const buf = sealBuffer(Math.min(SEAL_CHUNK, log.maxPayload))
@@ -114,14 +114,19 @@ function fill(rings: Rings, r: number, from: number, to: number, buf: SealBuffer
       out.setUint32(at, RING_WRAP, true)
       out.setUint32(at + 4, 0, true)
       at += RING_HEADER
-      pos = (pos + (RING_UNITS - (pos & (RING_UNITS - 1)))) | 0
+      pos = norm(pos + (RING_UNITS - (pos & (RING_UNITS - 1))))
       continue
     }
     const size = entrySize(length)
     if (at + size > room) break
-    buf.bytes.set(rings.bytes.subarray(base + off, base + off + size), at)
+    // Word by word: a subarray per entry cost more than the copy of its few words.
+    const words = buf.words
+    const from32 = rings.i32
+    const src = (base + off) >> 2
+    const dst = at >> 2
+    for (let w = 0; w < size >> 2; w++) words[dst + w] = from32[src + w] as number
     at += size
-    pos = (pos + size / 8) | 0
+    pos = norm(pos + size / 8)
   }
   out.setUint32(0, r, true)
   out.setInt32(4, from, true)

@@ -20,11 +20,13 @@
  * Claims: per hash of (table, key), the slot + 1 of the thread that may have written that record
  * to its ring. A ring write needs the claim to be this thread's, or takes a free one with a
  * compare-and-swap; another thread's claim sends the write through the append mutex, which seals
- * that thread's entries first (and takes the claim: see `Replica.appendField`).
+ * that thread's entries first, and marks the record contended: written through the mutex by every
+ * thread from then on (see `Rings.takeClaim`). Claims are hints for speed, never reset: a hash
+ * shared by two records only sends their writes through the mutex.
  */
 import {
   CLAIMS, CLAIMS_BASE, H_COMMITS, H_FOLLOWERS, H_RINGS_MASK, RINGS_BASE, RING_BYTES, RING_CTRL_WORDS, RING_SLOTS, RING_UNITS,
-  RING_WORDS, R_FLAG, R_SEALED, R_TAIL,
+  RING_WORDS, R_SEALED, R_TAIL,
 } from './layout'
 import type { SharedMemory } from './memory'
 import type { PatchWriter } from '../values/binary-shapes'
@@ -50,14 +52,30 @@ export function ringCtl(r: number): number {
 export function ringBase(r: number): number {
   return (ringCtl(r) + RING_CTRL_WORDS) * 4
 }
-/** Byte offset within a ring of position `pos` (8-byte units, modulo 2^32). */
+/**
+ * Ring positions are 8-byte units modulo 2^31, as signed 31-bit integers ({@link norm}): the tail
+ * word holds one shifted left by one, with {@link WRITING} in its low bit.
+ */
+export function norm(x: number): number {
+  return (x << 1) >> 1
+}
+/** The writing flag in a ring's tail word. */
+export const WRITING = 1
+/** The position a ring's tail word publishes. */
+export function tailOf(word: number): number {
+  return word >> 1
+}
+/** Byte offset within a ring of position `pos`. */
 export function ringOff(pos: number): number {
   return (pos & (RING_UNITS - 1)) * 8
 }
-/** `a - b` in ring units (positions wrap at 2^32 units): negative when `a` is before `b`. */
+/** `a - b` in ring units (positions wrap at 2^31 units): negative when `a` is before `b`. */
 export function ringDiff(a: number, b: number): number {
-  return (a - b) | 0
+  return ((a - b) << 1) >> 1
 }
+
+/** A claim written by two threads' rings: no ring takes it again (see `Rings.takeClaim`). */
+export const CONTENDED = -1
 
 /** FNV-1a of a table's name: the part of a claim's hash that a table's express path keeps. */
 export function tableHash(name: string): number {
@@ -87,7 +105,7 @@ export function unsealedBytes(i32: Int32Array): number {
   const mask = Atomics.load(i32, H_RINGS_MASK)
   let units = 0
   for (let r = 0; r < RING_SLOTS; r++) {
-    if ((mask & (1 << r)) !== 0) units += Math.max(0, ringDiff(Atomics.load(i32, ringCtl(r) + R_TAIL), Atomics.load(i32, ringCtl(r) + R_SEALED)))
+    if ((mask & (1 << r)) !== 0) units += Math.max(0, ringDiff(tailOf(Atomics.load(i32, ringCtl(r) + R_TAIL)), Atomics.load(i32, ringCtl(r) + R_SEALED)))
   }
   return units * 8
 }
@@ -122,7 +140,7 @@ export class Rings {
 
   #allAt(mask: number): boolean {
     const i32 = this.i32
-    for (let r = 0; r < RING_SLOTS; r++) if ((mask & (1 << r)) !== 0 && i32[ringCtl(r) + R_TAIL] !== this.at[r]) return false
+    for (let r = 0; r < RING_SLOTS; r++) if ((mask & (1 << r)) !== 0 && tailOf(i32[ringCtl(r) + R_TAIL] as number) !== this.at[r]) return false
     return true
   }
 
@@ -130,7 +148,7 @@ export class Rings {
   currentAtomic(): boolean {
     const mask = Atomics.load(this.i32, H_RINGS_MASK)
     if (mask === 0) return true
-    for (let r = 0; r < RING_SLOTS; r++) if ((mask & (1 << r)) !== 0 && Atomics.load(this.i32, ringCtl(r) + R_TAIL) !== this.at[r]) return false
+    for (let r = 0; r < RING_SLOTS; r++) if ((mask & (1 << r)) !== 0 && tailOf(Atomics.load(this.i32, ringCtl(r) + R_TAIL)) !== this.at[r]) return false
     return true
   }
 
@@ -150,12 +168,16 @@ export class Rings {
     const bit = 1 << own
     // Before the flag: a holder of the mutex that reads the flags reads the mask first.
     if (((i32[H_RINGS_MASK] as number) & bit) === 0) Atomics.or(i32, H_RINGS_MASK, bit)
-    Atomics.store(i32, ctl + R_FLAG, 1)
     const tail = this.at[own] as number
+    // This replica has the ring whole (a thread new in this slot may not, yet): only this thread
+    // writes the word, which it stored last.
+    if (i32[ctl + R_TAIL] !== tail << 1) return false
+    // The flag (the tail as it stands, and the low bit): then the commit word, in that order.
+    Atomics.store(i32, ctl + R_TAIL, (tail << 1) | WRITING)
     let start = tail
     let off = ringOff(tail)
     if (off + RING_ROOM > RING_BYTES) {
-      start = (tail + (RING_BYTES - off) / 8) | 0
+      start = norm(tail + (RING_BYTES - off) / 8)
       off = 0
     }
     const base = ringBase(own)
@@ -165,7 +187,6 @@ export class Rings {
       if (
         Atomics.load(i32, H_COMMITS) === seen &&
         i32[H_FOLLOWERS] === 0 &&
-        i32[ctl + R_TAIL] === tail &&
         ringDiff(start + ROOM_UNITS, Atomics.load(i32, ctl + R_SEALED)) <= RING_UNITS &&
         !lock.heldElsewhere() &&
         this.#claim(claim)
@@ -174,17 +195,16 @@ export class Rings {
       }
     } finally {
       // Nothing published: the flag goes at once (a sealer may be waiting for it).
-      if (end < 0) Atomics.store(i32, ctl + R_FLAG, 0)
+      if (end < 0) Atomics.store(i32, ctl + R_TAIL, tail << 1)
     }
     if (end < 0) return false
     const view = this.view
     if (start !== tail) view.setUint32(base + ringOff(tail), RING_WRAP, true)
     view.setUint32(base + off, end - (base + off + RING_HEADER), true)
     view.setUint32(base + off + 4, own, true)
-    const next = (start + ((end - (base + off) + 7) >>> 3)) | 0
-    // Publishes the entry (its bytes above are ordered before this store), then lets sealers on.
-    Atomics.store(i32, ctl + R_TAIL, next)
-    Atomics.store(i32, ctl + R_FLAG, 0)
+    const next = norm(start + ((end - (base + off) + 7) >>> 3))
+    // Publishes the entry (its bytes above are ordered before this store) and clears the flag.
+    Atomics.store(i32, ctl + R_TAIL, next << 1)
     this.at[own] = next
     this.#writes++
     return true
@@ -199,12 +219,17 @@ export class Rings {
     return c === 0 && Atomics.compareExchange(i32, idx, 0, this.own + 1) === 0
   }
 
-  /** Takes the claim at `slot` for this thread (append mutex held: no ring write is in flight). */
+  /**
+   * Called by a write of the record of claim `slot` through the append mutex (held: no ring write
+   * is in flight, and the rings are sealed). A record claimed by another thread's ring is written
+   * by two threads: it is marked {@link CONTENDED}, and from then on every thread writes it through
+   * the mutex (a hand-off per write between two rings would cost a seal each time).
+   */
   takeClaim(slot: number): void {
     const idx = CLAIMS_BASE + slot
     const i32 = this.i32
-    const mine = this.own + 1
-    if (i32[idx] !== 0 && i32[idx] !== mine) Atomics.store(i32, idx, mine)
+    const c = i32[idx] as number
+    if (c !== 0 && c !== this.own + 1 && c !== CONTENDED) Atomics.store(i32, idx, CONTENDED)
   }
 
   /** After a ring write: whether to look at the other rings now (every {@link LOOK_EVERY} writes). */
@@ -220,6 +245,6 @@ export class Rings {
 
   /** Whether ring `r`'s writer may be writing an entry (its flag). */
   writing(r: number): boolean {
-    return Atomics.load(this.i32, ringCtl(r) + R_FLAG) !== 0
+    return (Atomics.load(this.i32, ringCtl(r) + R_TAIL) & WRITING) !== 0
   }
 }

@@ -7,11 +7,13 @@ import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { CHILD_LIMIT_MS } from '../support/limits'
+import { RINGS_BASE, RING_WORDS, R_TAIL } from '../../src/shared/layout'
 
 function run(): Promise<{ stdout: string; stderr: string; failed: boolean }> {
   const file = fileURLToPath(new URL('./programs/ring-termination.mjs', import.meta.url))
   return new Promise((resolve) => {
-    execFile(process.execPath, [file], { timeout: CHILD_LIMIT_MS, killSignal: 'SIGKILL' }, (error, stdout, stderr) => resolve({ stdout, stderr, failed: error !== null }))
+    const ring = JSON.stringify({ base: RINGS_BASE, words: RING_WORDS, tail: R_TAIL })
+    execFile(process.execPath, [file, ring], { timeout: CHILD_LIMIT_MS, killSignal: 'SIGKILL' }, (error, stdout, stderr) => resolve({ stdout, stderr, failed: error !== null }))
   })
 }
 

@@ -15,8 +15,12 @@ afterEach(async () => {
 
 function next(worker: Worker): Promise<{ type: string; round?: number }> {
   return new Promise((resolve, reject) => {
-    worker.once('message', resolve)
-    worker.once('error', reject)
+    const fail = (error: Error): void => reject(error)
+    worker.once('message', (message) => {
+      worker.off('error', fail)
+      resolve(message)
+    })
+    worker.once('error', fail)
   })
 }
 

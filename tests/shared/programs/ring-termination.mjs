@@ -7,11 +7,12 @@ import { Worker } from 'node:worker_threads'
 import { Database } from 'dictdb'
 
 const writes = 1000
+const ring = JSON.parse(process.argv[2])
 const db = new Database({ shared: true, lockTimeoutMs: 3000 })
 const t = db.createTable('t')
 t.insert([{ id: 1, n: 0 }, { id: 2, n: 0 }])
 const flags = new Int32Array(new SharedArrayBuffer(8))
-const worker = new Worker(new URL('../fixtures/ring-victim.mjs', import.meta.url), { workerData: { db: db.handle(), id: 2, writes, flags } })
+const worker = new Worker(new URL('../fixtures/ring-victim.mjs', import.meta.url), { workerData: { db: db.handle(), id: 2, writes, flags, ring } })
 worker.on('error', (error) => console.error('victim:', error))
 while (Atomics.load(flags, 0) !== 1) await new Promise((resolve) => setTimeout(resolve, 5))
 await worker.terminate()

@@ -126,6 +126,7 @@ export class Rings {
     this.bytes = new Uint8Array(mem.buffers.control)
     this.view = new DataView(mem.buffers.control)
     this.own = slot < RING_SLOTS ? slot : -1
+    if (this.own >= 0) this.#sealed = Atomics.load(this.i32, ringCtl(this.own) + R_SEALED)
   }
 
   /**
@@ -187,7 +188,7 @@ export class Rings {
       if (
         Atomics.load(i32, H_COMMITS) === seen &&
         i32[H_FOLLOWERS] === 0 &&
-        ringDiff(start + ROOM_UNITS, Atomics.load(i32, ctl + R_SEALED)) <= RING_UNITS &&
+        this.#room(start, ctl) &&
         !lock.heldElsewhere() &&
         this.#claim(claim)
       ) {
@@ -208,6 +209,19 @@ export class Rings {
     this.at[own] = next
     this.#writes++
     return true
+  }
+
+  /**
+   * The own ring's sealed position as last read: it only grows, so it is read again only when
+   * the ring looks full by it (a load of another thread's line saved per write).
+   */
+  #sealed = 0
+
+  /** Whether an entry may start at `start` in this thread's ring: the space a room takes past it is sealed. */
+  #room(start: number, ctl: number): boolean {
+    if (ringDiff(start + ROOM_UNITS, this.#sealed) <= RING_UNITS) return true
+    this.#sealed = Atomics.load(this.i32, ctl + R_SEALED)
+    return ringDiff(start + ROOM_UNITS, this.#sealed) <= RING_UNITS
   }
 
   /** Whether the claim at `slot` is this thread's, or was free and now is. */
@@ -240,7 +254,9 @@ export class Rings {
   /** Whether this thread's ring is half full of unsealed entries (it then seals). */
   get sealDue(): boolean {
     const own = this.own
-    return own >= 0 && ringDiff(this.at[own] as number, Atomics.load(this.i32, ringCtl(own) + R_SEALED)) > SEAL_AT
+    if (own < 0 || ringDiff(this.at[own] as number, this.#sealed) <= SEAL_AT) return false
+    this.#sealed = Atomics.load(this.i32, ringCtl(own) + R_SEALED)
+    return ringDiff(this.at[own] as number, this.#sealed) > SEAL_AT
   }
 
   /** Whether ring `r`'s writer may be writing an entry (its flag). */

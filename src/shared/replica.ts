@@ -154,12 +154,15 @@ export class Replica {
     this.#snapshots = new SnapshotWriter(memory, this.slot, timeoutMs)
     this.#rings = new Rings(memory, this.slot)
     this.#applyPatch = (bytes, start, end) => this.#host.applyPatch(bytes, start, end)
+    this.#logCurrent = () => this.memory.commits === this.#seen
     memory.sealer = (count) => this.#sealHeld(count)
   }
 
   /** The thread rings as this replica has them (see ./rings.ts). */
   readonly #rings: Rings
   readonly #applyPatch: ApplyPatch
+  /** Whether this replica has the log up to the commit word (`Atomics.load`). */
+  readonly #logCurrent: () => boolean
 
   /** Loads the shared state into a new replica (a thread attaching to an existing database). */
   join(): void {
@@ -604,7 +607,7 @@ export class Replica {
     const rings = this.#rings
     if (rings.currentAtomic()) return
     if (this.#host.listened()) return this.#sealNow(canRebuild)
-    for (let tries = 0; !applyPublished(rings, this.#applyPatch); tries++) {
+    for (let tries = 0; !applyPublished(rings, this.#applyPatch, this.#logCurrent); tries++) {
       if (tries === 8) return this.#sealNow(canRebuild)
       this.#catchUpLog(canRebuild, this.memory.commits)
     }

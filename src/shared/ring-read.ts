@@ -35,9 +35,12 @@ const lengths: number[] = []
  * listening here. Each ring's entries are copied first, then its tail is read again: if the writer
  * may have written over what was copied (it only does past its sealed position, so the entries
  * are in the log by then), nothing of that ring is applied and false is returned: the caller
- * catches up with the log and tries again. True once every ring's entries are applied.
+ * catches up with the log and tries again. The same if `logCurrent()`, asked after the copy, says
+ * the log moved past this replica: a ring entry was planned on the log as its writer saw it
+ * (the commit word, read before the entry was published, so before this copy's read of the
+ * tail), which may hold what it needs (a table, a record). True once every ring's entries are applied.
  */
-export function applyPublished(rings: Rings, apply: ApplyPatch): boolean {
+export function applyPublished(rings: Rings, apply: ApplyPatch, logCurrent: () => boolean): boolean {
   const i32 = rings.i32
   const mask = Atomics.load(i32, H_RINGS_MASK)
   let whole = true
@@ -48,7 +51,7 @@ export function applyPublished(rings: Rings, apply: ApplyPatch): boolean {
     if (ringDiff(tail, from) <= 0) continue
     const count = copy(rings, r, from, tail)
     // Overwritten meanwhile, or maybe: the entry being written may start up to a skip past the tail.
-    if (count < 0 || ringDiff(tailOf(Atomics.load(i32, ringCtl(r) + R_TAIL)), from) > SAFE_UNITS) {
+    if (count < 0 || ringDiff(tailOf(Atomics.load(i32, ringCtl(r) + R_TAIL)), from) > SAFE_UNITS || !logCurrent()) {
       whole = false
       continue
     }

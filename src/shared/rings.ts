@@ -20,8 +20,11 @@
  * Claims: per hash of (table, key), the slot + 1 of the thread that may have written that record
  * to its ring. A ring write needs the claim to be this thread's, or takes a free one with a
  * compare-and-swap; another thread's claim sends the write through the append mutex, which seals
- * that thread's entries first, and marks the record contended: written through the mutex by every
- * thread from then on (see `Rings.takeClaim`). Claims are hints for speed, never reset: a hash
+ * that thread's entries first. A write through the mutex marks the claim as that thread's
+ * pending one; its second write in a row through the mutex (no other thread wrote the record
+ * meanwhile) makes the claim its ring's (see `Rings.takeClaim`). So a record two threads write
+ * in turn stays on the mutex path (a hand-off between rings would cost a seal each time), and one
+ * that changed hands for good moves to its new writer's ring. Claims are hints for speed: a hash
  * shared by two records only sends their writes through the mutex.
  */
 import {
@@ -74,8 +77,8 @@ export function ringDiff(a: number, b: number): number {
   return ((a - b) << 1) >> 1
 }
 
-/** A claim written by two threads' rings: no ring takes it again (see `Rings.takeClaim`). */
-export const CONTENDED = -1
+/** A claim's value while its record's last write went through the mutex: this plus the writer's slot + 1. */
+export const PENDING = 0x10000
 
 /** FNV-1a of a table's name: the part of a claim's hash that a table's express path keeps. */
 export function tableHash(name: string): number {
@@ -117,6 +120,7 @@ export class Rings {
   readonly view: DataView
   /** This thread's ring, or -1 (its slot has none). */
   readonly own: number
+  readonly slot: number
   /** Per ring: the position up to which this replica has its entries (from the ring or from a seal). */
   readonly at = new Int32Array(RING_SLOTS)
   #writes = 0
@@ -125,6 +129,7 @@ export class Rings {
     this.i32 = mem.i32
     this.bytes = new Uint8Array(mem.buffers.control)
     this.view = new DataView(mem.buffers.control)
+    this.slot = slot
     this.own = slot < RING_SLOTS ? slot : -1
     if (this.own >= 0) this.#sealed = Atomics.load(this.i32, ringCtl(this.own) + R_SEALED)
   }
@@ -172,7 +177,7 @@ export class Rings {
     const tail = this.at[own] as number
     // This replica has the ring whole (a thread new in this slot may not, yet): only this thread
     // writes the word, which it stored last.
-    if (i32[ctl + R_TAIL] !== tail << 1) return false
+    if (i32[ctl + R_TAIL] !== tail << 1 || !this.mayClaim(claim)) return false
     // The flag (the tail as it stands, and the low bit): then the commit word, in that order.
     Atomics.store(i32, ctl + R_TAIL, (tail << 1) | WRITING)
     let start = tail
@@ -235,15 +240,22 @@ export class Rings {
 
   /**
    * Called by a write of the record of claim `slot` through the append mutex (held: no ring write
-   * is in flight, and the rings are sealed). A record claimed by another thread's ring is written
-   * by two threads: it is marked {@link CONTENDED}, and from then on every thread writes it through
-   * the mutex (a hand-off per write between two rings would cost a seal each time).
+   * is in flight, and the rings are sealed): the claim becomes this thread's pending one, or, if it
+   * was that already, its ring's (see the file's comment). A free claim stays free.
    */
   takeClaim(slot: number): void {
     const idx = CLAIMS_BASE + slot
     const i32 = this.i32
     const c = i32[idx] as number
-    if (c !== 0 && c !== this.own + 1 && c !== CONTENDED) Atomics.store(i32, idx, CONTENDED)
+    const pending = PENDING + this.slot + 1
+    if (c === 0 || c === this.own + 1) return
+    Atomics.store(i32, idx, c === pending && this.own >= 0 ? this.own + 1 : pending)
+  }
+
+  /** Whether a ring write of the record of claim `slot` could take it (a plain read, before the flag: a hint). */
+  mayClaim(slot: number): boolean {
+    const c = this.i32[CLAIMS_BASE + slot] as number
+    return c === 0 || c === this.own + 1
   }
 
   /** After a ring write: whether to look at the other rings now (every {@link LOOK_EVERY} writes). */

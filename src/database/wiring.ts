@@ -127,13 +127,15 @@ function shareReplica(catalog: Catalog, tx: Transactions, shared: SharedParts, l
   // constant of this closure, read with one instruction.
   const commits = shared.memory.commitsWord()
   const stale = shared.replica.staleWord
+  const rings = shared.memory.ringsMaskWord()
   tx.share({
     catchUp: (canRebuild) => shared.replica.catchUp(canRebuild),
     refresh: () => shared.replica.refresh(),
     append: (ops) => shared.replica.append(wireOps(catalog, ops)),
     readLocal: (lock, fn) => (lock as SharedRWLock).localReadSync(fn),
-    // Ring writes (src/shared/rings.ts) do not move the commit count: their tails are looked at too.
-    quiet: (lock) => ((lock as SharedRWLock).quiet(commits, stale) && shared.replica.ringsCurrent()) || shared.replica.quietRead(lock as SharedRWLock),
+    // Ring writes (src/shared/rings.ts) do not move the commit count: the rings' tails are looked
+    // at too, once a ring was written (the mask's word, a constant of this closure as `commits`).
+    quiet: (lock) => ((lock as SharedRWLock).quiet(commits, stale) && (rings[0] === 0 || shared.replica.ringsCurrent())) || shared.replica.quietRead(lock as SharedRWLock),
     position: () => shared.replica.position,
     enterChecked: (lock) => (lock as SharedRWLock).enterChecked(),
     heldElsewhere: (lock) => (lock as SharedRWLock).heldElsewhere(),

@@ -133,6 +133,10 @@ export class SharedMemory extends ThreadSlots {
   commitsWord(): Int32Array {
     return new Int32Array(this.buffers.control, H_COMMITS * 4, 1)
   }
+  /** The mask of thread rings ever written (`H_RINGS_MASK`) alone, for plain reads as {@link commitsWord}'s. */
+  ringsMaskWord(): Int32Array {
+    return new Int32Array(this.buffers.control, H_RINGS_MASK * 4, 1)
+  }
   /**
    * Takes the append mutex as thread `slot` (see ./append-mutex.ts); returns the count it was
    * taken at, `guess` being the caller's best guess of it (its replica's).

@@ -721,8 +721,9 @@ export class Replica {
       const end = ends[i] as number
       if (Array.isArray(entry)) this.#applyEntry(entry, end)
       else {
-        // A seal's entries that this replica lacks, each told to the listeners as a commit.
-        applyDecodedSeal(this.#rings, entry, (ops) => this.#host.applyRemote(ops, true, end))
+        // A seal's entries that this replica lacks, each told to the listeners as a commit, at a
+        // position of its own within the seal's entry (positions grow from commit to commit).
+        applyDecodedSeal(this.#rings, entry, (ops, rest) => this.#host.applyRemote(ops, true, end - rest))
         this.#setApplied(end)
       }
     }

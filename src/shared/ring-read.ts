@@ -120,27 +120,30 @@ export interface DecodedSeal {
   readonly positions: number[]
   readonly nexts: number[]
   readonly ops: WireOp[][]
+  /** Per entry: bytes of the seal's payload after it (its commit's position is the seal's end less these). */
+  readonly rests: number[]
 }
 
 /** Decodes the seal `bytes[start, start + length)`, to apply with {@link applyDecodedSeal}. */
 export function decodeSeal(bytes: Uint8Array, start: number, length: number): DecodedSeal {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  const seal: DecodedSeal = { ring: view.getUint32(start, true), to: view.getInt32(start + 8, true), positions: [], nexts: [], ops: [] }
+  const seal: DecodedSeal = { ring: view.getUint32(start, true), to: view.getInt32(start + 8, true), positions: [], nexts: [], ops: [], rests: [] }
   walkSeal(view, start, length, (pos, next, at, len) => {
     seal.positions.push(pos)
     seal.nexts.push(next)
     seal.ops.push(decodeOps(bytes, at, at + len))
+    seal.rests.push(Math.max(0, start + length - (at - RING_HEADER + entrySize(len))))
   })
   return seal
 }
 
 /** Applies a decoded seal's entries this replica lacks (checked as each is applied: a listener may catch up meanwhile). */
-export function applyDecodedSeal(rings: Rings, seal: DecodedSeal, applyOps: (ops: WireOp[]) => void): void {
+export function applyDecodedSeal(rings: Rings, seal: DecodedSeal, applyOps: (ops: WireOp[], rest: number) => void): void {
   const r = seal.ring
   for (let i = 0; i < seal.ops.length; i++) {
     if (ringDiff(seal.positions[i] as number, rings.at[r] as number) < 0) continue
     rings.at[r] = seal.nexts[i] as number
-    applyOps(seal.ops[i] as WireOp[])
+    applyOps(seal.ops[i] as WireOp[], seal.rests[i] as number)
   }
   if (ringDiff(seal.to, rings.at[r] as number) > 0) rings.at[r] = seal.to
 }

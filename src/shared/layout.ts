@@ -29,10 +29,11 @@ export const MAGIC = 0x44444232 // "DDB2" (was "DDB1" before the protocol word: 
 export const APART = 16
 
 // Header, in Int32 words. 64-bit positions live in the BigInt64 view at word/2.
-// - words 0 to 12: written once or rarely (magic, closed, lock slots, snapshot bookkeeping);
+// - words 0 to 13: written once or rarely (magic, closed, lock slots, snapshot bookkeeping, the
+//   mask of thread rings ever written);
 // - words 32 to 35: the commit word, which is also the append mutex (see ./append-mutex.ts), and
 //   the ring's head: written by the append mutex's holder, read by every thread catching up or
-//   checking for news. One line moves between the writers' cores per append, not two. Words 13
+//   checking for news. One line moves between the writers' cores per append, not two. Words 14
 //   to 31, 33 and 36 to 63 are free: they keep other words off that line.
 export const H_MAGIC = 0
 /**

@@ -135,7 +135,7 @@ function shareReplica(catalog: Catalog, tx: Transactions, shared: SharedParts, l
     readLocal: (lock, fn) => (lock as SharedRWLock).localReadSync(fn),
     // Ring writes (src/shared/rings.ts) do not move the commit count: the rings' tails are looked
     // at too, once a ring was written (the mask's word, a constant of this closure as `commits`).
-    quiet: (lock) => ((lock as SharedRWLock).quiet(commits, stale) && (rings[0] === 0 || shared.replica.ringsCurrent())) || shared.replica.quietRead(lock as SharedRWLock),
+    quiet: (lock) => ((lock as SharedRWLock).quiet(commits, stale) && (rings[0] === 0 || shared.replica.rings.current())) || shared.replica.quietRead(lock as SharedRWLock),
     position: () => shared.replica.position,
     enterChecked: (lock) => (lock as SharedRWLock).enterChecked(),
     heldElsewhere: (lock) => (lock as SharedRWLock).heldElsewhere(),

@@ -1,20 +1,23 @@
 import { DeadlockError, InvalidStateError, LockTimeoutError } from '../errors'
 import { sleepSync } from '../txn/backoff'
-import type { DatabaseState } from '../storage/change'
 import { decodeOps, encodeOpsInPlace, type EncodedOps, type WireOp } from './codec'
 import { COMMIT_FLAGS } from './append-mutex'
 import { SharedLog, entrySize } from './log'
 import { MAX_THREADS, T_STALE } from './layout'
-import { Rings } from './rings'
-import { sealRings, unsealed, waitForWriters } from './ring-seal'
-import { applyDecodedSeal, applyPublished, applySeal, decodeSeal, type ApplyPatch, type DecodedSeal } from './ring-read'
+import { RingSide } from './ring-side'
+import type { DecodedSeal } from './ring-read'
+import type { Rings } from './rings'
+import type { CheckedWrite, QuietLock, ReplicaHost } from './replica-host'
 import { OpenedPatches, patchesBeside, type RecordWrite } from './defer'
 import type { Key, Rec } from '../values/types'
 import type { PatchWriter } from '../values/binary-shapes'
 import type { TableStore } from '../storage/table-store'
-import { WRITER_FULL, type BinaryWriter } from '../values/binary'
-import { tailAfter, tailWord, type SharedMemory } from './memory'
+import { WRITER_FULL } from '../values/binary'
+import { tailAfter, type SharedMemory } from './memory'
 import { SnapshotWriter, copySnapshot, snapshotState } from './snapshot'
+
+// The interfaces a replica's host and writers implement (apart, so the ring side imports them too).
+export type { CheckedWrite, QuietLock, ReplicaHost } from './replica-host'
 
 /**
  * Of the plain reads of the commit count by `current()` (and by the bare reads of a thread: see
@@ -45,68 +48,6 @@ export const EXPRESS_NOT = 0
 export const EXPRESS_BEHIND = -1
 /** Appends that overwrite the ring free 1/32 of it at once (each freeing costs a walk over the thread slots). */
 const RECLAIM_CHUNK_SHIFT = 5
-
-/** What a replica needs from its database. */
-export interface ReplicaHost {
-  /**
-   * Applies ops committed by another thread (or re-applies this thread's own after a rebuild);
-   * `position`: the log's offset after them, told to the listeners with the commit.
-   */
-  applyRemote(ops: readonly WireOp[], publish: boolean, position?: number): void
-  /**
-   * Applies the log entry `bytes[start, end)` without publishing it, if nobody listens and it is
-   * one patch (an update by key): decoded straight into the record. False, with nothing read or
-   * applied, otherwise (the caller then decodes it and uses `applyRemote`).
-   */
-  applyPatch(bytes: Uint8Array, start: number, end: number): boolean
-  /**
-   * Applies, without publishing, the patch of record `key` of `table` whose fields start at
-   * `bytes[at]` (its head read already, see `patchesBeside`) and end at `end`. Called only while
-   * nobody listens.
-   */
-  applyPatchFields(table: string, key: Key, bytes: Uint8Array, at: number, end: number): void
-  /** Whether this thread has commit listeners (while it has none, catching up runs no user code). */
-  listened(): boolean
-  /** The whole local state, without taking locks; `listFor`: the array to list a table's records in, if the caller keeps one. */
-  rawState(listFor?: (table: string) => Rec[] | undefined): DatabaseState
-  /** Replaces the local state by a snapshot, keeping table objects alive where they persist. */
-  resetFromState(state: DatabaseState): void
-  /** Reports what cannot be thrown (a snapshot that failed after its commit stood). */
-  reportError(error: unknown): void
-}
-
-/** A table lock as a bare read sees it (`SharedRWLock`). */
-export interface QuietLock {
-  /** Lets bare reads run from commit count `seen` on, unless a holder in this thread holds the lock. */
-  settle(seen: number): boolean
-}
-
-/**
- * A change planned beside other writers of its table (with no cross-thread grant): appended only if
- * `holds()` once the replica has caught up under the append mutex, then applied with `apply()`.
- * An object with methods rather than two closures: a closure made per write costs as much as
- * the write (the build names every closure it makes, with a `defineProperty` call).
- */
-export interface CheckedWrite {
-  /** Its ops, encoded in place (`encodeOpsInPlace`, or a faster encoder of the same bytes). */
-  encode(): EncodedOps
-  /** The same bytes as {@link encode}, written into `w` from where it stands (the log's ring). */
-  encodeInto(w: BinaryWriter): void
-  /**
-   * Whether the write may be appended (under the append mutex, the replica caught up). It may
-   * plan the write again from records that changed meanwhile: it then sets {@link replanned},
-   * and the entry is made of {@link encode} again. `unchanged`: the mutex was taken at count
-   * {@link plannedAt}, which this replica stands at, so nothing was appended since the write was
-   * planned (counts do not repeat short of 8 GiB of log): its records need no second look.
-   */
-  holds(unchanged: boolean): boolean
-  readonly replanned: boolean
-  /** The commit count this replica stood at when the write was planned (`Replica.refresh`); -1: unknown (no count: counts have their low bits clear). */
-  readonly plannedAt: number
-  apply(): void
-  /** Whether this write changes record `key` of `table`. */
-  touches(table: string, key: Key): boolean
-}
 
 /**
  * One thread's view of a shared database: it keeps its replica caught up with the shared log and
@@ -152,17 +93,19 @@ export class Replica {
     this.slot = memory.attachThread(0)
     this.#staleWord = new Int32Array(memory.buffers.control, (memory.thread(this.slot) + T_STALE) * 4, 1)
     this.#snapshots = new SnapshotWriter(memory, this.slot, timeoutMs)
-    this.#rings = new Rings(memory, this.slot)
-    this.#applyPatch = (bytes, start, end) => this.#host.applyPatch(bytes, start, end)
-    this.#logCurrent = () => this.memory.commits === this.#seen
-    memory.sealer = (count) => this.#sealHeld(count)
+    this.rings = new RingSide(memory, this.slot, timeoutMs, host, this.#log, {
+      seen: () => this.#seen,
+      catchUpLog: (canRebuild, word) => this.#catchUpLog(canRebuild, word),
+      markBroken: () => this.#markBroken(),
+      sealed: (count) => this.#sealed(count),
+      makeRoom: (tail, end) => this.#makeRoom(tail, end),
+    })
+    this.#rings = this.rings.rings
   }
 
-  /** The thread rings as this replica has them (see ./rings.ts). */
+  /** This replica's side of the thread rings (./ring-side.ts); `#rings`, their state, read by `current()`. */
+  readonly rings: RingSide
   readonly #rings: Rings
-  readonly #applyPatch: ApplyPatch
-  /** Whether this replica has the log up to the commit word (`Atomics.load`). */
-  readonly #logCurrent: () => boolean
 
   /** Loads the shared state into a new replica (a thread attaching to an existing database). */
   join(): void {
@@ -185,15 +128,6 @@ export class Replica {
    */
   current(): boolean {
     return ((this.#commitsWord[0] as number) & ~COMMIT_FLAGS) === this.#seen && this.#staleWord[0] === 0 && --this.#checks > 0 && this.#rings.current()
-  }
-
-  /**
-   * Whether no thread ring holds a published entry this replica lacks (plain reads: see
-   * `Rings.current`). With `SharedRWLock.quiet`, the bare-read check: ring writes do not move
-   * the commit count.
-   */
-  ringsCurrent(): boolean {
-    return this.#rings.current()
   }
 
   /**
@@ -249,33 +183,10 @@ export class Replica {
     this.#catchUpSlow(canRebuild, word)
   }
 
-  /**
-   * {@link refresh} for the express path, which plans on its own claimed record only (./rings.ts):
-   * catches up if the log moved, not for other threads' ring entries (applied every few writes).
-   */
+  /** {@link refresh} for the express path, which plans on its own claimed record only (./rings.ts): not for other rings' entries (applied every few writes). */
   refreshLog(): number {
     if (!(((this.#commitsWord[0] as number) & ~COMMIT_FLAGS) === this.#seen && this.#staleWord[0] === 0 && --this.#checks > 0)) this.catchUp(true)
     return this.#seen
-  }
-
-  /**
-   * The express update through this thread's ring (./rings.ts): writes the patch `write` makes of
-   * record `key` (`before` → `after`) to the ring and stores `after`, if the ring can take it
-   * (`Rings.write`; `claim`: the record's claim slot); false with nothing done otherwise. Called
-   * only while nobody listens in this thread (`Transactions.idle`), as `appendField`.
-   */
-  writeRing(lock: { heldElsewhere(): boolean }, write: PatchWriter, store: TableStore, key: Key, before: Rec, after: Rec, field: string, claim: number): boolean {
-    const rings = this.#rings
-    if (!rings.write(this.#seen, lock, claim, write, key, before, after)) return false
-    try {
-      store.replaceField(key, before, after, field)
-    } catch (error) {
-      this.#markBroken()
-      throw error
-    }
-    if (rings.sealDue) this.#sealNow(true)
-    else if (rings.lookDue && !rings.current()) this.#catchUpRings(true)
-    return true
   }
 
   /**
@@ -316,9 +227,7 @@ export class Replica {
     let end = -1
     let behind = false
     try {
-      // A record another thread's ring wrote is contended from now on (./rings.ts): its writes
-      // all take this mutex, after this entry (the other ring's entries so far were sealed).
-      if (claim >= 0) this.#rings.takeClaim(claim)
+      this.rings.takeClaim(claim)
       if (!lock.heldElsewhere()) {
         // The count it was taken at is the one this replica stands at: nothing appended since.
         // Else the tail after the entries deferred, or -1.
@@ -574,7 +483,7 @@ export class Replica {
     this.#withAppendMutex(() => {
       if (!this.#tryCatchUp()) throw new DeadlockError('This replica fell behind while publishing a snapshot')
       // Caught up under the mutex: its position is the tail.
-      this.#snapshots.write(this.#host, this.#applied, this.#rings.at, true)
+      this.#snapshots.write(this.#host, this.#applied, this.rings.at, true)
     })
   }
 
@@ -585,7 +494,7 @@ export class Replica {
 
   #catchUpSlow(canRebuild: boolean, word: number): void {
     this.#catchUpLog(canRebuild, word)
-    this.#catchUpRings(canRebuild)
+    this.rings.catchUp(canRebuild)
   }
 
   #catchUpLog(canRebuild: boolean, word: number): void {
@@ -594,47 +503,6 @@ export class Replica {
       throw new DeadlockError('This thread fell too far behind the shared log during a transaction; the transaction is retried')
     }
     this.#rebuild()
-  }
-
-  /**
-   * Applies the other threads' published ring entries this replica lacks (after the log: they
-   * come after it in its order). A thread with listeners seals them instead and reads them
-   * from the log, so its listeners hear them in the log's order, each once. A ring whose entries
-   * were overwritten while copied has them sealed in the log: the log is caught up and the copy
-   * tried again, a few times, then this thread seals.
-   */
-  #catchUpRings(canRebuild: boolean): void {
-    const rings = this.#rings
-    if (rings.currentAtomic()) return
-    if (this.#host.listened()) return this.#sealNow(canRebuild)
-    for (let tries = 0; !applyPublished(rings, this.#applyPatch, this.#logCurrent); tries++) {
-      if (tries === 8) return this.#sealNow(canRebuild)
-      this.#catchUpLog(canRebuild, this.memory.commits)
-    }
-  }
-
-  /** Seals every ring into the log (through the append mutex), then catches up with the log. */
-  #sealNow(canRebuild: boolean): void {
-    const mem = this.memory
-    const count = mem.lockAppend(this.slot, this.#timeoutMs, this.#seen)
-    mem.unlockAppend(this.slot, count)
-    this.#catchUpLog(canRebuild, count)
-    // The seal reclaimed log the snapshot still needs (see `#makeRoom`): this replica, which is
-    // exactly the log up to the seal now (the ring entries it applied before were sealed in it,
-    // and it applied none since), publishes the snapshot, as an append would.
-    if (this.#snapshotDue && this.#seen === count) {
-      this.#snapshotDue = false
-      this.#snapshotAfterCommit(this.#applied)
-    }
-  }
-
-  /** `SharedMemory.sealer`: the append mutex held at count `count`, seals the rings; the new count. */
-  #sealHeld(count: number): number {
-    waitForWriters(this.#rings, this.#timeoutMs)
-    if (!unsealed(this.#rings)) return count
-    const tail = tailAfter(this.memory.head, count)
-    const end = sealRings(this.#rings, this.#log, tail, (from, to) => this.#makeRoom(from, to))
-    return end === tail ? count : tailWord(end)
   }
 
   /**
@@ -692,14 +560,7 @@ export class Replica {
     const log = this.#log
     let i = 0
     try {
-      for (; i < count; i++) {
-        if (log.isSeal(i)) {
-          if (this.#host.listened()) break
-          applySeal(this.#rings, log.bytes, log.start(i), log.length(i), this.#applyPatch)
-        } else if (!this.#host.applyPatch(log.bytes, log.start(i), log.start(i) + log.length(i))) {
-          break
-        }
-      }
+      while (i < count && (log.isSeal(i) ? this.rings.applySeal(log, i) : this.#host.applyPatch(log.bytes, log.start(i), log.start(i) + log.length(i)))) i++
     } finally {
       if (i > 0) this.#setApplied(log.end(i - 1))
     }
@@ -712,20 +573,15 @@ export class Replica {
     const decoded = new Array<WireOp[] | DecodedSeal>(to - from)
     const ends = new Array<number>(to - from)
     for (let i = from; i < to; i++) {
-      const start = log.start(i)
-      decoded[i - from] = log.isSeal(i) ? decodeSeal(log.bytes, start, log.length(i)) : decodeOps(log.bytes, start, start + log.length(i))
+      decoded[i - from] = log.isSeal(i) ? this.rings.decode(log, i) : decodeOps(log.bytes, log.start(i), log.start(i) + log.length(i))
       ends[i - from] = log.end(i)
     }
     for (let i = 0; i < decoded.length; i++) {
       const entry = decoded[i] as WireOp[] | DecodedSeal
       const end = ends[i] as number
-      if (Array.isArray(entry)) this.#applyEntry(entry, end)
-      else {
-        // A seal's entries that this replica lacks, each told to the listeners as a commit, at a
-        // position of its own within the seal's entry (positions grow from commit to commit).
-        applyDecodedSeal(this.#rings, entry, (ops, rest) => this.#host.applyRemote(ops, true, end - rest))
-        this.#setApplied(end)
-      }
+      if (Array.isArray(entry)) this.#host.applyRemote(entry, true, end)
+      else this.rings.applyDecoded(entry, end)
+      this.#setApplied(end)
     }
   }
 
@@ -756,14 +612,25 @@ export class Replica {
   /** A snapshot after this thread's commit: the commit stands whatever happens to it. */
   #snapshotAfterCommit(pos: number): void {
     try {
-      this.#snapshots.write(this.#host, pos, this.#rings.at)
+      this.#snapshots.write(this.#host, pos, this.rings.at)
     } catch (error) {
       // Replicas that need it wait for the next writer's snapshot, or time out saying why.
       this.#host.reportError(error)
     }
   }
 
-  /** Rebuilds the local state from the latest snapshot, then catches up from its position. */
+  /**
+   * After this thread sealed the rings at `count` and caught up (`RingSide`): a seal that reclaimed
+   * log the snapshot still needs (see `#makeRoom`) is followed by a snapshot, as an append is. This
+   * replica is exactly the log up to the seal, if at `count` (the ring entries it applied before
+   * were sealed in it, and it applied none since).
+   */
+  #sealed(count: number): void {
+    if (!this.#snapshotDue || this.#seen !== count) return
+    this.#snapshotDue = false
+    this.#snapshotAfterCommit(this.#applied)
+  }
+
   /**
    * Rebuilds from the snapshot, then catches up from its position. `held`: this thread holds the
    * append mutex (no entry can be overwritten meanwhile).
@@ -786,7 +653,7 @@ export class Replica {
     if (copy === null) return false
     this.memory.setStale(this.slot, false)
     this.#host.resetFromState(snapshotState(copy))
-    this.#rings.at.set(copy.rings)
+    this.rings.at.set(copy.rings)
     this.#setApplied(copy.pos)
     return this.#tryCatchUp()
   }

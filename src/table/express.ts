@@ -94,7 +94,7 @@ export class ExpressUpdate {
     const replica = this.#replica
     // The log only: the record is claimed in the ring path (./rings.ts), and other threads'
     // ring entries are of other records (applied every few writes).
-    replica.refreshLog()
+    const seen = replica.refreshLog()
     // The catch-up may have applied another thread's dropTable: no write of it may reach the log.
     if (this.#ctx.dead !== null) return EXPRESS_NOT
     const store = this.#store
@@ -112,7 +112,8 @@ export class ExpressUpdate {
     this.#key = key
     const after = make(before, value)
     const claim = claimSlot(this.#tableHash, key)
-    if (replica.writeRing(this.#lock, write, store, key, before, after, field, claim)) return EXPRESS_DONE
+    // Planned at `seen`: the ring write checks that nothing was appended since (./ring-side.ts).
+    if (replica.rings.write(seen, this.#lock, write, store, key, before, after, field, claim)) return EXPRESS_DONE
     return replica.appendField(this, this.#lock, write, store, key, before, after, field, claim)
   }
 

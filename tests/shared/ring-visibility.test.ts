@@ -1,6 +1,6 @@
 // A read after another thread's ring commit (src/shared/rings.ts), told by a message, sees it:
 // ring writes do not move the commit count, so the bare read of a `get` also looks at the rings'
-// tails (src/database/wiring.ts `quiet`, `Replica.ringsCurrent`). Real worker_threads: the
+// tails (src/database/wiring.ts `quiet`, `RingSide.current`). Real worker_threads: the
 // worker loads the built package (fixtures/ring-writer.mjs; `npm run build` first).
 import { Worker } from 'node:worker_threads'
 import { afterEach, describe, expect, it } from 'vitest'

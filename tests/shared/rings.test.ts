@@ -7,7 +7,7 @@ import { H_RINGS_MASK, R_SEALED, R_TAIL } from '../../src/shared/layout'
 import { SharedLog } from '../../src/shared/log'
 import { SharedMemory } from '../../src/shared/memory'
 import { reapThread } from '../../src/shared/reaper'
-import { Replica } from '../../src/shared/replica'
+import { RingSide } from '../../src/shared/ring-side'
 import { WRITING, ringCtl, tailOf } from '../../src/shared/rings'
 import { twoReplicas } from './two-replicas'
 
@@ -64,8 +64,8 @@ describe('an express update in a thread with a ring', () => {
 
   it('steps aside when the log moved after its replica caught up (another thread\'s commit of the record comes first)', () => {
     const { db, t, o, other } = twoReplicas(rows)
-    const real = Replica.prototype.writeRing
-    vi.spyOn(Replica.prototype, 'writeRing').mockImplementationOnce(function (this: Replica, ...args: Parameters<Replica['writeRing']>) {
+    const real = RingSide.prototype.write
+    vi.spyOn(RingSide.prototype, 'write').mockImplementationOnce(function (this: RingSide, ...args: Parameters<RingSide['write']>) {
       // Through the general path (a transaction): sealed and appended, the commit word moves.
       other.transaction(() => o.update({ n: increment(5) }, { id: 1 }))
       return real.apply(this, args)

@@ -155,6 +155,11 @@ export const RING_UNITS = RING_BYTES / 8
  * one publishes the next entry and clears it), the sealed position (the append mutex's holder).
  */
 export const R_TAIL = 0
+/**
+ * The stamp of the ring's last published entry (its writer, plainly, before the tail's store that
+ * publishes it; on the tail's line): other rings' writers stamp their entries after it (./rings.ts).
+ */
+export const R_STAMP = 1
 export const R_SEALED = APART
 export const RING_CTRL_WORDS = 2 * APART
 /** A ring's control words, its bytes, then {@link APART} free words (the next ring's tail is another thread's). */

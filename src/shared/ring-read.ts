@@ -95,28 +95,49 @@ function grow(min: number): Uint8Array {
   return next
 }
 
+/** Per ring, where a walk of a seal stands (see {@link walkSeal}). */
+const walked = new Int32Array(RING_SLOTS)
+
+/** Whether the replica has every entry of the seal at `start` already (each ring up to its end in the seal). */
+function hadWhole(rings: Rings, view: DataView, start: number): boolean {
+  for (let r = 0; r < RING_SLOTS; r++) {
+    const from = view.getInt32(start + 4 * r, true)
+    const to = view.getInt32(start + 4 * (RING_SLOTS + r), true)
+    if (from !== to && ringDiff(to, rings.at[r] as number) > 0) return false
+  }
+  return true
+}
+
+/** After a seal's entries: each ring it holds is had up to its end in the seal (past a skip to its start that ends it). */
+function hadTo(rings: Rings, view: DataView, start: number): void {
+  for (let r = 0; r < RING_SLOTS; r++) {
+    const from = view.getInt32(start + 4 * r, true)
+    const to = view.getInt32(start + 4 * (RING_SLOTS + r), true)
+    if (from !== to && ringDiff(to, rings.at[r] as number) > 0) rings.at[r] = to
+  }
+}
+
 /**
  * Applies the seal `bytes[start, start + length)` (a log entry, see ./ring-seal.ts), nobody
- * listening: its entries that this replica lacks, then notes the ring as had up to its end.
+ * listening: its entries that this replica lacks, then notes each ring as had up to its end.
  */
 export function applySeal(rings: Rings, bytes: Uint8Array, start: number, length: number, apply: ApplyPatch): void {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  const r = view.getUint32(start, true)
-  const to = view.getInt32(start + 8, true)
-  // Had whole already (this thread's own ring, or read from the ring before the seal came).
-  if (ringDiff(to, rings.at[r] as number) <= 0) return
-  walkSeal(view, start, length, (pos, next, at, len) => {
+  // Had whole already (this thread's own ring, or read from the rings before the seal came).
+  if (hadWhole(rings, view, start)) return
+  walkSeal(view, start, length, (r, pos, next, at, len) => {
     if (ringDiff(pos, rings.at[r] as number) < 0) return
     if (!apply(bytes, at, at + len)) throw notAPatch()
     rings.at[r] = next
   })
-  if (ringDiff(to, rings.at[r] as number) > 0) rings.at[r] = to
+  hadTo(rings, view, start)
 }
 
-/** A seal's entries decoded (listeners are told of them): each with its ring positions. */
+/** A seal's entries decoded (listeners are told of them): each with its ring and ring positions. */
 export interface DecodedSeal {
-  readonly ring: number
-  readonly to: number
+  /** The seal's head (per ring, from and to), copied. */
+  readonly head: DataView
+  readonly rings: number[]
   readonly positions: number[]
   readonly nexts: number[]
   readonly ops: WireOp[][]
@@ -127,8 +148,10 @@ export interface DecodedSeal {
 /** Decodes the seal `bytes[start, start + length)`, to apply with {@link applyDecodedSeal}. */
 export function decodeSeal(bytes: Uint8Array, start: number, length: number): DecodedSeal {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  const seal: DecodedSeal = { ring: view.getUint32(start, true), to: view.getInt32(start + 8, true), positions: [], nexts: [], ops: [], rests: [] }
-  walkSeal(view, start, length, (pos, next, at, len) => {
+  const head = new DataView(bytes.slice(start, start + SEAL_HEAD).buffer)
+  const seal: DecodedSeal = { head, rings: [], positions: [], nexts: [], ops: [], rests: [] }
+  walkSeal(view, start, length, (r, pos, next, at, len) => {
+    seal.rings.push(r)
     seal.positions.push(pos)
     seal.nexts.push(next)
     seal.ops.push(decodeOps(bytes, at, at + len))
@@ -139,31 +162,33 @@ export function decodeSeal(bytes: Uint8Array, start: number, length: number): De
 
 /** Applies a decoded seal's entries this replica lacks (checked as each is applied: a listener may catch up meanwhile). */
 export function applyDecodedSeal(rings: Rings, seal: DecodedSeal, applyOps: (ops: WireOp[], rest: number) => void): void {
-  const r = seal.ring
   for (let i = 0; i < seal.ops.length; i++) {
+    const r = seal.rings[i] as number
     if (ringDiff(seal.positions[i] as number, rings.at[r] as number) < 0) continue
     rings.at[r] = seal.nexts[i] as number
     applyOps(seal.ops[i] as WireOp[], seal.rests[i] as number)
   }
-  if (ringDiff(seal.to, rings.at[r] as number) > 0) rings.at[r] = seal.to
+  hadTo(rings, seal.head, 0)
 }
 
-/** Calls `each(position, next position, payload start, payload length)` for every entry of a seal. */
-function walkSeal(view: DataView, start: number, length: number, each: (pos: number, next: number, at: number, len: number) => void): void {
-  let pos = view.getInt32(start + 4, true)
+/** Calls `each(ring, position, next position, payload start, payload length)` for every entry of a seal, in its order. */
+function walkSeal(view: DataView, start: number, length: number, each: (r: number, pos: number, next: number, at: number, len: number) => void): void {
+  for (let r = 0; r < RING_SLOTS; r++) walked[r] = view.getInt32(start + 4 * r, true)
   let at = start + SEAL_HEAD
   const end = start + length
   while (at < end) {
     const len = view.getUint32(at, true)
+    const r = view.getUint32(at + 4, true) & (RING_SLOTS - 1)
+    const pos = walked[r] as number
     if (len === RING_WRAP) {
-      pos = norm(pos + (RING_UNITS - (pos & (RING_UNITS - 1))))
+      walked[r] = norm(pos + (RING_UNITS - (pos & (RING_UNITS - 1))))
       at += RING_HEADER
       continue
     }
     const size = entrySize(len)
     const next = norm(pos + size / 8)
-    each(pos, next, at + RING_HEADER, len)
-    pos = next
+    each(r, pos, next, at + RING_HEADER, len)
+    walked[r] = next
     at += size
   }
 }

@@ -1,21 +1,22 @@
 /*
  * Sealing the thread rings (./rings.ts) into the log, by every holder of the append mutex before
- * anything else: its published entries are copied into the log, one log entry per chunk, marked by
- * `SEAL_WRITER` in the entry's writer word. A seal's payload: the ring (u32), the ring positions
- * its entries run from and to (i32, 8-byte units), 4 bytes of padding, then the ring's entries as
- * they are there (`[length][writer][payload]`, 8-byte aligned; a skip to the ring's start as the
- * 8 bytes `[RING_WRAP][0]`). Replicas that applied some of them from the ring skip those
- * (`applySeal`, ./ring-read.ts).
+ * anything else: their published entries are copied into the log, merged by stamp (the order
+ * listeners hear them in: it follows every "happens before" between them, see ./rings.ts), one
+ * log entry per chunk, marked by `SEAL_WRITER` in the entry's writer word. A seal's payload: per
+ * ring, the position its entries in the chunk run from (i32, 8-byte units), then per ring the
+ * position they run to, then the entries as they are in their rings (`[length][stamp << 3 |
+ * ring][payload]`, 8-byte aligned; a skip to a ring's start as the 8 bytes `[RING_WRAP][ring]`).
+ * Replicas that applied some of them from the rings skip those (`applySeal`, ./ring-read.ts).
  */
 import { LockTimeoutError } from '../errors'
 import { sleepSync } from '../txn/backoff'
 import { H_RINGS_MASK, RING_SLOTS, RING_UNITS, R_SEALED, R_TAIL } from './layout'
 import { SEAL_WRITER, entrySize, type SharedLog } from './log'
-import { RING_HEADER, RING_WRAP, norm, ringBase, ringCtl, ringDiff, ringOff, tailOf, type Rings } from './rings'
+import { RING_HEADER, RING_WRAP, norm, ringBase, ringCtl, ringOff, stampDiff, tailOf, type Rings } from './rings'
 import type { EncodedOps } from './codec'
 
-/** The head of a seal's payload: ring, from, to, padding. */
-export const SEAL_HEAD = 16
+/** The head of a seal's payload: per ring, from (i32); per ring, to (i32). */
+export const SEAL_HEAD = 8 * RING_SLOTS
 /** Most payload bytes of one seal entry (a ring's backlog takes several). */
 const SEAL_CHUNK = 1 << 14
 /** Loads of a writing flag before the waiter sleeps a millisecond between looks. */
@@ -64,31 +65,37 @@ export function unsealed(rings: Rings): boolean {
   return false
 }
 
+/** Per ring, where the seal in progress stands, and where it stops (the tails when it began). */
+const at = new Int32Array(RING_SLOTS)
+const to = new Int32Array(RING_SLOTS)
+
 /**
  * Seals every ring's published entries into the log from log position `tail` (append mutex held,
- * writers waited for: {@link waitForWriters}); returns the log's new tail. `makeRoom(tail, end)`
- * frees the ring of the log up to `end` before an entry is written there.
+ * writers waited for: {@link waitForWriters}, so no entry is published meanwhile); returns the
+ * log's new tail. `makeRoom(tail, end)` frees the ring of the log up to `end` before an entry is
+ * written there.
  */
 export function sealRings(rings: Rings, log: SharedLog, tail: number, makeRoom: (tail: number, end: number) => void): number {
   const i32 = rings.i32
   const mask = Atomics.load(i32, H_RINGS_MASK)
+  let left = 0
   for (let r = 0; r < RING_SLOTS; r++) {
+    at[r] = to[r] = 0
     if ((mask & (1 << r)) === 0) continue
-    const ctl = ringCtl(r)
-    const to = tailOf(Atomics.load(i32, ctl + R_TAIL))
-    let from = Atomics.load(i32, ctl + R_SEALED)
-    while (from !== to) {
-      const buf = sealBuffer(Math.min(SEAL_CHUNK, log.maxPayload))
-      const next = fill(rings, r, from, to, buf)
-      const start = log.place(tail, buf.length)
-      const end = start + entrySize(buf.length)
-      makeRoom(tail, end)
-      log.write(tail, start, SEAL_WRITER | r, buf)
-      tail = end
-      from = next
-    }
-    Atomics.store(i32, ctl + R_SEALED, to)
+    to[r] = tailOf(Atomics.load(i32, ringCtl(r) + R_TAIL))
+    at[r] = Atomics.load(i32, ringCtl(r) + R_SEALED)
+    if (at[r] !== to[r]) left |= 1 << r
   }
+  while (left !== 0) {
+    const buf = sealBuffer(Math.min(SEAL_CHUNK, log.maxPayload))
+    left = fill(rings, left, buf)
+    const start = log.place(tail, buf.length)
+    const end = start + entrySize(buf.length)
+    makeRoom(tail, end)
+    log.write(tail, start, SEAL_WRITER, buf)
+    tail = end
+  }
+  for (let r = 0; r < RING_SLOTS; r++) if ((mask & (1 << r)) !== 0) Atomics.store(i32, ringCtl(r) + R_SEALED, to[r] as number)
   return tail
 }
 
@@ -98,41 +105,99 @@ function sealBuffer(size: number): SealBuffer {
   return shared
 }
 
-/** Copies ring `r`'s entries from `from` on (up to `to`, as many as fit `buf`) into `buf` as a seal; returns where it stopped. */
-function fill(rings: Rings, r: number, from: number, to: number, buf: SealBuffer): number {
-  const view = rings.view
-  const base = ringBase(r)
+/**
+ * Copies the entries of the rings in `left` (a mask) from `at` on, up to `to`, as many as fit
+ * `buf`, into `buf` as a seal, merged by stamp (ring after ring for equal ones: neither happens
+ * before the other); returns the rings left with entries.
+ */
+function fill(rings: Rings, left: number, buf: SealBuffer): number {
   const out = buf.view
   const room = Math.min(buf.bytes.length, SEAL_CHUNK)
-  let at = SEAL_HEAD
-  let pos = from
-  // The entries lie as they are in the ring, so runs of them are copied at once (a walk of their
-  // headers finds where a run ends: the chunk's room, or a skip to the ring's start, whose header
-  // ends its run). A copy per entry cost ~25 instructions per byte.
+  for (let r = 0; r < RING_SLOTS; r++) out.setInt32(4 * r, at[r] as number, true)
+  let end = SEAL_HEAD
+  while (left !== 0) {
+    // A lone ring's entries go in runs (the writer sealing its own ring half full).
+    const next = (left & (left - 1)) === 0 ? copyRun(rings, 31 - Math.clz32(left), end, room, buf) : copyFirst(rings, left, end, room, buf)
+    if (next === end) break
+    end = next
+    for (let m = left; m !== 0; m &= m - 1) {
+      const r = 31 - Math.clz32(m & -m)
+      if (at[r] === to[r]) left &= ~(1 << r)
+    }
+  }
+  for (let r = 0; r < RING_SLOTS; r++) out.setInt32(4 * (RING_SLOTS + r), at[r] as number, true)
+  buf.length = end
+  return left
+}
+
+/**
+ * Copies to `buf` at `end`, as far as it fits, the entries of the rings in `left` that come next
+ * by stamp: the lowest-stamped ring's run of entries stamped before every other ring's next (a
+ * skip to a ring's start goes first, on its own); where the seal ends then.
+ */
+function copyFirst(rings: Rings, left: number, end: number, room: number, buf: SealBuffer): number {
+  const view = rings.view
+  let best = -1
+  let stamp = 0
+  let limit = -1 // none yet (stamps are not negative)
+  for (let m = left; m !== 0; m &= m - 1) {
+    const r = 31 - Math.clz32(m & -m)
+    const off = ringBase(r) + ringOff(at[r] as number)
+    if (view.getUint32(off, true) === RING_WRAP) return copyWrap(r, end, room, buf)
+    const s = view.getUint32(off + 4, true) >>> 3
+    if (best < 0 || stampDiff(s, stamp) < 0) {
+      if (best >= 0) limit = stamp
+      best = r
+      stamp = s
+    } else if (limit < 0 || stampDiff(s, limit) < 0) {
+      limit = s
+    }
+  }
+  return copyRun(rings, best, end, room, buf, limit)
+}
+
+/** Copies the skip to ring `r`'s start that `at[r]` stands at, if it fits. */
+function copyWrap(r: number, end: number, room: number, buf: SealBuffer): number {
+  if (end + RING_HEADER > room) return end
+  buf.view.setUint32(end, RING_WRAP, true)
+  buf.view.setUint32(end + 4, r, true)
+  const pos = at[r] as number
+  at[r] = norm(pos + (RING_UNITS - (pos & (RING_UNITS - 1))))
+  return end + RING_HEADER
+}
+
+/**
+ * Copies ring `r`'s entries from `at[r]` on (up to `to[r]`; with `limit`, the first and then those
+ * stamped before it) into `buf` from `end`, as many as fit; where the seal ends then. The entries
+ * lie as they are in the ring, so a run of them is copied at once (a walk of their headers finds
+ * where it ends: the room, the limit, or a skip to the ring's start, whose header ends its run).
+ * A copy per entry cost ~25 instructions per byte.
+ */
+function copyRun(rings: Rings, r: number, end: number, room: number, buf: SealBuffer, limit?: number): number {
+  const view = rings.view
+  const base = ringBase(r)
+  let pos = at[r] as number
   let run = ringOff(pos)
-  let runAt = at
-  while (pos !== to && ringDiff(to, pos) > 0) {
+  let runAt = end
+  for (let first = true; pos !== to[r]; first = false) {
     const off = ringOff(pos)
     const length = view.getUint32(base + off, true)
     const wrap = length === RING_WRAP
+    if (!first && !wrap && limit !== undefined && stampDiff(view.getUint32(base + off + 4, true) >>> 3, limit) >= 0) break
     const size = wrap ? RING_HEADER : entrySize(length)
-    if (at + size > room) break
-    at += size
+    if (end + size > room) break
+    end += size
     if (wrap) {
       buf.bytes.set(rings.bytes.subarray(base + run, base + off + RING_HEADER), runAt)
-      out.setUint32(at - 4, 0, true)
+      buf.view.setUint32(end - 4, r, true)
       pos = norm(pos + (RING_UNITS - (pos & (RING_UNITS - 1))))
       run = 0
-      runAt = at
+      runAt = end
       continue
     }
     pos = norm(pos + size / 8)
   }
-  if (at > runAt) buf.bytes.set(rings.bytes.subarray(base + run, base + run + (at - runAt)), runAt)
-  out.setUint32(0, r, true)
-  out.setInt32(4, from, true)
-  out.setInt32(8, pos, true)
-  out.setUint32(12, 0, true)
-  buf.length = at
-  return pos
+  if (end > runAt) buf.bytes.set(rings.bytes.subarray(base + run, base + run + (end - runAt)), runAt)
+  at[r] = pos
+  return end
 }

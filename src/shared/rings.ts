@@ -26,16 +26,26 @@
  * in turn stays on the mutex path (a hand-off between rings would cost a seal each time), and one
  * that changed hands for good moves to its new writer's ring. Claims are hints for speed: a hash
  * shared by two records only sends their writes through the mutex.
+ *
+ * Stamps: a seal puts the entries of several rings into the log in one order, which listeners
+ * hear as the commit order: it must follow every "happens before" between ring writes of
+ * different threads (thread B's ring write, then a message to thread A, then A's ring write: B's
+ * first). Each entry carries a stamp (Lamport's clock): past its ring's last one and past the
+ * last stamp of every other ring as this writer reads it (`R_STAMP`, written before the tail's
+ * store that publishes the entry). A write that happens after another ring's entry reads that
+ * entry's stamp or a later one, so it gets a greater stamp, and a seal merges the rings' entries
+ * by stamp (./ring-seal.ts). Sealing ring after ring put B's entry after A's: a listener heard
+ * A's commit first.
  */
 import {
   CLAIMS, CLAIMS_BASE, H_COMMITS, H_FOLLOWERS, H_RINGS_MASK, RINGS_BASE, RING_BYTES, RING_CTRL_WORDS, RING_SLOTS, RING_UNITS,
-  RING_WORDS, R_SEALED, R_TAIL,
+  RING_WORDS, R_SEALED, R_STAMP, R_TAIL,
 } from './layout'
 import type { SharedMemory } from './memory'
 import type { PatchWriter } from '../values/binary-shapes'
 import type { Key, Rec } from '../values/types'
 
-/** A ring entry's header (as the log's): payload length, writer's slot. */
+/** A ring entry's header (as the log's): payload length, then its stamp shifted left by 3 and its ring (see the file's comment). */
 export const RING_HEADER = 8
 /** The header of a skip to the ring's start (an entry would not fit before its end). */
 export const RING_WRAP = 0xffffffff
@@ -46,6 +56,12 @@ export const ROOM_UNITS = RING_ROOM / 8
 const SEAL_AT = RING_UNITS / 2
 /** Own writes between two looks at the other rings (a look moves their tails' lines). */
 const LOOK_EVERY = 16
+/** Stamps count modulo 2^29: a ring entry's header word holds its stamp shifted left by 3 and its ring. */
+export const STAMP_MASK = (1 << 29) - 1
+/** `a - b` for stamps (modulo 2^29): negative when `a` is before `b`. */
+export function stampDiff(a: number, b: number): number {
+  return ((a - b) << 3) >> 3
+}
 
 /** Word index of ring `r`'s control words. */
 export function ringCtl(r: number): number {
@@ -139,7 +155,25 @@ export class Rings {
     this.view = new DataView(mem.buffers.control)
     this.slot = slot
     this.own = slot < RING_SLOTS ? slot : -1
-    if (this.own >= 0) this.#sealed = Atomics.load(this.i32, ringCtl(this.own) + R_SEALED)
+    if (this.own >= 0) {
+      this.#sealed = Atomics.load(this.i32, ringCtl(this.own) + R_SEALED)
+      this.#stamp = Atomics.load(this.i32, ringCtl(this.own) + R_STAMP)
+    }
+  }
+
+  /** The stamp of this thread's last ring entry (see the file's comment). */
+  #stamp = 0
+
+  /** A stamp past this ring's last one and every other ring's (in `mask`) as published. */
+  #nextStamp(mask: number): number {
+    const i32 = this.i32
+    let s = this.#stamp
+    for (let m = mask & ~(1 << this.own); m !== 0; m &= m - 1) {
+      const q = 31 - Math.clz32(m & -m)
+      const o = i32[ringCtl(q) + R_STAMP] as number
+      if (stampDiff(o, s) > 0) s = o
+    }
+    return (s + 1) & STAMP_MASK
   }
 
   /**
@@ -215,7 +249,11 @@ export class Rings {
     const view = this.view
     if (start !== tail) view.setUint32(base + ringOff(tail), RING_WRAP, true)
     view.setUint32(base + off, end - (base + off + RING_HEADER), true)
-    view.setUint32(base + off + 4, own, true)
+    // The stamp: after every entry that happens before this write (see the file's comment).
+    const stamp = this.#nextStamp(i32[H_RINGS_MASK] as number)
+    view.setUint32(base + off + 4, (stamp << 3) | own, true)
+    i32[ctl + R_STAMP] = stamp
+    this.#stamp = stamp
     const next = norm(start + ((end - (base + off) + 7) >>> 3))
     // Publishes the entry (its bytes above are ordered before this store) and clears the flag.
     Atomics.store(i32, ctl + R_TAIL, next << 1)

@@ -8,7 +8,7 @@
 // same records, whichever path the writes took.
 import fc from 'fast-check'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { Database, increment, type Commit, type Table } from '../../src'
+import { Database, increment, type Commit } from '../../src'
 import { RingSide } from '../../src/shared/ring-side'
 import { setRingWrites } from '../../src/shared/rings'
 import { tag } from './value-tag'
@@ -59,7 +59,7 @@ function play(ops: Op[], rings: boolean): Outcome {
     const tables = dbs.map((d) => d.getTable('t'))
     const results = ops.map((o) => {
       const d = dbs[o.on] as Database
-      const t = tables[o.on] as Table<{ id: number; n: number }>
+      const t = tables[o.on] as (typeof tables)[number]
       try {
         if (o.kind === 'increment') return tag(t.update({ n: increment(o.by) }, { id: o.id }))
         if (o.kind === 'set') return tag(t.update({ n: o.value }, { id: o.id }))

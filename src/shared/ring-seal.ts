@@ -10,7 +10,7 @@
  */
 import { LockTimeoutError } from '../errors'
 import { sleepSync } from '../txn/backoff'
-import { H_RINGS_MASK, RING_SLOTS, RING_UNITS, R_SEALED, R_TAIL } from './layout'
+import { H_RINGS_MASK, RING_SLOTS, RING_UNITS, R_SEALED, R_STAMP, R_TAIL } from './layout'
 import { SEAL_WRITER, entrySize, type SharedLog } from './log'
 import { RING_HEADER, RING_WRAP, norm, ringBase, ringCtl, ringOff, stampDiff, tailOf, type Rings } from './rings'
 import type { EncodedOps } from './codec'
@@ -96,7 +96,23 @@ export function sealRings(rings: Rings, log: SharedLog, tail: number, makeRoom: 
     tail = end
   }
   for (let r = 0; r < RING_SLOTS; r++) if ((mask & (1 << r)) !== 0) Atomics.store(i32, ringCtl(r) + R_SEALED, to[r] as number)
+  floorStamps(i32, mask)
   return tail
+}
+
+/**
+ * Sets every ring's last stamp to the greatest (all their entries are in the log now): the next
+ * entries are stamped past it, and every stamp compared stays within one seal's window (see
+ * ./rings.ts: stamps count modulo 2^29).
+ */
+function floorStamps(i32: Int32Array, mask: number): void {
+  let top = -1
+  for (let r = 0; r < RING_SLOTS; r++) {
+    if ((mask & (1 << r)) === 0) continue
+    const s = Atomics.load(i32, ringCtl(r) + R_STAMP)
+    if (top < 0 || stampDiff(s, top) > 0) top = s
+  }
+  for (let r = 0; r < RING_SLOTS; r++) if ((mask & (1 << r)) !== 0) Atomics.store(i32, ringCtl(r) + R_STAMP, top)
 }
 
 let shared: SealBuffer | null = null

@@ -35,7 +35,10 @@
  * store that publishes the entry). A write that happens after another ring's entry reads that
  * entry's stamp or a later one, so it gets a greater stamp, and a seal merges the rings' entries
  * by stamp (./ring-seal.ts). Sealing ring after ring put B's entry after A's: a listener heard
- * A's commit first.
+ * A's commit first. Stamps count modulo 2^29, so they are compared only within one seal's window:
+ * a seal sets every ring's `R_STAMP` to the greatest (all entries before are in the log), and a
+ * writer stamps past every ring's `R_STAMP`, its own included (no older value of its own is kept:
+ * a ring idle for 2^28 writes of the others would have looked ahead of them).
  */
 import {
   CLAIMS, CLAIMS_BASE, H_COMMITS, H_FOLLOWERS, H_RINGS_MASK, RINGS_BASE, RING_BYTES, RING_CTRL_WORDS, RING_SLOTS, RING_UNITS,
@@ -155,19 +158,13 @@ export class Rings {
     this.view = new DataView(mem.buffers.control)
     this.slot = slot
     this.own = slot < RING_SLOTS ? slot : -1
-    if (this.own >= 0) {
-      this.#sealed = Atomics.load(this.i32, ringCtl(this.own) + R_SEALED)
-      this.#stamp = Atomics.load(this.i32, ringCtl(this.own) + R_STAMP)
-    }
+    if (this.own >= 0) this.#sealed = Atomics.load(this.i32, ringCtl(this.own) + R_SEALED)
   }
 
-  /** The stamp of this thread's last ring entry (see the file's comment). */
-  #stamp = 0
-
-  /** A stamp past this ring's last one and every other ring's (in `mask`) as published. */
+  /** A stamp past every ring's (in `mask`, this thread's among them) last one as published or sealed. */
   #nextStamp(mask: number): number {
     const i32 = this.i32
-    let s = this.#stamp
+    let s = i32[ringCtl(this.own) + R_STAMP] as number
     for (let m = mask & ~(1 << this.own); m !== 0; m &= m - 1) {
       const q = 31 - Math.clz32(m & -m)
       const o = i32[ringCtl(q) + R_STAMP] as number
@@ -253,7 +250,6 @@ export class Rings {
     const stamp = this.#nextStamp(i32[H_RINGS_MASK] as number)
     view.setUint32(base + off + 4, (stamp << 3) | own, true)
     i32[ctl + R_STAMP] = stamp
-    this.#stamp = stamp
     const next = norm(start + ((end - (base + off) + 7) >>> 3))
     // Publishes the entry (its bytes above are ordered before this store) and clears the flag.
     Atomics.store(i32, ctl + R_TAIL, next << 1)

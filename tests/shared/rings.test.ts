@@ -3,12 +3,12 @@
 // reads see ring entries at once. Two replicas in this thread stand for two threads.
 import { describe, expect, it, vi } from 'vitest'
 import { LockTimeoutError, increment } from '../../src'
-import { H_RINGS_MASK, R_SEALED, R_TAIL } from '../../src/shared/layout'
+import { H_RINGS_MASK, R_SEALED, R_STAMP, R_TAIL } from '../../src/shared/layout'
 import { SharedLog } from '../../src/shared/log'
 import { SharedMemory } from '../../src/shared/memory'
 import { reapThread } from '../../src/shared/reaper'
 import { RingSide } from '../../src/shared/ring-side'
-import { WRITING, ringCtl, tailOf } from '../../src/shared/rings'
+import { STAMP_MASK, WRITING, ringCtl, tailOf } from '../../src/shared/rings'
 import { twoReplicas } from './two-replicas'
 
 const rows = [1, 2, 3].map((id) => ({ id, n: 0 }))
@@ -128,6 +128,20 @@ describe('a holder of the append mutex', () => {
     reapThread(mem, slot, 50)
     o.insert({ id: 9, n: 0 })
     expect(db.getTable('t').get(9)?.n).toBe(0)
+  })
+})
+
+describe('a seal', () => {
+  it('sets every ring\'s last stamp to the greatest, so that an idle ring\'s stamp (modulo 2^29) is never compared with ones far past it', () => {
+    const { db, t, o } = twoReplicas(rows)
+    const mem = memoryOf(db)
+    t.update({ n: increment(1) }, { id: 1 })
+    const stamp = mem.i32[ringCtl(0) + R_STAMP] as number
+    // Ring 5, written long ago and idle since: its stamp 2^28 + 1000 behind looks ahead, modulo 2^29.
+    Atomics.or(mem.i32, H_RINGS_MASK, 1 << 5)
+    mem.i32[ringCtl(5) + R_STAMP] = (stamp - (2 ** 28 + 1000)) & STAMP_MASK
+    o.insert({ id: 9, n: 0 })
+    expect(mem.i32[ringCtl(5) + R_STAMP]).toBe(mem.i32[ringCtl(0) + R_STAMP])
   })
 })
 

@@ -55,14 +55,15 @@ export function waitForWriters(rings: Rings, timeoutMs: number): void {
   }
 }
 
-/** Whether any ring has published entries not yet sealed (append mutex held, writers waited for). */
-export function unsealed(rings: Rings): boolean {
+/** The rings (a mask) with published entries not yet sealed (append mutex held, writers waited for). */
+export function unsealed(rings: Rings): number {
   const i32 = rings.i32
   const mask = Atomics.load(i32, H_RINGS_MASK)
+  let found = 0
   for (let r = 0; r < RING_SLOTS; r++) {
-    if ((mask & (1 << r)) !== 0 && tailOf(Atomics.load(i32, ringCtl(r) + R_TAIL)) !== Atomics.load(i32, ringCtl(r) + R_SEALED)) return true
+    if ((mask & (1 << r)) !== 0 && tailOf(Atomics.load(i32, ringCtl(r) + R_TAIL)) !== Atomics.load(i32, ringCtl(r) + R_SEALED)) found |= 1 << r
   }
-  return false
+  return found
 }
 
 /** Per ring, where the seal in progress stands, and where it stops (the tails when it began). */

@@ -144,10 +144,12 @@ export class SharedMemory extends ThreadSlots {
   lockAppend(slot: number, timeoutMs: number, guess: number): number {
     const count = lockAppend(this.i32, slot, timeoutMs, guess)
     const seal = this.sealer
+    if (seal === null) return count
     // `Atomics` (after the take): a ring written first by a writer that saw the word free is seen.
-    if (seal === null || Atomics.load(this.i32, H_RINGS_MASK) === 0) return count
+    const mask = Atomics.load(this.i32, H_RINGS_MASK)
+    if (mask === 0) return count
     try {
-      return seal(count)
+      return seal(count, mask)
     } catch (error) {
       // Nothing was published (the seal's entries go out with the holder's release).
       unlockAppend(this.i32, slot, count)
@@ -161,7 +163,7 @@ export class SharedMemory extends ThreadSlots {
    * the mutex runs it before anything else, so that while it holds the mutex the log holds every
    * published ring entry and no ring write is in flight.
    */
-  sealer: ((count: number) => number) | null = null
+  sealer: ((count: number, mask: number) => number) | null = null
   /**
    * Publishes an append and lets go of the append mutex in one swap (its holder, thread `slot`,
    * its entry written): the count of the new tail `tail`; returns it. The threads that follow the

@@ -8,7 +8,7 @@ import { tailAfter, tailWord, type SharedMemory } from './memory'
 import type { SharedLog } from './log'
 import type { ReplicaHost } from './replica-host'
 import { Rings } from './rings'
-import { sealRings, unsealed, waitForWriters } from './ring-seal'
+import { sealRings, waitForWriters } from './ring-seal'
 import { applyDecodedSeal, applyPublished, applySeal, decodeSeal, type ApplyPatch, type DecodedSeal } from './ring-read'
 import type { PatchWriter } from '../values/binary-shapes'
 import type { TableStore } from '../storage/table-store'
@@ -67,7 +67,7 @@ export class RingSide {
     this.#applyPatch = (bytes, start, end) => host.applyPatch(bytes, start, end)
     this.#logCurrent = () => memory.commits === owner.seen()
     // Every holder of the append mutex in this thread seals the rings first (`SharedMemory.sealer`).
-    memory.sealer = (count) => this.#sealHeld(count)
+    memory.sealer = (count, mask) => this.#sealHeld(count, mask)
   }
 
   /** Per ring, the position up to which the replica has its entries (stored with a snapshot; set by a rebuild). */
@@ -181,14 +181,14 @@ export class RingSide {
   }
 
   /**
-   * `SharedMemory.sealer`: the append mutex held at count `count`, seals the rings; the new count.
+   * `SharedMemory.sealer`: the append mutex held at count `count`, seals the rings (`mask`: those
+   * ever written); the new count.
    * Another thread wrote since this one last caught up if the log moved meanwhile or another ring
    * has entries to seal: this thread writes to its ring again (see `ALONE_WRITES`; its own
    * entries' seal is no sign of another writer).
    */
-  #sealHeld(count: number): number {
-    waitForWriters(this.rings, this.#timeoutMs)
-    const found = unsealed(this.rings)
+  #sealHeld(count: number, mask: number): number {
+    const found = waitForWriters(this.rings, mask, this.#timeoutMs)
     if (count !== this.#owner.seen() || (found & ~(1 << this.rings.own)) !== 0) this.#alone = 0
     if (found === 0) return count
     const tail = tailAfter(this.#memory.head, count)

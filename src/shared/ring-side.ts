@@ -16,15 +16,6 @@ import type { Key, Rec } from '../values/types'
 
 /** Tries of a catch-up of the rings that finds a ring's entries overwritten while it copied them (then it seals). */
 const COPY_TRIES = 8
-/**
- * Ring writes in a row with no other writer seen, past which a thread writes through the append
- * mutex (until it sees one: `RingSide.sawOthers`). Rings pay off only when another thread writes
- * too (the append mutex's line then no longer moves between cores at every write); alone, a ring
- * write costs more than the express append through the mutex (callgrind, one thread's
- * increments: ~3,420 instructions against ~3,160; its two `Atomics.store` calls and one load
- * against a compare-exchange and an exchange, and the seal's copies).
- */
-const ALONE_WRITES = 4096
 
 /** What the ring side needs of its replica (its private state and steps). */
 export interface RingOwner {
@@ -53,8 +44,6 @@ export class RingSide {
   readonly #applyPatch: ApplyPatch
   /** Whether the replica has the log up to the commit word (`Atomics.load`). */
   readonly #logCurrent: () => boolean
-  /** Ring writes since this thread last saw another writer (see `ALONE_WRITES`). */
-  #alone = 0
 
   constructor(memory: SharedMemory, slot: number, timeoutMs: number, host: ReplicaHost, log: SharedLog, owner: RingOwner) {
     this.rings = new Rings(memory, slot)
@@ -97,10 +86,8 @@ export class RingSide {
    * in this thread (`Transactions.idle`), as `Replica.appendField`.
    */
   write(seen: number, lock: { heldElsewhere(): boolean }, write: PatchWriter, store: TableStore, key: Key, before: Rec, after: Rec, field: string, claim: number): boolean {
-    if (this.#alone > ALONE_WRITES) return false
     const rings = this.rings
     if (!rings.write(seen, lock, claim, write, key, before, after)) return false
-    this.#alone++
     try {
       store.replaceField(key, before, after, field)
     } catch (error) {
@@ -109,14 +96,8 @@ export class RingSide {
     }
     // Half the own ring unsealed: seal it, so its writes find room (a writer never waits for a reader).
     if (rings.sealDue) this.#sealNow(true)
-    else if (rings.lookDue && !rings.current()) this.#othersWrote()
+    else if (rings.lookDue && !rings.current()) this.catchUp(true)
     return true
-  }
-
-  /** Another ring has entries this replica lacks: applied, and this thread keeps writing to its ring. */
-  #othersWrote(): void {
-    this.#alone = 0
-    this.catchUp(true)
   }
 
 
@@ -183,13 +164,9 @@ export class RingSide {
   /**
    * `SharedMemory.sealer`: the append mutex held at count `count`, seals the rings (`mask`: those
    * ever written); the new count.
-   * Another thread wrote since this one last caught up if the log moved meanwhile or another ring
-   * has entries to seal: this thread writes to its ring again (see `ALONE_WRITES`; its own
-   * entries' seal is no sign of another writer).
    */
   #sealHeld(count: number, mask: number): number {
     const found = waitForWriters(this.rings, mask, this.#timeoutMs)
-    if (count !== this.#owner.seen() || (found & ~(1 << this.rings.own)) !== 0) this.#alone = 0
     if (found === 0) return count
     const tail = tailAfter(this.#memory.head, count)
     const end = sealRings(this.rings, this.#log, tail, (from, to) => this.#owner.makeRoom(from, to))

@@ -131,24 +131,6 @@ describe('a holder of the append mutex', () => {
   })
 })
 
-describe('a thread writing alone', () => {
-  it('writes through the append mutex after 4,096 ring writes in a row with no other writer, and to its ring again once another thread wrote', () => {
-    const { db, t, o } = twoReplicas(rows)
-    const mem = memoryOf(db)
-    for (let k = 0; k < 4097; k++) t.update({ n: increment(1) }, { id: 1 })
-    const tail = mem.tail
-    t.update({ n: increment(1) }, { id: 1 })
-    expect(mem.tail).toBeGreaterThan(tail)
-    // Another thread writes (to its ring); the next write through the mutex seals it and sees it.
-    o.update({ n: increment(1) }, { id: 2 })
-    t.update({ n: increment(1) }, { id: 1 })
-    const after = mem.tail
-    t.update({ n: increment(1) }, { id: 1 })
-    expect(mem.tail).toBe(after)
-    expect([t.get(1)?.n, o.get(1)?.n, t.get(2)?.n]).toEqual([4100, 4100, 1])
-  })
-})
-
 describe('a seal', () => {
   it('sets every ring\'s last stamp to the greatest, so that an idle ring\'s stamp (modulo 2^29) is never compared with ones far past it', () => {
     const { db, t, o } = twoReplicas(rows)

@@ -180,12 +180,17 @@ export class Rings {
    */
   current(): boolean {
     const mask = this.i32[H_RINGS_MASK] as number
-    return mask === 0 || this.#allAt(mask)
+    return mask === 0 || this.allAt(mask)
   }
 
-  #allAt(mask: number): boolean {
+  /** {@link current} once the mask (`mask`, not 0) was read: one plain load per ring ever written. */
+  allAt(mask: number): boolean {
     const i32 = this.i32
-    for (let r = 0; r < RING_SLOTS; r++) if ((mask & (1 << r)) !== 0 && tailOf(i32[ringCtl(r) + R_TAIL] as number) !== this.at[r]) return false
+    const at = this.at
+    for (let m = mask; m !== 0; m &= m - 1) {
+      const r = 31 - Math.clz32(m & -m)
+      if (tailOf(i32[ringCtl(r) + R_TAIL] as number) !== at[r]) return false
+    }
     return true
   }
 

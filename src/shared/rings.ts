@@ -317,9 +317,4 @@ export class Rings {
     this.#sealed = Atomics.load(this.i32, ringCtl(own) + R_SEALED)
     return ringDiff(this.at[own] as number, this.#sealed) > SEAL_AT
   }
-
-  /** Whether ring `r`'s writer may be writing an entry (its flag). */
-  writing(r: number): boolean {
-    return (Atomics.load(this.i32, ringCtl(r) + R_TAIL) & WRITING) !== 0
-  }
 }

@@ -13,7 +13,8 @@
 // getScale, incScale, hotScale): 2 workers ÷ 1 in alternating windows of one round (A: one worker
 // alone, B: two at once; wall throughput; median of the per-pair ratios), beside the older
 // one-window-after-the-other ratios of the same run, with two controls without dictdb (the
-// machine's own 2 ÷ 1). Run by default (~1 minute), or alone with --only=scaling.
+// machine's own 2 ÷ 1). Run by default (~1 minute), or alone with --only=scaling (--only= takes a
+// comma list: --only=workers,scaling gives both methods' scaling figures of one run, no get figures).
 // BENCH_SCALE_PAIRS (default 20) pairs per round, BENCH_SCALE_ROUNDS (default 2),
 // BENCH_SCALE_WINDOW_MS (default 100).
 import { spawnSync } from 'node:child_process'
@@ -35,7 +36,9 @@ const sharedCounter = new Int32Array(new SharedArrayBuffer(4))
 const ARG = process.argv[2] ?? ''
 // --get-only=local|shared: the child mode of isolatedGets.
 const GET_ONLY = /^--get-only=(local|shared)$/.exec(ARG)?.[1]
-const ONLY = /^--only=(get|workers|paired|scaling)$/.exec(ARG)?.[1]
+// --only=workers,scaling: several parts (a comma list); undefined: all.
+const ONLY = /^--only=((get|workers|paired|scaling)(,(get|workers|paired|scaling))*)$/.exec(ARG)?.[1].split(',')
+const part = (name) => ONLY === undefined || ONLY.includes(name)
 
 /**
  * The worker figures: `workers` fresh worker threads run `task` for one window, together.
@@ -238,11 +241,11 @@ async function main() {
   const figures = {}
   const getRows = []
   const names = process.env.BENCH_CONFIGS?.split(',') ?? [...Object.keys(CONFIGS), ...Object.keys(PAIRED), ...Object.keys(SCALING)]
-  const workerNames = ONLY === undefined || ONLY === 'workers' ? names.filter((n) => n in CONFIGS) : []
+  const workerNames = part('workers') ? names.filter((n) => n in CONFIGS) : []
   // --only=get keeps the get pair, --only=workers the increment pair.
-  const pairNames = names.filter((n) => n in PAIRED && (ONLY === undefined || ONLY === 'paired' || (ONLY === 'get' && n === 'getPair') || (ONLY === 'workers' && n !== 'getPair')))
-  const scaleNames = ONLY === undefined || ONLY === 'scaling' ? names.filter((n) => n in SCALING) : []
-  const localInc = ONLY === undefined || ONLY === 'get' ? getFigures(getRows, figures) : null
+  const pairNames = names.filter((n) => n in PAIRED && (part('paired') || part(n === 'getPair' ? 'get' : 'workers')))
+  const scaleNames = part('scaling') ? names.filter((n) => n in SCALING) : []
+  const localInc = part('get') ? getFigures(getRows, figures) : null
   if (workerNames.length > 0 || pairNames.length > 0 || scaleNames.length > 0) {
     const db = new Database({ shared: true })
     warmRing(db, fill(db))

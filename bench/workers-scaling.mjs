@@ -7,9 +7,14 @@
 // seconds (the control loop's ns ranged 39-89 in one run), so a round's ratio followed the host:
 // get2 ÷ get1 rounds ran 1.34-3.34x in one run, and above 2x is impossible on 2 vCPUs. Here a round
 // keeps its workers alive and alternates two windows of SCALE_WINDOW_MS (default 100): window A,
-// one worker runs alone while the other(s) sleep on an Atomics wait; window B, both run. Each pair
-// (A, B) gives one ratio of wall throughput, B ÷ A; the figure is the median over all pairs of
-// all rounds, with quartiles. Slow drift of a vCPU then hits the two windows of a pair alike.
+// one worker runs alone while the others sleep on an Atomics wait; window B, the two run at once.
+// Window A is taken in turn by two workers (for get, the two of B; for increments, two workers on
+// local databases of their own): here one vCPU is at times 2-3x slower than the other for a whole
+// round, and a lone worker stays on its vCPU, so one worker's A alone would make the ratio follow
+// where that worker sat (get's per-pair ratios were bimodal, ~1.4x and ~3x). Each pair p gives
+// B(p) ÷ the mean of the two workers' A windows nearest it (pairs p and p xor 1); the figure is
+// the median over all pairs of all rounds, with quartiles. Slow drift of a vCPU then hits the
+// windows of a pair alike, and a lasting difference between the vCPUs counts once each way.
 // Throughput is wall time (scaling means more operations per second of the clock), summed ops
 // over the span from the first worker's start to the last one's end (a late start or a stall counts
 // against the figure, never for it). A pair whose two workers in B started more than 10% of a window
@@ -32,9 +37,8 @@ export const SCALE_WINDOW_MS = Number(process.env.BENCH_SCALE_WINDOW_MS ?? 100)
 const MAX_START_GAP = 0.1
 
 /**
- * `solo`: the task and database of the worker(s) of window A; `duo`: of the two of window B.
- * `solo.alternate`: the two duo workers take turns at window A (get, controls: both vCPUs are
- * seen); otherwise window A is a third worker of its own (a local database: inc, hot).
+ * `task`, `db`: of the two workers of window B. `alternate`: the same two take turns at window A
+ * (get, controls); otherwise two more workers do (`solo`: a local database of their own each).
  */
 export const SCALING = {
   ctlLoop: { label: 'control: arithmetic loop, no dictdb (machine ceiling, CPU)', task: 'loop', db: 'none', alternate: true, old: null, target: '≈ 2× if both vCPUs are free' },
@@ -116,14 +120,15 @@ function runScalingWorker({ task, db: kind, handle, index, ctl, windows, partici
 /** One round of a scaling figure: fresh workers, SCALE_PAIRS pairs of windows (A alone, B both). */
 async function scalingRound(name, db) {
   const f = SCALING[name]
-  const pairs = SCALE_PAIRS
+  // An even count, so that every pair has a neighbour whose A was the other worker's.
+  const pairs = SCALE_PAIRS + (SCALE_PAIRS % 2)
   const a = (p) => 2 * p
   const b = (p) => 2 * p + 1
   const range = Array.from({ length: pairs }, (_, p) => p)
-  // The duo's two workers; with `alternate`, duo worker p % 2 also runs pair p's window A.
+  // The duo's two workers; with `alternate`, duo worker p % 2 also runs pair p's window A, else solo worker p % 2 does.
   const specs = [0, 1].map((index) => ({ task: f.task, db: f.db, index,
     windows: range.flatMap((p) => (f.alternate && p % 2 === index ? [a(p), b(p)] : [b(p)])) }))
-  if (!f.alternate) specs.push({ task: f.solo.task, db: f.solo.db, index: 0, windows: range.map(a) })
+  if (!f.alternate) for (const index of [0, 1]) specs.push({ task: f.solo.task, db: f.solo.db, index, windows: range.filter((p) => p % 2 === index).map(a) })
   const participants = Array.from({ length: 2 * pairs }, (_, w) => (w % 2 === 0 ? 1 : 2))
   const ctl = new Int32Array(new SharedArrayBuffer(12))
   ctl[0] = -1
@@ -152,7 +157,8 @@ async function scalingRound(name, db) {
     const xs = runs(w).map((x) => x[at])
     return Math.max(...xs) - Math.min(...xs)
   }
-  const perPair = range.map((p) => ({ solo: rate(a(p)), duo: rate(b(p)), startGapMs: gap(b(p), 't0'), endGapMs: gap(b(p), 't1') }))
+  // solo: this pair's A (worker p % 2); other: the neighbouring pair's A (the other worker).
+  const perPair = range.map((p) => ({ solo: rate(a(p)), other: rate(a(Math.min(p ^ 1, pairs - 1))), duo: rate(b(p)), startGapMs: gap(b(p), 't0'), endGapMs: gap(b(p), 't1') }))
   return { perPair, control: done.map((r) => r.control) }
 }
 
@@ -165,12 +171,15 @@ export async function scalingFigures(names, db) {
     const pairs = rounds.flatMap((r) => r.perPair)
     const keep = (p) => p.startGapMs <= MAX_START_GAP * SCALE_WINDOW_MS
     const kept = pairs.filter(keep)
-    const ratios = kept.map((p) => p.duo / p.solo)
+    const ratio = (p) => p.duo / ((p.solo + p.other) / 2)
+    const ratios = kept.map(ratio)
     out[name] = {
       median: median(ratios), q1: quantile(ratios, 0.25), q3: quantile(ratios, 0.75), min: Math.min(...ratios), max: Math.max(...ratios),
-      perRound: rounds.map((r) => median(r.perPair.filter(keep).map((p) => p.duo / p.solo))),
-      medianAll: median(pairs.map((p) => p.duo / p.solo)),
-      soloOps: median(kept.map((p) => p.solo)), duoOps: median(kept.map((p) => p.duo)),
+      perRound: rounds.map((r) => median(r.perPair.filter(keep).map(ratio))),
+      medianAll: median(pairs.map(ratio)),
+      // Window A's ops/s of each of its two workers (their difference is the vCPUs').
+      soloOps: [0, 1].map((w) => median(rounds.flatMap((r) => r.perPair.filter((_, p) => p % 2 === w).map((p) => p.solo)))),
+      duoOps: median(kept.map((p) => p.duo)),
       pairs: pairs.length, dropped: pairs.length - kept.length,
       control: rounds.flatMap((r) => r.control).filter(Number.isFinite),
       rounds,
@@ -187,8 +196,8 @@ export function printScaling(scaling, ratios) {
     return r ? `${fmtR(r.median)} (rounds ${spread([r.min, r.max], fmtR)})` : '—'
   }
   const rows = Object.entries(scaling).map(([name, f]) => [`${SCALING[name].label} [${name}]`, fmtR(f.median), `${fmtR(f.q1)}–${fmtR(f.q3)}`,
-    spread([f.min, f.max], fmtR), f.perRound.map(fmtR).join(' '), `${fmtOps(f.soloOps)} / ${fmtOps(f.duoOps)}`, `${f.pairs - f.dropped} / ${f.dropped}`, fmtR(f.medianAll),
+    spread([f.min, f.max], fmtR), f.perRound.map(fmtR).join(' '), `${f.soloOps.map(fmtOps).join(', ')} / ${fmtOps(f.duoOps)}`, `${f.pairs - f.dropped} / ${f.dropped}`, fmtR(f.medianAll),
     f.control.length ? spread(f.control, (x) => x.toFixed(0)) : '—', SCALING[name].target, older(name)])
-  printTable([['scaling figure (alternating windows, wall)', 'median of pairs', 'quartiles', 'min–max', 'median per round', 'ops/s A (1) / B (2)', 'pairs kept / dropped', 'median, all pairs', 'control ns', 'target', 'older method, this run'], ...rows],
+  printTable([['scaling figure (alternating windows, wall)', 'median of pairs', 'quartiles', 'min–max', 'median per round', 'ops/s A (each of its 2 workers) / B', 'pairs kept / dropped', 'median, all pairs', 'control ns', 'target', 'older method, this run'], ...rows],
     { title: `Scaling figures: ${SCALE_ROUNDS} rounds of ${SCALE_PAIRS} pairs of ${SCALE_WINDOW_MS} ms windows (A: one worker alone, B: two at once)` })
 }

@@ -200,4 +200,6 @@ export function printScaling(scaling, ratios) {
     f.control.length ? spread(f.control, (x) => x.toFixed(0)) : '—', SCALING[name].target, older(name)])
   printTable([['scaling figure (alternating windows, wall)', 'median of pairs', 'quartiles', 'min–max', 'median per round', 'ops/s A (each of its 2 workers) / B', 'pairs kept / dropped', 'median, all pairs', 'control ns', 'target', 'older method, this run'], ...rows],
     { title: `Scaling figures: ${SCALE_ROUNDS} rounds of ${SCALE_PAIRS} pairs of ${SCALE_WINDOW_MS} ms windows (A: one worker alone, B: two at once)` })
+  // What the machine gave a memory-bound loop in the same windows: get's figure is to be read against it.
+  if (scaling.getScale && scaling.ctlMap) console.log(`get 2 ÷ 1 against the memory-bound control of this run (ctlMap): ${fmtR(scaling.getScale.median / scaling.ctlMap.median)}`)
 }

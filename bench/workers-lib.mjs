@@ -1,7 +1,7 @@
 // Shared pieces of bench/workers.mjs and its split-out methods (workers-paired.mjs, workers-scaling.mjs):
 // the dictdb module under test, the 100k-record table, thread clocks, the control loop, warming the
 // shared log's ring, and small statistics.
-import { readFileSync } from 'node:fs'
+import { openSync, readFileSync, readSync } from 'node:fs'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { consume, fmtRatio, prng } from './harness.mjs'
 
@@ -122,4 +122,31 @@ export function sum(xs) {
 /** The same key sequence for every get figure: cache-unfriendly, the same in every process. */
 export function getKeys() {
   return Array.from({ length: 4096 }, (_, i) => 1 + ((i * 7919) % N))
+}
+
+/**
+ * Page faults (minor and major) of this thread so far (Linux), or NaN: a fresh page, or a page of
+ * the ring left copy-on-write by a fork, costs a fault (~17 µs here) when written.
+ */
+export function threadFaults() {
+  const read = procReader('/proc/thread-self/stat', 1024)
+  if (read === null) return () => Number.NaN
+  return () => {
+    const text = read()
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ')
+    // Fields 10 and 12 of stat (minflt, majflt), counted from the state (field 3).
+    return Number(f[7]) + Number(f[9])
+  }
+}
+
+/** A reader of a /proc file kept open and read again at offset 0 (a few µs), or null where there is none (not Linux). */
+export function procReader(path, size) {
+  let fd = -1
+  try {
+    fd = openSync(path, 'r')
+  } catch {
+    return null
+  }
+  const buf = Buffer.alloc(size)
+  return () => buf.toString('latin1', 0, readSync(fd, buf, 0, size, 0))
 }

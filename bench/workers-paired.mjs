@@ -2,12 +2,12 @@
 // (increments, get), timed by alternating batches of two workers pinned to the same vCPU, thread CPU
 // clock. Run by bench/workers.mjs (by default, or --only=paired); see bench/README.md.
 import { spawnSync } from 'node:child_process'
-import { openSync, readSync, readlinkSync } from 'node:fs'
+import { readlinkSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { Worker, isMainThread, workerData, parentPort } from 'node:worker_threads'
 import { consume, printTable } from './harness.mjs'
-import { Database, WARM_MS, fill, fmtR, getKeys, increment, median, quantile, spread, sum, warmRing } from './workers-lib.mjs'
+import { Database, WARM_MS, fill, fmtR, getKeys, increment, median, procReader, quantile, spread, sum, threadFaults, warmRing } from './workers-lib.mjs'
 
 export const PAIRS = Number(process.env.BENCH_PAIRS ?? 80)
 export const PAIR_ROUNDS = Number(process.env.BENCH_PAIR_ROUNDS ?? 6)
@@ -50,33 +50,6 @@ function exactClock() {
     Atomics.wait(nap, 0, 0, 0.1)
     return Number(read().split(' ')[0]) / 1e6
   }
-}
-
-/**
- * Page faults (minor and major) of this thread so far (Linux), or NaN: a fresh page, or a page of
- * the ring left copy-on-write by a fork, costs a fault (~17 µs here) when written.
- */
-function threadFaults() {
-  const read = procReader('/proc/thread-self/stat', 1024)
-  if (read === null) return () => Number.NaN
-  return () => {
-    const text = read()
-    const f = text.slice(text.lastIndexOf(')') + 2).split(' ')
-    // Fields 10 and 12 of stat (minflt, majflt), counted from the state (field 3).
-    return Number(f[7]) + Number(f[9])
-  }
-}
-
-/** A reader of a /proc file kept open and read again at offset 0 (a few µs), or null where there is none (not Linux). */
-function procReader(path, size) {
-  let fd = -1
-  try {
-    fd = openSync(path, 'r')
-  } catch {
-    return null
-  }
-  const buf = Buffer.alloc(size)
-  return () => buf.toString('latin1', 0, readSync(fd, buf, 0, size, 0))
 }
 
 /** This thread's kernel id (Linux), or 0. */

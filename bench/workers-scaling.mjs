@@ -28,10 +28,12 @@
 import { fileURLToPath } from 'node:url'
 import { Worker, isMainThread, workerData, parentPort } from 'node:worker_threads'
 import { consume, fmtOps, printTable, prng } from './harness.mjs'
-import { Database, N, WARM_MS, controlNs, fill, fmtR, increment, median, quantile, spread, threadClock } from './workers-lib.mjs'
+import { Database, N, WARM_MS, controlNs, fill, fmtR, increment, median, quantile, spread, threadClock, threadFaults } from './workers-lib.mjs'
 
-export const SCALE_PAIRS = Number(process.env.BENCH_SCALE_PAIRS ?? 20)
-export const SCALE_ROUNDS = Number(process.env.BENCH_SCALE_ROUNDS ?? 2)
+// 4 rounds of 10: the increment figures' pairs agree within a round, but rounds of fresh workers
+// differ (0.25 and 0.85 in one run), so rounds count more than pairs.
+export const SCALE_PAIRS = Number(process.env.BENCH_SCALE_PAIRS ?? 10)
+export const SCALE_ROUNDS = Number(process.env.BENCH_SCALE_ROUNDS ?? 4)
 export const SCALE_WINDOW_MS = Number(process.env.BENCH_SCALE_WINDOW_MS ?? 100)
 /** A pair whose two workers started window B further apart than this share of a window is dropped. */
 const MAX_START_GAP = 0.1
@@ -97,8 +99,10 @@ function runScalingWorker({ task, db: kind, handle, index, ctl, windows, partici
   Atomics.add(ctl, 1, 1)
   while (Atomics.load(ctl, 0) < 0) t === null ? Atomics.wait(ctl, 0, -1, 5) : consume(t.get(1))
   const out = []
+  const faults = threadFaults()
   for (const w of windows) {
     for (let at = Atomics.load(ctl, 0); at < w; at = Atomics.load(ctl, 0)) Atomics.wait(ctl, 0, at)
+    const f0 = faults()
     const t0 = commonMs()
     const end = performance.now() + windowMs
     let n = 0
@@ -107,7 +111,7 @@ function runScalingWorker({ task, db: kind, handle, index, ctl, windows, partici
       n += 64
       if (performance.now() >= end) break
     }
-    out.push({ w, ops: n, t0, t1: commonMs() })
+    out.push({ w, ops: n, t0, t1: commonMs(), faults: faults() - f0 })
     if (Atomics.add(ctl, 2, 1) === participants[w] - 1) {
       Atomics.store(ctl, 2, 0)
       Atomics.store(ctl, 0, w + 1)
@@ -159,7 +163,8 @@ async function scalingRound(name, db) {
   }
   // solo: this pair's A (worker p % 2); other: the neighbouring pair's A (the other worker).
   const perPair = range.map((p) => ({ solo: rate(a(p)), other: rate(a(Math.min(p ^ 1, pairs - 1))), duo: rate(b(p)), startGapMs: gap(b(p), 't0'), endGapMs: gap(b(p), 't1') }))
-  return { perPair, control: done.map((r) => r.control) }
+  // Each worker's windows are kept (ops, start and end, page faults): what the figure is made of.
+  return { perPair, control: done.map((r) => r.control), workers: done }
 }
 
 /** SCALE_ROUNDS rounds of each named scaling figure: the median of per-pair ratios, and its spread. */

@@ -15,7 +15,7 @@
 // one-window-after-the-other ratios of the same run, with two controls without dictdb (the
 // machine's own 2 ÷ 1). Run by default (~1 minute), or alone with --only=scaling (--only= takes a
 // comma list: --only=workers,scaling gives both methods' scaling figures of one run, no get figures).
-// BENCH_SCALE_PAIRS (default 20) pairs per round, BENCH_SCALE_ROUNDS (default 2),
+// BENCH_SCALE_PAIRS (default 10) pairs per round, BENCH_SCALE_ROUNDS (default 4),
 // BENCH_SCALE_WINDOW_MS (default 100).
 import { spawnSync } from 'node:child_process'
 import { writeFileSync, mkdirSync } from 'node:fs'
@@ -274,7 +274,8 @@ async function main() {
     }
   }
   if (getRows.length) printTable([['get', 'ops/s', 'min–max', 'ratio'], ...getRows], { title: 'get' })
-  const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'workers.json')
+  // BENCH_OUT=path: the JSON goes there instead (runs side by side, an A/B script).
+  const out = process.env.BENCH_OUT || join(dirname(fileURLToPath(import.meta.url)), 'results', 'workers.json')
   mkdirSync(dirname(out), { recursive: true })
   // The per-batch times of the paired rounds and the per-window figures of the scaling rounds are kept (they are what the figures are made of).
   writeFileSync(out, JSON.stringify({ environment: env, loadAtEnd: environment().loadAvg, windowMs: WINDOW_MS, rounds: ROUNDS, records: N, pairs: PAIRS, figures }, null, 2))

@@ -100,6 +100,9 @@ function runScalingWorker({ task, db: kind, handle, index, ctl, windows, partici
   while (Atomics.load(ctl, 0) < 0) t === null ? Atomics.wait(ctl, 0, -1, 5) : consume(t.get(1))
   const out = []
   const faults = threadFaults()
+  // The shared log's snapshot count (all threads'), before and after this worker's windows.
+  const snapshots = () => (kind === 'shared' ? db.stats().shared.snapshotsTaken : Number.NaN)
+  const snapshotsBefore = snapshots()
   for (const w of windows) {
     for (let at = Atomics.load(ctl, 0); at < w; at = Atomics.load(ctl, 0)) Atomics.wait(ctl, 0, at)
     const f0 = faults()
@@ -118,7 +121,7 @@ function runScalingWorker({ task, db: kind, handle, index, ctl, windows, partici
       Atomics.notify(ctl, 0)
     }
   }
-  parentPort.postMessage({ index, kind, windows: out, control: controlNs() })
+  parentPort.postMessage({ index, kind, windows: out, snapshots: [snapshotsBefore, snapshots()], control: controlNs() })
 }
 
 /** One round of a scaling figure: fresh workers, SCALE_PAIRS pairs of windows (A alone, B both). */

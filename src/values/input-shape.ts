@@ -46,13 +46,13 @@ function compile(fields: string[], keyField: string): InputShape {
   const flat = names.map((_, i) => `flat(a${i})`).join(' && ')
   const props = names.map((n, i) => `${n}: a${i}`)
   if (assignsKey) props.unshift(`${JSON.stringify(keyField)}: key`)
-  // `matches`: for…in walks own enumerable fields in order (an input is a plain object, checked
-  // before), so the walk alone tells the fields and their order.
+  // `matches`: for…in walks enumerable fields in order (an input is a plain object, checked
+  // before), so the walk alone tells the fields and their order; own keys only, as in ./shape.ts.
   const make = new Function(
     'flat',
     'fields',
     `return {
-      matches: function (v) { var n = 0; for (var k in v) if (k !== fields[n++]) return false; return n === ${fields.length} },
+      matches: function (v) { var n = 0; for (var k in v) { if (!Object.prototype.hasOwnProperty.call(v, k)) continue; if (k !== fields[n++]) return false } return n === ${fields.length} },
       copy: function (v, key) { var ${loads || '_'}; if (!(${flat || 'true'})) return null; return {\n${props.join(',\n')}\n} },
       assignsKey: ${assignsKey},
     }`,

@@ -6,6 +6,8 @@
  * unique (the lock context, the worker reaper) lives on `globalThis` under a `Symbol.for` key.
  */
 
+import { ownsKey } from './values/own-field'
+
 const BRAND = Symbol.for('dictdb.brand')
 
 /** Marks `cls` so that `instanceof` recognises its instances from either build; names it `name`. */
@@ -32,10 +34,10 @@ export function isInstance(cls: abstract new (...args: never[]) => unknown, valu
   try {
     if (Function.prototype[Symbol.hasInstance].call(cls, value)) return true
     // A subclass declared outside dictdb has no brand of its own: only the ordinary check.
-    if (!Object.hasOwn(cls.prototype, BRAND)) return false
+    if (!ownsKey(cls.prototype, BRAND)) return false
     const want = (cls.prototype as Record<symbol, unknown>)[BRAND]
     for (let p = Object.getPrototypeOf(value); p !== null; p = Object.getPrototypeOf(p)) {
-      if (Object.hasOwn(p, BRAND) && p[BRAND] === want) return true
+      if (ownsKey(p, BRAND) && p[BRAND] === want) return true
     }
   } catch {
     // A revoked proxy, or a getPrototypeOf trap that throws: not one of ours.
@@ -47,6 +49,6 @@ export function isInstance(cls: abstract new (...args: never[]) => unknown, valu
 export function processWide<T>(key: string, init: () => T): T {
   const symbol = Symbol.for(`dictdb.${key}`)
   const global = globalThis as unknown as Record<symbol, T>
-  if (!Object.hasOwn(global, symbol)) Object.defineProperty(global, symbol, { value: init() })
+  if (!ownsKey(global, symbol)) Object.defineProperty(global, symbol, { value: init() })
   return global[symbol] as T
 }

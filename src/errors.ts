@@ -1,4 +1,5 @@
 import { brand, isInstance } from './brand'
+import { ownsKey } from './values/own-field'
 
 /**
  * Every error thrown by dictdb extends {@link DictDBError} and carries a stable `code` plus
@@ -105,7 +106,7 @@ function codeOf(cls: abstract new (...args: never[]) => unknown): string {
 function hasClassNamed(value: unknown, name: string): boolean {
   try {
     for (let p = Object.getPrototypeOf(value); p !== null; p = Object.getPrototypeOf(p)) {
-      if (Object.hasOwn(p, 'constructor') && (p.constructor as { name?: unknown }).name === name) return true
+      if (ownsKey(p, 'constructor') && (p.constructor as { name?: unknown }).name === name) return true
     }
   } catch {
     // A proxy: not one of ours.

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, SchemaValidationError, describe } from './errors'
 import { freezeRecord } from './values/freeze'
 import { shortName } from './values/describe'
-import { fieldOf } from './values/own-field'
+import { fieldOf, ownsKey } from './values/own-field'
 import type { Rec } from './values/types'
 import { checkOptions } from './options'
 
@@ -53,7 +53,7 @@ export function isStandardSchema(schema: unknown): schema is StandardSchemaV1 {
   // A validator's `~standard` may be its own or its class's (a getter on a prototype), never
   // Object.prototype's: one a library put there would make every schema object look like a validator.
   for (let o: object | null = schema; o !== null && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
-    if (Object.prototype.hasOwnProperty.call(o, '~standard')) return true
+    if (ownsKey(o, '~standard')) return true
   }
   return false
 }
@@ -89,7 +89,7 @@ function typeValidator(specs: ParsedField[], table: string, primaryKey: string):
       for (const field in record) {
         // for…in also walks inherited enumerable keys (a library may put one on Object.prototype):
         // only the record's own fields count, checked on the refusal path alone so inserts pay nothing.
-        if (!known.has(field) && field !== primaryKey && Object.hasOwn(record, field)) throw invalid(table, field, `unknown field \`${shortName(field)}\` (not in the schema)`)
+        if (!known.has(field) && field !== primaryKey && ownsKey(record, field)) throw invalid(table, field, `unknown field \`${shortName(field)}\` (not in the schema)`)
       }
       for (const { field, type, optional } of specs) {
         const value = fieldOf(record, field)

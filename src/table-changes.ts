@@ -6,7 +6,7 @@ import type { TableStore } from './storage/table-store'
 import { LONE_SURROGATE, copyRecord, freezeCopy, isPlainArgument, isPlainObject } from './values/freeze'
 import { inputShapeOf, isFlat, type InputShape } from './values/input-shape'
 import { shortName } from './values/describe'
-import { fieldOf } from './values/own-field'
+import { fieldOf, ownsKey } from './values/own-field'
 import type { Key, Rec } from './values/types'
 
 /**
@@ -98,7 +98,7 @@ export class ChangePlanner {
       const field = fields[i] as string
       const given = fields[i + 1]
       const value = given instanceof Increment ? given.applyTo(fieldOf(rec, field), field, this.table) : given
-      if (kept && ((typeof value === 'object' && value !== null) || !Object.prototype.hasOwnProperty.call(rec, field))) kept = false
+      if (kept && ((typeof value === 'object' && value !== null) || !ownsKey(rec, field))) kept = false
       out[field] = value
     }
     const after = Object.freeze(out)
@@ -127,13 +127,12 @@ export class ChangePlanner {
   changes(changes: unknown): FieldChanges {
     if (!isPlainArgument(changes)) throw this.#notChanges(changes)
     // One for…in (own fields only, as Object.keys) for the usual single field; a second one,
-    // to fill an array sized by the first, only for more: no key array either way. The own-field
-    // test is written out, not a saved `hasOwnProperty`: the compiler then sees it is the loop's
-    // own key of the object it walks, and drops it.
+    // to fill an array sized by the first, only for more: no key array either way. The compiler
+    // sees ownsKey's key is the loop's own key of the object it walks, and drops the test.
     let n = 0
     let first = ''
     for (const field in changes) {
-      if (!Object.prototype.hasOwnProperty.call(changes, field)) continue
+      if (!ownsKey(changes, field)) continue
       if (n++ === 0) first = field
     }
     if (n === 1) return [first, this.#changeValue(first, changes[first])]
@@ -141,7 +140,7 @@ export class ChangePlanner {
     const out = new Array<unknown>(2 * n)
     let i = 0
     for (const field in changes) {
-      if (!Object.prototype.hasOwnProperty.call(changes, field)) continue
+      if (!ownsKey(changes, field)) continue
       out[i++] = field
       out[i++] = this.#changeValue(field, changes[field])
     }
@@ -177,7 +176,7 @@ export class ChangePlanner {
     let fields = 0
     for (const field in where) {
       // Own fields only (for…in also lists what a library put on Object.prototype): see changes().
-      if (!Object.prototype.hasOwnProperty.call(where, field)) continue
+      if (!ownsKey(where, field)) continue
       if (++fields > 1 || field !== this.primaryKey) return undefined
       key = where[field]
     }

@@ -1,4 +1,5 @@
 import { flatField, tagBigint, tagDate, tagNegativeZero } from './json-values'
+import { ownsKey } from '../values/own-field'
 
 /*
  * The canonical form of flat records, compiled per shape (its fields, in their order). Records of
@@ -56,7 +57,7 @@ export function flatShapeOf(record: object, order: (keys: string[]) => readonly 
 function hasKeys(record: object, keys: readonly string[]): boolean {
   let i = 0
   for (const key in record) {
-    if (!Object.prototype.hasOwnProperty.call(record, key)) continue
+    if (!ownsKey(record, key)) continue
     if (key !== keys[i++]) return false
   }
   return i === keys.length

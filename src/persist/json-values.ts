@@ -1,6 +1,7 @@
 import { itemJsonForm, jsonForm } from './canonical-form'
 import { CorruptFileError } from '../errors'
 import { shortName } from '../values/describe'
+import { ownsKey } from '../values/own-field'
 import { isoString, parseIso } from './iso-date'
 
 /*
@@ -63,10 +64,10 @@ export function untag(value: unknown): unknown {
   let keys = 0
   let first = ''
   // for…in lists inherited enumerable properties too (a library of the application may have put
-  // one on Object.prototype): own keys only. Written out, the test is dropped by the compiler
-  // where it knows the key is the object's own (see table-changes.ts).
+  // one on Object.prototype): own keys only. The compiler drops the test where it knows the key is
+  // the object's own (see ownsKey).
   for (const key in obj) {
-    if (!Object.prototype.hasOwnProperty.call(obj, key)) continue
+    if (!ownsKey(obj, key)) continue
     if (keys++ === 0) first = key
     else break
   }
@@ -84,7 +85,7 @@ export function flatField(obj: object, notFlat: symbol): unknown {
   let keys = 0
   let first = ''
   for (const key in obj) {
-    if (!Object.prototype.hasOwnProperty.call(obj, key)) continue
+    if (!ownsKey(obj, key)) continue
     if (keys++ > 0) return notFlat
     first = key
   }
@@ -94,7 +95,7 @@ export function flatField(obj: object, notFlat: symbol): unknown {
 
 function untagFields(obj: Record<string, unknown>): Record<string, unknown> {
   for (const key in obj) {
-    if (!Object.prototype.hasOwnProperty.call(obj, key)) continue
+    if (!ownsKey(obj, key)) continue
     const v = obj[key]
     if (typeof v === 'object' && v !== null) obj[key] = untag(v)
   }

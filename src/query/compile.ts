@@ -1,6 +1,6 @@
 import { canonical } from '../values/canonical'
 import { compare, equals, sameKind } from '../values/compare'
-import { NO_FIELDS, inherits } from '../values/own-field'
+import { NO_FIELDS, inherits, ownsKey } from '../values/own-field'
 import type { Rec } from '../values/types'
 import type { ConditionNode } from './ast'
 
@@ -40,7 +40,7 @@ function compileField(node: FieldNode): Predicate {
   if (!inherits(field)) return test
   // A record without the field would read Object.prototype's member: it is tested as a record
   // without fields (its own value, when it has one, is read as usual). Other names pay nothing.
-  return (row) => test(Object.prototype.hasOwnProperty.call(row, field) ? row : NO_FIELDS)
+  return (row) => test(ownsKey(row, field) ? row : NO_FIELDS)
 }
 
 function compileFieldTest(node: FieldNode): Predicate {

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, describe, inputError } from '../errors'
 import { freezeCopy, isPlainObject } from '../values/freeze'
 import { preview, shortName } from '../values/describe'
+import { ownsKey } from '../values/own-field'
 import type { ConditionNode } from './ast'
 import { Condition } from './condition'
 
@@ -67,7 +68,7 @@ function refuseOperatorObject(value: unknown, name: string, what: string, table:
   if (!isPlainObject(value)) return
   const keys = Object.keys(value)
   if (keys.length === 0) return
-  const looksLikeOperators = keys.some((k) => k.startsWith('$')) || keys.every((k) => Object.hasOwn(OPERATORS, k))
+  const looksLikeOperators = keys.some((k) => k.startsWith('$')) || keys.every((k) => ownsKey(OPERATORS, k))
   if (!looksLikeOperators) return
   // The caller's field name may be of any length: the message shows its start (the error's
   // `field` property keeps it whole).

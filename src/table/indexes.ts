@@ -8,6 +8,7 @@ import { checkKnownField } from '../query/fields'
 import { matchRows } from '../query/select'
 import type { TableDefinition } from '../storage/change'
 import { shortName } from '../values/describe'
+import { ownsKey } from '../values/own-field'
 import { PARTS, alive, checkIndexSpec, locked } from './parts'
 import { TableReads } from './reads'
 
@@ -22,7 +23,7 @@ export class TableIndexes<T extends object, out K extends string> extends TableR
     const fields = new Set<string>([this.primaryKey])
     const declared = ctx.validator?.fields
     if (declared) declared.forEach((f) => fields.add(f))
-    else locked(ctx, 'read', () => { for (const rec of matchRows(ctx.store, this.primaryKey, { op: 'true' })) for (const f in rec) if (Object.hasOwn(rec, f)) fields.add(f) })
+    else locked(ctx, 'read', () => { for (const rec of matchRows(ctx.store, this.primaryKey, { op: 'true' })) for (const f in rec) if (ownsKey(rec, f)) fields.add(f) })
     return [...fields]
   }
 

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, describe } from '../errors'
 import { shortName } from './describe'
 import { isFlat } from './input-shape'
+import { ownsKey } from './own-field'
 
 declare global {
   interface String {
@@ -9,8 +10,6 @@ declare global {
   }
 }
 
-/** An own element, not one a library put on Array.prototype (`i in value` would see it). */
-const hasOwn = Object.prototype.hasOwnProperty
 
 /**
  * Why a string with a lone surrogate (half of a UTF-16 pair, as slicing between the halves
@@ -70,7 +69,7 @@ function freezeObject(value: object, path: string, ancestors: unknown[] = []): u
   if (Array.isArray(value)) {
     const arr = new Array<unknown>(value.length)
     for (let i = 0; i < value.length; i++) {
-      if (!hasOwn.call(value, i) || value[i] === undefined) throw unstorable(`${path}[${i}]`, undefined, 'arrays cannot hold undefined or holes')
+      if (!ownsKey(value, i) || value[i] === undefined) throw unstorable(`${path}[${i}]`, undefined, 'arrays cannot hold undefined or holes')
       arr[i] = freezeCopy(value[i], `${path}[${i}]`, ancestors)
     }
     out = Object.freeze(arr)
@@ -127,7 +126,7 @@ export function thaw<T>(value: T): T {
   const out: Record<string, unknown> = { ...(value as Record<string, unknown>) }
   for (const field in out) {
     // Own fields only: for…in also lists what a library may have put on Object.prototype.
-    if (!Object.prototype.hasOwnProperty.call(out, field)) continue
+    if (!ownsKey(out, field)) continue
     const v = out[field]
     if (typeof v === 'object' && v !== null) out[field] = thaw(v)
   }
@@ -192,7 +191,7 @@ function adopt(value: unknown, path: string, ancestors: unknown[]): unknown {
   ancestors.push(value)
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      if (!hasOwn.call(value, i) || value[i] === undefined) throw unstorable(`${path}[${i}]`, undefined, 'arrays cannot hold undefined or holes')
+      if (!ownsKey(value, i) || value[i] === undefined) throw unstorable(`${path}[${i}]`, undefined, 'arrays cannot hold undefined or holes')
       value[i] = adopt(value[i], `${path}[${i}]`, ancestors)
     }
   } else {

@@ -36,7 +36,12 @@ export function inherits(name: string): boolean {
  */
 export const NO_FIELDS: Rec = Object.freeze(Object.create(null) as Rec)
 
-/** Whether `obj` has an own property `name` (not one of Object.prototype's). */
-export function ownsKey(obj: object, name: string): boolean {
-  return hasOwn.call(obj, name)
+/**
+ * Whether `obj` has an own property `name` (not one of Object.prototype's): the one spelling of
+ * that test in dictdb. Written out, not through the saved `hasOwn`: inlined in a for…in over
+ * `obj`, the compiler then sees the builtin and that `name` is the loop's own key, and drops the
+ * test (through `hasOwn.call` it stayed a call: +140 instructions per local update in callgrind).
+ */
+export function ownsKey(obj: object, name: PropertyKey): boolean {
+  return Object.prototype.hasOwnProperty.call(obj, name)
 }

@@ -1,6 +1,6 @@
 /**
  * Plain records made by a constructor rather than an object literal (the compiled record makers
- * of ../storage/patcher.ts). V8 watches the objects a literal makes before its code is optimized
+ * of ../storage/patcher.ts and an update's copy in ./shape.ts). V8 watches the objects a literal makes before its code is optimized
  * and, if most of them outlived one young-generation GC (a first run of updates over many
  * records), allocates every later one in the old generation, for good. Records that die young
  * (later updates of a few records) then cost a fresh page every ~60 updates and frequent major

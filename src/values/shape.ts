@@ -1,3 +1,4 @@
+import { blankFor, needsLiteral, type Blank } from './plain-record'
 import type { Rec } from './types'
 
 /**
@@ -62,9 +63,12 @@ function compile(fields: string[], thaw: (value: unknown) => unknown): Shape {
   // The identity test comes first: it reads no value (typeof reads a string's header). `===`, not
   // Object.is (a builtin call per field): where they differ (NaN, ±0) the value is not an object either.
   const flat = names.map((n) => `(x = v[${n}], (f !== undefined && x === f[${n}]) || typeof x !== 'object' || x === null)`).join(' && ')
+  const literal = needsLiteral(fields)
+  const stores = names.map((n) => `o[${n}] = v[${n}]`).join('\n')
   const make = new Function(
     'thaw',
     'fields',
+    'Blank',
     // for…in walks enumerable fields in order (a stored record is a plain object we made), so the
     // walk alone tells the fields and their order: no `in` test per field. It also walks what a
     // library put on Object.prototype: own keys only (the compiler drops the test in the usual
@@ -72,14 +76,14 @@ function compile(fields: string[], thaw: (value: unknown) => unknown): Shape {
     `function matches(v) { var n = 0; for (var k in v) { if (!Object.prototype.hasOwnProperty.call(v, k)) continue; if (k !== fields[n++]) return false } return n === ${fields.length} }
     return {
       deep: function (v) { var x; return {\n${deep}\n} },
-      shallow: function (v) { return {\n${shallow}\n} },
+      shallow: ${literal ? `function (v) { return {\n${shallow}\n} }` : `function (v) { var o = new Blank()\n${stores}\nreturn o }`},
       copy: function (v) { return {\n${shallow}\n} },
       matches: matches,
       holds: function (v, f) { if (!matches(v)) return false; var x; return ${flat || 'true'} },
       fields: fields,
     }`,
-  ) as (t: typeof thaw, f: readonly string[]) => Shape
-  return make(thaw, Object.freeze(fields))
+  ) as (t: typeof thaw, f: readonly string[], b: Blank) => Shape
+  return make(thaw, Object.freeze(fields), blankFor(fields))
 }
 
 function generic(thaw: (value: unknown) => unknown): Shape {

@@ -25,7 +25,7 @@ function inChild(body: string): string {
 
 // V8 decides, from the objects a code site made before that code was optimized, whether the site's
 // objects live long, and then allocates all of them in the old generation, for good. The record
-// makers (src/storage/patcher.ts) run for every update, so a first run of updates over many
+// makers (src/storage/patcher.ts, and a local update's copy in src/values/shape.ts) run for every update, so a first run of updates over many
 // records (each outliving a young-generation GC) used to make V8 allocate every later record
 // there: a fresh page of memory every ~60 updates, and a major GC every few hundred thousand,
 // even once the updates went to a few records whose old versions die young.
@@ -43,6 +43,21 @@ describe('records made by the compiled record makers, after a first run of updat
       for (let i = 0; i < 100_000; i++) t.update({ n: increment(1) }, { id: 1 + (i % 100) })
       console.log(old() - before)`)
     // 100k records of ~40 bytes each would be ~4 MB of old generation.
+    expect(Number(grown)).toBeLessThan(2 ** 20)
+  })
+
+  it("a local table's update allocates its record in the young generation", () => {
+    const grown = inChild(`
+      const { Database, increment } = await import(${JSON.stringify(SRC)})
+      const t = new Database().createTable('t')
+      t.insert(Array.from({ length: 20_000 }, (_, i) => ({ id: i + 1, n: 0 })))
+      for (let i = 0; i < 600; i++) t.update({ n: increment(1) }, { id: 1 + i })
+      gc({ type: 'minor' })
+      for (let i = 0; i < 50_000; i++) t.update({ n: increment(1) }, { id: 1 + (i % 100) })
+      gc()
+      const before = old()
+      for (let i = 0; i < 100_000; i++) t.update({ n: increment(1) }, { id: 1 + (i % 100) })
+      console.log(old() - before)`)
     expect(Number(grown)).toBeLessThan(2 ** 20)
   })
 
@@ -79,4 +94,17 @@ describe('a record maker when Object.prototype holds a field name as an accessor
     expect(out).toBe('[[["id",1],["n",5]],[]]')
   })
 
+  it("still defines the field on a local table's updated record", () => {
+    const out = inChild(`
+      const { Database } = await import(${JSON.stringify(SRC)})
+      const seen = []
+      Object.defineProperty(Object.prototype, 'n', { configurable: true, get() { return undefined }, set(x) { seen.push(x) } })
+      const t = new Database().createTable('t')
+      t.insert({ id: 1, n: 0, s: 'a' })
+      t.update({ s: 'b' }, { id: 1 })
+      const rec = t.get(1, { copy: false })
+      delete Object.prototype.n
+      console.log(JSON.stringify([Object.entries(rec), seen]))`)
+    expect(out).toBe('[[["id",1],["n",0],["s","b"]],[]]')
+  })
 })

@@ -127,26 +127,12 @@ function shareReplica(catalog: Catalog, tx: Transactions, shared: SharedParts, l
   // constant of this closure, read with one instruction.
   const commits = shared.memory.commitsWord()
   const stale = shared.replica.staleWord
-  const rings = shared.memory.ringsMaskWord()
-  const ringState = shared.replica.rings.rings
-  const replica = shared.replica
   tx.share({
     catchUp: (canRebuild) => shared.replica.catchUp(canRebuild),
     refresh: () => shared.replica.refresh(),
     append: (ops) => shared.replica.append(wireOps(catalog, ops)),
     readLocal: (lock, fn) => (lock as SharedRWLock).localReadSync(fn),
-    // Ring writes (src/shared/rings.ts) do not move the commit count: the rings' tails are looked
-    // at too, once a ring was written (the mask's word, a constant of this closure as `commits`).
-    // Statements, not one `a && (b || c) || d` expression: as a value, the never-called `allAt`'s
-    // result made the whole answer an untyped value, tested by a generic ToBoolean in every get
-    // (callgrind: 22 instructions per get, +10%); in an `if` the operators compile to branches.
-    quiet: (lock) => {
-      if ((lock as SharedRWLock).quiet(commits, stale)) {
-        const mask = rings[0] as number
-        if (mask === 0 || ringState.allAt(mask)) return true
-      }
-      return replica.quietRead(lock as SharedRWLock)
-    },
+    quiet: (lock) => (lock as SharedRWLock).quiet(commits, stale) || shared.replica.quietRead(lock as SharedRWLock),
     position: () => shared.replica.position,
     enterChecked: (lock) => (lock as SharedRWLock).enterChecked(),
     heldElsewhere: (lock) => (lock as SharedRWLock).heldElsewhere(),

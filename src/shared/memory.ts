@@ -2,7 +2,7 @@ import { InvalidArgumentError, InvalidStateError, describe } from '../errors'
 import { APPEND_MUTEX, COMMIT_FLAGS, appendLocked, lockAppend, unlockAppend } from './append-mutex'
 import {
   CATALOG_LOCK, CONTROL_WORDS, H_CLOSED, H_COMMITS, H_FOLLOWERS, H_HEAD, H_MAGIC, H_NEXT_LOCK, H_PROTOCOL, H_SNAPSHOTS,
-  H_RINGS_MASK, H_SNAP_LEN, H_SNAP_MUTEX, H_SNAP_POS, H_SNAP_SEQ, MAGIC, MAX_LOCKS, PROTOCOL, T_FOLLOWS,
+  H_SNAP_LEN, H_SNAP_MUTEX, H_SNAP_POS, H_SNAP_SEQ, MAGIC, MAX_LOCKS, PROTOCOL, T_FOLLOWS,
 } from './layout'
 import { ThreadSlots } from './thread-slots'
 
@@ -133,37 +133,13 @@ export class SharedMemory extends ThreadSlots {
   commitsWord(): Int32Array {
     return new Int32Array(this.buffers.control, H_COMMITS * 4, 1)
   }
-  /** The mask of thread rings ever written (`H_RINGS_MASK`) alone, for plain reads as {@link commitsWord}'s. */
-  ringsMaskWord(): Int32Array {
-    return new Int32Array(this.buffers.control, H_RINGS_MASK * 4, 1)
-  }
   /**
    * Takes the append mutex as thread `slot` (see ./append-mutex.ts); returns the count it was
    * taken at, `guess` being the caller's best guess of it (its replica's).
    */
   lockAppend(slot: number, timeoutMs: number, guess: number): number {
-    const count = lockAppend(this.i32, slot, timeoutMs, guess)
-    const seal = this.sealer
-    if (seal === null) return count
-    // `Atomics` (after the take): a ring written first by a writer that saw the word free is seen.
-    const mask = Atomics.load(this.i32, H_RINGS_MASK)
-    if (mask === 0) return count
-    try {
-      return seal(count, mask)
-    } catch (error) {
-      // Nothing was published (the seal's entries go out with the holder's release).
-      unlockAppend(this.i32, slot, count)
-      throw error
-    }
+    return lockAppend(this.i32, slot, timeoutMs, guess)
   }
-
-  /**
-   * Set by this thread's replica: seals every thread ring into the log (./ring-seal.ts), the
-   * append mutex held at count `count`; returns the count of the log's new tail. Every holder of
-   * the mutex runs it before anything else, so that while it holds the mutex the log holds every
-   * published ring entry and no ring write is in flight.
-   */
-  sealer: ((count: number, mask: number) => number) | null = null
   /**
    * Publishes an append and lets go of the append mutex in one swap (its holder, thread `slot`,
    * its entry written): the count of the new tail `tail`; returns it. The threads that follow the
@@ -219,8 +195,7 @@ export class SharedMemory extends ThreadSlots {
     const i32 = this.i32
     let counted = false
     try {
-      // Sealing the rings (see `sealer`): entries published before this waiter counted move the count.
-      const count = this.lockAppend(slot, lockTimeoutMs, seen)
+      const count = lockAppend(i32, slot, lockTimeoutMs, seen)
       // Also counted in this thread's slot, after the total: a thread that dies waiting never
       // uncounts itself, and its reaper takes back what the slot says (a death between the two
       // adds leaves one count too many, never too few: a needless notify, not a lost wake-up).

@@ -7,7 +7,6 @@ import { decodeSnapshot, encodeSnapshot } from './codec'
 import { SnapshotChunks } from './state-codec'
 import { guardLock, guardUnlock } from './guard'
 import type { SharedMemory } from './memory'
-import { RING_SLOTS, SNAP_RINGS } from './layout'
 import type { Rec } from '../values/types'
 
 /** What a spare list holds between snapshots (no record). */
@@ -61,9 +60,8 @@ export class SnapshotWriter {
    * one at `pos` or later is there already (`force`: the state did not come through the log).
    * Encoded outside every mutex into this thread's buffer (a chunk of records unchanged since its
    * last snapshot is left as it is there), then copied in under the snapshot's own mutex.
-   * `rings`: how far the state has each thread ring (./rings.ts), stored with it.
    */
-  write(source: StateSource, pos: number, rings: ArrayLike<number>, force = false): void {
+  write(source: StateSource, pos: number, force = false): void {
     const mem = this.#memory
     const buffer = mem.buffers.snapshot
     const state = source.rawState(this.#listFor)
@@ -93,9 +91,6 @@ export class SnapshotWriter {
         new Uint8Array(buffer).set(bytes)
         mem.snapshotLength = bytes.length
         mem.snapshotPos = pos
-        // The rings as the state reflects them (taken caught up under the append mutex: each
-        // ring's sealed position), so a replica rebuilt from it skips what it holds in later seals.
-        for (let r = 0; r < RING_SLOTS; r++) Atomics.store(mem.i32, SNAP_RINGS + r, rings[r] as number)
         mem.bumpSnapshotSeq() // even: stable
       } finally {
         guardUnlock(mem.i32, mem.snapshotWord)
@@ -129,8 +124,6 @@ export class SnapshotWriter {
 /** A consistent copy of the snapshot as it stands, and the log position it reflects. */
 export interface SnapshotCopy {
   readonly pos: number
-  /** How far the snapshot's state has each thread ring (ring units). */
-  readonly rings: Int32Array
   /** Null: no snapshot was written (the state is empty). */
   readonly bytes: Uint8Array | null
 }
@@ -145,10 +138,8 @@ export function copySnapshot(mem: SharedMemory): SnapshotCopy | null {
   const pos = mem.snapshotPos
   const length = mem.snapshotLength
   const bytes = length === 0 ? null : new Uint8Array(mem.buffers.snapshot, 0, length).slice()
-  const rings = new Int32Array(RING_SLOTS)
-  for (let r = 0; r < RING_SLOTS; r++) rings[r] = Atomics.load(mem.i32, SNAP_RINGS + r)
   if (seq % 2 !== 0 || seq !== mem.snapshotSeq || pos < mem.head) return null
-  return { pos, rings, bytes }
+  return { pos, bytes }
 }
 
 /** The state a {@link copySnapshot} holds. */

@@ -15,15 +15,7 @@ import {
   MAX_THREADS,
   PARENTS_BASE,
   THREAD_USED,
-  RING_SLOTS,
-  RING_BYTES,
-  SNAP_RINGS,
-  R_TAIL,
-  R_SEALED,
-  CLAIMS,
-  CLAIMS_BASE,
 } from '../../src/shared/layout'
-import { ringBase, ringCtl } from '../../src/shared/rings'
 
 const RARE = 0
 const COMMIT = 1
@@ -51,15 +43,6 @@ function owners(mem: SharedMemory): Int32Array {
   }
   for (let lock = 0; lock < MAX_LOCKS; lock++) for (let w = 0; w < LOCK_USED; w++) own(mem.lock(lock) + w, lockOwner(lock))
   for (let w = PARENTS_BASE; w < PARENTS_BASE + 2 * MAX_PARENTS; w++) own(w, RARE)
-  for (let r = 0; r < RING_SLOTS; r++) own(SNAP_RINGS + r, RARE)
-  // Each ring: its tail word (its thread), its sealed position (the mutex's holder),
-  // its bytes (its thread). The claims: written rarely, by any thread.
-  for (let r = 0; r < RING_SLOTS; r++) {
-    own(ringCtl(r) + R_TAIL, threadOwner(r))
-    own(ringCtl(r) + R_SEALED, COMMIT)
-    for (let w = ringBase(r) / 4; w < ringBase(r) / 4 + RING_BYTES / 4; w++) own(w, threadOwner(r))
-  }
-  for (let w = CLAIMS_BASE; w < CLAIMS_BASE + CLAIMS; w++) own(w, RARE)
   return owner
 }
 

@@ -5,6 +5,9 @@
  * Records with nested values, `undefined` fields or any other oddity go the general way
  * (`copyRecord`), which checks, reports and deep-freezes them.
  */
+
+import { matcherSource } from './own-field'
+
 export interface InputShape {
   /**
    * Whether `input` has exactly these own enumerable fields, in this order (no key array:
@@ -46,13 +49,12 @@ function compile(fields: string[], keyField: string): InputShape {
   const flat = names.map((_, i) => `flat(a${i})`).join(' && ')
   const props = names.map((n, i) => `${n}: a${i}`)
   if (assignsKey) props.unshift(`${JSON.stringify(keyField)}: key`)
-  // `matches`: for…in walks enumerable fields in order (an input is a plain object, checked
-  // before), so the walk alone tells the fields and their order; own keys only, as in ./shape.ts.
+  // `matches`: an input is a plain object (checked before): matcherSource's walk tells its fields.
   const make = new Function(
     'flat',
     'fields',
     `return {
-      matches: function (v) { var n = 0; for (var k in v) { if (!Object.prototype.hasOwnProperty.call(v, k)) continue; if (k !== fields[n++]) return false } return n === ${fields.length} },
+      matches: ${matcherSource(fields.length)},
       copy: function (v, key) { var ${loads || '_'}; if (!(${flat || 'true'})) return null; return {\n${props.join(',\n')}\n} },
       assignsKey: ${assignsKey},
     }`,

@@ -4,13 +4,11 @@
 // function, where the record has no value.
 import type { Rec } from './types'
 
-const hasOwn = Object.prototype.hasOwnProperty
-
 /** The value of `rec`'s own field `name`: undefined when it has none, never an inherited member. */
 export function fieldOf(rec: Rec, name: string): unknown {
   const value = rec[name]
   // The test is paid only when a value is there: a field nobody has reads as undefined already.
-  return value === undefined || hasOwn.call(rec, name) ? value : undefined
+  return value === undefined || ownsKey(rec, name) ? value : undefined
 }
 
 /**
@@ -38,10 +36,22 @@ export const NO_FIELDS: Rec = Object.freeze(Object.create(null) as Rec)
 
 /**
  * Whether `obj` has an own property `name` (not one of Object.prototype's): the one spelling of
- * that test in dictdb. Written out, not through the saved `hasOwn`: inlined in a for…in over
- * `obj`, the compiler then sees the builtin and that `name` is the loop's own key, and drops the
- * test (through `hasOwn.call` it stayed a call: +140 instructions per local update in callgrind).
+ * that test in dictdb. Written out, not through a saved `hasOwnProperty`: inlined in a for…in
+ * over `obj`, the compiler then sees the builtin and that `name` is the loop's own key, and drops
+ * the test (through `hasOwn.call` it stayed a call: +140 instructions per local update in callgrind).
  */
 export function ownsKey(obj: object, name: PropertyKey): boolean {
   return Object.prototype.hasOwnProperty.call(obj, name)
+}
+
+/**
+ * Source of a compiled `matches(v)` for `new Function` code in which `fields` is the array of
+ * names: whether `v`'s own enumerable fields are exactly those, in that order. The for…in walk
+ * alone tells the fields and their order (no `in` test per field); it also walks what a library
+ * put on Object.prototype, so it skips inherited keys (the compiler drops that test for the
+ * loop's own key, see {@link ownsKey}): else a record would match a shape with such a field and
+ * its copy would gain the inherited value as its own.
+ */
+export function matcherSource(count: number): string {
+  return `function matches(v) { var n = 0; for (var k in v) { if (!Object.prototype.hasOwnProperty.call(v, k)) continue; if (k !== fields[n++]) return false } return n === ${count} }`
 }

@@ -1,11 +1,11 @@
 /**
  * Plain records made by a constructor rather than an object literal (the compiled record makers
- * of ../storage/patcher.ts and an update's copy in ./shape.ts). V8 watches the objects a literal makes before its code is optimized
- * and, if most of them outlived one young-generation GC (a first run of updates over many
- * records), allocates every later one in the old generation, for good. Records that die young
- * (later updates of a few records) then cost a fresh page every ~60 updates and frequent major
- * GCs: 2-4x slower updates (tests/storage/young-records.test.ts). V8 makes no such decision for
- * a constructor's objects.
+ * of ../storage/patcher.ts and an update's copy in ./shape.ts). V8 watches the objects a literal
+ * makes before its code is optimized and, if most of them outlived one young-generation GC (a
+ * first run of updates over many records), allocates every later one in the old generation, for
+ * good. Records that die young (later updates of a few records) then cost a fresh page every ~60
+ * updates and frequent major GCs: 2-4x slower updates (tests/storage/young-records.test.ts).
+ * V8 makes no such decision for a constructor's objects.
  */
 
 /** A constructor of empty plain objects (prototype: Object.prototype) with room for `fields` in the object itself. */

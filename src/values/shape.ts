@@ -1,3 +1,4 @@
+import { matcherSource } from './own-field'
 import { blankFor, needsLiteral, type Blank } from './plain-record'
 import type { Rec } from './types'
 
@@ -69,11 +70,8 @@ function compile(fields: string[], thaw: (value: unknown) => unknown): Shape {
     'thaw',
     'fields',
     'Blank',
-    // for…in walks enumerable fields in order (a stored record is a plain object we made), so the
-    // walk alone tells the fields and their order: no `in` test per field. It also walks what a
-    // library put on Object.prototype: own keys only (the compiler drops the test in the usual
-    // case, see ownsKey), else a record would match a shape with that field and gain its value.
-    `function matches(v) { var n = 0; for (var k in v) { if (!Object.prototype.hasOwnProperty.call(v, k)) continue; if (k !== fields[n++]) return false } return n === ${fields.length} }
+    // A stored record is a plain object we made: matcherSource's walk tells its fields.
+    `${matcherSource(fields.length)}
     return {
       deep: function (v) { var x; return {\n${deep}\n} },
       shallow: ${literal ? `function (v) { return {\n${shallow}\n} }` : `function (v) { var o = new Blank()\n${stores}\nreturn o }`},

@@ -6,6 +6,7 @@ import type { DatabaseState, TableDefinition, TableState } from '../storage/chan
 import { BinaryReader, BinaryWriter } from '../values/binary'
 import { encoderOf, type DecodeShape, type EncodeShape } from '../values/binary-shapes'
 import { FrozenDate } from '../values/freeze'
+import { ownsKey } from '../values/own-field'
 import type { Rec } from '../values/types'
 
 /** Marks a Standard Schema validator, which cannot cross threads: each thread re-attaches its own. */
@@ -187,7 +188,7 @@ function freezeDecoded(value: unknown): unknown {
     for (const k in obj) {
       // Own fields only: for…in also lists what a library may have put on Object.prototype, and
       // the assignment would make it a field of every record.
-      if (Object.prototype.hasOwnProperty.call(obj, k)) obj[k] = freezeDecoded(obj[k])
+      if (ownsKey(obj, k)) obj[k] = freezeDecoded(obj[k])
     }
   }
   return Object.freeze(value)

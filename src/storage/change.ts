@@ -1,5 +1,6 @@
 import type { IndexSpec } from '../indexes/types'
 import type { TtlRule } from '../live/ttl'
+import { ownsKey } from '../values/own-field'
 import type { Key, Rec } from '../values/types'
 
 /**
@@ -61,16 +62,14 @@ export interface TableDefinition {
 
 // A definition's optional parts are read as its own: a `ttl` or `schema` a library of the
 // application put on Object.prototype would otherwise give every table one.
-const hasOwn = Object.prototype.hasOwnProperty
-
 /** The expiry rule `def` holds, if any. */
 export function ttlOf(def: TableDefinition): TtlRule | undefined {
-  return hasOwn.call(def, 'ttl') ? def.ttl : undefined
+  return ownsKey(def, 'ttl') ? def.ttl : undefined
 }
 
 /** The schema `def` holds, if any. */
 export function schemaOf(def: TableDefinition): unknown {
-  return hasOwn.call(def, 'schema') ? def.schema : undefined
+  return ownsKey(def, 'schema') ? def.schema : undefined
 }
 
 /** A change to the catalog: tables and indexes. */

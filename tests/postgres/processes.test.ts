@@ -1,7 +1,7 @@
 // Real processes (child_process), not threads: four of them write one connected database.
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { connectedClosedAfterEach, freshName } from './support'
-import { acks, startClients, waitForLine } from './processes'
+import { acks, startClients, stopClients, waitForLine, type Client, type ClientEnv } from './processes'
 import { pgUrl } from './server'
 import { checkLinearizable, type Operation } from '../workers/linearizability'
 
@@ -11,13 +11,25 @@ const M = 100
 // round trips to the server can take several times longer on a loaded 2-core machine (a 30 s
 // limit failed under load). The clients themselves are killed after startClients' limit.
 const HANG_MS = 600_000
+// The clients' and this process's `lockTimeoutMs`, which also bounds connecting: the default 5 s
+// is a speed limit under load (at load 8-23, clients could not connect in time). A hang guard.
+const LOCK_MS = 120_000
 
 describe('a connected database written by four processes', { timeout: HANG_MS }, () => {
-  const open = connectedClosedAfterEach()
+  const connected = connectedClosedAfterEach()
+  const open = (options: { name: string }) => connected({ ...options, lockTimeoutMs: LOCK_MS })
+
+  // Every client a test started is killed (if still running) and awaited after it, whether the
+  // test passed, failed or timed out (even while the clients were starting): none outlives it.
+  const running: Client[] = []
+  afterEach(() => stopClients(running.splice(0)))
+  async function start(n: number, job: string, count: number, env: ClientEnv): Promise<Client[]> {
+    return startClients(n, job, count, { lockTimeoutMs: LOCK_MS, ...env }, undefined, running)
+  }
 
   it('sequence.next() gives 400 distinct, gap-free ids', async () => {
     const env = { url: pgUrl(), name: freshName() }
-    const clients = await startClients(N, 'sequence', M, env)
+    const clients = await start(N, 'sequence', M, env)
     expect(await Promise.all(clients.map((c) => c.exited))).toEqual([0, 0, 0, 0])
     const ids = acks(clients) as string[]
     expect(ids.length).toBe(N * M)
@@ -26,7 +38,7 @@ describe('a connected database written by four processes', { timeout: HANG_MS },
 
   it('increment(1) 4 × 100 times leaves exactly 400', async () => {
     const env = { url: pgUrl(), name: freshName() }
-    const clients = await startClients(N, 'increment', M, env)
+    const clients = await start(N, 'increment', M, env)
     expect(await Promise.all(clients.map((c) => c.exited))).toEqual([0, 0, 0, 0])
     const db = await open({ name: env.name })
     expect(db.counter('hits').value).toBe(N * M)
@@ -36,7 +48,7 @@ describe('a connected database written by four processes', { timeout: HANG_MS },
   // every other test here runs on the default path (early lock release on the tests' server).
   it('on the v3 commit path, increment(1) 4 × 100 times leaves exactly 400', async () => {
     const env = { url: pgUrl(), name: freshName(), commitPath: 'v3' as const }
-    const clients = await startClients(N, 'increment', M, env)
+    const clients = await start(N, 'increment', M, env)
     expect(await Promise.all(clients.map((c) => c.exited))).toEqual([0, 0, 0, 0])
     process.env.DICTDB_PG_COMMIT = 'v3'
     const db = await open({ name: env.name }).finally(() => delete process.env.DICTDB_PG_COMMIT)
@@ -50,7 +62,7 @@ describe('a connected database written by four processes', { timeout: HANG_MS },
       const ledger = db.ledger({ currency: 'EUR', scale: 2 })
       for (const id of ['a', 'b', 'c', 'd']) (ledger.openAccount(id), ledger.deposit(id, 10_000n))
     })
-    const clients = await startClients(N, 'transfer', M, env)
+    const clients = await start(N, 'transfer', M, env)
     expect(await Promise.all(clients.map((c) => c.exited))).toEqual([0, 0, 0, 0])
     for (const c of clients) expect(c.lines.at(-1)).toMatchObject({ done: true, audit: { ok: true } })
     await db.sync()
@@ -63,7 +75,7 @@ describe('a connected database written by four processes', { timeout: HANG_MS },
     const env = { url: pgUrl(), name: freshName() }
     const db = await open({ name: env.name })
     await db.transactionAsync(() => db.createTable('users', { indexes: [{ field: 'email', unique: true }] }))
-    const clients = await startClients(N, 'getOrCreate', 1, env)
+    const clients = await start(N, 'getOrCreate', 1, env)
     expect(await Promise.all(clients.map((c) => c.exited))).toEqual([0, 0, 0, 0])
     expect(new Set(acks(clients)).size).toBe(1)
     await db.sync()
@@ -74,7 +86,7 @@ describe('a connected database written by four processes', { timeout: HANG_MS },
     const env = { url: pgUrl(), name: freshName() }
     const db = await open({ name: env.name })
     await db.transactionAsync(() => db.createTable('steps'))
-    const clients = await startClients(3, 'steps', 150, env)
+    const clients = await start(3, 'steps', 150, env)
     const [victim, ...others] = clients as [(typeof clients)[0], ...typeof clients]
     await waitForLine(victim, () => victim.lines.filter((l) => 'ack' in l).length >= 20)
     victim.child.kill('SIGKILL')
@@ -92,7 +104,7 @@ describe('a connected database written by four processes', { timeout: HANG_MS },
     const env = { url: pgUrl(), name: freshName() }
     const db = await open({ name: env.name })
     await db.transactionAsync(() => db.createTable('regs').insert([{ id: 'k0', v: 0 }, { id: 'k1', v: 0 }, { id: 'k2', v: 0 }]))
-    const clients = await startClients(3, 'registers', 120, env)
+    const clients = await start(3, 'registers', 120, env)
     expect(await Promise.all(clients.map((c) => c.exited))).toEqual([0, 0, 0])
     const history = clients.flatMap((c) => c.lines.filter((l) => 'op' in l).map((l) => l.op as Operation))
     expect(history.length).toBe(360)

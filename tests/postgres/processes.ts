@@ -14,13 +14,28 @@ export interface Client {
 
 /**
  * Starts `n` processes running `job` `count` times against the database `name`, all released at
- * once when every one is ready. Each is killed if still running after `limitMs`.
+ * once when every one is ready. Each is killed if still running after `limitMs`. Each is also
+ * pushed onto `started` as it starts, if given, for a caller that stops them after its test
+ * (`stopClients`) whatever happened, a timeout while they start included.
  */
-export async function startClients(n: number, job: string, count: number, env: ClientEnv, limitMs = 300_000): Promise<Client[]> {
+export async function startClients(n: number, job: string, count: number, env: ClientEnv, limitMs = 300_000, started?: Client[]): Promise<Client[]> {
   const clients = Array.from({ length: n }, () => startClient(job, count, env, limitMs))
-  await Promise.all(clients.map((c) => waitForLine(c, (l) => l.ready === true)))
+  started?.push(...clients)
+  try {
+    await Promise.all(clients.map((c) => waitForLine(c, (l) => l.ready === true)))
+  } catch (error) {
+    // One exited before it was ready: the others, given to no caller, are stopped here.
+    await stopClients(clients)
+    throw error
+  }
   for (const c of clients) c.child.stdin?.write('go\n')
   return clients
+}
+
+/** Kills each of `clients` still running and resolves once every one has exited. */
+export async function stopClients(clients: readonly Client[]): Promise<void> {
+  for (const c of clients) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL')
+  await Promise.all(clients.map((c) => c.exited))
 }
 
 /**
@@ -42,15 +57,31 @@ function startClient(job: string, count: number, env: ClientEnv, limitMs: number
     stdio: ['pipe', 'pipe', 'inherit'],
   })
   const lines: Record<string, unknown>[] = []
-  createInterface({ input: child.stdout! }).on('line', (line) => lines.push(JSON.parse(line) as Record<string, unknown>))
+  // A line that is not JSON (a stray print) is kept as text, not thrown in the test's process.
+  createInterface({ input: child.stdout! }).on('line', (line) => lines.push(parsed(line)))
+  // Writing 'go' to a client that has just died fails with EPIPE: its exit tells the test.
+  child.stdin?.on('error', () => {})
   const timer = setTimeout(() => child.kill('SIGKILL'), limitMs)
   const exited = new Promise<number | string>((resolve) => {
-    child.once('exit', (code, signal) => {
+    const ended = (outcome: number | string) => {
       clearTimeout(timer)
-      resolve(code ?? signal ?? 'unknown')
+      resolve(outcome)
+    }
+    child.once('exit', (code, signal) => ended(code ?? signal ?? 'unknown'))
+    // Not started at all (no exit event follows).
+    child.once('error', (error) => {
+      if (child.pid === undefined) ended(`spawn failed: ${error.message}`)
     })
   })
   return { child, lines, exited }
+}
+
+function parsed(line: string): Record<string, unknown> {
+  try {
+    return JSON.parse(line) as Record<string, unknown>
+  } catch {
+    return { text: line }
+  }
 }
 
 /** Resolves once the client printed a line matching `match` (rejects if it exits first). */

@@ -127,16 +127,32 @@ export class TableStore extends StoredRecords {
    * record to another within the same change set. Nulls never conflict (see ./unique.ts).
    */
   checkUnique(changes: readonly RecordChange[]): void {
-    for (const index of this.#uniqueList) {
-      if (changes.length === 1) checkOne(this, index, changes[0] as RecordChange)
-      else checkMany(this, index, changes)
-    }
+    if (this.#uniqueList.length === 0) return
+    if (changes.length === 1) return this.#checkOne(changes[0] as RecordChange)
+    for (const index of this.#uniqueList) checkMany(this, index, changes)
   }
 
   /** `checkUnique` of a single change (small enough to be inlined where no unique index is). */
   checkUniqueOne(change: RecordChange): void {
+    if (this.#uniqueList.length !== 0) this.#checkOne(change)
+  }
+
+  /**
+   * Checks each unique index against one change, except those of fields an update's merge did
+   * not set (what {@link Copies.setsOf} tells, as for moving indexes in `#replace`): such a field
+   * keeps `before`'s own value, which the index already holds for this record alone. Not reading
+   * the field spares two megamorphic keyed loads and a compare per unique index. Only for a
+   * change alone: in a change set, a field left as it was can still clash with a value another
+   * change of the set moves (see {@link checkMany}).
+   */
+  #checkOne(change: RecordChange): void {
     const list = this.#uniqueList
-    for (let i = 0; i < list.length; i++) checkOne(this, list[i] as Index, change)
+    const { before, after } = change
+    const sets = before === undefined || after === undefined ? null : this.copies.setsOf(after, before)
+    for (let i = 0; i < list.length; i++) {
+      const index = list[i] as Index
+      if (sets === null || (typeof sets === 'string' ? sets === index.field : listSets(sets, index.field))) checkOne(this, index, change)
+    }
   }
 
   /** Applies changes in order; if one throws (a bug), undoes the ones applied and rethrows. */

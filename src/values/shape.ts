@@ -16,11 +16,12 @@ export interface Shape {
    */
   readonly shallow: (rec: Rec) => Record<string, unknown>
   /**
-   * {@link shallow}'s copy made by a literal of its own, for a reader (`get`, `select`) of a record
-   * that {@link holds} this shape. Each literal is an allocation site, and V8 decides per site
-   * whether its objects start in the old generation: an update's copies are stored and live long,
-   * so after many updates one shared site would put every read's copy, dead at once, in the old
-   * generation too (a local `get` after 1.5M updates in its thread: ~120 ns -> ~390 ns).
+   * {@link shallow}'s copy, for a reader (`get`, `select`) of a record that {@link holds} this
+   * shape. A function of its own: when a field name needs object literals (see ./plain-record.ts),
+   * each literal is an allocation site, and V8 decides per site whether its objects start in the
+   * old generation: an update's copies are stored and live long, so one shared site would put
+   * every read's copy, dead at once, in the old generation too (a local `get` after 1.5M updates
+   * in its thread: ~120 ns -> ~390 ns). Otherwise every maker uses the constructor, which has no site.
    */
   readonly copy: (rec: Rec) => Record<string, unknown>
   /**
@@ -66,6 +67,13 @@ function compile(fields: string[], thaw: (value: unknown) => unknown): Shape {
   const flat = names.map((n) => `(x = v[${n}], (f !== undefined && x === f[${n}]) || typeof x !== 'object' || x === null)`).join(' && ')
   const literal = needsLiteral(fields)
   const stores = names.map((n) => `o[${n}] = v[${n}]`).join('\n')
+  const deepStores = names.map((n) => `o[${n}] = (x = v[${n}], typeof x === 'object' && x !== null ? thaw(x) : x)`).join('\n')
+  // Every copy is made by the Blank constructor unless a field name needs a literal (see
+  // ./plain-record.ts): a first run of reads whose copies outlive a young GC (`all()` kept, a
+  // few hundred `get`s held) made V8 pretenure the `copy` literal, and every later read's copy,
+  // dead at once, then started in the old generation (+4.6 MB per 100k gets, 68 -> 148-167 ns).
+  const made = (literalBody: string, body: string, vars = '') =>
+    literal ? `function (v) { ${vars}return {\n${literalBody}\n} }` : `function (v) { ${vars}var o = new Blank()\n${body}\nreturn o }`
   const make = new Function(
     'thaw',
     'fields',
@@ -73,9 +81,9 @@ function compile(fields: string[], thaw: (value: unknown) => unknown): Shape {
     // A stored record is a plain object we made: matcherSource's walk tells its fields.
     `${matcherSource(fields.length)}
     return {
-      deep: function (v) { var x; return {\n${deep}\n} },
-      shallow: ${literal ? `function (v) { return {\n${shallow}\n} }` : `function (v) { var o = new Blank()\n${stores}\nreturn o }`},
-      copy: function (v) { return {\n${shallow}\n} },
+      deep: ${made(deep, deepStores, 'var x; ')},
+      shallow: ${made(shallow, stores)},
+      copy: ${made(shallow, stores)},
       matches: matches,
       holds: function (v, f) { if (!matches(v)) return false; var x; return ${flat || 'true'} },
       fields: fields,

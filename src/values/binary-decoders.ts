@@ -1,8 +1,9 @@
 import { MAX_SHAPES, compilable } from './binary-shapes'
+import { blankFor, needsLiteral, type Blank } from './plain-record'
 
 /*
  * The reading side of the per-shape code of the binary value codec (./binary-shapes.ts has the
- * writing side): per names block, a function that builds the object as a literal. The last
+ * writing side): per names block, a function that builds the object (see compileDecoder). The last
  * shape is tried first, then the ones whose names block hashes the same.
  */
 
@@ -48,10 +49,22 @@ export function newDecoder(bytes: Uint8Array, start: number, end: number, fields
   return shape
 }
 
+/**
+ * Made by the Blank constructor, each field read in order, unless a field name needs a literal
+ * (see ./plain-record.ts): a replica decodes its first records (a snapshot, a run of inserts) and
+ * keeps them, and V8 then pretenured the literal's site, so that every later decoded object (an
+ * update's nested value, a record replaced at once) started in the old generation.
+ */
 function compileDecoder(fields: readonly string[]): DecodeShape['read'] {
-  // An object literal evaluates its values in order: each field reads the next value.
-  const props = fields.map((f) => `${JSON.stringify(f)}: r.value()`).join(',\n')
-  return new Function('r', `return {\n${props}\n}`) as DecodeShape['read']
+  const names = fields.map((f) => JSON.stringify(f))
+  if (needsLiteral(fields)) {
+    // An object literal evaluates its values in order: each field reads the next value.
+    const props = names.map((n) => `${n}: r.value()`).join(',\n')
+    return new Function('r', `return {\n${props}\n}`) as DecodeShape['read']
+  }
+  const stores = names.map((n) => `o[${n}] = r.value()`).join('\n')
+  const make = new Function('Blank', `return function read(r) {\nvar o = new Blank()\n${stores}\nreturn o\n}`) as (b: Blank) => DecodeShape['read']
+  return make(blankFor(fields))
 }
 
 function genericDecoder(fields: readonly string[]): DecodeShape['read'] {

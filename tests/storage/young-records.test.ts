@@ -77,6 +77,62 @@ describe('records made by the compiled record makers, after a first run of updat
   })
 })
 
+/**
+ * Old-generation bytes grown by 100k gets of 100 records of `record(i)`'s shape, after a first
+ * run of `all()` whose copies outlive a young GC (the pattern that made V8 pretenure a copier).
+ */
+function oldGrowthOfGetsAfterAll(record: string): string {
+  return inChild(`
+      const { Database } = await import(${JSON.stringify(SRC)})
+      const t = new Database().createTable('t')
+      t.insert(Array.from({ length: 20_000 }, (_, i) => (${record})))
+      let kept = t.all()
+      gc({ type: 'minor' })
+      kept = null
+      for (let i = 0; i < 50_000; i++) t.get(1 + (i % 100))
+      gc()
+      const before = old()
+      for (let i = 0; i < 100_000; i++) t.get(1 + (i % 100))
+      console.log(old() - before)`)
+}
+
+describe('the copies reads return, after a first run of reads whose copies outlived a young GC', () => {
+  it("a get's copy of a flat record is allocated in the young generation", () => {
+    // 100k copies of ~40 bytes each would be ~4 MB of old generation.
+    expect(Number(oldGrowthOfGetsAfterAll('{ id: i + 1, n: 0 }'))).toBeLessThan(2 ** 20)
+  })
+
+  it("a get's deep copy of a record with a nested value is allocated in the young generation", () => {
+    // Each get copies the nested array too (~100 bytes more per get): the record is what is measured.
+    expect(Number(oldGrowthOfGetsAfterAll("{ id: i + 1, n: 0, tags: ['a'] }"))).toBeLessThan(2 ** 20)
+  })
+})
+
+describe('objects a replica decodes from the shared log, after a first run of decoded records it keeps', () => {
+  it("another handle's update of a nested value is decoded in the young generation", () => {
+    const grown = inChild(`
+      const { Database } = await import(${JSON.stringify(SRC)})
+      const db = new Database({ shared: true, logBytes: 1 << 24 })
+      const t = db.createTable('t')
+      const other = Database.attach(db.handle())
+      // The replica decodes these inserts and keeps them.
+      t.insert(Array.from({ length: 2_000 }, (_, i) => ({ id: i + 1, n: 0, meta: { a: 0, b: 'x' } })))
+      const ot = other.getTable('t')
+      ot.get(1)
+      gc({ type: 'minor' })
+      const step = (i) => { t.update({ meta: { a: i, b: 'y' } }, { id: 1 + (i % 100) }); ot.get(1 + (i % 100), { copy: false }) }
+      for (let i = 0; i < 50_000; i++) step(i)
+      gc()
+      const before = old()
+      for (let i = 0; i < 100_000; i++) step(i)
+      console.log(old() - before)
+      other.close()
+      db.close()`)
+    // 100k nested objects of ~40 bytes each would be ~4 MB of old generation.
+    expect(Number(grown)).toBeLessThan(2 ** 20)
+  })
+})
+
 describe('a record maker when Object.prototype holds a field name as an accessor (set by some library of the application)', () => {
   it('still defines the field on the record it makes', () => {
     const out = inChild(`
@@ -104,5 +160,21 @@ describe('a record maker when Object.prototype holds a field name as an accessor
       delete Object.prototype.n
       console.log(JSON.stringify([Object.entries(rec), seen]))`)
     expect(out).toBe('[[["id",1],["n",0],["s","b"]],[]]')
+  })
+
+  it("still defines the field on a record a replica decodes", () => {
+    const out = inChild(`
+      const { Database } = await import(${JSON.stringify(SRC)})
+      const seen = []
+      Object.defineProperty(Object.prototype, 'n', { configurable: true, get() { return undefined }, set(x) { seen.push(x) } })
+      const db = new Database({ shared: true })
+      const other = Database.attach(db.handle())
+      db.createTable('t').insert({ id: 1, n: 0, s: 'a' })
+      const rec = other.getTable('t').get(1, { copy: false })
+      delete Object.prototype.n
+      console.log(JSON.stringify([Object.entries(rec), seen]))
+      other.close()
+      db.close()`)
+    expect(out).toBe('[[["id",1],["n",0],["s","a"]],[]]')
   })
 })

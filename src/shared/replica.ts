@@ -413,9 +413,15 @@ export class Replica {
     // entry would overwrite past it (reclaiming a chunk at a time makes that rare).
     if (reclaimTo > this.#headSeen) {
       this.#headSeen = mem.head
-      if (reclaimTo > this.#headSeen) this.#reclaim(reclaimTo + Math.floor(mem.capacity / 2 ** RECLAIM_CHUNK_SHIFT), tail)
-      // The ring dropped entries the snapshot does not cover (or a snapshot failed since).
-      this.#snapshotDue = this.#snapshots.neededAfter(this.#headSeen)
+      if (reclaimTo > this.#headSeen) {
+        this.#reclaim(reclaimTo + Math.floor(mem.capacity / 2 ** RECLAIM_CHUNK_SHIFT), tail)
+        // The ring dropped entries the snapshot does not cover (or a snapshot failed since). Only
+        // the writer that moved the head takes it: another that finds the head moved (its holder
+        // may be encoding that snapshot right now) would encode the whole state again, to be
+        // discarded (two workers writing snapshotted every ring pass twice at once). A snapshot
+        // that fails is taken again by the next writer that moves the head.
+        this.#snapshotDue = this.#snapshots.neededAfter(this.#headSeen)
+      }
     }
   }
 

@@ -32,4 +32,35 @@ describe('snapshots of a shared log with two writers', () => {
     expect(o.get(2)).toEqual({ id: 2, score: 1 })
     expect(t.get(2)).toEqual({ id: 2, score: 1 })
   })
+
+  it('are encoded by one writer at a time: a writer whose append moved the head while another encodes leaves the snapshot to it', () => {
+    // A 64 KiB ring: a reclaim frees only 2 KiB, so the other writer's next entry (4 KiB of room
+    // in place, at the ring's start) moves the head again, and calls for a snapshot of its own.
+    const { t, o } = twoReplicas(rows, { logBytes: 1 << 16 })
+    const write = SnapshotWriter.prototype.write
+    let writes = 0
+    let encodes = 0
+    vi.spyOn(SnapshotWriter.prototype, 'write').mockImplementation(function (this: SnapshotWriter, ...args: Parameters<SnapshotWriter['write']>) {
+      writes++
+      const [source, ...rest] = args
+      const counted = {
+        rawState(...a: Parameters<typeof source.rawState>) {
+          encodes++
+          // The other writer appends while this one encodes (another thread would, meanwhile).
+          if (encodes === 1) o.update({ score: increment(1) }, { id: 2 })
+          return source.rawState(...a)
+        },
+      }
+      return write.call(this, counted, ...rest)
+    })
+    for (let i = 0; i < 4_000 && writes === 0; i++) {
+      t.update({ score: increment(1) }, { id: 1 })
+      if (i % 64 === 0) o.get(1)
+    }
+    expect(writes).toBe(2)
+    expect(encodes).toBe(1)
+    expect(o.get(2)).toEqual({ id: 2, score: 1 })
+    // Both replicas hold both writers' commits.
+    expect(t.get(2)).toEqual({ id: 2, score: 1 })
+  })
 })

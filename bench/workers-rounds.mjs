@@ -59,6 +59,8 @@ function runWorker({ handle, index, own, t0 }) {
   const faults = threadFaults()
   const snapshots = () => (own ? 0 : db.stats().shared.snapshotsTaken)
   const out = []
+  // Still warming up when the first window was due: that window starts late, not with the other's.
+  const late = commonMs() > t0
   for (let w = 0; w < WINDOWS; w++) {
     // Waiting, a shared worker keeps its replica caught up (a read), as in bench/workers.mjs.
     while (commonMs() < t0 + w * (WINDOW_MS + GAP_MS)) for (let k = 0; k < 512; k++) own || consume(t.get(1))
@@ -76,7 +78,7 @@ function runWorker({ handle, index, own, t0 }) {
     const c1 = threadClock()
     out.push({ ops: n, ms, cpu: c0 && c1 ? (c1.cpu - c0.cpu) / ms : Number.NaN, wait: c0 && c1 ? (c1.wait - c0.wait) / ms : Number.NaN, vcpu: cpuNow(), faults: faults() - f0, snapshots: snapshots() - s0 })
   }
-  parentPort.postMessage({ index, late: commonMs() > t0 + WINDOWS * (WINDOW_MS + GAP_MS), windows: out, control: controlNs() })
+  parentPort.postMessage({ index, late, windows: out, control: controlNs() })
 }
 
 /** One round: `count` fresh workers (`own`: on a local database each), their windows. */

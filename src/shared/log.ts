@@ -188,7 +188,10 @@ export class SharedLog {
       const words = (n + 3) >> 2
       if (at + words * 4 > scratch.length) scratch = this.#grow(at + words * 4)
       copyWords(this.#mem.logWords, (off + HEADER) >>> 2, this.#scratchWords, at >> 2, words)
-      const step = entrySize(length)
+      // Of `n`, not `length`: the same for a whole entry; for a torn length of 2^31 or more,
+      // `entrySize` (int32 arithmetic) would give a step of 0 or below, and the walk would read
+      // before the ring or never end.
+      const step = entrySize(n)
       pos += step
       off += step
       // An entry never straddles the ring's end: a whole one ends at it exactly. Past it, the

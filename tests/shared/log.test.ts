@@ -42,6 +42,21 @@ describe('SharedLog.read', () => {
     }
   })
 
+  it('refuses, without throwing, a copy whose entry header was overwritten with a length of 2^31 or more (a payload word written over it)', () => {
+    const mem = SharedMemory.create(1 << 16)
+    const log = new SharedLog(mem)
+    const payload = encodeOpsInPlace([{ type: 'record', table: 't', key: 7, after: { id: 7 } }])
+    const size = entrySize(payload.length)
+    for (let k = 0; k < 3; k++) log.write(k * size, k * size, 0, payload)
+    // A writer moved the head past the reader's position, then wrote over the second header: any
+    // payload word may land there (a float's high word, say, has its high bit set when negative).
+    for (const torn of [0x80000000, 0xfffffff0, 0xfffffff8]) {
+      mem.head = 8
+      mem.logView.setUint32(size, torn, true)
+      expect(log.read(0, 3 * size), `length ${torn}`).toBe(-1)
+    }
+  })
+
   it('stops at the first entry boundary at or past its limit', () => {
     const mem = SharedMemory.create(1 << 16)
     const log = new SharedLog(mem)

@@ -131,8 +131,6 @@ async function inWorkers({ task, workers: count, db: kind }, db) {
   })))
   await Promise.all(workers.map((w) => w.terminate()))
   const ops = results.reduce((sum, r) => sum + r.ops / (r.ms / 1000), 0)
-  // BENCH_PER_WORKER=1: each worker's own count (an uneven round shows as one worker writing little).
-  if (process.env.BENCH_PER_WORKER === '1' && count > 1) console.log(`  ${task} per worker: ${results.map((r) => `${(r.ops / (r.ms / 1000) / 1e6).toFixed(2)} M/s`).join(', ')}`)
   const timed = results.every((r) => r.cpu !== null)
   return {
     ops,

@@ -127,19 +127,12 @@ function shareReplica(catalog: Catalog, tx: Transactions, shared: SharedParts, l
   // constant of this closure, read with one instruction.
   const commits = shared.memory.commitsWord()
   const stale = shared.replica.staleWord
-  const sealedAt = shared.memory.sealedAtWord()
-  const replica = shared.replica
   tx.share({
     catchUp: (canRebuild) => shared.replica.catchUp(canRebuild),
     refresh: () => shared.replica.refresh(),
     append: (ops) => shared.replica.append(wireOps(catalog, ops)),
     readLocal: (lock, fn) => (lock as SharedRWLock).localReadSync(fn),
-    // Ring writes (src/shared/rings.ts) do not move the commit count: `sealedAt` (a constant of
-    // this closure as `commits`) says whether a ring may hold entries outside the log.
-    quiet: (lock) => {
-      if ((lock as SharedRWLock).quiet(commits, sealedAt, stale)) return true
-      return replica.quietRead(lock as SharedRWLock)
-    },
+    quiet: (lock) => (lock as SharedRWLock).quiet(commits, stale) || shared.replica.quietRead(lock as SharedRWLock),
     position: () => shared.replica.position,
     enterChecked: (lock) => (lock as SharedRWLock).enterChecked(),
     heldElsewhere: (lock) => (lock as SharedRWLock).heldElsewhere(),

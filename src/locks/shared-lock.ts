@@ -166,18 +166,16 @@ export class SharedRWLock implements RWLock {
    * True when a read of one record by key (`get`) may run bare, with neither lock nor catch-up:
    * the commit count, read plainly from `commits` (its word: `SharedMemory.commitsWord()`), is
    * the one at which {@link settle} last let it (so this replica still has every commit, and
-   * nothing in this thread took this lock since), so is `sealedAt` (`H_SEALED_AT`: no thread ring
-   * holds an entry outside the log, see src/shared/rings.ts), this thread's replica is not marked stale
+   * nothing in this thread took this lock since), this thread's replica is not marked stale
    * (`stale`, see `Replica.staleWord`: the count repeats after 8 GiB of log), and fewer than 64
    * bare reads of this table ran since. False sends the caller to the replica (`Replica.quietRead`), which reads the count
-   * with `Atomics` and calls {@link settle} (or the read takes the lock). Two loads and compares
-   * on one line, and a countdown: the whole cost of a shared `get` over a local one. Why it is safe:
+   * with `Atomics` and calls {@link settle} (or the read takes the lock). One load and compare,
+   * and a countdown: the whole cost of a shared `get` over a local one. Why it is safe:
    * `Replica.quietRead` and docs/concurrency.md. (The caller passes the word: held in a closure,
    * it is a constant to the optimizing compiler, which then reads it with one instruction.)
    */
-  quiet(commits: Int32Array, sealedAt: Int32Array, stale: Int32Array): boolean {
-    const at = this.#quietAt
-    return commits[0] === at && sealedAt[0] === at && stale[0] === 0 && --this.#quietLeft > 0
+  quiet(commits: Int32Array, stale: Int32Array): boolean {
+    return commits[0] === this.#quietAt && stale[0] === 0 && --this.#quietLeft > 0
   }
 
   /**

@@ -82,15 +82,6 @@ function lockAppendSlow(i32: Int32Array, flag: number, timeoutMs: number): numbe
  * mutex.
  */
 export function unlockAppend(i32: Int32Array, slot: number, count: number): void {
-  if (releaseAppend(i32, slot, count)) Atomics.notify(i32, H_COMMITS)
-}
-
-/**
- * {@link unlockAppend} but for its wake-up: true if the caller must wake the word's waiters
- * (`Atomics.notify` on `H_COMMITS`), which it may do after a step of its own (a thread that dies
- * before waking them is reaped: {@link recoverAppend} wakes them).
- */
-export function releaseAppend(i32: Int32Array, slot: number, count: number): boolean {
   const flag = THREADS_BASE + slot * THREAD_WORDS + T_APPENDING
   const followers = i32[H_FOLLOWERS] as number
   // A thread ended at the swap's entry still holds the word, its flag set: the reaper frees it
@@ -99,7 +90,7 @@ export function releaseAppend(i32: Int32Array, slot: number, count: number): boo
   // another thread may hold by then) alone.
   const sleepers = Atomics.exchange(i32, H_COMMITS, count) & COMMIT_SLEEPER
   i32[flag] = 0
-  return sleepers !== 0 || followers > 0
+  if (sleepers !== 0 || followers > 0) Atomics.notify(i32, H_COMMITS)
 }
 
 /**

@@ -34,8 +34,6 @@ export class OpenedPatches {
  */
 export function patchesBeside(log: SharedLog, count: number, write: RecordWrite, into: OpenedPatches): boolean {
   for (let i = 0; i < count; i++) {
-    // A seal (./ring-seal.ts) is many entries, some maybe applied here already: the caller catches up.
-    if (log.isSeal(i)) return false
     const table = openSinglePatch(log.bytes, log.start(i), log.start(i) + log.length(i))
     if (table === null) return false
     const key = readPatchKey()

@@ -29,12 +29,11 @@ export const MAGIC = 0x44444232 // "DDB2" (was "DDB1" before the protocol word: 
 export const APART = 16
 
 // Header, in Int32 words. 64-bit positions live in the BigInt64 view at word/2.
-// - words 0 to 13: written once or rarely (magic, closed, lock slots, snapshot bookkeeping, the
-//   mask of thread rings ever written);
+// - words 0 to 12: written once or rarely (magic, closed, lock slots, snapshot bookkeeping);
 // - words 32 to 35: the commit word, which is also the append mutex (see ./append-mutex.ts), and
 //   the ring's head: written by the append mutex's holder, read by every thread catching up or
-//   checking for news. One line moves between the writers' cores per append, not two. Words 14
-//   to 31 and 36 to 63 are free: they keep other words off that line.
+//   checking for news. One line moves between the writers' cores per append, not two. Words 13
+//   to 31, 33 and 36 to 63 are free: they keep other words off that line.
 export const H_MAGIC = 0
 /**
  * The version of the shared protocol ({@link PROTOCOL}) that made this block. A worker may load
@@ -47,7 +46,7 @@ export const H_PROTOCOL = 1
  * Bump whenever the control block's layout, the meaning of a word, or the log's entry or
  * snapshot format changes.
  */
-export const PROTOCOL = 15
+export const PROTOCOL = 13
 export const H_SNAP_SEQ = 2 // snapshot seqlock: odd while a snapshot is being written
 export const H_CLOSED = 3
 export const H_SNAP_POS = 4 // i64: log position the snapshot reflects
@@ -59,12 +58,6 @@ export const H_FOLLOWERS = 11 // threads waiting for the next commit (live queri
 export const H_TICKETS = 12 // deadlock tickets handed out (one per transaction that lost a deadlock; see locks/wait-graph.ts)
 export const H_HEAD = 34 // i64: oldest byte position still in the ring
 /**
- * Bit `r` set once thread ring `r` was written (see ./rings.ts); never cleared. Read plainly by
- * every "anything new?" check, written once per ring over the database's life.
- */
-export const H_RINGS_MASK = 13
-
-/**
  * The commit word: the log's tail (end of the last committed entry, a multiple of 8) in 8-byte
  * units, modulo 2^30, shifted left by 2 (the count), and in its low 2 bits the append mutex
  * (`COMMIT_LOCKED`, `COMMIT_SLEEPER`: see ./append-mutex.ts). Readers mask those bits. Compared
@@ -72,17 +65,6 @@ export const H_RINGS_MASK = 13
  * most 8 GiB below the tail, it gives the tail (see `SharedMemory.commits`, `tailAfter`).
  */
 export const H_COMMITS = 32
-/**
- * The count at which every thread ring was last found sealed (no published ring entry outside
- * the log), or {@link RINGS_LIVE} once a ring write may have published one since: written by
- * every holder of the append mutex as it lets go (it sealed the rings first), and by a ring
- * writer before it publishes (see ./rings.ts). The bare-read check of a `get` compares it, as
- * the commit word, with the count it settled at: equal, no ring holds an entry it lacks. On the
- * commit word's line (written with it, read with it).
- */
-export const H_SEALED_AT = 33
-/** {@link H_SEALED_AT} while a ring may hold entries not sealed into the log: no count (counts have their low bits clear). */
-export const RINGS_LIVE = -1
 export const HEADER_WORDS = 64
 
 // Per thread slot.
@@ -151,42 +133,4 @@ export const THREADS_BASE = HEADER_WORDS
 export const LOCKS_BASE = THREADS_BASE + MAX_THREADS * THREAD_WORDS
 export const THREAD_LOCKS_BASE = LOCKS_BASE + MAX_LOCKS * LOCK_WORDS
 export const PARENTS_BASE = THREAD_LOCKS_BASE + MAX_THREADS * THREAD_LOCKS_WORDS
-
-/**
- * Per-thread express rings (./rings.ts): threads in slots below {@link RING_SLOTS} write their
- * express updates to a ring of their own, sealed into the log under the append mutex.
- */
-export const RING_SLOTS = 8
-/** One ring's bytes (a power of two): positions are counted in 8-byte units modulo 2^31. */
-export const RING_BYTES = 1 << 16
-export const RING_UNITS = RING_BYTES / 8
-/**
- * A ring's control words, each written by one party and on a line of its own: the published tail
- * shifted left by one, with the writing flag in its low bit (its writer: one store sets the flag,
- * one publishes the next entry and clears it), the sealed position (the append mutex's holder).
- */
-export const R_TAIL = 0
-/**
- * The stamp of the ring's last published entry (its writer, plainly, before the tail's store that
- * publishes it; on the tail's line): other rings' writers stamp their entries after it (./rings.ts).
- */
-export const R_STAMP = 1
-export const R_SEALED = APART
-export const RING_CTRL_WORDS = 2 * APART
-/** A ring's control words, its bytes, then {@link APART} free words (the next ring's tail is another thread's). */
-export const RING_WORDS = RING_CTRL_WORDS + RING_BYTES / 4 + APART
-/**
- * The rings' sealed positions (ring units, {@link RING_SLOTS} words) that the snapshot reflects,
- * written with it under the snapshot seqlock: a replica rebuilt from the snapshot skips in the
- * seals after it what the snapshot holds already. Written rarely, beside the parentage pairs.
- */
-export const SNAP_RINGS = PARENTS_BASE + MAX_PARENTS * 2
-export const RINGS_BASE = SNAP_RINGS + RING_SLOTS + APART
-/**
- * The claims (./rings.ts): per hash of (table, key), the slot + 1 of the last thread that may
- * have written that record to its ring (0: none ever). A ring write of a record claimed by
- * another thread goes through the append mutex instead.
- */
-export const CLAIMS = 1 << 16
-export const CLAIMS_BASE = RINGS_BASE + RING_SLOTS * RING_WORDS
-export const CONTROL_WORDS = CLAIMS_BASE + CLAIMS
+export const CONTROL_WORDS = PARENTS_BASE + MAX_PARENTS * 2

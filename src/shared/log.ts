@@ -12,8 +12,6 @@ const HEADER = 8
  */
 const IN_PLACE_BYTES = 4096
 const WRAP = 0xffffffff
-/** Set in the writer word of an entry that seals a thread's ring (./rings.ts): its payload is ring entries, not ops. */
-export const SEAL_WRITER = 0x40000000
 const SCRATCH_BYTES = 1 << 16
 const SCRATCH_KEPT = 1 << 20
 
@@ -51,7 +49,7 @@ export class SharedLog {
    */
   #scratch: Uint8Array = new Uint8Array(SCRATCH_BYTES)
   #scratchWords = new Int32Array(this.#scratch.buffer)
-  /** Per entry of the last `read`: start in the scratch buffer, payload length, end position, writer word. */
+  /** Per entry of the last `read`: start in the scratch buffer, payload length, end position. */
   #places: number[] = []
 
   /** The writer of entries encoded in place, and the ring offset of the last one's header. */
@@ -187,7 +185,6 @@ export class SharedLog {
       // A torn header may claim anything: copy no further than the ring's end (the head check
       // below then discards the read).
       const n = Math.min(length, cap - off - HEADER)
-      const writer = view.getUint32(off + 4, true)
       const words = (n + 3) >> 2
       if (at + words * 4 > scratch.length) scratch = this.#grow(at + words * 4)
       copyWords(this.#mem.logWords, (off + HEADER) >>> 2, this.#scratchWords, at >> 2, words)
@@ -200,10 +197,9 @@ export class SharedLog {
       // An entry never straddles the ring's end: a whole one ends at it exactly. Past it, the
       // header was torn: the offset is computed again, and the head check discards the read.
       if (off >= cap) off = off === cap ? 0 : ringOffset(pos, cap)
-      places[4 * count] = at
-      places[4 * count + 1] = n
-      places[4 * count + 2] = pos
-      places[4 * count + 3] = writer
+      places[3 * count] = at
+      places[3 * count + 1] = n
+      places[3 * count + 2] = pos
       count++
       at += words * 4
     }
@@ -223,19 +219,15 @@ export class SharedLog {
   }
   /** Where entry `i` of the last {@link read} starts in {@link bytes}. */
   start(i: number): number {
-    return this.#places[4 * i] as number
+    return this.#places[3 * i] as number
   }
   /** The payload length of entry `i` of the last {@link read}. */
   length(i: number): number {
-    return this.#places[4 * i + 1] as number
+    return this.#places[3 * i + 1] as number
   }
   /** The log position after entry `i` of the last {@link read}. */
   end(i: number): number {
-    return this.#places[4 * i + 2] as number
-  }
-  /** Whether entry `i` of the last {@link read} is a seal of a thread's ring (see ./rings.ts). */
-  isSeal(i: number): boolean {
-    return ((this.#places[4 * i + 3] as number) & SEAL_WRITER) !== 0
+    return this.#places[3 * i + 2] as number
   }
 
   #grow(min: number): Uint8Array {

@@ -1,8 +1,8 @@
 import { InvalidArgumentError, InvalidStateError, describe } from '../errors'
-import { APPEND_MUTEX, COMMIT_FLAGS, appendLocked, lockAppend, releaseAppend, unlockAppend } from './append-mutex'
+import { APPEND_MUTEX, COMMIT_FLAGS, appendLocked, lockAppend, unlockAppend } from './append-mutex'
 import {
   CATALOG_LOCK, CONTROL_WORDS, H_CLOSED, H_COMMITS, H_FOLLOWERS, H_HEAD, H_MAGIC, H_NEXT_LOCK, H_PROTOCOL, H_SNAPSHOTS,
-  H_RINGS_MASK, H_SEALED_AT, H_SNAP_LEN, H_SNAP_MUTEX, H_SNAP_POS, H_SNAP_SEQ, MAGIC, MAX_LOCKS, PROTOCOL, T_FOLLOWS,
+  H_SNAP_LEN, H_SNAP_MUTEX, H_SNAP_POS, H_SNAP_SEQ, MAGIC, MAX_LOCKS, PROTOCOL, T_FOLLOWS,
 } from './layout'
 import { ThreadSlots } from './thread-slots'
 
@@ -48,14 +48,6 @@ export interface SharedBuffers {
  * and append mutex, the waits for commits, the ring's head, the snapshot's bookkeeping), and
  * through {@link ThreadSlots} the thread slots, lock words and per-(thread, lock) words.
  */
-/** What a replica gives its memory to seal the thread rings (./ring-seal.ts) as the append mutex is taken. */
-export interface Sealer {
-  /** Seals the rings (`mask`: those ever written), the append mutex held at count `count`; returns the count of the log's new tail. */
-  seal(count: number, mask: number): number
-  /** Called right after the release of the mutex that published the last seal (`seal` moved the count): the rings may be marked sealed. */
-  published(): void
-}
-
 export class SharedMemory extends ThreadSlots {
   readonly buffers: SharedBuffers
   readonly #i64: BigInt64Array
@@ -146,62 +138,8 @@ export class SharedMemory extends ThreadSlots {
    * taken at, `guess` being the caller's best guess of it (its replica's).
    */
   lockAppend(slot: number, timeoutMs: number, guess: number): number {
-    const count = lockAppend(this.i32, slot, timeoutMs, guess)
-    // `Atomics` (after the take): a ring written first by a writer that saw the word free is seen.
-    const mask = Atomics.load(this.i32, H_RINGS_MASK)
-    const seal = this.sealer
-    // Whether the release may say that every ring is sealed (`H_SEALED_AT`): none was written,
-    // or this holder seals them (a memory with no replica, in tests, does not).
-    this.#sealedHeld = mask === 0 || seal !== null
-    this.#sealToMark = false
-    if (mask === 0 || seal === null) return count
-    try {
-      const sealed = seal.seal(count, mask)
-      this.#sealToMark = sealed !== count
-      return sealed
-    } catch (error) {
-      // Nothing was published (the seal's entries go out with the holder's release).
-      this.#release(slot, count)
-      throw error
-    }
+    return lockAppend(this.i32, slot, timeoutMs, guess)
   }
-
-  /** Set by {@link lockAppend}: the mutex's holder in this thread sealed every ring (or none was written). */
-  #sealedHeld = false
-  /** Set by {@link lockAppend}: the mutex's holder in this thread sealed entries, which its release publishes. */
-  #sealToMark = false
-
-  /**
-   * Lets go of the append mutex publishing `count`: first, if the rings were sealed under it, the
-   * count at which they all are (`H_SEALED_AT`; no ring write is published while the mutex is
-   * held: see ./rings.ts).
-   */
-  #release(slot: number, count: number): void {
-    if (this.#sealedHeld) Atomics.store(this.i32, H_SEALED_AT, count)
-    if (!this.#sealToMark) {
-      unlockAppend(this.i32, slot, count)
-      return
-    }
-    // Every release but the one of a seal that failed publishes the seal: only now may the rings'
-    // sealed positions move (see `sealRings`, ./ring-seal.ts). Before the waiters are woken: one
-    // that takes the mutex before they moved seals the same entries again (readers skip them).
-    this.#sealToMark = false
-    const wake = releaseAppend(this.i32, slot, count)
-    this.sealer?.published()
-    if (wake) Atomics.notify(this.i32, H_COMMITS)
-  }
-
-  /** `H_SEALED_AT` alone, for plain reads as {@link commitsWord}'s (the bare-read check). */
-  sealedAtWord(): Int32Array {
-    return new Int32Array(this.buffers.control, H_SEALED_AT * 4, 1)
-  }
-
-  /**
-   * Set by this thread's replica: seals every thread ring into the log (see {@link Sealer}). Every
-   * holder of the mutex runs it before anything else, so that while it holds the mutex the log
-   * holds every published ring entry and no ring write is in flight.
-   */
-  sealer: Sealer | null = null
   /**
    * Publishes an append and lets go of the append mutex in one swap (its holder, thread `slot`,
    * its entry written): the count of the new tail `tail`; returns it. The threads that follow the
@@ -209,12 +147,12 @@ export class SharedMemory extends ThreadSlots {
    */
   commit(slot: number, tail: number): number {
     const count = tailWord(tail)
-    this.#release(slot, count)
+    unlockAppend(this.i32, slot, count)
     return count
   }
   /** Lets go of the append mutex, taken by thread `slot` at count `count`, having appended nothing. */
   unlockAppend(slot: number, count: number): void {
-    this.#release(slot, count)
+    unlockAppend(this.i32, slot, count)
   }
   /** Whether any thread holds the append mutex. */
   get appendLocked(): boolean {
@@ -257,15 +195,14 @@ export class SharedMemory extends ThreadSlots {
     const i32 = this.i32
     let counted = false
     try {
-      // Sealing the rings (see `sealer`): entries published before this waiter counted move the count.
-      const count = this.lockAppend(slot, lockTimeoutMs, seen)
+      const count = lockAppend(i32, slot, lockTimeoutMs, seen)
       // Also counted in this thread's slot, after the total: a thread that dies waiting never
       // uncounts itself, and its reaper takes back what the slot says (a death between the two
       // adds leaves one count too many, never too few: a needless notify, not a lost wake-up).
       Atomics.add(i32, H_FOLLOWERS, 1)
       Atomics.add(i32, this.thread(slot) + T_FOLLOWS, 1)
       counted = true
-      this.#release(slot, count)
+      unlockAppend(i32, slot, count)
     } catch {
       // Not counted: the wait lasts until its timeout.
     }

@@ -1,7 +1,6 @@
 import { recoverAppend } from './append-mutex'
 import { guardLock, guardRecover, guardUnlock } from './guard'
-import { WRITING, ringCtl } from './rings'
-import { ASYNC_RECORDS, RING_SLOTS, R_TAIL, L_GUARD, L_READERS, L_VERSION, L_WAITERS, L_WRITER, L_WRITER_DEPTH, L_WRITERS_WAITING, MAX_THREADS, WAIT_WRITER } from './layout'
+import { ASYNC_RECORDS, L_GUARD, L_READERS, L_VERSION, L_WAITERS, L_WRITER, L_WRITER_DEPTH, L_WRITERS_WAITING, MAX_THREADS, WAIT_WRITER } from './layout'
 import { type SharedMemory } from './memory'
 
 /**
@@ -12,8 +11,6 @@ import { type SharedMemory } from './memory'
  */
 export function reapThread(mem: SharedMemory, deadSlot: number, timeoutMs: number): void {
   recoverAppend(mem.i32, deadSlot)
-  // A writer ended between its ring flag's store and its clear: its entry, if published, is sealed by the next holder of the append mutex.
-  if (deadSlot < RING_SLOTS) Atomics.and(mem.i32, ringCtl(deadSlot) + R_TAIL, ~WRITING)
   // Its waits for commits, never uncounted: appends would notify for them for good.
   mem.uncountFollows(deadSlot, false)
   guardRecover(mem.i32, mem.snapshotWord, deadSlot)

@@ -1,31 +1,23 @@
 import { DeadlockError, InvalidStateError, LockTimeoutError } from '../errors'
 import { sleepSync } from '../txn/backoff'
+import type { DatabaseState } from '../storage/change'
 import { decodeOps, encodeOpsInPlace, type EncodedOps, type WireOp } from './codec'
 import { COMMIT_FLAGS } from './append-mutex'
 import { SharedLog, entrySize } from './log'
 import { MAX_THREADS, T_STALE } from './layout'
-import { RingSide } from './ring-side'
-import type { DecodedSeal } from './ring-read'
-import type { Rings } from './rings'
-import type { CheckedWrite, QuietLock, ReplicaHost } from './replica-host'
 import { OpenedPatches, patchesBeside, type RecordWrite } from './defer'
 import type { Key, Rec } from '../values/types'
 import type { PatchWriter } from '../values/binary-shapes'
 import type { TableStore } from '../storage/table-store'
-import { WRITER_FULL } from '../values/binary'
+import { WRITER_FULL, type BinaryWriter } from '../values/binary'
 import { tailAfter, type SharedMemory } from './memory'
 import { SnapshotWriter, copySnapshot, snapshotState } from './snapshot'
-
-// The interfaces a replica's host and writers implement (apart, so the ring side imports them too).
-export type { CheckedWrite, QuietLock, ReplicaHost } from './replica-host'
 
 /**
  * Of the plain reads of the commit count by `current()` (and by the bare reads of a thread: see
  * `quietRead`), each this-many-th is an `Atomics.load`.
  */
 export const CHECKS_PER_ATOMIC_LOAD = 64
-/** Bare reads in a row that find a thread ring live and nothing new before the reader seals the rings (`Replica.quietRead`). */
-export const IDLE_SEAL = 1024
 /** Deferred entries beyond this many are not remembered past their apply (`OpenedPatches`). */
 const OPENED_KEPT = 4096
 /**
@@ -50,6 +42,68 @@ export const EXPRESS_NOT = 0
 export const EXPRESS_BEHIND = -1
 /** Appends that overwrite the ring free 1/32 of it at once (each freeing costs a walk over the thread slots). */
 const RECLAIM_CHUNK_SHIFT = 5
+
+/** What a replica needs from its database. */
+export interface ReplicaHost {
+  /**
+   * Applies ops committed by another thread (or re-applies this thread's own after a rebuild);
+   * `position`: the log's offset after them, told to the listeners with the commit.
+   */
+  applyRemote(ops: readonly WireOp[], publish: boolean, position?: number): void
+  /**
+   * Applies the log entry `bytes[start, end)` without publishing it, if nobody listens and it is
+   * one patch (an update by key): decoded straight into the record. False, with nothing read or
+   * applied, otherwise (the caller then decodes it and uses `applyRemote`).
+   */
+  applyPatch(bytes: Uint8Array, start: number, end: number): boolean
+  /**
+   * Applies, without publishing, the patch of record `key` of `table` whose fields start at
+   * `bytes[at]` (its head read already, see `patchesBeside`) and end at `end`. Called only while
+   * nobody listens.
+   */
+  applyPatchFields(table: string, key: Key, bytes: Uint8Array, at: number, end: number): void
+  /** Whether this thread has commit listeners (while it has none, catching up runs no user code). */
+  listened(): boolean
+  /** The whole local state, without taking locks; `listFor`: the array to list a table's records in, if the caller keeps one. */
+  rawState(listFor?: (table: string) => Rec[] | undefined): DatabaseState
+  /** Replaces the local state by a snapshot, keeping table objects alive where they persist. */
+  resetFromState(state: DatabaseState): void
+  /** Reports what cannot be thrown (a snapshot that failed after its commit stood). */
+  reportError(error: unknown): void
+}
+
+/** A table lock as a bare read sees it (`SharedRWLock`). */
+export interface QuietLock {
+  /** Lets bare reads run from commit count `seen` on, unless a holder in this thread holds the lock. */
+  settle(seen: number): boolean
+}
+
+/**
+ * A change planned beside other writers of its table (with no cross-thread grant): appended only if
+ * `holds()` once the replica has caught up under the append mutex, then applied with `apply()`.
+ * An object with methods rather than two closures: a closure made per write costs as much as
+ * the write (the build names every closure it makes, with a `defineProperty` call).
+ */
+export interface CheckedWrite {
+  /** Its ops, encoded in place (`encodeOpsInPlace`, or a faster encoder of the same bytes). */
+  encode(): EncodedOps
+  /** The same bytes as {@link encode}, written into `w` from where it stands (the log's ring). */
+  encodeInto(w: BinaryWriter): void
+  /**
+   * Whether the write may be appended (under the append mutex, the replica caught up). It may
+   * plan the write again from records that changed meanwhile: it then sets {@link replanned},
+   * and the entry is made of {@link encode} again. `unchanged`: the mutex was taken at count
+   * {@link plannedAt}, which this replica stands at, so nothing was appended since the write was
+   * planned (counts do not repeat short of 8 GiB of log): its records need no second look.
+   */
+  holds(unchanged: boolean): boolean
+  readonly replanned: boolean
+  /** The commit count this replica stood at when the write was planned (`Replica.refresh`); -1: unknown (no count: counts have their low bits clear). */
+  readonly plannedAt: number
+  apply(): void
+  /** Whether this write changes record `key` of `table`. */
+  touches(table: string, key: Key): boolean
+}
 
 /**
  * One thread's view of a shared database: it keeps its replica caught up with the shared log and
@@ -94,21 +148,8 @@ export class Replica {
     this.#applied = 0
     this.slot = memory.attachThread(0)
     this.#staleWord = new Int32Array(memory.buffers.control, (memory.thread(this.slot) + T_STALE) * 4, 1)
-    this.#sealedAtWord = memory.sealedAtWord()
     this.#snapshots = new SnapshotWriter(memory, this.slot, timeoutMs)
-    this.rings = new RingSide(memory, this.slot, timeoutMs, host, this.#log, {
-      seen: () => this.#seen,
-      catchUpLog: (canRebuild, word) => this.#catchUpLog(canRebuild, word),
-      markBroken: () => this.#markBroken(),
-      sealed: (count) => this.#sealed(count),
-      makeRoom: (tail, end) => this.#makeRoom(tail, end),
-    })
-    this.#rings = this.rings.rings
   }
-
-  /** This replica's side of the thread rings (./ring-side.ts); `#rings`, their state, read by `current()`. */
-  readonly rings: RingSide
-  readonly #rings: Rings
 
   /** Loads the shared state into a new replica (a thread attaching to an existing database). */
   join(): void {
@@ -130,7 +171,7 @@ export class Replica {
    * {@link quietRead}'s: a plain read of the count, and an `Atomics.load` every 64th time.
    */
   current(): boolean {
-    return ((this.#commitsWord[0] as number) & ~COMMIT_FLAGS) === this.#seen && this.#staleWord[0] === 0 && --this.#checks > 0 && this.#rings.current()
+    return ((this.#commitsWord[0] as number) & ~COMMIT_FLAGS) === this.#seen && this.#staleWord[0] === 0 && --this.#checks > 0
   }
 
   /**
@@ -167,38 +208,8 @@ export class Replica {
    */
   quietRead(lock: QuietLock): boolean {
     const seen = this.#seen
-    if (this.#sealedAtWord[0] !== seen) return this.#liveRead(lock, seen)
-    if (this.memory.commits !== seen || this.#staleWord[0] !== 0 || !this.#rings.currentAtomic()) return false
-    return lock.settle(seen)
+    return this.memory.commits === seen && this.#staleWord[0] === 0 && lock.settle(seen)
   }
-
-  /**
-   * {@link quietRead} while `H_SEALED_AT` is not this replica's count: a thread ring may hold
-   * entries outside the log (./rings.ts), so the lock's look fails on every read. Lets the read
-   * run bare if {@link current} (the count, and every ring's tail, read plainly); after
-   * `IDLE_SEAL` such reads in a row that found nothing new (the ring writers are idle), seals the
-   * rings, so that the next reads pass the lock's look again, and sends this one to the
-   * catch-up (which applies the seal: see {@link catchUp}).
-   */
-  #liveRead(lock: QuietLock, seen: number): boolean {
-    // (A catch-up that finds something new starts the count again: `#catchUpSlow`.)
-    if (!this.current()) return false
-    if (++this.#idleReads < IDLE_SEAL) return lock.settle(seen)
-    this.#idleReads = 0
-    const mem = this.memory
-    const count = mem.lockAppend(this.slot, this.#timeoutMs, seen)
-    mem.unlockAppend(this.slot, count)
-    this.#idleSeal = count
-    this.#idleFrom = seen
-    return false
-  }
-
-  /** Bare reads in a row that found a thread ring live and nothing new ({@link #liveRead}). */
-  #idleReads = 0
-  /** The count of a seal made by {@link #liveRead} not caught up with yet, or -1; `#idleFrom`: the count this replica stood at then. */
-  #idleSeal = -1
-  #idleFrom = 0
-  readonly #sealedAtWord: Int32Array
 
   /**
    * Catches up unless {@link current} says nothing is new (planning a write that is checked
@@ -211,16 +222,9 @@ export class Replica {
 
   catchUp(canRebuild = true): void {
     this.#checks = CHECKS_PER_ATOMIC_LOAD
-    if (this.#idleSeal !== -1) this.#afterIdleSeal(canRebuild)
     const word = this.memory.commits
-    if (word === this.#seen && this.#staleWord[0] === 0 && this.#rings.currentAtomic()) return
+    if (word === this.#seen && this.#staleWord[0] === 0) return
     this.#catchUpSlow(canRebuild, word)
-  }
-
-  /** {@link refresh} for the express path, which plans on its own claimed record only (./rings.ts): not for other rings' entries (applied every few writes). */
-  refreshLog(): number {
-    if (!(((this.#commitsWord[0] as number) & ~COMMIT_FLAGS) === this.#seen && this.#staleWord[0] === 0 && --this.#checks > 0)) this.catchUp(true)
-    return this.#seen
   }
 
   /**
@@ -255,13 +259,12 @@ export class Replica {
    * sees to each case); EXPRESS_BEHIND if more than `BESIDE_MAX` bytes were appended since (the
    * caller catches up outside the mutex and may try again); EXPRESS_DONE once appended.
    */
-  appendField(beside: RecordWrite, lock: { heldElsewhere(): boolean }, write: PatchWriter, store: TableStore, key: Key, before: Rec, after: Rec, field: string, claim = -1): number {
+  appendField(beside: RecordWrite, lock: { heldElsewhere(): boolean }, write: PatchWriter, store: TableStore, key: Key, before: Rec, after: Rec, field: string): number {
     const mem = this.memory
     const count = mem.lockAppend(this.slot, this.#timeoutMs, this.#seen)
     let end = -1
     let behind = false
     try {
-      this.rings.takeClaim(claim)
       if (!lock.heldElsewhere()) {
         // The count it was taken at is the one this replica stands at: nothing appended since.
         // Else the tail after the entries deferred, or -1.
@@ -523,7 +526,7 @@ export class Replica {
     this.#withAppendMutex(() => {
       if (!this.#tryCatchUp()) throw new DeadlockError('This replica fell behind while publishing a snapshot')
       // Caught up under the mutex: its position is the tail.
-      this.#snapshots.write(this.#host, this.#applied, this.rings.at, true)
+      this.#snapshots.write(this.#host, this.#applied, true)
     })
   }
 
@@ -533,12 +536,6 @@ export class Replica {
   }
 
   #catchUpSlow(canRebuild: boolean, word: number): void {
-    this.#idleReads = 0
-    this.#catchUpLog(canRebuild, word)
-    this.rings.catchUp(canRebuild)
-  }
-
-  #catchUpLog(canRebuild: boolean, word: number): void {
     if (this.#tryCatchUp(word)) return
     if (!canRebuild) {
       throw new DeadlockError('This thread fell too far behind the shared log during a transaction; the transaction is retried')
@@ -567,7 +564,7 @@ export class Replica {
       // log's buffer stays as it is); from the first other entry on, all are decoded before any
       // is applied: a listener may read the log again, reusing its buffer.
       const i = this.#applyPatches(count)
-      if (i === count - 1 && !log.isSeal(i)) {
+      if (i === count - 1) {
         this.#applyEntry(decodeOps(log.bytes, log.start(i), log.start(i) + log.length(i)), log.end(i))
       } else if (i < count) {
         this.#applyDecoded(i, count)
@@ -601,7 +598,7 @@ export class Replica {
     const log = this.#log
     let i = 0
     try {
-      while (i < count && (log.isSeal(i) ? this.rings.applySeal(log, i) : this.#host.applyPatch(log.bytes, log.start(i), log.start(i) + log.length(i)))) i++
+      while (i < count && this.#host.applyPatch(log.bytes, log.start(i), log.start(i) + log.length(i))) i++
     } finally {
       if (i > 0) this.#setApplied(log.end(i - 1))
     }
@@ -611,19 +608,13 @@ export class Replica {
   /** Decodes entries `from` to `to` of the last log read, then applies them. */
   #applyDecoded(from: number, to: number): void {
     const log = this.#log
-    const decoded = new Array<WireOp[] | DecodedSeal>(to - from)
+    const decoded = new Array<WireOp[]>(to - from)
     const ends = new Array<number>(to - from)
     for (let i = from; i < to; i++) {
-      decoded[i - from] = log.isSeal(i) ? this.rings.decode(log, i) : decodeOps(log.bytes, log.start(i), log.start(i) + log.length(i))
+      decoded[i - from] = decodeOps(log.bytes, log.start(i), log.start(i) + log.length(i))
       ends[i - from] = log.end(i)
     }
-    for (let i = 0; i < decoded.length; i++) {
-      const entry = decoded[i] as WireOp[] | DecodedSeal
-      const end = ends[i] as number
-      if (Array.isArray(entry)) this.#host.applyRemote(entry, true, end)
-      else this.rings.applyDecoded(entry, end)
-      this.#setApplied(end)
-    }
+    for (let i = 0; i < decoded.length; i++) this.#applyEntry(decoded[i] as WireOp[], ends[i] as number)
   }
 
   #applyEntry(ops: WireOp[], end: number): void {
@@ -653,35 +644,14 @@ export class Replica {
   /** A snapshot after this thread's commit: the commit stands whatever happens to it. */
   #snapshotAfterCommit(pos: number): void {
     try {
-      this.#snapshots.write(this.#host, pos, this.rings.at)
+      this.#snapshots.write(this.#host, pos)
     } catch (error) {
       // Replicas that need it wait for the next writer's snapshot, or time out saying why.
       this.#host.reportError(error)
     }
   }
 
-  /** Catches up to the seal {@link #liveRead} made, then publishes a snapshot if it is due (as `RingSide`'s seals). */
-  #afterIdleSeal(canRebuild: boolean): void {
-    const count = this.#idleSeal
-    this.#idleSeal = -1
-    // Caught up otherwise since (the read's catch-up failed, say): past the seal, or not there exactly.
-    if (this.#seen !== this.#idleFrom) return
-    this.#catchUpLog(canRebuild, count)
-    this.#sealed(count)
-  }
-
-  /**
-   * After this thread sealed the rings at `count` and caught up (`RingSide`): a seal that reclaimed
-   * log the snapshot still needs (see `#makeRoom`) is followed by a snapshot, as an append is. This
-   * replica is exactly the log up to the seal, if at `count` (the ring entries it applied before
-   * were sealed in it, and it applied none since).
-   */
-  #sealed(count: number): void {
-    if (!this.#snapshotDue || this.#seen !== count) return
-    this.#snapshotDue = false
-    this.#snapshotAfterCommit(this.#applied)
-  }
-
+  /** Rebuilds the local state from the latest snapshot, then catches up from its position. */
   /**
    * Rebuilds from the snapshot, then catches up from its position. `held`: this thread holds the
    * append mutex (no entry can be overwritten meanwhile).
@@ -704,7 +674,6 @@ export class Replica {
     if (copy === null) return false
     this.memory.setStale(this.slot, false)
     this.#host.resetFromState(snapshotState(copy))
-    this.rings.at.set(copy.rings)
     this.#setApplied(copy.pos)
     return this.#tryCatchUp()
   }

@@ -7,7 +7,6 @@ import { decodeSnapshot, encodeSnapshot } from './codec'
 import { SnapshotChunks } from './state-codec'
 import { guardLock, guardUnlock } from './guard'
 import type { SharedMemory } from './memory'
-import { RING_SLOTS, SNAP_RINGS } from './layout'
 import type { Rec } from '../values/types'
 
 /** What a spare list holds between snapshots (no record). */
@@ -68,23 +67,22 @@ export class SnapshotWriter {
    * as after a failed one). Two workers writing took the same snapshot at once: a fresh worker's
    * first is a full encode into a new buffer (~3,400 page faults for 100k records), the
    * bench's inc2 windows that held one ran at 2/3 of the others.
-   * `rings`: how far the state has each thread ring (./rings.ts), stored with it.
    */
-  write(source: StateSource, pos: number, rings: ArrayLike<number>, force = false): void {
+  write(source: StateSource, pos: number, force = false): void {
     const mem = this.#memory
     if (force) guardLock(mem.i32, mem.snapshotWord, this.#slot, this.#timeoutMs, "the shared snapshot's writer mutex")
     else if (Atomics.compareExchange(mem.i32, mem.snapshotWord, 0, this.#slot + 1) !== 0) return
     try {
       // Another writer may have published a later snapshot meanwhile: keep the newest.
       if (!force && mem.snapshotPos >= pos && mem.snapshotLength > 0) return
-      this.#publish(source, pos, rings)
+      this.#publish(source, pos)
     } finally {
       guardUnlock(mem.i32, mem.snapshotWord)
     }
   }
 
   /** Encodes the local state and publishes it as the snapshot at `pos` (the snapshot's mutex held). */
-  #publish(source: StateSource, pos: number, rings: ArrayLike<number>): void {
+  #publish(source: StateSource, pos: number): void {
     const mem = this.#memory
     const buffer = mem.buffers.snapshot
     const state = source.rawState(this.#listFor)
@@ -110,9 +108,6 @@ export class SnapshotWriter {
       new Uint8Array(buffer).set(bytes)
       mem.snapshotLength = bytes.length
       mem.snapshotPos = pos
-      // The rings as the state reflects them (taken caught up under the append mutex: each
-      // ring's sealed position), so a replica rebuilt from it skips what it holds in later seals.
-      for (let r = 0; r < RING_SLOTS; r++) Atomics.store(mem.i32, SNAP_RINGS + r, rings[r] as number)
       mem.bumpSnapshotSeq() // even: stable
     } finally {
       if (drop) this.#forget()
@@ -143,8 +138,6 @@ export class SnapshotWriter {
 /** A consistent copy of the snapshot as it stands, and the log position it reflects. */
 export interface SnapshotCopy {
   readonly pos: number
-  /** How far the snapshot's state has each thread ring (ring units). */
-  readonly rings: Int32Array
   /** Null: no snapshot was written (the state is empty). */
   readonly bytes: Uint8Array | null
 }
@@ -159,10 +152,8 @@ export function copySnapshot(mem: SharedMemory): SnapshotCopy | null {
   const pos = mem.snapshotPos
   const length = mem.snapshotLength
   const bytes = length === 0 ? null : new Uint8Array(mem.buffers.snapshot, 0, length).slice()
-  const rings = new Int32Array(RING_SLOTS)
-  for (let r = 0; r < RING_SLOTS; r++) rings[r] = Atomics.load(mem.i32, SNAP_RINGS + r)
   if (seq % 2 !== 0 || seq !== mem.snapshotSeq || pos < mem.head) return null
-  return { pos, rings, bytes }
+  return { pos, bytes }
 }
 
 /** The state a {@link copySnapshot} holds. */

@@ -11,7 +11,6 @@ import type { PatchWriter } from '../values/binary-shapes'
 import type { Shape } from '../values/shape'
 import type { Key } from '../values/types'
 import { sameKey } from '../shared/defer'
-import { claimSlot, tableHash } from '../shared/rings'
 import { EXPRESS_BEHIND, EXPRESS_DONE, EXPRESS_NOT } from '../shared/replica'
 
 /** Tries of an express update that finds too many entries appended since it caught up (then: the general path). */
@@ -56,8 +55,6 @@ export class ExpressUpdate {
   #shape: Shape | null = null
   #make: FieldMaker | null = null
   #write: PatchWriter | null = null
-  /** The table name's part of its records' claim slots (./rings.ts). */
-  readonly #tableHash: number
   /** The record the update in progress changes (see {@link touches}). */
   #key: Key = 0
 
@@ -69,7 +66,6 @@ export class ExpressUpdate {
     this.#tx = ctx.tx
     this.#plan = plan
     this.#replica = ctx.replica as Replica
-    this.#tableHash = tableHash(ctx.name)
   }
 
   /**
@@ -92,9 +88,7 @@ export class ExpressUpdate {
     // listens here, so no user code runs), rebuilding if need be. Then the checks, on the table
     // as the log left it (another thread may have added a unique index or a validator).
     const replica = this.#replica
-    // The log only: the record is claimed in the ring path (./rings.ts), and other threads'
-    // ring entries are of other records (applied every few writes).
-    const seen = replica.refreshLog()
+    replica.refresh()
     // The catch-up may have applied another thread's dropTable: no write of it may reach the log.
     if (this.#ctx.dead !== null) return EXPRESS_NOT
     const store = this.#store
@@ -110,11 +104,7 @@ export class ExpressUpdate {
     const value = given instanceof Increment ? given.applyTo(before[field], field, this.#table) : given
     if (typeof value === 'object' && value !== null) return EXPRESS_NOT
     this.#key = key
-    const after = make(before, value)
-    const claim = claimSlot(this.#tableHash, key)
-    // Planned at `seen`: the ring write checks that nothing was appended since (./ring-side.ts).
-    if (replica.rings.write(seen, this.#lock, write, store, key, before, after, field, claim)) return EXPRESS_DONE
-    return replica.appendField(this, this.#lock, write, store, key, before, after, field, claim)
+    return replica.appendField(this, this.#lock, write, store, key, before, make(before, value), field)
   }
 
   /** Whether the update in progress changes record `key` of `table` (the entries it may be appended beside: `patchesBeside`). */

@@ -2,7 +2,6 @@ import type { LockStats } from '../locks/stats'
 import type { RWLock } from '../locks/types'
 import { MAX_THREADS } from '../shared/layout'
 import { type SharedMemory } from '../shared/memory'
-import { unsealedBytes } from '../shared/rings'
 
 export type { LockStats } from '../locks/stats'
 
@@ -45,7 +44,5 @@ function sharedLogStats(mem: SharedMemory): SharedLogStats {
     replicas++
     lag = Math.max(lag, tail - mem.applied(t))
   }
-  // Thread rings' entries not sealed yet (src/shared/rings.ts): the log is short of them.
-  if (replicas > 0) lag += unsealedBytes(mem.i32)
   return { logBytesUsed: used, logBytesFree: mem.capacity - used, slowestReplicaLagBytes: lag, snapshotsTaken: mem.snapshotsTaken, replicas }
 }

@@ -5,15 +5,10 @@
 // would. After each write, every replica must hold what a local database (the model) holds,
 // index by index; at the end, the two rings, byte for byte, and the two snapshots, must be the same.
 import fc from 'fast-check'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { Database, increment, type Table } from '../../src'
 import { SharedMemory } from '../../src/shared/memory'
 import { setExpressUpdates } from '../../src/table/express'
-import { setRingWrites } from '../../src/shared/rings'
-
-// The express path through the append mutex against the general path, byte for byte: thread rings
-// (src/shared/rings.ts) write other log bytes (seals), so they are off here.
-beforeEach(() => setRingWrites(false))
 import { tag } from './value-tag'
 
 const FIELDS = ['h', 's', 'x', 'y'] as const
@@ -98,7 +93,6 @@ afterEach(() => {
   vi.restoreAllMocks()
   inWindow = null
   setExpressUpdates(true)
-  setRingWrites(true)
   for (const db of open.splice(0)) db.close()
 })
 

@@ -1,17 +1,11 @@
 // The express update (src/table/express.ts) steps aside whenever the general path has more to do
 // than write one record: each case below would go wrong if the express path ran in it.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { Database, LockTimeoutError, RecordNotFoundError, increment } from '../../src'
 import { EXPRESS_BEHIND, EXPRESS_DONE, EXPRESS_NOT, Replica } from '../../src/shared/replica'
-import { setRingWrites } from '../../src/shared/rings'
-
-// The express path through the append mutex: thread rings (src/shared/rings.ts, tested in
-// rings.test.ts) would take these updates first.
-beforeEach(() => setRingWrites(false))
 
 const open: Database[] = []
 afterEach(() => {
-  setRingWrites(true)
   vi.restoreAllMocks()
   for (const db of open.splice(0)) db.close()
 })

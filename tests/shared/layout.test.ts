@@ -9,22 +9,13 @@ import {
   CONTROL_WORDS,
   H_COMMITS,
   H_HEAD,
-  H_SEALED_AT,
   LOCK_USED,
   MAX_LOCKS,
   MAX_PARENTS,
   MAX_THREADS,
   PARENTS_BASE,
   THREAD_USED,
-  RING_SLOTS,
-  RING_BYTES,
-  SNAP_RINGS,
-  R_TAIL,
-  R_SEALED,
-  CLAIMS,
-  CLAIMS_BASE,
 } from '../../src/shared/layout'
-import { ringBase, ringCtl } from '../../src/shared/rings'
 
 const RARE = 0
 const COMMIT = 1
@@ -38,7 +29,7 @@ function owners(mem: SharedMemory): Int32Array {
     if (owner[word] !== -1 && owner[word] !== who) throw new Error(`word ${word} belongs to ${owner[word]} and ${who}`)
     owner[word] = who
   }
-  const commitGroup = [H_COMMITS, H_SEALED_AT, H_HEAD, H_HEAD + 1]
+  const commitGroup = [H_COMMITS, H_HEAD, H_HEAD + 1]
   for (const w of commitGroup) own(w, COMMIT)
   // Every other named header word, two words each (some are 64-bit).
   for (const [name, w] of Object.entries(layout)) {
@@ -52,15 +43,6 @@ function owners(mem: SharedMemory): Int32Array {
   }
   for (let lock = 0; lock < MAX_LOCKS; lock++) for (let w = 0; w < LOCK_USED; w++) own(mem.lock(lock) + w, lockOwner(lock))
   for (let w = PARENTS_BASE; w < PARENTS_BASE + 2 * MAX_PARENTS; w++) own(w, RARE)
-  for (let r = 0; r < RING_SLOTS; r++) own(SNAP_RINGS + r, RARE)
-  // Each ring: its tail word (its thread), its sealed position (the mutex's holder),
-  // its bytes (its thread). The claims: written rarely, by any thread.
-  for (let r = 0; r < RING_SLOTS; r++) {
-    own(ringCtl(r) + R_TAIL, threadOwner(r))
-    own(ringCtl(r) + R_SEALED, COMMIT)
-    for (let w = ringBase(r) / 4; w < ringBase(r) / 4 + RING_BYTES / 4; w++) own(w, threadOwner(r))
-  }
-  for (let w = CLAIMS_BASE; w < CLAIMS_BASE + CLAIMS; w++) own(w, RARE)
   return owner
 }
 

@@ -21,13 +21,6 @@ const LOCK_TIMEOUT_MS = 60_000
 const db = new Database({ shared: true, lockTimeoutMs: LOCK_TIMEOUT_MS })
 const a = db.createTable('a')
 a.insert({ id: 1, v: 0 })
-// The record's claim (src/shared/rings.ts) becomes this thread's: the workers' express writes of
-// it then take the append mutex (a write of an unclaimed record goes to its thread's ring).
-a.update({ v: 0 }, { id: 1 })
-// An append through the mutex seals that ring entry now: left unsealed, the victim's take of the
-// mutex would seal it, its express append would then step aside (it appends beside patches only)
-// and let go without its entry, and 'released' would stop it at that release instead of its own.
-db.createTable('sealed')
 const control = new Int32Array(db.handle().buffers.control)
 const flags = new Int32Array(new SharedArrayBuffer(8))
 const fixture = (name) => new URL(`../fixtures/${name}.mjs`, import.meta.url)

@@ -1,5 +1,5 @@
 import { flatField, tagBigint, tagDate, tagNegativeZero } from './json-values'
-import { ownsKey } from '../values/own-field'
+import { hasFields } from '../values/own-field'
 
 /*
  * The canonical form of flat records, compiled per shape (its fields, in their order). Records of
@@ -38,7 +38,7 @@ let last: FlatShape | null = null
  * too many shapes, or a field that needs the general walk whatever its value).
  */
 export function flatShapeOf(record: object, order: (keys: string[]) => readonly string[]): FlatShape | null {
-  if (last !== null && hasKeys(record, last.keys)) return last
+  if (last !== null && hasFields(record, last.keys)) return last
   const keys = Object.keys(record)
   // Unambiguous: a join would confuse `[]` with `['']`, and keys holding the separator.
   const signature = JSON.stringify(keys)
@@ -51,16 +51,6 @@ export function flatShapeOf(record: object, order: (keys: string[]) => readonly 
   }
   if (shape !== null) last = shape
   return shape
-}
-
-/** Whether `record`'s own keys are exactly `keys`, in that order (inherited enumerable ones skipped, as Object.keys does). */
-function hasKeys(record: object, keys: readonly string[]): boolean {
-  let i = 0
-  for (const key in record) {
-    if (!ownsKey(record, key)) continue
-    if (key !== keys[i++]) return false
-  }
-  return i === keys.length
 }
 
 /** Marks a field that is not flat (a nested object or array): the record takes the general walk. */

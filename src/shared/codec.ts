@@ -1,5 +1,6 @@
 import { BinaryWriter, putFlat } from '../values/binary'
-import { compilePatchWriter, encodedBytes, encodedName, encoderOf, encoderOfFields, hasFields, type EncodedName, type EncodeShape, type PatchWriter } from '../values/binary-shapes'
+import { hasFields } from '../values/own-field'
+import { compilePatchWriter, encodedBytes, encodedName, encoderOf, encoderOfFields, type EncodedName, type EncodeShape, type PatchWriter } from '../values/binary-shapes'
 import type { Key, Rec } from '../values/types'
 import { KIND_BASE, OP_KINDS, PATCH_KIND, type WireOp, type WireRecord } from './wire'
 

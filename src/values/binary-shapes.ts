@@ -5,7 +5,7 @@
  * a few comparisons and allocates nothing. The reading side is in ./binary-decoders.ts.
  */
 
-import { ownsKey } from './own-field'
+import { hasFields } from './own-field'
 
 export type { DecodeShape, ValueReader } from './binary-decoders'
 
@@ -199,22 +199,6 @@ function genericEncoder(fields: readonly string[]): EncodeShape {
     return n
   }
   return { fields, names: namesBlock(fields), write, diff, flat: null }
-}
-
-/**
- * Whether `rec` has exactly the own fields `fields`, in that order (no key array made). The walk
- * skips inherited keys (for…in lists what a library put on Object.prototype; the compiler drops
- * the test for the loop's own key, see {@link ownsKey}): else `{ id: 2 }` matched `['id', 'tag']`
- * while Object.prototype had `tag`, and an update giving it the inherited value was a patch of
- * nothing, lost to the replicas.
- */
-export function hasFields(rec: object, fields: readonly string[]): boolean {
-  let i = 0
-  for (const k in rec) {
-    if (!ownsKey(rec, k)) continue
-    if (k !== fields[i++]) return false
-  }
-  return i === fields.length
 }
 
 const utf8 = new TextEncoder()

@@ -55,3 +55,19 @@ export function ownsKey(obj: object, name: PropertyKey): boolean {
 export function matcherSource(count: number): string {
   return `function matches(v) { var n = 0; for (var k in v) { if (!Object.prototype.hasOwnProperty.call(v, k)) continue; if (k !== fields[n++]) return false } return n === ${count} }`
 }
+
+/**
+ * Whether `rec` has exactly the own fields `fields`, in that order (no key array made). The walk
+ * skips inherited keys (for…in lists what a library put on Object.prototype; the compiler drops
+ * the test for the loop's own key, see {@link ownsKey}): else `{ id: 2 }` matched `['id', 'tag']`
+ * while Object.prototype had `tag`, and an update giving it the inherited value was a patch of
+ * nothing, lost to the replicas. The binary codec's shapes and the canonical JSON form's use it.
+ */
+export function hasFields(rec: object, fields: readonly string[]): boolean {
+  let i = 0
+  for (const k in rec) {
+    if (!ownsKey(rec, k)) continue
+    if (k !== fields[i++]) return false
+  }
+  return i === fields.length
+}

@@ -4,7 +4,7 @@ import { SRC, runModule } from '../support/child'
 const BINARY = new URL('../../src/values/binary.ts', import.meta.url).href
 
 // The binary codec finds a record's shape by walking its keys with for…in (hasFields in
-// values/binary-shapes.ts), which also lists an enumerable property a library put on
+// values/own-field.ts), which also lists an enumerable property a library put on
 // Object.prototype. Each test runs in a child process, the prototype polluted only there. The
 // binary save (msgpackr, persist/binary-format.ts) does not use this codec; its test guards it.
 

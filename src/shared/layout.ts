@@ -46,7 +46,7 @@ export const H_PROTOCOL = 1
  * Bump whenever the control block's layout, the meaning of a word, or the log's entry or
  * snapshot format changes.
  */
-export const PROTOCOL = 13
+export const PROTOCOL = 14
 export const H_SNAP_SEQ = 2 // snapshot seqlock: odd while a snapshot is being written
 export const H_CLOSED = 3
 export const H_SNAP_POS = 4 // i64: log position the snapshot reflects
@@ -56,6 +56,7 @@ export const H_NEXT_LOCK = 9
 export const H_SNAPSHOTS = 10 // snapshots written so far
 export const H_FOLLOWERS = 11 // threads waiting for the next commit (live queries, change feeds): appends notify only then
 export const H_TICKETS = 12 // deadlock tickets handed out (one per transaction that lost a deadlock; see locks/wait-graph.ts)
+export const H_SNAP_TAKING = 14 // i64: log position of the snapshot being encoded, else the snapshot's (see SnapshotWriter.write)
 export const H_HEAD = 34 // i64: oldest byte position still in the ring
 /**
  * The commit word: the log's tail (end of the last committed entry, a multiple of 8) in 8-byte

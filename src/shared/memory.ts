@@ -2,7 +2,7 @@ import { InvalidArgumentError, InvalidStateError, describe } from '../errors'
 import { APPEND_MUTEX, COMMIT_FLAGS, appendLocked, lockAppend, unlockAppend } from './append-mutex'
 import {
   CATALOG_LOCK, CONTROL_WORDS, H_CLOSED, H_COMMITS, H_FOLLOWERS, H_HEAD, H_MAGIC, H_NEXT_LOCK, H_PROTOCOL, H_SNAPSHOTS,
-  H_SNAP_LEN, H_SNAP_MUTEX, H_SNAP_POS, H_SNAP_SEQ, MAGIC, MAX_LOCKS, PROTOCOL, T_FOLLOWS,
+  H_SNAP_LEN, H_SNAP_MUTEX, H_SNAP_POS, H_SNAP_SEQ, H_SNAP_TAKING, MAGIC, MAX_LOCKS, PROTOCOL, T_FOLLOWS,
 } from './layout'
 import { ThreadSlots } from './thread-slots'
 
@@ -253,6 +253,13 @@ export class SharedMemory extends ThreadSlots {
   }
   set snapshotPos(pos: number) {
     Atomics.store(this.#i64, H_SNAP_POS / 2, BigInt(pos))
+  }
+  /** The log position of the snapshot the snapshot's mutex holder encodes; else the snapshot's own ({@link snapshotPos}). */
+  get snapshotTaking(): number {
+    return Number(Atomics.load(this.#i64, H_SNAP_TAKING / 2))
+  }
+  set snapshotTaking(pos: number) {
+    Atomics.store(this.#i64, H_SNAP_TAKING / 2, BigInt(pos))
   }
   get snapshotLength(): number {
     return Number(Atomics.load(this.#i64, H_SNAP_LEN / 2))

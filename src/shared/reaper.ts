@@ -13,7 +13,8 @@ export function reapThread(mem: SharedMemory, deadSlot: number, timeoutMs: numbe
   recoverAppend(mem.i32, deadSlot)
   // Its waits for commits, never uncounted: appends would notify for them for good.
   mem.uncountFollows(deadSlot, false)
-  guardRecover(mem.i32, mem.snapshotWord, deadSlot)
+  // Dead while encoding a snapshot: it never came (see `SnapshotWriter.write`).
+  if (guardRecover(mem.i32, mem.snapshotWord, deadSlot)) mem.snapshotTaking = mem.snapshotPos
   for (let lock = 0; lock < mem.lockCount; lock++) releaseDeadHolds(mem, lock, deadSlot, timeoutMs)
   mem.setWaitingFor(deadSlot, -1)
   for (let r = 0; r < ASYNC_RECORDS; r++) Atomics.store(mem.i32, mem.record(deadSlot, r), -1)

@@ -641,10 +641,10 @@ export class Replica {
     this.#headSeen = head
   }
 
-  /** A snapshot after this thread's commit: the commit stands whatever happens to it. */
+  /** A snapshot after this thread's commit (owed for the head its append moved): the commit stands whatever happens to it. */
   #snapshotAfterCommit(pos: number): void {
     try {
-      this.#snapshots.write(this.#host, pos)
+      this.#snapshots.write(this.#host, pos, false, this.#headSeen)
     } catch (error) {
       // Replicas that need it wait for the next writer's snapshot, or time out saying why.
       this.#host.reportError(error)

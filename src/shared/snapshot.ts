@@ -57,28 +57,52 @@ export class SnapshotWriter {
 
   /**
    * Publishes the local state (caught up to `pos`) as the snapshot replicas rebuild from, unless
-   * one at `pos` or later is there already (`force`: the state did not come through the log).
+   * one at `covers` or later is there already (`force`: the state did not come through the log).
+   * `covers`: the ring's head this snapshot is owed for (the caller's append moved it there).
    * Encoded outside the append mutex into this thread's buffer (a chunk of records unchanged since
    * its last snapshot is left as it is there), then copied in, all under the snapshot's own mutex:
-   * a writer that finds another one encoding leaves the snapshot to it (unless `force`), rather
-   * than encode the whole state too, to be discarded. The other's was taken at its own append,
-   * near the tail, so it covers the ring's head that this one's append moved (an encoding that
-   * outlasted a whole ring pass would not: the next append that moves the head takes one again,
-   * as after a failed one). Two workers writing took the same snapshot at once: a fresh worker's
-   * first is a full encode into a new buffer (~3,400 page faults for 100k records), the
-   * bench's inc2 windows that held one ran at 2/3 of the others.
+   * a writer that finds another one encoding a snapshot that covers its head leaves the snapshot
+   * to it (unless `force`), rather than encode the whole state too, to be discarded. The other's
+   * was taken at its own append, near the tail, so it nearly always covers it. Two workers
+   * writing took the same snapshot at once: a fresh worker's first is a full encode into a new
+   * buffer (~3,400 page faults for 100k records), the bench's inc2 windows that held one ran at
+   * 2/3 of the others. An encode that outlasted a whole ring pass (a tiny ring, a large database)
+   * does not cover it: then this writer waits for the mutex and takes its own, since no other
+   * thread can be counted on to write again (a thread that must rebuild would wait in vain).
    */
-  write(source: StateSource, pos: number, force = false): void {
+  write(source: StateSource, pos: number, force = false, covers = pos): void {
     const mem = this.#memory
     if (force) guardLock(mem.i32, mem.snapshotWord, this.#slot, this.#timeoutMs, "the shared snapshot's writer mutex")
-    else if (Atomics.compareExchange(mem.i32, mem.snapshotWord, 0, this.#slot + 1) !== 0) return
+    else if (!this.#take(covers)) return
     try {
-      // Another writer may have published a later snapshot meanwhile: keep the newest.
-      if (!force && mem.snapshotPos >= pos && mem.snapshotLength > 0) return
-      this.#publish(source, pos)
+      // Another writer may have published one that covers `covers` meanwhile: none is needed.
+      if (!force && mem.snapshotPos >= covers && mem.snapshotLength > 0) return
+      mem.snapshotTaking = pos
+      try {
+        this.#publish(source, pos)
+      } finally {
+        // A failed one is owed again: the next head move takes it (see `Replica.#makeRoom`).
+        mem.snapshotTaking = mem.snapshotPos
+      }
     } finally {
       guardUnlock(mem.i32, mem.snapshotWord)
     }
+  }
+
+  /**
+   * Takes the snapshot's mutex for a snapshot owed for head `covers`; false if another thread
+   * holds it to encode one that covers that head (see {@link write}). Its holder stores its
+   * position (`snapshotTaking`) once it holds it and will encode; until then, and once it is
+   * done, the word holds the published snapshot's position, which only grows: either way what
+   * the holder leaves published covers the position read, unless its encode fails (then the next
+   * head move takes one, as after any failed snapshot).
+   */
+  #take(covers: number): boolean {
+    const mem = this.#memory
+    if (Atomics.compareExchange(mem.i32, mem.snapshotWord, 0, this.#slot + 1) === 0) return true
+    if (mem.snapshotTaking >= covers) return false
+    guardLock(mem.i32, mem.snapshotWord, this.#slot, this.#timeoutMs, "the shared snapshot's writer mutex")
+    return true
   }
 
   /** Encodes the local state and publishes it as the snapshot at `pos` (the snapshot's mutex held). */

@@ -98,15 +98,28 @@ export class SharedParts {
     if (!this.#attached) this.memory.markClosed()
   }
 
-  /** Gives back what the (dead) thread `threadId` held in this database, and its workers'. */
-  reap(threadId: number, seen = new Set<number>()): void {
-    if (seen.has(threadId)) return
+  /**
+   * Gives back what the (dead) thread `threadId` held in this database, and its workers'; then
+   * takes the snapshot one of them may have owed (see `Replica.snapshotIfOwed`).
+   */
+  reap(threadId: number): void {
+    if (this.#reapTree(threadId, new Set<number>())) this.replica.snapshotIfOwed()
+  }
+
+  /** Reaps `threadId` and its workers; whether any of them was attached. */
+  #reapTree(threadId: number, seen: Set<number>): boolean {
+    if (seen.has(threadId)) return false
     seen.add(threadId)
+    let reaped = false
     for (let slot = 0; slot < MAX_THREADS; slot++) {
-      if (this.memory.isAttached(slot) && this.memory.threadIdOf(slot) === threadId) reapThread(this.memory, slot, this.#timeoutMs)
+      if (this.memory.isAttached(slot) && this.memory.threadIdOf(slot) === threadId) {
+        reapThread(this.memory, slot, this.#timeoutMs)
+        reaped = true
+      }
     }
-    for (const child of this.memory.childrenOf(threadId)) this.reap(child, seen)
+    for (const child of this.memory.childrenOf(threadId)) reaped = this.#reapTree(child, seen) || reaped
     this.memory.forgetChild(threadId)
+    return reaped
   }
 }
 

@@ -530,6 +530,20 @@ export class Replica {
     })
   }
 
+  /**
+   * After a dead thread was reaped (on its `exit` event: no call of this thread in progress):
+   * takes the snapshot the ring's head calls for if none covers it, and this replica can catch up
+   * to the tail. A writer that moved the head owes the next snapshot, and died owing it if it
+   * died before publishing it (after its reclaim, holding the append mutex, or while encoding);
+   * once writes stop, no other thread can be counted on to take it, and a thread that must
+   * rebuild would wait for it in vain. A replica the dead writer overtook cannot (nor can anyone
+   * until a writer moves the head again, if no live replica was past the new head).
+   */
+  snapshotIfOwed(): void {
+    this.#headSeen = this.memory.head
+    if (this.#snapshots.neededAfter(this.#headSeen) && this.#tryCatchUp()) this.#snapshotAfterCommit(this.#applied)
+  }
+
   /** Gives this thread's slot back. */
   detach(): void {
     this.memory.detachThread(this.slot)
@@ -641,7 +655,7 @@ export class Replica {
     this.#headSeen = head
   }
 
-  /** A snapshot after this thread's commit (owed for the head its append moved): the commit stands whatever happens to it. */
+  /** A snapshot after this thread's commit (owed for the head its append moved, `#headSeen`): the commit stands whatever happens to it. */
   #snapshotAfterCommit(pos: number): void {
     try {
       this.#snapshots.write(this.#host, pos, false, this.#headSeen)

@@ -1,0 +1,52 @@
+// A writer whose append frees ring space moves the ring's head past the last snapshot, and owes
+// the next one (only a thread holding the whole state can write one). Terminated after moving
+// the head, before its release, it never took it: the reaper freed the append mutex, but a
+// thread that had to rebuild (one attaching, or one the ring overtook) waited, once writes
+// stopped, for a snapshot that never came, until its lock timeout.
+import { afterEach, describe, expect, it } from 'vitest'
+import { Database } from 'dictdb'
+import { H_HEAD, MAX_THREADS } from '../../src/shared/layout'
+import { SharedMemory } from '../../src/shared/memory'
+import { Workers } from './support'
+
+const workers = new Workers()
+afterEach(() => workers.terminate())
+
+/** How many threads are attached. */
+const attached = (mem: SharedMemory) => Array.from({ length: MAX_THREADS }, (_, s) => mem.isAttached(s)).filter(Boolean).length
+
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 1))
+}
+
+describe('a writer terminated after its append moved the ring head', () => {
+  it('leaves a snapshot that covers the head, taken by its reaper: a thread that attaches afterwards loads the state', async () => {
+    const logBytes = 1 << 16
+    const db = workers.database({ logBytes, lockTimeoutMs: 60_000 })
+    const a = db.createTable('a')
+    a.insert({ id: 1, v: 0 })
+    const mem = SharedMemory.open(db.handle().buffers)
+    // This thread fills most of the ring itself, so that it holds the state up to the tail when
+    // the victim's append reclaims (it is not overtaken, and can catch up past the new head).
+    let v = 0
+    while (mem.applied(0) < logBytes - 8192) a.update({ v: ++v }, { id: 1 })
+    expect(mem.head).toBe(0)
+    const flags = new Int32Array(new SharedArrayBuffer(8))
+    const victim = workers.spawn('reclaim-victim', { db: db.handle(), flags, head: H_HEAD })
+    let failed = false
+    void victim.result.catch(() => (failed = true))
+    await until(() => Atomics.load(flags, 0) === 1 || failed)
+    expect(Atomics.load(flags, 0)).toBe(1)
+    const slots = attached(mem)
+    await victim.worker.terminate()
+    // The reaper runs on the worker's exit event, in this thread: its slot is free after it.
+    await until(() => attached(mem) < slots)
+    const wrote = Atomics.load(flags, 1)
+    expect(mem.head).toBeGreaterThan(0)
+    expect(mem.snapshotPos).toBeGreaterThanOrEqual(mem.head)
+    // A thread that attaches now rebuilds from the snapshot (a short lock timeout: it would wait for one in vain).
+    const fresh = workers.track(Database.attach({ ...db.handle(), lockTimeoutMs: 2_000 }))
+    expect(fresh.getTable('a').get(1)).toEqual({ id: 1, v: v + wrote })
+    expect(a.get(1)).toEqual({ id: 1, v: v + wrote })
+  })
+})

@@ -7,6 +7,8 @@ import { Database, DictDBError, increment, type Table } from '../../src/index'
 // the unique fields and of others, to a value held elsewhere, to the record's own value, to null,
 // of fields the record lacks, alone, in transactions and in a shared database, and compare every
 // outcome with a model that checks every unique field of every record after every write.
+// Writes of several records at once (an update of all, or of those a filter finds; an insert of
+// several) are checked as one change set: a value may move from one record to another within it.
 
 type Rec = { id: number; email?: string | null; code?: number | null; name?: string; n?: number }
 const UNIQUE = ['email', 'code'] as const
@@ -28,6 +30,8 @@ type Op =
   | { kind: 'insert'; id: number; record: Partial<Rec> }
   | { kind: 'update'; id: number; changes: Partial<Record<keyof Rec, unknown>> }
   | { kind: 'updateAll'; changes: Partial<Record<keyof Rec, unknown>> }
+  | { kind: 'updateWhere'; name: string; changes: Partial<Record<keyof Rec, unknown>> }
+  | { kind: 'insertMany'; records: Array<{ id: number; record: Partial<Rec> }> }
   | { kind: 'upsert'; id: number; record: Partial<Rec> }
   | { kind: 'delete'; id: number }
   | { kind: 'txn'; ops: Op[]; fail: boolean }
@@ -36,7 +40,9 @@ const idArb = fc.integer({ min: 1, max: 6 })
 const single: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('insert' as const), id: idArb, record: recordArb }) },
   { weight: 8, arbitrary: fc.record({ kind: fc.constant('update' as const), id: idArb, changes: changesArb }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('updateAll' as const), changes: changesArb }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('updateAll' as const), changes: changesArb }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('updateWhere' as const), name: nameArb, changes: changesArb }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('insertMany' as const), records: fc.array(fc.record({ id: idArb, record: recordArb }), { minLength: 2, maxLength: 3 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('upsert' as const), id: idArb, record: recordArb }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), id: idArb }) },
 )
@@ -70,9 +76,17 @@ class Model {
         if (next.has(op.id)) throw new Error('DuplicateKeyError')
         next.set(op.id, { ...op.record, id: op.id })
         break
+      case 'insertMany':
+        for (const { id, record } of op.records) {
+          if (next.has(id)) throw new Error('DuplicateKeyError')
+          next.set(id, { ...record, id })
+        }
+        break
       case 'update':
-      case 'updateAll': {
-        const keys = op.kind === 'update' ? [op.id].filter((k) => next.has(k)) : [...next.keys()]
+      case 'updateAll':
+      case 'updateWhere': {
+        const keys =
+          op.kind === 'update' ? [op.id].filter((k) => next.has(k)) : op.kind === 'updateAll' ? [...next.keys()] : [...next.keys()].filter((k) => next.get(k)?.name === op.name)
         if (keys.length === 0) throw new Error('RecordNotFoundError')
         for (const k of keys) next.set(k, merged(next.get(k) as Rec, op.changes))
         break
@@ -131,6 +145,12 @@ function runEngine(db: Database, t: Table<Rec>, op: Op): string {
         break
       case 'updateAll':
         t.update(engineChanges(op.changes))
+        break
+      case 'updateWhere':
+        t.update(engineChanges(op.changes), { name: op.name })
+        break
+      case 'insertMany':
+        t.insert(op.records.map(({ id, record }) => ({ ...record, id })))
         break
       case 'upsert':
         t.upsert({ ...op.record, id: op.id })

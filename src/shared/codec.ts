@@ -6,7 +6,7 @@ import { KIND_BASE, OP_KINDS, PATCH_KIND, type WireOp, type WireRecord } from '.
 
 // The log's entries are encoded here, decoded in ops-decode.ts; snapshots are state-codec.ts's.
 export type { WireOp, WireRecord } from './wire'
-export { decodeOps, openSinglePatch, patchFieldsOffset, readPatchFields, readPatchFieldsAt, readPatchKey } from './ops-decode'
+export { decodeOps, openSinglePatch, patchFieldsOffset, readPatchCount, readPatchFields, readPatchFieldsOf, readPatchKey, readPatchName, readPatchValue, seekPatchFields } from './ops-decode'
 export { decodeSnapshot, decodeState, encodeSnapshot, encodeState, isSchemaMark, portableDefinition, STANDARD_SCHEMA_MARK } from './state-codec'
 
 const writer = new BinaryWriter()

@@ -6,7 +6,7 @@ import type { Key, Rec } from '../values/types'
 import type { TableStore } from '../storage/table-store'
 import { InvalidStateError } from '../errors'
 import { preview, shortName } from '../values/describe'
-import { openSinglePatch, portableDefinition, readPatchFields, readPatchFieldsAt, readPatchKey, type WireOp } from './codec'
+import { openSinglePatch, portableDefinition, readPatchCount, readPatchFieldsOf, readPatchKey, readPatchName, readPatchValue, seekPatchFields, type WireOp } from './codec'
 import type { ReplicaHost } from './replica'
 
 /** How a database's catalog serves as the replica of a shared database in this thread. */
@@ -18,7 +18,10 @@ export function replicaHost(
   return {
     applyRemote: (ops, publish, position) => applyRemote(catalog, tx, ops, publish, position),
     applyPatch: (bytes, start, end) => !tx.listened && applyPatch(catalog, bytes, start, end),
-    applyPatchFields: (table, key, bytes, at, end) => applyFields(catalog, table, key, readPatchFieldsAt(bytes, at, end)),
+    applyPatchFields: (table, key, bytes, at, end) => {
+      seekPatchFields(bytes, at, end)
+      applyFields(catalog, table, key)
+    },
     listened: () => tx.listened,
     rawState: (listFor) => catalog.state(catalog.contexts(), true, listFor),
     resetFromState: (state) => resetFromState(catalog, tx, state),
@@ -74,17 +77,22 @@ function applyRemote(catalog: Catalog, tx: Transactions, ops: readonly WireOp[],
 function applyPatch(catalog: Catalog, bytes: Uint8Array, start: number, end: number): boolean {
   const table = openSinglePatch(bytes, start, end)
   if (table === null) return false
-  const key = readPatchKey()
-  applyFields(catalog, table, key, readPatchFields())
+  applyFields(catalog, table, readPatchKey())
   return true
 }
 
-/** Applies a patch's fields to record `key` of `table` (nobody listens: nothing is published). */
-function applyFields(catalog: Catalog, table: string, key: Key, fields: FieldPatch): void {
+/**
+ * Applies the fields of the patch being read (next: its field count) to record `key` of `table`
+ * (nobody listens: nothing is published). A patch of one field (the commonest) is read and
+ * applied without the arrays of a {@link FieldPatch}.
+ */
+function applyFields(catalog: Catalog, table: string, key: Key): void {
   const store = catalog.context(table).store
   const before = store.get(key)
   if (before === undefined) throw missingPatched(table, key)
-  store.applyPatch(key, before, fields)
+  const count = readPatchCount()
+  if (count === 1) store.applyField(key, before, readPatchName(), readPatchValue())
+  else store.applyPatch(key, before, readPatchFieldsOf(count))
 }
 
 /** The record a patch makes of this replica's copy of it (the same way as `applyFields`). */

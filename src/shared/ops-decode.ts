@@ -68,32 +68,51 @@ export function readPatchKey(): Key {
   return reader.value() as Key
 }
 
-/** Where the fields of the patch whose key {@link readPatchKey} just read start (for {@link readPatchFieldsAt}). */
+/** Where the fields of the patch whose key {@link readPatchKey} just read start (for {@link seekPatchFields}). */
 export function patchFieldsOffset(): number {
   return reader.offset
-}
-
-/**
- * The fields of a patch whose fields start at `bytes[at]` (a {@link patchFieldsOffset}) and whose
- * entry ends at `end`: its head, read once already, is not read again.
- */
-export function readPatchFieldsAt(bytes: Uint8Array, at: number, end: number): FieldPatch {
-  reader.reset(bytes, at, end)
-  return readPatchFields()
 }
 
 /** The fields of the patch last read by {@link readPatchFields} (its arrays reused). */
 const patchFields = { names: [] as string[], values: [] as unknown[], count: 0 }
 /** The name last read at each place of a patch (a patch mostly sets the fields of the one before). */
-const patchNames: RepeatedString[] = []
+const patchNames: RepeatedString[] = [new RepeatedString()]
 
 /**
  * The fields of the patch {@link openSinglePatch} opened, read after its key: valid until the next
  * patch is read (the arrays are reused: no allocation but for the values).
  */
 export function readPatchFields(): FieldPatch {
+  return readPatchFieldsOf(reader.uint())
+}
+
+/**
+ * How many fields the patch being read sets (read after its key, or from {@link seekPatchFields}):
+ * one is read by {@link readPatchName} then {@link readPatchValue} (no arrays), any number by
+ * {@link readPatchFieldsOf}.
+ */
+export function readPatchCount(): number {
+  return reader.uint()
+}
+
+/** Makes the fields of a patch (at `bytes[at]`, a {@link patchFieldsOffset}, to `end`) the next read. */
+export function seekPatchFields(bytes: Uint8Array, at: number, end: number): void {
+  reader.reset(bytes, at, end)
+}
+
+/** The name of a patch's one field, after {@link readPatchCount} gave 1. */
+export function readPatchName(): string {
+  return reader.repeatedString(patchNames[0] as RepeatedString)
+}
+
+/** The value of that field, read after its name. */
+export function readPatchValue(): unknown {
+  return reader.value()
+}
+
+/** The `count` fields ({@link readPatchCount}) of the patch being read, as {@link readPatchFields} gives them. */
+export function readPatchFieldsOf(count: number): FieldPatch {
   const out = patchFields
-  const count = reader.uint()
   for (let i = 0; i < count; i++) {
     const last = patchNames[i] ?? (patchNames[i] = new RepeatedString())
     out.names[i] = reader.repeatedString(last)

@@ -117,6 +117,15 @@ export function assignPatch(out: Record<string, unknown>, patch: FieldPatch): Re
   return Object.freeze(out) as Rec
 }
 
+/** The patch that sets `field` to `value` alone (one object, reused: valid until the next call). */
+export function onePatch(field: string, value: unknown): FieldPatch {
+  one.names[0] = field
+  one.values[0] = value
+  return one
+}
+
+const one = { names: [''], values: [undefined as unknown], count: 1 }
+
 /** Whether `patch` sets `field`. */
 export function setsField(patch: FieldPatch, field: string): boolean {
   for (let i = 0; i < patch.count; i++) if (patch.names[i] === field) return true

@@ -2,11 +2,12 @@ import { InvalidStateError } from '../errors'
 import type { Index, IndexSpec } from '../indexes/types'
 import { preview, shortName } from '../values/describe'
 import { fieldOf } from '../values/own-field'
+import type { Shape } from '../values/shape'
 import type { Key, Rec } from '../values/types'
 import { inverse, recordChange, type FieldPatch, type RecordChange } from './change'
 import { deletedRank, keepRank } from './delete-rank'
 import { buildIndex, listSets, reindex } from './indexing'
-import { assignPatch, patchMaker, setsField, type PatchMaker } from './patcher'
+import { assignPatch, fieldMaker, onePatch, patchMaker, setsField, type FieldMaker, type PatchMaker } from './patcher'
 import { StoredRecords } from './stored-records'
 import { checkMany, checkOne } from './unique'
 
@@ -68,6 +69,30 @@ export class TableStore extends StoredRecords {
   #movedMaker: PatchMaker | null = null
   /** The index list {@link #moved} was picked from (a new list is made whenever an index comes or goes). */
   #movedFrom: Index[] | null = null
+
+  /**
+   * {@link applyPatch} of a patch that sets one field, `field`, to `value`: while every record
+   * holds one flat shape and `value` is not an object, the record is made by the shape's maker for
+   * that field (the express update's: kept for the last field and shape) and stored as
+   * {@link replaceField} stores it. No patch arrays, list of names or change object.
+   */
+  applyField(key: Key, before: Rec, field: string, value: unknown): void {
+    const flat = this.copies.flatShape
+    if (flat === null || (typeof value === 'object' && value !== null)) return this.applyPatch(key, before, onePatch(field, value))
+    if (field !== this.#madeField || flat !== this.#madeShape) {
+      this.#made = fieldMaker(flat, field)
+      this.#madeField = field
+      this.#madeShape = flat
+    }
+    const make = this.#made
+    if (make === null) return this.applyPatch(key, before, onePatch(field, value))
+    this.#replace(key, before, make(before, value), field)
+  }
+
+  /** The maker {@link applyField} used last, and the field and shape it is for. */
+  #made: FieldMaker | null = null
+  #madeField = ''
+  #madeShape: Shape | null = null
 
   /** The record (frozen) that `patch` makes of the stored `before`, made as {@link applyPatch} makes it. */
   patched(before: Rec, patch: FieldPatch): Rec {

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { decodeOps, decodeSnapshot, encodeOps, encodeOpsInPlace, encodePatchInPlace, encodePatchInto, encodeSnapshot, openSinglePatch, patchFieldsOffset, readPatchFields, readPatchFieldsAt, readPatchKey, type WireOp, type WireRecord } from '../../src/shared/codec'
+import { decodeOps, decodeSnapshot, encodeOps, encodeOpsInPlace, encodePatchInPlace, encodePatchInto, encodeSnapshot, openSinglePatch, patchFieldsOffset, readPatchCount, readPatchFields, readPatchKey, readPatchName, readPatchValue, seekPatchFields, type WireOp, type WireRecord } from '../../src/shared/codec'
 import type { FieldPatch } from '../../src/storage/change'
 import { BinaryWriter, WRITER_FULL } from '../../src/values/binary'
 
@@ -161,7 +161,21 @@ describe('change codec', () => {
       readPatchKey()
       const at = patchFieldsOffset()
       openSinglePatch(encodeOps([{ type: 'dropTable', table: 'other' }]), 0, 10)
-      expect(laidOver(before, readPatchFieldsAt(bytes, at, bytes.length))).toEqual(after)
+      seekPatchFields(bytes, at, bytes.length)
+      expect(laidOver(before, readPatchFields())).toEqual(after)
+    })
+
+    it("a patch of one field is read as its count, then the field's name and value, from its head or from where its fields start", () => {
+      const before = Object.freeze({ id: 7, a: 1, b: 'x' })
+      const after = Object.freeze({ id: 7, a: 1, b: 'yz' })
+      const encoded = encodeOpsInPlace([{ type: 'record', table: 'things', key: 7, before, after }])
+      const bytes = encoded.bytes.slice(0, encoded.length)
+      openSinglePatch(bytes, 0, bytes.length)
+      readPatchKey()
+      const at = patchFieldsOffset()
+      expect([readPatchCount(), readPatchName(), readPatchValue()]).toEqual([1, 'b', 'yz'])
+      seekPatchFields(bytes, at, bytes.length)
+      expect([readPatchCount(), readPatchName(), readPatchValue()]).toEqual([1, 'b', 'yz'])
     })
 
     it('only a change set of exactly one patch is read straight into a record', () => {

@@ -109,3 +109,52 @@ describe('a patch from the shared log that the flat shape does not fit', () => {
     expect(keysOf(store, 'team', 'c')).toEqual([1, 4])
   })
 })
+
+describe('a patch of one field from the shared log applied by field (no patch arrays)', () => {
+  /** Applies `field` = `value` to record `key` by `applyField`, and the same patch by `applyPatch` to a second store. */
+  function both(key: Key, field: string, value: unknown, setUp: (store: TableStore) => void = () => {}): [Rec, Rec] {
+    const byField = flatStore()
+    const byPatch = flatStore()
+    setUp(byField)
+    setUp(byPatch)
+    byField.applyField(key, byField.get(key) as Rec, field, value)
+    return [byField.get(key) as Rec, applied(byPatch, key, patch(field, value))]
+  }
+
+  it('stores a new frozen record with the field set and the others kept, in their order', () => {
+    const [out, expected] = both(2, 's', 'y')
+    expect(Object.entries(out)).toEqual([['id', 2], ['team', 'a'], ['n', 2], ['s', 'y']])
+    expect(Object.entries(out)).toEqual(Object.entries(expected))
+    expect(Object.isFrozen(out)).toBe(true)
+  })
+
+  it('gives each field its own result when fields alternate', () => {
+    const store = flatStore()
+    for (let i = 0; i < 3; i++) {
+      store.applyField(1, store.get(1) as Rec, 'n', 10 + i)
+      store.applyField(1, store.get(1) as Rec, 's', `s${i}`)
+    }
+    expect(Object.entries(store.get(1) as Rec)).toEqual([['id', 1], ['team', 'a'], ['n', 12], ['s', 's2']])
+  })
+
+  it('moves the record in the index of the field it sets, and in no other', () => {
+    const store = flatStore()
+    store.applyField(3, store.get(3) as Rec, 'team', 'a')
+    expect([keysOf(store, 'team', 'a'), keysOf(store, 'team', 'b'), keysOf(store, 'n', 3)]).toEqual([[1, 2, 3], [], [3]])
+    store.applyField(3, store.get(3) as Rec, 'n', 9)
+    expect([keysOf(store, 'n', 9), keysOf(store, 'n', 3), keysOf(store, 'team', 'a')]).toEqual([[3], [], [1, 2, 3]])
+  })
+
+  it('makes the record applyPatch makes when the flat shape does not fit: an object value, a new field, several shapes', () => {
+    const cases: Array<[string, unknown, ((store: TableStore) => void)?]> = [
+      ['s', Object.freeze({ deep: 1 })],
+      ['extra', 5],
+      ['n', 4, (store) => store.apply({ type: 'record', table: 't', key: 9, before: undefined, after: Object.freeze({ id: 9, other: true }) })],
+    ]
+    for (const [field, value, setUp] of cases) {
+      const [out, expected] = both(1, field, value, setUp)
+      expect(Object.entries(out)).toEqual(Object.entries(expected))
+      expect(Object.isFrozen(out)).toBe(true)
+    }
+  })
+})

@@ -75,6 +75,22 @@ describe('records made by the compiled record makers, after a first run of updat
       console.log(old() - before)`)
     expect(Number(grown)).toBeLessThan(2 ** 20)
   })
+
+  it("another thread's patch of one field applied to a stored record makes its record in the young generation", () => {
+    const grown = inChild(`
+      const { TableStore } = await import(${JSON.stringify(STORE)})
+      const store = new TableStore('t', 'id')
+      for (let id = 1; id <= 20_000; id++) store.apply({ type: 'record', table: 't', key: id, before: undefined, after: Object.freeze({ id, n: 0 }) })
+      const bump = (id) => store.applyField(id, store.get(id), 'n', store.get(id).n + 1)
+      for (let i = 0; i < 600; i++) bump(1 + i)
+      gc({ type: 'minor' })
+      for (let i = 0; i < 50_000; i++) bump(1 + (i % 100))
+      gc()
+      const before = old()
+      for (let i = 0; i < 100_000; i++) bump(1 + (i % 100))
+      console.log(old() - before)`)
+    expect(Number(grown)).toBeLessThan(2 ** 20)
+  })
 })
 
 /**

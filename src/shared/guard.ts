@@ -84,3 +84,16 @@ export function guardRecover(i32: Int32Array, index: number, deadSlot: number): 
   if (recovered) Atomics.notify(i32, index)
   return recovered
 }
+
+/** Written by {@link pauseLocally} so that its loop is not optimized away. */
+let pauseSink = 0
+
+/**
+ * A wait of `turns` turns of a loop that touches no shared memory (~1 ns each): a thread that
+ * backs off from a taken word leaves its cache line in the holder's core meanwhile.
+ */
+export function pauseLocally(turns: number): void {
+  let x = pauseSink
+  for (let i = 0; i < turns; i++) x = (x + i) | 0
+  pauseSink = x
+}

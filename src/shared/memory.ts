@@ -1,5 +1,5 @@
 import { InvalidArgumentError, InvalidStateError, describe } from '../errors'
-import { APPEND_MUTEX, COMMIT_FLAGS, appendLocked, lockAppend, unlockAppend } from './append-mutex'
+import { APPEND_MUTEX, COMMIT_FLAGS, appendLocked, lockAppend, tryLockAppend, unlockAppend, waitAppend } from './append-mutex'
 import {
   CATALOG_LOCK, CONTROL_WORDS, H_CLOSED, H_COMMITS, H_FOLLOWERS, H_HEAD, H_MAGIC, H_NEXT_LOCK, H_PROTOCOL, H_SNAPSHOTS,
   H_SNAP_LEN, H_SNAP_MUTEX, H_SNAP_POS, H_SNAP_SEQ, H_SNAP_TAKING, MAGIC, MAX_LOCKS, PROTOCOL, T_FOLLOWS,
@@ -139,6 +139,14 @@ export class SharedMemory extends ThreadSlots {
    */
   lockAppend(slot: number, timeoutMs: number, guess: number): number {
     return lockAppend(this.i32, slot, timeoutMs, guess)
+  }
+  /** Takes the append mutex if it is free, without waiting: the count, or `APPEND_HELD` (see ./append-mutex.ts). */
+  tryLockAppend(slot: number, guess: number): number {
+    return tryLockAppend(this.i32, slot, guess)
+  }
+  /** Takes the append mutex once it is free, for a caller that backed off already (see ./append-mutex.ts). */
+  waitAppend(slot: number, timeoutMs: number): number {
+    return waitAppend(this.i32, slot, timeoutMs)
   }
   /**
    * Publishes an append and lets go of the append mutex in one swap (its holder, thread `slot`,

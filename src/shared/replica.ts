@@ -2,7 +2,8 @@ import { DeadlockError, InvalidStateError, LockTimeoutError } from '../errors'
 import { sleepSync } from '../txn/backoff'
 import type { DatabaseState } from '../storage/change'
 import { decodeOps, encodeOpsInPlace, type EncodedOps, type WireOp } from './codec'
-import { COMMIT_FLAGS } from './append-mutex'
+import { APPEND_HELD, BACKOFF_PAUSES, COMMIT_FLAGS, FIRST_PAUSE } from './append-mutex'
+import { pauseLocally } from './guard'
 import { SharedLog, entrySize } from './log'
 import { MAX_THREADS, T_STALE } from './layout'
 import { OpenedPatches, patchesBeside, type RecordWrite } from './defer'
@@ -261,7 +262,8 @@ export class Replica {
    */
   appendField(beside: RecordWrite, lock: { heldElsewhere(): boolean }, write: PatchWriter, store: TableStore, key: Key, before: Rec, after: Rec, field: string): number {
     const mem = this.memory
-    const count = mem.lockAppend(this.slot, this.#timeoutMs, this.#seen)
+    let count = mem.tryLockAppend(this.slot, this.#seen)
+    if (count === APPEND_HELD) count = this.#lockAppendBeside(beside)
     let end = -1
     let behind = false
     try {
@@ -317,7 +319,8 @@ export class Replica {
     // The mutex is taken here, not through a callback: a closure per append costs as much as a
     // third of the section it guards. Taking it gives the count (nothing is appended while it is
     // held), and letting go publishes the new one (`commit`).
-    const count = mem.lockAppend(this.slot, this.#timeoutMs, this.#seen)
+    let count = mem.tryLockAppend(this.slot, this.#seen)
+    if (count === APPEND_HELD) count = check !== null ? this.#lockAppendBeside(check) : mem.lockAppend(this.slot, this.#timeoutMs, this.#seen)
     let end = -1
     try {
       end = this.#appendHeld(payload, check, count)
@@ -467,7 +470,7 @@ export class Replica {
    * `#deferBeside` would otherwise copy under the mutex, for the same reasons: the write's plan
    * and check stay sound, and no user code runs). Else leaves them to the append.
    */
-  #catchUpBeside(check: CheckedWrite): void {
+  #catchUpBeside(check: RecordWrite): void {
     // `Atomics.load` (acquire): the entries up to this word's tail are whole.
     const word = this.memory.commits
     const tail = tailAfter(this.#applied, word)
@@ -483,6 +486,23 @@ export class Replica {
       this.#setApplied(log.end(count - 1))
     }
     this.#seen = word
+  }
+
+  /**
+   * Takes the append mutex, found held, for a single-record write planned on this replica
+   * (`check`): backs off as `lockAppend` does (see `BACKOFF_PAUSES` in ./append-mutex.ts), and
+   * meanwhile applies the entries the holder published (`#catchUpBeside`), which it would apply
+   * anyway, copied under the mutex or after it. Then spins and sleeps, with the lock timeout.
+   */
+  #lockAppendBeside(check: RecordWrite): number {
+    const mem = this.memory
+    for (let pause = 0, turns = FIRST_PAUSE; pause < BACKOFF_PAUSES; pause++, turns *= 2) {
+      pauseLocally(turns)
+      this.#catchUpBeside(check)
+      const count = mem.tryLockAppend(this.slot, this.#seen)
+      if (count !== APPEND_HELD) return count
+    }
+    return mem.waitAppend(this.slot, this.#timeoutMs)
   }
 
   /** Applies the entries an append deferred; if that fails (a bug), the replica rebuilds from the log. */

@@ -16,7 +16,8 @@
  * code, so wherever a thread dies its flag is set exactly when it holds the word. The reaper frees
  * the word of a dead thread whose flag is set (and of no other: a live holder is never freed),
  * and a thread never waits for the word its own flag says it holds
- * (tests/workers/append-termination.test.ts stops a worker at each of these points).
+ * (tests/workers/append-termination.test.ts stops a worker at each of these points). A thread
+ * that finds the word held backs off first ({@link BACKOFF_PAUSES}), holding nothing meanwhile.
  */
 import { LockTimeoutError } from '../errors'
 import { pauseLocally, takeWhenFree } from './guard'

@@ -492,7 +492,9 @@ export class Replica {
    * Takes the append mutex, found held, for a single-record write planned on this replica
    * (`check`): backs off as `lockAppend` does (see `BACKOFF_PAUSES` in ./append-mutex.ts), and
    * meanwhile applies the entries the holder published (`#catchUpBeside`), which it would apply
-   * anyway, copied under the mutex or after it. Then spins and sleeps, with the lock timeout.
+   * anyway, copied under the mutex or after it. Then spins and sleeps, with the lock timeout
+   * (`waitAppend`, which refuses at once a mutex this thread holds itself: no append runs inside
+   * another, so that is a bug, told after the pauses).
    */
   #lockAppendBeside(check: RecordWrite): number {
     const mem = this.memory

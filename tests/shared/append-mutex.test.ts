@@ -4,7 +4,7 @@
 // dead holder's mutex is recovered; no wait is unbounded and no thread waits for itself.
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { LockTimeoutError } from '../../src/errors'
-import { COMMIT_FLAGS, COMMIT_LOCKED, COMMIT_SLEEPER, appendingFlag, lockAppend, recoverAppend, unlockAppend } from '../../src/shared/append-mutex'
+import { APPEND_HELD, COMMIT_FLAGS, COMMIT_LOCKED, COMMIT_SLEEPER, appendingFlag, lockAppend, recoverAppend, tryLockAppend, unlockAppend, waitAppend } from '../../src/shared/append-mutex'
 import { H_COMMITS, H_FOLLOWERS, MAX_THREADS } from '../../src/shared/layout'
 import { SharedMemory } from '../../src/shared/memory'
 import { waitWhileWorkerHolds } from './sleeping-holder'
@@ -81,6 +81,44 @@ describe('lockAppend', () => {
       expect(i32[appendingFlag(1)]).toBe(1)
     })
     expect(marked).toBe(COUNT | COMMIT_LOCKED | COMMIT_SLEEPER)
+  })
+})
+
+describe('tryLockAppend', () => {
+  it('takes a free word at whatever count was guessed, setting its own flag', () => {
+    const i32 = control()
+    i32[H_COMMITS] = COUNT
+    expect(tryLockAppend(i32, 3, COUNT - 4)).toBe(COUNT)
+    expect([i32[H_COMMITS], i32[appendingFlag(3)]]).toEqual([COUNT | COMMIT_LOCKED, 1])
+  })
+
+  it('answers at once, changing nothing, while another thread holds the word, marked by a sleeper or not', () => {
+    const i32 = control()
+    for (const held of [COUNT | COMMIT_LOCKED, COUNT | COMMIT_LOCKED | COMMIT_SLEEPER]) {
+      i32[H_COMMITS] = held
+      expect(tryLockAppend(i32, 3, COUNT)).toBe(APPEND_HELD)
+      expect([i32[H_COMMITS], i32[appendingFlag(3)]]).toEqual([held, 0])
+    }
+  })
+
+  it('never answers a count with its answer for a held word (counts have their flag bits clear)', () => {
+    expect(APPEND_HELD & COMMIT_FLAGS).not.toBe(0)
+  })
+})
+
+describe('waitAppend', () => {
+  it('takes a free word, and refuses at once to wait for a mutex its own slot holds', () => {
+    const i32 = control()
+    i32[H_COMMITS] = COUNT
+    expect(waitAppend(i32, 2, 1000)).toBe(COUNT)
+    expect(() => waitAppend(i32, 2, 60_000)).toThrow(/already holds the shared log's append mutex/)
+  })
+
+  it('gives up at the timeout on a mutex never released', () => {
+    const i32 = control()
+    i32[H_COMMITS] = COUNT | COMMIT_LOCKED
+    i32[appendingFlag(7)] = 1
+    expect(() => waitAppend(i32, 1, 30)).toThrow(/Timed out after 30 ms waiting for the shared log's append mutex/)
   })
 })
 

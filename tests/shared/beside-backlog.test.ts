@@ -66,7 +66,7 @@ describe('a write planned beside a long run of another replica\'s updates', () =
 
   it('catches up, copying no more than a few KiB at once, a run appended while it waited for the append mutex', () => {
     const { t, o } = pair()
-    before(SharedMemory.prototype, 'lockAppend', () => {
+    before(SharedMemory.prototype, 'tryLockAppend', () => {
       for (let i = 0; i < 200; i++) o.update({ n: increment(1) }, { id: 2 })
     })
     const reads = unboundedReads()

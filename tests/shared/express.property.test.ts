@@ -123,12 +123,12 @@ function check(rows: ReadonlyArray<Record<string, unknown>>, ops: readonly Op[],
   model.createTable('t', { indexes: INDEXES }).insert(rows.map((row, i) => ({ id: i + 1, ...row })))
   open.push(model)
   // The window: right before a write first takes the append mutex.
-  const lockAppend = SharedMemory.prototype.lockAppend
-  const spy = vi.spyOn(SharedMemory.prototype, 'lockAppend').mockImplementation(function (this: SharedMemory, ...args) {
+  const tryLockAppend = SharedMemory.prototype.tryLockAppend
+  const spy = vi.spyOn(SharedMemory.prototype, 'tryLockAppend').mockImplementation(function (this: SharedMemory, ...args) {
     const meanwhile = inWindow
     inWindow = null
     meanwhile?.()
-    return lockAppend.apply(this, args)
+    return tryLockAppend.apply(this, args)
   })
   try {
     compare(express, general, model, ops, every)

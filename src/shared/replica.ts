@@ -376,7 +376,8 @@ export class Replica {
     // A checked write is encoded now, as `holds()` left it (planned again if its record changed):
     // no user code runs in an encoding.
     if (payload === null) end = this.#appendInPlace(tail, check as CheckedWrite)
-    if (end < 0) end = this.#appendCopy(tail, payload ?? (check as CheckedWrite).encode())
+    // A transaction's ops (`payload`) are applied here already: this replica is then past `tail`.
+    if (end < 0) end = this.#appendCopy(tail, payload ?? (check as CheckedWrite).encode(), payload === null)
     this.#setApplied(end)
     return end
   }
@@ -399,17 +400,25 @@ export class Replica {
     return tail + entrySize(log.seal(this.slot))
   }
 
-  /** Copies `payload` into the ring as the entry after `tail` (which may skip to the ring's start); returns its end. */
-  #appendCopy(tail: number, payload: EncodedOps): number {
+  /**
+   * Copies `payload` into the ring as the entry after `tail` (which may skip to the ring's start);
+   * returns its end. `atTail`: see {@link #makeRoom}.
+   */
+  #appendCopy(tail: number, payload: EncodedOps, atTail: boolean): number {
     const start = this.#log.place(tail, payload.length)
     const end = start + entrySize(payload.length)
-    this.#makeRoom(tail, end)
+    this.#makeRoom(tail, end, atTail)
     this.#log.write(tail, start, this.slot, payload)
     return end
   }
 
-  /** Makes the ring free up to log position `end` (reclaiming past the head if need be) before it is written. */
-  #makeRoom(tail: number, end: number): void {
+  /**
+   * Makes the ring free up to log position `end` (reclaiming past the head if need be) before it
+   * is written. `atTail`: this replica's state, once the entries it deferred are applied, is
+   * exactly the log up to `tail` (so it may be published as the snapshot at `tail`, see
+   * `#reclaim`); false for a transaction's append, whose ops it holds applied already.
+   */
+  #makeRoom(tail: number, end: number, atTail = true): void {
     const mem = this.memory
     const reclaimTo = end - mem.capacity
     // `head` only grows: what this thread saw of it is a lower bound, read again only when the
@@ -417,7 +426,7 @@ export class Replica {
     if (reclaimTo > this.#headSeen) {
       this.#headSeen = mem.head
       if (reclaimTo > this.#headSeen) {
-        this.#reclaim(reclaimTo + Math.floor(mem.capacity / 2 ** RECLAIM_CHUNK_SHIFT), tail)
+        this.#reclaim(reclaimTo + Math.floor(mem.capacity / 2 ** RECLAIM_CHUNK_SHIFT), tail, atTail)
         // The ring dropped entries the snapshot does not cover (or a snapshot failed since). Only
         // the writer that moved the head takes it: another that finds the head moved (its holder
         // may be encoding that snapshot right now) would encode the whole state again, to be
@@ -665,16 +674,54 @@ export class Replica {
 
   /**
    * Frees ring space up to `min` (at most to `tail`): replicas still behind it are marked stale
-   * (they will rebuild).
+   * (they will rebuild). If that overtakes every other attached replica and the new head passes
+   * the snapshot, the commits past the snapshot are in this replica only: it publishes the
+   * snapshot at `tail` before it moves the head, holding the append mutex (`atTail`: its state is
+   * the log up to `tail`). Taken after the append, outside the mutex (as when another replica is
+   * not overtaken), it was lost for good with this thread if it was terminated in between: every
+   * thread's rebuild then timed out. Nobody else could make progress meanwhile anyway: each other
+   * replica must rebuild from that very snapshot. Not with no other replica attached (nobody to
+   * lose it for: a thread that attaches later waits for the snapshot after the append). A failed
+   * one is reported, and owed again after the append, as before (`#makeRoom`).
    */
-  #reclaim(min: number, tail: number): void {
+  #reclaim(min: number, tail: number, atTail: boolean): void {
     const mem = this.memory
     const head = this.#log.boundaryAfter(Math.min(min, tail), tail)
+    if (atTail && this.#snapshots.neededAfter(head) && this.#overtakesAll(head)) this.#snapshotBeforeReclaim(tail, head)
     for (let t = 0; t < MAX_THREADS; t++) {
       if (t !== this.slot && mem.isAttached(t) && mem.applied(t) < head) mem.setStale(t, true)
     }
     mem.head = head
     this.#headSeen = head
+  }
+
+  /** Whether a head at `head` would overtake every other attached replica, and there is one. */
+  #overtakesAll(head: number): boolean {
+    const mem = this.memory
+    let others = 0
+    for (let t = 0; t < MAX_THREADS; t++) {
+      if (t === this.slot || !mem.isAttached(t)) continue
+      if (mem.applied(t) >= head) return false
+      others++
+    }
+    return others > 0
+  }
+
+  /**
+   * The snapshot at `tail` (the append mutex held, before this append's entry is written) owed for
+   * head `head` (see `#reclaim`). The entries deferred under the mutex are applied first: the
+   * state is then the log up to `tail`.
+   */
+  #snapshotBeforeReclaim(tail: number, head: number): void {
+    if (this.#deferred > 0) {
+      this.#applyDeferred()
+      this.#setApplied(tail)
+    }
+    try {
+      this.#snapshots.write(this.#host, tail, false, head)
+    } catch (error) {
+      this.#host.reportError(error)
+    }
   }
 
   /** A snapshot after this thread's commit (owed for the head its append moved, `#headSeen`): the commit stands whatever happens to it. */

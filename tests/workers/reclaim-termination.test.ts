@@ -50,3 +50,34 @@ describe('a writer terminated after its append moved the ring head', () => {
     expect(a.get(1)).toEqual({ id: 1, v: v + wrote })
   })
 })
+
+describe('a writer terminated after its append moved the ring head past every other replica', () => {
+  it('took the snapshot before it moved the head: the overtaken thread rebuilds with every update that went through, and a new thread attaches', async () => {
+    const logBytes = 1 << 16
+    // A short lock timeout for this thread: without that snapshot its rebuild would wait in vain.
+    const db = workers.database({ logBytes, lockTimeoutMs: 2_000 })
+    const a = db.createTable('a')
+    a.insert({ id: 1, v: 0 })
+    const mem = SharedMemory.open(db.handle().buffers)
+    // This thread stays idle: the victim fills the ring itself, so its reclaim overtakes this
+    // thread's replica (the only other one), which holds none of its commits.
+    const flags = new Int32Array(new SharedArrayBuffer(8))
+    const victim = workers.spawn('reclaim-victim', { db: db.handle(), flags, head: H_HEAD })
+    let failed = false
+    void victim.result.catch(() => (failed = true))
+    await until(() => Atomics.load(flags, 0) === 1 || failed)
+    expect(Atomics.load(flags, 0)).toBe(1)
+    const slots = attached(mem)
+    await victim.worker.terminate()
+    await until(() => attached(mem) < slots)
+    const wrote = Atomics.load(flags, 1)
+    expect(mem.head).toBeGreaterThan(0)
+    expect(mem.applied(0)).toBeLessThan(mem.head)
+    expect(a.get(1)).toEqual({ id: 1, v: wrote })
+    a.update({ v: wrote + 1 }, { id: 1 })
+    expect(a.get(1)).toEqual({ id: 1, v: wrote + 1 })
+    const fresh = workers.track(Database.attach({ ...db.handle(), lockTimeoutMs: 2_000 }))
+    expect(fresh.getTable('a').get(1)).toEqual({ id: 1, v: wrote + 1 })
+    expect(mem.snapshotPos).toBeGreaterThanOrEqual(mem.head)
+  })
+})

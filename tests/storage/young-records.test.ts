@@ -173,60 +173,55 @@ describe("an insert's stored copy, after a first run of inserts whose records ou
 
 describe('a record maker when Object.prototype holds a field name as an accessor (set by some library of the application)', () => {
   it('still defines the field on the record it makes', () => {
-    const out = inChild(`
-      const { TableStore } = await import(${JSON.stringify(STORE)})
-      const seen = []
-      Object.defineProperty(Object.prototype, 'n', { configurable: true, get() { return undefined }, set(x) { seen.push(x) } })
+    const out = withAccessorN(STORE, 'TableStore', `
       const store = new TableStore('t', 'id')
       store.apply({ type: 'record', table: 't', key: 1, before: undefined, after: Object.freeze({ id: 1, n: 0 }) })
       store.applyPatch(1, store.get(1), { names: ['n'], values: [5], count: 1 })
-      const rec = store.get(1)
-      delete Object.prototype.n
-      console.log(JSON.stringify([Object.entries(rec), seen]))`)
+      const made = Object.entries(store.get(1))`)
     expect(out).toBe('[[["id",1],["n",5]],[]]')
   })
 
   it("still defines the field on a local table's updated record", () => {
-    const out = inChild(`
-      const { Database } = await import(${JSON.stringify(SRC)})
-      const seen = []
-      Object.defineProperty(Object.prototype, 'n', { configurable: true, get() { return undefined }, set(x) { seen.push(x) } })
+    const out = withAccessorN(SRC, 'Database', `
       const t = new Database().createTable('t')
       t.insert({ id: 1, n: 0, s: 'a' })
       t.update({ s: 'b' }, { id: 1 })
-      const rec = t.get(1, { copy: false })
-      delete Object.prototype.n
-      console.log(JSON.stringify([Object.entries(rec), seen]))`)
+      const made = Object.entries(t.get(1, { copy: false }))`)
     expect(out).toBe('[[["id",1],["n",0],["s","b"]],[]]')
   })
 
   it("still defines the field on a record a replica decodes", () => {
-    const out = inChild(`
-      const { Database } = await import(${JSON.stringify(SRC)})
-      const seen = []
-      Object.defineProperty(Object.prototype, 'n', { configurable: true, get() { return undefined }, set(x) { seen.push(x) } })
+    const out = withAccessorN(SRC, 'Database', `
       const db = new Database({ shared: true })
       const other = Database.attach(db.handle())
       db.createTable('t').insert({ id: 1, n: 0, s: 'a' })
-      const rec = other.getTable('t').get(1, { copy: false })
-      delete Object.prototype.n
-      console.log(JSON.stringify([Object.entries(rec), seen]))
+      const made = Object.entries(other.getTable('t').get(1, { copy: false }))
       other.close()
       db.close()`)
     expect(out).toBe('[[["id",1],["n",0],["s","a"]],[]]')
   })
 
   it('still defines the field on an inserted record', () => {
-    const out = inChild(`
-      const { Database } = await import(${JSON.stringify(SRC)})
-      const seen = []
-      Object.defineProperty(Object.prototype, 'n', { configurable: true, get() { return undefined }, set(x) { seen.push(x) } })
+    const out = withAccessorN(SRC, 'Database', `
       const t = new Database().createTable('t')
       t.insert({ id: 1, n: 0, s: 'a' })
       t.insert({ n: 2, s: 'c' })
-      const recs = [t.get(1, { copy: false }), t.get(2, { copy: false })]
-      delete Object.prototype.n
-      console.log(JSON.stringify([recs.map((rec) => Object.entries(rec)), seen]))`)
+      const made = [t.get(1, { copy: false }), t.get(2, { copy: false })].map((rec) => Object.entries(rec))`)
     expect(out).toBe('[[[["id",1],["n",0],["s","a"]],[["id",2],["n",2],["s","c"]]],[]]')
   })
 })
+
+/**
+ * Runs `body` in a child process with `name` imported from `module` and an accessor `n` on
+ * Object.prototype that records what is set through it; prints `[made, seen]` (`made`: defined
+ * by `body`, read with the accessor still there; `seen`: the values set through it).
+ */
+function withAccessorN(module: string, name: string, body: string): string {
+  return inChild(`
+      const { ${name} } = await import(${JSON.stringify(module)})
+      const seen = []
+      Object.defineProperty(Object.prototype, 'n', { configurable: true, get() { return undefined }, set(x) { seen.push(x) } })
+      ${body}
+      delete Object.prototype.n
+      console.log(JSON.stringify([made, seen]))`)
+}

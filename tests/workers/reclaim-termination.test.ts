@@ -19,6 +19,25 @@ async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 1))
 }
 
+/**
+ * Starts the reclaim victim (fixtures/reclaim-victim.mjs, with `options`) on `db`, waits until it
+ * stops at its store of the ring's head, terminates it and waits until it is reaped; returns how
+ * many of its updates went through.
+ */
+async function terminatedAtHeadStore(db: Database, mem: SharedMemory, options: object): Promise<number> {
+  const flags = new Int32Array(new SharedArrayBuffer(8))
+  const victim = workers.spawn('reclaim-victim', { db: db.handle(), flags, head: H_HEAD, ...options })
+  let failed = false
+  void victim.result.catch(() => (failed = true))
+  await until(() => Atomics.load(flags, 0) === 1 || failed)
+  expect(Atomics.load(flags, 0)).toBe(1)
+  const slots = attached(mem)
+  await victim.worker.terminate()
+  // The reaper runs on the worker's exit event, in this thread: its slot is free after it.
+  await until(() => attached(mem) < slots)
+  return Atomics.load(flags, 1)
+}
+
 describe('a writer terminated after its append moved the ring head', () => {
   it('leaves a snapshot that covers the head, taken by its reaper: a thread that attaches afterwards loads the state', async () => {
     const logBytes = 1 << 16
@@ -31,17 +50,7 @@ describe('a writer terminated after its append moved the ring head', () => {
     let v = 0
     while (mem.applied(0) < logBytes - 8192) a.update({ v: ++v }, { id: 1 })
     expect(mem.head).toBe(0)
-    const flags = new Int32Array(new SharedArrayBuffer(8))
-    const victim = workers.spawn('reclaim-victim', { db: db.handle(), flags, head: H_HEAD })
-    let failed = false
-    void victim.result.catch(() => (failed = true))
-    await until(() => Atomics.load(flags, 0) === 1 || failed)
-    expect(Atomics.load(flags, 0)).toBe(1)
-    const slots = attached(mem)
-    await victim.worker.terminate()
-    // The reaper runs on the worker's exit event, in this thread: its slot is free after it.
-    await until(() => attached(mem) < slots)
-    const wrote = Atomics.load(flags, 1)
+    const wrote = await terminatedAtHeadStore(db, mem, {})
     expect(mem.head).toBeGreaterThan(0)
     expect(mem.snapshotPos).toBeGreaterThanOrEqual(mem.head)
     // A thread that attaches now rebuilds from the snapshot (a short lock timeout: it would wait for one in vain).
@@ -64,16 +73,7 @@ describe('a writer terminated after its append moved the ring head past every ot
     const mem = SharedMemory.open(db.handle().buffers)
     // This thread stays idle: the victim fills the ring itself, so its reclaim overtakes this
     // thread's replica (the only other one), which holds none of its commits.
-    const flags = new Int32Array(new SharedArrayBuffer(8))
-    const victim = workers.spawn('reclaim-victim', { db: db.handle(), flags, head: H_HEAD, ...mode })
-    let failed = false
-    void victim.result.catch(() => (failed = true))
-    await until(() => Atomics.load(flags, 0) === 1 || failed)
-    expect(Atomics.load(flags, 0)).toBe(1)
-    const slots = attached(mem)
-    await victim.worker.terminate()
-    await until(() => attached(mem) < slots)
-    const wrote = Atomics.load(flags, 1)
+    const wrote = await terminatedAtHeadStore(db, mem, mode)
     expect(mem.head).toBeGreaterThan('owedPast' in mode ? logBytes : 0)
     expect(mem.applied(0)).toBeLessThan(mem.head)
     expect(a.get(1)).toEqual({ id: 1, v: wrote })

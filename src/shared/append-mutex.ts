@@ -100,15 +100,20 @@ function tryLock(i32: Int32Array, word: number): boolean {
  */
 export const BACKOFF_PAUSES = 3
 /** The first of the {@link BACKOFF_PAUSES}, in turns of `pauseLocally`. */
-export const FIRST_PAUSE = 1024
+const FIRST_PAUSE = 1024
+
+/** Pause number `pause` (from 0) of the {@link BACKOFF_PAUSES}: each twice the one before. */
+export function backOff(pause: number): void {
+  pauseLocally(FIRST_PAUSE << pause)
+}
 
 function lockAppendSlow(i32: Int32Array, flag: number, timeoutMs: number, backoff: boolean): number {
   if (i32[flag] === 1) {
     throw new LockTimeoutError(`This thread already holds ${APPEND_MUTEX}; waiting for it would never end`)
   }
   // Backs off (see BACKOFF_PAUSES): holding nothing, a thread ended in a pause leaves nothing behind.
-  for (let pause = 0, turns = FIRST_PAUSE; backoff && pause < BACKOFF_PAUSES; pause++, turns *= 2) {
-    pauseLocally(turns)
+  for (let pause = 0; backoff && pause < BACKOFF_PAUSES; pause++) {
+    backOff(pause)
     const word = Atomics.load(i32, H_COMMITS)
     if (tryLock(i32, word)) {
       // As in lockAppend: no call between the take and this store.

@@ -23,7 +23,7 @@ const SLEEP_MS = 10
  * several threads may use at once.
  */
 export function guardLock(i32: Int32Array, index: number, slot: number, timeoutMs: number, what: string, reentrySafe = false): void {
-  if (Atomics.compareExchange(i32, index, 0, slot + 1) !== 0) guardLockSlow(i32, index, slot, timeoutMs, what, reentrySafe)
+  if (!guardTryLock(i32, index, slot)) guardLockSlow(i32, index, slot, timeoutMs, what, reentrySafe)
 }
 
 function guardLockSlow(i32: Int32Array, index: number, slot: number, timeoutMs: number, what: string, reentrySafe: boolean): void {
@@ -83,6 +83,11 @@ export function guardRecover(i32: Int32Array, index: number, deadSlot: number): 
     Atomics.compareExchange(i32, index, held, 0) === held || Atomics.compareExchange(i32, index, held | GUARD_SLEEPER, 0) === (held | GUARD_SLEEPER)
   if (recovered) Atomics.notify(i32, index)
   return recovered
+}
+
+/** Takes guard `index` for thread `slot` if it is free, without waiting; whether it did. */
+export function guardTryLock(i32: Int32Array, index: number, slot: number): boolean {
+  return Atomics.compareExchange(i32, index, 0, slot + 1) === 0
 }
 
 /** Written by {@link pauseLocally} so that its loop is not optimized away. */

@@ -2,8 +2,7 @@ import { DeadlockError, InvalidStateError, LockTimeoutError } from '../errors'
 import { sleepSync } from '../txn/backoff'
 import type { DatabaseState } from '../storage/change'
 import { decodeOps, encodeOpsInPlace, type EncodedOps, type WireOp } from './codec'
-import { APPEND_HELD, BACKOFF_PAUSES, COMMIT_FLAGS, FIRST_PAUSE } from './append-mutex'
-import { pauseLocally } from './guard'
+import { APPEND_HELD, BACKOFF_PAUSES, COMMIT_FLAGS, backOff } from './append-mutex'
 import { SharedLog, entrySize } from './log'
 import { MAX_THREADS, T_STALE } from './layout'
 import { OpenedPatches, patchesBeside, type RecordWrite } from './defer'
@@ -507,8 +506,8 @@ export class Replica {
    */
   #lockAppendBeside(check: RecordWrite): number {
     const mem = this.memory
-    for (let pause = 0, turns = FIRST_PAUSE; pause < BACKOFF_PAUSES; pause++, turns *= 2) {
-      pauseLocally(turns)
+    for (let pause = 0; pause < BACKOFF_PAUSES; pause++) {
+      backOff(pause)
       this.#catchUpBeside(check)
       const count = mem.tryLockAppend(this.slot, this.#seen)
       if (count !== APPEND_HELD) return count

@@ -5,9 +5,12 @@ import type { DatabaseState } from '../storage/change'
 import { BinaryWriter } from '../values/binary'
 import { decodeSnapshot, encodeSnapshot } from './codec'
 import { SnapshotChunks } from './state-codec'
-import { guardLock, guardUnlock } from './guard'
+import { guardLock, guardTryLock, guardUnlock } from './guard'
 import type { SharedMemory } from './memory'
 import type { Rec } from '../values/types'
+
+/** How errors name the snapshot's writer mutex. */
+const SNAPSHOT_MUTEX = "the shared snapshot's writer mutex"
 
 /** What a spare list holds between snapshots (no record). */
 const EMPTY = Object.freeze({}) as Rec
@@ -72,7 +75,7 @@ export class SnapshotWriter {
    */
   write(source: StateSource, pos: number, force = false, covers = pos): void {
     const mem = this.#memory
-    if (force) guardLock(mem.i32, mem.snapshotWord, this.#slot, this.#timeoutMs, "the shared snapshot's writer mutex")
+    if (force) guardLock(mem.i32, mem.snapshotWord, this.#slot, this.#timeoutMs, SNAPSHOT_MUTEX)
     else if (!this.#take(covers)) return
     try {
       // Another writer may have published one that covers `covers` meanwhile: none is needed.
@@ -99,9 +102,9 @@ export class SnapshotWriter {
    */
   #take(covers: number): boolean {
     const mem = this.#memory
-    if (Atomics.compareExchange(mem.i32, mem.snapshotWord, 0, this.#slot + 1) === 0) return true
+    if (guardTryLock(mem.i32, mem.snapshotWord, this.#slot)) return true
     if (mem.snapshotTaking >= covers) return false
-    guardLock(mem.i32, mem.snapshotWord, this.#slot, this.#timeoutMs, "the shared snapshot's writer mutex")
+    guardLock(mem.i32, mem.snapshotWord, this.#slot, this.#timeoutMs, SNAPSHOT_MUTEX)
     return true
   }
 

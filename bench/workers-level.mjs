@@ -1,0 +1,118 @@
+// Why the level of inc2 (2 workers incrementing distinct records of a shared database) moves
+// (session 22). One process: a shared database, a pair of workers on distinct records (as
+// workers-ab.mjs), a worker on a local database of its own, and two workers that bounce one shared
+// word (Atomics.store / load: the round trip of a cache line between the vCPUs they run on).
+// Per cycle: the pair's window, the local worker's window, 50 ms of ping-pong; per window and
+// worker: M updates/s, CPU and run-queue wait (schedstat), vCPU at start and end, timeslices,
+// involuntary context switches, GCs (count/ms); and the other threads of the process that ran
+// meanwhile (clock ticks). The summary splits the cycles by the ping-pong's round trip.
+// What it showed (bench/README.md): the host moves the 2 vCPUs between cores that share a cache
+// (round trip ~110-170 ns) and cores that do not (~340-420 ns) every few seconds, inside one
+// process, and the pair follows it (3.1 against 2.4 M/s before log entries were line-aligned).
+// Usage: node --expose-gc [--allow-natives-syntax: prints the shared buffers' addresses]
+//   bench/workers-level.mjs [cycles=30] [window ms=200]     (DICTDB_MODULE=path/to/dist/index.js: another build)
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads'
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs'
+const TID = () => readlinkSync('/proc/thread-self').split('/').pop()
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { PerformanceObserver } from 'node:perf_hooks'
+const LIB = './workers-lib.mjs'
+const now = () => Number(process.hrtime.bigint()) / 1e6
+function tstat(path = '/proc/thread-self') {
+  const s = readFileSync(path + '/stat', 'utf8'); const f = s.slice(s.lastIndexOf(')') + 2).split(' ')
+  return { vcpu: Number(f[36]), ut: Number(f[11]) + Number(f[12]), comm: s.slice(s.indexOf('(') + 1, s.lastIndexOf(')')) }
+}
+function sched() { const [run, wait, n] = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ').map(Number); return { run, wait, n } }
+function ctx() { const s = readFileSync('/proc/thread-self/status', 'utf8'); return { vol: Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(s)[1]), inv: Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(s)[1]) } }
+
+if (!isMainThread) {
+  const { role, handle, index, pp } = workerData
+  if (role === 'pp') {
+    const a = new Int32Array(pp)
+    parentPort.on('message', (m) => {
+      const end = performance.now() + m.ms; let n = 0
+      if (index === 0) { while (performance.now() < end) { for (let k = 0; k < 100; k++) { Atomics.store(a, 0, 1); while (Atomics.load(a, 0) !== 0); } n += 100 } Atomics.store(a, 1, 1); Atomics.store(a, 0, 1) }
+      else { Atomics.store(a, 1, 0); for (;;) { while (Atomics.load(a, 0) !== 1); if (Atomics.load(a, 1)) break; Atomics.store(a, 0, 0); n++ } }
+      parentPort.postMessage({ tid: TID(), n, ms: m.ms, vcpu: tstat().vcpu })
+    })
+    parentPort.postMessage('ready')
+  } else {
+    const lib = await import(LIB)
+    let db, t
+    if (role === 'own') { db = new lib.Database(); t = lib.fill(db) } else { db = lib.Database.attach(handle); t = db.getTable('people') }
+    const inc = lib.increment
+    let gcs = []
+    new PerformanceObserver((l) => { for (const e of l.getEntries()) gcs.push([e.startTime, e.duration, e.detail?.kind ?? e.kind]) }).observe({ entryTypes: ['gc'] })
+    let i = 0
+    const op = (k) => t.update({ score: inc(1) }, { id: 1 + index + 2 * (k % 1000) })
+    parentPort.on('message', (m) => {
+      if (m.type === 'warm') { const end = performance.now() + m.ms; while (performance.now() < end) for (let k = 0; k < 64; k++) op(i++); parentPort.postMessage('ok') }
+      else if (m.type === 'prep') { t.get(1); parentPort.postMessage('ok') }
+      else if (m.type === 'go') {
+        while (now() < m.t0) t.get(1)
+        const s0 = sched(), c0 = ctx(), v0 = tstat().vcpu
+        const start = performance.now(); let n = 0
+        for (;;) { for (let k = 0; k < 64; k++) op(i++); n += 64; if (performance.now() - start >= m.ms) break }
+        const end = performance.now()
+        const s1 = sched(), c1 = ctx(), v1 = tstat().vcpu
+        setTimeout(() => { // let gc entries arrive
+          const g = gcs.filter((x) => x[0] >= start && x[0] < end); gcs = gcs.filter((x) => x[0] >= end)
+          parentPort.postMessage({ tid: TID(), ops: n, ms: end - start, cpu: (s1.run - s0.run) / 1e6, wait: (s1.wait - s0.wait) / 1e6, slices: s1.n - s0.n, vol: c1.vol - c0.vol, inv: c1.inv - c0.inv, v0, v1, gcN: g.length, gcMs: g.reduce((s, x) => s + x[1], 0) })
+        }, 0)
+      }
+    })
+    parentPort.postMessage('ready')
+  }
+} else {
+  const [cyclesArg, winArg] = process.argv.slice(2)
+  const CYCLES = Number(cyclesArg ?? 30), WIN = Number(winArg ?? 200)
+  const lib = await import(LIB)
+  const db = new lib.Database({ shared: true })
+  lib.warmRing(db, lib.fill(db), true)
+  const handle = db.handle()
+  if (process.execArgv.includes('--allow-natives-syntax')) {
+    const print = new Function('x', '%DebugPrint(x)')
+    for (const [k, v] of Object.entries(handle.buffers)) { console.log('buffer', k, v.byteLength); print(v) }
+  }
+  const spawn = (wd) => new Promise((res) => { const w = new Worker(fileURLToPath(import.meta.url), { workerData: wd }); w.once('message', () => res(w)) })
+  const ask = (w, m) => new Promise((res) => { w.once('message', res); w.postMessage(m) })
+  const pair = [await spawn({ role: 'shared', handle, index: 0 }), await spawn({ role: 'shared', handle, index: 1 })]
+  const local = await spawn({ role: 'own', index: 0 })
+  const pp = new SharedArrayBuffer(256)
+  const ppw = [await spawn({ role: 'pp', index: 0, pp }), await spawn({ role: 'pp', index: 1, pp })]
+  for (const w of [...pair, local]) await ask(w, { type: 'warm', ms: 300 })
+  await Promise.all(pair.map((w) => ask(w, { type: 'prep' }))); { const t0 = now() + 5; await Promise.all(pair.map((w) => ask(w, { type: 'go', t0, ms: 300 }))) }
+  const names = { [TID()]: 'main' }
+  const tasks = () => Object.fromEntries(readdirSync('/proc/self/task').map((id) => { const s = tstat('/proc/self/task/' + id); return [id, s] }))
+  const run = async (ws) => {
+    await Promise.all(ws.map((w) => ask(w, { type: 'prep' })))
+    const before = tasks(); const t0 = now() + 5
+    const r = await Promise.all(ws.map((w) => ask(w, { type: 'go', t0, ms: WIN })))
+    const after = tasks()
+    const mine = new Set(r.map((x) => x.tid))
+    const others = Object.entries(after).filter(([id]) => !mine.has(id)).map(([id, s]) => [names[id] ?? id, s.ut - (before[id]?.ut ?? 0)]).filter(([, d]) => d > 0)
+    return { r, others }
+  }
+  const rows = []
+  for (const [k, w] of [['p0', pair[0]], ['p1', pair[1]], ['L', local]]) { await ask(w, { type: 'prep' }); names[(await ask(w, { type: 'go', t0: 0, ms: 1 })).tid] = k }
+  for (const [k, x] of (await Promise.all(ppw.map((w) => ask(w, { ms: 5 })))).entries()) names[x.tid] = 'pp' + k
+  for (const id of readdirSync('/proc/self/task')) if (!names[id]) names[id] = tstat('/proc/self/task/' + id).comm.replace(/\s+/g, '_') + '#' + id
+  console.log('THREADS', JSON.stringify(names))
+  for (let c = 0; c < CYCLES; c++) {
+    const P = await run(pair); const L = await run([local])
+    const ppr = await Promise.all(ppw.map((w) => ask(w, { ms: 50 })))
+    const pops = P.r.reduce((s, x) => s + x.ops / x.ms * 1000, 0), lops = L.r[0].ops / L.r[0].ms * 1000
+    const rt = 50 / ppr[0].n * 1e6 // ns per round trip
+    rows.push({ pops, lops, rt })
+    const w = (x) => `${(x.ops / x.ms / 1000).toFixed(2)} c${(x.cpu / x.ms * 100).toFixed(0)} w${(x.wait / x.ms * 100).toFixed(0)} v${x.v0}${x.v1} sl${x.slices} inv${x.inv} gc${x.gcN}/${x.gcMs.toFixed(1)}`
+    console.log(`C${c} P ${(pops / 1e6).toFixed(2)} L ${(lops / 1e6).toFixed(2)} r ${(pops / lops).toFixed(2)} pp ${rt.toFixed(0)}ns v${ppr.map((x) => x.vcpu).join('')} | ${P.r.map(w).join(' | ')} || L ${w(L.r[0])} | oth ${P.others.map(([n, d]) => n + ':' + d).join(',')}`)
+  }
+  const med = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1] }
+  console.log(`SUMMARY pair ${(med(rows.map((x) => x.pops)) / 1e6).toFixed(2)}M local ${(med(rows.map((x) => x.lops)) / 1e6).toFixed(2)}M ratio ${(med(rows.map((x) => x.pops)) / med(rows.map((x) => x.lops))).toFixed(2)} pp ${med(rows.map((x) => x.rt)).toFixed(0)}ns`)
+  // By the ping-pong's round trip (cycles whose ping-pong stalled, a vCPU taken away, left out).
+  for (const [name, lo, hi] of [['fast', 0, 220], ['slow', 280, 600]]) {
+    const xs = rows.filter((x) => x.rt >= lo && x.rt < hi)
+    if (xs.length) console.log(`${name} transfers (round trip ${lo}-${hi} ns): ${xs.length} cycles, pair ${(med(xs.map((x) => x.pops)) / 1e6).toFixed(2)}M, local ${(med(xs.map((x) => x.lops)) / 1e6).toFixed(2)}M, pair ÷ local per cycle ${med(xs.map((x) => x.pops / x.lops)).toFixed(2)}`)
+  }
+  process.exit(0)
+}

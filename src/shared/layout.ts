@@ -46,7 +46,7 @@ export const H_PROTOCOL = 1
  * Bump whenever the control block's layout, the meaning of a word, or the log's entry or
  * snapshot format changes.
  */
-export const PROTOCOL = 15
+export const PROTOCOL = 14
 export const H_SNAP_SEQ = 2 // snapshot seqlock: odd while a snapshot is being written
 export const H_CLOSED = 3
 export const H_SNAP_POS = 4 // i64: log position the snapshot reflects

@@ -6,28 +6,18 @@ import { BinaryWriter } from '../values/binary'
 /** An entry's header: its payload's length and its writer's slot. */
 const HEADER = 8
 /**
- * Every entry starts at a ring offset that is a multiple of this (a cache line), padded after its
- * payload. Two writers that take turns at the append mutex otherwise write into the same line
- * (an update by key takes 48 bytes: 4 entries to 3 lines), and the reader applying one writer's
- * entries pulls the line that writer is still filling: each append then waits, under the mutex,
- * for that line to come back from the other core (on the EPYC host of the 2-vCPU VM where it was
- * measured, ~60 ns within a CCD, ~180 ns across; the host moves the vCPUs between the two every
- * few seconds). The ring's buffer is not line-aligned (a large one starts 16 bytes past a line:
- * glibc's chunk header), so an entry of up to 48 bytes (an update by key of a number field) has
- * a line of its own, unless the entry before it is longer than 48 bytes. The padding is never
- * written: readers step over it.
- */
-export const ENTRY_ALIGN = 64
-/**
  * Most payload bytes an entry encoded in place ({@link SharedLog.writerAt}) may take: a larger
  * commit is encoded apart and copied ({@link SharedLog.write}). Reclaimed past the tail before
- * encoding, so it is kept small beside the ring (whose smallest size is 64 KiB). With the header, a
- * multiple of {@link ENTRY_ALIGN}: the padded entry ends within what was reclaimed.
+ * encoding, so it is kept small beside the ring (whose smallest size is 64 KiB).
  */
-const IN_PLACE_BYTES = 4096 - HEADER
+const IN_PLACE_BYTES = 4096
 const WRAP = 0xffffffff
 const SCRATCH_BYTES = 1 << 16
 const SCRATCH_KEPT = 1 << 20
+
+function align8(n: number): number {
+  return (n + 7) & ~7
+}
 
 /**
  * Where log position `pos` falls in a ring of `cap` bytes (`pos % cap`). Positions pass 2^31
@@ -39,15 +29,15 @@ export function ringOffset(pos: number, cap: number): number {
   return pos - Math.floor(pos / cap) * cap
 }
 
-/** Bytes an entry of a `length`-byte payload takes in the ring (header and padding to {@link ENTRY_ALIGN} included). */
+/** Bytes an entry of a `length`-byte payload takes in the ring (header and padding included). */
 export function entrySize(length: number): number {
-  return (HEADER + length + ENTRY_ALIGN - 1) & -ENTRY_ALIGN
+  return align8(HEADER + length)
 }
 
 /**
  * The shared change log: a ring of committed change sets, each `[length u32][writer u32][bytes]`
- * padded to a multiple of {@link ENTRY_ALIGN} bytes, at a monotonically increasing byte position.
- * Only the holder of the append mutex writes; `tail` is published last, so readers never see a half-written entry. Writers advance `head`
+ * at a monotonically increasing byte position. Only the holder of the append mutex writes;
+ * `tail` is published last, so readers never see a half-written entry. Writers advance `head`
  * *before* overwriting, so a reader that finds `head` past what it just copied knows the copy
  * may be torn and that it fell behind.
  */
@@ -104,7 +94,7 @@ export class SharedLog {
     let off = ringOffset(pos, cap)
     while (pos < stop) {
       const length = view.getUint32(off, true)
-      const step = length === WRAP ? cap - off : entrySize(length)
+      const step = length === WRAP ? cap - off : align8(HEADER + length)
       pos += step
       off += step
       if (off >= cap) off = 0
@@ -126,10 +116,7 @@ export class SharedLog {
     const off = ahead >= 0 && ahead < cap - this.#lastOff ? this.#lastOff + ahead : ringOffset(tail, cap)
     this.#lastPos = tail
     this.#lastOff = off
-    // Padded to ENTRY_ALIGN, the entry still ends at the ring's end at the latest (whose size is a
-    // multiple of 8 only). Near the end the room is small: the bitwise rounding stays in int32.
-    const left = cap - off
-    const room = left >= HEADER + IN_PLACE_BYTES ? IN_PLACE_BYTES : (left & -ENTRY_ALIGN) - HEADER
+    const room = Math.min(cap - off - HEADER, IN_PLACE_BYTES)
     if (room <= 0) return null
     this.#inPlaceAt = off
     this.inPlaceEnd = tail + HEADER + room

@@ -1,7 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import { Database, increment } from '../../src'
+import { describe, expect, it } from 'vitest'
 import { encodeOpsInPlace } from '../../src/shared/codec'
-import { ENTRY_ALIGN, SharedLog, entrySize, ringOffset } from '../../src/shared/log'
+import { SharedLog, entrySize, ringOffset } from '../../src/shared/log'
 import { SharedMemory } from '../../src/shared/memory'
 
 describe('ringOffset', () => {
@@ -119,85 +118,3 @@ describe('SharedLog.read', () => {
   })
 })
 
-
-describe('entry alignment', () => {
-  const open: Database[] = []
-  afterEach(() => {
-    for (const db of open.splice(0)) db.close()
-  })
-
-  /** A shared database with logBytes `logBytes`, its table `t` of 20 records, and a second replica. */
-  function shared(logBytes: number) {
-    const db = new Database({ shared: true, logBytes })
-    const t = db.createTable('t')
-    t.insert(Array.from({ length: 20 }, (_, i) => ({ id: i + 1, n: 0, s: '' })))
-    const other = Database.attach(db.handle())
-    open.push(other, db)
-    return { db, t, o: other.getTable('t'), mem: SharedMemory.open(db.handle().buffers) }
-  }
-
-  /**
-   * Every entry from the ring's head to its tail starts at a ring offset that is a multiple of
-   * ENTRY_ALIGN, and ends, padding included, at the ring's end at the latest.
-   */
-  function expectAligned(mem: SharedMemory, what: string): number {
-    const log = new SharedLog(mem)
-    const count = log.read(mem.head, mem.tail)
-    for (let i = 0; i < count; i++) {
-      const start = ringOffset(log.end(i) - entrySize(log.length(i)), mem.capacity)
-      expect(start % ENTRY_ALIGN, `${what}, entry ${i}`).toBe(0)
-      expect(start + entrySize(log.length(i)), `${what}, entry ${i}'s end`).toBeLessThanOrEqual(mem.capacity)
-    }
-    return count
-  }
-
-  it('puts every entry at a ring offset that is a multiple of 64 bytes, written in place or copied, over several passes of the ring', () => {
-    const { t, o, mem } = shared(1 << 16)
-    expect(ENTRY_ALIGN).toBe(64)
-    let entries = 0
-    for (let i = 0; i < 3000; i++) {
-      // Updates by key (48-byte entries, written in place), larger ones, and some past the 4 KiB
-      // that an entry may take in place (encoded apart and copied).
-      if (i % 10 === 0) t.update({ s: 'x'.repeat((i * 37) % 5000) }, { id: 1 + (i % 20) })
-      else t.update({ n: increment(1) }, { id: 1 + (i % 20) })
-      if (i % 97 === 0) entries += expectAligned(mem, `after write ${i}`)
-    }
-    expect(entries).toBeGreaterThan(100)
-    expect(mem.tail).toBeGreaterThan(3 * mem.capacity)
-    expect(o.select({ orderBy: 'id' })).toEqual(t.select({ orderBy: 'id' }))
-  })
-
-  it('keeps every padded entry within a ring whose size is not a multiple of 64, and the other replica reads them all', () => {
-    const { t, o, mem } = shared((1 << 16) + 8)
-    const cap = mem.capacity
-    const log = new SharedLog(mem)
-    /** The payload bytes of the last entry appended. */
-    const lastLength = (): number => {
-      const tail = mem.tail
-      for (let from = mem.head; ; ) {
-        const count = log.read(from, tail)
-        if (log.end(count - 1) === tail) return log.length(count - 1)
-        from = log.end(count - 1)
-      }
-    }
-    // A record whose increment (an update by key, written in place) takes 57 to 64 payload bytes: a long key.
-    let key = ''
-    for (let k = 1; key === ''; k++) {
-      t.insert({ id: 'k'.repeat(k), n: 0, s: '' })
-      t.update({ n: increment(1) }, { id: 'k'.repeat(k) })
-      if (lastLength() > 56) key = 'k'.repeat(k)
-    }
-    expect(lastLength()).toBeLessThanOrEqual(64)
-    for (let pass = 0; pass < 3; pass++) {
-      // Up to the last line-aligned offset with room for that entry unpadded (72 bytes before the
-      // ring's end), but not padded (128 bytes).
-      while (ringOffset(mem.tail, cap) !== cap - 72) t.update({ n: increment(1) }, { id: 2 })
-      t.update({ n: increment(1) }, { id: key })
-      expectAligned(mem, `pass ${pass}`)
-      expect(o.get(key)).toEqual(t.get(key))
-      for (let i = 0; i < 10; i++) t.update({ n: increment(1) }, { id: 4 })
-      expect(o.get(4)).toEqual(t.get(4))
-    }
-    expect(o.select({ orderBy: 'id' })).toEqual(t.select({ orderBy: 'id' }))
-  })
-})

@@ -30,9 +30,14 @@ if (!isMainThread) {
   if (role === 'pp') {
     const a = new Int32Array(pp)
     parentPort.on('message', (m) => {
-      const end = performance.now() + m.ms; let n = 0
-      if (index === 0) { while (performance.now() < end) { for (let k = 0; k < 100; k++) { Atomics.store(a, 0, 1); while (Atomics.load(a, 0) !== 0); } n += 100 } Atomics.store(a, 1, 1); Atomics.store(a, 0, 1) }
-      else { Atomics.store(a, 1, 0); for (;;) { while (Atomics.load(a, 0) !== 1); if (Atomics.load(a, 1)) break; Atomics.store(a, 0, 0); n++ } }
+      let n = 0
+      if (index === 0) {
+        // The first round trip waits for the other worker to start; the clock starts after it.
+        Atomics.store(a, 0, 1); while (Atomics.load(a, 0) !== 0);
+        const end = performance.now() + m.ms
+        while (performance.now() < end) { for (let k = 0; k < 100; k++) { Atomics.store(a, 0, 1); while (Atomics.load(a, 0) !== 0); } n += 100 }
+        Atomics.store(a, 1, 1); Atomics.store(a, 0, 1)
+      } else { for (;;) { while (Atomics.load(a, 0) !== 1); if (Atomics.load(a, 1)) break; Atomics.store(a, 0, 0); n++ } }
       parentPort.postMessage({ tid: TID(), n, ms: m.ms, vcpu: tstat().vcpu })
     })
     parentPort.postMessage('ready')
@@ -95,11 +100,13 @@ if (!isMainThread) {
   }
   const rows = []
   for (const [k, w] of [['p0', pair[0]], ['p1', pair[1]], ['L', local]]) { await ask(w, { type: 'prep' }); names[(await ask(w, { type: 'go', t0: 0, ms: 1 })).tid] = k }
+  new Int32Array(pp).fill(0)
   for (const [k, x] of (await Promise.all(ppw.map((w) => ask(w, { ms: 5 })))).entries()) names[x.tid] = 'pp' + k
   for (const id of readdirSync('/proc/self/task')) if (!names[id]) names[id] = tstat('/proc/self/task/' + id).comm.replace(/\s+/g, '_') + '#' + id
   console.log('THREADS', JSON.stringify(names))
   for (let c = 0; c < CYCLES; c++) {
     const P = await run(pair); const L = await run([local])
+    const ppa = new Int32Array(pp); ppa[0] = 0; ppa[1] = 0
     const ppr = await Promise.all(ppw.map((w) => ask(w, { ms: 50 })))
     const pops = P.r.reduce((s, x) => s + x.ops / x.ms * 1000, 0), lops = L.r[0].ops / L.r[0].ms * 1000
     const rt = 50 / ppr[0].n * 1e6 // ns per round trip

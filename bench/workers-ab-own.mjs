@@ -1,0 +1,117 @@
+// An A/B of two builds of dictdb in one process when their shared layouts differ (session 22):
+// workers-ab.mjs attaches both builds to one database, which a PROTOCOL bump forbids. Here each
+// build has a shared database of its own (A's filled and warmed by workers-lib.mjs, B's the same
+// way with B's classes), a pair of workers of that build increments distinct records of it, and
+// 200-ms windows alternate the A pair and the B pair (the order flips each cycle), with a local
+// worker's window and two 30-ms ping-pongs (round trip of a cache line between two workers'
+// vCPUs, before and after the pairs) each cycle. Prints per cycle and a summary: all cycles, and
+// those whose two ping-pongs both found fast (< 220 ns) or slow (280-600 ns) transfers.
+// Run it both ways round (A, B then B, A): in session 22, main against itself gave 1.03.
+// Usage: DICTDB_MODULE=A/index.js node --expose-gc bench/workers-ab-own.mjs A/index.js B/index.js [cycles=30] [window ms=200]
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads'
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs'
+const TID = () => readlinkSync('/proc/thread-self').split('/').pop()
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { PerformanceObserver } from 'node:perf_hooks'
+const LIB = './workers-lib.mjs'
+const now = () => Number(process.hrtime.bigint()) / 1e6
+function tstat(path = '/proc/thread-self') {
+  const s = readFileSync(path + '/stat', 'utf8'); const f = s.slice(s.lastIndexOf(')') + 2).split(' ')
+  return { vcpu: Number(f[36]), ut: Number(f[11]) + Number(f[12]), comm: s.slice(s.indexOf('(') + 1, s.lastIndexOf(')')) }
+}
+function sched() { const [run, wait, n] = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ').map(Number); return { run, wait, n } }
+function ctx() { const s = readFileSync('/proc/thread-self/status', 'utf8'); return { vol: Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(s)[1]), inv: Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(s)[1]) } }
+
+if (!isMainThread) {
+  const { role, handle, index, pp } = workerData
+  if (role === 'pp') {
+    const a = new Int32Array(pp)
+    parentPort.on('message', (m) => {
+      let n = 0
+      if (index === 0) {
+        // The first round trip waits for the other worker to start; the clock starts after it.
+        Atomics.store(a, 0, 1); while (Atomics.load(a, 0) !== 0);
+        const end = performance.now() + m.ms
+        while (performance.now() < end) { for (let k = 0; k < 100; k++) { Atomics.store(a, 0, 1); while (Atomics.load(a, 0) !== 0); } n += 100 }
+        Atomics.store(a, 1, 1); Atomics.store(a, 0, 1)
+      } else { for (;;) { while (Atomics.load(a, 0) !== 1); if (Atomics.load(a, 1)) break; Atomics.store(a, 0, 0); n++ } }
+      parentPort.postMessage({ tid: TID(), n, ms: m.ms, vcpu: tstat().vcpu })
+    })
+    parentPort.postMessage('ready')
+  } else {
+    const lib = await import(LIB)
+    const mod = workerData.module ? await import(pathToFileURL(workerData.module).href) : lib
+    let db, t
+    if (role === 'own') { db = new lib.Database(); t = lib.fill(db) } else { db = mod.Database.attach(handle); t = db.getTable('people') }
+    const inc = role === 'own' ? lib.increment : mod.increment
+    let gcs = []
+    new PerformanceObserver((l) => { for (const e of l.getEntries()) gcs.push([e.startTime, e.duration, e.detail?.kind ?? e.kind]) }).observe({ entryTypes: ['gc'] })
+    let i = 0
+    const op = (k) => t.update({ score: inc(1) }, { id: 1 + index + 2 * (k % 1000) })
+    parentPort.on('message', (m) => {
+      if (m.type === 'warm') { const end = performance.now() + m.ms; while (performance.now() < end) for (let k = 0; k < 64; k++) op(i++); parentPort.postMessage('ok') }
+      else if (m.type === 'prep') { t.get(1); parentPort.postMessage('ok') }
+      else if (m.type === 'go') {
+        while (now() < m.t0) t.get(1)
+        const s0 = sched(), c0 = ctx(), v0 = tstat().vcpu
+        const start = performance.now(); let n = 0
+        for (;;) { for (let k = 0; k < 64; k++) op(i++); n += 64; if (performance.now() - start >= m.ms) break }
+        const end = performance.now()
+        const s1 = sched(), c1 = ctx(), v1 = tstat().vcpu
+        setTimeout(() => { // let gc entries arrive
+          const g = gcs.filter((x) => x[0] >= start && x[0] < end); gcs = gcs.filter((x) => x[0] >= end)
+          parentPort.postMessage({ tid: TID(), ops: n, ms: end - start, cpu: (s1.run - s0.run) / 1e6, wait: (s1.wait - s0.wait) / 1e6, slices: s1.n - s0.n, vol: c1.vol - c0.vol, inv: c1.inv - c0.inv, v0, v1, gcN: g.length, gcMs: g.reduce((s, x) => s + x[1], 0) })
+        }, 0)
+      }
+    })
+    parentPort.postMessage('ready')
+  }
+} else {
+  // Two builds, each with its own shared database, in one process: A (DICTDB_MODULE) and B.
+  const [A, B, cyclesArg, winArg] = process.argv.slice(2)
+  const CYCLES = Number(cyclesArg ?? 30), WIN = Number(winArg ?? 200)
+  const lib = await import(LIB)
+  const libB = await import(pathToFileURL(B).href)
+  const dbA = new lib.Database({ shared: true }); lib.warmRing(dbA, lib.fill(dbA), true)
+  // B's database filled as lib.fill does, with B's Database
+  const dbB = new libB.Database({ shared: true })
+  const tB = dbB.createTable('people', { indexes: [{ field: 'age', type: 'sorted' }, { field: 'city' }] }); tB.insert(lib.people())
+  { const s0 = dbB.stats().shared; const cap = s0.logBytesUsed + s0.logBytesFree; let used = 0, k = 0; for (; k < 3_000_000; k++) { tB.update({ score: libB.increment(1) }, { id: 1 + (k % lib.N) }); if (k % 100000 === 99999) { const u = dbB.stats().shared; if (u.snapshotsTaken > 0 && k > 2_000_000) break } } }
+  const spawn = (wd) => new Promise((res) => { const w = new Worker(fileURLToPath(import.meta.url), { workerData: wd }); w.once('message', () => res(w)) })
+  const ask = (w, m) => new Promise((res) => { w.once('message', res); w.postMessage(m) })
+  const pairs = {
+    A: [await spawn({ role: 'shared', module: A, handle: dbA.handle(), index: 0 }), await spawn({ role: 'shared', module: A, handle: dbA.handle(), index: 1 })],
+    B: [await spawn({ role: 'shared', module: B, handle: dbB.handle(), index: 0 }), await spawn({ role: 'shared', module: B, handle: dbB.handle(), index: 1 })],
+  }
+  const local = await spawn({ role: 'own', index: 0 })
+  const pp = new SharedArrayBuffer(256)
+  const ppw = [await spawn({ role: 'pp', index: 0, pp }), await spawn({ role: 'pp', index: 1, pp })]
+  for (const w of [...pairs.A, ...pairs.B, local]) await ask(w, { type: 'warm', ms: 300 })
+  for (const k of ['A', 'B']) { await Promise.all(pairs[k].map((w) => ask(w, { type: 'prep' }))); const t0 = now() + 5; await Promise.all(pairs[k].map((w) => ask(w, { type: 'go', t0, ms: 300 }))) }
+  const run = async (ws) => {
+    await Promise.all(ws.map((w) => ask(w, { type: 'prep' })))
+    const t0 = now() + 5
+    const r = await Promise.all(ws.map((w) => ask(w, { type: 'go', t0, ms: WIN })))
+    return r.reduce((s, x) => s + x.ops / x.ms * 1000, 0)
+  }
+  const rows = []
+  for (let c = 0; c < CYCLES; c++) {
+    const order = c % 2 === 0 ? ['A', 'B'] : ['B', 'A']
+    const got = {}
+    const ppa = new Int32Array(pp); ppa[0] = 0; ppa[1] = 0
+    const p0 = await Promise.all(ppw.map((w) => ask(w, { ms: 30 })))
+    for (const k of order) got[k] = await run(pairs[k])
+    ppa[0] = 0; ppa[1] = 0
+    const p1 = await Promise.all(ppw.map((w) => ask(w, { ms: 30 })))
+    const L = await run([local])
+    const rt0 = 30 / p0[0].n * 1e6, rt1 = 30 / p1[0].n * 1e6
+    rows.push({ A: got.A, B: got.B, L, rt0, rt1 })
+    console.log(`C${c} A ${(got.A / 1e6).toFixed(2)} B ${(got.B / 1e6).toFixed(2)} B/A ${(got.B / got.A).toFixed(2)} L ${(L / 1e6).toFixed(2)} pp ${rt0.toFixed(0)}/${rt1.toFixed(0)}ns`)
+  }
+  const med = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[s.length >> 1] : NaN }
+  for (const [name, lo, hi] of [['all', 0, 1e9], ['fast', 0, 220], ['slow', 280, 600]]) {
+    const xs = rows.filter((x) => x.rt0 >= lo && x.rt0 < hi && x.rt1 >= lo && x.rt1 < hi)
+    console.log(`SUMMARY ${name}: ${xs.length} cycles, A ${(med(xs.map((x) => x.A)) / 1e6).toFixed(2)}M B ${(med(xs.map((x) => x.B)) / 1e6).toFixed(2)}M, B/A per cycle ${med(xs.map((x) => x.B / x.A)).toFixed(2)}, B wins ${xs.filter((x) => x.B > x.A).length}/${xs.length}, A/local ${med(xs.map((x) => x.A / x.L)).toFixed(2)} B/local ${med(xs.map((x) => x.B / x.L)).toFixed(2)}`)
+  }
+  process.exit(0)
+}

@@ -6,8 +6,8 @@
 // worker: M updates/s, CPU and run-queue wait (schedstat), vCPU at start and end, timeslices,
 // involuntary context switches, GCs (count/ms); and the other threads of the process that ran
 // meanwhile (clock ticks). The summary splits the cycles by the ping-pong's round trip.
-// What it showed (bench/README.md): the host moves the 2 vCPUs between cores that share a cache
-// (round trip ~110-170 ns) and cores that do not (~340-420 ns) every few seconds, inside one
+// What it showed (bench/README.md): the host moves the 2 vCPUs between nearby cores (round trip
+// ~110-170 ns) and cores further apart (~340-420 ns) every few seconds, inside one
 // process, and the pair follows it (3.1 against 2.4 M/s before log entries were line-aligned).
 // Usage: node --expose-gc [--allow-natives-syntax: prints the shared buffers' addresses]
 //   bench/workers-level.mjs [cycles=30] [window ms=200]     (DICTDB_MODULE=path/to/dist/index.js: another build)

@@ -14,6 +14,11 @@ const IN_PLACE_BYTES = 4096
 const WRAP = 0xffffffff
 const SCRATCH_BYTES = 1 << 16
 const SCRATCH_KEPT = 1 << 20
+/** Entries a read has room for at first (it grows); past `PLACES_KEPT`, the next read starts over. */
+const PLACES = 256
+const PLACES_KEPT = 1 << 13
+/** Runs of the ring up to this many bytes are copied by a loop of words, longer ones by `set`. */
+const COPY_LOOP_BYTES = 64
 
 function align8(n: number): number {
   return (n + 7) & ~7
@@ -49,8 +54,14 @@ export class SharedLog {
    */
   #scratch: Uint8Array = new Uint8Array(SCRATCH_BYTES)
   #scratchWords = new Int32Array(this.#scratch.buffer)
-  /** Per entry of the last `read`: start in the scratch buffer, payload length, end position. */
-  #places: number[] = []
+  /**
+   * Per entry of the last `read`: start in the scratch buffer and payload length (int32: a double
+   * handed to the decoder made its reader's position a double field, and every decode slower),
+   * and end position (`#ends`: positions pass 2^31). Starts stay below 2^31: reads are chunked
+   * (`CATCH_UP_CHUNK`, `BESIDE_MAX` in ./replica.ts), and the copy is dropped past `SCRATCH_KEPT`.
+   */
+  #places: Int32Array = new Int32Array(2 * PLACES)
+  #ends: Float64Array = new Float64Array(PLACES)
 
   /** The writer of entries encoded in place, and the ring offset of the last one's header. */
   readonly #inPlace = new BinaryWriter(16)
@@ -164,10 +175,9 @@ export class SharedLog {
     const cap = this.#mem.capacity
     // A long catch-up may have grown the buffers: they are not kept beyond a bound.
     if (this.#scratch.length > SCRATCH_KEPT) this.#setScratch(new Uint8Array(SCRATCH_BYTES))
-    if (this.#places.length > SCRATCH_BYTES) this.#places = []
-    const places = this.#places
-    let scratch = this.#scratch
-    let at = 0
+    if (this.#ends.length > PLACES_KEPT) this.#setPlaces(PLACES)
+    let places = this.#places
+    let ends = this.#ends
     let pos = from
     let count = 0
     // A catch-up reads on from at or a little past where the last read ended (past this thread's
@@ -175,38 +185,83 @@ export class SharedLog {
     // and it is carried from entry to entry (the division of `ringOffset` was a quarter of a read).
     const ahead = from - this.#readEnd
     let off = ahead >= 0 && ahead < cap - this.#readEndOff ? this.#readEndOff + ahead : ringOffset(from, cap)
+    // The entries are walked by their headers in the ring, and their bytes copied afterwards, a
+    // run of the ring at a time (`#copy`: from `runOff` to `off`, to `runAt` in the copy): a copy
+    // per entry, word by word, was most of a read (~20 instructions a word, typed array checks
+    // and all), and a catch-up mostly reads runs of many small entries.
+    let runOff = off
+    let runAt = 0
     while (pos < to && (pos < limit || count === 0)) {
       const length = view.getUint32(off, true)
       if (length === WRAP) {
+        runAt += this.#copy(runOff, off, runAt)
         pos += cap - off
         off = 0
+        runOff = 0
         continue
       }
       // A torn header may claim anything: copy no further than the ring's end (the head check
       // below then discards the read).
       const n = Math.min(length, cap - off - HEADER)
-      const words = (n + 3) >> 2
-      if (at + words * 4 > scratch.length) scratch = this.#grow(at + words * 4)
-      copyWords(this.#mem.logWords, (off + HEADER) >>> 2, this.#scratchWords, at >> 2, words)
+      if (count === ends.length) {
+        this.#setPlaces(2 * count)
+        places = this.#places
+        ends = this.#ends
+      }
+      places[2 * count] = runAt + (off - runOff) + HEADER
+      places[2 * count + 1] = n
       // Of `n`, not `length`: the same for a whole entry; for a torn length of 2^31 or more,
       // `entrySize` (int32 arithmetic) would give a step of 0 or below, and the walk would read
       // before the ring or never end.
       const step = entrySize(n)
       pos += step
       off += step
+      ends[count] = pos
+      count++
       // An entry never straddles the ring's end: a whole one ends at it exactly. Past it, the
       // header was torn: the offset is computed again, and the head check discards the read.
-      if (off >= cap) off = off === cap ? 0 : ringOffset(pos, cap)
-      places[3 * count] = at
-      places[3 * count + 1] = n
-      places[3 * count + 2] = pos
-      count++
-      at += words * 4
+      if (off >= cap) {
+        runAt += this.#copy(runOff, Math.min(off, cap), runAt)
+        off = off === cap ? 0 : ringOffset(pos, cap)
+        runOff = off
+      }
     }
+    this.#copy(runOff, off, runAt)
+    // The check that makes the copy good: every byte used above (headers and copied bytes) was
+    // read before it, and a writer moves the head past an entry before it overwrites any of it.
     if (this.#mem.headPast(from)) return -1
     this.#readEnd = pos
     this.#readEndOff = off
     return count
+  }
+
+  /**
+   * Copies the ring's bytes [`start`, `end`) to the copy's `at` (growing it if need be); returns
+   * how many. A few words go by a loop, more by `set` (which costs a view and a builtin call).
+   */
+  #copy(start: number, end: number, at: number): number {
+    const n = end - start
+    if (n <= 0) return 0
+    if (at + n + 4 > this.#scratch.length) this.#grow(at + n + 4)
+    if (n > COPY_LOOP_BYTES) {
+      this.#scratch.set(this.#mem.log.subarray(start, end), at)
+    } else {
+      // Whole words: the copy's end is rounded up (entries are 8-byte aligned in the ring, and
+      // the copy has room for a word more).
+      copyWords(this.#mem.logWords, start >>> 2, this.#scratchWords, at >> 2, (n + 3) >> 2)
+    }
+    return n
+  }
+
+  /** Room for the places of `n` entries (those of the read under way kept). */
+  #setPlaces(n: number): void {
+    const places = new Int32Array(2 * n)
+    const ends = new Float64Array(n)
+    const kept = Math.min(n, this.#ends.length)
+    places.set(this.#places.subarray(0, 2 * kept))
+    ends.set(this.#ends.subarray(0, kept))
+    this.#places = places
+    this.#ends = ends
   }
 
   /** The log position where the last good {@link read} stopped, and its ring offset. */
@@ -219,15 +274,15 @@ export class SharedLog {
   }
   /** Where entry `i` of the last {@link read} starts in {@link bytes}. */
   start(i: number): number {
-    return this.#places[3 * i] as number
+    return this.#places[2 * i] as number
   }
   /** The payload length of entry `i` of the last {@link read}. */
   length(i: number): number {
-    return this.#places[3 * i + 1] as number
+    return this.#places[2 * i + 1] as number
   }
   /** The log position after entry `i` of the last {@link read}. */
   end(i: number): number {
-    return this.#places[3 * i + 2] as number
+    return this.#ends[i] as number
   }
 
   #grow(min: number): Uint8Array {

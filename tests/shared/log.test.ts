@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { encodeOpsInPlace } from '../../src/shared/codec'
 import { SharedLog, entrySize, ringOffset } from '../../src/shared/log'
 import { SharedMemory } from '../../src/shared/memory'
@@ -116,5 +116,58 @@ describe('SharedLog.read', () => {
     }
     expect(tail).toBeGreaterThan(3 * (1 << 16))
   })
-})
 
+  it('gives every entry whole when a read takes many at once, across the ring\'s end (a skip to its start, or an entry ending at it)', () => {
+    const mem = SharedMemory.create(1 << 16)
+    const log = new SharedLog(mem)
+    let tail = 0
+    let readFrom = 0
+    let pending: { bytes: Uint8Array; end: number }[] = []
+    let reads = 0
+    for (let i = 0; tail < 5 * (1 << 16); i++) {
+      // Mostly small entries (runs copied at once), now and then one that skips to the ring's start.
+      const after = { id: i, s: 'x'.repeat(i % 41 === 40 ? 5000 + ((i * 131) % 3000) : (i * 7) % 90) }
+      const payload = encodeOpsInPlace([{ type: 'record', table: 't', key: i, after }])
+      const start = log.place(tail, payload.length)
+      log.write(tail, start, 0, payload)
+      tail = start + entrySize(payload.length)
+      pending.push({ bytes: payload.bytes.slice(0, payload.length), end: tail })
+      if (i % 53 !== 52) continue
+      mem.head = readFrom
+      expect(log.read(readFrom, tail), `read ${reads}`).toBe(pending.length)
+      pending.forEach((entry, k) => {
+        expect(log.end(k)).toBe(entry.end)
+        const copy = log.bytes.subarray(log.start(k), log.start(k) + log.length(k))
+        expect(Buffer.compare(copy, entry.bytes), `entry ${k} of read ${reads}`).toBe(0)
+      })
+      readFrom = tail
+      pending = []
+      reads++
+    }
+    expect(reads).toBeGreaterThan(20)
+  })
+
+  it('refuses a read whose entries a writer overwrote after their headers were walked and before their bytes were copied', () => {
+    const mem = SharedMemory.create(1 << 16)
+    const log = new SharedLog(mem)
+    const payload = encodeOpsInPlace([{ type: 'record', table: 't', key: 7, after: { id: 7, s: 'y'.repeat(40) } }])
+    const size = entrySize(payload.length)
+    for (let k = 0; k < 8; k++) log.write(k * size, k * size, 0, payload)
+    // The interleaving forced: the read's copy of the run (longer than a few words: `set` of a
+    // view) is where the writer comes in, moves the head past the reader's position, and writes
+    // over the entries (the headers walked already claim their old lengths).
+    const ring = mem.log
+    const subarray = ring.subarray.bind(ring)
+    let overwrote = false
+    vi.spyOn(ring, 'subarray').mockImplementation((start, end) => {
+      if (!overwrote) {
+        overwrote = true
+        mem.head = 8
+        ring.fill(0xee, 0, 8 * size)
+      }
+      return subarray(start, end)
+    })
+    expect(log.read(0, 8 * size)).toBe(-1)
+    expect(overwrote).toBe(true)
+  })
+})

@@ -55,13 +55,15 @@ export class SharedLog {
   #scratch: Uint8Array = new Uint8Array(SCRATCH_BYTES)
   #scratchWords = new Int32Array(this.#scratch.buffer)
   /**
-   * Per entry of the last `read`: start in the scratch buffer and payload length (int32: a double
-   * handed to the decoder made its reader's position a double field, and every decode slower),
-   * and end position (`#ends`: positions pass 2^31). Starts stay below 2^31: reads are chunked
-   * (`CATCH_UP_CHUNK`, `BESIDE_MAX` in ./replica.ts), and the copy is dropped past `SCRATCH_KEPT`.
+   * Per entry of the last `read`: start in the scratch buffer and payload length, and end position
+   * (`#ends`). Starts stay below 2^31: reads are chunked (`CATCH_UP_CHUNK`, `BESIDE_MAX` in
+   * ./replica.ts). Never doubles where a small integer will do: a double handed on (from a
+   * Float64Array) made the decoder's position, and this replica's own position, double fields,
+   * and decoding, catching up and the thread's own appends all slower (+300 instructions per
+   * update and applied entry, two writers in turn). So the ends are a plain array, as before.
    */
   #places: Int32Array = new Int32Array(2 * PLACES)
-  #ends: Float64Array = new Float64Array(PLACES)
+  #ends: number[] = []
 
   /** The writer of entries encoded in place, and the ring offset of the last one's header. */
   readonly #inPlace = new BinaryWriter(16)
@@ -175,9 +177,10 @@ export class SharedLog {
     const cap = this.#mem.capacity
     // A long catch-up may have grown the buffers: they are not kept beyond a bound.
     if (this.#scratch.length > SCRATCH_KEPT) this.#setScratch(new Uint8Array(SCRATCH_BYTES))
-    if (this.#ends.length > PLACES_KEPT) this.#setPlaces(PLACES)
+    if (this.#places.length > 2 * PLACES_KEPT) this.#places = new Int32Array(2 * PLACES)
+    if (this.#ends.length > PLACES_KEPT) this.#ends = []
     let places = this.#places
-    let ends = this.#ends
+    const ends = this.#ends
     let pos = from
     let count = 0
     // A catch-up reads on from at or a little past where the last read ended (past this thread's
@@ -203,11 +206,7 @@ export class SharedLog {
       // A torn header may claim anything: copy no further than the ring's end (the head check
       // below then discards the read).
       const n = Math.min(length, cap - off - HEADER)
-      if (count === ends.length) {
-        this.#setPlaces(2 * count)
-        places = this.#places
-        ends = this.#ends
-      }
+      if (2 * count === places.length) places = this.#growPlaces()
       places[2 * count] = runAt + (off - runOff) + HEADER
       places[2 * count + 1] = n
       // Of `n`, not `length`: the same for a whole entry; for a torn length of 2^31 or more,
@@ -253,15 +252,12 @@ export class SharedLog {
     return n
   }
 
-  /** Room for the places of `n` entries (those of the read under way kept). */
-  #setPlaces(n: number): void {
-    const places = new Int32Array(2 * n)
-    const ends = new Float64Array(n)
-    const kept = Math.min(n, this.#ends.length)
-    places.set(this.#places.subarray(0, 2 * kept))
-    ends.set(this.#ends.subarray(0, kept))
+  /** Twice the room for places (those of the read under way kept). */
+  #growPlaces(): Int32Array {
+    const places = new Int32Array(2 * this.#places.length)
+    places.set(this.#places)
     this.#places = places
-    this.#ends = ends
+    return places
   }
 
   /** The log position where the last good {@link read} stopped, and its ring offset. */

@@ -170,4 +170,26 @@ describe('SharedLog.read', () => {
     expect(log.read(0, 8 * size)).toBe(-1)
     expect(overwrote).toBe(true)
   })
+
+  it('refuses a read of one entry that a writer wrapping the ring overwrote after the copy, before the head check', () => {
+    const mem = SharedMemory.create(1 << 16)
+    const log = new SharedLog(mem)
+    const writer = new SharedLog(mem)
+    const payload = encodeOpsInPlace([{ type: 'record', table: 't', key: 7, after: { id: 7 } }])
+    const size = entrySize(payload.length)
+    log.write(0, 0, 0, payload)
+    expect(log.read(0, size)).toBe(1)
+    // The interleaving forced at the head check: a writer one ring pass ahead moves the head past
+    // the entry, then writes its own entry over it (the reader's copy is the old one: whole, but
+    // the reader cannot know that, and must not use it).
+    const other = encodeOpsInPlace([{ type: 'record', table: 't', key: 8, after: { id: 8, s: 'zz' } }])
+    const headPast = mem.headPast.bind(mem)
+    vi.spyOn(mem, 'headPast').mockImplementationOnce((pos) => {
+      mem.head = size
+      writer.write(1 << 16, 1 << 16, 1, other)
+      return headPast(pos)
+    })
+    expect(log.read(0, size)).toBe(-1)
+    expect(mem.headPast).toHaveBeenCalledTimes(1)
+  })
 })

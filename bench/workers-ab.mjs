@@ -49,11 +49,20 @@ if (!isMainThread) {
   // warm both members of each pair together (contended paths)
   for (const k of ['A', 'B']) { await Promise.all(pairs[k].map((w) => ask(w, { type: 'prep' }))); const t0 = now() + 5; await Promise.all(pairs[k].map((w) => ask(w, { type: 'go', t0, ms: 300 }))) }
   const res = { A: [], B: [], L: [] }
-  const run = async (ws) => { await Promise.all(ws.map((w) => ask(w, { type: 'prep' }))); const t0 = now() + 5; const r = await Promise.all(ws.map((w) => ask(w, { type: 'go', t0, ms: WIN }))); return r.reduce((s, x) => s + x.ops / x.ms * 1000, 0) }
+  // Per window of a pair, the smaller of its two workers' shares of the pair's updates (0.5: even).
+  const shares = { A: [], B: [], L: [] }
+  const run = async (ws, k) => {
+    await Promise.all(ws.map((w) => ask(w, { type: 'prep' })))
+    const t0 = now() + 5
+    const rates = (await Promise.all(ws.map((w) => ask(w, { type: 'go', t0, ms: WIN })))).map((x) => x.ops / x.ms * 1000)
+    const sum = rates.reduce((s, x) => s + x, 0)
+    shares[k].push(Math.min(...rates) / sum)
+    return sum
+  }
   for (let c = 0; c < CYCLES; c++) {
     const order = c % 2 === 0 ? ['A', 'B'] : ['B', 'A']
-    for (const k of order) res[k].push(await run(pairs[k]))
-    res.L.push(await run([local]))
+    for (const k of order) res[k].push(await run(pairs[k], k))
+    res.L.push(await run([local], 'L'))
   }
   const med = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2 }
   const q = (xs, p) => [...xs].sort((a, b) => a - b)[Math.floor(p * (xs.length - 1))]
@@ -61,5 +70,7 @@ if (!isMainThread) {
   const f = (x) => (x / 1e6).toFixed(2)
   console.log(`local ${f(med(res.L))}M | A ${f(med(res.A))}M (q ${f(q(res.A, .25))}-${f(q(res.A, .75))}) ÷local ${(med(res.A) / med(res.L)).toFixed(2)} | B ${f(med(res.B))}M (q ${f(q(res.B, .25))}-${f(q(res.B, .75))}) ÷local ${(med(res.B) / med(res.L)).toFixed(2)} | B/A per cycle median ${med(ratio).toFixed(2)} (q ${q(ratio, .25).toFixed(2)}-${q(ratio, .75).toFixed(2)}), B wins ${ratio.filter((x) => x > 1).length}/${ratio.length}`)
   console.log('A', res.A.map(f).join(' ')); console.log('B', res.B.map(f).join(' '))
+  const share = (k) => `${k} smaller worker's share per window: median ${med(shares[k]).toFixed(2)}, min ${Math.min(...shares[k]).toFixed(2)} (${shares[k].map((x) => x.toFixed(2)).join(' ')})`
+  console.log(share('A')); console.log(share('B'))
   process.exit(0)
 }

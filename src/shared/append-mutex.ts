@@ -20,7 +20,7 @@
  * that finds the word held backs off first ({@link BACKOFF_PAUSES}), holding nothing meanwhile.
  */
 import { LockTimeoutError } from '../errors'
-import { pauseLocally, takeWhenFree } from './guard'
+import { pauseFor, takeWhenFree } from './guard'
 import { H_COMMITS, H_FOLLOWERS, THREADS_BASE, THREAD_WORDS, T_APPENDING } from './layout'
 
 /** Set while a thread holds the append mutex. */
@@ -85,8 +85,8 @@ function tryLock(i32: Int32Array, word: number): boolean {
 
 /**
  * Pauses of a writer that found the append mutex held, before it looks at the word again: this
- * many, the first of {@link FIRST_PAUSE} turns of `pauseLocally` (~1 ns each), each twice the one
- * before (~1.2, 2.4, 4.8 µs). Then it spins and sleeps as the guards do (`takeWhenFree`).
+ * many, the first of {@link FIRST_PAUSE_NS}, each twice the one before (1.2, 2.4, 4.8 µs, measured
+ * in time: `pauseFor`). Then it spins and sleeps as the guards do (`takeWhenFree`).
  *
  * Why: two writers that spin on the word fall into lockstep, one append each in turn. Each load
  * of a spinner pulls the word's cache line from the holder's core, so that the holder's release,
@@ -99,12 +99,12 @@ function tryLock(i32: Int32Array, word: number): boolean {
  * A writer of one record pauses applying the entries published meanwhile (`Replica.appendField`).
  */
 export const BACKOFF_PAUSES = 3
-/** The first of the {@link BACKOFF_PAUSES}, in turns of `pauseLocally`. */
-const FIRST_PAUSE = 1024
+/** The first of the {@link BACKOFF_PAUSES}, in nanoseconds. */
+const FIRST_PAUSE_NS = 1200
 
 /** Pause number `pause` (from 0) of the {@link BACKOFF_PAUSES}: each twice the one before. */
 export function backOff(pause: number): void {
-  pauseLocally(FIRST_PAUSE << pause)
+  pauseFor(FIRST_PAUSE_NS << pause)
 }
 
 function lockAppendSlow(i32: Int32Array, flag: number, timeoutMs: number, backoff: boolean): number {

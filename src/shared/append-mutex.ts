@@ -20,7 +20,7 @@
  * that finds the word held backs off first ({@link BACKOFF_PAUSES}), holding nothing meanwhile.
  */
 import { LockTimeoutError } from '../errors'
-import { pauseLocally, takeWhenFree } from './guard'
+import { pauseFor, takeWhenFree } from './guard'
 import { H_COMMITS, H_FOLLOWERS, THREADS_BASE, THREAD_WORDS, T_APPENDING } from './layout'
 
 /** Set while a thread holds the append mutex. */
@@ -85,8 +85,9 @@ function tryLock(i32: Int32Array, word: number): boolean {
 
 /**
  * Pauses of a writer that found the append mutex held, before it looks at the word again: this
- * many, the first of {@link FIRST_PAUSE} turns of `pauseLocally` (~1 ns each), each twice the one
- * before (~1.2, 2.4, 4.8 µs). Then it spins and sleeps as the guards do (`takeWhenFree`).
+ * many, each twice the one before (1.2, 2.4, 4.8 µs at first, measured in time: `pauseFor`). Then
+ * it spins and sleeps as the guards do (`takeWhenFree`). The first pause adapts to the holder's
+ * bursts, per thread ({@link backedOff}).
  *
  * Why: two writers that spin on the word fall into lockstep, one append each in turn. Each load
  * of a spinner pulls the word's cache line from the holder's core, so that the holder's release,
@@ -99,12 +100,28 @@ function tryLock(i32: Int32Array, word: number): boolean {
  * A writer of one record pauses applying the entries published meanwhile (`Replica.appendField`).
  */
 export const BACKOFF_PAUSES = 3
-/** The first of the {@link BACKOFF_PAUSES}, in turns of `pauseLocally`. */
-const FIRST_PAUSE = 1024
+/** The first of the {@link BACKOFF_PAUSES} to begin with, and its bounds, in nanoseconds. */
+const FIRST_PAUSE_NS = 1200
+const FIRST_PAUSE_MIN_NS = 300
+const FIRST_PAUSE_MAX_NS = 9600
+/** This thread's first pause now (module state is per thread: each worker has its own). */
+let firstPauseNs = FIRST_PAUSE_NS
 
 /** Pause number `pause` (from 0) of the {@link BACKOFF_PAUSES}: each twice the one before. */
 export function backOff(pause: number): void {
-  pauseLocally(FIRST_PAUSE << pause)
+  pauseFor(firstPauseNs << pause)
+}
+
+/**
+ * Adapts this thread's first pause once a backoff took the word, after pause number `pause`
+ * ({@link BACKOFF_PAUSES}: it went on to spin): a quarter shorter when the first look found it
+ * free, half longer when the holder's burst outlasted it; within 0.3–9.6 µs. So the pause follows
+ * the other writer's bursts (a writer that appends on and on is left to it longer; one that
+ * appends now and then is waited for less).
+ */
+export function backedOff(pause: number): void {
+  firstPauseNs =
+    pause === 0 ? Math.max(FIRST_PAUSE_MIN_NS, firstPauseNs - (firstPauseNs >> 2)) : Math.min(FIRST_PAUSE_MAX_NS, firstPauseNs + (firstPauseNs >> 1))
 }
 
 function lockAppendSlow(i32: Int32Array, flag: number, timeoutMs: number, backoff: boolean): number {
@@ -118,9 +135,11 @@ function lockAppendSlow(i32: Int32Array, flag: number, timeoutMs: number, backof
     if (tryLock(i32, word)) {
       // As in lockAppend: no call between the take and this store.
       i32[flag] = 1
+      backedOff(pause)
       return word & ~COMMIT_FLAGS
     }
   }
+  if (backoff) backedOff(BACKOFF_PAUSES)
   // Spins, then marks the word and sleeps on it, as the guards do; the release wakes the sleepers.
   const word = takeWhenFree(i32, H_COMMITS, COMMIT_LOCKED, COMMIT_LOCKED, COMMIT_SLEEPER, timeoutMs, APPEND_MUTEX)
   // Stored here, not in a function called for it: a call's entry is where a terminated worker

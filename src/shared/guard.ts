@@ -90,15 +90,21 @@ export function guardTryLock(i32: Int32Array, index: number, slot: number): bool
   return Atomics.compareExchange(i32, index, 0, slot + 1) === 0
 }
 
-/** Written by {@link pauseLocally} so that its loop is not optimized away. */
+/** Written by {@link pauseFor} so that its loop is not optimized away. */
 let pauseSink = 0
+/** Loop turns (~1 ns each) between two reads of the clock in {@link pauseFor} (a read costs ~100 ns here). */
+const TURNS_PER_LOOK = 128
 
 /**
- * A wait of `turns` turns of a loop that touches no shared memory (~1 ns each): a thread that
- * backs off from a taken word leaves its cache line in the holder's core meanwhile.
+ * A wait of at least `ns` nanoseconds, measured on the monotonic clock, in a loop that touches no
+ * shared memory: a thread that backs off from a taken word leaves its cache line in the holder's
+ * core meanwhile. In time rather than in loop turns: a turn's length follows the speed of the
+ * thread's vCPU at that moment (here 1.5–3× slower for whole seconds), not the holder's.
  */
-export function pauseLocally(turns: number): void {
+export function pauseFor(ns: number): void {
+  const until = performance.now() + ns / 1e6
   let x = pauseSink
-  for (let i = 0; i < turns; i++) x = (x + i) | 0
+  do for (let i = 0; i < TURNS_PER_LOOK; i++) x = (x + i) | 0
+  while (performance.now() < until)
   pauseSink = x
 }

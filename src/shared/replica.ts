@@ -2,7 +2,7 @@ import { DeadlockError, InvalidStateError, LockTimeoutError } from '../errors'
 import { sleepSync } from '../txn/backoff'
 import type { DatabaseState } from '../storage/change'
 import { decodeOps, encodeOpsInPlace, type EncodedOps, type WireOp } from './codec'
-import { APPEND_HELD, BACKOFF_PAUSES, COMMIT_FLAGS, backOff } from './append-mutex'
+import { APPEND_HELD, BACKOFF_PAUSES, COMMIT_FLAGS, backOff, backedOff } from './append-mutex'
 import { SharedLog, entrySize } from './log'
 import { MAX_THREADS, T_STALE } from './layout'
 import { OpenedPatches, patchesBeside, type RecordWrite } from './defer'
@@ -500,7 +500,8 @@ export class Replica {
    * Takes the append mutex, found held, for a single-record write planned on this replica
    * (`check`): backs off as `lockAppend` does (see `BACKOFF_PAUSES` in ./append-mutex.ts), and
    * meanwhile applies the entries the holder published (`#catchUpBeside`), which it would apply
-   * anyway, copied under the mutex or after it. Then spins and sleeps, with the lock timeout
+   * anyway, copied under the mutex or after it (`backedOff` adapts the pauses to what it found).
+   * Then spins and sleeps, with the lock timeout
    * (`waitAppend`, which refuses at once a mutex this thread holds itself: no append runs inside
    * another, so that is a bug, told after the pauses).
    */
@@ -510,8 +511,12 @@ export class Replica {
       backOff(pause)
       this.#catchUpBeside(check)
       const count = mem.tryLockAppend(this.slot, this.#seen)
-      if (count !== APPEND_HELD) return count
+      if (count !== APPEND_HELD) {
+        backedOff(pause)
+        return count
+      }
     }
+    backedOff(BACKOFF_PAUSES)
     return mem.waitAppend(this.slot, this.#timeoutMs)
   }
 

@@ -4,7 +4,7 @@
 // dead holder's mutex is recovered; no wait is unbounded and no thread waits for itself.
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { LockTimeoutError } from '../../src/errors'
-import { APPEND_HELD, COMMIT_FLAGS, COMMIT_LOCKED, COMMIT_SLEEPER, appendingFlag, lockAppend, recoverAppend, tryLockAppend, unlockAppend, waitAppend } from '../../src/shared/append-mutex'
+import { APPEND_HELD, COMMIT_FLAGS, COMMIT_LOCKED, COMMIT_SLEEPER, appendingFlag, backOff, backedOff, lockAppend, recoverAppend, tryLockAppend, unlockAppend, waitAppend } from '../../src/shared/append-mutex'
 import { H_COMMITS, H_FOLLOWERS, MAX_THREADS } from '../../src/shared/layout'
 import { SharedMemory } from '../../src/shared/memory'
 import { waitWhileWorkerHolds } from './sleeping-holder'
@@ -119,6 +119,34 @@ describe('waitAppend', () => {
     i32[H_COMMITS] = COUNT | COMMIT_LOCKED
     i32[appendingFlag(7)] = 1
     expect(() => waitAppend(i32, 1, 30)).toThrow(/Timed out after 30 ms waiting for the shared log's append mutex/)
+  })
+})
+
+describe('backOff', () => {
+  /** How many times pause number `pause` reads the clock, which moves 1 µs a read (a pause reads it once before its loop). */
+  function clockReads(pause: number): number {
+    let reads = 0
+    vi.spyOn(performance, 'now').mockImplementation(() => ++reads / 1000)
+    backOff(pause)
+    vi.restoreAllMocks()
+    return reads
+  }
+
+  it('pauses for a time read on the clock, each pause twice the one before', () => {
+    for (let i = 0; i < 40; i++) backedOff(1)
+    expect([0, 1, 2].map(clockReads)).toEqual([1 + 10, 1 + 20, 1 + 39])
+  })
+
+  it('makes its first pause shorter after takes at the first look, down to 0.3 µs', () => {
+    for (let i = 0; i < 40; i++) backedOff(0)
+    expect(clockReads(0)).toBe(1 + 1)
+  })
+
+  it("makes its first pause longer while the holder's bursts outlast it, up to 9.6 µs", () => {
+    for (let i = 0; i < 40; i++) backedOff(0)
+    const shortest = clockReads(0)
+    for (let i = 0; i < 40; i++) backedOff(3)
+    expect([shortest, clockReads(0)]).toEqual([1 + 1, 1 + 10])
   })
 })
 

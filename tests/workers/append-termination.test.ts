@@ -1,5 +1,5 @@
 // A worker terminated anywhere in the append mutex's take or release leaves nobody waiting on the
-// mutex beyond its death: while it backs off, spins or sleeps it holds nothing (and the reaper leaves the
+// mutex beyond its death: while it backs off (in a pause or looking at the word), spins or sleeps it holds nothing (and the reaper leaves the
 // real holder alone); once it has taken the word, its own flag is set before V8 can end it, so the
 // reaper frees the word; once it has let go, its flag is clear before V8 can end it, so the reaper
 // leaves the next holder alone. A write ended before its release is never appended; the others'
@@ -18,7 +18,7 @@ const words = {
 }
 
 /** How the writes around a worker terminated at `point` ended (see the program). */
-async function terminatedAt(point: 'backoff' | 'spin' | 'sleep' | 'window' | 'fast' | 'held' | 'release' | 'released') {
+async function terminatedAt(point: 'pause' | 'backoff' | 'spin' | 'sleep' | 'window' | 'fast' | 'held' | 'release' | 'released') {
   const run = await runProgram('append-termination', [point, JSON.stringify(words)], CHILD_LIMIT_MS)
   expect(run.timedOut, run.stderr).toBe(false)
   expect(run.code, run.stderr).toBe(0)
@@ -30,6 +30,7 @@ const everyOtherWriteOnce = { bystander: 'ok', main: 'ok', v: 2, fresh: [{ id: 1
 
 describe("a worker terminated in the append mutex's take or its release", () => {
   it.each([
+    ['pause', 'inside a pause of its backoff from the held mutex: the holder keeps it, then every other write goes through once', true],
     ['backoff', 'while backing off from the held mutex: the holder keeps it, then every other write goes through once', true],
     ['spin', 'while spinning on the held mutex: the holder keeps it, then every other write goes through once', true],
     ['sleep', 'asleep on the held mutex: the holder keeps it, then every other write goes through once', true],

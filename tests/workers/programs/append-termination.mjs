@@ -107,9 +107,9 @@ if (!straightLine) {
 const terminated = victim.worker.terminate()
 Atomics.store(flags, 1, 1)
 await terminated
-// At 'backoff', 'spin', 'sleep' and 'released' the main thread still holds the mutex: the reaper must leave it so.
+// At 'pause', 'backoff', 'spin', 'sleep' and 'released' the main thread still holds the mutex: the reaper must leave it so.
 let mainHolds = null
-if (point === 'backoff' || point === 'spin' || point === 'sleep' || point === 'released') {
+if (point === 'pause' || point === 'backoff' || point === 'spin' || point === 'sleep' || point === 'released') {
   await new Promise((resolve) => setTimeout(resolve, 50)) // the reaper runs on the worker's exit event
   mainHolds = (Atomics.load(control, commits) & locked) !== 0 && Atomics.load(control, myFlag()) === 1
   release()

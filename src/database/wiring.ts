@@ -131,6 +131,7 @@ function shareReplica(catalog: Catalog, tx: Transactions, shared: SharedParts, l
     catchUp: (canRebuild) => shared.replica.catchUp(canRebuild),
     refresh: () => shared.replica.refresh(),
     append: (ops) => shared.replica.append(wireOps(catalog, ops)),
+    snapshotAtTail: () => shared.replica.snapshotAtTail(),
     readLocal: (lock, fn) => (lock as SharedRWLock).localReadSync(fn),
     quiet: (lock) => (lock as SharedRWLock).quiet(commits, stale) || shared.replica.quietRead(lock as SharedRWLock),
     position: () => shared.replica.position,

@@ -1,5 +1,6 @@
-import { DeadlockError, InvalidStateError, LockTimeoutError } from '../errors'
+import { DeadlockError, DictDBError, InvalidStateError, LockTimeoutError } from '../errors'
 import { sleepSync } from '../txn/backoff'
+import { SnapshotFirst } from '../txn/shared-sync'
 import type { DatabaseState } from '../storage/change'
 import { decodeOps, encodeOpsInPlace, type EncodedOps, type WireOp } from './codec'
 import { APPEND_HELD, BACKOFF_PAUSES, COMMIT_FLAGS, backOff, backedOff } from './append-mutex'
@@ -42,6 +43,12 @@ export const EXPRESS_NOT = 0
 export const EXPRESS_BEHIND = -1
 /** Appends that overwrite the ring free 1/32 of it at once (each freeing costs a walk over the thread slots). */
 const RECLAIM_CHUNK_SHIFT = 5
+/**
+ * Appends of ops applied already ({@link Replica.append}) refused in a row with `SnapshotFirst`,
+ * at most: past that (the snapshot taken each time was outrun again, by threads that appended
+ * and detached meanwhile) the snapshot follows the append, as it did before: never a loop.
+ */
+const SNAPSHOT_FIRST_TRIES = 3
 
 /** What a replica needs from its database. */
 export interface ReplicaHost {
@@ -138,6 +145,10 @@ export class Replica {
   #deferred = 0
   /** The deferred entries' tables, keys and fields (read once, when they were checked). */
   readonly #opened = new OpenedPatches()
+  /** The ring head the last `SnapshotFirst` was thrown for: {@link snapshotAtTail} covers it. */
+  #firstFor = 0
+  /** `SnapshotFirst`s thrown since the last append went through (see `SNAPSHOT_FIRST_TRIES`). */
+  #firstTries = 0
 
   constructor(memory: SharedMemory, host: ReplicaHost, timeoutMs: number) {
     this.memory = memory
@@ -229,7 +240,10 @@ export class Replica {
 
   /**
    * Appends this thread's committed ops as one entry. Called holding the write locks of every
-   * table the ops touch, so the entry is ordered after everything it depends on.
+   * table the ops touch, so the entry is ordered after everything it depends on. The ops are
+   * applied in this replica already: if the append must publish a snapshot before it moves the
+   * ring's head (see `#reclaim`), it throws `SnapshotFirst` with nothing appended, for the caller
+   * to take the ops out and call {@link snapshotAtTail} before it commits them again.
    */
   append(ops: readonly WireOp[]): void {
     // Valid until the next encoding: nothing below encodes ops before the ring has these bytes.
@@ -334,6 +348,7 @@ export class Replica {
     if (end < 0) return false
     // Publishes the entry and lets go: this replica is at the tail (nothing else was appended).
     this.#seen = mem.commit(this.slot, end)
+    this.#firstTries = 0
     if (this.#deferred > 0) this.#applyDeferred()
     if (check !== null) this.#applyOwn(check)
     // Publish this replica's state, which is exactly the log up to `end`, encoded outside the
@@ -566,6 +581,28 @@ export class Replica {
   }
 
   /**
+   * The snapshot a `SnapshotFirst` asked for (thrown by {@link append}, whose caller has since
+   * taken its ops out of this replica): under the append mutex, caught up, this replica's state
+   * is the log up to its tail; published there unless a snapshot covers the head that append
+   * would have moved to. Nobody else can append meanwhile, as when the snapshot is taken inside
+   * the reclaim (`#snapshotBeforeReclaim`): each other replica must rebuild from it. A failed
+   * encode is thrown (as a `DictDBError`), nothing published: the commit then fails, undone.
+   */
+  snapshotAtTail(): void {
+    const covers = this.#firstFor
+    try {
+      this.#withAppendMutex(() => {
+        if (!this.#tryCatchUp()) this.#rebuild(true)
+        this.#snapshotOrThrow(this.#applied, covers)
+      })
+    } catch (error) {
+      // The commit fails: the next one asks again (the tries bound snapshots outrun, not failures).
+      this.#firstTries = 0
+      throw error
+    }
+  }
+
+  /**
    * After a dead thread was reaped (on its `exit` event: no call of this thread in progress):
    * takes the snapshot the ring's head calls for if none covers it, and this replica can catch up
    * to the tail. A writer that moved the head owes the next snapshot, and died owing it if it
@@ -686,12 +723,22 @@ export class Replica {
    * thread's rebuild then timed out. Nobody else could make progress meanwhile anyway: each other
    * replica must rebuild from that very snapshot. Not with no other replica attached (nobody to
    * lose it for: a thread that attaches later waits for the snapshot after the append). A failed
-   * one is reported, and owed again after the append, as before (`#makeRoom`).
+   * one fails the append, before the head moves. A commit's ops applied here already (`append`,
+   * `atTail` false: this state is past the tail) are first taken out by the caller (`SnapshotFirst`).
    */
   #reclaim(min: number, tail: number, atTail: boolean): void {
     const mem = this.memory
     const head = this.#log.boundaryAfter(Math.min(min, tail), tail)
-    if (atTail && this.#snapshots.neededAfter(head) && this.#overtakesAll(head)) this.#snapshotBeforeReclaim(tail, head)
+    if (this.#snapshots.neededAfter(head) && this.#overtakesAll(head)) {
+      if (atTail) this.#snapshotBeforeReclaim(tail, head)
+      else if (this.#firstTries < SNAPSHOT_FIRST_TRIES) {
+        // A commit's ops applied here already (`append`): this state is past the tail. Nothing is
+        // written yet: the caller takes them out, and `snapshotAtTail` publishes the state without them.
+        this.#firstTries++
+        this.#firstFor = head
+        throw new SnapshotFirst()
+      }
+    }
     for (let t = 0; t < MAX_THREADS; t++) {
       if (t !== this.slot && mem.isAttached(t) && mem.applied(t) < head) mem.setStale(t, true)
     }
@@ -714,17 +761,30 @@ export class Replica {
   /**
    * The snapshot at `tail` (the append mutex held, before this append's entry is written) owed for
    * head `head` (see `#reclaim`). The entries deferred under the mutex are applied first: the
-   * state is then the log up to `tail`.
+   * state is then the log up to `tail`. If it fails, the append fails before the head moves,
+   * nothing written (the write is not applied here yet): moved anyway, every other replica had to
+   * rebuild from a snapshot that was not there (a `LockTimeoutError` each, until this thread's
+   * next head move), and the commits past the last one lived in this thread only.
    */
   #snapshotBeforeReclaim(tail: number, head: number): void {
     if (this.#deferred > 0) {
       this.#applyDeferred()
       this.#setApplied(tail)
     }
+    this.#snapshotOrThrow(tail, head)
+  }
+
+  /**
+   * The snapshot at `pos` (the log's tail: the append mutex held, this state the log up to it)
+   * owed for head `covers`, before that head is stored. A failed encode (memory, say) is thrown
+   * as a `DictDBError` (`InvalidStateError`, the encoder's error as its cause), nothing published.
+   */
+  #snapshotOrThrow(pos: number, covers: number): void {
     try {
-      this.#snapshots.write(this.#host, tail, false, head)
+      this.#snapshots.write(this.#host, pos, false, covers)
     } catch (error) {
-      this.#host.reportError(error)
+      if (error instanceof DictDBError) throw error
+      throw new InvalidStateError('The shared snapshot this commit must publish before it frees log space could not be written; nothing was committed', { cause: error })
     }
   }
 

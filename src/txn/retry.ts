@@ -1,5 +1,6 @@
 import { DeadlockError } from '../errors'
 import { backoffDelay, sleepSync } from './backoff'
+import { SnapshotFirst } from './shared-sync'
 import { Tx, type TxTables } from './tx'
 
 /** What re-running a transaction needs from the catalog. */
@@ -29,6 +30,12 @@ export function withRetries<R>(catalog: RetryCatalog, tables: readonly string[],
       try {
         return attempt(tx, upfront)
       } catch (error) {
+        // Rolled back and the snapshot it asked for published (`TransactionRunner.commit`): run
+        // again at once, not counted (the replica throws it a bounded number of times in a row).
+        if (error instanceof SnapshotFirst) {
+          n--
+          continue
+        }
         if (!(error instanceof DeadlockError) || n >= retries) throw error
         catalog.deadlockRetried(error.table)
         upfront = retryTables(catalog, tx, upfront, error.table)

@@ -1,6 +1,6 @@
 import type { Commit, Op, RecordChange } from '../storage/change'
 import { Delivery, type CommitListener } from './delivery'
-import type { SharedSync } from './shared-sync'
+import { SnapshotFirst, type SharedSync } from './shared-sync'
 import { withRetries, type RetryCatalog } from './retry'
 import { asyncBody, isAsyncFunction, type Tx } from './tx'
 
@@ -119,9 +119,11 @@ export class TransactionRunner {
       try {
         this.shared.append(ops)
       } catch (error) {
-        // A single call undoes its own changes (see write/schema); a transaction is undone here.
+        // A single call undoes its own changes (see write/schema); a transaction is undone here,
+        // and after a `SnapshotFirst` runs again (`withRetries`) once the snapshot is published.
         if (tx !== undefined) {
           tx.rollbackAll()
+          if (error instanceof SnapshotFirst) this.snapshotFirst()
         }
         throw error
       }
@@ -129,6 +131,14 @@ export class TransactionRunner {
     } else this.commits++
     // Nobody listens: no commit object to build.
     if (this.delivery.size !== 0) this.publish({ ops, position: this.position })
+  }
+
+  /**
+   * After a `SnapshotFirst` from the append of ops now taken out of the replica: publishes the
+   * snapshot it asked for (its failure is thrown, the commit undone), before they are committed again.
+   */
+  protected snapshotFirst(): void {
+    this.shared?.snapshotAtTail?.()
   }
 
   /**

@@ -1,3 +1,4 @@
+import { DeadlockError } from '../errors'
 import type { RWLock } from '../locks/types'
 import { encodeOpsInPlace, encodeOpsInto, encodePatchInPlace, encodePatchInto, type EncodedOps } from '../shared/codec'
 import type { BinaryWriter } from '../values/binary'
@@ -20,8 +21,18 @@ export interface SharedSync {
    * then stands at (see `CheckedWrite.plannedAt`). Absent: `catchUp(true)`.
    */
   readonly refresh?: () => number
-  /** Appends a commit's ops to the shared log. */
+  /**
+   * Appends a commit's ops (applied in this replica already) to the shared log. May throw
+   * {@link SnapshotFirst}, with nothing appended: the caller takes the ops out of the replica,
+   * calls {@link snapshotAtTail}, and commits them again (a transaction runs again).
+   */
   append(ops: readonly Op[]): void
+  /**
+   * Publishes this replica's state, which holds no uncommitted change, as the snapshot at the log's
+   * tail, if the one that {@link SnapshotFirst} asked for is still owed (the append mutex held,
+   * caught up). A failure is a `DictDBError`, with nothing published.
+   */
+  readonly snapshotAtTail?: () => void
   /** Runs a lock-free read: only the in-thread part of the lock (own-thread async holders). */
   readLocal<R>(lock: RWLock, fn: () => R): R
   /**
@@ -58,6 +69,21 @@ export interface SharedSync {
    * commits it only if none of that changed.
    */
   readonly track?: (lock: RWLock, key: Key | undefined) => void
+}
+
+/**
+ * Thrown by `SharedSync.append` before it moved the ring's head, with nothing appended: this
+ * append frees ring space past the last snapshot and overtakes every other thread's replica, so
+ * the snapshot must be published first, of the state before the commit's ops (which this replica
+ * holds applied already): else a writer terminated between moving the head and publishing it
+ * would leave the commits since the last snapshot in no live thread. The committer takes its ops
+ * out, calls `snapshotAtTail`, and commits again. A `DeadlockError`: a transaction is run again
+ * (without counting it as a retry), like one that a reclaim overtook.
+ */
+export class SnapshotFirst extends DeadlockError {
+  constructor() {
+    super('This commit frees shared log space past the last snapshot: it is made again once a snapshot of the state before it is published')
+  }
 }
 
 /**

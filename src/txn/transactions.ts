@@ -4,7 +4,7 @@ import type { TableStore } from '../storage/table-store'
 import type { Key } from '../values/types'
 import { BLOCKED, CONFLICT, OPTIMISTIC_TRIES, OptimisticWrites } from './optimistic'
 import { TransactionRunner } from './runner'
-import type { Replan, SharedSync } from './shared-sync'
+import { SnapshotFirst, type Replan, type SharedSync } from './shared-sync'
 
 export type { SharedSync } from './shared-sync'
 export type { CommitListener } from './delivery'
@@ -166,7 +166,11 @@ export class Transactions extends TransactionRunner {
       } catch (error) {
         for (let i = changes.length - 1; i >= 0; i--) store.undo(changes[i] as RecordChange)
         store.nextAutoKey = autoKey
-        throw error
+        if (!(error instanceof SnapshotFirst)) throw error
+        // Taken out: the snapshot of the state before them, then the same changes again (the
+        // table's write lock is held throughout: their records are as they were planned from).
+        this.snapshotFirst()
+        return this.write(store, changes)
       }
       return
     }
@@ -182,7 +186,10 @@ export class Transactions extends TransactionRunner {
         return this.commit([op])
       } catch (error) {
         undo()
-        throw error
+        if (!(error instanceof SnapshotFirst)) throw error
+        // As in `write`: the snapshot of the state before it, then the change again.
+        this.snapshotFirst()
+        return this.schema(op, apply, undo)
       }
     }
     tx.schema(op, undo)

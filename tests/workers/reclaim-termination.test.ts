@@ -4,7 +4,7 @@
 // thread that had to rebuild (one attaching, or one the ring overtook) waited, once writes
 // stopped, for a snapshot that never came, until its lock timeout.
 import { afterEach, describe, expect, it } from 'vitest'
-import { Database } from 'dictdb'
+import { Database, increment } from 'dictdb'
 import { H_HEAD, H_SNAP_POS, MAX_THREADS } from '../../src/shared/layout'
 import { SharedMemory } from '../../src/shared/memory'
 import { Workers } from './support'
@@ -82,5 +82,36 @@ describe('a writer terminated after its append moved the ring head past every ot
     const fresh = workers.track(Database.attach({ ...db.handle(), lockTimeoutMs: 2_000 }))
     expect(fresh.getTable('a').get(1)).toEqual({ id: 1, v: wrote + 1 })
     expect(mem.snapshotPos).toBeGreaterThanOrEqual(mem.head)
+  })
+})
+
+describe('a writer terminated after its append of ops already applied in its replica moved the ring head past every other replica', () => {
+  it.each([
+    ['a transaction over two tables', 'txn'],
+    ['an update through a filter', 'many'],
+    ['a counter', 'counter'],
+  ])('took the snapshot of the state before those ops, before it moved the head: the overtaken thread rebuilds with every commit that went through (%s)', async (_, kind) => {
+    const logBytes = 1 << 16
+    // A short lock timeout for this thread: without that snapshot its rebuild would wait in vain.
+    const db = workers.database({ logBytes, lockTimeoutMs: 2_000 })
+    const a = db.createTable('a')
+    const b = db.createTable('b')
+    a.insert({ id: 1, v: 0 })
+    const hits = db.counter('hits')
+    const mem = SharedMemory.open(db.handle().buffers)
+    // This thread stays idle: the victim fills the ring itself (see above).
+    const wrote = await terminatedAtHeadStore(db, mem, { kind })
+    expect(mem.head).toBeGreaterThan(0)
+    expect(mem.applied(0)).toBeLessThan(mem.head)
+    expect(mem.snapshotPos).toBeGreaterThanOrEqual(mem.head)
+    // The commit in flight when it stopped was never published: it is in no thread's state.
+    expect(a.get(1)).toEqual({ id: 1, v: kind === 'counter' ? 0 : wrote })
+    expect(b.count()).toBe(kind === 'txn' ? wrote : 0)
+    expect(hits.value).toBe(kind === 'counter' ? wrote : 0)
+    a.update({ v: increment(1) }, { id: 1 })
+    const fresh = workers.track(Database.attach({ ...db.handle(), lockTimeoutMs: 2_000 }))
+    expect(fresh.getTable('a').get(1)).toEqual(a.get(1))
+    expect(fresh.getTable('b').count()).toBe(b.count())
+    expect(fresh.counter('hits').value).toBe(hits.value)
   })
 })

@@ -151,7 +151,8 @@ export class Table<T extends object = Record<string, unknown>, out K extends str
     const node = this.#where(where)
     return this.#write(() => {
       const recs = this.#matchOrThrow(node, 'update')
-      this.#tx.write(this.#store, recs.map((rec) => this.#plan.merge(rec, fields)))
+      // Each change sets `fields` alone, unless a Standard Schema (opaque: no field list) made the record.
+      this.#tx.write(this.#store, recs.map((rec) => this.#plan.merge(rec, fields)), this.#plan.validator?.fields === null ? null : fields)
       return recs.length
     })
   }

@@ -150,11 +150,22 @@ export class TableStore extends StoredRecords {
   /**
    * Checks unique indexes against the state *after* all `changes`: a value may move from one
    * record to another within the same change set. Nulls never conflict (see ./unique.ts).
+   * `sets`: when every change is an update that sets only fields named in this list (field,
+   * value…: an `update`'s own), the unique indexes of the other fields are not checked. Sound:
+   * every record of the set keeps its stored value of such a field and none is added, so the
+   * set's values of it are values the index holds for those records alone (two live records
+   * never hold the same non-null value; an expired holder counts for nothing either way), and
+   * {@link checkMany} would find no clash. A validator that returns a record of its own, an
+   * insert, a delete or an upsert's merge: no list (null), every index is checked.
    */
-  checkUnique(changes: readonly RecordChange[]): void {
-    if (this.#uniqueList.length === 0) return
+  checkUnique(changes: readonly RecordChange[], sets: readonly unknown[] | null = null): void {
+    const list = this.#uniqueList
+    if (list.length === 0) return
     if (changes.length === 1) return this.#checkOne(changes[0] as RecordChange)
-    for (const index of this.#uniqueList) checkMany(this, index, changes)
+    for (let i = 0; i < list.length; i++) {
+      const index = list[i] as Index
+      if (sets === null || listSets(sets, index.field)) checkMany(this, index, changes)
+    }
   }
 
   /** `checkUnique` of a single change (small enough to be inlined where no unique index is). */

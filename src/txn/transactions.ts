@@ -153,10 +153,14 @@ export class Transactions extends TransactionRunner {
     if (this.delivery.size !== 0) this.publish({ ops: [committed], position: this.position })
   }
 
-  /** Validates (unique indexes), applies and records a change set planned under the write lock. */
-  write(store: TableStore, changes: RecordChange[]): void {
+  /**
+   * Validates (unique indexes), applies and records a change set planned under the write lock.
+   * `sets`: the fields an update of several records sets, if each change is such an update and
+   * nothing else (see `TableStore.checkUnique`).
+   */
+  write(store: TableStore, changes: RecordChange[], sets: readonly unknown[] | null = null): void {
     if (changes.length === 0) return
-    store.checkUnique(changes)
+    store.checkUnique(changes, sets)
     const tx = this.tx
     if (tx === null) {
       const autoKey = store.nextAutoKey
@@ -170,7 +174,7 @@ export class Transactions extends TransactionRunner {
         // Taken out: the snapshot of the state before them, then the same changes again (the
         // table's write lock is held throughout: their records are as they were planned from).
         this.snapshotFirst()
-        return this.write(store, changes)
+        return this.write(store, changes, sets)
       }
       return
     }

@@ -290,3 +290,30 @@ describe('unique indexes checked only for the fields an update sets', () => {
     ])
   })
 })
+
+describe('unique indexes of an update of several records: those of the fields it sets are checked', () => {
+  for (const variant of VARIANTS) {
+    it(`refuses an update through a filter that gives two of its records one value of a unique field, beside a field no unique index is on, on ${variant.name}`, () => {
+      const [{ t }] = variant.open() as [{ db: Database; t: Table<Rec> }]
+      t.insert({ id: 1, email: 'a', code: 1, name: 'x' })
+      t.insert({ id: 2, email: 'b', code: 2, name: 'x' })
+      expect(() => t.update({ n: 1, code: 5 }, { name: 'x' })).toThrow(expect.objectContaining({ code: 'DuplicateKeyError', field: 'code' }))
+      expect(() => t.update({ email: 'z', n: 1 }, { name: 'x' })).toThrow(expect.objectContaining({ code: 'DuplicateKeyError', field: 'email' }))
+      expect(sorted(t.all())).toEqual([
+        { id: 1, email: 'a', code: 1, name: 'x' },
+        { id: 2, email: 'b', code: 2, name: 'x' },
+      ])
+    })
+
+    it(`refuses an update through a filter that moves a unique field of one of its records to a value a record outside it holds, on ${variant.name}`, () => {
+      const [{ t }] = variant.open() as [{ db: Database; t: Table<Rec> }]
+      t.insert({ id: 1, code: 1, name: 'x' })
+      t.insert({ id: 2, code: 2, name: 'x' })
+      t.insert({ id: 3, code: 3, name: 'y' })
+      // Record 1 takes record 2's value (moved within the update: allowed), record 2 record 3's.
+      expect(() => t.update({ code: increment(1) }, { name: 'x' })).toThrow(expect.objectContaining({ code: 'DuplicateKeyError', field: 'code', key: 2 }))
+      expect(t.update({ code: increment(-1) }, { name: 'x' })).toBe(2)
+      expect(sorted(t.all()).map((r) => r.code)).toEqual([0, 1, 3])
+    })
+  }
+})

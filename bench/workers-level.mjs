@@ -12,35 +12,16 @@
 // Usage: node --expose-gc [--allow-natives-syntax: prints the shared buffers' addresses]
 //   bench/workers-level.mjs [cycles=30] [window ms=200]     (DICTDB_MODULE=path/to/dist/index.js: another build)
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads'
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs'
-const TID = () => readlinkSync('/proc/thread-self').split('/').pop()
+import { readdirSync } from 'node:fs'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { PerformanceObserver } from 'node:perf_hooks'
+import { TID, now, tstat, sched, ctx, pingPong } from './thread-probe.mjs'
 const LIB = './workers-lib.mjs'
-const now = () => Number(process.hrtime.bigint()) / 1e6
-function tstat(path = '/proc/thread-self') {
-  const s = readFileSync(path + '/stat', 'utf8'); const f = s.slice(s.lastIndexOf(')') + 2).split(' ')
-  return { vcpu: Number(f[36]), ut: Number(f[11]) + Number(f[12]), comm: s.slice(s.indexOf('(') + 1, s.lastIndexOf(')')) }
-}
-function sched() { const [run, wait, n] = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ').map(Number); return { run, wait, n } }
-function ctx() { const s = readFileSync('/proc/thread-self/status', 'utf8'); return { vol: Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(s)[1]), inv: Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(s)[1]) } }
 
 if (!isMainThread) {
   const { role, handle, index, pp } = workerData
   if (role === 'pp') {
-    const a = new Int32Array(pp)
-    parentPort.on('message', (m) => {
-      let n = 0
-      if (index === 0) {
-        // The first round trip waits for the other worker to start; the clock starts after it.
-        Atomics.store(a, 0, 1); while (Atomics.load(a, 0) !== 0);
-        const end = performance.now() + m.ms
-        while (performance.now() < end) { for (let k = 0; k < 100; k++) { Atomics.store(a, 0, 1); while (Atomics.load(a, 0) !== 0); } n += 100 }
-        Atomics.store(a, 1, 1); Atomics.store(a, 0, 1)
-      } else { for (;;) { while (Atomics.load(a, 0) !== 1); if (Atomics.load(a, 1)) break; Atomics.store(a, 0, 0); n++ } }
-      parentPort.postMessage({ tid: TID(), n, ms: m.ms, vcpu: tstat().vcpu })
-    })
-    parentPort.postMessage('ready')
+    pingPong(pp, index)
   } else {
     const lib = await import(LIB)
     let db, t

@@ -10,8 +10,7 @@
 // Usage: DICTDB_MODULE=A/index.js node --expose-gc bench/workers-ab-own.mjs A/index.js B/index.js [cycles=30] [window ms=200]
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { PerformanceObserver } from 'node:perf_hooks'
-import { TID, now, tstat, sched, ctx, pingPong } from './thread-probe.mjs'
+import { now, pingPong, incrementWorker } from './thread-probe.mjs'
 const LIB = './workers-lib.mjs'
 
 if (!isMainThread) {
@@ -24,27 +23,7 @@ if (!isMainThread) {
     let db, t
     if (role === 'own') { db = new lib.Database(); t = lib.fill(db) } else { db = mod.Database.attach(handle); t = db.getTable('people') }
     const inc = role === 'own' ? lib.increment : mod.increment
-    let gcs = []
-    new PerformanceObserver((l) => { for (const e of l.getEntries()) gcs.push([e.startTime, e.duration, e.detail?.kind ?? e.kind]) }).observe({ entryTypes: ['gc'] })
-    let i = 0
-    const op = (k) => t.update({ score: inc(1) }, { id: 1 + index + 2 * (k % 1000) })
-    parentPort.on('message', (m) => {
-      if (m.type === 'warm') { const end = performance.now() + m.ms; while (performance.now() < end) for (let k = 0; k < 64; k++) op(i++); parentPort.postMessage('ok') }
-      else if (m.type === 'prep') { t.get(1); parentPort.postMessage('ok') }
-      else if (m.type === 'go') {
-        while (now() < m.t0) t.get(1)
-        const s0 = sched(), c0 = ctx(), v0 = tstat().vcpu
-        const start = performance.now(); let n = 0
-        for (;;) { for (let k = 0; k < 64; k++) op(i++); n += 64; if (performance.now() - start >= m.ms) break }
-        const end = performance.now()
-        const s1 = sched(), c1 = ctx(), v1 = tstat().vcpu
-        setTimeout(() => { // let gc entries arrive
-          const g = gcs.filter((x) => x[0] >= start && x[0] < end); gcs = gcs.filter((x) => x[0] >= end)
-          parentPort.postMessage({ tid: TID(), ops: n, ms: end - start, cpu: (s1.run - s0.run) / 1e6, wait: (s1.wait - s0.wait) / 1e6, slices: s1.n - s0.n, vol: c1.vol - c0.vol, inv: c1.inv - c0.inv, v0, v1, gcN: g.length, gcMs: g.reduce((s, x) => s + x[1], 0) })
-        }, 0)
-      }
-    })
-    parentPort.postMessage('ready')
+    incrementWorker(t, inc, index)
   }
 } else {
   // Two builds, each with its own shared database, in one process: A (DICTDB_MODULE) and B.
